@@ -1,0 +1,105 @@
+"""Command line: `anagnorisis-tui [LIBRARY]` opens the app; subcommands do the same work headless.
+
+Each subcommand lives in its own module here with a `register(subparsers)` function. Importing
+this package must stay cheap: no torch, no Textual (commands import what they need when run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from anagnorisis_tui import __version__
+from anagnorisis_tui.core.config import ConfigError, Settings, load_settings
+
+# Modules under anagnorisis_tui.cli, each with register(subparsers) -> None.
+COMMAND_MODULES = [
+    "open_cmd",
+]
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as `error: <message>`, exit status 2 by default."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """--data-dir and --config, accepted before or after the subcommand.
+
+    On subcommands the default is SUPPRESS so they do not overwrite a value given before them.
+    """
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--data-dir",
+        default=default,
+        metavar="DIR",
+        help="where the catalogue, thumbnails and models live "
+        "(default: the user data dir; env ANAGNORISIS_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--config",
+        default=default,
+        metavar="FILE",
+        help="settings file (default: config.toml in the user config dir; env ANAGNORISIS_CONFIG)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anagnorisis-tui",
+        description="Search, filter, de-duplicate and rate your image library from a terminal. "
+        "Run with a folder to open the app on it; with no folder, on the saved library "
+        "or a small demo library.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"anagnorisis_tui.cli.{name}")
+        module.register(sub, _common)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace, **overrides: object) -> Settings:
+    return load_settings(data_dir=args.data_dir, config_file=args.config, overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    # `anagnorisis-tui [options] [LIBRARY]` means `open`: find the first positional word.
+    skip_values = {"--data-dir", "--config"}
+    positionals = []
+    it = iter(argv)
+    for a in it:
+        if a in skip_values:
+            next(it, None)
+        elif not a.startswith("-"):
+            positionals.append(a)
+    first_positional = positionals[0] if positionals else None
+    if first_positional not in commands and not {"-h", "--help", "--version"} & set(argv):
+        argv = ["open", *argv]
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.status
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `anagnorisis-tui list | head`: stop quietly, like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -1,0 +1,220 @@
+"""The SQLite catalogue: schema, migrations (PRAGMA user_version), WAL, one connection per thread.
+
+Everything that belongs to an image's *content* (ratings, vectors, predictions, perceptual hash)
+is keyed by the content hash, never by path, so moves and renames lose nothing. Paths live in
+`files` and point at a content hash; a file that vanishes is marked absent, never deleted with
+what is keyed by its content.
+
+Single writer: long jobs write in short transactions from one worker thread; readers use their
+own connections (WAL lets them read while it writes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+# 8 KiB pages: 512-d float32 vectors are 2 KiB blobs; with the default 4 KiB page many rows
+# spill to overflow pages and the file roughly doubles (see BENCHMARKS.md, vector storage).
+PAGE_SIZE = 8192
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or used; the message says why and what to do."""
+
+
+_MIGRATION_1 = """
+CREATE TABLE images (
+    hash TEXT PRIMARY KEY,          -- content hash: xxh3-128 of the file bytes, hex
+    pixel_hash TEXT,                -- xxh3-128 of decoded, orientation-normalised pixels
+    size INTEGER NOT NULL,
+    width INTEGER,                  -- after EXIF orientation
+    height INTEGER,
+    format TEXT,
+    frames INTEGER NOT NULL DEFAULT 1,
+    phash INTEGER,                  -- 64-bit perceptual hash (signed), NULL until computed
+    first_seen REAL NOT NULL
+);
+CREATE INDEX images_pixel_hash ON images(pixel_hash);
+
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,          -- absolute path; non-UTF-8 bytes kept with surrogateescape
+    root TEXT NOT NULL,             -- the library root it was found under
+    folder TEXT NOT NULL,           -- parent folder, relative to root ('' at the top)
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL REFERENCES images(hash),
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    present INTEGER NOT NULL DEFAULT 1,
+    scan_id INTEGER NOT NULL DEFAULT 0,
+    added REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX files_hash ON files(hash);
+CREATE INDEX files_root_folder ON files(root, folder);
+CREATE INDEX files_present ON files(present, root);
+
+CREATE TABLE scan_errors (
+    path TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER,
+    at REAL NOT NULL
+);
+
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    root TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,                  -- NULL: interrupted (the next scan resumes)
+    summary TEXT                    -- JSON
+);
+
+CREATE TABLE ratings (
+    hash TEXT PRIMARY KEY,          -- content hash; no FK so a rating outlives everything
+    value REAL NOT NULL CHECK (value >= 0 AND value <= 10),
+    updated REAL NOT NULL
+);
+
+CREATE TABLE rating_history (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    value REAL,                     -- NULL: the rating was cleared
+    at REAL NOT NULL,
+    source TEXT NOT NULL DEFAULT 'user'   -- user, import, xmp, carried:<hash>, keeper:<hash>
+);
+CREATE INDEX rating_history_hash ON rating_history(hash);
+
+CREATE TABLE vectors (
+    hash TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    vector BLOB NOT NULL,           -- L2-normalised, little-endian, dtype per embed_models
+    at REAL NOT NULL,
+    PRIMARY KEY (hash, model_id)
+);
+CREATE INDEX vectors_model ON vectors(model_id);
+
+CREATE TABLE embed_models (
+    model_id TEXT PRIMARY KEY,
+    dim INTEGER NOT NULL,
+    dtype TEXT NOT NULL,            -- 'float16' or 'float32'
+    info TEXT                       -- JSON: name, pretrained, weights sha, ...
+);
+
+CREATE TABLE embed_errors (
+    hash TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (hash, model_id)
+);
+
+CREATE TABLE evaluators (
+    id TEXT PRIMARY KEY,
+    embed_model_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created REAL NOT NULL,
+    path TEXT NOT NULL,             -- safetensors/npz file under the data dir
+    metrics TEXT,                   -- JSON
+    active INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE predictions (
+    hash TEXT NOT NULL,
+    evaluator_id TEXT NOT NULL,
+    value REAL NOT NULL,
+    uncertainty REAL,
+    at REAL NOT NULL,
+    PRIMARY KEY (hash, evaluator_id)
+);
+
+CREATE TABLE file_actions (
+    id INTEGER PRIMARY KEY,
+    batch TEXT NOT NULL,            -- one id per user action, for undo
+    action TEXT NOT NULL,           -- 'trash' or 'move'
+    source TEXT NOT NULL,
+    dest TEXT,
+    hash TEXT,
+    at REAL NOT NULL,
+    undone REAL
+);
+
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+"""
+
+# Append new migrations; never edit one that has shipped.
+MIGRATIONS: list[str] = [_MIGRATION_1]
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (creating and migrating if needed) the catalogue. One connection per thread."""
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise DatabaseError(f"no catalogue at {path}: scan a library first")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot create the data dir {path.parent}: {exc.strerror}; "
+                "choose another with --data-dir or ANAGNORISIS_DATA_DIR"
+            ) from exc
+        new = not path.exists()
+        try:
+            conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+            if new:
+                conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            raise DatabaseError(
+                f"cannot open the catalogue {path}: {exc}; check that the data dir is "
+                "writable or choose another with --data-dir or ANAGNORISIS_DATA_DIR"
+            ) from exc
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    db = sqlite_utils.Database(conn)
+    if not readonly:
+        migrate(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise DatabaseError(
+            f"the catalogue has schema version {version}, newer than this program "
+            f"({len(MIGRATIONS)}); upgrade anagnorisis-tui"
+        )
+    for number in range(version, len(MIGRATIONS)):
+        try:
+            db.conn.executescript(
+                "BEGIN;" + MIGRATIONS[number] + f";PRAGMA user_version={number + 1};COMMIT;"
+            )
+        except sqlite3.Error:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
+
+
+def now() -> float:
+    return time.time()
+
+
+def integrity_ok(db: sqlite_utils.Database) -> bool:
+    return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

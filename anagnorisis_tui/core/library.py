@@ -1,0 +1,61 @@
+"""The one facade the UI (and the CLI) calls. UI-free: no Textual, no Rich, no torch at import.
+
+A Library owns the settings and hands each thread its own SQLite connection. Long-running
+methods take `progress` and `cancel` (a threading.Event) and return plain data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+from anagnorisis_tui.core import db as dbmod
+from anagnorisis_tui.core import ratings
+from anagnorisis_tui.core.config import Settings
+
+
+class Library:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._connections: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+
+    # -- connections ---------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (created, and the schema migrated, on first use)."""
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = dbmod.connect(self.settings.database)
+            self._local.db = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                # Closing a connection made on another thread may be refused; it dies with it.
+                with contextlib.suppress(Exception):
+                    conn.conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    # -- ratings -------------------------------------------------------------------------
+    def set_rating(self, content_hash: str, value: object, *, source: str = "user") -> float:
+        return ratings.set_rating(self.db, content_hash, value, source=source)
+
+    def clear_rating(self, content_hash: str) -> None:
+        ratings.clear_rating(self.db, content_hash)
+
+    def rating(self, content_hash: str) -> float | None:
+        found = ratings.get_rating(self.db, content_hash)
+        return found.value if found else None

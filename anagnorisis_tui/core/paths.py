@@ -1,0 +1,56 @@
+"""Where state lives: the user data dir and config dir (platformdirs), overridable by env.
+
+Nothing is ever written inside a library folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "anagnorisis-tui"
+
+ENV_DATA_DIR = "ANAGNORISIS_DATA_DIR"
+ENV_CONFIG_FILE = "ANAGNORISIS_CONFIG"
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The data dir: an explicit override, else $ANAGNORISIS_DATA_DIR, else platformdirs."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_file(override: str | os.PathLike[str] | None = None) -> Path:
+    """The settings file: an explicit override, else $ANAGNORISIS_CONFIG, else platformdirs."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get(ENV_CONFIG_FILE)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def database_path(data: Path) -> Path:
+    return data / "library.db"
+
+
+def thumbnails_dir(data: Path) -> Path:
+    return data / "thumbnails"
+
+
+def index_dir(data: Path) -> Path:
+    return data / "index"
+
+
+def models_dir(data: Path) -> Path:
+    return data / "models"
+
+
+def demo_library_dir(data: Path) -> Path:
+    return data / "demo-library"

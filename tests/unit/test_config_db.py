@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from anagnorisis_tui.core import db as dbmod
+from anagnorisis_tui.core import ratings
+from anagnorisis_tui.core.config import ConfigError, load_settings
+
+
+def test_settings_roundtrip_and_env(tmp_path, monkeypatch):
+    s = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
+    s.library_roots = ["/photos"]
+    s.excludes = ["raw"]
+    s.graphics = "sixel"
+    s.keymap = {"rate_up": "plus"}
+    s.save()
+    again = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
+    assert again.library_roots == ["/photos"]
+    assert again.excludes == ["raw"]
+    assert again.graphics == "sixel"
+    assert again.keymap == {"rate_up": "plus"}
+    monkeypatch.setenv("ANAGNORISIS_GRAPHICS", "unicode")
+    assert load_settings(config_file=tmp_path / "c.toml").graphics == "unicode"
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[library\nroots = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(config_file=cfg)
+    cfg.write_text("[library]\nroots = 3\n")
+    with pytest.raises(ConfigError, match="library.roots"):
+        load_settings(config_file=cfg)
+
+
+def test_schema_migrates_with_wal_and_page_size(tmp_path):
+    database = dbmod.connect(tmp_path / "x.db")
+    assert dbmod.schema_version(database) == len(dbmod.MIGRATIONS)
+    assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert database.execute("PRAGMA page_size").fetchone()[0] == dbmod.PAGE_SIZE
+    assert dbmod.integrity_ok(database)
+    database.conn.close()
+    # Reopening does not migrate again.
+    again = dbmod.connect(tmp_path / "x.db")
+    assert dbmod.schema_version(again) == len(dbmod.MIGRATIONS)
+
+
+def test_newer_schema_is_refused(tmp_path):
+    conn = sqlite3.connect(tmp_path / "y.db")
+    conn.execute("PRAGMA user_version=99")
+    conn.close()
+    with pytest.raises(dbmod.DatabaseError, match="newer than this program"):
+        dbmod.connect(tmp_path / "y.db")
+
+
+def test_ratings_history_and_bounds(tmp_path):
+    database = dbmod.connect(tmp_path / "r.db")
+    ratings.set_rating(database, "h1", 7)
+    ratings.set_rating(database, "h1", "8.5", source="import")
+    assert ratings.get_rating(database, "h1").value == 8.5
+    for bad in (-1, 11, "x", None, float("nan"), True):
+        with pytest.raises(ratings.RatingError):
+            ratings.set_rating(database, "h1", bad)
+    assert ratings.get_rating(database, "h1").value == 8.5
+    ratings.clear_rating(database, "h1")
+    assert ratings.get_rating(database, "h1") is None
+    assert [v for v, _, _ in ratings.history(database, "h1")] == [7.0, 8.5, None]
+    ratings.set_rating(database, "h2", 3)
+    assert ratings.carry_rating(database, "h2", "h3")
+    assert ratings.get_rating(database, "h3").value == 3
+    assert not ratings.carry_rating(database, "h2", "h3")  # never overwrites

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import ratings
+from anagnorisis_tui.core import query, ratings
 from anagnorisis_tui.core.config import Settings
 
 
@@ -59,3 +59,10 @@ class Library:
     def rating(self, content_hash: str) -> float | None:
         found = ratings.get_rating(self.db, content_hash)
         return found.value if found else None
+
+    # -- views ---------------------------------------------------------------------------
+    def count(self, spec: query.ViewSpec) -> int:
+        return query.count(self.db, spec)
+
+    def page(self, spec: query.ViewSpec, offset: int, limit: int) -> list[query.ImageEntry]:
+        return query.page(self.db, spec, offset, limit)

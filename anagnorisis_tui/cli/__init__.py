@@ -18,6 +18,8 @@ from anagnorisis_tui.core.config import ConfigError, Settings, load_settings
 # Modules under anagnorisis_tui.cli, each with register(subparsers) -> None.
 COMMAND_MODULES = [
     "open_cmd",
+    "scan_cmd",
+    "errors_cmd",
 ]
 
 

@@ -23,8 +23,22 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    # Replaced by the TUI launch (issue 6). Until then: scan and print the summary.
-    from anagnorisis_tui.cli import CommandError
+def library_from_args(args: argparse.Namespace):
+    """(settings, library folder) for `open`: see core.demo.resolve_library."""
+    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.core.demo import LibraryNotFound, resolve_library
 
-    raise CommandError("the terminal app is not built yet; use `anagnorisis-tui scan LIBRARY`")
+    settings = settings_from_args(args, graphics=getattr(args, "graphics", None))
+    try:
+        return settings, resolve_library(settings, args.library)
+    except LibraryNotFound as exc:
+        raise CommandError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    # Interim until the terminal app lands (issue 6): scan the library and print the summary.
+    from anagnorisis_tui.cli.scan_cmd import run_scan
+
+    settings, root = library_from_args(args)
+    print(f"scanning {root} (the terminal app is not built yet)")
+    return run_scan(settings, str(root))

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from anagnorisis_tui.core import fsnames
+
 
 @dataclass(frozen=True)
 class ImageEntry:
@@ -25,6 +27,11 @@ class ImageEntry:
     mtime_ns: int
     rating: float | None = None
     score: float | None = None  # search/filter score where one applies
+
+    @property
+    def os_path(self) -> str:
+        """The path to open: `path` is catalogue text (see core/fsnames.py)."""
+        return fsnames.to_os(self.path)
 
 
 @dataclass(frozen=True)
@@ -79,3 +86,13 @@ def page(db: sqlite_utils.Database, spec: ViewSpec, offset: int, limit: int) -> 
         [*params, limit, offset],
     ).fetchall()
     return [ImageEntry(*row) for row in rows]
+
+
+def entry(db: sqlite_utils.Database, path: str) -> ImageEntry | None:
+    """The present file at `path` (catalogue text), or None."""
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM files f JOIN images i ON i.hash = f.hash "
+        "LEFT JOIN ratings r ON r.hash = f.hash WHERE f.path = ? AND f.present = 1",
+        [path],
+    ).fetchone()
+    return ImageEntry(*row) if row else None

@@ -1,0 +1,41 @@
+"""`anagnorisis-tui errors [LIBRARY] [--json]`: the files a scan could not read, with reasons."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+
+
+def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
+    parser = sub.add_parser(
+        "errors",
+        help="list files the last scans could not read, with the reason",
+        description="List every file recorded as unreadable by a scan (under LIBRARY if given), "
+        "with the reason. A file is retried when it changes.",
+    )
+    common(parser)
+    parser.add_argument("library", nargs="?", metavar="LIBRARY", help="image folder")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.core import fsnames
+    from anagnorisis_tui.core.db import DatabaseError
+    from anagnorisis_tui.core.library import Library
+
+    lib = Library(settings_from_args(args))
+    try:
+        rows = lib.errors(args.library)
+    except DatabaseError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        lib.close()
+    for path, reason in rows:
+        if args.json:
+            print(json.dumps({"path": path, "reason": reason}, ensure_ascii=False))
+        else:
+            print(f"{fsnames.display(path)}\t{reason}")
+    return 0

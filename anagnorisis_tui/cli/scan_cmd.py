@@ -1,0 +1,185 @@
+"""`anagnorisis-tui scan [LIBRARY] [--json] [--quiet]`: bring the catalogue up to date.
+
+On a terminal a live progress line goes to stderr; `--json` prints one JSON object per file on
+stdout, then a summary object (for cron and scripts); `--quiet` prints nothing but errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from anagnorisis_tui.core import fsnames
+from anagnorisis_tui.core.progress import Progress, format_eta
+
+
+def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
+    parser = sub.add_parser(
+        "scan",
+        help="scan LIBRARY (default: the saved library) into the catalogue",
+        description="Walk LIBRARY and record every image's content hash, size, resolution and "
+        "format. Unchanged files are not reread; moved or renamed files keep their ratings. "
+        "Nothing is written inside LIBRARY.",
+    )
+    common(parser)
+    parser.add_argument("library", nargs="?", metavar="LIBRARY", help="image folder")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per file (path, hash, width, height, size, format, status) "
+        "and a final summary object",
+    )
+    out.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    parser.set_defaults(func=run)
+
+
+class ProgressLine:
+    """One self-overwriting status line on a terminal, at most ~8 updates a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.last = 0.0
+        self.width = 0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.12 and p.done != p.total:
+            return
+        self.last = now
+        if p.stage == "walk":
+            text = f"listing  {p.done:,} image files found"
+        else:
+            total = f"/{p.total:,}" if p.total else ""
+            size = f"  {p.bytes_done / 1e6:,.1f} MB" if p.bytes_done else ""
+            mbps = (
+                f" {p.bytes_done / 1e6 / p.elapsed:,.1f} MB/s"
+                if p.bytes_done and p.elapsed > 0
+                else ""
+            )
+            label = "reading" if p.stage == "catalogue" else p.stage
+            text = (
+                f"{label}  {p.done:,}{total} files{size}  {p.rate:,.0f} files/s{mbps}  "
+                f"ETA {format_eta(p.eta)}"
+            )
+        if p.detail:
+            text += "  " + fsnames.display(p.detail)[:40]
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except OSError:
+            columns = 100
+        text = text[: max(10, columns - 1)]
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _json_line(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def file_record(event) -> dict:
+    record = {"type": "error" if event.status == "error" else "file", "path": event.path}
+    if event.status == "error":
+        record["reason"] = event.reason
+    else:
+        record.update(
+            hash=event.hash,
+            width=event.width,
+            height=event.height,
+            size=event.size,
+            format=event.format,
+            frames=event.frames,
+            mtime_ns=event.mtime_ns,
+            status=event.status,
+        )
+    os_path = fsnames.to_os(event.path)
+    if os_path != event.path:  # not valid UTF-8: give the exact bytes too
+        record["path_bytes_hex"] = os.fsencode(os_path).hex()
+    return record
+
+
+def summary_lines(summary) -> list[str]:
+    s = summary
+    lines = [
+        f"{fsnames.display(s.root)}: {s.files:,} images"
+        f" ({s.new:,} new, {s.moved:,} moved or copied, {s.changed:,} changed,"
+        f" {s.unchanged:,} unchanged, {s.vanished:,} gone)",
+        f"read {s.bytes / 1e6:,.1f} MB in {s.seconds:.1f} s"
+        + (f"; {s.pixel_matched:,} rewritten files kept their rating" if s.pixel_matched else ""),
+    ]
+    if s.errors:
+        lines.append(
+            f"{s.errors:,} files could not be read (see `anagnorisis-tui errors` or --json)"
+        )
+    if s.cancelled:
+        lines.append("scan interrupted: run it again to finish (what was read is kept)")
+    return lines
+
+
+def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
+    """Scan and report in `mode` text/json/quiet; shared with `open` until the app exists."""
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.db import DatabaseError
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.scan import ScanError
+
+    lib = Library(settings)
+    cancel = threading.Event()
+    progress = None
+    line = None
+    if mode == "text" and sys.stderr.isatty():
+        line = ProgressLine(sys.stderr)
+        progress = line
+    on_file = (lambda e: _json_line(file_record(e))) if mode == "json" else None
+
+    def stop(_signum, _frame) -> None:
+        cancel.set()
+
+    old_int = signal.signal(signal.SIGINT, stop)
+    old_term = signal.signal(signal.SIGTERM, stop)
+    try:
+        summary = lib.scan(library, progress=progress, cancel=cancel, on_file=on_file)
+    except ScanError as exc:
+        raise CommandError(str(exc)) from None
+    except DatabaseError as exc:
+        raise CommandError(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        raise CommandError(
+            f"cannot write the catalogue in {settings.data_dir}: {exc}; check that the data dir "
+            "is writable or choose another with --data-dir or ANAGNORISIS_DATA_DIR"
+        ) from None
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+        if line is not None:
+            line.clear()
+        lib.close()
+    if mode == "json":
+        _json_line({"type": "summary", **summary.to_dict()})
+    elif mode == "text":
+        for text in summary_lines(summary):
+            print(text)
+    return 130 if summary.cancelled else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from anagnorisis_tui.cli import settings_from_args
+
+    settings = settings_from_args(args)
+    mode = "json" if args.json else "quiet" if args.quiet else "text"
+    return run_scan(settings, args.library, mode=mode)

@@ -20,6 +20,9 @@ COMMAND_MODULES = [
     "open_cmd",
     "scan_cmd",
     "errors_cmd",
+    "rate_cmd",
+    "train_cmd",
+    "ratings_cmd",
 ]
 
 

@@ -1,0 +1,227 @@
+"""The candidate rating models of the personal evaluator, in numpy (+ scikit-learn for ridge).
+
+Every model is a set of named float32 arrays plus a kind, so it saves to safetensors and predicts
+with plain numpy: no pickle, no torch. Inputs are the L2-normalised image vectors.
+
+- ridge: linear ridge regression, alpha picked by leave-one-out (scikit-learn's RidgeCV).
+- mlp: a small MLP regressor (one hidden ReLU layer, linear output on standardised ratings).
+- softmax_mlp: the original Anagnorisis design: an MLP whose 11-way softmax over the ratings
+  0..10 gives an expected rating, trained with MSE on that expectation. The original used hidden
+  widths 768 and 256; we keep the shape (two ReLU layers, 11-way head) at 256 and 64 so it
+  retrains in seconds on a weak CPU.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anagnorisis_tui.core.progress import check
+
+KINDS = ("ridge", "mlp", "softmax_mlp")
+RATING_CLASSES = np.arange(11, dtype=np.float32)
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+
+
+@dataclass
+class FittedModel:
+    kind: str
+    arrays: dict[str, np.ndarray]
+    # Per-epoch train/validation MSE (neural models) or LOO MSE per alpha (ridge), for plots.
+    curve: dict[str, list[float]] = field(default_factory=dict)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return predict(self.kind, self.arrays, x)
+
+
+def predict(
+    kind: str, arrays: dict[str, np.ndarray], x: np.ndarray, batch: int = 16384
+) -> np.ndarray:
+    """Predicted ratings (clipped to 0..10) for the rows of x, computed in batches."""
+    x = np.asarray(x, dtype=np.float32)
+    out = np.empty(len(x), dtype=np.float32)
+    for start in range(0, len(x), batch):
+        out[start : start + batch] = _predict_batch(kind, arrays, x[start : start + batch])
+    return np.clip(out, 0.0, 10.0)
+
+
+def _predict_batch(kind: str, a: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    if kind == "ridge":
+        return (x - a["x_mean"]) @ a["coef"] + a["intercept"][0]
+    h = (x - a["x_mean"]) * a["x_scale"][0]
+    layers = sum(1 for k in a if k.startswith("W"))
+    for i in range(layers - 1):
+        h = np.maximum(h @ a[f"W{i}"] + a[f"b{i}"], 0.0)
+    z = h @ a[f"W{layers - 1}"] + a[f"b{layers - 1}"]
+    if kind == "mlp":
+        return z[:, 0] * a["y_std"][0] + a["y_mean"][0]
+    if kind == "softmax_mlp":
+        return _softmax(z) @ RATING_CLASSES
+    raise ValueError(f"unknown evaluator kind {kind!r}")
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# -- ridge -------------------------------------------------------------------------------------
+def fit_ridge(x: np.ndarray, y: np.ndarray) -> FittedModel:
+    from sklearn.linear_model import RidgeCV
+
+    x_mean = x.mean(axis=0)
+    model = RidgeCV(alphas=RIDGE_ALPHAS, fit_intercept=False, store_cv_results=True)
+    model.fit(x - x_mean, y - y.mean())
+    loo_mse = model.cv_results_.mean(axis=0)
+    arrays = {
+        "x_mean": x_mean.astype(np.float32),
+        "coef": np.asarray(model.coef_, dtype=np.float32),
+        "intercept": np.array([y.mean()], dtype=np.float32),
+        "alpha": np.array([model.alpha_], dtype=np.float32),
+    }
+    curve = {"alpha": [float(a) for a in RIDGE_ALPHAS], "validation": [float(v) for v in loo_mse]}
+    return FittedModel("ridge", arrays, curve)
+
+
+# -- MLPs (numpy, Adam, early stopping) -----------------------------------------------------------
+@dataclass(frozen=True)
+class MLPConfig:
+    hidden: tuple[int, ...]
+    weight_decay: float = 1e-4
+    lr: float = 1e-3
+    max_epochs: int = 150
+    patience: int = 15
+    max_steps: int = 4000  # caps work for big rating sets (time grows with n otherwise)
+
+
+CONFIGS = {
+    "mlp": MLPConfig(hidden=(128,), weight_decay=1e-3),
+    "softmax_mlp": MLPConfig(hidden=(256, 64), weight_decay=1e-4),
+}
+
+
+def fit_mlp(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int,
+    cancel: threading.Event | None = None,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> FittedModel:
+    """Fit `mlp` or `softmax_mlp` with Adam; early stopping on an inner validation split."""
+    cfg = CONFIGS[kind]
+    rng = np.random.default_rng(seed)
+    n, dim = x.shape
+    x_mean = x.mean(axis=0).astype(np.float32)
+    x_scale = np.float32(np.sqrt(dim))  # normalised vectors: per-feature scale ~1/sqrt(dim)
+    xs = ((x - x_mean) * x_scale).astype(np.float32)
+    y = y.astype(np.float32)
+    y_mean, y_std = float(y.mean()), float(y.std()) or 1.0
+
+    order = rng.permutation(n)
+    n_val = int(round(0.15 * n)) if n >= 20 else 0
+    val, tr = order[:n_val], order[n_val:]
+    sizes = [dim, *cfg.hidden, 1 if kind == "mlp" else len(RATING_CLASSES)]
+    params: dict[str, np.ndarray] = {}
+    for i in range(len(sizes) - 1):
+        bound = np.sqrt(6.0 / (sizes[i] + sizes[i + 1]))  # Glorot uniform
+        params[f"W{i}"] = rng.uniform(-bound, bound, (sizes[i], sizes[i + 1])).astype(np.float32)
+        params[f"b{i}"] = np.zeros(sizes[i + 1], dtype=np.float32)
+    if kind == "softmax_mlp":
+        # Start at the mean rating (not 5): a softmax peaked around it, so early epochs fit shape.
+        params[f"b{len(sizes) - 2}"] = (-0.5 * (RATING_CLASSES - y_mean) ** 2 / 4.0).astype(
+            np.float32
+        )
+    extra = {
+        "x_mean": x_mean,
+        "x_scale": np.array([x_scale], dtype=np.float32),
+        "y_mean": np.array([y_mean], dtype=np.float32),
+        "y_std": np.array([y_std], dtype=np.float32),
+    }
+    adam_m = {k: np.zeros_like(v) for k, v in params.items()}
+    adam_v = {k: np.zeros_like(v) for k, v in params.items()}
+    batch = int(np.clip(len(tr) // 8, 16, 256))
+    steps_per_epoch = max(1, int(np.ceil(len(tr) / batch)))
+    max_epochs = max(10, min(cfg.max_epochs, cfg.max_steps // steps_per_epoch))
+    best, best_loss, waited, step = None, np.inf, 0, 0
+    curve: dict[str, list[float]] = {"train": [], "validation": []}
+
+    def mse(idx: np.ndarray) -> float:
+        return float(np.mean((_predict_batch(kind, {**params, **extra}, x[idx]) - y[idx]) ** 2))
+
+    for epoch in range(max_epochs):
+        check(cancel)
+        perm = tr[rng.permutation(len(tr))]
+        for start in range(0, len(perm), batch):
+            idx = perm[start : start + batch]
+            grads = _gradients(kind, params, xs[idx], y[idx], y_mean, y_std)
+            step += 1
+            for k, g in grads.items():
+                g = g + cfg.weight_decay * params[k] if k.startswith("W") else g
+                adam_m[k] = 0.9 * adam_m[k] + 0.1 * g
+                adam_v[k] = 0.999 * adam_v[k] + 0.001 * g * g
+                m_hat = adam_m[k] / (1 - 0.9**step)
+                v_hat = adam_v[k] / (1 - 0.999**step)
+                params[k] -= (cfg.lr * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
+        curve["train"].append(mse(tr))
+        if n_val:
+            val_loss = mse(val)
+            curve["validation"].append(val_loss)
+            if val_loss < best_loss - 1e-6:
+                best, best_loss, waited = {k: v.copy() for k, v in params.items()}, val_loss, 0
+            else:
+                waited += 1
+                if waited >= cfg.patience:
+                    break
+        if on_epoch:
+            on_epoch(epoch + 1, max_epochs)
+    if best is not None:
+        params = best
+    return FittedModel(kind, {**params, **extra}, curve)
+
+
+def _gradients(
+    kind: str, p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, y_mean: float, y_std: float
+) -> dict[str, np.ndarray]:
+    layers = sum(1 for k in p if k.startswith("W"))
+    acts = [x]
+    for i in range(layers - 1):
+        acts.append(np.maximum(acts[-1] @ p[f"W{i}"] + p[f"b{i}"], 0.0))
+    z = acts[-1] @ p[f"W{layers - 1}"] + p[f"b{layers - 1}"]
+    n = len(x)
+    if kind == "mlp":
+        # MSE on standardised ratings: the same optimum, better conditioned.
+        dz = (2.0 / n) * (z[:, 0] - (y - y_mean) / y_std)[:, None]
+    else:
+        probs = _softmax(z)
+        expected = probs @ RATING_CLASSES
+        d_expected = (2.0 / n) * (expected - y) / 10.0  # /10: gradients on the scale of the mlp
+        dz = d_expected[:, None] * probs * (RATING_CLASSES[None, :] - expected[:, None])
+    grads: dict[str, np.ndarray] = {}
+    for i in range(layers - 1, -1, -1):
+        grads[f"W{i}"] = acts[i].T @ dz
+        grads[f"b{i}"] = dz.sum(axis=0)
+        if i:
+            dz = (dz @ p[f"W{i}"].T) * (acts[i] > 0)
+    return grads
+
+
+def fit(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int,
+    cancel: threading.Event | None = None,
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> FittedModel:
+    if kind == "ridge":
+        return fit_ridge(x, y)
+    if kind in CONFIGS:
+        return fit_mlp(kind, x, y, seed=seed, cancel=cancel, on_epoch=on_epoch)
+    raise ValueError(f"unknown evaluator kind {kind!r}")

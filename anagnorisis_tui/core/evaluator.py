@@ -1,0 +1,270 @@
+"""Train the personal evaluator on the user's ratings and report honestly how well it does.
+
+Protocol (deterministic for a seed):
+1. The rated images with vectors of the active embedding model are the data set.
+2. A held-out test set (20 %, at least 5 images) is set aside and never used for choosing.
+3. Each candidate (ridge, mlp, softmax_mlp) is cross-validated on the rest; the lowest CV MAE
+   wins (a simpler model wins ties within 1 %). Large rating sets cross-validate on a seeded
+   subsample so retraining stays fast.
+4. The winner is refit on the training part and scored on the held-out set beside the
+   constant-mean baseline (MAE, Spearman rho, pairwise ranking accuracy).
+5. The winner is refit on every rating, saved (safetensors) as the active evaluator, and every
+   image with vectors gets a fresh prediction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from anagnorisis_tui.core import eval_metrics, eval_models, eval_store, vectors
+from anagnorisis_tui.core.progress import Cancelled, Progress, ProgressCallback, Timer, check
+
+MIN_RATINGS = 15
+HOLDOUT_FRACTION = 0.2
+MIN_HOLDOUT = 5
+CV_MAX_ROWS = 1500  # above this, cross-validation uses a seeded subsample
+TIE_TOLERANCE = 0.01  # relative CV-MAE margin within which the simpler model is chosen
+SIMPLICITY = {"ridge": 0, "mlp": 1, "softmax_mlp": 2}
+
+
+class TrainingError(ValueError):
+    """Training cannot start (too few or identical ratings, no vectors); the message says why."""
+
+
+@dataclass
+class CandidateResult:
+    kind: str
+    cv: eval_metrics.Metrics
+    seconds: float
+    curve: dict[str, list[float]] = field(default_factory=dict)  # from the first CV fold
+
+
+@dataclass
+class TrainReport:
+    """Everything the Train screen shows. Plain data; `as_dict()` is JSON-ready."""
+
+    embed_model_id: str
+    seed: int
+    n_ratings: int = 0  # rated images with vectors (the data set)
+    n_rated_without_vectors: int = 0
+    n_train: int = 0
+    n_holdout: int = 0
+    cv_folds: int = 0
+    cv_rows: int = 0
+    candidates: list[CandidateResult] = field(default_factory=list)
+    baseline_cv: eval_metrics.Metrics | None = None
+    chosen: str | None = None
+    holdout: eval_metrics.Metrics | None = None
+    holdout_baseline: eval_metrics.Metrics | None = None
+    holdout_pairs: list[tuple[float, float]] = field(default_factory=list)  # (rating, predicted)
+    curve: dict[str, list[float]] = field(default_factory=dict)  # chosen model, held-out fit
+    rating_histogram: list[int] = field(default_factory=list)  # counts for 0..10
+    prediction_histogram: list[int] = field(default_factory=list)
+    evaluator_id: str | None = None
+    predicted: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def beats_baseline(self) -> bool:
+        return bool(
+            self.holdout
+            and self.holdout_baseline
+            and self.holdout.mae < self.holdout_baseline.mae
+            and self.holdout.spearman > 0
+        )
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["beats_baseline"] = self.beats_baseline
+        return out
+
+
+def rated_data(
+    db: sqlite_utils.Database, model_id: str
+) -> tuple[list[str], np.ndarray, np.ndarray, int]:
+    """(hashes, vectors, ratings, rated images lacking vectors) in a stable order."""
+    rated = dict(db.execute("SELECT hash, value FROM ratings ORDER BY hash").fetchall())
+    hashes, mat = vectors.load_vectors(db, model_id, list(rated))
+    order = np.argsort(hashes)
+    hashes = [hashes[i] for i in order]
+    mat = mat[order] if len(hashes) else np.zeros((0, 0), np.float32)
+    y = np.array([rated[h] for h in hashes], dtype=np.float32)
+    return hashes, mat, y, len(rated) - len(hashes)
+
+
+def check_trainable(n: int, y: np.ndarray, missing: int) -> None:
+    if n < MIN_RATINGS:
+        more = f" ({missing} more rated images have no vectors yet: run embed)" if missing else ""
+        raise TrainingError(
+            f"training needs at least {MIN_RATINGS} rated images with vectors; "
+            f"there are {n}{more}. Rate {MIN_RATINGS - n} more."
+        )
+    if float(np.ptp(y)) == 0.0:
+        raise TrainingError(
+            f"all {n} ratings are {float(y[0]):g}: the model learns from differences between "
+            "ratings; rate some images you like more or less"
+        )
+
+
+def _folds(n: int, k: int, rng: np.random.Generator) -> list[np.ndarray]:
+    return np.array_split(rng.permutation(n), k)
+
+
+def train(
+    db: sqlite_utils.Database,
+    model_id: str,
+    models_dir: Path,
+    *,
+    seed: int = 0,
+    kinds: tuple[str, ...] = eval_models.KINDS,
+    save: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainReport:
+    """Choose, fit, save and apply the evaluator. Raises TrainingError when it cannot start."""
+    timer = Timer()
+    hashes, x, y, missing = rated_data(db, model_id)
+    report = TrainReport(embed_model_id=model_id, seed=seed, n_rated_without_vectors=missing)
+    report.n_ratings = len(hashes)
+    check_trainable(len(hashes), y, missing)
+    report.rating_histogram = eval_metrics.histogram(y)
+    try:
+        _train(report, x, y, kinds, seed, timer, progress, cancel)
+        if save:
+            _save_and_predict(report, db, models_dir, x, y, seed, timer, progress, cancel)
+    except Cancelled:
+        report.cancelled = True
+    report.seconds = timer.elapsed
+    return report
+
+
+def _train(
+    report: TrainReport,
+    x: np.ndarray,
+    y: np.ndarray,
+    kinds: tuple[str, ...],
+    seed: int,
+    timer: Timer,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    perm = rng.permutation(n)
+    n_hold = max(MIN_HOLDOUT, int(round(HOLDOUT_FRACTION * n)))
+    hold, tr = perm[:n_hold], perm[n_hold:]
+    report.n_train, report.n_holdout = len(tr), len(hold)
+
+    cv_idx = tr if len(tr) <= CV_MAX_ROWS else rng.choice(tr, CV_MAX_ROWS, replace=False)
+    k = 5 if len(cv_idx) <= 500 else 3
+    report.cv_folds, report.cv_rows = k, len(cv_idx)
+    folds = _folds(len(cv_idx), k, rng)
+    total = len(kinds) * k + 3
+    done = 0
+
+    def tick(detail: str) -> None:
+        if progress:
+            progress(Progress("train", done, total, elapsed=timer.elapsed, detail=detail))
+
+    xc, yc = x[cv_idx], y[cv_idx]
+    base_oof = np.empty(len(cv_idx), dtype=np.float32)
+    for test in folds:
+        base_oof[test] = np.delete(yc, test).mean()
+    report.baseline_cv = eval_metrics.evaluate(yc, base_oof, constant=True)
+    for kind in kinds:
+        start = time.monotonic()
+        oof = np.empty(len(cv_idx), dtype=np.float32)
+        curve: dict[str, list[float]] = {}
+        for f, test in enumerate(folds):
+            tick(f"cross-validating {kind}, fold {f + 1}/{k}")
+            check(cancel)
+            train_idx = np.setdiff1d(np.arange(len(cv_idx)), test)
+            fitted = eval_models.fit(
+                kind, xc[train_idx], yc[train_idx], seed=seed + f, cancel=cancel
+            )
+            oof[test] = fitted.predict(xc[test])
+            curve = curve or fitted.curve
+            done += 1
+        report.candidates.append(
+            CandidateResult(
+                kind, eval_metrics.evaluate(yc, oof, seed=seed), time.monotonic() - start, curve
+            )
+        )
+    report.chosen = _choose(report.candidates)
+
+    tick(f"scoring {report.chosen} on {len(hold)} held-out ratings")
+    check(cancel)
+    fitted = eval_models.fit(report.chosen, x[tr], y[tr], seed=seed, cancel=cancel)
+    done += 1
+    pred = fitted.predict(x[hold])
+    report.holdout = eval_metrics.evaluate(y[hold], pred, seed=seed)
+    baseline = np.full(len(hold), y[tr].mean(), dtype=np.float32)
+    report.holdout_baseline = eval_metrics.evaluate(y[hold], baseline, constant=True)
+    report.holdout_pairs = [(float(a), float(b)) for a, b in zip(y[hold], pred, strict=True)]
+    report.curve = fitted.curve
+    tick(f"fitting {report.chosen} on all {len(y)} ratings")
+
+
+def _choose(candidates: list[CandidateResult]) -> str:
+    best = min(c.cv.mae for c in candidates)
+    close = [c for c in candidates if c.cv.mae <= best * (1 + TIE_TOLERANCE)]
+    return min(close, key=lambda c: (SIMPLICITY.get(c.kind, 9), c.cv.mae)).kind
+
+
+def posterior_arrays(
+    x: np.ndarray, y: np.ndarray, *, alpha: float, noise: float, mean: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Linear-Gaussian posterior over ratings given vectors: covariance (X'X + alpha I)^-1."""
+    dim = x.shape[1]
+    mean = x.mean(axis=0) if mean is None else mean
+    xc = (x - mean).astype(np.float64)
+    cov = np.linalg.inv(xc.T @ xc + alpha * np.eye(dim))
+    return {
+        "post_mean": mean.astype(np.float32),
+        "post_cov": cov.astype(np.float32),
+        "post_noise": np.array([noise], dtype=np.float32),
+        "post_alpha": np.array([alpha], dtype=np.float32),
+    }
+
+
+def _save_and_predict(
+    report: TrainReport,
+    db: sqlite_utils.Database,
+    models_dir: Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    timer: Timer,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    assert report.chosen is not None
+    check(cancel)
+    final = eval_models.fit(report.chosen, x, y, seed=seed, cancel=cancel)
+    ridge = final if report.chosen == "ridge" else eval_models.fit_ridge(x, y)
+    alpha = float(ridge.arrays["alpha"][0])
+    noise = float(min(ridge.curve["validation"])) if ridge.curve else float(np.var(y))
+    arrays = {**final.arrays, **posterior_arrays(x, y, alpha=alpha, noise=noise)}
+    check(cancel)  # last point where cancelling leaves the previous evaluator untouched
+    metrics = {
+        k: v for k, v in report.as_dict().items() if k not in ("holdout_pairs", "candidates")
+    }
+    metrics.update(posterior_alpha=alpha, posterior_noise=noise)
+    saved = eval_store.save(
+        models_dir,
+        db,
+        kind=report.chosen,
+        arrays=arrays,
+        embed_model_id=report.embed_model_id,
+        metrics=metrics,
+    )
+    report.evaluator_id = saved.id
+    report.predicted = eval_store.refresh_predictions(db, saved, progress=progress, cancel=cancel)
+    report.prediction_histogram = eval_metrics.histogram(eval_store.prediction_values(db, saved.id))

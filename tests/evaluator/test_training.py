@@ -1,0 +1,164 @@
+"""Training the personal evaluator: honest metrics, determinism, clear refusals, stale predictions."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from conftest import MODEL_ID, rate_first
+from safetensors import safe_open
+
+from anagnorisis_tui.core import eval_metrics, eval_store, vectors
+from anagnorisis_tui.core.evaluator import MIN_RATINGS, TrainingError
+
+
+def _spearman_on_unrated(pref, rated: int) -> float:
+    lib = pref.library
+    values = [lib.prediction(h).value for h in pref.hashes[rated:]]
+    return eval_metrics.spearman(pref.taste[rated:], np.array(values))
+
+
+def test_training_beats_the_mean_baseline_on_a_simulated_preference(pref_library):
+    rate_first(pref_library, 120)
+    report = pref_library.library.train(seed=0)
+    assert report.n_ratings == 120 and report.n_holdout == 24 and report.n_train == 96
+    assert {c.kind for c in report.candidates} == {"ridge", "mlp", "softmax_mlp"}
+    assert report.chosen in {"ridge", "mlp", "softmax_mlp"}
+    assert report.holdout.mae < report.holdout_baseline.mae
+    assert report.holdout.spearman > 0.5 and report.holdout.pairwise > 0.7
+    assert report.holdout_baseline.pairwise == 0.5
+    assert report.beats_baseline
+    # Every image with vectors got a prediction; unrated ones follow the user's taste.
+    assert report.predicted == len(pref_library.hashes)
+    assert _spearman_on_unrated(pref_library, 120) > 0.6
+    assert sum(report.rating_histogram) == 120
+    assert sum(report.prediction_histogram) == len(pref_library.hashes)
+    assert report.curve.get("train") or report.curve.get("alpha")
+    for c in report.candidates:
+        assert c.curve, c.kind
+
+
+def test_training_is_deterministic_for_a_seed(pref_library):
+    rate_first(pref_library, 60)
+    lib = pref_library.library
+    first = lib.train(seed=3)
+    preds_first = [lib.prediction(h).value for h in pref_library.hashes]
+    second = lib.train(seed=3)
+    preds_second = [lib.prediction(h).value for h in pref_library.hashes]
+    assert first.evaluator_id != second.evaluator_id
+    assert [c.cv for c in first.candidates] == [c.cv for c in second.candidates]
+    assert first.holdout == second.holdout and first.chosen == second.chosen
+    assert preds_first == preds_second
+
+
+def test_too_few_ratings_get_a_clear_message_and_change_nothing(pref_library):
+    rate_first(pref_library, MIN_RATINGS - 1)
+    before = pref_library.library.db.execute("SELECT * FROM ratings ORDER BY hash").fetchall()
+    with pytest.raises(TrainingError, match=f"at least {MIN_RATINGS} rated images.*Rate 1 more"):
+        pref_library.library.train()
+    after = pref_library.library.db.execute("SELECT * FROM ratings ORDER BY hash").fetchall()
+    assert before == after
+    assert pref_library.library.evaluator_info() is None
+
+
+def test_identical_ratings_get_a_clear_message(pref_library):
+    for content in pref_library.hashes[:20]:
+        pref_library.library.set_rating(content, 7)
+    with pytest.raises(TrainingError, match="all 20 ratings are 7"):
+        pref_library.library.train()
+
+
+def test_rated_images_without_vectors_are_counted_in_the_message(pref_library):
+    rate_first(pref_library, 10)
+    for i in range(3):
+        pref_library.library.set_rating(f"{i:032x}", 5)
+    with pytest.raises(TrainingError, match="3 more rated images have no vectors"):
+        pref_library.library.train()
+
+
+def test_saved_model_is_safetensors_with_id_version_and_embedding_model(pref_library):
+    rate_first(pref_library, 40)
+    report = pref_library.library.train()
+    info = pref_library.library.evaluator_info()
+    assert info["id"] == report.evaluator_id and info["kind"] == report.chosen
+    with safe_open(info["path"], framework="np") as handle:
+        meta = handle.metadata()
+    assert meta["id"] == report.evaluator_id
+    assert meta["format_version"] == str(eval_store.FORMAT_VERSION)
+    assert meta["embed_model_id"] == MODEL_ID
+    loaded = eval_store.load_file(info["path"], embed_model_id=MODEL_ID)
+    assert loaded.kind == report.chosen
+
+
+def test_a_model_from_another_embedding_model_gets_a_clear_message(pref_library, monkeypatch):
+    rate_first(pref_library, 40)
+    lib = pref_library.library
+    path = lib.evaluator_info()["path"] if lib.evaluator_info() else None
+    assert path is None
+    lib.train()
+    path = lib.evaluator_info()["path"]
+    with pytest.raises(eval_store.EvaluatorMismatch, match="synthetic-shapes.*other-model"):
+        eval_store.load_file(path, embed_model_id="other-model")
+    vectors.register_model(lib.db, "other-model", 8, dtype="float32")
+    monkeypatch.setattr(type(lib), "evaluator_model_id", lambda self: "other-model")
+    with pytest.raises(eval_store.EvaluatorMismatch, match="train again"):
+        lib.refresh_predictions()
+    # Old predictions are still shown, flagged stale.
+    assert lib.prediction(pref_library.hashes[100]).stale
+
+
+def test_predictions_of_an_older_model_are_stale_until_refreshed(pref_library, monkeypatch):
+    rate_first(pref_library, 40)
+    lib = pref_library.library
+    old = lib.train(seed=0)
+    assert not lib.prediction(pref_library.hashes[0]).stale
+    rate_first(pref_library, 80)
+    monkeypatch.setattr(eval_store, "PREDICT_CHUNK", 100)
+    cancel = threading.Event()
+
+    def stop_after_first_chunk(p):
+        if p.stage == "predict":
+            cancel.set()
+
+    new = lib.train(seed=0, progress=stop_after_first_chunk, cancel=cancel)
+    assert new.cancelled and new.evaluator_id and new.evaluator_id != old.evaluator_id
+    preds = [lib.prediction(h) for h in pref_library.hashes]
+    fresh = [p for p in preds if p.evaluator_id == new.evaluator_id]
+    stale = [p for p in preds if p.evaluator_id == old.evaluator_id]
+    assert len(fresh) == 100 and len(stale) == len(preds) - 100
+    assert all(p.stale for p in stale) and not any(p.stale for p in fresh)
+    assert lib.refresh_predictions() == len(preds) - 100
+    assert not any(lib.prediction(h).stale for h in pref_library.hashes)
+    # One prediction per image is kept: the older model's rows were replaced.
+    count = lib.db.execute("SELECT count(*) FROM predictions").fetchone()[0]
+    assert count == len(pref_library.hashes)
+
+
+def test_new_vectors_get_predictions_on_refresh(pref_library):
+    rate_first(pref_library, 40)
+    lib = pref_library.library
+    lib.train()
+    rng = np.random.default_rng(1)
+    vectors.put_vectors(lib.db, MODEL_ID, ["f" * 32], rng.normal(size=(1, 64)))
+    assert lib.prediction("f" * 32) is None
+    assert lib.refresh_predictions() == 1
+    assert 0 <= lib.prediction("f" * 32).value <= 10
+
+
+def test_cancel_before_saving_keeps_the_previous_evaluator(pref_library):
+    rate_first(pref_library, 40)
+    lib = pref_library.library
+    first = lib.train()
+    cancel = threading.Event()
+    seen = []
+
+    def progress(p):
+        seen.append(p)
+        if p.stage == "train" and p.done >= 2:
+            cancel.set()
+
+    report = lib.train(progress=progress, cancel=cancel)
+    assert report.cancelled and report.evaluator_id is None
+    assert lib.evaluator_info()["id"] == first.evaluator_id
+    assert seen[0].total and all(p.stage == "train" for p in seen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import rate_first
+from evaluator_helpers import rate_first
 
 from anagnorisis_tui.core import ratings
 from anagnorisis_tui.core.library import Library

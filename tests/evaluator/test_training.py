@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import MODEL_ID, rate_first
+from evaluator_helpers import MODEL_ID, rate_first
 from safetensors import safe_open
 
 from anagnorisis_tui.core import eval_metrics, eval_store, vectors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import rate_first
+from evaluator_helpers import rate_first
 
 from anagnorisis_tui.core import xmp
 

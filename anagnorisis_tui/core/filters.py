@@ -1,0 +1,207 @@
+"""Filter values for the paged views: what a ViewSpec may narrow by, validated on construction.
+
+Every value is checked when a `Filters` is made, so nonsense (a negative size, a minimum above
+its maximum, an unknown shape) fails at once with a message that names the value, instead of
+returning an empty view that leaves the user guessing.
+
+Rules for images that lack what a filter needs (documented in README "Filters and duplicates"):
+- unknown width/height (undecodable or not yet measured): dropped by the resolution, proportion
+  and shape filters, sorted last by the resolution and proportion sorts;
+- no rating and no prediction: dropped by a rating range, sorted last (never dropped) by the
+  rating sort in either direction;
+- no vector for the active model: dropped by the text-concept filter in both modes (keep and
+  exclude) and by a semantic search, since neither can be decided for them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, fields
+
+# Shapes as ranges of width/height. Square allows 5% either way so 1000x1020 still counts.
+SQUARE_TOLERANCE = 1.05
+SHAPES = ("landscape", "portrait", "square", "panorama", "tall")
+
+SORT_KEYS = (
+    "path",
+    "name",
+    "size",
+    "mtime",
+    "resolution",
+    "proportion",
+    "random",
+    "rating",
+    "score",
+)
+
+DEFAULT_CONCEPT_THRESHOLD = 0.25
+
+
+class FilterError(ValueError):
+    """A filter value that makes no sense; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Concept:
+    """Keep (or, with exclude=True, drop) images whose cosine to `text` is >= threshold."""
+
+    text: str
+    threshold: float = DEFAULT_CONCEPT_THRESHOLD
+    exclude: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise FilterError("a text concept needs some text, e.g. 'screenshot'")
+        _finite("concept threshold", self.threshold)
+        if not -1.0 <= self.threshold <= 1.0:
+            raise FilterError(
+                f"concept threshold is a cosine similarity from -1 to 1, not {self.threshold}"
+            )
+
+
+@dataclass(frozen=True)
+class Filters:
+    min_megapixels: float | None = None
+    max_megapixels: float | None = None
+    min_ratio: float | None = None  # width / height
+    max_ratio: float | None = None
+    shape: str | None = None  # one of SHAPES
+    min_bytes: int | None = None
+    max_bytes: int | None = None
+    min_rating: float | None = None  # the user's rating, else the model's prediction
+    max_rating: float | None = None
+    concept: Concept | None = None
+
+    def __post_init__(self) -> None:
+        _range("megapixels", self.min_megapixels, self.max_megapixels, low=0.0)
+        _range("proportion (width/height)", self.min_ratio, self.max_ratio, low=0.0, strict=True)
+        _range("file size", self.min_bytes, self.max_bytes, low=0, integer=True)
+        _range("rating", self.min_rating, self.max_rating, low=0.0, high=10.0)
+        if self.shape is not None and self.shape not in SHAPES:
+            raise FilterError(f"unknown shape {self.shape!r}; choose one of {', '.join(SHAPES)}")
+        if self.concept is not None and not isinstance(self.concept, Concept):
+            raise FilterError("concept must be a Concept(text, threshold, exclude)")
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) is not None for f in fields(self))
+
+    def describe(self) -> list[str]:
+        """Short human descriptions of the active filters, for status lines and --json."""
+        out = []
+        if self.min_megapixels is not None or self.max_megapixels is not None:
+            out.append(f"megapixels {_span(self.min_megapixels, self.max_megapixels)}")
+        if self.min_ratio is not None or self.max_ratio is not None:
+            out.append(f"proportion {_span(self.min_ratio, self.max_ratio)}")
+        if self.shape:
+            out.append(self.shape)
+        if self.min_bytes is not None or self.max_bytes is not None:
+            lo = format_bytes(self.min_bytes) if self.min_bytes is not None else None
+            hi = format_bytes(self.max_bytes) if self.max_bytes is not None else None
+            out.append(f"size {_span(lo, hi)}")
+        if self.min_rating is not None or self.max_rating is not None:
+            out.append(f"rating {_span(self.min_rating, self.max_rating)}")
+        if self.concept:
+            verb = "without" if self.concept.exclude else "with"
+            out.append(f"{verb} {self.concept.text!r} (>= {self.concept.threshold:g})")
+        return out
+
+
+def check_sort(key: str) -> str:
+    if key not in SORT_KEYS:
+        raise FilterError(f"unknown sort key {key!r}; choose one of {', '.join(SORT_KEYS)}")
+    return key
+
+
+def _finite(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FilterError(f"{name} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise FilterError(f"{name} must be a finite number, not {value}")
+    return float(value)
+
+
+def _range(
+    name: str,
+    lo: float | None,
+    hi: float | None,
+    *,
+    low: float,
+    high: float | None = None,
+    strict: bool = False,
+    integer: bool = False,
+) -> None:
+    for label, value in (("minimum", lo), ("maximum", hi)):
+        if value is None:
+            continue
+        if integer and (isinstance(value, bool) or not isinstance(value, int)):
+            raise FilterError(f"{label} {name} must be a whole number of bytes, not {value!r}")
+        number = _finite(f"{label} {name}", value)
+        if number < low or (strict and number == low):
+            raise FilterError(
+                f"{label} {name} must be {'above' if strict else 'at least'} {low:g}, not {value}"
+            )
+        if high is not None and number > high:
+            raise FilterError(f"{label} {name} must be at most {high:g}, not {value}")
+    if lo is not None and hi is not None and lo > hi:
+        raise FilterError(f"minimum {name} ({lo}) is above the maximum ({hi})")
+
+
+def _span(lo: object, hi: object) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo}..{hi}"
+    return f">= {lo}" if lo is not None else f"<= {hi}"
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+
+
+def parse_bytes(text: str) -> int:
+    """'2MB', '500k', '1.5 GiB', '1234' -> bytes (decimal units; KiB/MiB/GiB binary)."""
+    match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*([a-zA-Z]*)\s*", str(text))
+    if not match or match.group(2).lower() not in _UNITS:
+        raise FilterError(f"not a file size: {text!r} (try 500k, 2MB or 1.5GiB)")
+    value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if value < 0:
+        raise FilterError(f"a file size cannot be negative: {text!r}")
+    return int(round(value))
+
+
+def parse_ratio(text: str) -> float:
+    """'16:9', '16/9', '1.78' -> width/height."""
+    match = re.fullmatch(r"\s*([-+]?[\d.]+)\s*(?:[:/x]\s*([-+]?[\d.]+))?\s*", str(text))
+    try:
+        if not match:
+            raise ValueError
+        value = float(match.group(1))
+        if match.group(2) is not None:
+            value /= float(match.group(2))
+    except (ValueError, ZeroDivisionError):
+        raise FilterError(f"not a proportion: {text!r} (try 16:9, 3/4 or 1.5)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise FilterError(f"a proportion must be above 0: {text!r}")
+    return value
+
+
+def format_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"

@@ -1,0 +1,204 @@
+"""Perceptual hashes and similarity groups on real images with transformed copies."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from anagnorisis_tui.core import neighbours, phash, vectors
+from anagnorisis_tui.core.groups import GroupError, Member, find_groups, keeper_order
+from anagnorisis_tui.core.library import Library
+from bench import dupset
+from tests.rows import add_file, add_real_file
+
+SOURCES = ("astronaut", "coffee", "chelsea", "china")
+
+
+@pytest.fixture(scope="session")
+def dupdir(tmp_path_factory) -> tuple[Path, dict[Path, str]]:
+    root = tmp_path_factory.mktemp("dups")
+    truth = dupset.build(root, side=160, names=SOURCES, with_distractors=False)
+    return root, truth
+
+
+@pytest.fixture
+def catalogued(settings, dupdir):
+    root, truth = dupdir
+    library = Library(settings)
+    hashes = {path: add_real_file(library.db, path, root) for path in truth}
+    yield library, truth, hashes
+    library.close()
+
+
+def _by_source(groups, truth) -> list[set[str]]:
+    return [{truth[Path(m.path)] for m in g.members} for g in groups]
+
+
+def test_phash_survives_copies_and_exif_orientation(dupdir):
+    root, truth = dupdir
+    folder = root / "astronaut"
+    original = phash.phash_file(folder / "astronaut.jpg")
+    for name in ("astronaut-small.jpg", "astronaut-q35.jpg", "astronaut.png", "astronaut-exif.jpg"):
+        assert phash.hamming(original, phash.phash_file(folder / name)) <= 6, name
+    # The EXIF-rotated file's raw pixels are turned; read without orientation it differs a lot.
+    with Image.open(folder / "astronaut-exif.jpg") as raw:
+        assert phash.hamming(original, phash.phash_image(raw.convert("RGB"))) > 16
+    other = phash.phash_file(root / "coffee" / "coffee.jpg")
+    assert phash.hamming(original, other) > 16
+
+
+def test_phash_pass_fills_missing_records_failures_and_cancels(catalogued, tmp_path):
+    library, truth, _ = catalogued
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    add_file(library.db, str(broken), root=str(tmp_path), content_hash="broken", size=30)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(p):
+        seen.append(p)
+        if p.done >= 3:
+            cancel.set()
+
+    first = library.compute_phashes(progress=progress, cancel=cancel)
+    assert first.cancelled and first.done >= 3
+    assert phash.pending(library.db) == len(truth) + 1 - first.done - first.failed
+    rest = library.compute_phashes(progress=seen.append)
+    assert not rest.cancelled
+    assert first.done + rest.done == len(truth)
+    assert rest.failed + first.failed == 1
+    assert phash.pending(library.db) == 0  # the broken file is not retried every pass
+    reason = library.db.execute(
+        "SELECT reason FROM embed_errors WHERE hash = 'broken' AND model_id = 'phash'"
+    ).fetchone()[0]
+    assert reason
+    assert seen[-1].stage == "phash" and seen[-1].total is not None
+
+
+def test_groups_by_phash_alone_match_the_sources(catalogued):
+    library, truth, _ = catalogued
+    groups = library.groups(method="phash", phash_distance=10)
+    assert groups, "expected duplicate groups"
+    for sources in _by_source(groups, truth):
+        assert len(sources) == 1  # never mixes two different photos
+    grouped = {Path(m.path) for g in groups for m in g.members}
+    for path in truth:
+        if "-crop" not in path.name:  # a 10% crop may fall outside 10 bits; all else must group
+            assert path in grouped, path
+    assert len({next(iter(s)) for s in _by_source(groups, truth)}) == len(SOURCES)
+    sims = [g.similarity for g in groups]
+    assert sims == sorted(sims, reverse=True)  # tightest first
+    assert all("phash" in g.reasons or "same pixels" in g.reasons for g in groups)
+
+
+def test_groups_use_vectors_and_fall_back_to_phash_without_them(catalogued):
+    library, truth, hashes = catalogued
+    db = library.db
+    rng = np.random.default_rng(0)
+    base = {s: rng.standard_normal(16) for s in SOURCES}
+    # Vectors only for astronaut and coffee: near copies of one base vector per source.
+    with_vectors = [p for p, s in truth.items() if s in ("astronaut", "coffee")]
+    vectors.register_model(db, "m", 16)
+    matrix = np.array([base[truth[p]] + 0.05 * rng.standard_normal(16) for p in with_vectors])
+    vectors.put_vectors(db, "m", [hashes[p] for p in with_vectors], matrix)
+    by_vectors = library.groups(method="vectors", threshold=0.95)
+    assert sorted(_by_source(by_vectors, truth), key=sorted) == [{"astronaut"}, {"coffee"}]
+    for group in by_vectors:
+        assert len(group.members) == 7  # crops included: the vectors say they are alike
+        assert group.reasons == ("vectors",)
+    both = library.groups(method="both", threshold=0.95, phash_distance=10)
+    sources = _by_source(both, truth)
+    assert {"chelsea"} in sources and {"china"} in sources  # no vectors: phash only
+    assert all(len(s) == 1 for s in sources)
+
+
+def test_same_content_at_two_paths_is_always_a_group(settings):
+    library = Library(settings)
+    h = add_file(library.db, "/lib/x/one.jpg", content_hash="same", size=10)
+    add_file(library.db, "/lib/y/two.jpg", content_hash="same", size=10)
+    add_file(library.db, "/lib/z/other.jpg", content_hash="other", size=10, phash=12345)
+    for method in ("phash", "vectors", "both"):
+        groups = library.groups(method=method)
+        assert len(groups) == 1 and groups[0].reasons == ("same content",)
+        assert {m.hash for m in groups[0].members} == {h}
+        assert groups[0].similarity == 1.0
+    library.close()
+
+
+def test_scope_limits_groups(catalogued):
+    library, truth, _ = catalogued
+    root = str(next(iter(truth)).parents[1])
+    groups = library.groups(method="phash", folder="coffee", root=root)
+    assert _by_source(groups, truth) == [{"coffee"}]
+
+
+def test_keeper_is_highest_resolution_then_largest_then_oldest():
+    a = Member("/a", "1", size=100, width=10, height=10, mtime_ns=5)
+    b = Member("/b", "2", size=50, width=20, height=10, mtime_ns=9)
+    c = Member("/c", "3", size=200, width=20, height=10, mtime_ns=9)
+    d = Member("/d", "4", size=200, width=20, height=10, mtime_ns=1)
+    assert sorted([a, b, c, d], key=keeper_order)[0] == d
+    assert sorted([a, b, c], key=keeper_order)[0] == c
+    assert sorted([a, b], key=keeper_order)[0] == b
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"threshold": 1.5}, "in \\(0, 1\\]"),
+        ({"threshold": 0}, "in \\(0, 1\\]"),
+        ({"method": "magic"}, "unknown grouping method"),
+        ({"phash_distance": -1}, "from 0 to"),
+        ({"phash_distance": 64}, "from 0 to"),
+    ],
+)
+def test_bad_group_parameters(settings, kwargs, message):
+    library = Library(settings)
+    with pytest.raises(GroupError, match=message):
+        find_groups(library.db, **kwargs)
+    library.close()
+
+
+def test_multi_index_hashing_equals_brute_force():
+    rng = np.random.default_rng(3)
+    base = rng.integers(-(2**63), 2**63 - 1, size=200, dtype=np.int64)
+    codes = base[rng.integers(0, 200, 1500)]
+    for _ in range(5):
+        flip = rng.random(len(codes)) < 0.5
+        codes[flip] ^= np.int64(1) << rng.integers(0, 63, int(flip.sum())).astype(np.int64)
+    codes = np.unique(codes)
+    u = codes.view(np.uint64)
+    dist = phash.popcount64(u[:, None] ^ u[None, :])
+    for d in (0, 2, 5, 9, 14):
+        i, j, got = neighbours.phash_pairs(codes, d)
+        bi, bj = np.nonzero(np.triu(dist <= d, 1))
+        assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
+            zip(bi.tolist(), bj.tolist(), strict=True)
+        )
+        assert (got == dist[i, j]).all()
+
+
+def test_annoy_finds_the_planted_neighbours_exact_does():
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((100, 32))
+    x = centres[rng.integers(0, 100, 3000)] + 0.6 * rng.standard_normal((3000, 32))
+    x[1500:1600] = x[:100] + 0.01 * rng.standard_normal((100, 32))  # planted duplicates
+    x = vectors.normalise(x)
+    idx, sims = neighbours.exact_knn(x, 5, block=128)
+    brute = x @ x.T
+    np.fill_diagonal(brute, -np.inf)
+    assert (idx[:, 0] == brute.argmax(axis=1)).all() or np.allclose(
+        sims.max(axis=1), brute.max(axis=1), atol=1e-5
+    )
+    blocks = iter([(np.arange(3000), x)])
+    aidx, asims = neighbours.annoy_knn(blocks, 3000, 32, 5)
+    ei, ej, _ = neighbours.knn_pairs(idx, sims, 0.98)
+    ai, aj, _ = neighbours.knn_pairs(aidx, asims, 0.98)
+    planted = {(a, a + 1500) for a in range(100)}
+    assert planted <= set(zip(ei.tolist(), ej.tolist(), strict=True))
+    found = planted & set(zip(ai.tolist(), aj.tolist(), strict=True))
+    assert len(found) >= 98

@@ -1,0 +1,392 @@
+"""Group actions that lose nothing: plan, dry run, apply, undo.
+
+A plan lists, per group, the keeper and what happens to each other member: to the system trash
+or moved to a chosen folder (keeping its path relative to its library root). Nothing is ever
+deleted permanently. Applying a plan re-checks every file first: a file moved, changed or
+deleted by another program since the listing is reported and skipped, and a group whose keeper
+is gone or changed is skipped whole, so the last copy can never be thrown away.
+
+Every action is written to `file_actions` (one batch id per apply) before the file is touched,
+so an interrupted run can still be undone. Ratings go to the keeper (the most recent rating in
+the group, when the keeper has none), recorded as 'carry' rows so undo can take them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+import sqlite_utils
+import xxhash
+
+from anagnorisis_tui.core import ratings, trash
+from anagnorisis_tui.core.groups import Group
+
+ACTIONS = ("trash", "move")
+
+
+class ActionError(ValueError):
+    """A plan that cannot be made (unknown action, no destination, bad keeper)."""
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    group: int
+    path: str
+    hash: str
+    size: int
+    mtime_ns: int
+    action: str  # 'trash' or 'move'
+    dest: str | None  # for 'move': where it goes (a free name is picked at apply time)
+    keeper: str
+    keeper_hash: str
+    keeper_size: int
+    keeper_mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str
+    dest_dir: str | None
+    items: tuple[PlannedAction, ...]
+
+    def describe(self) -> list[str]:
+        """One plain-text line per planned step (the dry-run listing)."""
+        lines = []
+        for item in self.items:
+            where = "the system trash" if item.action == "trash" else item.dest
+            lines.append(
+                f"group {item.group}: {item.action} {item.path} -> {where} (keeping {item.keeper})"
+            )
+        return lines
+
+
+@dataclass
+class ActionReport:
+    batch: str | None
+    dry_run: bool
+    done: list[tuple[str, str | None]] = field(default_factory=list)  # (path, where it went)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    carried: list[tuple[str, str]] = field(default_factory=list)  # (from hash, keeper hash)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class UndoReport:
+    batch: str
+    restored: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    ratings_reverted: int = 0
+
+
+def plan_group_action(
+    groups: Iterable[Group],
+    *,
+    action: str = "trash",
+    dest_dir: str | os.PathLike[str] | None = None,
+    keepers: Mapping[int, str] | None = None,
+) -> Plan:
+    """What would happen to each group: keep one member (the suggested keeper unless `keepers`
+    names another path for that group id), trash or move the rest."""
+    if action not in ACTIONS:
+        raise ActionError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+    dest: str | None = None
+    if action == "move":
+        if not dest_dir:
+            raise ActionError("moving needs a destination folder")
+        dest = os.path.abspath(os.path.expanduser(os.fspath(dest_dir)))
+        if os.path.exists(dest) and not os.path.isdir(dest):
+            raise ActionError(f"the destination {dest} is not a folder")
+    keepers = dict(keepers or {})
+    items: list[PlannedAction] = []
+    for group in groups:
+        keeper = group.keeper
+        if group.id in keepers:
+            chosen = [m for m in group.members if m.path == keepers[group.id]]
+            if not chosen:
+                raise ActionError(f"{keepers[group.id]} is not a member of group {group.id}")
+            keeper = chosen[0]
+        for member in group.members:
+            if member.path == keeper.path:
+                continue
+            target = None
+            if dest is not None:
+                rel = _relative(member.path, member.root)
+                target = os.path.join(dest, rel)
+                if _inside(target, member.path):
+                    raise ActionError(f"cannot move {member.path} into itself")
+            items.append(
+                PlannedAction(
+                    group.id,
+                    member.path,
+                    member.hash,
+                    member.size,
+                    member.mtime_ns,
+                    action,
+                    target,
+                    keeper.path,
+                    keeper.hash,
+                    keeper.size,
+                    keeper.mtime_ns,
+                )
+            )
+    return Plan(action, dest, tuple(items))
+
+
+def _relative(path: str, root: str) -> str:
+    if root and _inside(path, root):
+        return os.path.relpath(path, root)
+    return os.path.basename(path)
+
+
+def _inside(path: str, folder: str) -> bool:
+    folder = os.path.normpath(folder)
+    return os.path.normpath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def file_hash(path: str) -> str:
+    """xxh3-128 of the bytes, hex: the catalogue's content hash."""
+    digest = xxhash.xxh3_128()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _unchanged(path: str, size: int, mtime_ns: int) -> str | None:
+    """None when the file is as listed, else why not."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no longer there (moved or deleted by another program)"
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if st.st_size != size or st.st_mtime_ns != mtime_ns:
+        return "changed since the listing"
+    return None
+
+
+def new_batch() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def apply_group_action(
+    db: sqlite_utils.Database, plan: Plan, *, dry_run: bool = False, verify: bool = True
+) -> ActionReport:
+    """Carry out (or with dry_run, only check and list) a plan. See the module docstring."""
+    report = ActionReport(None if dry_run else new_batch(), dry_run)
+    by_group: dict[int, list[PlannedAction]] = {}
+    for item in plan.items:
+        by_group.setdefault(item.group, []).append(item)
+    for group_items in by_group.values():
+        first = group_items[0]
+        problem = _unchanged(first.keeper, first.keeper_size, first.keeper_mtime_ns)
+        if (
+            problem is None
+            and verify
+            and not dry_run
+            and file_hash(first.keeper) != first.keeper_hash
+        ):
+            problem = "its content changed"
+        if problem:
+            why = f"keeper {first.keeper} is {problem}; nothing in this group was touched"
+            report.skipped += [(item.path, why) for item in group_items]
+            continue
+        removed: list[str] = []
+        for item in group_items:
+            why = _unchanged(item.path, item.size, item.mtime_ns)
+            if why is None and verify and not dry_run and file_hash(item.path) != item.hash:
+                why = "its content changed since the listing"
+            if why:
+                report.skipped.append((item.path, why))
+                continue
+            if dry_run:
+                report.done.append((item.path, item.dest if item.action == "move" else "trash"))
+                continue
+            where = _act(db, report.batch, item, report)
+            if where is not None:
+                removed.append(item.hash)
+        if removed and not dry_run:
+            _carry(db, report, removed, first.keeper_hash)
+    return report
+
+
+def _act(
+    db: sqlite_utils.Database, batch: str, item: PlannedAction, report: ActionReport
+) -> str | None:
+    at = time.time()
+    # Log first: if we are killed mid-move the batch still knows what may have happened.
+    with db.conn:
+        row_id = db.execute(
+            "INSERT INTO file_actions(batch, action, source, dest, hash, at) VALUES (?, ?, ?, ?, ?, ?)",
+            [batch, item.action, item.path, item.dest, item.hash, at],
+        ).lastrowid
+    try:
+        if item.action == "trash":
+            where = trash.send(item.path)
+        else:
+            where = _free_name(item.dest)
+            os.makedirs(os.path.dirname(where), exist_ok=True)
+            shutil.move(item.path, where)
+    except OSError as exc:
+        with db.conn:
+            db.execute("DELETE FROM file_actions WHERE id = ?", [row_id])
+        report.skipped.append((item.path, f"could not {item.action} it: {exc}"))
+        return None
+    with db.conn:
+        db.execute("UPDATE file_actions SET dest = ? WHERE id = ?", [where, row_id])
+        _moved_row(db, item.path, where if item.action == "move" else None, at)
+    report.done.append((item.path, where if where is not None else "trash"))
+    return where or "trash"
+
+
+def _free_name(path: str) -> str:
+    if not os.path.lexists(path):
+        return path
+    base, ext = os.path.splitext(path)
+    n = 1
+    while os.path.lexists(f"{base} ({n}){ext}"):
+        n += 1
+    return f"{base} ({n}){ext}"
+
+
+def _root_of(db: sqlite_utils.Database, path: str) -> str | None:
+    roots = [r[0] for r in db.execute("SELECT DISTINCT root FROM files").fetchall()]
+    inside = [r for r in roots if _inside(path, r)]
+    return max(inside, key=len) if inside else None
+
+
+def _moved_row(db: sqlite_utils.Database, source: str, dest: str | None, at: float) -> None:
+    """Keep the views right: a trashed file is absent; a moved one follows its new path when
+    that is inside a library root, else it is absent too."""
+    root = _root_of(db, dest) if dest is not None else None
+    if dest is None or root is None:
+        db.execute("UPDATE files SET present = 0, updated = ? WHERE path = ?", [at, source])
+        return
+    rel = os.path.relpath(dest, root)
+    folder = os.path.dirname(rel)
+    db.execute("DELETE FROM files WHERE path = ? AND present = 0", [dest])
+    db.execute(
+        "UPDATE files SET path = ?, root = ?, folder = ?, name = ?, updated = ? WHERE path = ?",
+        [dest, root, folder, os.path.basename(dest), at, source],
+    )
+
+
+def _carry(
+    db: sqlite_utils.Database, report: ActionReport, removed: list[str], keeper: str
+) -> None:
+    candidates = [h for h in dict.fromkeys(removed) if h != keeper]
+    rated = [r for r in (ratings.get_rating(db, h) for h in candidates) if r is not None]
+    if not rated or ratings.get_rating(db, keeper) is not None:
+        return
+    latest = max(rated, key=lambda r: r.updated)
+    if ratings.carry_rating(db, latest.hash, keeper, reason="keeper"):
+        with db.conn:
+            db.execute(
+                "INSERT INTO file_actions(batch, action, source, dest, hash, at) "
+                "VALUES (?, 'carry', ?, ?, ?, ?)",
+                [report.batch, latest.hash, keeper, keeper, time.time()],
+            )
+        report.carried.append((latest.hash, keeper))
+
+
+def batches(db: sqlite_utils.Database, limit: int = 20) -> list[dict]:
+    """Recent batches, newest first: batch, at, count, actions, undone."""
+    rows = db.execute(
+        "SELECT batch, min(at), sum(action != 'carry'), group_concat(DISTINCT action), "
+        "max(undone IS NOT NULL) FROM file_actions GROUP BY batch ORDER BY min(at) DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [
+        {"batch": b, "at": at, "files": n, "actions": (acts or "").split(","), "undone": bool(u)}
+        for b, at, n, acts, u in rows
+    ]
+
+
+def undo(db: sqlite_utils.Database, batch: str) -> UndoReport:
+    """Put a batch's files back where they were (newest first) and take back carried ratings."""
+    rows = db.execute(
+        "SELECT id, action, source, dest, hash FROM file_actions WHERE batch = ? "
+        "AND undone IS NULL ORDER BY id DESC",
+        [batch],
+    ).fetchall()
+    if (
+        not rows
+        and not db.execute("SELECT 1 FROM file_actions WHERE batch = ?", [batch]).fetchone()
+    ):
+        raise ActionError(f"no batch {batch!r} in the action log")
+    report = UndoReport(batch)
+    for row_id, action, source, dest, _content_hash in rows:
+        if action == "carry":
+            report.ratings_reverted += _uncarry(db, source, dest)
+            _mark_undone(db, row_id)
+            continue
+        try:
+            if action == "move":
+                if os.path.lexists(source):
+                    raise FileExistsError(f"something is already at {source}")
+                if dest is None or not os.path.lexists(dest):
+                    raise FileNotFoundError(f"the moved file is no longer at {dest}")
+                os.makedirs(os.path.dirname(source), exist_ok=True)
+                shutil.move(dest, source)
+            elif dest is None or dest == "trash":
+                raise FileNotFoundError(
+                    "where the system trash put it is unknown here: restore it from the "
+                    "Trash / Recycle Bin"
+                )
+            else:
+                trash.restore(dest, source)
+        except OSError as exc:
+            report.failed.append((source, str(exc)))
+            continue
+        with db.conn:
+            _restored_row(db, source, dest if action == "move" else None)
+        _mark_undone(db, row_id)
+        report.restored.append(source)
+    return report
+
+
+def _restored_row(db: sqlite_utils.Database, source: str, moved_to: str | None) -> None:
+    at = time.time()
+    if (
+        moved_to is not None
+        and db.execute("SELECT 1 FROM files WHERE path = ?", [moved_to]).fetchone()
+    ):
+        root = _root_of(db, source)
+        if root is not None:
+            db.execute("DELETE FROM files WHERE path = ? AND present = 0", [source])
+            rel = os.path.relpath(source, root)
+            db.execute(
+                "UPDATE files SET path = ?, root = ?, folder = ?, name = ?, present = 1, "
+                "updated = ? WHERE path = ?",
+                [source, root, os.path.dirname(rel), os.path.basename(source), at, moved_to],
+            )
+            return
+    db.execute("UPDATE files SET present = 1, updated = ? WHERE path = ?", [at, source])
+
+
+def _uncarry(db: sqlite_utils.Database, from_hash: str, keeper: str) -> int:
+    """Clear the keeper's rating if it is still exactly the one carried (never a newer one)."""
+    last = db.execute(
+        "SELECT source FROM rating_history WHERE hash = ? ORDER BY id DESC LIMIT 1", [keeper]
+    ).fetchone()
+    if last and last[0] == f"keeper:{from_hash}":
+        ratings.clear_rating(db, keeper, source="undo")
+        return 1
+    return 0
+
+
+def _mark_undone(db: sqlite_utils.Database, row_id: int) -> None:
+    with db.conn:
+        db.execute("UPDATE file_actions SET undone = ? WHERE id = ?", [time.time(), row_id])
+
+
+def plan_to_json(plan: Plan) -> str:
+    return json.dumps(asdict(plan))

@@ -1,0 +1,217 @@
+"""Group actions: dry run, trash (into a test-local freedesktop trash), move, undo, races."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from anagnorisis_tui.core import actions, ratings, trash
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.query import ViewSpec
+from tests.rows import add_real_file
+
+
+@pytest.fixture
+def trash_home(tmp_path, monkeypatch) -> Path:
+    """Point the freedesktop trash at a folder inside the test (send2trash reads it at import)."""
+    from send2trash import plat_other
+
+    home = tmp_path / "home"
+    data = home / ".local" / "share"
+    data.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(data))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(data / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
+    return data / "Trash"
+
+
+def _photo(path: Path, seed: int, size: int = 96) -> None:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (6, 6, 3), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC).save(path, quality=90)
+
+
+@pytest.fixture
+def lib(settings, tmp_path, trash_home):
+    root = tmp_path / "photos"
+    _photo(root / "trip" / "big.jpg", 1, 192)  # keeper of group A: highest resolution
+    _photo(root / "trip" / "small.jpg", 1, 96)
+    (root / "copies").mkdir()
+    shutil.copy(root / "trip" / "big.jpg", root / "copies" / "big copy.jpg")
+    _photo(root / "cats" / "cat.jpg", 7, 128)  # group B
+    _photo(root / "cats" / "cat-small.jpg", 7, 64)
+    _photo(root / "alone.jpg", 99, 128)
+    library = Library(settings)
+    for path in sorted(root.rglob("*.jpg")):
+        add_real_file(library.db, path, root)
+    library.root = root
+    yield library
+    library.close()
+
+
+def _groups(lib):
+    groups = lib.groups(method="phash", phash_distance=6)
+    assert len(groups) == 2
+    return groups
+
+
+def test_dry_run_lists_and_touches_nothing(lib):
+    groups = _groups(lib)
+    plan = lib.plan_group_action(groups, action="trash")
+    assert {Path(i.path).name for i in plan.items} == {"small.jpg", "big copy.jpg", "cat-small.jpg"}
+    assert all("keeping" in line for line in plan.describe())
+    before = sorted(p for p in lib.root.rglob("*"))
+    report = lib.apply_group_action(plan, dry_run=True)
+    assert report.dry_run and report.batch is None and len(report.done) == 3
+    assert sorted(p for p in lib.root.rglob("*")) == before
+    assert lib.db.execute("SELECT count(*) FROM file_actions").fetchone()[0] == 0
+    assert lib.count(ViewSpec()) == 6
+
+
+def test_trash_carries_ratings_and_undo_restores_everything(lib, trash_home):
+    db = lib.db
+    groups = _groups(lib)
+    cat_group = next(g for g in groups if g.keeper.path.endswith("cat.jpg"))
+    small_cat = cat_group.others[0]
+    ratings.set_rating(db, small_cat.hash, 8)
+    plan = lib.plan_group_action(groups, action="trash")
+    report = lib.apply_group_action(plan)
+    assert not report.skipped and len(report.done) == 3
+    for path, where in report.done:
+        assert not os.path.exists(path)
+        assert Path(where).parent == trash_home / "files" and Path(where).exists()
+        info = trash_home / "info" / (Path(where).name + ".trashinfo")
+        assert info.exists()
+    assert lib.count(ViewSpec()) == 3  # trashed files leave the views at once
+    assert lib.rating(cat_group.keeper.hash) == 8  # carried to the keeper
+    assert report.carried == [(small_cat.hash, cat_group.keeper.hash)]
+    assert lib.action_batches()[0]["batch"] == report.batch
+
+    undone = lib.undo(report.batch)
+    assert not undone.failed and len(undone.restored) == 3
+    for path, _ in report.done:
+        assert os.path.exists(path)
+    assert list((trash_home / "info").iterdir()) == []
+    assert lib.count(ViewSpec()) == 6
+    assert lib.rating(cat_group.keeper.hash) is None and undone.ratings_reverted == 1
+    assert lib.rating(small_cat.hash) == 8  # the original rating never moved
+    assert lib.action_batches()[0]["undone"]
+    again = lib.undo(report.batch)
+    assert again.restored == [] and again.failed == []
+
+
+def test_move_keeps_folders_and_undo_moves_back(lib, tmp_path):
+    dest = tmp_path / "dupes"
+    groups = _groups(lib)
+    (dest / "trip").mkdir(parents=True)
+    (dest / "trip" / "small.jpg").write_bytes(b"someone else's file")
+    plan = lib.plan_group_action(groups, action="move", dest_dir=str(dest))
+    report = lib.apply_group_action(plan)
+    moved = dict(report.done)
+    small = str(lib.root / "trip" / "small.jpg")
+    assert moved[small] == str(dest / "trip" / "small (1).jpg")  # never overwrites
+    assert (dest / "trip" / "small.jpg").read_bytes() == b"someone else's file"
+    assert moved[str(lib.root / "copies" / "big copy.jpg")] == str(dest / "copies" / "big copy.jpg")
+    assert lib.count(ViewSpec()) == 3  # moved out of the library: absent
+    undone = lib.undo(report.batch)
+    assert sorted(undone.restored) == sorted(moved)
+    assert all(os.path.exists(p) for p in moved)
+    assert (dest / "trip" / "small.jpg").exists()
+    assert lib.count(ViewSpec()) == 6
+
+
+def test_move_inside_the_library_follows_the_file(lib):
+    dest = lib.root / "_duplicates"
+    plan = lib.plan_group_action(_groups(lib), action="move", dest_dir=str(dest))
+    report = lib.apply_group_action(plan)
+    assert len(report.done) == 3
+    names = {e.path for e in lib.page(ViewSpec(folder="_duplicates"), 0, 10)}
+    assert names == {where for _, where in report.done}
+    lib.undo(report.batch)
+    assert lib.count(ViewSpec(folder="_duplicates")) == 0
+    assert lib.count(ViewSpec()) == 6
+
+
+def test_files_changed_by_others_are_reported_and_skipped(lib):
+    groups = _groups(lib)
+    plan = lib.plan_group_action(groups, action="trash")
+    small = lib.root / "trip" / "small.jpg"
+    copy = lib.root / "copies" / "big copy.jpg"
+    cat_keeper = lib.root / "cats" / "cat.jpg"
+    small.unlink()  # deleted by another program
+    os.utime(copy, ns=(1, 1))  # touched by another program
+    cat_keeper.rename(lib.root / "cats" / "renamed.jpg")  # the keeper itself moved away
+    report = lib.apply_group_action(plan)
+    assert report.done == []
+    why = dict(report.skipped)
+    assert "no longer there" in why[str(small)]
+    assert "changed since the listing" in why[str(copy)]
+    assert "keeper" in why[str(lib.root / "cats" / "cat-small.jpg")]
+    assert (lib.root / "cats" / "cat-small.jpg").exists() and copy.exists()
+    assert lib.db.execute("SELECT count(*) FROM file_actions").fetchone()[0] == 0
+
+
+def test_content_swapped_with_same_size_and_time_is_caught(lib):
+    plan = lib.plan_group_action(_groups(lib), action="trash")
+    target = Path(next(i.path for i in plan.items if i.path.endswith("cat-small.jpg")))
+    st = target.stat()
+    data = bytearray(target.read_bytes())
+    data[-3] ^= 0xFF
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    report = lib.apply_group_action(plan)
+    assert "content changed" in dict(report.skipped)[str(target)]
+    assert target.exists()
+    assert len(report.done) == 2
+
+
+def test_undo_never_overwrites_what_is_now_at_the_old_path(lib):
+    plan = lib.plan_group_action(_groups(lib), action="trash")
+    report = lib.apply_group_action(plan)
+    first = report.done[0][0]
+    Path(first).write_bytes(b"new file here")
+    undone = lib.undo(report.batch)
+    assert dict(undone.failed)[first].startswith("something is already at")
+    assert Path(first).read_bytes() == b"new file here"
+    assert len(undone.restored) == 2
+
+
+def test_plan_errors(lib):
+    groups = _groups(lib)
+    with pytest.raises(actions.ActionError, match="unknown action"):
+        lib.plan_group_action(groups, action="delete")
+    with pytest.raises(actions.ActionError, match="destination"):
+        lib.plan_group_action(groups, action="move")
+    with pytest.raises(actions.ActionError, match="not a member"):
+        lib.plan_group_action(groups, keepers={groups[0].id: "/nowhere.jpg"})
+    with pytest.raises(actions.ActionError, match="no batch"):
+        lib.undo("20990101-000000-beef")
+
+
+def test_chosen_keeper_overrides_the_suggestion(lib):
+    groups = _groups(lib)
+    trip = next(g for g in groups if "trip" in g.keeper.path)
+    small = str(lib.root / "trip" / "small.jpg")
+    plan = lib.plan_group_action([trip], keepers={trip.id: small})
+    assert small not in {i.path for i in plan.items}
+    assert {i.keeper for i in plan.items} == {small}
+
+
+def test_locate_finds_the_newest_trashed_copy(tmp_path, trash_home):
+    path = tmp_path / "x.txt"
+    path.write_text("one")
+    first = trash.send(str(path))
+    path.write_text("two")
+    second = trash.send(str(path))
+    assert first != second and Path(second).read_text() == "two"
+    trash.restore(second, str(path))
+    assert path.read_text() == "two"
+    assert trash.locate(str(path)) == first

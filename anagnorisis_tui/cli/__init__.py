@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "rate_cmd",
     "train_cmd",
     "ratings_cmd",
+    "list_cmd",
+    "groups_cmd",
 ]
 
 

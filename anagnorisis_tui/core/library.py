@@ -13,20 +13,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import sqlite_utils
 
-from anagnorisis_tui.core import db as dbmod
 from anagnorisis_tui.core import (
+    actions,
     eval_store,
     evaluator,
     fsnames,
     paths,
+    phash,
     query,
     rate_next,
     rating_io,
     ratings,
+    textscores,
 )
+from anagnorisis_tui.core import db as dbmod
+from anagnorisis_tui.core import groups as groups_mod
 from anagnorisis_tui.core.config import Settings
+from anagnorisis_tui.core.filters import FilterError
 from anagnorisis_tui.core.progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -78,10 +84,10 @@ class Library:
 
     # -- views ---------------------------------------------------------------------------
     def count(self, spec: query.ViewSpec) -> int:
-        return query.count(self.db, spec)
+        return query.count(self.db, spec, scores=self._score_table)
 
     def page(self, spec: query.ViewSpec, offset: int, limit: int) -> list[query.ImageEntry]:
-        return query.page(self.db, spec, offset, limit)
+        return query.page(self.db, spec, offset, limit, scores=self._score_table)
 
     # -- library roots and scanning (issue 2; core/scan.py) --------------------------------
     def roots(self) -> list[str]:
@@ -234,3 +240,76 @@ class Library:
         return rating_io.import_sidecars(
             self.db, keep_existing=keep_existing, progress=progress, cancel=cancel
         )
+
+    # -- filters, groups and duplicate clean-up (issue 4; core/filters.py, groups.py, ...) ---
+    def text_vector(self, text: str) -> tuple[str, np.ndarray]:
+        """(model id, normalised text vector) for a search or a text concept.
+
+        Cached per Library: paging and re-sorting a view never re-encode its text."""
+        cache = self.__dict__.setdefault("_text_vectors", {})
+        if text not in cache:
+            if not hasattr(self, "embedder"):
+                raise FilterError("semantic search and text concepts need the embedding model")
+            embedder = self.embedder()  # issue 3; raises ModelUnavailable with the fix
+            cache[text] = (embedder.model_id, np.asarray(embedder.encode_text([text]))[0])
+        return cache[text]
+
+    def _score_table(self, text: str) -> str:
+        model_id, vector = self.text_vector(text)
+        return textscores.score_table(self.db, model_id, vector)
+
+    def compute_phashes(self, *, progress=None, cancel=None) -> phash.PhashSummary:
+        """Perceptual hashes for images that lack one (needs no model)."""
+        return phash.compute_missing(self.db, progress=progress, cancel=cancel)
+
+    def groups(
+        self,
+        *,
+        threshold: float = groups_mod.DEFAULT_THRESHOLD,
+        method: str = "both",
+        phash_distance: int = groups_mod.DEFAULT_PHASH_DISTANCE,
+        root: str | None = None,
+        folder: str | None = None,
+        progress=None,
+        cancel=None,
+    ) -> list[groups_mod.Group]:
+        """Near-duplicate groups / clusters, tightest first; computes missing pHashes first."""
+        if method in ("both", "phash"):
+            self.compute_phashes(progress=progress, cancel=cancel)
+        return groups_mod.find_groups(
+            self.db,
+            threshold=threshold,
+            method=method,
+            phash_distance=phash_distance,
+            model_id=self._vector_model_id(),
+            root=root,
+            folder=folder,
+            workdir=str(self.data_dir),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def _vector_model_id(self) -> str | None:
+        model_id = getattr(self, "model_id", None)
+        return model_id if isinstance(model_id, str) else None
+
+    def plan_group_action(
+        self,
+        groups: list[groups_mod.Group],
+        *,
+        action: str = "trash",
+        dest_dir: str | None = None,
+        keepers: dict[int, str] | None = None,
+    ) -> actions.Plan:
+        return actions.plan_group_action(groups, action=action, dest_dir=dest_dir, keepers=keepers)
+
+    def apply_group_action(
+        self, plan: actions.Plan, *, dry_run: bool = False
+    ) -> actions.ActionReport:
+        return actions.apply_group_action(self.db, plan, dry_run=dry_run)
+
+    def undo(self, batch: str) -> actions.UndoReport:
+        return actions.undo(self.db, batch)
+
+    def action_batches(self, limit: int = 20) -> list[dict]:
+        return actions.batches(self.db, limit)

@@ -1,0 +1,243 @@
+"""`groups`, `dedupe` and `undo`: near-duplicate groups, their clean-up, and taking it back."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+
+def _group_options(parser: argparse.ArgumentParser) -> None:
+    from anagnorisis_tui.core.groups import DEFAULT_PHASH_DISTANCE, DEFAULT_THRESHOLD, METHODS
+
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"cosine similarity of CLIP vectors to join two images (default {DEFAULT_THRESHOLD}; "
+        "lower it for broader clusters)",
+    )
+    parser.add_argument(
+        "--phash-distance",
+        type=int,
+        default=DEFAULT_PHASH_DISTANCE,
+        metavar="BITS",
+        help=f"perceptual-hash bits that may differ (default {DEFAULT_PHASH_DISTANCE} of 64)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="both",
+        help="phash: no model needed; vectors: CLIP only; both (default)",
+    )
+    parser.add_argument("--root", help="only this library root")
+    parser.add_argument("--folder", help="only this folder (relative to the root) and below")
+
+
+def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
+    groups = sub.add_parser(
+        "groups",
+        help="near-duplicate groups and clusters, tightest first",
+        description="Group near-duplicates (or, with a lower --threshold, broader clusters). "
+        "Perceptual hashes are computed first for images that lack one; images without a CLIP "
+        "vector are grouped by perceptual hash only. The first member is the suggested keeper "
+        "(highest resolution, then largest file, then oldest).",
+    )
+    common(groups)
+    _group_options(groups)
+    groups.add_argument("--json", action="store_true", help="one JSON object per group per line")
+    groups.set_defaults(func=run_groups)
+
+    dedupe = sub.add_parser(
+        "dedupe",
+        help="keep one image per group; trash or move the others (undoable)",
+        description="For each group (see `groups`), keep the suggested keeper and send the "
+        "others to the system trash (--trash) or move them into DIR (--move-to DIR, keeping "
+        "their folders). Nothing is deleted permanently; ratings go to the keeper; files "
+        "changed or moved by another program since the listing are skipped. Undo with "
+        "`anagnorisis-tui undo BATCH`.",
+    )
+    common(dedupe)
+    _group_options(dedupe)
+    what = dedupe.add_mutually_exclusive_group(required=True)
+    what.add_argument("--trash", action="store_true", help="send the others to the system trash")
+    what.add_argument("--move-to", metavar="DIR", help="move the others into DIR")
+    dedupe.add_argument(
+        "--group", type=int, action="append", metavar="N", help="only group N (repeatable)"
+    )
+    dedupe.add_argument("--dry-run", action="store_true", help="only list what would happen")
+    dedupe.add_argument("--json", action="store_true", help="print the report as JSON")
+    dedupe.set_defaults(func=run_dedupe)
+
+    undo = sub.add_parser(
+        "undo",
+        help="undo a dedupe batch (no BATCH: list recent batches)",
+        description="Put the files of a dedupe batch back where they were and take back the "
+        "ratings it carried. Moves are always undone; files sent to a freedesktop trash "
+        "(Linux) are restored from it; on macOS/Windows restore them from the Trash.",
+    )
+    common(undo)
+    undo.add_argument("batch", nargs="?", help="batch id (see `undo` with no argument)")
+    undo.add_argument("--last", action="store_true", help="undo the most recent batch")
+    undo.set_defaults(func=run_undo)
+
+
+def _progress(stream=sys.stderr):
+    if not stream.isatty():
+        return None
+
+    def show(p) -> None:
+        total = f"/{p.total}" if p.total else ""
+        stream.write(f"\r{p.stage}: {p.done}{total}   ")
+        stream.flush()
+
+    return show
+
+
+def _find(args: argparse.Namespace):
+    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.core.groups import GroupError
+    from anagnorisis_tui.core.library import Library
+
+    library = Library(settings_from_args(args))
+    try:
+        found = library.groups(
+            threshold=args.threshold,
+            method=args.method,
+            phash_distance=args.phash_distance,
+            root=args.root,
+            folder=args.folder,
+            progress=_progress(),
+        )
+    except GroupError as exc:
+        library.close()
+        raise CommandError(str(exc)) from exc
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    return library, found
+
+
+def group_json(group) -> dict:
+    return {
+        "group": group.id,
+        "similarity": group.similarity,
+        "reasons": list(group.reasons),
+        "keeper": group.keeper.path,
+        "members": [
+            {
+                "path": m.path,
+                "hash": m.hash,
+                "size": m.size,
+                "width": m.width,
+                "height": m.height,
+                "mtime_ns": m.mtime_ns,
+                "keeper": i == 0,
+            }
+            for i, m in enumerate(group.members)
+        ],
+    }
+
+
+def _text(path: str) -> str:
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def run_groups(args: argparse.Namespace) -> int:
+    library, found = _find(args)
+    try:
+        for group in found:
+            if args.json:
+                print(json.dumps(group_json(group), ensure_ascii=False))
+                continue
+            why = ", ".join(group.reasons)
+            print(
+                f"group {group.id}: {len(group.members)} images, similarity "
+                f"{group.similarity:.3f} ({why})"
+            )
+            for i, m in enumerate(group.members):
+                mark = "keep" if i == 0 else "    "
+                dims = f"{m.width}x{m.height}" if m.width else "?x?"
+                print(f"  {mark} {_text(m.path)}\t{dims}\t{m.size} B")
+        if not args.json:
+            print(f"{len(found)} groups", file=sys.stderr)
+    finally:
+        library.close()
+    return 0
+
+
+def run_dedupe(args: argparse.Namespace) -> int:
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.actions import ActionError
+
+    library, found = _find(args)
+    try:
+        if args.group:
+            known = {g.id for g in found}
+            missing = sorted(set(args.group) - known)
+            if missing:
+                raise CommandError(f"no group {missing[0]} (there are {len(found)} groups)")
+            found = [g for g in found if g.id in set(args.group)]
+        try:
+            plan = library.plan_group_action(
+                found, action="trash" if args.trash else "move", dest_dir=args.move_to
+            )
+        except ActionError as exc:
+            raise CommandError(str(exc)) from exc
+        report = library.apply_group_action(plan, dry_run=args.dry_run)
+        if args.json:
+            print(json.dumps(report.to_json(), ensure_ascii=False))
+            return 0
+        verb = "would" if args.dry_run else "did"
+        for path, where in report.done:
+            print(f"{verb} {plan.action}: {_text(path)} -> {_text(str(where))}")
+        for path, why in report.skipped:
+            print(f"skipped: {_text(path)}: {why}")
+        for source, keeper in report.carried:
+            print(f"rating of {source} carried to {keeper}")
+        if args.dry_run:
+            print(f"dry run: {len(report.done)} files would be moved; nothing was touched")
+        elif report.done:
+            print(
+                f"batch {report.batch}: {len(report.done)} files; undo with "
+                f"`anagnorisis-tui undo {report.batch}`"
+            )
+    finally:
+        library.close()
+    return 0
+
+
+def run_undo(args: argparse.Namespace) -> int:
+    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.core.actions import ActionError
+    from anagnorisis_tui.core.library import Library
+
+    library = Library(settings_from_args(args))
+    try:
+        batch = args.batch
+        recent = library.action_batches()
+        if args.last:
+            pending = [b for b in recent if not b["undone"]]
+            if not pending:
+                raise CommandError("nothing to undo")
+            batch = pending[0]["batch"]
+        if batch is None:
+            for b in recent:
+                state = "undone" if b["undone"] else "can undo"
+                print(f"{b['batch']}\t{b['files']} files\t{','.join(b['actions'])}\t{state}")
+            if not recent:
+                print("no batches yet", file=sys.stderr)
+            return 0
+        try:
+            report = library.undo(batch)
+        except ActionError as exc:
+            raise CommandError(str(exc)) from exc
+        for path in report.restored:
+            print(f"restored: {_text(path)}")
+        for path, why in report.failed:
+            print(f"not restored: {_text(path)}: {why}")
+        if report.ratings_reverted:
+            print(f"{report.ratings_reverted} carried ratings taken back")
+        return 1 if report.failed else 0
+    finally:
+        library.close()

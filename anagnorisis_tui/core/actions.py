@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import sqlite_utils
 import xxhash
 
-from anagnorisis_tui.core import ratings, trash
+from anagnorisis_tui.core import fsnames, ratings, trash
 from anagnorisis_tui.core.groups import Group
 
 ACTIONS = ("trash", "move")
@@ -101,9 +101,10 @@ def plan_group_action(
     if action == "move":
         if not dest_dir:
             raise ActionError("moving needs a destination folder")
-        dest = os.path.abspath(os.path.expanduser(os.fspath(dest_dir)))
-        if os.path.exists(dest) and not os.path.isdir(dest):
-            raise ActionError(f"the destination {dest} is not a folder")
+        dest_os = os.path.abspath(os.path.expanduser(os.fspath(dest_dir)))
+        if os.path.exists(dest_os) and not os.path.isdir(dest_os):
+            raise ActionError(f"the destination {fsnames.display(dest_os)} is not a folder")
+        dest = fsnames.to_db(dest_os)
     keepers = dict(keepers or {})
     items: list[PlannedAction] = []
     for group in groups:
@@ -187,13 +188,9 @@ def apply_group_action(
         by_group.setdefault(item.group, []).append(item)
     for group_items in by_group.values():
         first = group_items[0]
-        problem = _unchanged(first.keeper, first.keeper_size, first.keeper_mtime_ns)
-        if (
-            problem is None
-            and verify
-            and not dry_run
-            and file_hash(first.keeper) != first.keeper_hash
-        ):
+        keeper_os = fsnames.to_os(first.keeper)
+        problem = _unchanged(keeper_os, first.keeper_size, first.keeper_mtime_ns)
+        if problem is None and verify and not dry_run and file_hash(keeper_os) != first.keeper_hash:
             problem = "its content changed"
         if problem:
             why = f"keeper {first.keeper} is {problem}; nothing in this group was touched"
@@ -201,8 +198,9 @@ def apply_group_action(
             continue
         removed: list[str] = []
         for item in group_items:
-            why = _unchanged(item.path, item.size, item.mtime_ns)
-            if why is None and verify and not dry_run and file_hash(item.path) != item.hash:
+            source = fsnames.to_os(item.path)
+            why = _unchanged(source, item.size, item.mtime_ns)
+            if why is None and verify and not dry_run and file_hash(source) != item.hash:
                 why = "its content changed since the listing"
             if why:
                 report.skipped.append((item.path, why))
@@ -228,18 +226,20 @@ def _act(
             "INSERT INTO file_actions(batch, action, source, dest, hash, at) VALUES (?, ?, ?, ?, ?, ?)",
             [batch, item.action, item.path, item.dest, item.hash, at],
         ).lastrowid
+    source = fsnames.to_os(item.path)
     try:
         if item.action == "trash":
-            where = trash.send(item.path)
+            where_os = trash.send(source)
         else:
-            where = _free_name(item.dest)
-            os.makedirs(os.path.dirname(where), exist_ok=True)
-            shutil.move(item.path, where)
+            where_os = _free_name(fsnames.to_os(item.dest))
+            os.makedirs(os.path.dirname(where_os), exist_ok=True)
+            shutil.move(source, where_os)
     except OSError as exc:
         with db.conn:
             db.execute("DELETE FROM file_actions WHERE id = ?", [row_id])
         report.skipped.append((item.path, f"could not {item.action} it: {exc}"))
         return None
+    where = fsnames.to_db(where_os) if where_os is not None else None
     with db.conn:
         db.execute("UPDATE file_actions SET dest = ? WHERE id = ?", [where, row_id])
         _moved_row(db, item.path, where if item.action == "move" else None, at)
@@ -328,21 +328,23 @@ def undo(db: sqlite_utils.Database, batch: str) -> UndoReport:
             report.ratings_reverted += _uncarry(db, source, dest)
             _mark_undone(db, row_id)
             continue
+        source_os = fsnames.to_os(source)
+        dest_os = fsnames.to_os(dest) if dest is not None else None
         try:
             if action == "move":
-                if os.path.lexists(source):
+                if os.path.lexists(source_os):
                     raise FileExistsError(f"something is already at {source}")
-                if dest is None or not os.path.lexists(dest):
+                if dest_os is None or not os.path.lexists(dest_os):
                     raise FileNotFoundError(f"the moved file is no longer at {dest}")
-                os.makedirs(os.path.dirname(source), exist_ok=True)
-                shutil.move(dest, source)
-            elif dest is None or dest == "trash":
+                os.makedirs(os.path.dirname(source_os), exist_ok=True)
+                shutil.move(dest_os, source_os)
+            elif dest_os is None:
                 raise FileNotFoundError(
                     "where the system trash put it is unknown here: restore it from the "
                     "Trash / Recycle Bin"
                 )
             else:
-                trash.restore(dest, source)
+                trash.restore(dest_os, source_os)
         except OSError as exc:
             report.failed.append((source, str(exc)))
             continue

@@ -22,6 +22,7 @@ import numpy as np
 import sqlite_utils
 from PIL import Image, ImageOps
 
+from anagnorisis_tui.core import fsnames
 from anagnorisis_tui.core.progress import Cancelled, Progress, ProgressCallback, Timer, check
 
 PHASH_MODEL = "phash"
@@ -132,7 +133,7 @@ def compute_missing(
                 check(cancel)
                 last_hash = content_hash
                 try:
-                    results.append((phash_file(path), content_hash))
+                    results.append((phash_file(fsnames.to_os(path)), content_hash))
                 except FileNotFoundError:
                     missing += 1
                 except Exception as exc:  # any decoder failure: record it, never stop the pass

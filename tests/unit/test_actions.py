@@ -13,7 +13,6 @@ from PIL import Image
 from anagnorisis_tui.core import actions, ratings, trash
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.query import ViewSpec
-from tests.rows import add_real_file
 
 
 @pytest.fixture
@@ -50,8 +49,7 @@ def lib(settings, tmp_path, trash_home):
     _photo(root / "cats" / "cat-small.jpg", 7, 64)
     _photo(root / "alone.jpg", 99, 128)
     library = Library(settings)
-    for path in sorted(root.rglob("*.jpg")):
-        add_real_file(library.db, path, root)
+    assert library.scan(root).files == 6
     library.root = root
     yield library
     library.close()

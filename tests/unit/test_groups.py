@@ -13,7 +13,7 @@ from anagnorisis_tui.core import neighbours, phash, vectors
 from anagnorisis_tui.core.groups import GroupError, Member, find_groups, keeper_order
 from anagnorisis_tui.core.library import Library
 from bench import dupset
-from tests.rows import add_file, add_real_file
+from tests.rows import add_file
 
 SOURCES = ("astronaut", "coffee", "chelsea", "china")
 
@@ -29,7 +29,11 @@ def dupdir(tmp_path_factory) -> tuple[Path, dict[Path, str]]:
 def catalogued(settings, dupdir):
     root, truth = dupdir
     library = Library(settings)
-    hashes = {path: add_real_file(library.db, path, root) for path in truth}
+    summary = library.scan(root)
+    assert summary.files == len(truth) and summary.errors == 0
+    hashes = {
+        Path(path): h for path, h in library.db.execute("SELECT path, hash FROM files").fetchall()
+    }
     yield library, truth, hashes
     library.close()
 

@@ -16,8 +16,8 @@ import io
 import os
 import stat
 import warnings
-from dataclasses import dataclass
 from struct import unpack_from
+from typing import NamedTuple
 
 import xxhash
 from PIL import Image, UnidentifiedImageError, features
@@ -74,8 +74,8 @@ class FileChanged(Exception):
     """The file changed or vanished while being read; the next scan will look again."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImageInfo:
+# NamedTuples, not dataclasses: one is built per file read and frozen dataclasses cost ~1 us each.
+class ImageInfo(NamedTuple):
     width: int  # as displayed: EXIF orientation applied
     height: int
     format: str
@@ -83,8 +83,7 @@ class ImageInfo:
     orientation: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Inspected:
+class Inspected(NamedTuple):
     hash: str
     size: int
     mtime_ns: int
@@ -137,45 +136,50 @@ def _oriented(width: int, height: int, fmt: str, frames: int, orientation: int) 
     return ImageInfo(width, height, fmt, frames, orientation)
 
 
-def parse_jpeg(data: bytes) -> tuple[ImageInfo, int] | None:
-    """(info, offset of the first scan's data) from a JPEG's markers; None if unsure."""
+def parse_jpeg(data: bytes, *, need_scan: bool = True) -> tuple[ImageInfo, int] | None:
+    """(info, offset after the first SOS header) from a JPEG's markers; None if unsure.
+
+    need_scan=False stops at the frame header (offset then -1): enough when the caller already
+    knows the file is complete. EXIF (APP1) comes before the frame header in every JPEG/EXIF
+    file, which is what Pillow reads too.
+    """
     n = len(data)
     i = 2
     orientation = 0
     size: tuple[int, int] | None = None
     while i + 4 <= n:
-        if data[i] != 0xFF:
+        fill, marker, length = unpack_from(">BBH", data, i)
+        if fill != 0xFF:
             return None  # garbage between segments: let Pillow decide
-        while i < n and data[i] == 0xFF:
+        if marker == 0xFF:  # fill byte before the marker
             i += 1
-        if i + 3 > n:
-            return None
-        marker = data[i]
-        i += 1
+            continue
         if marker == 0xD8 or marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            i += 2
             continue
         if marker == 0xD9:
             raise BadImage("JPEG ends before any image data")
-        length = (data[i] << 8) | data[i + 1]
         if length < 2:
             return None
-        body = i + 2
-        if marker == 0xE1 and not orientation and data[body : body + 6] == b"Exif\x00\x00":
-            orientation = _exif_orientation(data, body + 6, i + length)
-        elif marker in _SOF and size is None:
-            if body + 5 > n:
-                return None
-            height = (data[body + 1] << 8) | data[body + 2]
-            width = (data[body + 3] << 8) | data[body + 4]
-            if height == 0:  # height given later by a DNL marker: rare, leave it to Pillow
-                return None
-            size = (width, height)
+        body = i + 4
+        if marker == 0xE1:
+            if not orientation and data[body : body + 6] == b"Exif\x00\x00":
+                orientation = _exif_orientation(data, body + 6, i + 2 + length)
+        elif marker in _SOF:
+            if size is None:
+                if body + 5 > n:
+                    return None
+                height, width = unpack_from(">HH", data, body + 1)
+                if height == 0:  # height given later by a DNL marker: rare, leave it to Pillow
+                    return None
+                size = (width, height)
+                if not need_scan:
+                    return _oriented(width, height, "JPEG", 1, orientation or 1), -1
         elif marker == 0xDA:
             if size is None:
                 return None
-            info = _oriented(size[0], size[1], "JPEG", 1, orientation or 1)
-            return info, i + length
-        i += length
+            return _oriented(size[0], size[1], "JPEG", 1, orientation or 1), i + 2 + length
+        i += 2 + length
     return None
 
 
@@ -260,7 +264,7 @@ def inspect_file(path: str) -> Inspected:
         size = before.st_size
         if size == 0:
             raise BadImage("empty file (0 bytes)")
-        scan_from = -1
+        last_eoi = -1  # offset of the last JPEG end-of-image marker seen (streamed files)
         if size <= WHOLE_READ_LIMIT:
             data = os.read(fd, size + 1)
             while len(data) < size:  # network file systems may return short reads
@@ -276,7 +280,6 @@ def inspect_file(path: str) -> Inspected:
             hasher = xxhash.xxh3_128()
             head = b""
             total = 0
-            last_eoi = -1  # offset of the last JPEG end-of-image marker seen
             prev_tail = b""
             while chunk := os.read(fd, CHUNK):
                 hasher.update(chunk)
@@ -301,17 +304,24 @@ def inspect_file(path: str) -> Inspected:
 
     info: ImageInfo | None = None
     if data[:3] == b"\xff\xd8\xff":
-        parsed = parse_jpeg(data)
+        # Nearly every complete JPEG ends with its EOI marker: then the frame header suffices.
+        ends_with_eoi = whole and data.endswith(b"\xff\xd9")
+        parsed = parse_jpeg(data, need_scan=not ends_with_eoi)
         if parsed is not None:
             info, scan_from = parsed
             # An EOI before the scan data belongs to an embedded thumbnail, not the image.
-            ended = data.find(b"\xff\xd9", scan_from) >= 0 if whole else last_eoi >= scan_from
+            if ends_with_eoi:
+                ended = True
+            elif whole:
+                ended = data.find(b"\xff\xd9", scan_from) >= 0
+            else:
+                ended = last_eoi >= scan_from
             if not ended:
                 raise BadImage("truncated JPEG: the file ends before the end-of-image marker")
     elif data[:8] == _PNG_SIG:
-        info = parse_png(data)
-        if info is not None and whole and data.rfind(b"IEND") < 0:
+        if whole and data.rfind(b"IEND") < 0:
             raise BadImage("truncated PNG: the file ends before the IEND chunk")
+        info = parse_png(data)
     if info is None:
         info = _pil_info(io.BytesIO(data) if whole else path)
     return Inspected(content, size, before.st_mtime_ns, info)

@@ -27,8 +27,8 @@ class Found:
     path: str  # OS path string (surrogateescape)
     folder: str  # relative to the root, '' at the top, '/'-separated
     name: str
-    size: int
-    mtime_ns: int
+    size: int | None  # None when the walk was told not to stat it (a path never seen)
+    mtime_ns: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +55,15 @@ def walk(
     excludes: Sequence[str] = (),
     *,
     extensions: frozenset[str] | set[str] = frozenset(EXTENSIONS),
+    stat_if: Callable[[str], bool] | None = None,
 ) -> Iterator[Found | Problem]:
-    """Yield every image file under root (depth first), and a Problem for each unreadable part."""
+    """Yield every image file under root (depth first), and a Problem for each unreadable part.
+
+    `stat_if(path)` False: a regular file is yielded without size and mtime (no stat call; the
+    reader takes them from the open file). Symbolic links are always checked.
+    """
     name_excluded, path_excluded = exclude_matcher(excludes)
+    has_path_patterns = any("/" in p.strip("/") for p in excludes)
     top = os.stat(root)
     visited = {(top.st_dev, top.st_ino)}
     # (dir path, relative folder, ids of the folders above it, for loop detection)
@@ -78,18 +84,27 @@ def walk(
                 name = entry.name
                 if name[0] == "." or name_excluded(name):
                     continue
-                relpath = f"{rel}/{name}" if rel else name
-                if path_excluded(relpath):
+                if has_path_patterns and path_excluded(f"{rel}/{name}" if rel else name):
                     continue
                 try:
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
                 if is_dir:
-                    subdirs.append((entry, relpath))
+                    subdirs.append((entry, f"{rel}/{name}" if rel else name))
                     continue
                 dot = name.rfind(".")
                 if dot <= 0 or name[dot:].lower() not in extensions:
+                    continue
+                if stat_if is not None and not entry.is_symlink() and not stat_if(entry.path):
+                    try:
+                        regular = entry.is_file(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if regular:
+                        yield Found(entry.path, rel, name, None, None)
+                    else:
+                        yield Problem(entry.path, "not a regular file")
                     continue
                 try:
                     st = entry.stat()

@@ -1,0 +1,168 @@
+"""Pass 3 of a scan: pixel hashes of new content, decoded in a thread pool, and pixel identity.
+
+Decoding is the slow part of identity (a full decode per image), so it runs after the catalogue
+pass, only over content that has no pixel hash yet, in threads (Pillow releases the GIL while it
+decodes), and reports its own progress stage. When new content has the same pixels as known
+content (a tool rewrote only EXIF/XMP), the known content's rating, vectors and perceptual hash
+are carried over, never overwriting anything.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+import sqlite_utils
+
+from anagnorisis_tui.core import fsnames, ratings
+from anagnorisis_tui.core.imageinfo import BadImage, decode_pixel_hash
+from anagnorisis_tui.core.progress import Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.scantypes import ScanSummary, chunks, prefix_range
+
+
+def pixel_pass(
+    db: sqlite_utils.Database,
+    root_db: str | None,
+    summary: ScanSummary,
+    report: ProgressCallback,
+    cancel: threading.Event | None,
+    *,
+    workers: int | None = None,
+) -> None:
+    """Pixel-hash every present content under root_db (None: all) that has none yet."""
+    params: list[object] = []
+    where = "f.present = 1 AND i.pixel_hash IS NULL"
+    if root_db is not None:
+        lo, hi = prefix_range(root_db)
+        where += " AND f.path >= ? AND f.path < ?"
+        params = [lo, hi]
+    jobs = db.execute(
+        f"SELECT i.hash, min(f.path) FROM images i JOIN files f ON f.hash = i.hash "
+        f"WHERE {where} GROUP BY i.hash",
+        params,
+    ).fetchall()
+    if not jobs:
+        return
+    stage = Timer()
+    total = len(jobs)
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
+    done = 0
+    results: list[tuple[str, str]] = []
+    failures: list[tuple[str, str]] = []
+
+    def write() -> None:
+        _store_pixels(db, results, failures, summary)
+        results.clear()
+        failures.clear()
+
+    last_write = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pixels") as pool:
+        running: dict[Future, str] = {}
+        queue = iter(jobs)
+        try:
+            while True:
+                # Keep a small window in flight so a cancel stops within a few decodes.
+                while len(running) < workers * 2:
+                    job = next(queue, None)
+                    if job is None:
+                        break
+                    content, path = job
+                    running[pool.submit(decode_pixel_hash, fsnames.to_os(path), content)] = content
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    content = running.pop(future)
+                    done += 1
+                    try:
+                        value = future.result()
+                    except BadImage as exc:
+                        failures.append((content, str(exc)))
+                    except Exception as exc:  # a decoder crash must not stop the scan
+                        failures.append((content, f"cannot decode the pixels: {exc!r}"))
+                    else:
+                        if value is not None:
+                            results.append((content, value))
+                report(Progress("pixels", done, total, elapsed=stage.elapsed))
+                if time.monotonic() - last_write > 1.0 or len(results) >= 500:
+                    write()
+                    last_write = time.monotonic()
+                check(cancel)
+        finally:
+            for future in running:
+                future.cancel()
+            write()
+
+
+def _store_pixels(
+    db: sqlite_utils.Database,
+    results: list[tuple[str, str]],
+    failures: list[tuple[str, str]],
+    summary: ScanSummary,
+) -> None:
+    if not results and not failures:
+        return
+    now = time.time()
+    with db.conn:
+        db.conn.executemany(
+            "UPDATE images SET pixel_hash = ? WHERE hash = ?", [(v, h) for h, v in results]
+        )
+        for content, reason in failures:
+            # Undecodable content leaves the catalogue; each of its paths is a recorded error
+            # (with size and mtime, so it is not retried until the file changes).
+            db.execute(
+                "INSERT OR REPLACE INTO scan_errors(path, root, reason, size, mtime_ns, at) "
+                "SELECT path, root, ?, size, mtime_ns, ? FROM files WHERE hash = ?",
+                [reason, now, content],
+            )
+            db.execute("DELETE FROM files WHERE hash = ?", [content])
+    summary.pixel_hashed += len(results)
+    if not results:
+        return
+    matched: set[str] = set()
+    twins: list[tuple[str, str]] = []
+    for chunk in chunks([h for h, _ in results]):
+        marks = ",".join("?" * len(chunk))
+        matched.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT n.hash FROM images n WHERE n.hash IN ({marks}) AND EXISTS "
+                "(SELECT 1 FROM images o WHERE o.pixel_hash = n.pixel_hash AND o.hash != n.hash)",
+                list(chunk),
+            )
+        )
+    # Only twins with something to give: a library of near-identical renders must not turn
+    # into a quadratic number of pairs.
+    for chunk in chunks(sorted(matched)):
+        marks = ",".join("?" * len(chunk))
+        twins += db.execute(
+            f"SELECT n.hash, o.hash FROM images n JOIN images o "
+            f"ON o.pixel_hash = n.pixel_hash AND o.hash != n.hash WHERE n.hash IN ({marks}) "
+            "AND (o.phash IS NOT NULL OR EXISTS (SELECT 1 FROM ratings r WHERE r.hash = o.hash) "
+            "OR EXISTS (SELECT 1 FROM vectors v WHERE v.hash = o.hash))",
+            list(chunk),
+        ).fetchall()
+    for new, old in twins:
+        carry_content(db, old, new)
+    summary.pixel_matched += len(matched)
+
+
+def carry_content(db: sqlite_utils.Database, source: str, target: str) -> None:
+    """Same pixels, new bytes: give target the rating, vectors and perceptual hash of source.
+
+    Never overwrites what target already has.
+    """
+    ratings.carry_rating(db, source, target, reason="pixels")
+    with db.conn:
+        db.execute(
+            "INSERT OR IGNORE INTO vectors(hash, model_id, vector, at) "
+            "SELECT ?, model_id, vector, at FROM vectors WHERE hash = ?",
+            [target, source],
+        )
+        db.execute(
+            "UPDATE images SET phash = (SELECT phash FROM images WHERE hash = ?) "
+            "WHERE hash = ? AND phash IS NULL",
+            [source, target],
+        )

@@ -1,0 +1,139 @@
+"""The scan/open/errors commands as a user runs them: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.imagefiles import jpeg_bytes, write
+
+
+def run_cli(*args: str, env_extra: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "anagnorisis_tui", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        **kw,
+    )
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    root = tmp_path / "photos"
+    for i in range(3):
+        write(root / f"y{i}" / f"p{i}.jpg", jpeg_bytes(i, (40, 30)))
+    write(root / "broken.jpg", b"\x00" * 64)
+    return root
+
+
+def test_help_lists_commands():
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for command in ("open", "scan", "errors"):
+        assert command in out.stdout
+    assert run_cli("--version").stdout.startswith("anagnorisis-tui ")
+
+
+def test_scan_json_lines_then_summary(library):
+    out = run_cli("scan", str(library), "--json")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    files = [x for x in lines if x["type"] == "file"]
+    errors = [x for x in lines if x["type"] == "error"]
+    assert len(files) == 3 and len(errors) == 1 and lines[-1]["type"] == "summary"
+    for record in files:
+        assert {"path", "hash", "width", "height", "size"} <= set(record)
+        assert (record["width"], record["height"], record["status"]) == (40, 30, "new")
+        assert len(record["hash"]) == 32
+    assert errors[0]["path"].endswith("broken.jpg") and errors[0]["reason"]
+    assert lines[-1]["files"] == 3 and lines[-1]["errors"] == 1
+    # A cron rerun: same shape, everything unchanged, nothing reread.
+    again = [
+        json.loads(line) for line in run_cli("scan", str(library), "--json").stdout.splitlines()
+    ]
+    assert {x.get("status") for x in again if x["type"] == "file"} == {"unchanged"}
+    assert again[-1]["unchanged"] == 3 and again[-1]["bytes"] == 0
+    listed = run_cli("errors", "--json")
+    assert [json.loads(x)["path"] for x in listed.stdout.splitlines()] == [errors[0]["path"]]
+
+
+def test_text_and_quiet_output(library):
+    out = run_cli("scan", str(library))
+    assert (
+        out.returncode == 0
+        and "3 images" in out.stdout
+        and "1 files could not be read" in out.stdout
+    )
+    quiet = run_cli("scan", str(library), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_user_errors_exit_2(tmp_path, library):
+    missing = run_cli("scan", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: library folder not found")
+    a_file = run_cli("scan", str(library / "y0" / "p0.jpg"))
+    assert a_file.returncode == 2 and a_file.stderr.startswith("error: not a folder")
+    assert "Traceback" not in missing.stderr + a_file.stderr
+    opened = run_cli(str(tmp_path / "nope"))
+    assert opened.returncode == 2 and opened.stderr.startswith("error:")
+
+
+def _make_read_only(path: Path) -> None:
+    if os.geteuid() != 0:
+        path.chmod(0o555)
+    else:  # root ignores permission bits; an immutable folder refuses even root
+        subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+
+
+def _make_writable(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    path.chmod(0o755)
+
+
+@pytest.mark.parametrize("existing_catalogue", [False, True])
+def test_read_only_data_dir_is_a_clear_error(library, tmp_path, existing_catalogue):
+    data = tmp_path / "data"
+    env = {"ANAGNORISIS_DATA_DIR": str(data)}
+    if existing_catalogue:
+        assert run_cli("scan", str(library), "--quiet", env_extra=env).returncode == 0
+    else:
+        data.mkdir()
+    _make_read_only(data)
+    try:
+        write(library / "new.jpg", jpeg_bytes(50))
+        out = run_cli("scan", str(library), env_extra=env)
+    finally:
+        _make_writable(data)
+    assert out.returncode == 2, out
+    assert out.stderr.startswith("error:") and "data dir" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_open_saves_the_folder_then_reuses_it(library, tmp_path):
+    out = run_cli(str(library))
+    assert out.returncode == 0, out.stderr
+    assert "3 images" in out.stdout
+    config = Path(os.environ["ANAGNORISIS_CONFIG"]).read_text()
+    assert str(library) in config
+    again = run_cli()
+    assert again.returncode == 0 and str(library) in again.stdout and "3 unchanged" in again.stdout
+
+
+def test_open_without_a_library_uses_the_demo():
+    out = run_cli()
+    assert out.returncode == 0, out.stderr
+    demo = Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "demo-library"
+    assert str(demo) in out.stdout
+    jpgs = list(demo.rglob("*.jpg"))
+    assert len(jpgs) >= 5 and any("scikit-learn" in str(p) for p in jpgs)
+    assert "0 files could not be read" not in out.stdout and "could not be read" not in out.stdout

@@ -1,0 +1,73 @@
+"""kill -9 in the middle of a scan: the catalogue stays consistent and the next scan finishes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from anagnorisis_tui.core import db as dbmod
+from anagnorisis_tui.core.scan import scan
+from tests.imagefiles import jpeg_bytes, write
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from anagnorisis_tui.core import catalogue, db as dbmod
+    from anagnorisis_tui.core.scan import scan
+
+    real = catalogue.inspect_file
+    count = 0
+
+    def slow(path):
+        global count
+        count += 1
+        if count == 40:
+            print("READY", flush=True)
+            time.sleep(60)  # killed here, with batches committed and one in flight
+        return real(path)
+
+    catalogue.inspect_file = slow
+    scan(dbmod.connect(sys.argv[1]), sys.argv[2], batch_size=7)
+    """
+)
+
+
+def test_kill_9_mid_scan_then_resume(tmp_path):
+    root = tmp_path / "lib"
+    for i in range(80):
+        write(root / f"d{i % 4}" / f"{i}.jpg", jpeg_bytes(i, (16, 16)))
+    database = tmp_path / "data" / "library.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(database), str(root)],
+        stdout=subprocess.PIPE,
+        cwd=os.getcwd(),
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if child.stdout.readline().strip() == "READY":
+                break
+        else:
+            raise AssertionError("the child scan never got going")
+        time.sleep(0.2)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+
+    db = dbmod.connect(database)
+    assert dbmod.integrity_ok(db)
+    committed = db.execute("SELECT count(*) FROM files").fetchone()[0]
+    assert 0 < committed < 80
+    assert db.execute("SELECT finished FROM scans").fetchall() == [(None,)]
+    summary = scan(db, root)
+    assert summary.resumed and not summary.cancelled
+    assert summary.files == 80 and summary.unchanged == committed and summary.errors == 0
+    assert dbmod.integrity_ok(db)
+    assert db.execute("SELECT count(*) FROM images WHERE pixel_hash IS NULL").fetchone() == (0,)

@@ -234,6 +234,38 @@ def posterior_arrays(
     }
 
 
+def fit_final(
+    kind: str, x: np.ndarray, y: np.ndarray, *, seed: int, cancel: threading.Event | None = None
+) -> tuple[dict[str, np.ndarray], float, float]:
+    """The chosen model fit on every rating, with the linear posterior used for uncertainty."""
+    check(cancel)
+    final = eval_models.fit(kind, x, y, seed=seed, cancel=cancel)
+    ridge = final if kind == "ridge" else eval_models.fit("ridge", x, y, seed=seed)
+    alpha = float(ridge.arrays["alpha"][0])
+    noise = float(min(ridge.curve["validation"])) if ridge.curve else float(np.var(y))
+    return {**final.arrays, **posterior_arrays(x, y, alpha=alpha, noise=noise)}, alpha, noise
+
+
+def fit_best(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int = 0,
+    kinds: tuple[str, ...] = eval_models.KINDS,
+    embed_model_id: str = "",
+) -> tuple[TrainReport, dict[str, np.ndarray]]:
+    """The whole choice and fit on arrays, without a catalogue (benchmarks, experiments)."""
+    timer = Timer()
+    report = TrainReport(embed_model_id=embed_model_id, seed=seed, n_ratings=len(y))
+    check_trainable(len(y), y, 0)
+    report.rating_histogram = eval_metrics.histogram(y)
+    _train(report, x, y, kinds, seed, timer, None, None)
+    assert report.chosen is not None
+    arrays, _, _ = fit_final(report.chosen, x, y, seed=seed)
+    report.seconds = timer.elapsed
+    return report, arrays
+
+
 def _save_and_predict(
     report: TrainReport,
     db: sqlite_utils.Database,
@@ -246,12 +278,7 @@ def _save_and_predict(
     cancel: threading.Event | None,
 ) -> None:
     assert report.chosen is not None
-    check(cancel)
-    final = eval_models.fit(report.chosen, x, y, seed=seed, cancel=cancel)
-    ridge = final if report.chosen == "ridge" else eval_models.fit_ridge(x, y)
-    alpha = float(ridge.arrays["alpha"][0])
-    noise = float(min(ridge.curve["validation"])) if ridge.curve else float(np.var(y))
-    arrays = {**final.arrays, **posterior_arrays(x, y, alpha=alpha, noise=noise)}
+    arrays, alpha, noise = fit_final(report.chosen, x, y, seed=seed, cancel=cancel)
     check(cancel)  # last point where cancelling leaves the previous evaluator untouched
     metrics = {
         k: v for k, v in report.as_dict().items() if k not in ("holdout_pairs", "candidates")

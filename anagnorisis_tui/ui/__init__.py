@@ -1,0 +1,1 @@
+"""The Textual layer: thin screens and widgets over the core facade (core/library.py)."""

@@ -1,0 +1,255 @@
+"""The Textual app: modes (Library, Search, Viewer, Train), jobs, keymap, errors as notices.
+
+`make_app(settings, ...)` is the one way to build it, shared by the CLI and the tests. The
+terminal's graphics protocol must be chosen before `App.run` (see ui/graphics.py), so the
+image widget class is an argument here, never detected inside the running app.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
+
+from anagnorisis_tui.core.config import Settings
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.thumbnails import ThumbnailStore, cache_dir
+from anagnorisis_tui.ui import commands, keymap
+from anagnorisis_tui.ui.jobs import Jobs
+from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
+from anagnorisis_tui.ui.screens.library import LibraryScreen
+from anagnorisis_tui.ui.screens.search import SearchScreen
+from anagnorisis_tui.ui.screens.train import TrainScreen
+from anagnorisis_tui.ui.screens.viewer import ViewerScreen
+from anagnorisis_tui.ui.sources import GridSource
+from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+# Classes whose bindings the keymap may rename (ui2 screens are found through MODES).
+KEYMAP_CLASSES: list[type] = [ThumbnailGrid]
+
+
+class AnagnorisisApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "anagnorisis"
+    MODES = {
+        "library": LibraryScreen,
+        "search": SearchScreen,
+        "viewer": ViewerScreen,
+        "train": TrainScreen,
+    }
+    BINDINGS = [
+        Binding(
+            "f1",
+            "switch_mode('library')",
+            "Library",
+            id="app.mode.library",
+            tooltip="The library: folders and the thumbnail grid",
+        ),
+        Binding(
+            "f2,slash",
+            "switch_mode('search')",
+            "Search",
+            id="app.mode.search",
+            tooltip="Search and filter",
+        ),
+        Binding(
+            "f3",
+            "switch_mode('viewer')",
+            "Viewer",
+            id="app.mode.viewer",
+            tooltip="The current image, large",
+        ),
+        Binding(
+            "f4",
+            "switch_mode('train')",
+            "Train",
+            id="app.mode.train",
+            tooltip="Train the personal evaluator",
+        ),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and how to use"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="app.commands",
+            show=False,
+            tooltip="Every action, searchable",
+        ),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (running jobs stop cleanly)"),
+    ]
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        *,
+        image_class: type[Widget],
+        root: str | None = None,
+        scan_on_start: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.library = library
+        # The folder this session opened: the saved root, or the demo library (never saved).
+        self.root = root
+        self.image_class = image_class
+        self.scan_on_start = scan_on_start
+        self.thumbnails = ThumbnailStore(cache_dir(settings.data_dir))
+        self.jobs = Jobs(self)
+        super().__init__()
+        self.job_signal: Signal[str] = Signal(self, "jobs")
+        self.library_signal: Signal[None] = Signal(self, "library")
+        self.rating_signal: Signal[RatingChanged] = Signal(self, "rating")
+        self.keymap_problems: list[str] = []
+        self._viewer_context: tuple[GridSource, int] | None = None
+
+    # -- startup -----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        self.switch_mode("library")
+        for problem in self.keymap_problems:
+            self.notify(problem, title="Settings", severity="warning", markup=False)
+
+    def keymap_classes(self) -> list[type]:
+        return [type(self), *self.MODES.values(), *KEYMAP_CLASSES]  # type: ignore[list-item]
+
+    def _apply_keymap(self) -> None:
+        known = {info.id for info in keymap.catalogue(self.keymap_classes())}
+        good, self.keymap_problems = keymap.validate(dict(self.settings.keymap), known)
+        if good:
+            self.set_keymap(good)
+
+    # -- navigation --------------------------------------------------------------------------
+    def open_viewer(self, source: GridSource | None, index: int) -> None:
+        """Show image `index` of `source` in the viewer (next/previous walk the source)."""
+        if source is None:
+            return
+        self._viewer_context = (source, index)
+        self.switch_mode("viewer")
+        viewer = self.screen
+        if isinstance(viewer, ViewerScreen):
+            viewer.show(source, index)
+
+    def show_results(self, title: str, entries: Sequence[ImageEntry]) -> None:
+        """Show a list of entries (e.g. more like this) in the Search mode's grid."""
+        self.switch_mode("search")
+        show = getattr(self.screen, "show_entries", None)
+        if show is not None:
+            show(title, entries)
+
+    def viewer_closed(self, source: GridSource | None, index: int) -> None:
+        """The viewer hands its position back so the grid it came from follows it."""
+        self.switch_mode(self._return_mode(source))
+        for grid in self.screen.query(ThumbnailGrid):
+            if source is not None and grid.source is source:
+                grid.go_to(index)
+                grid.focus()
+
+    def _return_mode(self, source: GridSource | None) -> str:
+        for mode in ("library", "search"):
+            stack = self._screen_stacks.get(mode)
+            grids = stack[0].query(ThumbnailGrid) if stack and source is not None else []
+            if any(g.source is source for g in grids):
+                return mode
+        return "library"
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from anagnorisis_tui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        # Jobs poll their cancel event and return between units of work; the CLI waits for
+        # their threads after run() so nothing is half-written.
+        self.jobs.cancel_all()
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from commands.system_commands(self, screen)
+        yield from super().get_system_commands(screen)
+
+    # -- app-wide events ---------------------------------------------------------------------
+    @on(JobProgressed)
+    def _job_progressed(self, message: JobProgressed) -> None:
+        job = self.jobs.jobs.get(message.job)
+        if job is not None:
+            job.progress = message.progress
+        self.job_signal.publish(message.job)
+
+    @on(JobFinished)
+    def _job_finished(self, message: JobFinished) -> None:
+        job = self.jobs.jobs.get(message.job)
+        if job is not None and job.on_done is not None:
+            job.on_done(message.result)
+        self.job_signal.publish(message.job)
+
+    @on(LibraryChanged)
+    def _library_changed(self) -> None:
+        self.library_signal.publish(None)
+
+    @on(RatingChanged)
+    def _rating_changed(self, message: RatingChanged) -> None:
+        self.rating_signal.publish(message)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures become notices (never a traceback on screen)."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR or worker.error is None:
+            if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
+                self.job_signal.publish(worker.group)
+            return
+        error = worker.error
+        self._log_error(worker, error)
+        self.notify(
+            f"{worker.name or worker.group}: {error}",
+            title="Something went wrong",
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+        self.job_signal.publish(worker.group)
+
+    def _log_error(self, worker: Worker, error: BaseException) -> None:
+        try:
+            log = Path(self.settings.data_dir) / "errors.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write(f"--- {worker.name} ({worker.group})\n")
+                fh.write("".join(traceback.format_exception(error)))
+        except OSError:
+            pass
+
+
+def make_app(
+    settings: Settings,
+    *,
+    library: Library | None = None,
+    graphics: str | None = None,
+    image_class: type[Widget] | None = None,
+    root: str | None = None,
+    scan_on_start: bool = True,
+) -> AnagnorisisApp:
+    """The app for `settings`. Pass `image_class` or `graphics` (default: settings.graphics)."""
+    if image_class is None:
+        from anagnorisis_tui.ui.graphics import image_widget_class
+
+        image_class = image_widget_class(graphics or settings.graphics)
+    return AnagnorisisApp(
+        settings,
+        library or Library(settings),
+        image_class=image_class,
+        root=root,
+        scan_on_start=scan_on_start,
+    )

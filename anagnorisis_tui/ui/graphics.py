@@ -1,0 +1,72 @@
+"""Which textual-image widget draws images, chosen before the app starts.
+
+textual-image asks the terminal what it supports when it is first imported, and that only works
+before Textual takes over stdin, so the CLI calls `image_widget_class` before `App.run`. A forced
+choice (`--graphics`, `[ui] graphics`) skips nothing of the detection but overrides its result.
+On a 0x0 terminal (a detached pty, some CI runners) textual-image divides by zero while measuring
+the cell size; we seed its cache with the usual 10x20 pixel cell instead of crashing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from textual.widget import Widget
+
+GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode")
+_DEFAULT_CELL = (10, 20)
+
+
+def _seed_cell_size() -> None:
+    from textual_image import _terminal
+
+    if not hasattr(_terminal.get_cell_size, "_result"):
+        _terminal.get_cell_size._result = _terminal.CellSize(*_DEFAULT_CELL)  # type: ignore[attr-defined]
+
+
+def _terminal_is_empty() -> bool:
+    stream = sys.__stdout__
+    if stream is None:
+        return True
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError):
+        return False  # not a terminal: textual-image handles that itself
+    return size.columns == 0 or size.lines == 0
+
+
+def _import_widgets():  # noqa: ANN202 - returns the module
+    if _terminal_is_empty():
+        _seed_cell_size()
+    from textual_image._terminal import TerminalError
+
+    try:
+        import textual_image.widget as widgets
+    except (ZeroDivisionError, TerminalError):
+        # ZeroDivisionError on 0x0 terminals; TerminalError when stdout is closed.
+        sys.modules.pop("textual_image.widget", None)
+        _seed_cell_size()
+        import textual_image.widget as widgets
+    return widgets
+
+
+def image_widget_class(graphics: str = "auto") -> type[Widget]:
+    """The textual-image widget class for `graphics` (one of GRAPHICS)."""
+    if graphics not in GRAPHICS:
+        raise ValueError(f"graphics must be one of {', '.join(GRAPHICS)}, not {graphics!r}")
+    widgets = _import_widgets()
+    return {
+        "auto": widgets.Image,
+        "kitty": widgets.TGPImage,
+        "sixel": widgets.SixelImage,
+        "halfcell": widgets.HalfcellImage,
+        "unicode": widgets.UnicodeImage,
+    }[graphics]
+
+
+def protocol_name(cls: type[Widget]) -> str:
+    """The protocol a widget class draws with: sixel, kitty, halfcell or unicode."""
+    renderable = getattr(cls, "_Renderable", None)
+    module = (renderable.__module__ if renderable else cls.__module__).rsplit(".", 1)[-1]
+    return {"tgp": "kitty"}.get(module, module)

@@ -1,0 +1,117 @@
+"""Long work (scan, thumbnails, embeddings) as named thread workers with cancel events.
+
+Each job runs a core function `fn(progress=..., cancel=...)` in a thread worker of group
+`job:<name>` with exit_on_error=False (failures reach the app's one Worker.StateChanged handler
+and become notifications). Progress is throttled here and coalesced by the message queue
+(JobProgressed.can_replace). Cancelling sets the job's threading.Event; the core polls it
+between units of work and returns what it finished, so the database stays consistent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import App
+from textual.worker import Worker
+
+from anagnorisis_tui.core.progress import Progress
+from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
+
+# At most this many progress messages per second per job reach the UI thread.
+PROGRESS_RATE = 8.0
+
+JobFn = Callable[..., Any]
+
+
+@dataclass
+class Job:
+    name: str
+    title: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    worker: Worker | None = None
+    progress: Progress | None = None
+    started: float = field(default_factory=time.monotonic)
+    result: Any = None
+    on_done: Callable[[Any], None] | None = None
+
+    @property
+    def running(self) -> bool:
+        # The thread, not the worker state: a cancelled worker's thread runs until it polls.
+        return self.worker is not None and not self.finished.is_set()
+
+
+class Jobs:
+    """The app's long-running jobs, by name (one of each at a time)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.jobs: dict[str, Job] = {}
+
+    def running(self, name: str) -> bool:
+        job = self.jobs.get(name)
+        return job is not None and job.running
+
+    def any_running(self) -> bool:
+        return any(job.running for job in self.jobs.values())
+
+    def start(
+        self, name: str, title: str, fn: JobFn, on_done: Callable[[Any], None] | None = None
+    ) -> Job | None:
+        """Run `fn(progress=, cancel=)` as job `name`; None if one is already running.
+
+        `on_done(result)` runs on the UI thread when `fn` returns (not when it raises).
+        """
+        if self.running(name):
+            return None
+        job = Job(name, title, on_done=on_done)
+        self.jobs[name] = job
+        last = [0.0]
+
+        def report(progress: Progress) -> None:
+            now = time.monotonic()
+            done = progress.total is not None and progress.done >= progress.total
+            if done or now - last[0] >= 1.0 / PROGRESS_RATE:
+                last[0] = now
+                self.app.post_message(JobProgressed(name, progress))
+
+        def work() -> Any:
+            try:
+                result = fn(progress=report, cancel=job.cancel)
+                job.result = result
+                self.app.post_message(JobFinished(name, result))
+                return result
+            finally:
+                job.finished.set()
+
+        job.worker = self.app.run_worker(
+            work,
+            name=title,
+            group=f"job:{name}",
+            thread=True,
+            exit_on_error=False,
+        )
+        return job
+
+    def cancel(self, name: str) -> bool:
+        job = self.jobs.get(name)
+        if job is None or not job.running:
+            return False
+        job.cancel.set()
+        return True
+
+    def cancel_all(self) -> None:
+        for job in self.jobs.values():
+            job.cancel.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Block until every job thread ended (after cancel_all), at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        for job in self.jobs.values():
+            if job.worker is not None:
+                job.finished.wait(max(0.0, deadline - time.monotonic()))
+        return not self.any_running()

@@ -1,0 +1,67 @@
+"""`?`: the keys in force (after the user's keymap), how to rate 10, and the graphics in use."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from anagnorisis_tui.ui.graphics import protocol_name
+
+INTRO = (
+    "Library: choose a folder (o), it is scanned in the background; arrows or hjkl move, "
+    "Enter opens. Viewer: 0–9 rate and move on, t rates 10, ⌫ clears, ←/→ browse, "
+    "m finds similar images. Every action is also in the command palette (ctrl+p). "
+    "Rebind keys in the settings file under [keymap] with the ids below."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 110; height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(INTRO), id="help-intro")
+            yield Static(self._keys_table(), id="help-keys")
+            graphics = protocol_name(self.app.image_class)  # type: ignore[attr-defined]
+            yield Static(
+                Text(f"Images are drawn with: {graphics} (--graphics or [ui] graphics to change)"),
+                id="help-graphics",
+            )
+
+    def _keys_table(self) -> Table:
+        table = Table(box=None, expand=True, pad_edge=False)
+        table.add_column("Keys", style="bold", no_wrap=True)
+        table.add_column("Action")
+        table.add_column("Id (for [keymap])", style="dim", no_wrap=True)
+        # The screen under this modal: its bindings and the app's, as the keymap left them.
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else self.app.screen
+        rows: dict[str, list] = {}
+        for active in below.active_bindings.values():
+            binding = active.binding
+            if not binding.description:
+                continue
+            row = rows.setdefault(
+                binding.id or binding.action,
+                [[], binding.tooltip or binding.description, binding.id or ""],
+            )
+            row[0].append(self.app.get_key_display(binding))
+        for keys, description, binding_id in rows.values():
+            table.add_row(Text(", ".join(dict.fromkeys(keys))), Text(description), Text(binding_id))
+        return table
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,352 @@
+"""Library mode: the saved folder, scan/thumbnail/embedding progress, folder tree, and the grid.
+
+Saving a folder starts the scan; a finished scan starts thumbnail caching and, where a model is
+available, embedding. All three are app jobs (ui/jobs.py): they keep running while the user is
+in another mode, show their progress in the mode bar, and stop cleanly on `x` or quit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from anagnorisis_tui.core import thumbnails
+from anagnorisis_tui.core.query import ImageEntry, ViewSpec
+from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
+from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.sources import ViewSource
+from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+from anagnorisis_tui.ui.widgets.job_panel import JobPanel
+from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+# While a scan runs, the grid and tree re-read the catalogue at most this often (seconds).
+RELOAD_EVERY = 2.0
+
+
+def db_root(root: str) -> str:
+    """A library root as the catalogue stores it in files.root."""
+    try:
+        from anagnorisis_tui.core.fsnames import to_db
+    except ImportError:  # the scan module predates fsnames
+        return os.path.abspath(root)
+    return to_db(os.path.abspath(root))
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def describe(entry: ImageEntry) -> Text:
+    """One status line for an entry, all of it plain text."""
+    parts = [safe(entry.path), human_size(entry.size)]
+    if entry.width and entry.height:
+        parts.append(f"{entry.width}×{entry.height}")
+    if entry.format:
+        parts.append(entry.format)
+    if entry.rating is not None:
+        parts.append(f"rated {entry.rating:g}")
+    return Text("  ·  ".join(parts), no_wrap=True, overflow="ellipsis")
+
+
+class LibraryScreen(AppScreen):
+    BINDINGS = [
+        Binding(
+            "o",
+            "set_library",
+            "Folder…",
+            id="library.set_folder",
+            tooltip="Choose and save the library folder (starts the scan)",
+        ),
+        Binding(
+            "r",
+            "rescan",
+            "Rescan",
+            id="library.rescan",
+            tooltip="Scan the library again (unchanged files are not reread)",
+        ),
+        Binding(
+            "e",
+            "embed",
+            "Embed",
+            id="library.embed",
+            tooltip="Compute CLIP vectors for search (needs the model)",
+        ),
+        Binding(
+            "x",
+            "cancel_jobs",
+            "Cancel",
+            id="library.cancel",
+            tooltip="Stop the running scan, thumbnails and embedding",
+        ),
+        Binding(
+            "f", "focus_folders", "Folders", id="library.folders", tooltip="Move to the folder tree"
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_reload = 0.0
+        self._scope = Scope(None, None)
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="library-body"):
+            with Vertical(id="sidebar"):
+                yield Static("", id="root-label", markup=False)
+                yield JobPanel(id="jobs")
+                yield FolderTree(id="folders")
+            with Vertical(id="library-main"):
+                yield ThumbnailGrid(
+                    empty_text="No images yet. Press o to choose your image folder.",
+                    id="grid",
+                )
+                yield Static("", id="status", markup=False)
+
+    @property
+    def grid(self) -> ThumbnailGrid:
+        return self.query_one("#grid", ThumbnailGrid)
+
+    @property
+    def library(self) -> Any:
+        return self.app.library  # type: ignore[attr-defined]
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        app.job_signal.subscribe(self, self._job_event)
+        app.library_signal.subscribe(self, lambda _: self.reload())
+        app.rating_signal.subscribe(self, self._rating_changed)
+        self._show_scope(Scope(None, None))
+        self.grid.focus()
+        self._update_root_label()
+        self._load_folders()
+        if app.scan_on_start and self._roots():
+            self.start_scan()
+
+    # -- catalogue views -----------------------------------------------------------------
+    def _roots(self) -> list[str]:
+        root = self.app.root  # type: ignore[attr-defined]
+        if root:
+            return [root]
+        roots = getattr(self.library, "roots", None)
+        return list(roots()) if roots is not None else list(self.library.settings.library_roots)
+
+    def _update_root_label(self) -> None:
+        roots = self._roots()
+        label = Text("Library: ", style="bold")
+        label.append(", ".join(safe(r) for r in roots) if roots else "not set (press o)")
+        self.query_one("#root-label", Static).update(label)
+
+    def reload(self) -> None:
+        """Re-read counts, pages and folders (after a scan batch, a move, a new root)."""
+        self._last_reload = time.monotonic()
+        self._update_root_label()
+        self.grid.reload()
+        self._load_folders()
+
+    @work(thread=True, exclusive=True, group="library-folders", exit_on_error=False)
+    def _load_folders(self) -> None:
+        folders = getattr(self.library, "folders", None)
+        data = [(root, list(folders(root)) if folders else []) for root in self._roots()]
+        self.app.call_from_thread(self.query_one(FolderTree).load, data)
+
+    def _spec(self, scope: Scope) -> ViewSpec:
+        # "All images" means every image of this session's library roots, not of every folder
+        # ever opened: the catalogue keeps earlier libraries (their ratings matter).
+        roots = [scope.root] if scope.root else self._roots()
+        root = db_root(roots[0]) if len(roots) == 1 else None
+        return ViewSpec(root=root, folder=scope.folder)
+
+    def _show_scope(self, scope: Scope) -> None:
+        self._scope = scope
+        title = scope.folder or scope.root or "All images"
+        self.grid.set_source(ViewSource(self.library, self._spec(scope), title=title))
+
+    @on(FolderTree.ScopeChosen)
+    def _scope_chosen(self, message: FolderTree.ScopeChosen) -> None:
+        self._show_scope(message.scope)
+
+    @on(ThumbnailGrid.Highlighted, "#grid")
+    def _highlighted(self, message: ThumbnailGrid.Highlighted) -> None:
+        status = self.query_one("#status", Static)
+        status.update(describe(message.entry) if message.entry else "")
+
+    @on(ThumbnailGrid.Selected, "#grid")
+    def _selected(self, message: ThumbnailGrid.Selected) -> None:
+        self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
+
+    def _rating_changed(self, message: RatingChanged) -> None:
+        self.grid.update_entry(message.content_hash, rating=message.value)
+
+    # -- jobs ------------------------------------------------------------------------------
+    def _job_event(self, name: str) -> None:
+        scanning = name == "scan" and self.app.jobs.running("scan")  # type: ignore[attr-defined]
+        if scanning and time.monotonic() - self._last_reload >= RELOAD_EVERY:
+            self.reload()
+
+    def start_scan(self) -> None:
+        library = self.library
+        roots = self._roots()
+        root = roots[0] if roots else None
+        if not hasattr(library, "scan"):
+            self.notify("Scanning is not available in this build.", severity="error")
+            return
+        self.app.jobs.start(  # type: ignore[attr-defined]
+            "scan",
+            "Scanning",
+            lambda progress, cancel: library.scan(root, progress=progress, cancel=cancel),
+            on_done=self._scan_done,
+        )
+        self.app.refresh_bindings()
+
+    def _scan_done(self, summary: Any) -> None:
+        self.post_message(LibraryChanged())
+        self.reload()
+        self.notify(self._scan_summary(summary), title="Scan", markup=False)
+        if not getattr(summary, "cancelled", False):
+            self.start_thumbnails()
+            if self._embedding_ready():
+                self.action_embed()
+
+    @staticmethod
+    def _scan_summary(summary: Any) -> str:
+        fields = ("files", "new", "changed", "moved", "vanished", "errors")
+        parts = [f"{getattr(summary, f):,} {f}" for f in fields if getattr(summary, f, 0)]
+        text = ", ".join(parts) or "no images found"
+        if getattr(summary, "cancelled", False):
+            text = "cancelled: " + text
+        return text
+
+    def start_thumbnails(self) -> None:
+        library = self.library
+        cache = thumbnails.cache_dir(library.settings.data_dir)
+        spec = self._spec(Scope(None, None))
+
+        def all_items() -> Iterator[tuple[str, str]]:
+            offset = 0
+            while True:
+                page = library.page(spec, offset, 500)
+                if not page:
+                    return
+                for entry in page:
+                    yield entry.hash, entry.path
+                offset += len(page)
+
+        def job(progress: Any, cancel: Any) -> thumbnails.ThumbnailSummary:
+            total = library.count(spec)
+            return thumbnails.generate(
+                cache, all_items(), total=total, progress=progress, cancel=cancel
+            )
+
+        self.app.jobs.start("thumbnails", "Thumbnails", job, on_done=self._thumbnails_done)  # type: ignore[attr-defined]
+
+    def _thumbnails_done(self, summary: thumbnails.ThumbnailSummary) -> None:
+        if summary.failed:
+            self.notify(
+                f"{summary.failed:,} images could not be read for thumbnails.",
+                title="Thumbnails",
+                severity="warning",
+                markup=False,
+            )
+        self.grid.reload()
+
+    def _embedding_ready(self) -> bool:
+        check = getattr(self.library, "embedding_available", None)
+        return bool(check and check())
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_set_library(self) -> None:
+        from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
+
+        roots = self._roots()
+        self.app.push_screen(SetLibraryScreen(roots[0] if roots else ""), self._library_chosen)
+
+    def _library_chosen(self, path: str | None) -> None:
+        if not path:
+            return
+        set_root = getattr(self.library, "set_root", None)
+        try:
+            if set_root is not None:
+                saved = set_root(path)
+            else:
+                self.library.settings.library_roots = [path]
+                self.library.settings.save()
+                saved = path
+        except (ValueError, OSError) as exc:
+            self.notify(str(exc), title="Library folder", severity="error", markup=False)
+            return
+        self.app.root = saved  # type: ignore[attr-defined]
+        self._show_scope(Scope(None, None))
+        self.notify(f"Saved {safe(saved)}; scanning…", title="Library folder", markup=False)
+        self.post_message(LibraryChanged())
+        self._update_root_label()
+        self.start_scan()
+
+    def action_rescan(self) -> None:
+        if not self._roots():
+            self.action_set_library()
+            return
+        self.start_scan()
+
+    def action_embed(self) -> None:
+        library = self.library
+        if not hasattr(library, "embed"):
+            self.notify("Semantic search is not available in this build.", severity="warning")
+            return
+
+        def job(progress: Any, cancel: Any) -> Any:
+            try:
+                return library.embed(progress=progress, cancel=cancel)
+            except Exception as exc:
+                if type(exc).__name__ == "ModelUnavailable":
+                    return exc
+                raise
+
+        self.app.jobs.start("embed", "Embedding", job, on_done=self._embed_done)  # type: ignore[attr-defined]
+
+    def _embed_done(self, result: Any) -> None:
+        if isinstance(result, Exception):
+            self.notify(
+                f"No embedding model: {result}",
+                title="Semantic search",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
+            return
+        self.post_message(LibraryChanged())
+
+    def action_cancel_jobs(self) -> None:
+        jobs = self.app.jobs  # type: ignore[attr-defined]
+        if not jobs.any_running():
+            self.notify("Nothing is running.")
+            return
+        jobs.cancel_all()
+        self.query_one(JobPanel).refresh_jobs()
+
+    def action_focus_folders(self) -> None:
+        tree = self.query_one(FolderTree)
+        if tree.has_focus:
+            self.grid.focus()
+        else:
+            tree.focus()
+
+    def extra_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "Build all thumbnails",
+            "Cache thumbnails for the whole library now",
+            self.start_thumbnails,
+        )

@@ -1,0 +1,317 @@
+"""Viewer mode: one image large, its details, the rating bar; rate with number keys and move on.
+
+The viewer walks the source it was opened from (a folder's grid, search results), so next and
+previous follow what the user was looking at. Rating keys: 0–9 rate that value, `t` rates 10
+(ten), backspace clears; with auto-advance on (the default, `a` toggles) a rating moves on to
+the next image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.ui.messages import RatingChanged
+from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.screens.library import human_size
+from anagnorisis_tui.ui.sources import GridSource, ListSource
+from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.widgets.image_view import ImageView
+from anagnorisis_tui.ui.widgets.rating_bar import RatingBar
+
+_RATE_BINDINGS = [
+    Binding(
+        str(n),
+        f"rate({n})",
+        "Rate" if n == 0 else f"Rate {n}",
+        show=n == 0,
+        key_display="0-9" if n == 0 else None,
+        id=f"viewer.rate_{n}",
+        tooltip="Rate 0–9 (t rates 10); moves on when auto-advance is on",
+    )
+    for n in range(10)
+]
+
+
+class ViewerScreen(AppScreen):
+    BINDINGS = [
+        *_RATE_BINDINGS,
+        Binding("t", "rate(10)", "Rate 10", id="viewer.rate_10", tooltip="Rate 10 (ten)"),
+        Binding(
+            "backspace,delete",
+            "clear_rating",
+            "Clear",
+            show=False,
+            id="viewer.clear_rating",
+            tooltip="Remove your rating of this image",
+        ),
+        Binding("right,l,n,space", "step(1)", "Next", id="viewer.next", tooltip="Next image"),
+        Binding("left,h,p", "step(-1)", "Prev", id="viewer.previous", tooltip="Previous image"),
+        Binding(
+            "m",
+            "more_like_this",
+            "More like this",
+            id="viewer.similar",
+            tooltip="Images that look like this one (needs embeddings)",
+        ),
+        Binding(
+            "a",
+            "toggle_advance",
+            "Auto-advance",
+            show=False,
+            id="viewer.auto_advance",
+            tooltip="Move to the next image after rating (on/off)",
+        ),
+        Binding(
+            "i",
+            "toggle_info",
+            "Info",
+            show=False,
+            id="viewer.info",
+            tooltip="Show or hide the details panel",
+        ),
+        Binding(
+            "escape,enter",
+            "close",
+            "Back",
+            id="viewer.back",
+            tooltip="Back to the grid, at this image",
+        ),
+    ]
+
+    class _EntryLoaded(Message):
+        def __init__(
+            self, token: int, index: int, count: int, entry: ImageEntry | None, prediction: Any
+        ) -> None:
+            super().__init__()
+            self.token, self.index, self.count = token, index, count
+            self.entry, self.prediction = entry, prediction
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.source: GridSource | None = None
+        self.index = 0
+        self.count = 0
+        self.entry: ImageEntry | None = None
+        self.prediction: Any = None
+        self.auto_advance = True
+        self._token = 0
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="viewer-body"):
+            yield ImageView(id="image")
+            with Vertical(id="info"):
+                yield Static("", id="details", markup=False)
+                yield Static("Your rating", classes="heading", markup=False)
+                yield RatingBar(id="rating")
+                yield Static("", id="rating-text", markup=False)
+                yield Static("", id="prediction", markup=False)
+                yield Static("", id="position", markup=False)
+
+    @property
+    def library(self) -> Any:
+        return self.app.library  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        if self.source is None:
+            self._adopt_library_selection()
+
+    def _adopt_library_selection(self) -> None:
+        """Opened with F3 and nothing chosen yet: show the library grid's current image."""
+        from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+        stack = self.app._screen_stacks.get("library")  # noqa: SLF001 - the mode's base screen
+        if stack:
+            for grid in stack[0].query(ThumbnailGrid):
+                if grid.source is not None and grid.count:
+                    self.show(grid.source, grid.cursor)
+                    return
+        self.query_one(ImageView).show(None, "Nothing to show yet: open an image from the library.")
+
+    # -- navigation ------------------------------------------------------------------------
+    def show(self, source: GridSource, index: int) -> None:
+        self.source = source
+        self._load(index)
+
+    def _load(self, index: int) -> None:
+        if self.source is None:
+            return
+        self._token += 1
+        self.run_worker(
+            partial(self._read_entry, self.source, index, self._token),
+            thread=True,
+            group="viewer-entry",
+            exclusive=True,
+            exit_on_error=False,
+            name="viewer: entry",
+        )
+
+    def _read_entry(self, source: GridSource, index: int, token: int) -> None:
+        count = source.count()
+        index = max(0, min(index, count - 1)) if count else 0
+        page = source.page(index, 1) if count else []
+        entry = page[0] if page else None
+        prediction = None
+        predict = getattr(self.library, "prediction", None)
+        if entry is not None and predict is not None:
+            try:
+                prediction = predict(entry.hash)
+            except Exception:  # noqa: BLE001 - a missing model is not worth an error here
+                prediction = None
+        self.post_message(self._EntryLoaded(token, index, count, entry, prediction))
+
+    @on(_EntryLoaded)
+    def _entry_loaded(self, message: _EntryLoaded) -> None:
+        if message.token != self._token:
+            return  # the user already moved on
+        self.index, self.count, self.entry = message.index, message.count, message.entry
+        self.prediction = message.prediction
+        image = self.query_one(ImageView)
+        if self.entry is None:
+            image.show(None, "No images here.")
+        elif image.path != self.entry.path:
+            image.show(self.entry.path)
+        self._update_info()
+
+    def action_step(self, delta: int) -> None:
+        if self.source is None or not self.count:
+            return
+        target = self.index + delta
+        if not 0 <= target < self.count:
+            self.notify("Last image." if delta > 0 else "First image.", timeout=2)
+            return
+        self.index = target
+        self._load(target)
+
+    def action_close(self) -> None:
+        self.app.viewer_closed(self.source, self.index)  # type: ignore[attr-defined]
+
+    # -- rating ----------------------------------------------------------------------------
+    def action_rate(self, value: int) -> None:
+        entry = self.entry
+        if entry is None:
+            return
+        stored = self.library.set_rating(entry.hash, value)
+        self._rated(entry, stored)
+        if self.auto_advance and self.index + 1 < self.count:
+            self.action_step(1)
+
+    def action_clear_rating(self) -> None:
+        entry = self.entry
+        if entry is None:
+            return
+        self.library.clear_rating(entry.hash)
+        self._rated(entry, None)
+
+    def _rated(self, entry: ImageEntry, value: float | None) -> None:
+        self.entry = replace(entry, rating=value)
+        if isinstance(self.source, ListSource):
+            self.source.entries = [
+                replace(e, rating=value) if e.hash == entry.hash else e for e in self.source.entries
+            ]
+        self.app.post_message(RatingChanged(entry.hash, value))
+        self._update_info()
+
+    @on(RatingBar.Changed)
+    def _bar_clicked(self, message: RatingBar.Changed) -> None:
+        self.action_rate(message.value)
+
+    def action_toggle_advance(self) -> None:
+        self.auto_advance = not self.auto_advance
+        state = "on" if self.auto_advance else "off"
+        self.notify(f"Auto-advance after rating: {state}", timeout=2)
+        self._update_info()
+
+    def action_toggle_info(self) -> None:
+        info = self.query_one("#info")
+        info.display = not info.display
+
+    # -- more like this --------------------------------------------------------------------
+    def action_more_like_this(self) -> None:
+        entry = self.entry
+        similar = getattr(self.library, "similar", None)
+        if entry is None:
+            return
+        if similar is None:
+            self.notify(
+                "Similar images need semantic search, not in this build.", severity="warning"
+            )
+            return
+        self.run_worker(
+            partial(self._find_similar, entry),
+            thread=True,
+            group="viewer-similar",
+            exclusive=True,
+            exit_on_error=False,
+            name="more like this",
+        )
+
+    def _find_similar(self, entry: ImageEntry) -> None:
+        try:
+            hits = self.library.similar(entry.hash, top_k=100)
+        except Exception as exc:
+            if type(exc).__name__ in ("ModelUnavailable", "NoVector", "KeyError", "LookupError"):
+                self.app.call_from_thread(
+                    self.notify, f"No similar images: {exc}", severity="warning", markup=False
+                )
+                return
+            raise
+        entries = []
+        for hit in hits:
+            found = self.library.entry(hit.path)
+            if found is not None:
+                entries.append(replace(found, score=hit.score))
+        title = f"More like {safe(entry.name)}"
+        self.app.call_from_thread(self.app.show_results, title, entries)  # type: ignore[attr-defined]
+
+    # -- details ---------------------------------------------------------------------------
+    def _update_info(self) -> None:
+        entry = self.entry
+        details = self.query_one("#details", Static)
+        if entry is None:
+            details.update("")
+            self.query_one(RatingBar).value = None
+            return
+        text = Text()
+        text.append(safe(entry.name) + "\n", style="bold")
+        text.append(safe(entry.path) + "\n\n")
+        rows = [
+            ("Size", human_size(entry.size)),
+            ("Resolution", f"{entry.width}×{entry.height}" if entry.width else "unknown"),
+            ("Format", entry.format or "unknown"),
+            ("Hash", entry.hash),
+        ]
+        for label, value in rows:
+            text.append(f"{label:<11}", style="dim")
+            text.append(f"{value}\n")
+        details.update(text)
+        self.query_one(RatingBar).value = entry.rating
+        rating = "not rated" if entry.rating is None else f"{entry.rating:g} / 10"
+        self.query_one("#rating-text", Static).update(
+            Text.assemble(rating, ("   0–9 rate · t = 10 · ⌫ clear", "dim"))
+        )
+        self.query_one("#prediction", Static).update(self._prediction_text())
+        advance = "auto-advance on" if self.auto_advance else "auto-advance off"
+        self.query_one("#position", Static).update(
+            Text(f"{self.index + 1:,} of {self.count:,} · {advance}", style="dim")
+        )
+
+    def _prediction_text(self) -> Text:
+        p = self.prediction
+        if p is None:
+            return Text("Model: no prediction", style="dim")
+        value = getattr(p, "value", p)
+        text = Text.assemble(("Model ", "dim"), f"{float(value):.1f} / 10")
+        if getattr(p, "stale", False):
+            text.append("  (stale: retrain)", style="italic yellow")
+        return text

@@ -1,0 +1,78 @@
+"""The bar at the top of every mode's screen: the modes as clickable tabs, and running jobs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.widget import Widget
+
+from anagnorisis_tui.core.progress import format_eta
+
+MODE_TITLES = {"library": "Library", "search": "Search", "viewer": "Viewer", "train": "Train"}
+
+
+class ModeBar(Widget):
+    DEFAULT_CSS = """
+    ModeBar {
+        height: 1;
+        width: 100%;
+        background: $panel;
+        color: $text;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._spans: list[tuple[int, int, str]] = []
+
+    def on_mount(self) -> None:
+        jobs_signal = getattr(self.app, "job_signal", None)
+        if jobs_signal is not None:
+            jobs_signal.subscribe(self, lambda _: self.refresh())
+        self.app.mode_change_signal.subscribe(self, lambda _: self.refresh())
+
+    def _key_for(self, mode: str) -> str:
+        for active in self.screen.active_bindings.values():
+            if active.binding.action == f"switch_mode('{mode}')":
+                return self.app.get_key_display(active.binding)
+        return ""
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        self._spans = []
+        current = self.app.current_mode
+        for mode, title in MODE_TITLES.items():
+            key = self._key_for(mode)
+            start = len(text)
+            style = "bold reverse" if mode == current else ""
+            text.append(f" {title} ", style=style)
+            if key:
+                text.append(f"{key} ", style="dim" if mode != current else "bold reverse dim")
+            self._spans.append((start, len(text), mode))
+            text.append(" ")
+        status = self._job_status()
+        if status:
+            pad = self.size.width - len(text) - len(status)
+            text.append(" " * max(1, pad))
+            text.append(status, style="italic")
+        return text
+
+    def _job_status(self) -> str:
+        jobs = getattr(self.app, "jobs", None)
+        if jobs is None:
+            return ""
+        parts = []
+        for job in jobs.jobs.values():
+            if job.running and job.progress is not None:
+                p = job.progress
+                pct = f" {p.fraction:.0%}" if p.fraction is not None else f" {p.done:,}"
+                parts.append(f"{job.title}{pct} ETA {format_eta(p.eta)}")
+            elif job.running:
+                parts.append(f"{job.title}…")
+        return "  ".join(parts)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, mode in self._spans:
+            if start <= event.x < end:
+                self.app.switch_mode(mode)
+                return

@@ -1,0 +1,652 @@
+"""ThumbnailGrid: a virtualised grid of thumbnails over any GridSource.
+
+Never one widget per image: the grid owns a fixed pool of cells, as many as fit on screen, and
+rebinds them to entries as the view moves. Entries are read page by page from the source in
+worker threads and kept in a small LRU; thumbnails are loaded (or made) in an exclusive worker
+that is cancelled when the view moves on, and a result is applied only to a cell that still
+shows that image (the token guard), so a late thumbnail never lands on the wrong cell.
+
+Reuse: `ThumbnailGrid(source)` with a `ViewSource` (paged SQL) or a `ListSource` (search
+results, similar images); `set_source`, `reload`, `go_to`; it posts `Highlighted` and `Selected`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import replace
+from functools import partial
+
+from PIL import Image as PILImage
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.ui.sources import GridSource
+from anagnorisis_tui.ui.text import safe
+
+CELL_WIDTH = 22  # target characters per cell, borders included
+CELL_HEIGHT = 11  # target lines per cell: picture plus one caption line
+PAGE_SIZE = 200  # entries read from the source at once
+MAX_PAGES = 12  # pages kept in memory (LRU)
+
+
+def caption(entry: ImageEntry | None) -> Text:
+    """A cell's caption: the file name as plain text (never markup), then rating or score."""
+    if entry is None:
+        return Text("…", style="dim")
+    text = Text(safe(entry.name), no_wrap=True, overflow="ellipsis", end="")
+    if entry.rating is not None:
+        text = Text.assemble((f"{entry.rating:g}★ ", "bold yellow"), text)
+    elif entry.score is not None:
+        text = Text.assemble((f"{entry.score:.2f} ", "dim"), text)
+    return text
+
+
+class GridCell(Widget):
+    """One recycled cell: a picture area and a caption line."""
+
+    DEFAULT_CSS = """
+    GridCell {
+        layout: vertical;
+        border: tall $panel;
+        padding: 0;
+    }
+    GridCell.-cursor {
+        border: tall $accent;
+        background: $accent 15%;
+    }
+    GridCell.-empty {
+        border: tall transparent;
+    }
+    GridCell > .frame {
+        height: 1fr;
+        align: center middle;
+    }
+    GridCell .thumb {
+        width: auto;
+        height: auto;
+    }
+    GridCell .placeholder {
+        width: 100%;
+        height: 100%;
+        content-align: center middle;
+        color: $text-muted;
+    }
+    GridCell > .caption {
+        height: 1;
+        width: 100%;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    class Clicked(Message):
+        def __init__(self, cell: GridCell, chain: int) -> None:
+            super().__init__()
+            self.cell = cell
+            self.chain = chain
+
+    def __init__(self, image_class: type[Widget], slot: int) -> None:
+        super().__init__()
+        self.slot = slot
+        self.index: int | None = None
+        self.entry: ImageEntry | None = None
+        self._image_class = image_class
+        self._shown: PILImage.Image | None = None
+        self._placeholder_text = ""
+        # Children are made here, not in compose, so a cell can be bound before it is mounted.
+        self._thumb = image_class(classes="thumb")
+        self._thumb.display = False
+        self._placeholder = Static("", classes="placeholder", markup=False)
+        self._caption = Static("", classes="caption", markup=False)
+
+    def compose(self) -> ComposeResult:
+        with Container(classes="frame"):
+            yield self._thumb
+            yield self._placeholder
+        yield self._caption
+
+    @property
+    def shown_image(self) -> PILImage.Image | None:
+        return self._shown
+
+    def bind(
+        self,
+        index: int | None,
+        entry: ImageEntry | None,
+        image: PILImage.Image | None,
+        placeholder: str = "",
+    ) -> None:
+        """Show `entry` at `index` (None: an empty slot past the end)."""
+        same_entry = entry is not None and self.entry == entry and self.index == index
+        self.index = index
+        self.entry = entry
+        self.set_class(index is None, "-empty")
+        if not same_entry:
+            self._caption.update(caption(entry) if index is not None else "")
+        self.set_image(image, placeholder if index is not None else "")
+
+    def set_image(self, image: PILImage.Image | None, placeholder: str = "") -> None:
+        if image is self._shown and (image is not None or placeholder == self._placeholder_text):
+            return
+        self._shown = image
+        self._placeholder_text = placeholder
+        self._thumb.image = image  # type: ignore[attr-defined]
+        self._thumb.display = image is not None
+        self._placeholder.display = image is None
+        self._placeholder.update(placeholder)
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Clicked(self, event.chain))
+
+
+class _Scrollbar(Widget):
+    """A one-column position indicator for the grid; click or drag to jump."""
+
+    DEFAULT_CSS = """
+    _Scrollbar { width: 1; height: 100%; color: $accent; background: $panel; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total_rows = 0
+        self.window_rows = 0
+        self.top_row = 0
+
+    def set_position(self, total_rows: int, window_rows: int, top_row: int) -> None:
+        if (total_rows, window_rows, top_row) != (self.total_rows, self.window_rows, self.top_row):
+            self.total_rows, self.window_rows, self.top_row = total_rows, window_rows, top_row
+            self.refresh()
+
+    def render(self) -> Text:
+        height = self.size.height
+        if height <= 0 or self.total_rows <= self.window_rows:
+            return Text("\n".join(" " * height))
+        size = max(1, round(height * self.window_rows / self.total_rows))
+        span = max(1, self.total_rows - self.window_rows)
+        start = round((height - size) * self.top_row / span)
+        return Text("\n".join("█" if start <= y < start + size else " " for y in range(height)))
+
+    def _jump(self, y: int) -> None:
+        grid = self.parent
+        if isinstance(grid, ThumbnailGrid) and self.size.height > 0:
+            grid.scroll_to_fraction(y / max(1, self.size.height - 1))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self.capture_mouse()
+        self._jump(event.y)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self.app.mouse_captured is self:
+            self._jump(event.y)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        self.release_mouse()
+
+
+class ThumbnailGrid(Widget, can_focus=True):
+    """A virtualised, keyboard- and mouse-driven grid of thumbnails over a GridSource."""
+
+    DEFAULT_CSS = """
+    ThumbnailGrid {
+        layout: horizontal;
+        height: 1fr;
+    }
+    ThumbnailGrid > #cells {
+        layout: grid;
+        width: 1fr;
+        height: 100%;
+        grid-columns: 1fr;
+        grid-rows: 1fr;
+    }
+    ThumbnailGrid > #empty {
+        width: 1fr;
+        height: 100%;
+        content-align: center middle;
+        color: $text-muted;
+        display: none;
+    }
+    ThumbnailGrid.-empty > #empty { display: block; }
+    ThumbnailGrid.-empty > #cells { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "move(-1, 0)", "Up", show=False, id="grid.up"),
+        Binding("down,j", "move(1, 0)", "Down", show=False, id="grid.down"),
+        Binding("left,h", "move(0, -1)", "Left", show=False, id="grid.left"),
+        Binding("right,l", "move(0, 1)", "Right", show=False, id="grid.right"),
+        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="grid.page_up"),
+        Binding("pagedown,ctrl+f,space", "page(1)", "Page down", show=False, id="grid.page_down"),
+        Binding("home,g", "go_to(0)", "First", show=False, id="grid.first"),
+        Binding("end,G", "go_to(-1)", "Last", show=False, id="grid.last"),
+        Binding("enter", "select", "Open", id="grid.open", tooltip="Open the image in the viewer"),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to `index` (entry None while its page is still loading)."""
+
+        def __init__(self, grid: ThumbnailGrid, index: int, entry: ImageEntry | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.index = index
+            self.entry = entry
+
+        @property
+        def control(self) -> ThumbnailGrid:
+            return self.grid
+
+    class Selected(Message):
+        """The user opened `entry` (Enter or double click)."""
+
+        def __init__(self, grid: ThumbnailGrid, index: int, entry: ImageEntry) -> None:
+            super().__init__()
+            self.grid = grid
+            self.index = index
+            self.entry = entry
+
+        @property
+        def control(self) -> ThumbnailGrid:
+            return self.grid
+
+    class Counted(Message):
+        """The source's size is known (after `set_source` or `reload`)."""
+
+        def __init__(self, grid: ThumbnailGrid, count: int) -> None:
+            super().__init__()
+            self.grid = grid
+            self.count = count
+
+        @property
+        def control(self) -> ThumbnailGrid:
+            return self.grid
+
+    class _PageLoaded(Message):
+        def __init__(self, key: tuple[int, int], number: int, entries: list[ImageEntry]) -> None:
+            super().__init__()
+            self.key, self.number, self.entries = key, number, entries
+
+    class _CountLoaded(Message):
+        def __init__(self, key: tuple[int, int], count: int) -> None:
+            super().__init__()
+            self.key, self.count = key, count
+
+    class _ThumbReady(Message):
+        def __init__(self, content_hash: str, image: PILImage.Image | None, error: str) -> None:
+            super().__init__()
+            self.content_hash, self.image, self.error = content_hash, image, error
+
+    def __init__(
+        self,
+        source: GridSource | None = None,
+        *,
+        image_class: type[Widget] | None = None,
+        thumbnails: ThumbnailStore | None = None,
+        cell_size: tuple[int, int] = (CELL_WIDTH, CELL_HEIGHT),
+        empty_text: str = "No images here.",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._source = source
+        self._image_class = image_class
+        self._thumbnails = thumbnails
+        self.cell_size = cell_size
+        self.empty_text = empty_text
+        self.cursor = 0
+        self.count: int | None = None
+        self._top_row = 0
+        self._cols = 1
+        self._rows = 1
+        self._cells: list[GridCell] = []
+        self._pages: OrderedDict[int, list[ImageEntry]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._generation = 0  # bumped on reload so pages of an older read are dropped
+        self._reloading = False
+
+    # -- public API ------------------------------------------------------------------------
+    @property
+    def source(self) -> GridSource | None:
+        return self._source
+
+    @property
+    def columns(self) -> int:
+        return self._cols
+
+    @property
+    def visible_rows(self) -> int:
+        return self._rows
+
+    @property
+    def top_index(self) -> int:
+        return self._top_row * self._cols
+
+    @property
+    def cells(self) -> list[GridCell]:
+        return list(self._cells)
+
+    @property
+    def current_entry(self) -> ImageEntry | None:
+        return self.entry_at(self.cursor)
+
+    def entry_at(self, index: int) -> ImageEntry | None:
+        page = self._pages.get(index // PAGE_SIZE)
+        if page is None:
+            return None
+        offset = index % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def set_source(self, source: GridSource | None, cursor: int = 0) -> None:
+        """Show another source (a folder, search results); the cursor goes to `cursor`."""
+        self._source = source
+        self.cursor = max(0, cursor)
+        self._top_row = 0
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the count and the pages on screen again (after a scan, a rating, a filter)."""
+        self._generation += 1
+        self._pages.clear()
+        self._pending.clear()
+        if self._source is None:
+            self._set_count(0)
+            return
+        self._reloading = True
+        key = self._key
+        source = self._source
+        self.run_worker(
+            partial(self._read_count, source, key),
+            thread=True,
+            group="grid-count",
+            exclusive=True,
+            exit_on_error=False,
+            name="grid: count",
+        )
+
+    def go_to(self, index: int) -> None:
+        """Move the cursor to `index` (negative counts from the end)."""
+        if not self.count:
+            self.cursor = max(0, index)
+            return
+        if index < 0:
+            index += self.count
+        self._set_cursor(index)
+
+    def scroll_to_fraction(self, fraction: float) -> None:
+        total_rows = self._total_rows
+        top = round(max(0.0, min(1.0, fraction)) * max(0, total_rows - self._rows))
+        self._scroll_rows_to(top)
+
+    def update_entry(self, content_hash: str, **changes: object) -> None:
+        """Change cached entries for `content_hash` (e.g. rating=7) without a reload."""
+        for number, page in self._pages.items():
+            if any(e.hash == content_hash for e in page):
+                self._pages[number] = [
+                    replace(e, **changes) if e.hash == content_hash else e for e in page
+                ]
+        self._bind()
+
+    # -- reading (worker threads) -----------------------------------------------------------
+    @property
+    def _key(self) -> tuple[int, int]:
+        return (self._source.key if self._source else 0, self._generation)
+
+    def _read_count(self, source: GridSource, key: tuple[int, int]) -> None:
+        count = source.count()
+        self.post_message(self._CountLoaded(key, count))
+
+    def _read_page(self, source: GridSource, key: tuple[int, int], number: int) -> None:
+        entries = list(source.page(number * PAGE_SIZE, PAGE_SIZE))
+        self.post_message(self._PageLoaded(key, number, entries))
+
+    def _read_thumbnails(self, wanted: list[tuple[str, str]]) -> None:
+        store = self._store
+        worker = get_current_worker()
+        for content_hash, path in wanted:
+            if worker.is_cancelled:
+                return
+            try:
+                image = store.get(content_hash, path)
+            except ThumbnailError as exc:
+                self.post_message(self._ThumbReady(content_hash, None, str(exc)))
+            else:
+                self.post_message(self._ThumbReady(content_hash, image, ""))
+
+    @property
+    def _store(self) -> ThumbnailStore:
+        if self._thumbnails is None:
+            self._thumbnails = self.app.thumbnails  # type: ignore[attr-defined]
+        return self._thumbnails
+
+    # -- handlers ---------------------------------------------------------------------------
+    @on(_CountLoaded)
+    def _count_loaded(self, message: _CountLoaded) -> None:
+        if message.key != self._key:
+            return
+        self._reloading = False
+        self._set_count(message.count)
+
+    @on(_PageLoaded)
+    def _page_loaded(self, message: _PageLoaded) -> None:
+        if message.key != self._key:
+            return  # a page of an older source or an older read: dropped
+        self._pending.discard(message.number)
+        self._pages[message.number] = message.entries
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        self._bind()
+        if message.number == self.cursor // PAGE_SIZE:
+            self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
+
+    @on(_ThumbReady)
+    def _thumb_ready(self, message: _ThumbReady) -> None:
+        for cell in self._cells:
+            # The token guard: only a cell still showing this image takes the result.
+            if cell.entry is not None and cell.entry.hash == message.content_hash:
+                cell.set_image(message.image, "unreadable" if message.error else "")
+
+    @on(GridCell.Clicked)
+    def _cell_clicked(self, message: GridCell.Clicked) -> None:
+        message.stop()
+        cell = message.cell
+        if cell.index is None:
+            return
+        self.focus()
+        self._set_cursor(cell.index)
+        if message.chain >= 2 and cell.entry is not None:
+            self.post_message(self.Selected(self, cell.index, cell.entry))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_pool()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self._scroll_rows_to(self._top_row + 1)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self._scroll_rows_to(self._top_row - 1)
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_move(self, rows: int, columns: int) -> None:
+        if not self.count:
+            return
+        target = self.cursor + rows * self._cols + columns
+        if rows and not 0 <= target < self.count:
+            target = self.cursor  # moving up/down past the edge does nothing
+        self._set_cursor(max(0, min(self.count - 1, target)))
+
+    def action_page(self, pages: int) -> None:
+        if not self.count:
+            return
+        step = self._rows * self._cols * pages
+        top = max(0, min(self._top_row + self._rows * pages, self._max_top))
+        self._top_row = top
+        self._set_cursor(max(0, min(self.count - 1, self.cursor + step)))
+
+    def action_go_to(self, index: int) -> None:
+        self.go_to(index)
+
+    def action_select(self) -> None:
+        entry = self.current_entry
+        if entry is not None:
+            self.post_message(self.Selected(self, self.cursor, entry))
+
+    # -- layout and binding -----------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(self.empty_text, id="empty", markup=False)
+        yield Container(id="cells")
+        yield _Scrollbar()
+
+    def on_mount(self) -> None:
+        if self._image_class is None:
+            self._image_class = self.app.image_class  # type: ignore[attr-defined]
+        self.set_class(True, "-empty")
+        if self._source is not None:
+            self.reload()
+
+    @property
+    def _total_rows(self) -> int:
+        return math.ceil((self.count or 0) / self._cols) if self._cols else 0
+
+    @property
+    def _max_top(self) -> int:
+        return max(0, self._total_rows - self._rows)
+
+    def _layout_pool(self) -> None:
+        width, height = self.size.width - 1, self.size.height  # one column for the scrollbar
+        if width <= 0 or height <= 0:
+            return
+        cols = max(1, width // self.cell_size[0])
+        rows = max(1, height // self.cell_size[1])
+        if (cols, rows) != (self._cols, self._rows) or len(self._cells) != cols * rows:
+            # Keep the cursor's row on screen at the same place relative to the data.
+            self._cols, self._rows = cols, rows
+            container = self.query_one("#cells", Container)
+            container.styles.grid_size_columns = cols
+            container.styles.grid_size_rows = rows
+            wanted = cols * rows
+            if len(self._cells) > wanted:
+                extra = self._cells[wanted:]
+                del self._cells[wanted:]
+                for cell in extra:
+                    cell.remove()
+            elif len(self._cells) < wanted:
+                new = [
+                    GridCell(self._image_class, slot) for slot in range(len(self._cells), wanted)
+                ]
+                self._cells.extend(new)
+                container.mount_all(new)
+            self._top_row = min(self._top_row, self._max_top)
+            self._ensure_cursor_visible()
+        self._bind()
+
+    def _set_count(self, count: int) -> None:
+        self.count = count
+        self.set_class(count == 0, "-empty")
+        self.query_one("#empty", Static).update(self.empty_text)
+        if count:
+            self.cursor = max(0, min(self.cursor, count - 1))
+        else:
+            self.cursor = 0
+        self._top_row = min(self._top_row, self._max_top)
+        self._ensure_cursor_visible()
+        self._bind()
+        self.post_message(self.Counted(self, count))
+        if count:
+            entry = self.current_entry
+            self.post_message(self.Highlighted(self, self.cursor, entry))
+
+    def _set_cursor(self, index: int) -> None:
+        if self.count:
+            index = max(0, min(self.count - 1, index))
+        moved = index != self.cursor
+        self.cursor = index
+        self._ensure_cursor_visible()
+        self._bind()
+        if moved:
+            self.post_message(self.Highlighted(self, index, self.current_entry))
+
+    def _ensure_cursor_visible(self) -> None:
+        row = self.cursor // self._cols if self._cols else 0
+        if row < self._top_row:
+            self._top_row = row
+        elif row >= self._top_row + self._rows:
+            self._top_row = row - self._rows + 1
+        self._top_row = max(0, min(self._top_row, self._max_top))
+
+    def _scroll_rows_to(self, top: int) -> None:
+        top = max(0, min(top, self._max_top))
+        if top == self._top_row:
+            return
+        self._top_row = top
+        # The cursor stays on screen: pulled to the nearest visible row.
+        row = self.cursor // self._cols
+        if row < top or row >= top + self._rows:
+            col = self.cursor % self._cols
+            new_row = top if row < top else top + self._rows - 1
+            self._set_cursor(min((self.count or 1) - 1, new_row * self._cols + col))
+        else:
+            self._bind()
+
+    def _bind(self) -> None:
+        """Point every cell at the entry it now shows; ask for what is missing."""
+        if not self._cells or self.count is None:
+            return
+        count = self.count
+        first = self._top_row * self._cols
+        wanted_thumbs: list[tuple[str, str]] = []
+        store = self._store
+        for slot, cell in enumerate(self._cells):
+            index = first + slot
+            if index >= count:
+                cell.bind(None, None, None)
+                cell.set_class(False, "-cursor")
+                continue
+            entry = self.entry_at(index)
+            if entry is None:
+                self._request_page(index // PAGE_SIZE)
+                cell.bind(index, None, None, "")
+            else:
+                image = store.peek(entry.hash)
+                failure = store.failure(entry.hash) if image is None else None
+                cell.bind(index, entry, image, "unreadable" if failure else "")
+                if image is None and failure is None:
+                    wanted_thumbs.append((entry.hash, entry.path))
+            cell.set_class(index == self.cursor, "-cursor")
+        # Prefetch the next screen's page so a page flip finds its entries in memory.
+        next_page_index = first + len(self._cells) * 2
+        if next_page_index < count:
+            self._request_page(next_page_index // PAGE_SIZE)
+        self.query_one(_Scrollbar).set_position(self._total_rows, self._rows, self._top_row)
+        self.border_subtitle = f"{self.cursor + 1:,} / {count:,}" if count else ""
+        if wanted_thumbs:
+            self.run_worker(
+                partial(self._read_thumbnails, wanted_thumbs),
+                thread=True,
+                group="grid-thumbnails",
+                exclusive=True,  # a newer view cancels the older request
+                exit_on_error=False,
+                name="grid: thumbnails",
+            )
+
+    def _request_page(self, number: int) -> None:
+        if number in self._pages or number in self._pending or self._source is None:
+            return
+        self._pending.add(number)
+        self.run_worker(
+            partial(self._read_page, self._source, self._key, number),
+            thread=True,
+            group="grid-pages",
+            exit_on_error=False,
+            name=f"grid: page {number}",
+        )

@@ -1,0 +1,59 @@
+"""Fixtures for driving the real app with Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from uidata import catalogue, make_images
+
+from anagnorisis_tui.core.config import Settings
+from anagnorisis_tui.core.library import Library
+
+
+@pytest.fixture
+def photo_root(tmp_path: Path) -> Path:
+    root = tmp_path / "photos"
+    make_images(
+        root, [f"a/img{i:02d}.jpg" for i in range(6)] + [f"b/pic{i:02d}.jpg" for i in range(4)]
+    )
+    return root
+
+
+@pytest.fixture
+def library(settings: Settings, photo_root: Path) -> Library:
+    lib = Library(settings)
+    catalogue(lib, photo_root, sorted(photo_root.rglob("*.jpg")))
+    settings.library_roots = [str(photo_root)]
+    yield lib
+    lib.close()
+
+
+async def _settle(pilot, rounds: int = 8) -> None:
+    """Let workers finish and their messages be handled (no sleeps, no clocks)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+
+
+@pytest.fixture
+def settle() -> Callable:
+    return _settle
+
+
+@pytest.fixture
+def make_test_app(settings: Settings) -> Callable:
+    from anagnorisis_tui.ui.app import make_app
+
+    def factory(library: Library | None = None, **kw):
+        kw.setdefault("graphics", "unicode")
+        kw.setdefault("scan_on_start", False)
+        return make_app(settings, library=library, **kw)
+
+    return factory

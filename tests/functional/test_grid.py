@@ -1,0 +1,142 @@
+"""The thumbnail grid: virtualised (a fixed pool of cells), plain-text names, stale results."""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+from uidata import catalogue, make_images
+
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid
+
+
+def _synthetic_rows(library: Library, n: int) -> None:
+    """n catalogue rows without files (the grid must not need them to page)."""
+    now = time.time()
+    with library.db.conn:
+        library.db.conn.executemany(
+            "INSERT INTO images(hash, size, width, height, format, first_seen) VALUES (?,?,?,?,?,?)",
+            [(f"{i:032x}", 1000, 4000, 3000, "JPEG", now) for i in range(n)],
+        )
+        library.db.conn.executemany(
+            "INSERT INTO files(path, root, folder, name, hash, size, mtime_ns, added, updated) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    f"/nowhere/d{i // 1000:03d}/f{i:06d}.jpg",
+                    "/nowhere",
+                    f"d{i // 1000:03d}",
+                    f"f{i:06d}.jpg",
+                    f"{i:032x}",
+                    1000,
+                    0,
+                    now,
+                    now,
+                )
+                for i in range(n)
+            ],
+        )
+
+
+async def test_grid_recycles_a_fixed_pool_of_cells(settings, make_test_app, settle):
+    library = Library(settings)
+    _synthetic_rows(library, 5000)
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        assert grid.count == 5000
+        pool = len(app.screen.query(GridCell))
+        assert pool == grid.columns * grid.visible_rows < 50
+        for _ in range(5):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        assert grid.top_index == 5 * grid.columns * grid.visible_rows
+        await pilot.press("end")
+        await settle(pilot)
+        assert grid.cursor == 4999
+        assert len(app.screen.query(GridCell)) == pool
+        last = [c for c in grid.cells if c.index == 4999][0]
+        assert last.entry.name == "f004999.jpg"
+        # Files that do not exist get an "unreadable" placeholder, not an error on screen.
+        assert "unreadable" in str(last._placeholder.render())
+        await pilot.press("home")
+        await settle(pilot)
+        assert grid.cursor == 0 and grid.top_index == 0
+    library.close()
+
+
+async def test_mouse_scroll_and_click(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        assert grid.visible_rows * grid.columns < 10
+        grid.post_message(events.MouseScrollDown(grid, 5, 5, 0, 1, 0, False, False, False))
+        await settle(pilot)
+        assert grid.top_index == grid.columns
+        second = grid.cells[1]
+        await pilot.click(second)
+        assert grid.cursor == second.index
+        await pilot.double_click(second)
+        await settle(pilot)
+        assert app.current_mode == "viewer"
+        assert app.screen.index == second.index
+
+
+async def test_names_are_plain_text(settings, tmp_path, make_test_app, settle):
+    """Markup-like names show literally; control characters show as escapes."""
+    root = tmp_path / "odd"
+    # "[bold]x[/].jpg" is a folder "[bold]x[" holding "].jpg" on POSIX.
+    names = ["[bold]x[/].jpg", "esc\x1b[31mred.jpg", "[link=x]y[i].jpg"]
+    paths = make_images(root, names)
+    library = Library(settings)
+    catalogue(library, root, paths)
+    app = make_test_app(library)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        captions = sorted(str(c._caption.render()) for c in grid.cells if c.entry)
+        assert "[link=x]y[i].jpg" in captions
+        assert "esc\\x1b[31mred.jpg" in captions
+        assert "].jpg" in captions
+        index = next(c.index for c in grid.cells if c.entry and c.entry.name == "].jpg")
+        grid.go_to(index)
+        await pilot.press("enter")
+        await settle(pilot)
+        details = str(app.screen.query_one("#details").render())
+        assert "[bold]x[/].jpg" in details
+    library.close()
+
+
+async def test_late_thumbnail_for_a_cell_that_moved_on_is_dropped(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        before = {c.slot: c.shown_image for c in grid.cells}
+        from PIL import Image
+
+        late = Image.new("RGB", (8, 8))
+        grid.post_message(ThumbnailGrid._ThumbReady("not-on-screen", late, ""))
+        await pilot.pause()
+        assert {c.slot: c.shown_image for c in grid.cells} == before
+        first = grid.cells[0]
+        grid.post_message(ThumbnailGrid._ThumbReady(first.entry.hash, late, ""))
+        await pilot.pause()
+        assert first.shown_image is late
+
+
+async def test_folder_tree_scopes_the_grid(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+
+        tree = app.screen.query_one(FolderTree)
+        tree.post_message(FolderTree.ScopeChosen(Scope(library.settings.library_roots[0], "b")))
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        assert grid.count == 4
+        assert all(c.entry.folder == "b" for c in grid.cells if c.entry)

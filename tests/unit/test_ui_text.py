@@ -1,0 +1,19 @@
+"""Names shown on screen: control characters and undecodable bytes become visible escapes."""
+
+from anagnorisis_tui.ui.text import safe
+
+
+def test_control_characters_are_escaped():
+    assert safe("esc\x1b[31mred\n.jpg") == "esc\\x1b[31mred\\x0a.jpg"
+    assert safe("a\x9bb") == "a\\x9bb"  # C1 CSI
+
+
+def test_undecodable_bytes_show_as_their_byte():
+    name = b"caf\xe9.jpg".decode("utf-8", "surrogateescape")
+    assert safe(name) == "caf\\xe9.jpg"
+    safe(name).encode("utf-8")  # printable
+
+
+def test_ordinary_names_unchanged():
+    for name in ("ok.jpg", "été 日本.png", "[bold]x[/].jpg"):
+        assert safe(name) == name

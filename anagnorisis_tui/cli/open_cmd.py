@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 
@@ -36,9 +37,22 @@ def library_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    # Interim until the terminal app lands (issue 6): scan the library and print the summary.
-    from anagnorisis_tui.cli.scan_cmd import run_scan
-
+    """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
     settings, root = library_from_args(args)
-    print(f"scanning {root} (the terminal app is not built yet)")
-    return run_scan(settings, str(root))
+    # textual-image asks the terminal what it can draw when imported: before Textual owns
+    # stdin. An explicit --graphics / [ui] graphics overrides what it finds.
+    from anagnorisis_tui.ui.graphics import image_widget_class
+
+    image_class = image_widget_class(settings.graphics)
+    from anagnorisis_tui.ui.app import make_app
+
+    app = make_app(settings, image_class=image_class, root=str(root))
+    try:
+        app.run()
+    finally:
+        # Jobs were told to stop on quit; wait for their threads so the last batch commits.
+        app.jobs.cancel_all()
+        if not app.jobs.wait(60):
+            print("warning: a background job did not stop in time", file=sys.stderr)
+        app.library.close()
+    return app.return_code or 0

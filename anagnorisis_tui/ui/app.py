@@ -114,6 +114,9 @@ class AnagnorisisApp(App):
 
     # -- startup -----------------------------------------------------------------------------
     def on_mount(self) -> None:
+        # Open (create and migrate) the catalogue once, here, before any worker thread opens
+        # its own connection: two threads migrating a fresh database at once collide.
+        self.library.db  # noqa: B018
         self._apply_keymap()
         self.switch_mode("library")
         for problem in self.keymap_problems:

@@ -1,5 +1,6 @@
-"""Names shown on screen: control characters and undecodable bytes become visible escapes."""
+"""Names shown on screen: control characters and undecodable bytes become visible and inert."""
 
+from anagnorisis_tui.core import fsnames
 from anagnorisis_tui.ui.text import safe
 
 
@@ -8,10 +9,11 @@ def test_control_characters_are_escaped():
     assert safe("a\x9bb") == "a\\x9bb"  # C1 CSI
 
 
-def test_undecodable_bytes_show_as_their_byte():
-    name = b"caf\xe9.jpg".decode("utf-8", "surrogateescape")
-    assert safe(name) == "caf\\xe9.jpg"
-    safe(name).encode("utf-8")  # printable
+def test_undecodable_bytes_are_replaced_for_os_and_catalogue_text():
+    os_name = b"caf\xe9.jpg".decode("utf-8", "surrogateescape")
+    assert safe(os_name) == "caf\ufffd.jpg"
+    assert safe(fsnames.to_db(os_name)) == "caf\ufffd.jpg"
+    safe(os_name).encode("utf-8")  # printable
 
 
 def test_ordinary_names_unchanged():

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from anagnorisis_tui.core import thumbnails
+from anagnorisis_tui.core import fsnames, thumbnails
 from anagnorisis_tui.core.query import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -35,11 +35,7 @@ RELOAD_EVERY = 2.0
 
 def db_root(root: str) -> str:
     """A library root as the catalogue stores it in files.root."""
-    try:
-        from anagnorisis_tui.core.fsnames import to_db
-    except ImportError:  # the scan module predates fsnames
-        return os.path.abspath(root)
-    return to_db(os.path.abspath(root))
+    return fsnames.to_db(os.path.abspath(root))
 
 
 def human_size(size: int) -> str:
@@ -242,7 +238,7 @@ class LibraryScreen(AppScreen):
                 if not page:
                     return
                 for entry in page:
-                    yield entry.hash, entry.path
+                    yield entry.hash, entry.os_path
                 offset += len(page)
 
         def job(progress: Any, cancel: Any) -> thumbnails.ThumbnailSummary:

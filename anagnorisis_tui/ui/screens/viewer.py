@@ -179,8 +179,8 @@ class ViewerScreen(AppScreen):
         image = self.query_one(ImageView)
         if self.entry is None:
             image.show(None, "No images here.")
-        elif image.path != self.entry.path:
-            image.show(self.entry.path)
+        elif image.path != self.entry.os_path:
+            image.show(self.entry.os_path)
         self._update_info()
 
     def action_step(self, delta: int) -> None:

@@ -621,7 +621,7 @@ class ThumbnailGrid(Widget, can_focus=True):
                 failure = store.failure(entry.hash) if image is None else None
                 cell.bind(index, entry, image, "unreadable" if failure else "")
                 if image is None and failure is None:
-                    wanted_thumbs.append((entry.hash, entry.path))
+                    wanted_thumbs.append((entry.hash, entry.os_path))
             cell.set_class(index == self.cursor, "-cursor")
         # Prefetch the next screen's page so a page flip finds its entries in memory.
         next_page_index = first + len(self._cells) * 2

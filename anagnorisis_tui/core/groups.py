@@ -261,7 +261,9 @@ def _vector_edges(
             blocks.append(matrix)
         if len(owners) < 2:
             return empty
-        idx, sims = neighbours.exact_knn(np.concatenate(blocks), k, cancel=cancel, tick=tick)
+        idx, sims = neighbours.exact_knn(
+            np.concatenate(blocks), k, threshold=threshold, cancel=cancel, tick=tick
+        )
     else:
 
         def dense() -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -213,3 +213,21 @@ def test_locate_finds_the_newest_trashed_copy(tmp_path, trash_home):
     trash.restore(second, str(path))
     assert path.read_text() == "two"
     assert trash.locate(str(path)) == first
+
+
+def test_odd_file_names_are_trashed_and_restored(settings, tmp_path, trash_home):
+    root = tmp_path / "odd"
+    _photo(root / "orig.jpg", 3, 128)
+    odd = os.fsdecode(os.fsencode(str(root)) + b"/caf\xe9 [bold] copy.jpg")  # not UTF-8
+    shutil.copy(root / "orig.jpg", odd)
+    os.utime(odd, ns=(2**62, 2**62))  # newer: the original is the keeper
+    library = Library(settings)
+    assert library.scan(root).files == 2
+    groups = library.groups(method="phash")
+    plan = library.plan_group_action(groups)
+    assert len(plan.items) == 1
+    report = library.apply_group_action(plan)
+    assert len(report.done) == 1 and not os.path.lexists(odd)
+    assert library.undo(report.batch).restored
+    assert os.path.lexists(odd) and library.count(ViewSpec()) == 2
+    library.close()

@@ -198,6 +198,13 @@ def test_annoy_finds_the_planted_neighbours_exact_does():
     assert (idx[:, 0] == brute.argmax(axis=1)).all() or np.allclose(
         sims.max(axis=1), brute.max(axis=1), atol=1e-5
     )
+    cut_idx, cut_sims = neighbours.exact_knn(x, 5, block=128, threshold=0.5)
+    for row in range(0, 3000, 97):
+        expect = [(j, s) for j, s in zip(idx[row], sims[row], strict=True) if s >= 0.5]
+        got = [(j, s) for j, s in zip(cut_idx[row], cut_sims[row], strict=True) if j >= 0]
+        assert sorted(got, key=lambda t: -t[1]) == pytest.approx(
+            sorted(expect, key=lambda t: -t[1])
+        )
     blocks = iter([(np.arange(3000), x)])
     aidx, asims = neighbours.annoy_knn(blocks, 3000, 32, 5)
     ei, ej, _ = neighbours.knn_pairs(idx, sims, 0.98)

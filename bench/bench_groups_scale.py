@@ -1,0 +1,216 @@
+"""Grouping at scale: time, peak memory and recall of planted duplicates, beside exact baselines.
+
+Builds a catalogue of N images (default 100,000) with structured 512-d vectors (scenes of
+related images, cosine ~0.6 within a scene, as CLIP gives for similar photos) and planted
+near-duplicates (cosine ~0.98), plus 64-bit perceptual hashes with planted near-copies (a few
+bits flipped). Then, each in its own process so peak memory is its own:
+
+- vectors/annoy : core.groups with the Annoy forest (what the app uses beyond a few thousand)
+- vectors/exact : the baseline, blockwise exact kNN over the same vectors (block x N at a time)
+- phash/mih     : core.groups' multi-index hashing
+- phash/brute   : the baseline, blockwise all-pairs Hamming distances
+
+For each: seconds, peak RSS, recall of planted duplicate pairs (both ends in one group) and
+the pairs grouped that were not planted. The original Anagnorisis builds an N x N float32
+matrix: N*N*4 bytes (40 GB at 100,000), printed for reference, not run.
+
+    python bench/bench_groups_scale.py            # 100,000 images
+    python bench/bench_groups_scale.py --n 20000  # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DIM = 512
+THRESHOLD = 0.92
+PHASH_DISTANCE = 10
+
+
+def build(db_path: Path, n: int, seed: int = 0) -> None:
+    from anagnorisis_tui.core import db as dbmod
+    from anagnorisis_tui.core import vectors
+
+    rng = np.random.default_rng(seed)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    db = dbmod.connect(db_path)
+    vectors.register_model(db, "bench", DIM)
+    scenes = rng.standard_normal((max(1, n // 100), DIM)).astype(np.float32)
+    scenes /= np.linalg.norm(scenes, axis=1, keepdims=True)
+    # ~5% of the images get one or two near-copies; "original" says whose copy each one is.
+    n_orig = int(n / 1.075)
+    copies = rng.choice(n_orig, size=n - n_orig, replace=True)
+    original = np.concatenate([np.arange(n_orig), copies])
+    scene_of = rng.integers(0, len(scenes), n_orig)
+    codes_orig = rng.integers(-(2**63), 2**63 - 1, size=n_orig, dtype=np.int64)
+    codes = codes_orig[original].copy()
+    flips = rng.integers(0, 5, n - n_orig)  # 0..4 bits differ in a copy's pHash
+    for c in range(n - n_orig):
+        for bit in rng.choice(64, flips[c], replace=False):
+            codes[n_orig + c] ^= np.int64(1) << np.int64(bit) if bit < 63 else np.int64(-(2**63))
+    now = time.time()
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO images(hash, size, width, height, format, phash, first_seen) "
+            "VALUES (?, 1000, 640, 480, 'JPEG', ?, ?)",
+            ((f"h{i:07d}", int(codes[i]), now) for i in range(n)),
+        )
+        db.conn.executemany(
+            "INSERT INTO files(path, root, folder, name, hash, size, mtime_ns, added, updated) "
+            "VALUES (?, '/lib', '', ?, ?, 1000, 0, ?, ?)",
+            ((f"/lib/{i:07d}.jpg", f"{i:07d}.jpg", f"h{i:07d}", now, now) for i in range(n)),
+        )
+    block = 10_000
+    for start in range(0, n, block):
+        ids = np.arange(start, min(n, start + block))
+        base = scenes[scene_of[original[ids]]]
+        # The same within-scene offset for an original and its copies (seeded per original).
+        offset = np.stack(
+            [np.random.default_rng(int(o) + 1).standard_normal(DIM) for o in original[ids]]
+        ).astype(np.float32) * (0.8 / np.sqrt(DIM))
+        noise = rng.standard_normal((len(ids), DIM)).astype(np.float32) * (0.2 / np.sqrt(DIM))
+        noise[ids < n_orig] = 0.0
+        vectors.put_vectors(db, "bench", [f"h{i:07d}" for i in ids], base + offset + noise)
+    np.save(db_path.with_suffix(".truth.npy"), original)
+    db.conn.close()
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM; ru_maxrss can carry a parent's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def planted_pairs(original: np.ndarray) -> set[tuple[int, int]]:
+    out = set()
+    by: dict[int, list[int]] = {}
+    for i, o in enumerate(original.tolist()):
+        by.setdefault(o, []).append(i)
+    for members in by.values():
+        for a in members:
+            for b in members:
+                if a < b:
+                    out.add((a, b))
+    return out
+
+
+def child(method: str, db_path: Path, workdir: Path) -> dict:
+    from anagnorisis_tui.core import db as dbmod
+    from anagnorisis_tui.core import groups, neighbours, phash
+
+    db = dbmod.connect(db_path)
+    start = time.perf_counter()
+    if method in ("vectors/annoy", "vectors/exact", "phash/mih"):
+        found = groups.find_groups(
+            db,
+            method="vectors" if method.startswith("vectors") else "phash",
+            threshold=THRESHOLD,
+            phash_distance=PHASH_DISTANCE,
+            neighbour_search="annoy" if method == "vectors/annoy" else "exact",
+            workdir=str(workdir),
+        )
+        members = [[int(m.hash[1:]) for m in g.members] for g in found]
+    elif method == "phash/brute":
+        hashes_codes = db.execute("SELECT hash, phash FROM images ORDER BY hash").fetchall()
+        ids = np.array([int(h[1:]) for h, _ in hashes_codes])
+        codes = np.array([c for _, c in hashes_codes], dtype=np.int64).view(np.uint64)
+        n = len(codes)
+        ii, jj, ss = [], [], []
+        for s in range(0, n, 2048):
+            d = phash.popcount64(codes[s : s + 2048, None] ^ codes[None, :])
+            r, c = np.nonzero(d <= PHASH_DISTANCE)
+            keep = s + r < c
+            ii.append(s + r[keep])
+            jj.append(c[keep])
+            ss.append(1 - d[r[keep], c[keep]] / 64)
+        labels, _ = groups._components(
+            n, np.concatenate(ii), np.concatenate(jj), np.concatenate(ss)
+        )
+        by: dict[int, list[int]] = {}
+        for pos, label in enumerate(labels.tolist()):
+            by.setdefault(label, []).append(int(ids[pos]))
+        members = [m for m in by.values() if len(m) > 1]
+        del neighbours
+    else:
+        raise SystemExit(f"unknown method {method}")
+    seconds = time.perf_counter() - start
+    peak_mb = peak_rss_mb()
+    truth = planted_pairs(np.load(db_path.with_suffix(".truth.npy")))
+    grouped = set()
+    for m in members:
+        m = sorted(m)
+        if len(m) > 200:  # a giant chain would be a failure in itself; count it, skip pairs
+            grouped.add((-1, len(m)))
+            continue
+        for a_i, a in enumerate(m):
+            for b in m[a_i + 1 :]:
+                grouped.add((a, b))
+    found_pairs = len(truth & grouped)
+    return {
+        "method": method,
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(peak_mb),
+        "groups": len(members),
+        "largest": max((len(m) for m in members), default=0),
+        "recall": round(found_pairs / max(1, len(truth)), 4),
+        "planted_pairs": len(truth),
+        "unplanted_pairs": len(grouped - truth),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--child")
+    parser.add_argument("--db")
+    parser.add_argument("--methods", default="vectors/annoy,vectors/exact,phash/mih,phash/brute")
+    args = parser.parse_args()
+    out = ROOT / "bench" / "out"
+    if args.child:
+        print(json.dumps(child(args.child, Path(args.db), out)))
+        return
+    db_path = out / f"groups-{args.n}.db"
+    if not db_path.with_suffix(".truth.npy").exists():
+        t = time.perf_counter()
+        build(db_path, args.n)
+        print(f"built {args.n} images in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    print(f"N = {args.n}, dim {DIM}, threshold {THRESHOLD}, phash distance {PHASH_DISTANCE}")
+    print(f"full N x N float32 matrix (the original's approach): {args.n**2 * 4 / 1e9:.1f} GB")
+    results = {}
+    for method in args.methods.split(","):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", method, "--db", str(db_path)],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode:
+            print(proc.stderr, file=sys.stderr)
+            continue
+        results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(json.dumps(results[method]))
+    for ours, base in (("vectors/annoy", "vectors/exact"), ("phash/mih", "phash/brute")):
+        if ours in results and base in results:
+            r = results[base]["seconds"] / max(results[ours]["seconds"], 1e-9)
+            print(f"{ours}: {r:.1f}x faster than {base}")
+
+
+if __name__ == "__main__":
+    main()

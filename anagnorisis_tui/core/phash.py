@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,52 +102,73 @@ def pending(db: sqlite_utils.Database) -> int:
     ).fetchone()[0]
 
 
+def _hash_one(path: str) -> tuple[str, int | str | None]:
+    try:
+        return "ok", phash_file(fsnames.to_os(path))
+    except FileNotFoundError:
+        return "missing", None
+    except Exception as exc:  # any decoder failure: recorded, never stops the pass
+        return "error", f"{type(exc).__name__}: {exc}"[:300]
+
+
 def compute_missing(
     db: sqlite_utils.Database,
     *,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     batch: int = 64,
+    workers: int | None = None,
 ) -> PhashSummary:
-    """Hash every present image that has no pHash yet, writing in short transactions."""
+    """Hash every present image that has no pHash yet, writing in short transactions.
+
+    Decoding runs in a small thread pool (Pillow releases the GIL while decoding); this thread
+    alone writes to the database."""
     timer = Timer()
     total = pending(db)
     done = failed = missing = 0
     cancelled = False
     last_hash = ""
-    while not cancelled:
-        # Keyset pagination over the hash: writes between batches cannot disturb it.
-        rows = db.execute(
-            "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND "
-            "f.present = 1) FROM images i WHERE i.phash IS NULL AND i.hash > ? AND "
-            "EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) AND "
-            "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND "
-            "e.model_id = ?) ORDER BY i.hash LIMIT ?",
-            [last_hash, PHASH_MODEL, batch],
-        ).fetchall()
-        if not rows:
-            break
-        results: list[tuple[int, str]] = []
-        errors: list[tuple[str, str]] = []
-        try:
-            for content_hash, path in rows:
-                check(cancel)
-                last_hash = content_hash
-                try:
-                    results.append((phash_file(fsnames.to_os(path)), content_hash))
-                except FileNotFoundError:
-                    missing += 1
-                except Exception as exc:  # any decoder failure: record it, never stop the pass
-                    errors.append((content_hash, f"{type(exc).__name__}: {exc}"[:300]))
-                if progress:
-                    finished = done + failed + missing + len(results) + len(errors)
-                    progress(Progress("phash", finished, total, elapsed=timer.elapsed, detail=path))
-        except Cancelled:
-            cancelled = True
-        # What was finished before a cancel is kept.
-        _write(db, results, errors)
-        done += len(results)
-        failed += len(errors)
+    workers = workers or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="phash") as pool:
+        while not cancelled:
+            # Keyset pagination over the hash: writes between batches cannot disturb it.
+            rows = db.execute(
+                "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND "
+                "f.present = 1) FROM images i WHERE i.phash IS NULL AND i.hash > ? AND "
+                "EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) AND "
+                "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND "
+                "e.model_id = ?) ORDER BY i.hash LIMIT ?",
+                [last_hash, PHASH_MODEL, batch],
+            ).fetchall()
+            if not rows:
+                break
+            last_hash = rows[-1][0]
+            futures = [pool.submit(_hash_one, path) for _, path in rows]
+            results: list[tuple[int, str]] = []
+            errors: list[tuple[str, str]] = []
+            try:
+                for future, (content_hash, path) in zip(futures, rows, strict=True):
+                    check(cancel)
+                    status, value = future.result()
+                    if status == "ok":
+                        results.append((int(value), content_hash))  # type: ignore[arg-type]
+                    elif status == "error":
+                        errors.append((content_hash, str(value)))
+                    else:
+                        missing += 1
+                    if progress:
+                        finished = done + failed + missing + len(results) + len(errors)
+                        progress(
+                            Progress("phash", finished, total, elapsed=timer.elapsed, detail=path)
+                        )
+            except Cancelled:
+                cancelled = True
+                for future in futures:
+                    future.cancel()
+            # What was finished before a cancel is kept.
+            _write(db, results, errors)
+            done += len(results)
+            failed += len(errors)
     return PhashSummary(done, failed, missing, timer.elapsed, cancelled)
 
 

@@ -58,35 +58,32 @@ def pixel_pass(
         failures.clear()
 
     last_write = time.monotonic()
+    # Several files per task: per-future overhead is comparable to decoding a thumbnail-sized
+    # JPEG. Few enough that a cancel still stops within a moment.
+    per_task = 8
+    tasks = [jobs[i : i + per_task] for i in range(0, total, per_task)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pixels") as pool:
-        running: dict[Future, str] = {}
-        queue = iter(jobs)
+        running: set[Future] = set()
+        queue = iter(tasks)
         try:
             while True:
-                # Keep a small window in flight so a cancel stops within a few decodes.
                 while len(running) < workers * 2:
-                    job = next(queue, None)
-                    if job is None:
+                    task = next(queue, None)
+                    if task is None:
                         break
-                    content, path = job
-                    running[pool.submit(decode_pixel_hash, fsnames.to_os(path), content)] = content
+                    running.add(pool.submit(_decode_many, task))
                 if not running:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    content = running.pop(future)
-                    done += 1
-                    try:
-                        value = future.result()
-                    except BadImage as exc:
-                        failures.append((content, str(exc)))
-                    except Exception as exc:  # a decoder crash must not stop the scan
-                        failures.append((content, f"cannot decode the pixels: {exc!r}"))
-                    else:
-                        if value is not None:
+                    for content, value, reason in future.result():
+                        done += 1
+                        if reason is not None:
+                            failures.append((content, reason))
+                        elif value is not None:
                             results.append((content, value))
                 report(Progress("pixels", done, total, elapsed=stage.elapsed))
-                if time.monotonic() - last_write > 1.0 or len(results) >= 500:
+                if time.monotonic() - last_write > 1.0 or len(results) >= 1000:
                     write()
                     last_write = time.monotonic()
                 check(cancel)
@@ -94,6 +91,19 @@ def pixel_pass(
             for future in running:
                 future.cancel()
             write()
+
+
+def _decode_many(task: list[tuple[str, str]]) -> list[tuple[str, str | None, str | None]]:
+    """(content, pixel hash or None if the file changed, failure reason or None) per job."""
+    out: list[tuple[str, str | None, str | None]] = []
+    for content, path in task:
+        try:
+            out.append((content, decode_pixel_hash(fsnames.to_os(path), content), None))
+        except BadImage as exc:
+            out.append((content, None, str(exc)))
+        except Exception as exc:  # a decoder crash must not stop the scan
+            out.append((content, None, f"cannot decode the pixels: {exc!r}"))
+    return out
 
 
 def _store_pixels(

@@ -141,23 +141,15 @@ def _walk_and_compare(
     }
     to_db = fsnames.to_db
     # Paths never seen need no stat here: the reader takes size and mtime from the open file.
-    if known or bad:
-
-        def stat_if(path: str) -> bool:
-            text = to_db(path)
-            return text in known or text in bad
-
-    else:
-
-        def stat_if(path: str) -> bool:
-            return False
+    # With a catalogue to compare against, everything is stat'ed (most paths are known).
+    stat_if = None if (known or bad) else (lambda _path: False)
 
     todo: list[tuple[str, str, str, str, bool, bool]] = []
     seen: set[str] = set()
     revive: list[tuple] = []  # unchanged but marked absent, or filed under another root
     problems: list[tuple] = []
     now = time.time()
-    count = 0
+    count = unchanged = 0
     folder_text = {"": ""}
     for item in walk(root_os, excludes, stat_if=stat_if):
         if type(item) is Problem:
@@ -181,7 +173,7 @@ def _walk_and_compare(
             mtime = item.mtime_ns  # type: ignore[union-attr]
             old = known.get(text)
             if old is not None and old[0] == size and old[1] == mtime:
-                summary.unchanged += 1
+                unchanged += 1
                 if not old[2] or old[3] != root_db:
                     revive.append((root_db, folder, summary.scan_id, text))
                 continue
@@ -194,6 +186,7 @@ def _walk_and_compare(
         todo.append(
             (item.path, text, folder, to_db(item.name), text in known, text in bad)  # type: ignore[union-attr]
         )
+    summary.unchanged += unchanged
     check(cancel)
     report(Progress("walk", count, count, elapsed=stage.elapsed))
 

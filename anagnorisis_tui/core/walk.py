@@ -17,13 +17,12 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from anagnorisis_tui.core.imageinfo import EXTENSIONS
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):  # a NamedTuple: one is built per file, cheaply
     path: str  # OS path string (surrogateescape)
     folder: str  # relative to the root, '' at the top, '/'-separated
     name: str
@@ -31,8 +30,7 @@ class Found:
     mtime_ns: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     path: str
     reason: str
 

@@ -53,6 +53,8 @@ def test_varied_real_images_match_pillow(tmp_path):
     noise(14, 6).save(tmp_path / "x.webp")
     noise(14, 6).save(tmp_path / "x.bmp")
     noise(14, 6).save(tmp_path / "x.tiff")
+    if ".avif" in imageinfo.EXTENSIONS:  # Pillow built with libavif
+        noise(14, 6).save(tmp_path / "x.avif")
     exif = Image.Exif()
     exif[0x0112] = 8
     noise(30, 10).save(tmp_path / "rot.png", exif=exif.tobytes())

@@ -63,10 +63,10 @@ class AnagnorisisApp(App):
         ),
         Binding(
             "f3",
-            "switch_mode('viewer')",
+            "view_current",
             "Viewer",
             id="app.mode.viewer",
-            tooltip="The current image, large",
+            tooltip="The highlighted image, large",
         ),
         Binding(
             "f4",
@@ -141,6 +141,15 @@ class AnagnorisisApp(App):
         viewer = self.screen
         if isinstance(viewer, ViewerScreen):
             viewer.show(source, index)
+
+    def action_view_current(self) -> None:
+        """The viewer on the image highlighted in this mode's grid (else as it was left)."""
+        if self.current_mode != "viewer":
+            for grid in self.screen.query(ThumbnailGrid):
+                if grid.source is not None and grid.count:
+                    self.open_viewer(grid.source, grid.cursor)
+                    return
+        self.switch_mode("viewer")
 
     def show_results(self, title: str, entries: Sequence[ImageEntry]) -> None:
         """Show a list of entries (e.g. more like this) in the Search mode's grid."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.message import Message
+from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.progress import Progress
 
@@ -48,3 +49,13 @@ class RatingChanged(Message):
         super().__init__()
         self.content_hash = content_hash
         self.value = value
+
+
+class ForwardWorkerErrors:
+    """Mixin for widgets and screens that run workers: Worker.StateChanged does not bubble, so
+    each failure is forwarded to the app, whose one handler turns it into a notification."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.node is self:
+            event.stop()
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))  # type: ignore[attr-defined]

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
 
 
-class AppScreen(Screen):
+class AppScreen(ForwardWorkerErrors, Screen):
     def compose(self) -> ComposeResult:
         yield ModeBar()
         yield from self.compose_body()

@@ -59,6 +59,7 @@ class HelpScreen(ModalScreen[None]):
                 [[], binding.tooltip or binding.description, binding.id or ""],
             )
             row[0].append(self.app.get_key_display(binding))
+        self.rows = [(", ".join(dict.fromkeys(k)), d, i) for k, d, i in rows.values()]
         for keys, description, binding_id in rows.values():
             table.add_row(Text(", ".join(dict.fromkeys(keys))), Text(description), Text(binding_id))
         return table

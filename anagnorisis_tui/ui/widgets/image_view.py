@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from anagnorisis_tui.core.thumbnails import ThumbnailError, load_reduced
+from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 
 LOADING_DELAY = 0.25
 
@@ -33,7 +34,7 @@ def cell_pixels() -> tuple[int, int]:
         return 10, 20
 
 
-class ImageView(Container):
+class ImageView(ForwardWorkerErrors, Container):
     DEFAULT_CSS = """
     ImageView { align: center middle; height: 1fr; width: 1fr; }
     ImageView > .picture { width: auto; height: auto; }

@@ -33,7 +33,8 @@ class ModeBar(Widget):
 
     def _key_for(self, mode: str) -> str:
         for active in self.screen.active_bindings.values():
-            if active.binding.action == f"switch_mode('{mode}')":
+            action = active.binding.action
+            if action == f"switch_mode('{mode}')" or (mode, action) == ("viewer", "view_current"):
                 return self.app.get_key_display(active.binding)
         return ""
 
@@ -74,5 +75,8 @@ class ModeBar(Widget):
     def on_click(self, event: events.Click) -> None:
         for start, end, mode in self._spans:
             if start <= event.x < end:
-                self.app.switch_mode(mode)
+                if mode == "viewer":
+                    self.app.action_view_current()  # type: ignore[attr-defined]
+                else:
+                    self.app.switch_mode(mode)
                 return

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 
 from anagnorisis_tui.core.query import ImageEntry
 from anagnorisis_tui.core.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.sources import GridSource
 from anagnorisis_tui.ui.text import safe
 
@@ -194,7 +195,7 @@ class _Scrollbar(Widget):
         self.release_mouse()
 
 
-class ThumbnailGrid(Widget, can_focus=True):
+class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
     """A virtualised, keyboard- and mouse-driven grid of thumbnails over a GridSource."""
 
     DEFAULT_CSS = """

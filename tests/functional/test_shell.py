@@ -1,0 +1,95 @@
+"""The app shell: modes, keymap from the settings file, help, palette, errors as notices."""
+
+from __future__ import annotations
+
+from anagnorisis_tui.core.query import ViewSpec
+from anagnorisis_tui.ui.screens.help import HelpScreen
+from anagnorisis_tui.ui.sources import ViewSource
+from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+
+async def test_mode_keys_switch_modes(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key, mode in (("f2", "search"), ("f4", "train"), ("f3", "viewer"), ("f1", "library")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.current_mode == mode
+        # F3 with nothing opened shows the library's current image.
+        await pilot.press("right", "f3")
+        await settle(pilot)
+        assert app.screen.index == 1
+
+
+async def test_keymap_from_settings_rebinds_and_reports_unknown_ids(
+    library, settings, make_test_app, settle
+):
+    settings.keymap = {"viewer.next": "x", "grid.down": "J", "no.such.action": "z"}
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any("no.such.action" in str(n.message) for n in app._notifications)
+        grid = app.screen.query_one(ThumbnailGrid)
+        await pilot.press("J")
+        assert grid.cursor == grid.columns
+        await pilot.press("enter")
+        await settle(pilot)
+        start = app.screen.index
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.screen.index == start + 1
+
+
+async def test_help_lists_keys_with_ids(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = {binding_id: (keys, text) for keys, text, binding_id in app.screen.rows}
+        assert rows["viewer.rate_10"][0] == "t"
+        assert "10" in rows["viewer.rate_10"][1]
+        assert rows["app.help"][0] == "?"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_holds_screen_and_app_actions(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Folder…", "Rescan", "Embed", "Library", "Viewer", "Help", "Open"} <= titles
+        assert "Build all thumbnails" in titles
+        await pilot.press("enter")
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Rate", "Rate 10", "Next", "Prev", "More like this"} <= titles
+        # Running one from the palette works like its key.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Rate 10", "enter")
+        await settle(pilot)
+        rated = library.db.execute("SELECT value FROM ratings").fetchall()
+        assert rated == [(10.0,)]
+
+
+class _Broken(ViewSource):
+    def page(self, offset, limit):
+        raise RuntimeError("disk on fire [bold]")
+
+
+async def test_worker_errors_become_notifications(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        grid.set_source(_Broken(library, ViewSpec()))
+        await settle(pilot)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("disk on fire [bold]" in m for m in messages)
+        assert app.is_running

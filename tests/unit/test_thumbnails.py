@@ -1,0 +1,103 @@
+"""Thumbnails: EXIF orientation, reduced decoding, the cache by content hash, bad input."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from anagnorisis_tui.core import thumbnails as th
+
+
+def _jpeg(path: Path, size=(1600, 1200), orientation: int | None = None) -> Path:
+    image = Image.new("RGB", size, (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, size[0] // 2, size[1]))  # left half blue
+    kw = {}
+    if orientation:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        kw["exif"] = exif.tobytes()
+    image.save(path, "JPEG", quality=85, **kw)
+    return path
+
+
+def test_thumbnail_fits_and_keeps_aspect(tmp_path):
+    thumb = th.make_thumbnail(_jpeg(tmp_path / "a.jpg"), 256)
+    assert thumb.size == (256, 192)
+    assert thumb.mode == "RGB"
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    # Orientation 6: stored landscape, shown rotated 90° clockwise (portrait).
+    thumb = th.make_thumbnail(_jpeg(tmp_path / "r.jpg", orientation=6), 256)
+    assert thumb.size == (192, 256)
+    top = thumb.getpixel((96, 5))
+    assert top[2] > top[0]  # the blue half is on top after rotation
+
+
+def test_draft_decodes_less_than_full_size(tmp_path):
+    path = _jpeg(tmp_path / "big.jpg", size=(4000, 3000))
+    reduced = th.load_reduced(path, 256)
+    full = th.load_reduced(path, 256, draft=False)
+    assert full.size == (4000, 3000)
+    assert reduced.size[0] < 1000 and reduced.size[0] >= 256
+
+
+def test_transparent_and_sixteen_bit_images(tmp_path):
+    rgba = Image.new("RGBA", (300, 200), (255, 0, 0, 0))
+    rgba.save(tmp_path / "t.png")
+    assert th.make_thumbnail(tmp_path / "t.png").getpixel((0, 0)) == th.BACKGROUND
+    Image.new("I;16", (300, 200), 40000).save(tmp_path / "g.png")
+    grey = th.make_thumbnail(tmp_path / "g.png").getpixel((0, 0))
+    assert 100 < grey[0] < 200  # scaled to 8 bits, not clipped to white
+
+
+def test_cache_by_hash_and_size_is_atomic(tmp_path):
+    cache = tmp_path / "cache"
+    src = _jpeg(tmp_path / "a.jpg")
+    path = th.ensure_thumbnail(cache, src, "ab" * 16, 128)
+    assert path == th.thumbnail_path(cache, "ab" * 16, 128)
+    assert path.parent.name == "ab" and path.parent.parent.name == "128"
+    mtime = path.stat().st_mtime_ns
+    os.remove(src)  # a cached thumbnail never rereads the original
+    assert th.ensure_thumbnail(cache, src, "ab" * 16, 128).stat().st_mtime_ns == mtime
+    assert not [p for p in cache.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_corrupt_and_missing_files_raise_thumbnail_error(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(th.ThumbnailError):
+        th.make_thumbnail(bad)
+    with pytest.raises(th.ThumbnailError):
+        th.make_thumbnail(tmp_path / "missing.jpg")
+    store = th.ThumbnailStore(tmp_path / "cache")
+    with pytest.raises(th.ThumbnailError):
+        store.get("cd" * 16, bad)
+    assert store.failure("cd" * 16)
+
+
+def test_store_memory_is_bounded(tmp_path):
+    store = th.ThumbnailStore(tmp_path / "cache", size=64, memory=3)
+    for i in range(5):
+        src = _jpeg(tmp_path / f"{i}.jpg", size=(100, 80))
+        store.get(f"{i:032x}", src)
+    assert store.peek(f"{0:032x}") is None
+    assert store.peek(f"{4:032x}") is not None
+
+
+def test_generate_skips_cached_and_stops_on_cancel(tmp_path):
+    cache = tmp_path / "cache"
+    items = [(f"{i:032x}", str(_jpeg(tmp_path / f"{i}.jpg", size=(120, 90)))) for i in range(4)]
+    items.append(("ee" * 16, str(tmp_path / "missing.jpg")))
+    first = th.generate(cache, items, total=len(items))
+    assert (first.made, first.failed, first.cancelled) == (4, 1, False)
+    again = th.generate(cache, items)
+    assert again.made == 0 and again.cached == 4
+    cancel = threading.Event()
+    cancel.set()
+    stopped = th.generate(cache, items, cancel=cancel)
+    assert stopped.cancelled and stopped.done == 0

@@ -140,9 +140,10 @@ def fit_mlp(
     seed: int,
     cancel: threading.Event | None = None,
     on_epoch: Callable[[int, int], None] | None = None,
+    config: MLPConfig | None = None,
 ) -> FittedModel:
     """Fit `mlp` or `softmax_mlp` with Adam; early stopping on an inner validation split."""
-    return _fit_mlp(kind, x, y, seed=seed, cancel=cancel, on_epoch=on_epoch)
+    return _fit_mlp(kind, x, y, seed=seed, cancel=cancel, on_epoch=on_epoch, config=config)
 
 
 def _fit_mlp(
@@ -153,8 +154,9 @@ def _fit_mlp(
     seed: int,
     cancel: threading.Event | None,
     on_epoch: Callable[[int, int], None] | None,
+    config: MLPConfig | None = None,
 ) -> FittedModel:
-    cfg = CONFIGS[kind]
+    cfg = config or CONFIGS[kind]
     rng = np.random.default_rng(seed)
     n = len(x)
     # Inputs: the top principal components of the rated vectors, scaled to unit average

@@ -64,11 +64,17 @@ class Prediction:
 
 
 def posterior_variance(arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """x' S x for the stored posterior S: exact along the kept directions (the least known),
+    the average remaining variance for what is left of x."""
     xc = np.asarray(x, np.float32) - arrays["post_mean"]
     out = np.empty(len(xc), dtype=np.float32)
+    rest = float(arrays["post_rest"][0])
     for s in range(0, len(xc), PREDICT_CHUNK):
         part = xc[s : s + PREDICT_CHUNK]
-        out[s : s + PREDICT_CHUNK] = np.einsum("ij,ij->i", part @ arrays["post_cov"], part)
+        proj = part @ arrays["post_vecs"]
+        sq = proj**2
+        left = np.maximum(np.einsum("ij,ij->i", part, part) - sq.sum(axis=1), 0.0)
+        out[s : s + PREDICT_CHUNK] = sq @ arrays["post_inv"] + rest * left
     return np.maximum(out, 0.0) * float(arrays["post_noise"][0])
 
 

@@ -64,7 +64,11 @@ def select(
         mean = x_cand.mean(axis=0)
     xr = (np.asarray(x_rated, np.float64).reshape(-1, dim) - mean).astype(np.float32)
     xc = (np.asarray(x_cand, np.float32) - mean).astype(np.float32)
-    cov = np.linalg.inv(xr.T.astype(np.float64) @ xr + alpha * np.eye(dim)).astype(np.float32)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, "blas"):  # threads only fight over a small inverse on a busy CPU
+        gram = xr.T.astype(np.float64) @ xr + alpha * np.eye(dim)
+        cov = np.linalg.inv(gram).astype(np.float32)
     var = np.empty(len(xc), dtype=np.float32)
     for s in range(0, len(xc), 20000):
         part = xc[s : s + 20000]

@@ -162,3 +162,18 @@ def test_cancel_before_saving_keeps_the_previous_evaluator(pref_library):
     assert report.cancelled and report.evaluator_id is None
     assert lib.evaluator_info()["id"] == first.evaluator_id
     assert seen[0].total and all(p.stage == "train" for p in seen)
+
+
+def test_stored_posterior_matches_the_exact_linear_uncertainty():
+    from anagnorisis_tui.core.evaluator import posterior_arrays
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 200)) * np.linspace(2, 0.1, 200)
+    arrays = posterior_arrays(x, np.zeros(300), alpha=1.0, noise=2.0)
+    probe = rng.normal(size=(50, 200)) * np.linspace(2, 0.1, 200)
+    xc = x - x.mean(axis=0)
+    exact_cov = np.linalg.inv(xc.T @ xc + np.eye(200))
+    pc = probe - x.mean(axis=0)
+    exact = 2.0 * np.einsum("ij,jk,ik->i", pc, exact_cov, pc)
+    approx = eval_store.posterior_variance(arrays, probe)
+    np.testing.assert_allclose(approx, exact, rtol=0.1)

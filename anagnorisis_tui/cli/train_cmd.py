@@ -115,7 +115,12 @@ def format_report(report) -> str:
         )
         if not report.beats_baseline:
             lines.append("the model does not beat the baseline yet: rate more images")
-    if report.cancelled:
+    if report.cancelled and report.evaluator_id:
+        lines.append(
+            f"cancelled while predicting: evaluator {report.evaluator_id} is active; "
+            f"{report.predicted} images have fresh predictions, the rest are marked stale"
+        )
+    elif report.cancelled:
         lines.append("cancelled: the previous evaluator (if any) stays active")
     elif report.evaluator_id:
         lines.append(

@@ -296,9 +296,8 @@ def _save_and_predict(
     assert report.chosen is not None
     arrays, alpha, noise = fit_final(report.chosen, x, y, seed=seed, cancel=cancel)
     check(cancel)  # last point where cancelling leaves the previous evaluator untouched
-    metrics = {
-        k: v for k, v in report.as_dict().items() if k not in ("holdout_pairs", "candidates")
-    }
+    # The whole report is kept, so the Train screen can show the last training without retraining.
+    metrics = report.as_dict()
     metrics.update(posterior_alpha=alpha, posterior_noise=noise)
     saved = eval_store.save(
         models_dir,
@@ -309,5 +308,11 @@ def _save_and_predict(
         metrics=metrics,
     )
     report.evaluator_id = saved.id
-    report.predicted = eval_store.refresh_predictions(db, saved, progress=progress, cancel=cancel)
+
+    def count(p: Progress) -> None:  # reported after each committed chunk
+        report.predicted = p.done
+        if progress:
+            progress(p)
+
+    report.predicted = eval_store.refresh_predictions(db, saved, progress=count, cancel=cancel)
     report.prediction_histogram = eval_metrics.histogram(eval_store.prediction_values(db, saved.id))

@@ -123,6 +123,7 @@ def test_predictions_of_an_older_model_are_stale_until_refreshed(pref_library, m
 
     new = lib.train(seed=0, progress=stop_after_first_chunk, cancel=cancel)
     assert new.cancelled and new.evaluator_id and new.evaluator_id != old.evaluator_id
+    assert new.predicted == 100
     preds = [lib.prediction(h) for h in pref_library.hashes]
     fresh = [p for p in preds if p.evaluator_id == new.evaluator_id]
     stale = [p for p in preds if p.evaluator_id == old.evaluator_id]

@@ -1,34 +1,302 @@
-"""Search/Filter mode. Placeholder until issue 7 lands its screen here; shows result lists.
+"""The Search/Filter screen: a query box, every filter and sort, and the ranked result grid.
 
-Contract the app relies on: `show_entries(title, entries)` shows a list of ImageEntry (with
-scores) in a ThumbnailGrid, e.g. "more like this" from the viewer.
+`/` focuses the query, Enter searches. Each search or filter change runs in the exclusive
+"search" thread worker: a newer request cancels the older one, and a result that still arrives
+for an older request is dropped by its token, so the grid only ever shows the newest state.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
 
-from textual import on
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from anagnorisis_tui.core.query import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.search_model import SORTS, SearchState, format_size
+from anagnorisis_tui.ui.search_source import CoreReader, SearchSource
 from anagnorisis_tui.ui.sources import ListSource
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
+from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
+from anagnorisis_tui.ui.widgets.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
+
+SEARCH_GROUP = "search"
+FIRST_PAGE = PAGE_SIZE  # the grid's first read is served from what the search already read
+
+QUERY_HELP = (
+    "describe images: beach sunset -people 2:golden · an image path finds similar ones "
+    "· Enter searches"
+)
+
+
+def describe_entry(entry: ImageEntry) -> Text:
+    """The highlighted result in one line: name, score, resolution, size, rating."""
+    line = Text(entry.name, style="bold")
+    if entry.score is not None:
+        line.append(f"   score {entry.score:.3f}", style="bold cyan")
+    if entry.width and entry.height:
+        mp = entry.width * entry.height / 1e6
+        line.append(
+            f"   {entry.width}×{entry.height} ({mp:.1f} MP, {entry.width / entry.height:.2f})"
+        )
+    line.append(f"   {format_size(entry.size)}")
+    if entry.rating is not None:
+        line.append(f"   rated {entry.rating:g}")
+    return line
 
 
 class SearchScreen(AppScreen):
+    """Mode "search". Also shows fixed result lists (`show_entries`, e.g. "more like this")."""
+
+    DEFAULT_CSS = """
+    SearchScreen #query {
+        margin: 0 1;
+    }
+    SearchScreen #search-body {
+        height: 1fr;
+    }
+    SearchScreen #results-column {
+        width: 1fr;
+    }
+    SearchScreen #results {
+        height: 1fr;
+    }
+    SearchScreen #highlighted {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    SearchScreen.-no-panel FilterPanel {
+        display: none;
+    }
+    """
+
+    BINDINGS = [
+        Binding("slash", "focus_query", "Search", id="search.focus_query", tooltip="Type a query"),
+        Binding(
+            "f",
+            "toggle_filters",
+            "Filters",
+            id="search.toggle_filters",
+            tooltip="Show or hide the filter controls",
+        ),
+        Binding("F", "focus_filters", "Edit filters", id="search.focus_filters", show=False),
+        Binding("o", "cycle_sort", "Sort", id="search.cycle_sort", tooltip="Next sort key"),
+        Binding(
+            "d",
+            "toggle_direction",
+            "↑↓",
+            id="search.toggle_direction",
+            tooltip="Flip the sort direction",
+        ),
+        Binding(
+            "r",
+            "reshuffle",
+            "Reshuffle",
+            id="search.reshuffle",
+            tooltip="Random order with a new seed",
+        ),
+        Binding(
+            "x",
+            "clear_filters",
+            "Clear",
+            id="search.clear_filters",
+            tooltip="Clear the query and every filter",
+        ),
+        Binding(
+            "g",
+            "groups",
+            "Groups",
+            id="search.groups",
+            tooltip="Walk through similarity groups (duplicates)",
+        ),
+        Binding("escape", "focus_results", "Results", id="search.focus_results", show=False),
+    ]
+
+    @dataclass
+    class ResultsReady(Message):
+        token: int
+        source: SearchSource
+        seconds: float
+
+    @dataclass
+    class SearchFailed(Message):
+        token: int
+        error: str
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.state = SearchState()
+        self._token = 0
+        self.last_seconds: float | None = None  # Enter -> results ready, for the benchmark
+        self.painted_token = 0
+        self._reader = CoreReader()
+
+    # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        yield Static("Search and filters arrive with issue 7.", id="search-title", markup=False)
-        yield ThumbnailGrid(empty_text="No results yet.", id="results")
+        yield Input(placeholder=QUERY_HELP, id="query")
+        yield FilterBar(self.state, id="filter-bar")
+        with Horizontal(id="search-body"):
+            yield FilterPanel(self.state, id="filters")
+            with Vertical(id="results-column"):
+                yield ThumbnailGrid(id="results")
+                yield Static("", id="highlighted")
+
+    def on_mount(self) -> None:
+        self.query_one("#query", Input).focus()
+        self.apply(self.state)
+
+    def on_unmount(self) -> None:
+        self._reader.close()
+
+    @property
+    def library(self) -> Any:
+        return self.app.library  # type: ignore[attr-defined]
+
+    # -- running searches -----------------------------------------------------------------
+    def apply(self, state: SearchState) -> None:
+        """Show `state` everywhere and fetch its results (superseding any search in flight)."""
+        self.state = state
+        self._token += 1
+        self.query_one(FilterBar).show(state, "searching…")
+        self._search(state, self._token, time.perf_counter())
+
+    @work(thread=True, group=SEARCH_GROUP, exclusive=True, exit_on_error=False)
+    def _search(self, state: SearchState, token: int, started: float) -> None:
+        worker = get_current_worker()
+        try:
+            source = SearchSource(self.library, state, self._reader)
+            future = source.prepare(FIRST_PAGE)
+            while True:
+                try:
+                    future.result(timeout=0.05)
+                    break
+                except FutureTimeout:
+                    if worker.is_cancelled:
+                        future.cancel()  # still queued behind a newer one: never runs
+                        return
+        except (ValueError, LookupError, RuntimeError) as exc:
+            # The core's user-facing errors: empty query, only negative terms, missing path,
+            # model unavailable. Shown beside the query, never as a traceback.
+            if not worker.is_cancelled:
+                self.post_message(self.SearchFailed(token, str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.ResultsReady(token, source, time.perf_counter() - started))
+
+    @on(ResultsReady)
+    def _results_ready(self, message: ResultsReady) -> None:
+        if message.token != self._token:
+            return  # a newer search is on its way
+        self.last_seconds = message.seconds
+        count = message.source.count()
+        noun = "result" if count == 1 else "results"
+        self.query_one(FilterBar).set_status(f"{count:,} {noun}")
+        grid = self.query_one("#results", ThumbnailGrid)
+        grid.set_source(message.source)
+        self.painted_token = message.token
+        if not count:
+            self.query_one("#highlighted", Static).update(
+                Text("nothing matches: loosen a filter (x clears them all)")
+            )
+
+    @on(SearchFailed)
+    def _search_failed(self, message: SearchFailed) -> None:
+        if message.token != self._token:
+            return
+        self.query_one(FilterBar).set_status(f"error: {message.error}")
+        self.notify(message.error, title="Search", severity="warning")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == SEARCH_GROUP and event.state == WorkerState.ERROR:
+            self.query_one(FilterBar).set_status("search failed")
+            self.notify(str(event.worker.error), title="Search failed", severity="error")
+
+    # -- inputs ---------------------------------------------------------------------------
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        query = event.value.strip()
+        state = self.state.replace(query=query)
+        if query and not self.state.query.strip():
+            state = state.replace(sort="score", descending=True)  # best matches first
+        self._set(state)
+        self.action_focus_results()
+
+    @on(FilterPanel.Changed)
+    def _filters_changed(self, event: FilterPanel.Changed) -> None:
+        event.stop()
+        self.apply(event.state.replace(query=self.state.query))
 
     def show_entries(self, title: str, entries: Sequence[ImageEntry]) -> None:
-        self.query_one("#search-title", Static).update(title)
+        """Show a fixed list (e.g. "more like this" from the viewer) instead of a search."""
+        self._token += 1  # any search in flight is now stale
+        self.workers.cancel_group(self, SEARCH_GROUP)
+        count = len(entries)
+        self.query_one(FilterBar).set_status(f"{title}: {count:,} images")
         grid = self.query_one("#results", ThumbnailGrid)
         grid.set_source(ListSource(entries, title=title))
         grid.focus()
 
-    @on(ThumbnailGrid.Selected)
+    @on(ThumbnailGrid.Selected, "#results")
     def _open(self, message: ThumbnailGrid.Selected) -> None:
         self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
+
+    @on(ThumbnailGrid.Highlighted)
+    def _highlighted(self, event: ThumbnailGrid.Highlighted) -> None:
+        entry = event.entry
+        self.query_one("#highlighted", Static).update(describe_entry(entry) if entry else "")
+
+    # -- actions --------------------------------------------------------------------------
+    def _set(self, state: SearchState) -> None:
+        self.query_one("#filters", FilterPanel).show_state(state)
+        self.apply(state)
+
+    def action_focus_query(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_focus_results(self) -> None:
+        self.query_one("#results", ThumbnailGrid).focus()
+
+    def action_toggle_filters(self) -> None:
+        self.toggle_class("-no-panel")
+
+    def action_focus_filters(self) -> None:
+        self.remove_class("-no-panel")
+        self.query_one("#sort").focus()
+
+    def action_cycle_sort(self) -> None:
+        keys = list(SORTS)
+        current = self.state.effective_sort
+        following = keys[(keys.index(current) + 1) % len(keys)]
+        if following == "score" and not self.state.query.strip():
+            following = keys[(keys.index(following) + 1) % len(keys)]
+        self._set(self.state.replace(sort=following))
+
+    def action_toggle_direction(self) -> None:
+        self._set(self.state.replace(descending=not self.state.descending))
+
+    def action_reshuffle(self) -> None:
+        seed = random.randrange(1, 1_000_000)
+        self._set(self.state.replace(sort="random", seed=seed))
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#query", Input).value = ""
+        self._set(SearchState(root=self.state.root, folder=self.state.folder))
+
+    def action_groups(self) -> None:
+        from anagnorisis_tui.ui.screens.groups import GroupsScreen
+
+        self.app.push_screen(GroupsScreen())

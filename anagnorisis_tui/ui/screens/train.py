@@ -1,13 +1,281 @@
-"""Train mode. Placeholder until issue 7 lands its screen here."""
+"""The Train screen: train the personal evaluator, read its honest metrics, work the rate-next queue.
+
+Training runs in the exclusive "train" thread worker; it reports through coalesced progress
+messages and stops at the next step when cancelled. The report is plain data from the core; this
+screen only lays it out: held-out metrics beside the baseline, learning curves, the spread of the
+user's ratings against the model's, and the queue of images whose rating would teach it most.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import threading
+from dataclasses import dataclass
+from typing import Any
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from anagnorisis_tui.core.progress import Progress, format_eta
 from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.train_view import (
+    QueueItem,
+    TrainView,
+    queue_items,
+    train_view,
+)
+from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
+from anagnorisis_tui.ui.widgets.train_plots import CurvesPlot, RatingsHistogram
+
+TRAIN_GROUP = "train"
+QUEUE_GROUP = "rate-next"
 
 
 class TrainScreen(AppScreen):
+    """Mode "train"."""
+
+    DEFAULT_CSS = """
+    TrainScreen #train-top {
+        height: 3;
+        padding: 0 1;
+    }
+    TrainScreen #train-top Button {
+        margin-right: 2;
+    }
+    TrainScreen #train-status {
+        width: 1fr;
+        content-align: left middle;
+        height: 3;
+    }
+    TrainScreen #train-progress-row {
+        height: 1;
+        padding: 0 1;
+    }
+    TrainScreen #train-progress-label {
+        width: 1fr;
+    }
+    TrainScreen .panel {
+        border: round $foreground 30%;
+        border-title-color: $text-accent;
+        height: 1fr;
+    }
+    TrainScreen #train-body {
+        height: 1fr;
+    }
+    TrainScreen #train-left {
+        width: 1fr;
+    }
+    TrainScreen #train-right {
+        width: 1fr;
+    }
+    TrainScreen #metrics-panel {
+        height: auto;
+        min-height: 6;
+        padding: 0 1;
+    }
+    TrainScreen #rate-next {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS = [
+        Binding("t", "train", "Train", id="train.train", tooltip="Train image evaluator"),
+        Binding("escape", "cancel_train", "Cancel", id="train.cancel", tooltip="Stop training now"),
+        Binding(
+            "n", "rate_next", "Rate next", id="train.rate_next", tooltip="Open the rate-next queue"
+        ),
+        Binding("R", "refresh_queue", "Refresh queue", id="train.refresh_queue", show=False),
+    ]
+
+    @dataclass
+    class ProgressMade(Message):
+        progress: Progress
+
+        def can_replace(self, message: Message) -> bool:
+            # Keep only the newest progress in the queue: the bar needs no history.
+            return isinstance(message, TrainScreen.ProgressMade)
+
+    @dataclass
+    class Trained(Message):
+        view: TrainView
+
+    @dataclass
+    class QueueLoaded(Message):
+        items: list[QueueItem]
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._cancel: threading.Event | None = None
+        self._queue: list[QueueItem] = []
+
+    # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        yield Static("Training the personal evaluator arrives with issue 7.", markup=False)
+        with Horizontal(id="train-top"):
+            yield Button("Train image evaluator (t)", id="train-button", variant="primary")
+            yield Button("Cancel (esc)", id="cancel-button", disabled=True)
+            yield Static("", id="train-status")
+        with Horizontal(id="train-progress-row"):
+            yield Static("", id="train-progress-label")
+            yield ProgressBar(id="train-progress", show_eta=False)
+        with Horizontal(id="train-body"):
+            with Vertical(id="train-left"):
+                metrics = Vertical(MetricsTable(id="metrics"), id="metrics-panel", classes="panel")
+                metrics.border_title = "Held-out metrics (cross-validated)"
+                yield metrics
+                curves = Vertical(CurvesPlot(id="curves"), classes="panel")
+                curves.border_title = "Training vs validation"
+                yield curves
+            with Vertical(id="train-right"):
+                hist = Vertical(RatingsHistogram(id="histogram"), classes="panel")
+                hist.border_title = "Your ratings vs the model's"
+                yield hist
+                queue = Vertical(DataTable(id="rate-next", cursor_type="row"), classes="panel")
+                queue.border_title = "Rate next (Enter: rate them in the viewer)"
+                yield queue
+
+    def on_mount(self) -> None:
+        table = self.query_one("#rate-next", DataTable)
+        table.add_columns("#", "image", "model says", "why")
+        self.query_one("#train-progress-row").display = False
+        self._show_counts()
+        self._load_last()
+        self.action_refresh_queue()
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def library(self) -> Any:
+        return self.app.library  # type: ignore[attr-defined]
+
+    def _show_counts(self, extra: str = "") -> None:
+        try:
+            rated = self.library.rated_count()
+        except Exception:  # noqa: BLE001 - a status line must never break the screen
+            rated = None
+        text = Text()
+        if rated is not None:
+            text.append(f"{rated} rated", style="bold")
+        if extra:
+            text.append(("  ·  " if rated is not None else "") + extra)
+        self.query_one("#train-status", Static).update(text)
+
+    @work(thread=True, group="train-load", exit_on_error=False)
+    def _load_last(self) -> None:
+        report = self.library.last_train_report()
+        if report is not None:
+            self.post_message(self.Trained(train_view(self.library, report)))
+
+    # -- training -------------------------------------------------------------------------
+    def action_train(self) -> None:
+        if self._cancel is not None:
+            self.notify("Training is already running; Escape cancels it.")
+            return
+        self._cancel = threading.Event()
+        self.query_one("#train-button", Button).disabled = True
+        self.query_one("#cancel-button", Button).disabled = False
+        self.query_one("#train-progress-row").display = True
+        self.query_one("#train-progress-label", Static).update("starting…")
+        self.query_one("#train-progress", ProgressBar).update(total=None, progress=0)
+        self._train(self._cancel)
+
+    @work(thread=True, group=TRAIN_GROUP, exclusive=True, exit_on_error=False)
+    def _train(self, cancel: threading.Event) -> TrainView | None:
+        report = self.library.train(
+            progress=lambda p: self.post_message(self.ProgressMade(p)), cancel=cancel
+        )
+        if cancel.is_set() or getattr(report, "cancelled", False):
+            return None
+        view = train_view(self.library, report)
+        self.post_message(self.Trained(view))
+        return view
+
+    def action_cancel_train(self) -> None:
+        if self._cancel is None:
+            return
+        self._cancel.set()
+        self.query_one("#train-progress-label", Static).update("cancelling…")
+
+    @on(Button.Pressed, "#train-button")
+    def _train_pressed(self) -> None:
+        self.action_train()
+
+    @on(Button.Pressed, "#cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel_train()
+
+    @on(ProgressMade)
+    def _progress(self, message: ProgressMade) -> None:
+        p = message.progress
+        bar = self.query_one("#train-progress", ProgressBar)
+        bar.update(total=p.total, progress=p.done)
+        label = Text(f"{p.stage}: {p.detail}" if p.detail else p.stage)
+        if p.total:
+            label.append(f"  {p.done}/{p.total}  ETA {format_eta(p.eta)}", style="dim")
+        self.query_one("#train-progress-label", Static).update(label)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != TRAIN_GROUP or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        cancelled = self._cancel is not None and self._cancel.is_set()
+        self._cancel = None
+        self.query_one("#train-button", Button).disabled = False
+        self.query_one("#cancel-button", Button).disabled = True
+        self.query_one("#train-progress-row").display = False
+        if event.state == WorkerState.ERROR:
+            # ValueError and friends carry the user-facing reason (e.g. too few ratings).
+            self.notify(str(worker.error), title="Training failed", severity="error", timeout=8)
+        elif cancelled or worker.result is None:
+            self.notify("Training cancelled; the previous model stays in use.")
+
+    @on(Trained)
+    def _trained(self, message: Trained) -> None:
+        view = message.view
+        self.query_one("#metrics", MetricsTable).show_rows(view.rows, note=view.note)
+        self.query_one("#curves", CurvesPlot).show_curves(view.curves, title=view.curves_title)
+        self.query_one("#histogram", RatingsHistogram).show_ratings(view.user, view.model)
+        self._show_counts(view.summary)
+        self.action_refresh_queue()
+
+    # -- rate-next queue ------------------------------------------------------------------
+    def action_refresh_queue(self) -> None:
+        self._load_queue()
+
+    @work(thread=True, group=QUEUE_GROUP, exclusive=True, exit_on_error=False)
+    def _load_queue(self) -> None:
+        self.post_message(self.QueueLoaded(queue_items(self.library)))
+
+    @on(QueueLoaded)
+    def _queue_loaded(self, message: QueueLoaded) -> None:
+        self._queue = message.items
+        table = self.query_one("#rate-next", DataTable)
+        table.clear()
+        for i, item in enumerate(message.items, 1):
+            predicted = "–" if item.predicted is None else f"{item.predicted:.1f} (predicted)"
+            # Text cells: file names are user data, never markup.
+            table.add_row(str(i), Text(item.name), predicted, Text(item.reason), key=item.hash)
+
+    def action_rate_next(self) -> None:
+        self._open_queue(0)
+
+    @on(DataTable.RowSelected, "#rate-next")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self._open_queue(event.cursor_row)
+
+    def _open_queue(self, start: int) -> None:
+        if not self._queue:
+            self.notify("The rate-next queue is empty: train first, or every image is rated.")
+            return
+        opener = getattr(self.app, "open_viewer_queue", None)
+        if opener is None:
+            self.notify("The viewer is not available.", severity="error")
+            return
+        opener([item.path for item in self._queue], start)

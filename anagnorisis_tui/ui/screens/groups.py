@@ -1,0 +1,383 @@
+"""Similarity groups, one after another: check the suggested keeper, trash the rest, or move on.
+
+Grouping and every file action run in thread workers through the facade; moving files always
+asks first (ConfirmScreen), goes to the system trash (never a permanent delete), is logged as a
+batch the user can undo, and is summarised on screen: what moved, from where, to where.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
+
+from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.ui.messages import LibraryChanged
+from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
+from anagnorisis_tui.ui.search_model import format_size
+from anagnorisis_tui.ui.sources import ListSource
+from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+GROUPS_GROUP = "groups"
+ACTION_GROUP = "group-action"
+METHODS = ("both", "phash", "vectors")
+THRESHOLD_STEP = 0.02
+
+
+@dataclass
+class Decision:
+    """What happened to one group in this session (for the summary and for undo)."""
+
+    kind: str  # "trashed", "kept", "skipped"
+    keeper: str = ""
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    batch: str | None = None
+
+
+def _members(group: Any) -> list[ImageEntry]:
+    return list(group.members)
+
+
+class GroupsScreen(AppScreen):
+    """Pushed from Search (D) or the command palette."""
+
+    DEFAULT_CSS = """
+    GroupsScreen #groups-head {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    GroupsScreen #members {
+        height: 1fr;
+    }
+    GroupsScreen #member-table {
+        height: auto;
+        max-height: 10;
+    }
+    GroupsScreen #groups-log {
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+        border-top: hkey $foreground 20%;
+    }
+    """
+
+    BINDINGS = [
+        Binding(
+            "s",
+            "swap_keeper",
+            "Keeper",
+            id="groups.swap_keeper",
+            tooltip="Make the highlighted image the keeper",
+        ),
+        Binding(
+            "t,delete",
+            "trash_rest",
+            "Trash rest",
+            id="groups.trash_rest",
+            tooltip="Send every image but the keeper to the trash (asks first)",
+        ),
+        Binding(
+            "a",
+            "keep_all",
+            "Keep all",
+            id="groups.keep_all",
+            tooltip="Keep every image of this group and go on",
+        ),
+        Binding("n", "skip", "Skip", id="groups.skip", tooltip="Decide later; next group"),
+        Binding("p", "previous", "Previous", id="groups.previous", show=False),
+        Binding("u", "undo", "Undo", id="groups.undo", tooltip="Undo the last move to the trash"),
+        Binding("plus,equals_sign", "threshold(1)", "Stricter", id="groups.stricter", show=False),
+        Binding("minus", "threshold(-1)", "Looser", id="groups.looser", show=False),
+        Binding("m", "cycle_method", "Method", id="groups.method", show=False),
+        Binding("escape,q", "close", "Back", id="groups.close"),
+    ]
+
+    @dataclass
+    class GroupsLoaded(Message):
+        groups: list[Any]
+
+    @dataclass
+    class ActionDone(Message):
+        index: int
+        decision: Decision
+
+    @dataclass
+    class Undone(Message):
+        index: int
+        restored: list[str]
+
+    def __init__(self, *, threshold: float | None = None, method: str = "both") -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.method = method
+        self.groups: list[Any] = []
+        self.index = 0
+        self.keepers: dict[int, str] = {}  # group index -> chosen keeper path
+        self.decisions: dict[int, Decision] = {}
+        self._busy = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("finding similar images…", id="groups-head")
+        with Vertical():
+            yield ThumbnailGrid(empty_text="No similar images found.", id="members")
+            table = DataTable(id="member-table", cursor_type="none", zebra_stripes=True)
+            table.can_focus = False
+            yield table
+        yield Static("", id="groups-log")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#member-table", DataTable)
+        table.add_columns("", "image", "resolution", "size", "folder", "rating")
+        self._load()
+        self.query_one("#members", ThumbnailGrid).focus()
+
+    @property
+    def library(self) -> Any:
+        return self.app.library  # type: ignore[attr-defined]
+
+    # -- loading --------------------------------------------------------------------------
+    @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        kwargs: dict[str, Any] = {"method": self.method}
+        if self.threshold is not None:
+            kwargs["threshold"] = self.threshold
+        self.post_message(self.GroupsLoaded(list(self.library.groups(**kwargs))))
+
+    @on(GroupsLoaded)
+    def _groups_loaded(self, message: GroupsLoaded) -> None:
+        self.groups = message.groups
+        self.index = 0
+        self.keepers.clear()
+        self.decisions.clear()
+        self._show()
+
+    # -- showing one group ----------------------------------------------------------------
+    @property
+    def group(self) -> Any | None:
+        return self.groups[self.index] if 0 <= self.index < len(self.groups) else None
+
+    def keeper_of(self, index: int) -> str:
+        group = self.groups[index]
+        return self.keepers.get(index) or group.keeper
+
+    def _head(self) -> Text:
+        method = f"{self.method}" + (
+            f", threshold {self.threshold:g}" if self.threshold is not None else ""
+        )
+        if not self.groups:
+            return Text(f"No similar groups ({method}). - looser, + stricter, m method.")
+        done = sum(1 for d in self.decisions.values() if d.kind != "skipped")
+        group = self.group
+        head = Text()
+        head.append(f"Group {self.index + 1} of {len(self.groups)}", style="bold")
+        if group is not None:
+            head.append(f" · {len(_members(group))} images")
+            label = getattr(group, "kind", "")
+            if label:
+                head.append(f" · {label}")
+        head.append(f" · {done} decided · {method}", style="dim")
+        decision = self.decisions.get(self.index)
+        if decision is not None:
+            head.append(f" · {decision.kind}", style="bold yellow")
+        return head
+
+    def _show(self) -> None:
+        self.query_one("#groups-head", Static).update(self._head())
+        grid = self.query_one("#members", ThumbnailGrid)
+        table = self.query_one("#member-table", DataTable)
+        table.clear()
+        group = self.group
+        if group is None:
+            grid.set_source(None)
+            self._show_summary()
+            return
+        members = _members(group)
+        keeper = self.keeper_of(self.index)
+        grid.set_source(ListSource(members, title=f"group {self.index + 1}"))
+        for entry in members:
+            mark = Text("★ keep", style="bold green") if entry.path == keeper else Text("")
+            resolution = f"{entry.width}×{entry.height}" if entry.width and entry.height else "?"
+            rating = "" if entry.rating is None else f"{entry.rating:g}"
+            table.add_row(
+                mark,
+                Text(entry.name),
+                resolution,
+                format_size(entry.size),
+                Text(entry.folder or "."),
+                rating,
+                key=entry.path,
+            )
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        """What was moved and where, newest first (plain text: paths are user data)."""
+        log = Text()
+        moved = [m for d in self.decisions.values() for m in d.moved]
+        kept = sum(1 for d in self.decisions.values() if d.kind == "kept")
+        if not self.decisions:
+            log.append("Nothing moved yet. ", style="dim")
+            log.append("s keeper · t trash the rest · a keep all · n skip · u undo", style="dim")
+        else:
+            log.append(f"{len(moved)} moved to the trash · {kept} groups kept whole", style="bold")
+            for index in sorted(self.decisions, reverse=True):
+                decision = self.decisions[index]
+                for source, dest in decision.moved:
+                    log.append(f"\ngroup {index + 1}: {source} → {dest}")
+                for path, reason in decision.failed:
+                    log.append(f"\ngroup {index + 1}: skipped {path}: {reason}", style="red")
+        self.query_one("#groups-log", Static).update(log)
+
+    @on(ThumbnailGrid.Highlighted, "#members")
+    def _member_highlighted(self, message: ThumbnailGrid.Highlighted) -> None:
+        table = self.query_one("#member-table", DataTable)
+        if message.entry is not None and table.row_count:
+            table.move_cursor(row=message.index)
+
+    @on(ThumbnailGrid.Selected, "#members")
+    def _member_selected(self, message: ThumbnailGrid.Selected) -> None:
+        self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
+
+    # -- actions --------------------------------------------------------------------------
+    def _go(self, index: int) -> None:
+        self.index = max(0, min(index, len(self.groups)))
+        self._show()
+
+    def action_swap_keeper(self) -> None:
+        group = self.group
+        if group is None:
+            return
+        grid = self.query_one("#members", ThumbnailGrid)
+        entry = grid.current_entry
+        members = _members(group)
+        keeper = self.keeper_of(self.index)
+        if entry is None or entry.path == keeper:
+            # Already the keeper: move the mark on to the next member.
+            paths = [m.path for m in members]
+            entry = members[(paths.index(keeper) + 1) % len(members)]
+        self.keepers[self.index] = entry.path
+        self._show()
+
+    def action_skip(self) -> None:
+        if self.group is not None and self.index not in self.decisions:
+            self.decisions[self.index] = Decision("skipped")
+        self._go(self.index + 1)
+
+    def action_previous(self) -> None:
+        self._go(self.index - 1)
+
+    def action_keep_all(self) -> None:
+        if self.group is None:
+            return
+        self.decisions[self.index] = Decision("kept", keeper=self.keeper_of(self.index))
+        self._go(self.index + 1)
+
+    def action_trash_rest(self) -> None:
+        group = self.group
+        if group is None or self._busy:
+            return
+        decision = self.decisions.get(self.index)
+        if decision is not None and decision.kind == "trashed":
+            self.notify("This group is done; u undoes it.")
+            return
+        keeper = self.keeper_of(self.index)
+        others = [m for m in _members(group) if m.path != keeper]
+        body = Text()
+        body.append("Keep: ", style="bold")
+        body.append(keeper)
+        body.append(f"\nMove {len(others)} to the system trash (undo with u):", style="bold")
+        for member in others:
+            body.append(f"\n  {member.path}")
+        index = self.index
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._busy = True
+                self._trash(index, keeper)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Send {len(others)} files to the trash?", body, confirm_label="Trash"),
+            answered,
+        )
+
+    @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
+    def _trash(self, index: int, keeper: str) -> None:
+        group = self.groups[index]
+        plan = self.library.plan_group_action(group, keeper=keeper, action="trash")
+        result = self.library.apply_group_action(plan, dry_run=False)
+        decision = Decision(
+            "trashed",
+            keeper=keeper,
+            moved=[(m.source, m.dest or "trash") for m in result.done],
+            failed=[(f.source, f.reason) for f in result.failed],
+            batch=result.batch,
+        )
+        self.post_message(self.ActionDone(index, decision))
+
+    @on(ActionDone)
+    def _action_done(self, message: ActionDone) -> None:
+        self._busy = False
+        self.decisions[message.index] = message.decision
+        moved = len(message.decision.moved)
+        self.notify(f"Moved {moved} file{'s' if moved != 1 else ''} to the trash (u undoes).")
+        # Other views still list the trashed files until they reload.
+        self.app.post_message(LibraryChanged())
+        self._go(message.index + 1)
+
+    def action_undo(self) -> None:
+        trashed = [i for i, d in self.decisions.items() if d.kind == "trashed" and d.batch]
+        if not trashed or self._busy:
+            self.notify("Nothing to undo in this session.")
+            return
+        index = max(trashed, key=lambda i: self._order(i))
+        self._busy = True
+        self._undo(index, self.decisions[index].batch)
+
+    def _order(self, index: int) -> int:
+        return list(self.decisions).index(index)
+
+    @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
+    def _undo(self, index: int, batch: str) -> None:
+        result = self.library.undo(batch)
+        restored = [r.source for r in getattr(result, "done", [])]
+        self.post_message(self.Undone(index, restored))
+
+    @on(Undone)
+    def _undone(self, message: Undone) -> None:
+        self._busy = False
+        self.decisions.pop(message.index, None)
+        names = ", ".join(os.path.basename(p) for p in message.restored)
+        self.notify(f"Restored {len(message.restored)}: {names}" if names else "Restored.")
+        self.app.post_message(LibraryChanged())
+        self._go(message.index)
+
+    def action_threshold(self, direction: int) -> None:
+        base = self.threshold if self.threshold is not None else 0.9
+        self.threshold = round(min(1.0, max(0.5, base + direction * THRESHOLD_STEP)), 3)
+        self.query_one("#groups-head", Static).update(f"regrouping at {self.threshold:g}…")
+        self._load()
+
+    def action_cycle_method(self) -> None:
+        self.method = METHODS[(METHODS.index(self.method) + 1) % len(METHODS)]
+        self._load()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group in (GROUPS_GROUP, ACTION_GROUP):
+            self._busy = False
+            self.notify(str(event.worker.error), title="Groups", severity="error", timeout=8)

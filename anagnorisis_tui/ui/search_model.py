@@ -1,0 +1,213 @@
+"""What the Search/Filter screen holds: the query, every filter and the sort, as plain data.
+
+UI-free (no Textual) so the parsing of what a user types into the filter controls, the one-line
+summary of the active filters and the mapping onto the core's ViewSpec are unit-tested alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+
+# Sort keys offered by the Search/Filter screen, with the words shown for them.
+SORTS: dict[str, str] = {
+    "score": "relevance",
+    "rating": "rating",
+    "resolution": "resolution",
+    "proportion": "proportion",
+    "size": "file size",
+    "random": "random",
+    "mtime": "modified",
+    "name": "name",
+    "path": "path",
+}
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+class FilterInputError(ValueError):
+    """A value typed into a filter control that cannot be used; the message says why."""
+
+
+def parse_size(text: str, *, what: str = "size") -> int | None:
+    """'5MB', '500k', '2.5 MiB', '1200' (bytes) -> bytes; '' -> None (no bound)."""
+    if not text.strip():
+        return None
+    match = _SIZE_RE.match(text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise FilterInputError(f"{what}: {text.strip()!r} is not a size (try 500k, 5MB, 2GiB)")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+
+def parse_number(text: str, *, what: str, minimum: float = 0.0) -> float | None:
+    """A non-negative number, '' -> None; ratios also accept 'w:h' such as 16:9."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if ":" in text:
+            left, right = text.split(":", 1)
+            value = float(left) / float(right)
+        else:
+            value = float(text)
+    except (ValueError, ZeroDivisionError):
+        raise FilterInputError(f"{what}: {text!r} is not a number") from None
+    if math.isnan(value) or math.isinf(value) or value < minimum:
+        raise FilterInputError(f"{what}: must be a number of at least {minimum:g}, not {text}")
+    return value
+
+
+def parse_seed(text: str) -> int:
+    text = text.strip()
+    if not text:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise FilterInputError(f"seed: {text!r} is not a whole number") from None
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.3g}{unit}"
+        value /= 1000
+    return f"{size}B"  # pragma: no cover - loop always returns
+
+
+def size_text(size: int | None) -> str:
+    """A size as typed into a control: exact, so it parses back to the same number of bytes."""
+    if size is None:
+        return ""
+    for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
+        if size >= factor and (size * 10) % factor == 0:
+            return f"{size / factor:g}{unit}"
+    return str(size)
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """Everything the Search/Filter screen applies, in the units a user thinks in."""
+
+    query: str = ""
+    # Text-concept filter: keep (or exclude) images whose match with `concept` >= threshold.
+    concept: str = ""
+    concept_threshold: float = 0.25
+    concept_exclude: bool = False
+    min_megapixels: float | None = None
+    max_megapixels: float | None = None
+    min_ratio: float | None = None  # width / height
+    max_ratio: float | None = None
+    shape: str | None = None  # landscape, portrait, square, panorama, tall
+    min_bytes: int | None = None
+    max_bytes: int | None = None
+    min_rating: float | None = None
+    max_rating: float | None = None
+    sort: str = "score"
+    descending: bool = True
+    seed: int = 0
+    root: str | None = None
+    folder: str | None = None
+
+    def replace(self, **changes: object) -> SearchState:
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> None:
+        """Raise FilterInputError for combinations that make no sense."""
+        if self.sort not in SORTS:
+            raise FilterInputError(f"unknown sort {self.sort!r}; choose one of {', '.join(SORTS)}")
+        for label, low, high in (
+            ("resolution", self.min_megapixels, self.max_megapixels),
+            ("proportion", self.min_ratio, self.max_ratio),
+            ("file size", self.min_bytes, self.max_bytes),
+        ):
+            if low is not None and high is not None and low > high:
+                raise FilterInputError(f"{label}: the minimum is above the maximum")
+        if not -1.0 <= self.concept_threshold <= 1.0:
+            raise FilterInputError("concept threshold: a cosine similarity from -1 to 1")
+        for value in (self.min_rating, self.max_rating):
+            if value is not None and not 0 <= value <= 10:
+                raise FilterInputError("rating: must be from 0 to 10")
+        if (
+            self.min_rating is not None
+            and self.max_rating is not None
+            and self.min_rating > self.max_rating
+        ):
+            raise FilterInputError("rating: the minimum is above the maximum")
+
+    @property
+    def has_score(self) -> bool:
+        return bool(self.query.strip() or self.concept.strip())
+
+    @property
+    def effective_sort(self) -> str:
+        """Relevance needs a search or a concept to score by; without one, fall back to path."""
+        if self.sort == "score" and not self.has_score:
+            return "path"
+        return self.sort
+
+    @property
+    def effective_descending(self) -> bool:
+        if self.sort == "score" and not self.has_score:
+            return False  # the fallback path order reads A to Z
+        return self.descending
+
+    def chips(self) -> list[str]:
+        """Short plain-text descriptions of each active part, in the order they apply."""
+        out: list[str] = []
+        if self.query.strip():
+            out.append(f"search: {self.query.strip()}")
+        if self.concept.strip():
+            verb = "without" if self.concept_exclude else "only"
+            out.append(f"{verb} “{self.concept.strip()}” ≥ {self.concept_threshold:.2f}")
+        out += _range_chip("MP", self.min_megapixels, self.max_megapixels, "{:g}")
+        if self.shape:
+            out.append(self.shape)
+        out += _range_chip("w/h", self.min_ratio, self.max_ratio, "{:.2f}")
+        if self.min_bytes is not None or self.max_bytes is not None:
+            low, high = format_size(self.min_bytes), format_size(self.max_bytes)
+            out.append(
+                f"size {low}–{high}"
+                if low and high
+                else f"size ≥ {low}"
+                if low
+                else f"size ≤ {high}"
+            )
+        out += _range_chip("rating", self.min_rating, self.max_rating, "{:g}")
+        if self.folder:
+            out.append(f"in {self.folder}/")
+        arrow = "↓" if self.effective_descending else "↑"
+        sort = SORTS[self.effective_sort]
+        out.append(
+            f"sort: {sort} seed {self.seed}" if sort == "random" else f"sort: {sort} {arrow}"
+        )
+        return out
+
+
+def _range_chip(label: str, low: float | None, high: float | None, fmt: str) -> list[str]:
+    if low is None and high is None:
+        return []
+    if low is not None and high is not None:
+        return [f"{label} {fmt.format(low)}–{fmt.format(high)}"]
+    if low is not None:
+        return [f"{label} ≥ {fmt.format(low)}"]
+    return [f"{label} ≤ {fmt.format(high)}"]

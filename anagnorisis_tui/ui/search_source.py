@@ -1,0 +1,114 @@
+"""The Search/Filter screen's grid source: a SearchState applied through the facade, paged.
+
+A search scores every vector into a TEMP table that lives on the reading thread's own SQLite
+connection (core/textscores.py caches a few per connection). Reading from whichever worker thread
+asks would recompute those scores per thread, so every core read for this screen goes through one
+long-lived reader thread (`CoreReader`): paging, re-sorting and filtering reuse its warm tables
+and the loaded text encoder. `prepare()` keeps the count and first page, so the grid paints the
+first page without asking the core a second time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from anagnorisis_tui.core.filters import Concept, Filters
+from anagnorisis_tui.core.query import ImageEntry, ViewSpec
+from anagnorisis_tui.ui.search_model import SearchState
+
+_keys = itertools.count(1_000_000)  # apart from other sources' keys, for readable logs
+T = TypeVar("T")
+
+
+class CoreReader:
+    """One thread that runs every core read of a screen, in order."""
+
+    def __init__(self, name: str = "search-reader") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self._pool.submit(fn, *args)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._pool.submit(fn, *args).result()
+
+    def close(self) -> None:
+        # Queued reads are dropped; one already running finishes on its own (it holds no lock
+        # the app needs) and the thread ends with it.
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def to_view_spec(state: SearchState) -> ViewSpec:
+    """The core's ViewSpec for what the screen shows (search + filters + scope + sort).
+
+    Raises the core's FilterError (a ValueError) for values the core refuses.
+    """
+    concept = None
+    if state.concept.strip():
+        concept = Concept(state.concept.strip(), state.concept_threshold, state.concept_exclude)
+    filters = Filters(
+        min_megapixels=state.min_megapixels,
+        max_megapixels=state.max_megapixels,
+        min_ratio=state.min_ratio,
+        max_ratio=state.max_ratio,
+        shape=state.shape,
+        min_bytes=state.min_bytes,
+        max_bytes=state.max_bytes,
+        min_rating=state.min_rating,
+        max_rating=state.max_rating,
+        concept=concept,
+    )
+    return ViewSpec(
+        root=state.root,
+        folder=state.folder,
+        sort=state.effective_sort,
+        descending=state.effective_descending,
+        filters=filters,
+        search=state.query.strip() or None,
+        seed=state.seed,
+    )
+
+
+class SearchSource:
+    def __init__(
+        self, library: Any, state: SearchState, reader: CoreReader, title: str = ""
+    ) -> None:
+        self.library = library
+        self.reader = reader
+        self.state = state
+        self.spec = to_view_spec(state)
+        self.title = title or " · ".join(state.chips())
+        self.key = next(_keys)
+        self._lock = threading.Lock()
+        self._count: int | None = None
+        self._first: list[ImageEntry] = []
+
+    def _prepare(self, first_page: int) -> None:
+        count = self.library.count(self.spec)
+        first = list(self.library.page(self.spec, 0, first_page)) if count else []
+        with self._lock:
+            self._count, self._first = count, first
+
+    def prepare(self, first_page: int) -> Future[None]:
+        """Count and read the first page on the reader thread; the caller waits on the future."""
+        return self.reader.submit(self._prepare, first_page)
+
+    def count(self) -> int:
+        with self._lock:
+            if self._count is not None:
+                return self._count
+        return self.reader.call(self.library.count, self.spec)
+
+    def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
+        with self._lock:
+            complete = self._count is not None and len(self._first) >= self._count
+            if complete or offset + limit <= len(self._first):
+                return self._first[offset : offset + limit]
+        return self.reader.call(self.library.page, self.spec, offset, limit)
+
+    def __repr__(self) -> str:
+        return f"SearchSource({self.spec!r})"

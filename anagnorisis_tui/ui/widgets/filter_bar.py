@@ -1,0 +1,54 @@
+"""One line that says, at a glance, what the Search/Filter grid is showing and how many."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from anagnorisis_tui.ui.search_model import SearchState
+
+
+class FilterBar(Static):
+    DEFAULT_CSS = """
+    FilterBar {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+    def __init__(self, state: SearchState, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._state = state
+        self._status = ""
+
+    def on_mount(self) -> None:
+        self._paint()
+
+    def show(self, state: SearchState, status: str | None = None) -> None:
+        self._state = state
+        if status is not None:
+            self._status = status
+        self._paint()
+
+    def set_status(self, status: str) -> None:
+        self._status = status
+        self._paint()
+
+    def _paint(self) -> None:
+        # Built as Text, never markup: queries and concepts are user text.
+        line = Text()
+        for i, chip in enumerate(self._state.chips()):
+            if i:
+                line.append("  ·  ", style="dim")
+            label, sep, rest = chip.partition(": ")
+            if sep and label in {"search", "sort"}:
+                line.append(label + ": ", style="dim")
+                line.append(rest, style="bold")
+            else:
+                line.append(chip, style="bold")
+        if self._status:
+            line.append("    ")
+            line.append(self._status, style="italic")
+        self.update(line)

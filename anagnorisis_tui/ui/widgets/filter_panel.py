@@ -1,0 +1,251 @@
+"""The controls for every filter and sort of the Search/Filter screen, as one compact form.
+
+The panel never applies anything itself: each edit that parses becomes a new SearchState, posted
+as `FilterPanel.Changed`; an edit that does not parse marks its control and says why beside it,
+and the last good state stays in force. Typing is debounced so a number being typed is not
+searched digit by digit; selects and checkboxes apply at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from anagnorisis_tui.ui.search_model import (
+    SORTS,
+    FilterInputError,
+    SearchState,
+    parse_number,
+    parse_seed,
+    parse_size,
+    size_text,
+)
+
+# Shapes the core knows (core/filters.py SHAPES); "any" means no shape filter.
+SHAPES = ("any", "landscape", "portrait", "square", "panorama", "tall")
+
+DEBOUNCE_S = 0.3
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+class FilterPanel(VerticalScroll, can_focus=False):
+    DEFAULT_CSS = """
+    FilterPanel {
+        width: 36;
+        height: 1fr;
+        padding: 0 1;
+        border-right: vkey $foreground 20%;
+    }
+    FilterPanel .heading {
+        margin-top: 1;
+        text-style: bold;
+        color: $text-accent;
+    }
+    FilterPanel Horizontal {
+        height: 1;
+        margin-bottom: 0;
+    }
+    FilterPanel Horizontal > Label {
+        width: 9;
+        color: $text-muted;
+    }
+    FilterPanel Input {
+        width: 1fr;
+        margin-right: 1;
+    }
+    FilterPanel Select {
+        width: 1fr;
+    }
+    FilterPanel Input.-invalid {
+        color: $error;
+    }
+    FilterPanel #filter-error {
+        color: $error;
+        height: auto;
+    }
+    FilterPanel Checkbox {
+        height: 1;
+        border: none;
+        padding: 0;
+    }
+    """
+
+    @dataclass
+    class Changed(Message):
+        """A new, valid state from the controls."""
+
+        panel: FilterPanel
+        state: SearchState
+
+        @property
+        def control(self) -> FilterPanel:
+            return self.panel
+
+    def __init__(self, state: SearchState, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._state = state
+        self._debounce: Timer | None = None
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        s = self._state
+        yield Static("Sort", classes="heading")
+        with Horizontal():
+            yield Label("by")
+            yield Select(
+                [(label, key) for key, label in SORTS.items()],
+                value=s.sort,
+                allow_blank=False,
+                compact=True,
+                id="sort",
+            )
+        with Horizontal():
+            yield Label("order")
+            yield Select(
+                [("descending ↓", True), ("ascending ↑", False)],
+                value=s.descending,
+                allow_blank=False,
+                compact=True,
+                id="descending",
+            )
+        with Horizontal():
+            yield Label("seed")
+            yield Input(
+                str(s.seed), compact=True, id="seed", tooltip="random order seed; r reshuffles"
+            )
+        yield Static("Text concept", classes="heading")
+        with Horizontal():
+            yield Label("concept")
+            yield Input(s.concept, placeholder="e.g. screenshot", compact=True, id="concept")
+        with Horizontal():
+            yield Label("min sim")
+            yield Input(f"{s.concept_threshold:g}", compact=True, id="concept_threshold")
+        yield Checkbox("exclude matches", s.concept_exclude, compact=True, id="concept_exclude")
+        yield Static("Resolution (megapixels)", classes="heading")
+        with Horizontal():
+            yield Label("min–max")
+            yield Input(_fmt(s.min_megapixels), placeholder="min", compact=True, id="min_mp")
+            yield Input(_fmt(s.max_megapixels), placeholder="max", compact=True, id="max_mp")
+        yield Static("Proportion (width/height)", classes="heading")
+        with Horizontal():
+            yield Label("shape")
+            yield Select(
+                [(name, name) for name in SHAPES],
+                value=s.shape or "any",
+                allow_blank=False,
+                compact=True,
+                id="shape",
+            )
+        with Horizontal():
+            yield Label("min–max")
+            yield Input(_fmt(s.min_ratio), placeholder="e.g. 4:3", compact=True, id="min_ratio")
+            yield Input(_fmt(s.max_ratio), placeholder="max", compact=True, id="max_ratio")
+        yield Static("File size", classes="heading")
+        with Horizontal():
+            yield Label("min–max")
+            yield Input(size_text(s.min_bytes), placeholder="500k", compact=True, id="min_size")
+            yield Input(size_text(s.max_bytes), placeholder="5MB", compact=True, id="max_size")
+        yield Static("Rating (yours, else predicted)", classes="heading")
+        with Horizontal():
+            yield Label("min–max")
+            yield Input(_fmt(s.min_rating), placeholder="0", compact=True, id="min_rating")
+            yield Input(_fmt(s.max_rating), placeholder="10", compact=True, id="max_rating")
+        yield Static("", id="filter-error")
+
+    # -- state in and out -----------------------------------------------------------------
+    @property
+    def state(self) -> SearchState:
+        return self._state
+
+    def show_state(self, state: SearchState) -> None:
+        """Fill the controls from a state chosen elsewhere (reshuffle, reset, query box)."""
+        # Programmatic changes post Changed events later; they read back as this same state,
+        # so apply_now finds nothing new and posts nothing.
+        self._state = state
+        self.query_one("#sort", Select).value = state.sort
+        self.query_one("#descending", Select).value = state.descending
+        self.query_one("#seed", Input).value = str(state.seed)
+        self.query_one("#concept", Input).value = state.concept
+        self.query_one("#concept_threshold", Input).value = f"{state.concept_threshold:g}"
+        self.query_one("#concept_exclude", Checkbox).value = state.concept_exclude
+        self.query_one("#min_mp", Input).value = _fmt(state.min_megapixels)
+        self.query_one("#max_mp", Input).value = _fmt(state.max_megapixels)
+        self.query_one("#shape", Select).value = state.shape or "any"
+        self.query_one("#min_ratio", Input).value = _fmt(state.min_ratio)
+        self.query_one("#max_ratio", Input).value = _fmt(state.max_ratio)
+        self.query_one("#min_size", Input).value = size_text(state.min_bytes)
+        self.query_one("#max_size", Input).value = size_text(state.max_bytes)
+        self.query_one("#min_rating", Input).value = _fmt(state.min_rating)
+        self.query_one("#max_rating", Input).value = _fmt(state.max_rating)
+        self._set_error(None)
+
+    def read_controls(self) -> SearchState:
+        """The state the controls describe now; raises FilterInputError naming the bad control."""
+        value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
+        threshold = parse_number(value("concept_threshold"), what="concept threshold", minimum=-1.0)
+        shape = self.query_one("#shape", Select).value
+        state = self._state.replace(
+            sort=self.query_one("#sort", Select).value,
+            descending=bool(self.query_one("#descending", Select).value),
+            seed=parse_seed(value("seed")),
+            concept=value("concept").strip(),
+            concept_threshold=0.25 if threshold is None else threshold,
+            concept_exclude=self.query_one("#concept_exclude", Checkbox).value,
+            min_megapixels=parse_number(value("min_mp"), what="min megapixels"),
+            max_megapixels=parse_number(value("max_mp"), what="max megapixels"),
+            shape=None if shape == "any" else str(shape),
+            min_ratio=parse_number(value("min_ratio"), what="min proportion"),
+            max_ratio=parse_number(value("max_ratio"), what="max proportion"),
+            min_bytes=parse_size(value("min_size"), what="min size"),
+            max_bytes=parse_size(value("max_size"), what="max size"),
+            min_rating=parse_number(value("min_rating"), what="min rating"),
+            max_rating=parse_number(value("max_rating"), what="max rating"),
+        )
+        state.validate()
+        return state
+
+    def _set_error(self, message: str | None) -> None:
+        self.query_one("#filter-error", Static).update(Text(message or ""))
+
+    def apply_now(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        try:
+            state = self.read_controls()
+        except FilterInputError as exc:
+            self._set_error(str(exc))
+            return
+        self._set_error(None)
+        if state != self._state:
+            self._state = state
+            self.post_message(self.Changed(self, state))
+
+    # -- events ---------------------------------------------------------------------------
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_S, self.apply_now)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_now()
+
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _toggled(self, event: Message) -> None:
+        event.stop()
+        self.apply_now()

@@ -1,0 +1,61 @@
+"""Held-out metrics of each candidate evaluator beside the constant-mean baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    name: str
+    mae: float | None
+    spearman: float | None
+    pairwise: float | None
+    chosen: bool = False
+    baseline: bool = False
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "–" if value is None else format(value, fmt)
+
+
+class MetricsTable(Static):
+    DEFAULT_CSS = """
+    MetricsTable {
+        height: auto;
+    }
+    """
+
+    def on_mount(self) -> None:
+        if not self.renderable_is_set:
+            self.show_rows([], note="not trained yet: rate some images, then press t")
+
+    @property
+    def renderable_is_set(self) -> bool:
+        return getattr(self, "_shown", False)
+
+    def show_rows(self, rows: Sequence[MetricsRow], *, note: str = "") -> None:
+        self._shown = True
+        table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
+        table.add_column("model")
+        table.add_column("MAE ↓", justify="right")
+        table.add_column("Spearman ρ ↑", justify="right")
+        table.add_column("pairwise ↑", justify="right")
+        for row in rows:
+            style = "bold green" if row.chosen else "dim" if row.baseline else ""
+            name = Text(row.name + (" ✓" if row.chosen else ""), style=style)
+            table.add_row(
+                name,
+                _num(row.mae, ".2f"),
+                _num(row.spearman, ".3f"),
+                _num(row.pairwise, ".1%"),
+            )
+        if note:
+            table.caption = note
+            table.caption_justify = "left"
+        self.update(table)

@@ -1,0 +1,81 @@
+"""The filter controls: typed values become a new SearchState; nonsense is refused in place."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
+from anagnorisis_tui.ui.search_model import SearchState
+from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
+
+
+class PanelApp(App):
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: list[SearchState] = []
+
+    def compose(self) -> ComposeResult:
+        yield FilterPanel(SearchState(), id="filters")
+
+    def on_filter_panel_changed(self, event: FilterPanel.Changed) -> None:
+        self.states.append(event.state)
+
+
+async def test_typed_bounds_apply_on_enter_and_bad_values_are_refused():
+    app = PanelApp()
+    async with app.run_test(size=(60, 50)) as pilot:
+        app.query_one("#min_mp", Input).focus()
+        await pilot.press("2", ".", "5", "enter")
+        await pilot.pause()
+        assert app.states[-1].min_megapixels == 2.5
+        app.query_one("#max_size", Input).focus()
+        await pilot.press(*"5MB", "enter")
+        await pilot.pause()
+        assert app.states[-1].max_bytes == 5_000_000
+        assert app.states[-1].min_megapixels == 2.5
+        before = len(app.states)
+        app.query_one("#max_mp", Input).focus()
+        await pilot.press("1", "enter")  # below the minimum
+        await pilot.pause()
+        assert len(app.states) == before
+        error = str(app.query_one("#filter-error").render())
+        assert "minimum is above the maximum" in error
+
+
+async def test_typing_is_debounced_into_one_change():
+    app = PanelApp()
+    async with app.run_test(size=(60, 50)) as pilot:
+        app.query_one("#concept", Input).focus()
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.5)
+        assert [s.concept for s in app.states] == ["screenshot"]
+
+
+async def test_show_state_fills_the_controls_without_echoing_a_change():
+    app = PanelApp()
+    async with app.run_test(size=(60, 50)) as pilot:
+        panel = app.query_one(FilterPanel)
+        panel.show_state(SearchState(min_bytes=1_234_567, shape="portrait", seed=9, sort="random"))
+        await pilot.pause(0.5)
+        assert app.query_one("#min_size", Input).value == "1234567"
+        assert app.query_one("#seed", Input).value == "9"
+        assert app.states == []
+
+
+async def test_confirm_defaults_to_cancel_and_escape_cancels():
+    answers: list[bool | None] = []
+
+    class ConfirmApp(App):
+        def on_mount(self) -> None:
+            self.push_screen(ConfirmScreen("Trash 2 files?", "[bold]x[/].jpg"), answers.append)
+
+    async with ConfirmApp().run_test() as pilot:
+        await pilot.press("enter")  # focus starts on Cancel
+        await pilot.pause()
+    assert answers == [False]
+    answers.clear()
+    async with ConfirmApp().run_test() as pilot:
+        await pilot.press("y")
+        await pilot.pause()
+    assert answers == [True]

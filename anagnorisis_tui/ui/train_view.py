@@ -1,11 +1,11 @@
-"""Turns the evaluator's plain-data TrainReport into what the Train screen shows. UI-free.
-
-Kept apart from the screen so the mapping (which rows, which curves, which numbers) is unit-tested
-without Textual, and so a change in the report's shape is absorbed in one place.
+"""Turns the evaluator's TrainReport (or the saved form of the last one) into what the Train
+screen shows. UI-free, so the mapping is unit-tested without Textual and a change in the
+report's shape is absorbed in one place.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,15 +20,20 @@ MODEL_NAMES = {
 }
 
 
+def model_name(kind: str | None) -> str:
+    return MODEL_NAMES.get(kind or "", kind or "?")
+
+
 @dataclass(frozen=True)
 class TrainView:
     rows: list[MetricsRow]
     note: str = ""
     curves: dict[str, list[float]] = field(default_factory=dict)
     curves_title: str = ""
-    user: list[float] = field(default_factory=list)  # the user's ratings
-    model: list[float] = field(default_factory=list)  # the model's predictions
+    user_counts: list[int] = field(default_factory=list)  # the user's ratings per 0..10
+    model_counts: list[int] = field(default_factory=list)  # the model's predictions per 0..10
     summary: str = ""
+    beats_baseline: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,48 +45,76 @@ class QueueItem:
     reason: str
 
 
-def _row(name: str, metrics: Any, *, chosen: bool = False, baseline: bool = False) -> MetricsRow:
+def _as_dict(report: Any) -> dict[str, Any]:
+    if isinstance(report, dict):
+        return report
+    if hasattr(report, "as_dict"):
+        return report.as_dict()
+    return dataclasses.asdict(report)
+
+
+def _row(scope: str, name: str, metrics: dict | None, **flags: bool) -> MetricsRow:
+    metrics = metrics or {}
     return MetricsRow(
-        MODEL_NAMES.get(name, name),
-        getattr(metrics, "mae", None),
-        getattr(metrics, "spearman", None),
-        getattr(metrics, "pairwise", None),
-        chosen=chosen,
-        baseline=baseline,
+        name,
+        metrics.get("mae"),
+        metrics.get("spearman"),
+        metrics.get("pairwise"),
+        scope=scope,
+        **flags,
     )
 
 
-def train_view(library: Any, report: Any) -> TrainView:
-    """Called in a worker thread: may read the catalogue through the facade."""
-    rows = [
-        _row(name, metrics, chosen=name == report.chosen)
-        for name, metrics in report.candidates.items()
-    ]
-    rows.append(_row("baseline", report.baseline, baseline=True))
-    n = getattr(report.baseline, "n", None)
-    note = f"{report.folds}-fold cross-validation on {n} ratings" if n else ""
-    user, model = library.rating_distributions()
+def train_view(report: Any) -> TrainView:
+    """A TrainReport, or the dict saved with the active evaluator (no per-candidate rows)."""
+    r = _as_dict(report)
+    chosen = r.get("chosen")
+    rows: list[MetricsRow] = []
+    holdout = r.get("holdout")
+    if holdout:
+        scope = f"held-out ({holdout.get('n', r.get('n_holdout', '?'))} images)"
+        rows.append(_row(scope, model_name(chosen), holdout, chosen=True))
+        rows.append(_row(scope, model_name("baseline"), r.get("holdout_baseline"), baseline=True))
+    candidates = r.get("candidates") or []
+    if candidates:
+        scope = f"{r.get('cv_folds', '?')}-fold cross-validation ({r.get('cv_rows', '?')} images)"
+        for cand in candidates:
+            rows.append(
+                _row(scope, model_name(cand["kind"]), cand["cv"], chosen=cand["kind"] == chosen)
+            )
+        rows.append(_row(scope, model_name("baseline"), r.get("baseline_cv"), baseline=True))
+    beats = bool(r.get("beats_baseline"))
+    n = r.get("n_ratings", 0)
+    note = f"trained on {n} rated images; {r.get('predicted', 0)} images predicted"
+    if r.get("n_rated_without_vectors"):
+        note += f"; {r['n_rated_without_vectors']} rated images have no vectors yet"
+    if holdout and not beats:
+        note += " — not better than the baseline yet: rate more images (n opens the queue)"
     return TrainView(
         rows=rows,
         note=note,
-        curves={k: list(v) for k, v in report.curve.items()},
-        curves_title=f"{MODEL_NAMES.get(report.chosen, report.chosen)}: MSE per epoch",
-        user=list(user),
-        model=list(model),
-        summary=f"model: {MODEL_NAMES.get(report.chosen, report.chosen)}",
+        curves={k: [float(v) for v in vals] for k, vals in (r.get("curve") or {}).items()},
+        curves_title=f"{model_name(chosen)}: mean squared error per epoch",
+        user_counts=list(r.get("rating_histogram") or []),
+        model_counts=list(r.get("prediction_histogram") or []),
+        summary=f"model: {model_name(chosen)}" + (" (beats the baseline)" if beats else ""),
+        beats_baseline=beats,
     )
 
 
-def queue_items(library: Any, top_k: int = 50) -> list[QueueItem]:
-    items = []
-    for item in library.rate_next(top_k=top_k):
-        items.append(
+def queue_items(items: Any) -> list[QueueItem]:
+    """The rate-next queue, leaving out images whose file is gone."""
+    out = []
+    for item in items:
+        if not item.path:
+            continue
+        out.append(
             QueueItem(
                 hash=item.hash,
                 path=item.path,
                 name=os.path.basename(item.path),
-                predicted=getattr(item, "predicted", None),
-                reason=getattr(item, "reason", ""),
+                predicted=item.predicted,
+                reason=item.reason,
             )
         )
-    return items
+    return out

@@ -45,8 +45,40 @@ class Decision:
     batch: str | None = None
 
 
-def _members(group: Any) -> list[ImageEntry]:
-    return list(group.members)
+@dataclass(frozen=True)
+class GroupRow:
+    """A core Group with its members as catalogue entries (name, folder, rating) for display."""
+
+    group: Any  # core.groups.Group: id, members (suggested keeper first), similarity, reasons
+    entries: list[ImageEntry]
+
+    @property
+    def keeper(self) -> str:
+        return self.group.keeper.path
+
+
+def _members(row: GroupRow) -> list[ImageEntry]:
+    return row.entries
+
+
+def _entry_for(library: Any, member: Any) -> ImageEntry:
+    found = library.entry(member.path)
+    if found is not None:
+        return found
+    # Gone from the catalogue since grouping (moved by another program): shown, never acted on
+    # blindly (the core re-checks every file before it moves it).
+    return ImageEntry(
+        path=member.path,
+        hash=member.hash,
+        name=os.path.basename(member.path),
+        folder=os.path.dirname(member.path),
+        root=member.root,
+        size=member.size,
+        width=member.width,
+        height=member.height,
+        format=None,
+        mtime_ns=member.mtime_ns,
+    )
 
 
 class GroupsScreen(AppScreen):
@@ -106,7 +138,7 @@ class GroupsScreen(AppScreen):
 
     @dataclass
     class GroupsLoaded(Message):
-        groups: list[Any]
+        groups: list[GroupRow]
 
     @dataclass
     class ActionDone(Message):
@@ -122,7 +154,7 @@ class GroupsScreen(AppScreen):
         super().__init__()
         self.threshold = threshold
         self.method = method
-        self.groups: list[Any] = []
+        self.groups: list[GroupRow] = []
         self.index = 0
         self.keepers: dict[int, str] = {}  # group index -> chosen keeper path
         self.decisions: dict[int, Decision] = {}
@@ -153,7 +185,11 @@ class GroupsScreen(AppScreen):
         kwargs: dict[str, Any] = {"method": self.method}
         if self.threshold is not None:
             kwargs["threshold"] = self.threshold
-        self.post_message(self.GroupsLoaded(list(self.library.groups(**kwargs))))
+        rows = [
+            GroupRow(group, [_entry_for(self.library, m) for m in group.members])
+            for group in self.library.groups(**kwargs)
+        ]
+        self.post_message(self.GroupsLoaded(rows))
 
     @on(GroupsLoaded)
     def _groups_loaded(self, message: GroupsLoaded) -> None:
@@ -165,7 +201,7 @@ class GroupsScreen(AppScreen):
 
     # -- showing one group ----------------------------------------------------------------
     @property
-    def group(self) -> Any | None:
+    def group(self) -> GroupRow | None:
         return self.groups[self.index] if 0 <= self.index < len(self.groups) else None
 
     def keeper_of(self, index: int) -> str:
@@ -184,9 +220,9 @@ class GroupsScreen(AppScreen):
         head.append(f"Group {self.index + 1} of {len(self.groups)}", style="bold")
         if group is not None:
             head.append(f" · {len(_members(group))} images")
-            label = getattr(group, "kind", "")
-            if label:
-                head.append(f" · {label}")
+            head.append(f" · similarity ≥ {group.group.similarity:.2f}")
+            if group.group.reasons:
+                head.append(f" ({', '.join(group.group.reasons)})")
         head.append(f" · {done} decided · {method}", style="dim")
         decision = self.decisions.get(self.index)
         if decision is not None:
@@ -313,15 +349,15 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
     def _trash(self, index: int, keeper: str) -> None:
-        group = self.groups[index]
-        plan = self.library.plan_group_action(group, keeper=keeper, action="trash")
-        result = self.library.apply_group_action(plan, dry_run=False)
+        group = self.groups[index].group
+        plan = self.library.plan_group_action([group], action="trash", keepers={group.id: keeper})
+        report = self.library.apply_group_action(plan, dry_run=False)
         decision = Decision(
             "trashed",
             keeper=keeper,
-            moved=[(m.source, m.dest or "trash") for m in result.done],
-            failed=[(f.source, f.reason) for f in result.failed],
-            batch=result.batch,
+            moved=[(path, where or "the system trash") for path, where in report.done],
+            failed=list(report.skipped),
+            batch=report.batch,
         )
         self.post_message(self.ActionDone(index, decision))
 
@@ -349,9 +385,12 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
     def _undo(self, index: int, batch: str) -> None:
-        result = self.library.undo(batch)
-        restored = [r.source for r in getattr(result, "done", [])]
-        self.post_message(self.Undone(index, restored))
+        report = self.library.undo(batch)
+        for path, reason in report.failed:
+            self.app.call_from_thread(
+                self.notify, f"{path}: {reason}", title="Not restored", severity="warning"
+            )
+        self.post_message(self.Undone(index, list(report.restored)))
 
     @on(Undone)
     def _undone(self, message: Undone) -> None:

@@ -22,7 +22,9 @@ from textual.widgets import Button, DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.progress import Progress, format_eta
+from anagnorisis_tui.core.query import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.sources import ListSource
 from anagnorisis_tui.ui.train_view import (
     QueueItem,
     TrainView,
@@ -34,6 +36,7 @@ from anagnorisis_tui.ui.widgets.train_plots import CurvesPlot, RatingsHistogram
 
 TRAIN_GROUP = "train"
 QUEUE_GROUP = "rate-next"
+QUEUE_SIZE = 50
 
 
 class TrainScreen(AppScreen):
@@ -107,11 +110,13 @@ class TrainScreen(AppScreen):
     @dataclass
     class QueueLoaded(Message):
         items: list[QueueItem]
+        entries: list[ImageEntry]
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._cancel: threading.Event | None = None
         self._queue: list[QueueItem] = []
+        self._entries: list[ImageEntry] = []
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -142,8 +147,12 @@ class TrainScreen(AppScreen):
         table = self.query_one("#rate-next", DataTable)
         table.add_columns("#", "image", "model says", "why")
         self.query_one("#train-progress-row").display = False
-        self._show_counts()
+        self._show_status("rate images in the viewer (number keys), then train here")
         self._load_last()
+        self.action_refresh_queue()
+
+    def on_screen_resume(self) -> None:
+        # Back from rating in the viewer: the queue (and what is rated) has moved on.
         self.action_refresh_queue()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -151,23 +160,18 @@ class TrainScreen(AppScreen):
     def library(self) -> Any:
         return self.app.library  # type: ignore[attr-defined]
 
-    def _show_counts(self, extra: str = "") -> None:
-        try:
-            rated = self.library.rated_count()
-        except Exception:  # noqa: BLE001 - a status line must never break the screen
-            rated = None
-        text = Text()
-        if rated is not None:
-            text.append(f"{rated} rated", style="bold")
-        if extra:
-            text.append(("  ·  " if rated is not None else "") + extra)
-        self.query_one("#train-status", Static).update(text)
+    def _show_status(self, text: str) -> None:
+        self.query_one("#train-status", Static).update(Text(text))
 
     @work(thread=True, group="train-load", exit_on_error=False)
     def _load_last(self) -> None:
-        report = self.library.last_train_report()
-        if report is not None:
-            self.post_message(self.Trained(train_view(self.library, report)))
+        """The active evaluator's saved report, so the screen shows where things stand."""
+        try:
+            info = self.library.evaluator_info()
+        except ValueError:  # no vectors yet: nothing to show, and training will say why
+            return
+        if info and info.get("metrics"):
+            self.post_message(self.Trained(train_view(info["metrics"])))
 
     # -- training -------------------------------------------------------------------------
     def action_train(self) -> None:
@@ -189,7 +193,7 @@ class TrainScreen(AppScreen):
         )
         if cancel.is_set() or getattr(report, "cancelled", False):
             return None
-        view = train_view(self.library, report)
+        view = train_view(report)
         self.post_message(self.Trained(view))
         return view
 
@@ -241,8 +245,10 @@ class TrainScreen(AppScreen):
         view = message.view
         self.query_one("#metrics", MetricsTable).show_rows(view.rows, note=view.note)
         self.query_one("#curves", CurvesPlot).show_curves(view.curves, title=view.curves_title)
-        self.query_one("#histogram", RatingsHistogram).show_ratings(view.user, view.model)
-        self._show_counts(view.summary)
+        self.query_one("#histogram", RatingsHistogram).show_counts(
+            view.user_counts, view.model_counts
+        )
+        self._show_status(view.summary)
         self.action_refresh_queue()
 
     # -- rate-next queue ------------------------------------------------------------------
@@ -251,11 +257,19 @@ class TrainScreen(AppScreen):
 
     @work(thread=True, group=QUEUE_GROUP, exclusive=True, exit_on_error=False)
     def _load_queue(self) -> None:
-        self.post_message(self.QueueLoaded(queue_items(self.library)))
+        try:
+            items = queue_items(self.library.rate_next(top_k=QUEUE_SIZE))
+        except ValueError:  # no vectors yet (the evaluator says so when training)
+            items = []
+        # Full catalogue entries, so the viewer shows and rates them like any other image.
+        entries = [self.library.entry(item.path) for item in items]
+        kept = [(i, e) for i, e in zip(items, entries, strict=True) if e is not None]
+        self.post_message(self.QueueLoaded([i for i, _ in kept], [e for _, e in kept]))
 
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
         self._queue = message.items
+        self._entries = message.entries
         table = self.query_one("#rate-next", DataTable)
         table.clear()
         for i, item in enumerate(message.items, 1):
@@ -271,11 +285,10 @@ class TrainScreen(AppScreen):
         self._open_queue(event.cursor_row)
 
     def _open_queue(self, start: int) -> None:
-        if not self._queue:
-            self.notify("The rate-next queue is empty: train first, or every image is rated.")
+        if not self._entries:
+            self.notify("The rate-next queue is empty: embed and rate some images first.")
             return
-        opener = getattr(self.app, "open_viewer_queue", None)
-        if opener is None:
-            self.notify("The viewer is not available.", severity="error")
-            return
-        opener([item.path for item in self._queue], start)
+        # The viewer rates with a number key and moves on, so the queue is worked through in
+        # order; the queue reloads when the user comes back here.
+        source = ListSource(self._entries, title="rate next")
+        self.app.open_viewer(source, start)  # type: ignore[attr-defined]

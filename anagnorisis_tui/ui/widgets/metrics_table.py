@@ -16,6 +16,7 @@ class MetricsRow:
     mae: float | None
     spearman: float | None
     pairwise: float | None
+    scope: str = ""  # e.g. "held-out (30 images)"; rows of one scope are listed together
     chosen: bool = False
     baseline: bool = False
 
@@ -46,9 +47,13 @@ class MetricsTable(Static):
         table.add_column("MAE ↓", justify="right")
         table.add_column("Spearman ρ ↑", justify="right")
         table.add_column("pairwise ↑", justify="right")
+        scope = None
         for row in rows:
+            if row.scope != scope:
+                scope = row.scope
+                table.add_row(Text(scope, style="italic"), "", "", "")
             style = "bold green" if row.chosen else "dim" if row.baseline else ""
-            name = Text(row.name + (" ✓" if row.chosen else ""), style=style)
+            name = Text("  " + row.name + (" ✓" if row.chosen else ""), style=style)
             table.add_row(
                 name,
                 _num(row.mae, ".2f"),

@@ -37,32 +37,33 @@ class CurvesPlot(PlotextPlot):
         self.refresh()
 
 
-def histogram_counts(values: Sequence[float], bins: int = 11) -> list[int]:
-    """Counts of values rounded to whole ratings 0..10."""
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, max(0, int(round(float(v)))))] += 1
-    return counts
+def _shares(counts: list[int]) -> list[float]:
+    total = sum(counts)
+    return [round(100.0 * c / total, 1) if total else 0.0 for c in counts]
 
 
 class RatingsHistogram(PlotextPlot):
     """How the user's ratings and the model's predictions spread over 0..10, side by side."""
 
     def on_mount(self) -> None:
-        self.show_ratings([], [])
+        self.show_counts([], [])
 
-    def show_ratings(self, user: Sequence[float], model: Sequence[float]) -> None:
+    def show_counts(self, user: Sequence[int], model: Sequence[int]) -> None:
+        """Counts per whole rating 0..10: the user's ratings and the model's predictions."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         labels = [str(i) for i in range(11)]
-        if not user and not model:
+        user = (list(user) + [0] * 11)[:11]
+        model = (list(model) + [0] * 11)[:11]
+        if not any(user) and not any(model):
             plt.title("ratings: none yet")
         else:
-            plt.title(f"ratings: yours ({len(user)}) vs model ({len(model)})")
+            # Shares, not counts: predictions cover the whole library, ratings a few hundred.
+            plt.title(f"% per rating: yours ({sum(user)}) vs the model's ({sum(model)})")
             plt.multiple_bar(
                 labels,
-                [histogram_counts(user), histogram_counts(model)],
+                [_shares(user), _shares(model)],
                 labels=["yours", "model"],
                 color=["cyan", "orange"],
             )

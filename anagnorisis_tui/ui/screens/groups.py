@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
@@ -90,18 +90,26 @@ class GroupsScreen(AppScreen):
         padding: 0 1;
         background: $boost;
     }
-    GroupsScreen #members {
+    GroupsScreen #groups-body {
         height: 1fr;
+    }
+    GroupsScreen #members {
+        width: 1fr;
+        height: 1fr;
+    }
+    GroupsScreen #groups-side {
+        width: 2fr;
+        max-width: 90;
+        height: 1fr;
+        border-left: vkey $foreground 20%;
     }
     GroupsScreen #member-table {
         height: auto;
-        max-height: 10;
+        max-height: 50%;
     }
     GroupsScreen #groups-log {
-        height: auto;
-        max-height: 8;
-        padding: 0 1;
-        border-top: hkey $foreground 20%;
+        height: 1fr;
+        padding: 1 1 0 1;
     }
     """
 
@@ -162,12 +170,13 @@ class GroupsScreen(AppScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("finding similar images…", id="groups-head")
-        with Vertical():
+        with Horizontal(id="groups-body"):
             yield ThumbnailGrid(empty_text="No similar images found.", id="members")
-            table = DataTable(id="member-table", cursor_type="none", zebra_stripes=True)
-            table.can_focus = False
-            yield table
-        yield Static("", id="groups-log")
+            with VerticalScroll(id="groups-side"):
+                table = DataTable(id="member-table", cursor_type="row", zebra_stripes=True)
+                table.can_focus = False
+                yield table
+                yield Static("", id="groups-log")
 
     def on_mount(self) -> None:
         table = self.query_one("#member-table", DataTable)

@@ -116,9 +116,9 @@ class SearchScreen(AppScreen):
             tooltip="Clear the query and every filter",
         ),
         Binding(
-            "g",
+            "D",
             "groups",
-            "Groups",
+            "Duplicates",
             id="search.groups",
             tooltip="Walk through similarity groups (duplicates)",
         ),
@@ -143,6 +143,8 @@ class SearchScreen(AppScreen):
         self.last_seconds: float | None = None  # Enter -> results ready, for the benchmark
         self.painted_token = 0
         self._reader = CoreReader()
+        self._pending: tuple[str, Sequence[ImageEntry]] | None = None
+        self._keep_focus = False
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -156,7 +158,18 @@ class SearchScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
-        self.apply(self.state)
+        if self._pending is not None:
+            self.show_entries(*self._pending)
+        else:
+            self.apply(self.state)
+
+    def on_screen_resume(self) -> None:
+        # Back from the viewer or showing "more like this", the grid keeps focus; arriving any
+        # other way (/ or F2), the query box takes the keys.
+        if self._keep_focus:
+            self._keep_focus = False
+        else:
+            self.query_one("#query", Input).focus()
 
     def on_unmount(self) -> None:
         self._reader.close()
@@ -242,6 +255,10 @@ class SearchScreen(AppScreen):
 
     def show_entries(self, title: str, entries: Sequence[ImageEntry]) -> None:
         """Show a fixed list (e.g. "more like this" from the viewer) instead of a search."""
+        if not self.is_mounted:
+            self._pending = (title, entries)  # shown by on_mount
+            return
+        self._pending = None
         self._token += 1  # any search in flight is now stale
         self.workers.cancel_group(self, SEARCH_GROUP)
         count = len(entries)
@@ -249,9 +266,11 @@ class SearchScreen(AppScreen):
         grid = self.query_one("#results", ThumbnailGrid)
         grid.set_source(ListSource(entries, title=title))
         grid.focus()
+        self._keep_focus = True  # the resume that follows app.show_results leaves it there
 
     @on(ThumbnailGrid.Selected, "#results")
     def _open(self, message: ThumbnailGrid.Selected) -> None:
+        self._keep_focus = True
         self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
 
     @on(ThumbnailGrid.Highlighted)

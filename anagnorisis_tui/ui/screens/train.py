@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.progress import Progress, format_eta
 from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.sources import ListSource
 from anagnorisis_tui.ui.train_view import (
@@ -195,6 +196,8 @@ class TrainScreen(AppScreen):
             return None
         view = train_view(report)
         self.post_message(self.Trained(view))
+        # New predictions: grids sorted or filtered by rating and the viewer read them again.
+        self.app.post_message(LibraryChanged())
         return view
 
     def action_cancel_train(self) -> None:

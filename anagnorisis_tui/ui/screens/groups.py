@@ -8,6 +8,7 @@ batch the user can undo, and is summarised on screen: what moved, from where, to
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from anagnorisis_tui.core.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.core.query import ImageEntry
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -145,6 +147,13 @@ class GroupsScreen(AppScreen):
     ]
 
     @dataclass
+    class Grouping(Message):
+        progress: Progress
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, GroupsScreen.Grouping)
+
+    @dataclass
     class GroupsLoaded(Message):
         groups: list[GroupRow]
 
@@ -167,6 +176,7 @@ class GroupsScreen(AppScreen):
         self.keepers: dict[int, str] = {}  # group index -> chosen keeper path
         self.decisions: dict[int, Decision] = {}
         self._busy = False
+        self._cancel_load: threading.Event | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("finding similar images…", id="groups-head")
@@ -189,16 +199,40 @@ class GroupsScreen(AppScreen):
         return self.app.library  # type: ignore[attr-defined]
 
     # -- loading --------------------------------------------------------------------------
-    @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
+        """(Re)group with the current threshold and method, stopping any grouping under way."""
+        if self._cancel_load is not None:
+            self._cancel_load.set()
+        self._cancel_load = threading.Event()
+        self._group(self._cancel_load)
+
+    @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
+    def _group(self, cancel: threading.Event) -> None:
         kwargs: dict[str, Any] = {"method": self.method}
         if self.threshold is not None:
             kwargs["threshold"] = self.threshold
-        rows = [
-            GroupRow(group, [_entry_for(self.library, m) for m in group.members])
-            for group in self.library.groups(**kwargs)
-        ]
+        try:
+            found = self.library.groups(
+                progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
+            )
+        except Cancelled:
+            return
+        if cancel.is_set():
+            return
+        rows = [GroupRow(g, [_entry_for(self.library, m) for m in g.members]) for g in found]
         self.post_message(self.GroupsLoaded(rows))
+
+    @on(Grouping)
+    def _grouping(self, message: Grouping) -> None:
+        p = message.progress
+        text = Text(f"finding similar images: {p.stage}", style="italic")
+        if p.total:
+            text.append(f" {p.done:,}/{p.total:,}  ETA {format_eta(p.eta)}", style="dim")
+        self.query_one("#groups-head", Static).update(text)
+
+    def on_unmount(self) -> None:
+        if self._cancel_load is not None:
+            self._cancel_load.set()
 
     @on(GroupsLoaded)
     def _groups_loaded(self, message: GroupsLoaded) -> None:

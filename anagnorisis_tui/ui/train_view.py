@@ -16,7 +16,7 @@ MODEL_NAMES = {
     "ridge": "ridge regression",
     "mlp": "MLP regressor",
     "softmax_mlp": "MLP, 11-way softmax",
-    "baseline": "baseline: constant mean",
+    "baseline": "baseline (mean)",
 }
 
 
@@ -72,12 +72,12 @@ def train_view(report: Any) -> TrainView:
     rows: list[MetricsRow] = []
     holdout = r.get("holdout")
     if holdout:
-        scope = f"held-out ({holdout.get('n', r.get('n_holdout', '?'))} images)"
+        scope = f"held-out · {holdout.get('n', r.get('n_holdout', '?'))} images"
         rows.append(_row(scope, model_name(chosen), holdout, chosen=True))
         rows.append(_row(scope, model_name("baseline"), r.get("holdout_baseline"), baseline=True))
     candidates = r.get("candidates") or []
     if candidates:
-        scope = f"{r.get('cv_folds', '?')}-fold cross-validation ({r.get('cv_rows', '?')} images)"
+        scope = f"{r.get('cv_folds', '?')}-fold CV · {r.get('cv_rows', '?')} images"
         for cand in candidates:
             rows.append(
                 _row(scope, model_name(cand["kind"]), cand["cv"], chosen=cand["kind"] == chosen)

@@ -35,11 +35,11 @@ REPORT = {
 def test_heldout_rows_come_first_with_the_baseline_beside_the_chosen_model():
     view = train_view(REPORT)
     first, second = view.rows[0], view.rows[1]
-    assert first.scope == second.scope == "held-out (24 images)"
+    assert first.scope == second.scope == "held-out · 24 images"
     assert (first.name, first.mae, first.chosen) == ("ridge regression", 1.1, True)
     assert second.baseline and second.mae == 2.3
-    cv = [r for r in view.rows if r.scope.startswith("5-fold")]
-    assert [r.name for r in cv] == ["ridge regression", "MLP regressor", "baseline: constant mean"]
+    cv = [r for r in view.rows if r.scope.startswith("5-fold CV")]
+    assert [r.name for r in cv] == ["ridge regression", "MLP regressor", "baseline (mean)"]
     assert [r.chosen for r in cv] == [True, False, False]
     assert view.curves == {"train": [3.0, 2.0, 1.5], "validation": [3.2, 2.4, 2.1]}
     assert view.user_counts[10] == 10 and sum(view.model_counts) == 600

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -43,7 +44,7 @@ class MetricsTable(Static):
     def show_rows(self, rows: Sequence[MetricsRow], *, note: str = "") -> None:
         self._shown = True
         table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
-        table.add_column("model")
+        table.add_column("model", no_wrap=True, overflow="ellipsis", ratio=1)
         table.add_column("MAE ↓", justify="right")
         table.add_column("Spearman ρ ↑", justify="right")
         table.add_column("pairwise ↑", justify="right")
@@ -63,4 +64,11 @@ class MetricsTable(Static):
         if note:
             table.caption = note
             table.caption_justify = "left"
+        self._table = table
         self.update(table)
+
+    def plain(self) -> str:
+        """What the table shows, as plain text (for tests and the tmux check)."""
+        console = Console(width=max(40, self.size.width), color_system=None, record=True)
+        console.print(self._table)
+        return console.export_text()

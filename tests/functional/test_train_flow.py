@@ -1,0 +1,132 @@
+"""Train screen: train -> honest metrics shown -> predictions in the viewer and the rating sort;
+rate-next -> rate in the viewer -> retrain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from uidata import make_images
+
+from anagnorisis_tui.core import vectors
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.ui.screens.search import SearchScreen
+from anagnorisis_tui.ui.screens.train import TrainScreen
+from anagnorisis_tui.ui.screens.viewer import ViewerScreen
+from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
+from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+COLOURS = ["red", "green", "blue", "yellow"]
+N = 48
+
+
+@pytest.fixture
+def rated(settings, tmp_path) -> tuple[Library, dict[str, float]]:
+    """48 real images with structured vectors; the user rated 30 (likes red, with noise)."""
+    rng = np.random.default_rng(3)
+    root = tmp_path / "photos"
+    colours = [COLOURS[i % 4] for i in range(N)]
+    make_images(root, [f"{i:02d}_{c}.jpg" for i, c in enumerate(colours)], size=(48, 32))
+    library = Library(settings)
+    library.set_root(root)
+    library.scan(root)
+    entries = sorted(library.page(_all(), 0, N), key=lambda e: e.name)
+    protos = {c: rng.normal(size=32) for c in COLOURS}
+    matrix = np.stack([protos[c] + rng.normal(0, 0.5, 32) for c in colours])
+    vectors.register_model(library.db, "test-model", 32, dtype="float32")
+    vectors.put_vectors(library.db, "test-model", [e.hash for e in entries], matrix)
+    taste = {}
+    for entry, colour in list(zip(entries, colours, strict=True))[:30]:
+        value = float(np.clip(round((8 if colour == "red" else 3) + rng.normal(0, 1)), 0, 10))
+        library.set_rating(entry.hash, value)
+        taste[entry.hash] = value
+    yield library, taste
+    library.close()
+
+
+def _all():
+    from anagnorisis_tui.core.query import ViewSpec
+
+    return ViewSpec()
+
+
+async def _train(app, pilot, settle) -> TrainScreen:
+    await settle(pilot)
+    await pilot.press("f4")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, TrainScreen)
+    await pilot.press("t")
+    await settle(pilot, rounds=30)
+    return screen
+
+
+async def test_train_shows_metrics_then_predictions_in_viewer_and_rating_sort(
+    rated, make_test_app, settle
+):
+    library, taste = rated
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _train(app, pilot, settle)
+        table = screen.query_one(MetricsTable).plain()
+        assert "held-out" in table and "baseline (mean)" in table
+        assert "5-fold CV" in table and "✓" in table
+        assert screen.query_one("#rate-next").row_count > 0
+        info = library.evaluator_info()
+        assert info is not None and info["metrics"]["n_ratings"] == 30
+
+        # The rating sort: rated images first (the user's rating), then predictions.
+        await pilot.press("f2")
+        await settle(pilot)
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        search.query_one("#sort").value = "rating"
+        await settle(pilot)
+        grid = search.query_one("#results", ThumbnailGrid)
+        assert grid.count == N
+        unrated = [grid.entry_at(i) for i in range(N) if grid.entry_at(i).rating is None]
+        assert len(unrated) == N - 30
+        assert all(e.predicted is not None for e in unrated)  # every unrated image predicted
+        effective = [grid.entry_at(i).effective_rating for i in range(N)]
+        assert effective == sorted(effective, reverse=True)
+        # Predictions learned the taste: unrated red images are predicted above the rest.
+        red = [e.predicted for e in unrated if "red" in e.name]
+        other = [e.predicted for e in unrated if "red" not in e.name]
+        assert min(red) > max(other)
+
+        # The viewer marks the prediction as the model's.
+        grid.go_to(next(i for i in range(N) if grid.entry_at(i).rating is None))
+        grid.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen)
+        assert viewer.entry.rating is None
+        assert str(viewer.query_one("#prediction").render()).startswith("Model ")
+
+
+async def test_rate_next_opens_the_viewer_rates_and_retrains(rated, make_test_app, settle):
+    library, _ = rated
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _train(app, pilot, settle)
+        queue = list(screen._entries)
+        assert queue and all(e.rating is None for e in queue)
+        await pilot.press("n")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen)
+        assert viewer.entry.hash == queue[0].hash
+        await pilot.press("9")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert library.rating(queue[0].hash) == 9.0
+        assert library.rating(queue[1].hash) == 2.0
+        assert viewer.entry.hash == queue[2].hash  # each number key rates and advances
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.screen is screen
+        assert queue[0].hash not in {e.hash for e in screen._entries}  # the queue moved on
+        await pilot.press("t")
+        await settle(pilot, rounds=30)
+        assert library.evaluator_info()["metrics"]["n_ratings"] == 32

@@ -17,8 +17,14 @@ from anagnorisis_tui.ui.search_model import (
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("", None), ("1200", 1200), ("500k", 500_000), ("5MB", 5_000_000), ("2 MiB", 2 * 1024**2),
-     ("1.5gb", 1_500_000_000)],
+    [
+        ("", None),
+        ("1200", 1200),
+        ("500k", 500_000),
+        ("5MB", 5_000_000),
+        ("2 MiB", 2 * 1024**2),
+        ("1.5gb", 1_500_000_000),
+    ],
 )
 def test_parse_size(text, expected):
     assert parse_size(text) == expected

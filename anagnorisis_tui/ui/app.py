@@ -189,6 +189,10 @@ class AnagnorisisApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from commands.system_commands(self, screen)
+        # Search/Train workflow actions reachable from every screen (issue 7).
+        from anagnorisis_tui.ui.workflow_commands import global_commands
+
+        yield from global_commands(self)
         yield from super().get_system_commands(screen)
 
     # -- app-wide events ---------------------------------------------------------------------

@@ -92,6 +92,14 @@ async def test_train_shows_metrics_then_predictions_in_viewer_and_rating_sort(
         red = [e.predicted for e in unrated if "red" in e.name]
         other = [e.predicted for e in unrated if "red" not in e.name]
         assert min(red) > max(other)
+        # Captions mark predictions as the model's (~ and ☆), ratings as the user's (★).
+        shown = {c.entry.hash: str(c._caption.render()) for c in grid.cells if c.entry}
+        for i in range(N):
+            entry = grid.entry_at(i)
+            if entry.hash in shown:
+                mark = "☆" if entry.rating is None else "★"
+                assert mark in shown[entry.hash], shown[entry.hash]
+        assert any("☆" in text and text.startswith("~") for text in shown.values())
 
         # The viewer marks the prediction as the model's.
         grid.go_to(next(i for i in range(N) if grid.entry_at(i).rating is None))

@@ -138,3 +138,19 @@ async def test_rate_next_opens_the_viewer_rates_and_retrains(rated, make_test_ap
         await pilot.press("t")
         await settle(pilot, rounds=30)
         assert library.evaluator_info()["metrics"]["n_ratings"] == 32
+
+
+async def test_train_from_the_command_palette_on_any_screen(rated, make_test_app, settle):
+    library, _ = rated
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "library"
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Train image evaluator", "Rate next", "Find duplicates"} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Train image evaluator", "enter")
+        await settle(pilot, rounds=30)
+        assert isinstance(app.screen, TrainScreen)
+        assert library.evaluator_info()["metrics"]["n_ratings"] == 30

@@ -30,8 +30,12 @@ RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 class FittedModel:
     kind: str
     arrays: dict[str, np.ndarray]
-    # Per-epoch train/validation MSE (neural models) or LOO MSE per alpha (ridge), for plots.
+    # "train" and "validation" mean squared error at each point of curve_x, for plots:
+    # per epoch (neural models; validation on the inner early-stopping split) or per ridge
+    # alpha (training error and leave-one-out error).
     curve: dict[str, list[float]] = field(default_factory=dict)
+    curve_x: list[float] = field(default_factory=list)
+    curve_label: str = ""
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return predict(self.kind, self.arrays, x)
@@ -95,12 +99,13 @@ def fit_ridge(x: np.ndarray, y: np.ndarray) -> FittedModel:
     lam, vecs, q = _spectrum(xc)
     qy = q.T @ yc
     q2 = q**2
-    loo_mse = []
+    loo_mse, train_mse = [], []
     for alpha in RIDGE_ALPHAS:
         f = 1.0 / (lam + alpha)
         resid = yc - q @ (f * qy)
         leverage = np.minimum(q2 @ f, 1.0 - 1e-9)
         loo_mse.append(float(np.mean((resid / (1.0 - leverage)) ** 2)))
+        train_mse.append(float(np.mean(resid**2)))
     best = int(np.argmin(loo_mse))
     alpha = float(RIDGE_ALPHAS[best])
     coef = vecs @ (qy / (lam + alpha))
@@ -110,8 +115,9 @@ def fit_ridge(x: np.ndarray, y: np.ndarray) -> FittedModel:
         "intercept": np.array([y.mean()], dtype=np.float32),
         "alpha": np.array([alpha], dtype=np.float32),
     }
-    curve = {"alpha": [float(a) for a in RIDGE_ALPHAS], "validation": loo_mse}
-    return FittedModel("ridge", arrays, curve)
+    curve = {"train": train_mse, "validation": loo_mse}
+    alphas = [float(a) for a in RIDGE_ALPHAS]
+    return FittedModel("ridge", arrays, curve, alphas, "ridge alpha (log scale)")
 
 
 # -- MLPs (numpy, Adam, early stopping) -----------------------------------------------------------
@@ -232,7 +238,10 @@ def _fit_mlp(
             on_epoch(epoch + 1, max_epochs)
     if best is not None:
         params = best
-    return FittedModel(kind, {**params, **extra}, curve)
+    epochs = [float(e + 1) for e in range(len(curve["train"]))]
+    if not curve["validation"]:
+        del curve["validation"]  # too few ratings for an early-stopping split
+    return FittedModel(kind, {**params, **extra}, curve, epochs, "epoch")
 
 
 def _gradients(

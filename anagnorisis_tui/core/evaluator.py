@@ -43,6 +43,8 @@ class CandidateResult:
     cv: eval_metrics.Metrics
     seconds: float
     curve: dict[str, list[float]] = field(default_factory=dict)  # from the first CV fold
+    curve_x: list[float] = field(default_factory=list)
+    curve_label: str = ""
 
 
 @dataclass
@@ -63,7 +65,11 @@ class TrainReport:
     holdout: eval_metrics.Metrics | None = None
     holdout_baseline: eval_metrics.Metrics | None = None
     holdout_pairs: list[tuple[float, float]] = field(default_factory=list)  # (rating, predicted)
-    curve: dict[str, list[float]] = field(default_factory=dict)  # chosen model, held-out fit
+    # The chosen model's fit for the held-out test: "train"/"validation" MSE at each curve_x
+    # (epochs for the MLPs, alphas for ridge; curve_label says which).
+    curve: dict[str, list[float]] = field(default_factory=dict)
+    curve_x: list[float] = field(default_factory=list)
+    curve_label: str = ""
     rating_histogram: list[int] = field(default_factory=list)  # counts for 0..10
     prediction_histogram: list[int] = field(default_factory=list)
     evaluator_id: str | None = None
@@ -181,7 +187,7 @@ def _train(
     for kind in kinds:
         start = time.monotonic()
         oof = np.empty(len(cv_idx), dtype=np.float32)
-        curve: dict[str, list[float]] = {}
+        first: eval_models.FittedModel | None = None
         for f, test in enumerate(folds):
             tick(f"cross-validating {kind}, fold {f + 1}/{k}")
             check(cancel)
@@ -190,11 +196,17 @@ def _train(
                 kind, xc[train_idx], yc[train_idx], seed=seed + f, cancel=cancel
             )
             oof[test] = fitted.predict(xc[test])
-            curve = curve or fitted.curve
+            first = first or fitted
             done += 1
+        assert first is not None
         report.candidates.append(
             CandidateResult(
-                kind, eval_metrics.evaluate(yc, oof, seed=seed), time.monotonic() - start, curve
+                kind,
+                eval_metrics.evaluate(yc, oof, seed=seed),
+                time.monotonic() - start,
+                first.curve,
+                first.curve_x,
+                first.curve_label,
             )
         )
     report.chosen = _choose(report.candidates)
@@ -208,7 +220,11 @@ def _train(
     baseline = np.full(len(hold), y[tr].mean(), dtype=np.float32)
     report.holdout_baseline = eval_metrics.evaluate(y[hold], baseline, constant=True)
     report.holdout_pairs = [(float(a), float(b)) for a, b in zip(y[hold], pred, strict=True)]
-    report.curve = fitted.curve
+    report.curve, report.curve_x, report.curve_label = (
+        fitted.curve,
+        fitted.curve_x,
+        fitted.curve_label,
+    )
     tick(f"fitting {report.chosen} on all {len(y)} ratings")
 
 

@@ -34,9 +34,16 @@ def test_training_beats_the_mean_baseline_on_a_simulated_preference(pref_library
     assert _spearman_on_unrated(pref_library, 120) > 0.6
     assert sum(report.rating_histogram) == 120
     assert sum(report.prediction_histogram) == len(pref_library.hashes)
-    assert report.curve.get("train") or report.curve.get("alpha")
-    for c in report.candidates:
-        assert c.curve, c.kind
+    # Curves for the Train screen: "train"/"validation" error at each x (epochs or alphas).
+    for curve, xs, label in [
+        (report.curve, report.curve_x, report.curve_label),
+        *((c.curve, c.curve_x, c.curve_label) for c in report.candidates),
+    ]:
+        assert set(curve) == {"train", "validation"} and label in {
+            "epoch",
+            "ridge alpha (log scale)",
+        }
+        assert all(len(v) == len(xs) > 1 for v in curve.values())
 
 
 def test_training_is_deterministic_for_a_seed(pref_library):

@@ -51,9 +51,10 @@ def pixel_pass(
     done = 0
     results: list[tuple[str, str]] = []
     failures: list[tuple[str, str]] = []
+    donors: dict[str, tuple[str | None, ...]] = {}  # pixel hash -> donor contents, this pass
 
     def write() -> None:
-        _store_pixels(db, results, failures, summary)
+        _store_pixels(db, results, failures, summary, donors)
         results.clear()
         failures.clear()
 
@@ -111,6 +112,7 @@ def _store_pixels(
     results: list[tuple[str, str]],
     failures: list[tuple[str, str]],
     summary: ScanSummary,
+    donors: dict[str, tuple[str | None, ...]],
 ) -> None:
     if not results and not failures:
         return
@@ -131,48 +133,75 @@ def _store_pixels(
     summary.pixel_hashed += len(results)
     if not results:
         return
-    matched: set[str] = set()
-    twins: list[tuple[str, str]] = []
-    for chunk in chunks([h for h, _ in results]):
+    pixels_of = dict(results)
+    matched: list[str] = []
+    for chunk in chunks(list(pixels_of)):
         marks = ",".join("?" * len(chunk))
-        matched.update(
+        matched += [
             r[0]
             for r in db.execute(
                 f"SELECT n.hash FROM images n WHERE n.hash IN ({marks}) AND EXISTS "
                 "(SELECT 1 FROM images o WHERE o.pixel_hash = n.pixel_hash AND o.hash != n.hash)",
                 list(chunk),
             )
-        )
-    # Only twins with something to give: a library of near-identical renders must not turn
-    # into a quadratic number of pairs.
-    for chunk in chunks(sorted(matched)):
-        marks = ",".join("?" * len(chunk))
-        twins += db.execute(
-            f"SELECT n.hash, o.hash FROM images n JOIN images o "
-            f"ON o.pixel_hash = n.pixel_hash AND o.hash != n.hash WHERE n.hash IN ({marks}) "
-            "AND (o.phash IS NOT NULL OR EXISTS (SELECT 1 FROM ratings r WHERE r.hash = o.hash) "
-            "OR EXISTS (SELECT 1 FROM vectors v WHERE v.hash = o.hash))",
-            list(chunk),
-        ).fetchall()
-    for new, old in twins:
-        carry_content(db, old, new)
+        ]
+    for content in matched:
+        rated, with_vectors, with_phash = _donors(db, pixels_of[content], donors)
+        if rated and rated != content:
+            ratings.carry_rating(db, rated, content, reason="pixels")
+        if (with_vectors and with_vectors != content) or (with_phash and with_phash != content):
+            carry_content(db, with_vectors, with_phash, content)
     summary.pixel_matched += len(matched)
 
 
-def carry_content(db: sqlite_utils.Database, source: str, target: str) -> None:
-    """Same pixels, new bytes: give target the rating, vectors and perceptual hash of source.
+def _donors(
+    db: sqlite_utils.Database, pixel: str, cache: dict[str, tuple[str | None, ...]]
+) -> tuple[str | None, ...]:
+    """Known content with these pixels that has (a rating, vectors, a perceptual hash).
 
-    Never overwrites what target already has.
+    Looked up once per pixel hash per pass: a library holding thousands of identical renders
+    must not cost a quadratic number of twin pairs.
     """
-    ratings.carry_rating(db, source, target, reason="pixels")
+    found = cache.get(pixel)
+    if found is None:
+
+        def first(sql: str) -> str | None:
+            row = db.execute(sql, [pixel]).fetchone()
+            return row[0] if row else None
+
+        found = cache[pixel] = (
+            first(
+                "SELECT o.hash FROM images o JOIN ratings r ON r.hash = o.hash "
+                "WHERE o.pixel_hash = ? LIMIT 1"
+            ),
+            first(
+                "SELECT o.hash FROM images o WHERE o.pixel_hash = ? AND EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.hash = o.hash) LIMIT 1"
+            ),
+            first(
+                "SELECT o.hash FROM images o WHERE o.pixel_hash = ? AND o.phash IS NOT NULL LIMIT 1"
+            ),
+        )
+    return found
+
+
+def carry_content(
+    db: sqlite_utils.Database, vectors_from: str | None, phash_from: str | None, target: str
+) -> None:
+    """Same pixels, new bytes: give target the vectors and perceptual hash of known content.
+
+    Never overwrites what target already has (the rating goes through ratings.carry_rating).
+    """
     with db.conn:
-        db.execute(
-            "INSERT OR IGNORE INTO vectors(hash, model_id, vector, at) "
-            "SELECT ?, model_id, vector, at FROM vectors WHERE hash = ?",
-            [target, source],
-        )
-        db.execute(
-            "UPDATE images SET phash = (SELECT phash FROM images WHERE hash = ?) "
-            "WHERE hash = ? AND phash IS NULL",
-            [source, target],
-        )
+        if vectors_from:
+            db.execute(
+                "INSERT OR IGNORE INTO vectors(hash, model_id, vector, at) "
+                "SELECT ?, model_id, vector, at FROM vectors WHERE hash = ?",
+                [target, vectors_from],
+            )
+        if phash_from:
+            db.execute(
+                "UPDATE images SET phash = (SELECT phash FROM images WHERE hash = ?) "
+                "WHERE hash = ? AND phash IS NULL",
+                [phash_from, target],
+            )

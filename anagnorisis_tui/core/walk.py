@@ -35,17 +35,28 @@ class Problem(NamedTuple):
     reason: str
 
 
-def exclude_matcher(patterns: Sequence[str]) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
-    """(match a name, match a relative path) for names/globs; globs with '/' match paths."""
-    names = [p.strip("/") for p in patterns if p and "/" not in p.strip("/")]
-    paths = [p.strip("/") for p in patterns if p and "/" in p.strip("/")]
+def exclude_matcher(
+    patterns: Sequence[str],
+) -> tuple[frozenset[str], Callable[[str], object] | None, Callable[[str], object] | None]:
+    """(literal names, name-glob matcher, path-glob matcher); globs with '/' match paths.
 
-    def compile_(pats: list[str]) -> Callable[[str], bool]:
+    Literal names (all the defaults) are a set lookup; only real globs pay for a regex.
+    """
+    cleaned = [p.strip("/") for p in patterns if p and p.strip("/")]
+    literal = frozenset(p for p in cleaned if "/" not in p and not _GLOB.search(p))
+    globs = [p for p in cleaned if "/" not in p and _GLOB.search(p)]
+    paths = [p for p in cleaned if "/" in p]
+
+    def compile_(pats: list[str]) -> Callable[[str], object] | None:
         if not pats:
-            return lambda _s: False
-        return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats)).match  # type: ignore[return-value]
+            return None
+        return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats)).match
 
-    return compile_(names), compile_(paths)
+    return literal, compile_(globs), compile_(paths)
+
+
+_GLOB = re.compile(r"[*?\[]")
+_S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 
 
 def walk(
@@ -53,15 +64,16 @@ def walk(
     excludes: Sequence[str] = (),
     *,
     extensions: frozenset[str] | set[str] = frozenset(EXTENSIONS),
-    stat_if: Callable[[str], bool] | None = None,
-) -> Iterator[Found | Problem]:
+    stat_files: bool = True,
+) -> Iterator[tuple[str, str, str, int | None, int | None] | Problem]:
     """Yield every image file under root (depth first), and a Problem for each unreadable part.
 
-    `stat_if(path)` False: a regular file is yielded without size and mtime (no stat call; the
-    reader takes them from the open file). Symbolic links are always checked.
+    A file is a plain tuple shaped like Found (path, folder, name, size, mtime_ns): one is built
+    per file, and a tuple is the cheapest thing to build. With stat_files=False a regular file
+    comes without size and mtime (no stat call; the reader takes them from the open file);
+    symbolic links are always checked.
     """
-    name_excluded, path_excluded = exclude_matcher(excludes)
-    has_path_patterns = any("/" in p.strip("/") for p in excludes)
+    literal, name_glob, path_glob = exclude_matcher(excludes)
     top = os.stat(root)
     visited = {(top.st_dev, top.st_ino)}
     # (dir path, relative folder, ids of the folders above it, for loop detection)
@@ -80,9 +92,11 @@ def walk(
         with it:
             for entry in it:
                 name = entry.name
-                if name[0] == "." or name_excluded(name):
+                if name[0] == "." or name in literal:
                     continue
-                if has_path_patterns and path_excluded(f"{rel}/{name}" if rel else name):
+                if name_glob is not None and name_glob(name):
+                    continue
+                if path_glob is not None and path_glob(f"{rel}/{name}" if rel else name):
                     continue
                 try:
                     is_dir = entry.is_dir()
@@ -92,15 +106,18 @@ def walk(
                     subdirs.append((entry, f"{rel}/{name}" if rel else name))
                     continue
                 dot = name.rfind(".")
-                if dot <= 0 or name[dot:].lower() not in extensions:
+                if dot <= 0:
                     continue
-                if stat_if is not None and not entry.is_symlink() and not stat_if(entry.path):
+                ext = name[dot:]
+                if ext not in extensions and ext.lower() not in extensions:
+                    continue
+                if not stat_files and not entry.is_symlink():
                     try:
                         regular = entry.is_file(follow_symlinks=False)
                     except OSError:
                         continue
                     if regular:
-                        yield Found(entry.path, rel, name, None, None)
+                        yield (entry.path, rel, name, None, None)
                     else:
                         yield Problem(entry.path, "not a regular file")
                     continue
@@ -114,10 +131,10 @@ def walk(
                     elif exc.errno != errno.ENOENT:
                         yield Problem(entry.path, f"cannot read the file: {exc.strerror}")
                     continue
-                if not stat.S_ISREG(st.st_mode):
+                if st.st_mode & _S_IFMT != _S_IFREG:
                     yield Problem(entry.path, "not a regular file")
                     continue
-                yield Found(entry.path, rel, name, st.st_size, st.st_mtime_ns)
+                yield (entry.path, rel, name, st.st_size, st.st_mtime_ns)
         # Reverse so the stack pops folders in name order (stable, predictable output).
         for entry, relpath in sorted(subdirs, key=lambda e: e[0].name, reverse=True):
             try:

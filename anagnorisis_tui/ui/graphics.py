@@ -56,13 +56,48 @@ def image_widget_class(graphics: str = "auto") -> type[Widget]:
     if graphics not in GRAPHICS:
         raise ValueError(f"graphics must be one of {', '.join(GRAPHICS)}, not {graphics!r}")
     widgets = _import_widgets()
+    sixel = _fixed_sixel_class()
+    auto = sixel if widgets.Image is widgets.SixelImage else widgets.Image
     return {
-        "auto": widgets.Image,
+        "auto": auto,
         "kitty": widgets.TGPImage,
-        "sixel": widgets.SixelImage,
+        "sixel": sixel,
         "halfcell": widgets.HalfcellImage,
         "unicode": widgets.UnicodeImage,
     }[graphics]
+
+
+_SIXEL_CLASS: type[Widget] | None = None
+
+
+def _fixed_sixel_class() -> type[Widget]:
+    """textual-image 0.12's sixel widget with the cursor put back on the image's last row.
+
+    After drawing, it moves the cursor to the row *below* the image (visible_region.bottom), so
+    the rest of that screen line is written one row too low and the line itself keeps stale
+    content from the previous screen (seen in xterm: remnants beside a large image).
+    """
+    global _SIXEL_CLASS
+    if _SIXEL_CLASS is not None:
+        return _SIXEL_CLASS
+    from rich.control import Control
+    from rich.segment import Segment
+    from textual_image.widget import sixel as sixel_module
+
+    class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
+        def _get_sixel_segments(self, sixel_data: str) -> list[Segment]:
+            segments = list(super()._get_sixel_segments(sixel_data))
+            region = self.screen.find_widget(self).visible_region
+            move = Control.move_to(region.right, max(region.y, region.bottom - 1))
+            segments[-1] = Segment(move.segment.text, style=segments[-1].style)
+            return segments
+
+    class SixelImage(sixel_module.Image, Renderable=sixel_module._NoopRenderable):  # type: ignore[misc]
+        def compose(self):  # noqa: ANN201 - Textual's ComposeResult
+            yield _SixelImpl(self.image, self._sixel_options)
+
+    _SIXEL_CLASS = SixelImage
+    return SixelImage
 
 
 def protocol_name(cls: type[Widget]) -> str:

@@ -298,7 +298,7 @@ class ViewerScreen(AppScreen):
         self.query_one(RatingBar).value = entry.rating
         rating = "not rated" if entry.rating is None else f"{entry.rating:g} / 10"
         self.query_one("#rating-text", Static).update(
-            Text.assemble(rating, ("   0–9 rate · t = 10 · ⌫ clear", "dim"))
+            Text.assemble(rating, ("\n0–9 rate · t = 10 · ⌫ clears", "dim"))
         )
         self.query_one("#prediction", Static).update(self._prediction_text())
         advance = "auto-advance on" if self.auto_advance else "auto-advance off"

@@ -20,7 +20,7 @@ class Scope:
 
 class FolderTree(Tree[Scope]):
     DEFAULT_CSS = """
-    FolderTree { height: 1fr; }
+    FolderTree { height: 1fr; overflow-x: hidden; }
     """
 
     class ScopeChosen(Message):

@@ -36,7 +36,9 @@ def cell_pixels() -> tuple[int, int]:
 
 class ImageView(ForwardWorkerErrors, Container):
     DEFAULT_CSS = """
-    ImageView { align: center middle; height: 1fr; width: 1fr; }
+    /* The blank bottom row matters: sixel images are padded to a multiple of 6 pixels, and an
+       image whose last pixel row lands on the terminal's last line makes it scroll. */
+    ImageView { align: center middle; height: 1fr; width: 1fr; padding-bottom: 1; }
     ImageView > .picture { width: auto; height: auto; }
     ImageView > .message {
         width: 100%; height: 100%; content-align: center middle; color: $text-muted;

@@ -62,15 +62,15 @@ class GridCell(Widget):
     DEFAULT_CSS = """
     GridCell {
         layout: vertical;
-        border: tall $panel;
+        border: round $panel;
         padding: 0;
     }
     GridCell.-cursor {
-        border: tall $accent;
+        border: round $accent;
         background: $accent 15%;
     }
     GridCell.-empty {
-        border: tall transparent;
+        border: round transparent;
     }
     GridCell > .frame {
         height: 1fr;

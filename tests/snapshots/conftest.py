@@ -1,0 +1,34 @@
+"""Snapshot fixtures: a catalogue at a fixed path (paths are on screen), unicode images."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "functional"))
+
+from uidata import catalogue, make_images  # noqa: E402
+
+from anagnorisis_tui.core.library import Library  # noqa: E402
+
+# Paths appear on screen, so the snapshot library lives at the same place on every run.
+SNAPSHOT_ROOT = Path(tempfile.gettempdir()) / "anagnorisis-snapshots" / "Pictures"
+
+
+@pytest.fixture
+def snapshot_library(settings):
+    shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
+    names = [f"holiday/beach{i}.jpg" for i in range(5)] + ["[bold]not markup[i].jpg", "cat.jpg"]
+    paths = make_images(SNAPSHOT_ROOT, names, size=(120, 80))
+    library = Library(settings)
+    catalogue(library, SNAPSHOT_ROOT, paths)
+    # Fixed timestamps and no scan on start: nothing time-dependent reaches the screen.
+    with library.db.conn:
+        library.db.execute("UPDATE files SET mtime_ns = 0, added = 0, updated = 0")
+    settings.library_roots = [str(SNAPSHOT_ROOT)]
+    yield library
+    library.close()

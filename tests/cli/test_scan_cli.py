@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -119,21 +120,31 @@ def test_read_only_data_dir_is_a_clear_error(library, tmp_path, existing_catalog
     assert "Traceback" not in out.stderr
 
 
-def test_open_saves_the_folder_then_reuses_it(library, tmp_path):
-    out = run_cli(str(library))
-    assert out.returncode == 0, out.stderr
-    assert "3 images" in out.stdout
-    config = Path(os.environ["ANAGNORISIS_CONFIG"]).read_text()
-    assert str(library) in config
-    again = run_cli()
-    assert again.returncode == 0 and str(library) in again.stdout and "3 unchanged" in again.stdout
+def test_open_resolves_folder_saved_root_then_demo(library, tmp_path):
+    # `open` launches the app (tested with the UI); which library it opens is decided here.
+    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.demo import LibraryNotFound, resolve_library
 
-
-def test_open_without_a_library_uses_the_demo():
-    out = run_cli()
-    assert out.returncode == 0, out.stderr
-    demo = Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "demo-library"
-    assert str(demo) in out.stdout
+    settings = load_settings()
+    demo = resolve_library(settings, None)  # nothing saved: the demo, not saved as the root
+    assert demo == Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "demo-library"
+    assert settings.library_roots == []
     jpgs = list(demo.rglob("*.jpg"))
     assert len(jpgs) >= 5 and any("scikit-learn" in str(p) for p in jpgs)
-    assert "0 files could not be read" not in out.stdout and "could not be read" not in out.stdout
+    assert resolve_library(settings, str(library)) == library  # a folder is saved...
+    assert resolve_library(load_settings(), None) == library  # ...and opened next time
+    shutil.move(library, tmp_path / "elsewhere")
+    with pytest.raises(LibraryNotFound, match="mounted"):
+        resolve_library(load_settings(), None)  # a missing saved root is an error, not the demo
+
+
+def test_demo_library_scans_clean():
+    out = run_cli("scan", str(_demo()), "--json")
+    summary = json.loads(out.stdout.splitlines()[-1])
+    assert out.returncode == 0 and summary["errors"] == 0 and summary["files"] >= 20
+
+
+def _demo() -> Path:
+    from anagnorisis_tui.core.demo import build_demo
+
+    return build_demo(Path(os.environ["ANAGNORISIS_DATA_DIR"]))

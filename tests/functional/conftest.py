@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ui2data import dupes, rated, trash_home  # noqa: F401 - Search/Train fixtures (issue 7)
 from uidata import catalogue, make_images
 
 from anagnorisis_tui.core.config import Settings

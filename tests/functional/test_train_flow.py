@@ -3,50 +3,13 @@ rate-next -> rate in the viewer -> retrain."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-from uidata import make_images
+from ui2data import N
 
-from anagnorisis_tui.core import vectors
-from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.train import TrainScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
-
-COLOURS = ["red", "green", "blue", "yellow"]
-N = 48
-
-
-@pytest.fixture
-def rated(settings, tmp_path) -> tuple[Library, dict[str, float]]:
-    """48 real images with structured vectors; the user rated 30 (likes red, with noise)."""
-    rng = np.random.default_rng(3)
-    root = tmp_path / "photos"
-    colours = [COLOURS[i % 4] for i in range(N)]
-    make_images(root, [f"{i:02d}_{c}.jpg" for i, c in enumerate(colours)], size=(48, 32))
-    library = Library(settings)
-    library.set_root(root)
-    library.scan(root)
-    entries = sorted(library.page(_all(), 0, N), key=lambda e: e.name)
-    protos = {c: rng.normal(size=32) for c in COLOURS}
-    matrix = np.stack([protos[c] + rng.normal(0, 0.5, 32) for c in colours])
-    vectors.register_model(library.db, "test-model", 32, dtype="float32")
-    vectors.put_vectors(library.db, "test-model", [e.hash for e in entries], matrix)
-    taste = {}
-    for entry, colour in list(zip(entries, colours, strict=True))[:30]:
-        value = float(np.clip(round((8 if colour == "red" else 3) + rng.normal(0, 1)), 0, 10))
-        library.set_rating(entry.hash, value)
-        taste[entry.hash] = value
-    yield library, taste
-    library.close()
-
-
-def _all():
-    from anagnorisis_tui.core.query import ViewSpec
-
-    return ViewSpec()
 
 
 async def _train(app, pilot, settle) -> TrainScreen:

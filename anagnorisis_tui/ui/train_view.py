@@ -30,6 +30,8 @@ class TrainView:
     note: str = ""
     curves: dict[str, list[float]] = field(default_factory=dict)
     curves_title: str = ""
+    curve_x: list[float] = field(default_factory=list)  # epochs, or ridge alphas
+    curve_label: str = "epoch"
     user_counts: list[int] = field(default_factory=list)  # the user's ratings per 0..10
     model_counts: list[int] = field(default_factory=list)  # the model's predictions per 0..10
     summary: str = ""
@@ -94,7 +96,9 @@ def train_view(report: Any) -> TrainView:
         rows=rows,
         note=note,
         curves={k: [float(v) for v in vals] for k, vals in (r.get("curve") or {}).items()},
-        curves_title=f"{model_name(chosen)}: mean squared error per epoch",
+        curves_title=f"{model_name(chosen)}: mean squared error",
+        curve_x=[float(v) for v in r.get("curve_x") or []],
+        curve_label=r.get("curve_label") or "epoch",
         user_counts=list(r.get("rating_histogram") or []),
         model_counts=list(r.get("prediction_histogram") or []),
         summary=f"model: {model_name(chosen)}" + (" (beats the baseline)" if beats else ""),

@@ -25,6 +25,8 @@ REPORT = {
         {"kind": "mlp", "cv": _metrics(96, 1.4, 0.6, 0.72), "seconds": 0.5, "curve": {}},
     ],
     "curve": {"train": [3.0, 2.0, 1.5], "validation": [3.2, 2.4, 2.1]},
+    "curve_x": [0.001, 1.0, 1000.0],
+    "curve_label": "ridge alpha (log scale)",
     "rating_histogram": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     "prediction_histogram": [0] * 5 + [100] * 6,
     "predicted": 1000,
@@ -42,6 +44,7 @@ def test_heldout_rows_come_first_with_the_baseline_beside_the_chosen_model():
     assert [r.name for r in cv] == ["ridge regression", "MLP regressor", "baseline (mean)"]
     assert [r.chosen for r in cv] == [True, False, False]
     assert view.curves == {"train": [3.0, 2.0, 1.5], "validation": [3.2, 2.4, 2.1]}
+    assert view.curve_x == [0.001, 1.0, 1000.0] and view.curve_label.startswith("ridge alpha")
     assert view.user_counts[10] == 10 and sum(view.model_counts) == 600
     assert "beats the baseline" in view.summary
 

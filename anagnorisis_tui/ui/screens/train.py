@@ -247,7 +247,9 @@ class TrainScreen(AppScreen):
     def _trained(self, message: Trained) -> None:
         view = message.view
         self.query_one("#metrics", MetricsTable).show_rows(view.rows, note=view.note)
-        self.query_one("#curves", CurvesPlot).show_curves(view.curves, title=view.curves_title)
+        self.query_one("#curves", CurvesPlot).show_curves(
+            view.curves, x=view.curve_x, xlabel=view.curve_label, title=view.curves_title
+        )
         self.query_one("#histogram", RatingsHistogram).show_counts(
             view.user_counts, view.model_counts
         )

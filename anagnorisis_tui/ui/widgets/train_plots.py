@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from textual_plotext import PlotextPlot
@@ -13,25 +14,39 @@ class CurvesPlot(PlotextPlot):
     def on_mount(self) -> None:
         self.show_curves({})
 
-    def show_curves(self, curves: Mapping[str, Sequence[float]], *, title: str = "") -> None:
+    def show_curves(
+        self,
+        curves: Mapping[str, Sequence[float]],
+        *,
+        x: Sequence[float] = (),
+        xlabel: str = "epoch",
+        title: str = "",
+    ) -> None:
+        """Each named curve against `x` (epochs, or ridge alphas on a log axis)."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title or "learning curves")
-        plt.xlabel("epoch")
-        plt.ylabel("loss")
+        plt.xlabel(xlabel)
+        plt.ylabel("MSE")
+        log_x = "log" in xlabel
+        colors = {"train": "cyan", "validation": "orange"}
         drawn = False
-        markers = {"train": "braille", "validation": "braille"}
-        colors = ["cyan", "orange", "green", "magenta"]
-        for i, (name, values) in enumerate(curves.items()):
-            values = [float(v) for v in values]
-            if not values:
+        for name, values in curves.items():
+            ys = [float(v) for v in values]
+            if not ys:
                 continue
-            xs = list(range(1, len(values) + 1))
-            plt.plot(
-                xs, values, label=name, marker=markers.get(name, "braille"), color=colors[i % 4]
+            xs = (
+                [float(v) for v in x][: len(ys)]
+                if len(x) >= len(ys)
+                else list(range(1, len(ys) + 1))
             )
+            if log_x:
+                xs = [math.log10(v) for v in xs]
+            plt.plot(xs, ys, label=name, marker="braille", color=colors.get(name, "green"))
             drawn = True
+        if log_x:
+            plt.xlabel(xlabel.replace("(log scale)", "").strip() + " (log10)")
         if not drawn:
             plt.title("learning curves: train the evaluator to see them")
         self.refresh()

@@ -207,6 +207,19 @@ class Library:
             return 0
         return eval_store.refresh_predictions(self.db, active, progress=progress, cancel=cancel)
 
+    def refresh_predictions_quietly(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> int:
+        """After embedding: predict the new vectors if an evaluator for this model exists.
+        Never raises for a missing or mismatched evaluator (training says what to do)."""
+        try:
+            return self.refresh_predictions(progress=progress, cancel=cancel)
+        except (evaluator.TrainingError, eval_store.EvaluatorError):
+            return 0
+
     def rate_next(self, *, top_k: int = 50) -> list[rate_next.QueueItem]:
         return rate_next.rate_next(self.db, self.evaluator_model_id(), top_k=top_k)
 

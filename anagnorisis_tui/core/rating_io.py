@@ -186,10 +186,10 @@ def _check_record(db: sqlite_utils.Database, record: object) -> tuple[str, float
         return content, value, known is not None
     if not path:
         return "no hash and no path"
-    row = db.execute("SELECT hash FROM files WHERE path = ? AND present = 1", [path]).fetchone()
-    if row is None:
+    content = hash_for_path(db, path)
+    if content is None:
         return f"path not in the library: {path}"
-    return row[0], value, True
+    return content, value, True
 
 
 def import_file(

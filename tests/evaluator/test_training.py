@@ -185,3 +185,14 @@ def test_stored_posterior_matches_the_exact_linear_uncertainty():
     exact = 2.0 * np.einsum("ij,jk,ik->i", pc, exact_cov, pc)
     approx = eval_store.posterior_variance(arrays, probe)
     np.testing.assert_allclose(approx, exact, rtol=0.1)
+
+
+def test_quiet_refresh_after_embedding_never_raises(pref_library, monkeypatch):
+    lib = pref_library.library
+    assert lib.refresh_predictions_quietly() == 0  # no evaluator yet
+    rate_first(pref_library, 20)
+    lib.train()
+    vectors.put_vectors(lib.db, MODEL_ID, ["e" * 32], np.ones((1, 64)))
+    assert lib.refresh_predictions_quietly() == 1
+    monkeypatch.setattr(type(lib), "evaluator_model_id", lambda self: "other-model")
+    assert lib.refresh_predictions_quietly() == 0  # another model's evaluator: nothing to do

@@ -74,10 +74,9 @@ def queue_order(x_pool: np.ndarray, y_pool: np.ndarray, upto: int, batch: int = 
     """Indices the rate-next queue hands out, `batch` at a time, retraining alpha in between."""
     picked: list[int] = []
     alpha = rate_next.DEFAULT_ALPHA
-    mean = x_pool.mean(axis=0)
     while len(picked) < upto:
         rest = np.setdiff1d(np.arange(len(x_pool)), picked)
-        idx, _ = rate_next.select(x_pool[picked], x_pool[rest], batch, alpha=alpha, mean=mean)
+        idx, _ = rate_next.order(x_pool[picked], x_pool[rest], batch, alpha=alpha)
         picked += rest[idx].tolist()
         if len(picked) >= evaluator.MIN_RATINGS and np.ptp(y_pool[picked]) > 0:
             ridge = eval_models.fit("ridge", x_pool[picked], y_pool[picked], seed=0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from anagnorisis_tui.core.config import Settings, load_settings
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.shapes import ShapeSpec, write_library
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +31,64 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data", config_file=tmp_path / "config.toml")
+
+
+# -- Embeddings (issue 3): a real library of generated shapes, embedded by the shipped tiny CLIP.
+# Session-scoped work happens once; each test gets its own copy of the catalogue.
+SHAPES_COUNT = 320  # two of each of the 160 (colour, shape, background) specs
+
+
+@pytest.fixture(scope="session")
+def shapes_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ShapeSpec]:
+    """{absolute path: ShapeSpec} of 320 generated 96 px PNGs in 4 subfolders (read-only!)."""
+    folder = tmp_path_factory.mktemp("shapes") / "library"
+    return write_library(folder, SHAPES_COUNT, size=96, seed=0, subfolders=4)
+
+
+@pytest.fixture(scope="session")
+def shapes_root(shapes_images: dict[str, ShapeSpec]) -> Path:
+    return Path(next(iter(shapes_images))).parent.parent
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder():
+    """The shipped tiny CLIP (`--model tiny-clip`), loaded once: an embeddings.Embedder."""
+    from anagnorisis_tui.core import embeddings, models
+
+    return embeddings.load(models.resolve(models.TINY_CLIP, "", "cpu"))
+
+
+@pytest.fixture(scope="session")
+def _shapes_catalogue(tmp_path_factory, shapes_root, tiny_embedder) -> Path:
+    state = tmp_path_factory.mktemp("shapes-state")
+    lib = Library(_shapes_settings(state))
+    lib.set_root(shapes_root)
+    lib.scan(shapes_root)
+    lib._embedder = tiny_embedder  # reuse the session's model instead of loading it again
+    summary = lib.embed()
+    assert summary.embedded == SHAPES_COUNT, summary
+    lib.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    lib.close()
+    return state
+
+
+def _shapes_settings(state: Path) -> Settings:
+    return load_settings(
+        data_dir=state / "data",
+        config_file=state / "config.toml",
+        overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
+    )
+
+
+@pytest.fixture
+def shapes_library(_shapes_catalogue: Path, tmp_path: Path, tiny_embedder) -> Library:
+    """A Library over the shapes folder: scanned and embedded with tiny-clip, model set to it.
+
+    Each test gets its own copy of the catalogue (ratings, index, ... are private); the image
+    files are shared, so copy them first if a test moves or deletes files.
+    """
+    shutil.copytree(_shapes_catalogue, tmp_path / "shapes-state")
+    lib = Library(_shapes_settings(tmp_path / "shapes-state"))
+    lib._embedder = tiny_embedder
+    yield lib
+    lib.close()

@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "ratings_cmd",
     "list_cmd",
     "groups_cmd",
+    "embed_cmd",
+    "search_cmd",
 ]
 
 

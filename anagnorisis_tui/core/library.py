@@ -261,10 +261,12 @@ class Library:
         Cached per Library: paging and re-sorting a view never re-encode its text."""
         cache = self.__dict__.setdefault("_text_vectors", {})
         if text not in cache:
-            if not hasattr(self, "embedder"):
-                raise FilterError("semantic search and text concepts need the embedding model")
-            embedder = self.embedder()  # issue 3; raises ModelUnavailable with the fix
-            cache[text] = (embedder.model_id, np.asarray(embedder.encode_text([text]))[0])
+            from anagnorisis_tui.core.search import QueryError
+
+            try:  # issue 3: the search language; raises ModelUnavailable with the fix
+                cache[text] = (self.model_id, self.query_vector(text))
+            except QueryError as exc:
+                raise FilterError(str(exc)) from exc
         return cache[text]
 
     def _score_table(self, text: str) -> str:
@@ -326,3 +328,202 @@ class Library:
 
     def action_batches(self, limit: int = 20) -> list[dict]:
         return actions.batches(self.db, limit)
+
+    # -- embeddings, index and search (issue 3; core/models, embeddings, pipeline, index, search)
+    # Class-level defaults so __init__ stays untouched; set per instance on first use.
+    _embedder = None
+    _searcher = None
+    _choice = None
+    _choice_key = None
+    _model_lock = threading.RLock()  # model loading takes seconds: not under the db lock
+
+    def model_choice(self):
+        """The configured model (models.ModelChoice), resolved without importing torch.
+
+        Raises models.ModelUnavailable when a configured local path does not exist.
+        """
+        from anagnorisis_tui.core import models
+
+        key = (self.settings.model, self.settings.pretrained, self.settings.device)
+        if self._choice is None or self._choice_key != key:
+            self._choice = models.resolve(settings=self.settings)
+            self._choice_key = key
+        return self._choice
+
+    @property
+    def model_id(self) -> str:
+        return self.model_choice().model_id
+
+    def embedder(self):
+        """The loaded CLIP model (embeddings.Embedder), loaded once (imports torch).
+
+        Raises models.ModelUnavailable whose message says how to fix it (e.g. a local path).
+        """
+        from anagnorisis_tui.core import embeddings
+
+        with self._model_lock:
+            if self._embedder is None or self._embedder.model_id != self.model_id:
+                cache = str(self.data_dir / "models")
+                self._embedder = embeddings.load(self.model_choice(), cache_dir=cache)
+            return self._embedder
+
+    _text_encoder = None
+
+    def text_encoder(self):
+        """Something with encode_texts(list[str]) for the model: the loaded model if there is
+        one, else its verified numpy export (no torch import: fast cold searches), else the
+        model itself, exporting its text tower for next time."""
+        from anagnorisis_tui.core import textnp
+
+        with self._model_lock:
+            model_id = self.model_id
+            if self._embedder is not None and self._embedder.model_id == model_id:
+                return self._embedder
+            if self._text_encoder is None or self._text_encoder.model_id != model_id:
+                self._text_encoder = textnp.NumpyTextEncoder.open(self.data_dir, model_id)
+            if self._text_encoder is not None:
+                return self._text_encoder
+            emb = self.embedder()
+            self._export_text(emb)
+            return emb
+
+    def _export_text(self, emb) -> None:
+        from anagnorisis_tui.core import textnp
+
+        # An optimisation only: if it fails, text search keeps using torch.
+        with contextlib.suppress(Exception):
+            textnp.export(emb, self.data_dir)
+
+    def embed(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        build_index: bool = True,
+        batch_size: int | None = None,
+    ):
+        """Embed every present image without a vector for the model (pipeline.EmbedSummary),
+        then rebuild the search index when it has fallen behind."""
+        from anagnorisis_tui.core import index, pipeline, textnp
+
+        emb = self.embedder()
+        if not textnp.available(self.data_dir, emb.model_id):
+            self._export_text(emb)
+        summary = pipeline.embed_library(
+            self.db,
+            emb,
+            progress=progress,
+            cancel=cancel,
+            batch_size=batch_size or pipeline.DEFAULT_BATCH,
+        )
+        if (
+            build_index
+            and not summary.cancelled
+            and index.needs_build(self.db, self.data_dir, self.model_id)
+        ):
+            self.build_index(progress=progress, cancel=cancel)
+        return summary
+
+    def build_index(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict | None:
+        """Build and atomically publish the model's search index (returns its meta)."""
+        from anagnorisis_tui.core import index
+
+        return index.build(self.db, self.data_dir, self.model_id, progress=progress, cancel=cancel)
+
+    def vector_counts(self) -> tuple[int, int]:
+        """(present images with a vector for the model, present images)."""
+        from anagnorisis_tui.core import pipeline
+
+        return pipeline.counts(self.db, self.model_id)
+
+    def embed_errors(self) -> list[tuple[str, str, str]]:
+        """(hash, path, reason) of images the model could not decode/embed."""
+        from anagnorisis_tui.core import pipeline
+
+        return pipeline.errors(self.db, self.model_id)
+
+    def _search_engine(self):
+        from anagnorisis_tui.core import search
+
+        with self._model_lock:
+            if self._searcher is None or self._searcher.model_id != self.model_id:
+                self._searcher = search.Searcher(self.data_dir, self.model_id)
+            return self._searcher
+
+    def query_vector(self, query: str):
+        """The unit vector for a query in the search language (see core/search.py).
+
+        Raises search.QueryError (bad query) or models.ModelUnavailable (no model)."""
+        from anagnorisis_tui.core import search
+
+        terms = search.parse(query)
+        parts = []
+        texts = [t for t in terms if t.kind == "text"]
+        if texts:
+            encoded = self.text_encoder().encode_texts([t.value for t in texts])
+            parts += [(t.weight, v) for t, v in zip(texts, encoded, strict=True)]
+        for term in terms:
+            if term.kind == "image":
+                parts.append((term.weight, self._image_vector(term.value)))
+        return search.combine(parts)
+
+    def _image_vector(self, path: str):
+        """A file's vector: stored when its content is embedded, else computed now."""
+        from anagnorisis_tui.core import imageprep, search, vectors
+
+        content_hash = search.image_hash_for(self.db, path)
+        _, matrix = vectors.load_vectors(self.db, self.model_id, [content_hash])
+        if len(matrix):
+            return matrix[0]
+        emb = self.embedder()
+        try:
+            pixels = imageprep.load(path, emb.image_size, emb.resize_mode)
+        except imageprep.ImageDecodeError as exc:
+            raise search.QueryError(f"cannot use image {path}: {exc}") from exc
+        return emb.encode_images(pixels[None])[0]
+
+    def ranked(
+        self, query: str, *, limit: int | None = 1000, cutoff: float | None = None
+    ) -> list[tuple[str, float]]:
+        """(content hash, score) best first for a query, for filters to join in SQL.
+
+        limit=None scores every vector exactly. Hashes may include images no longer present.
+        """
+        found = self._search_engine().ranked(self.db, self.query_vector(query), limit)
+        return [(h, s) for h, s in found if cutoff is None or s >= cutoff]
+
+    def search(self, query: str, *, top_k: int = 100, cutoff: float | None = None):
+        """Top images for a query (list of search.SearchHit: hash, path, score)."""
+        from anagnorisis_tui.core import search
+
+        vec = self.query_vector(query)
+        return search.hits(self.db, self._search_engine(), vec, top_k=top_k, cutoff=cutoff)
+
+    def similar(self, content_hash: str, *, top_k: int = 100):
+        """Images most like the one with this content hash (itself excluded)."""
+        from anagnorisis_tui.core import search, vectors
+
+        _, matrix = vectors.load_vectors(self.db, self.model_id, [content_hash])
+        if not len(matrix):
+            raise search.NoVector(
+                "this image has no vector yet: run `anagnorisis-tui embed` (or wait for the "
+                "background embedding) first"
+            )
+        return search.hits(
+            self.db, self._search_engine(), matrix[0], top_k=top_k, exclude={content_hash}
+        )
+
+    def similar_image(self, path: str, *, top_k: int = 100):
+        """Images most like an image file (in the library or not; itself excluded).
+
+        Uses the stored vector when the file's content is embedded, else embeds it now."""
+        from anagnorisis_tui.core import search
+
+        content_hash = search.image_hash_for(self.db, path)
+        vec = self._image_vector(path)
+        return search.hits(self.db, self._search_engine(), vec, top_k=top_k, exclude={content_hash})

@@ -1,0 +1,199 @@
+"""`anagnorisis-tui search QUERY` and `anagnorisis-tui similar IMAGE`: semantic search.
+
+The query language (core/search.py): `beach sunset -people 2:golden ./that.jpg`. Everything
+after `search` is the query, so negative terms need no quoting; --top/--json/--cutoff may come
+anywhere. Output: `score  path` lines, or JSON lines with path, hash and score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from anagnorisis_tui.cli.model_args import add_model_options, settings_with_model
+
+_FLAGS_WITH_VALUE = {
+    "--top",
+    "-k",
+    "--cutoff",
+    "--model",
+    "--pretrained",
+    "--device",
+    "--data-dir",
+    "--config",
+}
+_FLAGS = {"--json"}
+
+
+def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
+    parser = sub.add_parser(
+        "search",
+        help="find images matching a text query (e.g. `beach sunset -people 2:golden`)",
+        description="Rank the embedded images by how well they match QUERY. Adjacent words form "
+        "one phrase; -word pushes matches down; 2:word weighs a term double; an image path "
+        "(./x.jpg, /photos/y.png) finds images like it.",
+    )
+    common(parser)
+    _output_options(parser)
+    parser.add_argument(
+        "--cutoff", type=float, metavar="SCORE", help="leave out hits scoring below SCORE"
+    )
+    add_model_options(parser)
+    parser.add_argument("query", nargs=argparse.REMAINDER, metavar="QUERY")
+    parser.set_defaults(func=run_search)
+
+    similar = sub.add_parser(
+        "similar",
+        help="find images like IMAGE",
+        description="Rank the embedded images by similarity to IMAGE (any image file; it need "
+        "not be in the library).",
+    )
+    common(similar)
+    _output_options(similar)
+    add_model_options(similar)
+    similar.add_argument("image", metavar="IMAGE")
+    similar.set_defaults(func=run_similar)
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--top", "-k", type=int, default=20, metavar="K", help="hits (default 20)")
+    parser.add_argument("--json", action="store_true", help="JSON lines: path, hash, score")
+
+
+def _split_query(args: argparse.Namespace) -> str:
+    """Pull options typed after the query out of it (REMAINDER keeps `-people` as a term)."""
+    words = list(args.query)
+    if words and words[0] == "--":
+        words = words[1:]
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, value = word.partition("=")
+        if name in _FLAGS_WITH_VALUE and (eq or i + 1 < len(words)):
+            if not eq:
+                value = words[i + 1]
+                i += 1
+            _set(args, name, value)
+        elif word in _FLAGS:
+            args.json = True
+        else:
+            rest.append(word)
+        i += 1
+    return " ".join(_quote(w) for w in rest)
+
+
+def _quote(word: str) -> str:
+    # The shell already split the words: keep a multi-word argument as one phrase.
+    return f'"{word}"' if " " in word and '"' not in word else word
+
+
+def _set(args: argparse.Namespace, name: str, value: str) -> None:
+    from anagnorisis_tui.cli import CommandError
+
+    dest = {"-k": "top", "--top": "top"}.get(name, name.lstrip("-").replace("-", "_"))
+    if dest in ("top", "cutoff"):
+        try:
+            value = int(value) if dest == "top" else float(value)  # type: ignore[assignment]
+        except ValueError:
+            raise CommandError(f"{name} needs a number, not {value!r}") from None
+    setattr(args, dest, value)
+
+
+def _print_hits(hits, as_json: bool) -> None:
+    from anagnorisis_tui.core import fsnames
+
+    out = sys.stdout
+    for rank, hit in enumerate(hits, 1):
+        if as_json:
+            record = {
+                "rank": rank,
+                "path": hit.path,
+                "hash": hit.hash,
+                "score": round(hit.score, 5),
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            out.write(f"{hit.score:6.3f}  {fsnames.display(hit.path)}\n")
+    out.flush()
+
+
+def _open(args: argparse.Namespace):
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.models import ModelUnavailable
+
+    lib = Library(settings_with_model(args))
+    try:
+        done, total = lib.vector_counts()
+    except ModelUnavailable as exc:
+        raise CommandError(str(exc)) from None
+    if total == 0:
+        raise CommandError("the catalogue is empty: run `anagnorisis-tui embed LIBRARY` first")
+    if done == 0:
+        raise CommandError(
+            f"no image has a vector for {lib.model_id} yet: run `anagnorisis-tui embed` first"
+        )
+    if done < total:
+        print(
+            f"note: {total - done:,} of {total:,} images have no vector yet and are not "
+            "searched (run `anagnorisis-tui embed`)",
+            file=sys.stderr,
+        )
+    return lib
+
+
+def _check_top(args: argparse.Namespace) -> None:
+    from anagnorisis_tui.cli import CommandError
+
+    if args.top is None or args.top < 1:
+        raise CommandError("--top must be at least 1")
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.models import ModelUnavailable
+    from anagnorisis_tui.core.search import QueryError, parse
+
+    query = _split_query(args)
+    _check_top(args)
+    try:
+        parse(query)  # bad queries fail before anything is loaded
+    except QueryError as exc:
+        raise CommandError(str(exc)) from None
+    lib = _open(args)
+    try:
+        hits = lib.search(query, top_k=args.top, cutoff=args.cutoff)
+    except (QueryError, ModelUnavailable) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        lib.close()
+    _print_hits(hits, args.json)
+    if not hits and not args.json:
+        print(
+            "no matches" + (" above the cutoff" if args.cutoff is not None else ""), file=sys.stderr
+        )
+    return 0
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    import os
+
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.models import ModelUnavailable
+    from anagnorisis_tui.core.search import QueryError
+
+    _check_top(args)
+    if not os.path.isfile(args.image):
+        raise CommandError(f"image {args.image} does not exist")
+    lib = _open(args)
+    try:
+        hits = lib.similar_image(args.image, top_k=args.top)
+    except (QueryError, ModelUnavailable) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        lib.close()
+    _print_hits(hits, args.json)
+    return 0

@@ -1,0 +1,69 @@
+"""`anagnorisis-tui search/similar/embed` from the command line, JSON lines and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+from anagnorisis_tui.cli import main
+
+
+def _args(lib) -> list[str]:
+    return ["--data-dir", str(lib.data_dir), "--config", str(lib.settings.config_file)]
+
+
+def test_search_json_lines(shapes_library, shapes_images, capsys):
+    code = main(
+        ["search", *_args(shapes_library), "red", "circle", "-blue", "--top", "3", "--json"]
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0 and len(out) == 3
+    records = [json.loads(line) for line in out]
+    assert set(records[0]) >= {"path", "hash", "score"}
+    assert all(shapes_images[r["path"]].colour == "red" for r in records)
+
+
+def test_similar_text_output(shapes_library, shapes_images, capsys):
+    path = next(iter(shapes_images))
+    assert main(["similar", *_args(shapes_library), path, "-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and path not in lines[0]
+    float(lines[0].split()[0])  # "score  path"
+
+
+def test_user_errors_exit_2(shapes_library, tmp_path, capsys):
+    assert main(["search", *_args(shapes_library), "--", "-red"]) == 2
+    assert "only negative terms" in capsys.readouterr().err
+    assert main(["search", *_args(shapes_library)]) == 2
+    assert "empty query" in capsys.readouterr().err
+    assert main(["similar", *_args(shapes_library), str(tmp_path / "gone.jpg")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_search_before_embedding_says_what_to_do(tmp_path, capsys):
+    args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
+    assert main(["search", *args, "--model", "tiny-clip", "cat"]) == 2
+    assert "embed" in capsys.readouterr().err
+
+
+def test_embed_command_end_to_end(tmp_path, capsys):
+    from anagnorisis_tui.core.shapes import write_library
+
+    write_library(tmp_path / "lib", 12, size=64)
+    args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
+    assert main(["embed", *args, str(tmp_path / "lib"), "--model", "tiny-clip"]) == 0
+    out = capsys.readouterr().out
+    assert "embedded 12 images" in out and "12 of 12 present images" in out
+    assert main(["embed", *args, str(tmp_path / "lib"), "--model", "tiny-clip"]) == 0
+    assert "embedded 0 images" in capsys.readouterr().out
+
+
+def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    from anagnorisis_tui.core import embeddings
+    from anagnorisis_tui.core.shapes import write_library
+
+    monkeypatch.setattr(embeddings, "_reachable", lambda *a, **k: False)
+    write_library(tmp_path / "lib", 3, size=64)
+    args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
+    assert main(["embed", *args, str(tmp_path / "lib")]) == 2  # default model, no network
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot get the weights for ViT-B-32") and "--pretrained" in err

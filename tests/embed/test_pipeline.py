@@ -1,0 +1,140 @@
+"""Embedding a library: never recompute, re-embed on a model change, resume, record bad files."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from anagnorisis_tui.core import embeddings, models, pipeline, vectors
+from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.shapes import write_library
+
+
+@pytest.fixture
+def small_library(tmp_path, tiny_embedder):
+    root = tmp_path / "photos"
+    write_library(root, 40, size=80, seed=3)
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        config_file=tmp_path / "c.toml",
+        overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
+    )
+    lib = Library(settings)
+    lib._embedder = tiny_embedder
+    lib.scan(root)
+    yield lib, root
+    lib.close()
+
+
+def test_copies_and_renames_are_never_recomputed(small_library):
+    lib, root = small_library
+    first = lib.embed()
+    assert (first.total, first.embedded, first.errors) == (40, 40, 0)
+    files = sorted(root.iterdir())
+    shutil.copy(files[0], root / "copy of first.png")
+    files[1].rename(root / "renamed.png")
+    lib.scan(root)
+    again = lib.embed()
+    assert (again.total, again.embedded, again.already) == (0, 0, 40)
+    assert lib.vector_counts() == (40, 40)
+
+
+def test_change_of_model_reembeds_and_keeps_the_old_vectors(small_library, tmp_path):
+    lib, _ = small_library
+    lib.embed()
+    old_id = lib.model_id
+    retrained = tmp_path / "retrained.safetensors"
+    shutil.copy(models.TINY_CLIP_DIR / "open_clip_model.safetensors", retrained)
+    lib.settings.pretrained = str(retrained)
+    assert lib.model_id != old_id and lib.model_id.startswith("tiny-clip/retrained-")
+    lib._embedder = None  # the facade loads the newly chosen weights
+    summary = lib.embed()
+    assert summary.embedded == 40
+    assert len(vectors.load_vectors(lib.db, old_id)[0]) == 40
+
+
+def test_cancel_keeps_finished_batches_and_resumes(small_library):
+    lib, _ = small_library
+    cancel = threading.Event()
+
+    def progress(p):
+        if p.done >= 8:
+            cancel.set()
+
+    emb = lib.embedder()
+    part = pipeline.embed_library(lib.db, emb, batch_size=8, cancel=cancel, progress=progress)
+    assert part.cancelled and 8 <= part.embedded < 40
+    seen = []
+    rest = pipeline.embed_library(lib.db, emb, batch_size=8, progress=seen.append)
+    assert rest.total == 40 - part.embedded and rest.embedded == rest.total
+    assert seen[-1].done == seen[-1].total and seen[-1].stage == "embed"
+    assert any(p.eta is not None for p in seen)
+
+
+def test_undecodable_image_is_recorded_once(small_library):
+    lib, root = small_library
+    victim = sorted(root.iterdir())[5]
+    data = victim.read_bytes()
+    lib.embed()  # everything embedded; now one file's content changes to junk
+    victim.write_bytes(data[:60] + b"\0" * 200)
+    lib.scan(root)
+    missing_before = lib.vector_counts()
+    first = lib.embed()
+    second = lib.embed()
+    scanned_it = missing_before[1] == 40  # the scan may already refuse the junk file
+    if scanned_it:
+        assert first.errors == 1 and second.errors == 0 and second.total == 0
+        [(h, path, reason)] = lib.embed_errors()
+        assert path.endswith(victim.name) and "decode" in reason
+    else:
+        assert first.total == 0
+
+
+def test_random_weights_are_never_stored(small_library):
+    lib, _ = small_library
+    emb = lib.embedder()
+    fake = embeddings.Embedder(**{**emb.__dict__, "random_weights": True})
+    with pytest.raises(ValueError, match="random weights"):
+        pipeline.embed_library(lib.db, fake)
+
+
+def test_weights_problems_are_clear(tmp_path, monkeypatch):
+    shipped = models.TINY_CLIP_DIR / "open_clip_model.safetensors"
+    with pytest.raises(models.WeightsError, match="not found"):
+        models.resolve("tiny-clip", str(tmp_path / "nope.safetensors"))
+    truncated = tmp_path / "cut.safetensors"
+    truncated.write_bytes(shipped.read_bytes()[: shipped.stat().st_size // 3])
+    with pytest.raises(models.WeightsError, match="truncated"):
+        embeddings.load(models.resolve("tiny-clip", str(truncated), "cpu"))
+    with pytest.raises(models.WeightsError, match="does not fit ViT-B-32"):
+        embeddings.load(models.resolve("ViT-B-32", str(shipped), "cpu"))
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    with pytest.raises(models.WeightsError, match="no weights file"):
+        models.resolve("ViT-B-32", str(empty))
+    with pytest.raises(models.ModelUnavailable, match="no weights chosen"):
+        models.resolve("ViT-B-32", "")
+    with pytest.raises(models.ModelUnavailable, match="unknown model"):
+        embeddings.load(models.resolve("No-Such-Net", "x"))
+    with pytest.raises(models.ModelUnavailable, match="no pretrained tag 'nope'"):
+        embeddings.load(models.resolve("ViT-B-32", "nope", "cpu"))
+
+
+def test_offline_tag_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setattr(embeddings, "_reachable", lambda *a, **k: False)
+    with pytest.raises(models.ModelUnavailable) as info:
+        embeddings.load(models.resolve("ViT-B-32", "laion2b_s34b_b79k", "cpu"))
+    message = str(info.value)
+    assert "--pretrained /path/to/that/file" in message
+    assert "huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in message
+
+
+def test_tiny_clip_by_name_and_as_local_dir():
+    by_name = models.resolve("tiny-clip", "laion2b_s34b_b79k")  # the default tag means "shipped"
+    assert by_name.weights == models.TINY_CLIP_DIR / "open_clip_model.safetensors"
+    as_dir = models.resolve(f"local-dir:{models.TINY_CLIP_DIR}", "")
+    assert as_dir.weights == by_name.weights and as_dir.model_id.startswith("local-dir/tiny-clip-")
+    assert models.index_name(by_name.model_id) != models.index_name(as_dir.model_id)

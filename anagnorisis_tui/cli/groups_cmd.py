@@ -83,7 +83,9 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     undo.set_defaults(func=run_undo)
 
 
-def _progress(stream=sys.stderr):
+def _progress(stream=None):
+    # Looked up per call: a default bound at import time outlives a replaced sys.stderr.
+    stream = stream or sys.stderr
     if not stream.isatty():
         return None
 

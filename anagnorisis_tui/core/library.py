@@ -153,9 +153,9 @@ class Library:
     def evaluator_model_id(self) -> str:
         """The embedding model whose vectors the evaluator reads: the active one (issue 3),
         else the model with the most stored vectors."""
-        active = getattr(type(self), "model_id", None)
+        active = self._vector_model_id()
         if active is not None:
-            return self.model_id  # type: ignore[attr-defined]
+            return active
         row = self.db.execute(
             "SELECT model_id FROM vectors GROUP BY model_id ORDER BY count(*) DESC LIMIT 1"
         ).fetchone()
@@ -305,8 +305,16 @@ class Library:
         )
 
     def _vector_model_id(self) -> str | None:
-        model_id = getattr(self, "model_id", None)
-        return model_id if isinstance(model_id, str) else None
+        """The configured model (issue 3) when it has vectors; else None (callers then use the
+        model with the most vectors, so a library embedded with another model still works)."""
+        from anagnorisis_tui.core import vectors
+        from anagnorisis_tui.core.models import ModelUnavailable
+
+        try:
+            model_id = self.model_id
+        except ModelUnavailable:
+            return None
+        return model_id if vectors.model_spec(self.db, model_id) is not None else None
 
     def plan_group_action(
         self,

@@ -96,6 +96,7 @@ class AnagnorisisApp(App):
         image_class: type[Widget],
         root: str | None = None,
         scan_on_start: bool = True,
+        embed_after_scan: bool = True,
     ) -> None:
         self.settings = settings
         self.library = library
@@ -103,6 +104,7 @@ class AnagnorisisApp(App):
         self.root = root
         self.image_class = image_class
         self.scan_on_start = scan_on_start
+        self.embed_after_scan = embed_after_scan
         self.thumbnails = ThumbnailStore(cache_dir(settings.data_dir))
         self.jobs = Jobs(self)
         super().__init__()
@@ -256,6 +258,7 @@ def make_app(
     image_class: type[Widget] | None = None,
     root: str | None = None,
     scan_on_start: bool = True,
+    embed_after_scan: bool = True,
 ) -> AnagnorisisApp:
     """The app for `settings`. Pass `image_class` or `graphics` (default: settings.graphics)."""
     if image_class is None:
@@ -268,4 +271,5 @@ def make_app(
         image_class=image_class,
         root=root,
         scan_on_start=scan_on_start,
+        embed_after_scan=embed_after_scan,
     )

@@ -55,6 +55,7 @@ def make_test_app(settings: Settings) -> Callable:
     def factory(library: Library | None = None, **kw):
         kw.setdefault("graphics", "unicode")
         kw.setdefault("scan_on_start", False)
+        kw.setdefault("embed_after_scan", False)  # torch stays out of the UI tests
         return make_app(settings, library=library, **kw)
 
     return factory

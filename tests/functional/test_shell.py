@@ -93,3 +93,16 @@ async def test_worker_errors_become_notifications(library, make_test_app, settle
         messages = [str(n.message) for n in app._notifications]
         assert any("disk on fire [bold]" in m for m in messages)
         assert app.is_running
+
+
+async def test_help_shows_the_rating_keys_as_one_row(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = {text: (keys, ids) for keys, text, ids in app.screen.rows}
+        keys, ids = next(v for t, v in rows.items() if t.startswith("Rate 0–9"))
+        assert keys == "0–9" and ids == "viewer.rate_0 … viewer.rate_9"

@@ -20,6 +20,15 @@ INTRO = (
 )
 
 
+def _compact(keys: list[str]) -> str:
+    """'0, 1, …, 9' as '0–9' (the rating keys); other key lists joined with commas."""
+    if len(keys) > 3 and all(len(k) == 1 and k.isdigit() for k in keys):
+        digits = sorted(int(k) for k in keys)
+        if digits == list(range(digits[0], digits[-1] + 1)):
+            return f"{digits[0]}–{digits[-1]}"
+    return ", ".join(keys)
+
+
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -49,19 +58,24 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Id (for [keymap])", style="dim", no_wrap=True)
         # The screen under this modal: its bindings and the app's, as the keymap left them.
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else self.app.screen
-        rows: dict[str, list] = {}
+        # One row per action text: the ten rating keys share one row.
+        rows: dict[str, tuple[list[str], list[str]]] = {}
         for active in below.active_bindings.values():
             binding = active.binding
             if not binding.description:
                 continue
-            row = rows.setdefault(
-                binding.id or binding.action,
-                [[], binding.tooltip or binding.description, binding.id or ""],
-            )
-            row[0].append(self.app.get_key_display(binding))
-        self.rows = [(", ".join(dict.fromkeys(k)), d, i) for k, d, i in rows.values()]
-        for keys, description, binding_id in rows.values():
-            table.add_row(Text(", ".join(dict.fromkeys(keys))), Text(description), Text(binding_id))
+            text = binding.tooltip or binding.description
+            keys, ids = rows.setdefault(text, ([], []))
+            # key_display summarises a group ("0-9" on the 0 key): list the real key here.
+            keys.append(binding.key if binding.key_display else self.app.get_key_display(binding))
+            if binding.id and binding.id not in ids:
+                ids.append(binding.id)
+        self.rows = []
+        for text, (keys, ids) in rows.items():
+            shown_keys = _compact(list(dict.fromkeys(keys)))
+            shown_ids = ", ".join(ids) if len(ids) < 3 else f"{ids[0]} … {ids[-1]}"
+            self.rows.append((shown_keys, text, shown_ids))
+            table.add_row(Text(shown_keys), Text(text), Text(shown_ids))
         return table
 
     async def action_dismiss(self, result: None = None) -> None:

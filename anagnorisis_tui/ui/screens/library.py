@@ -214,7 +214,7 @@ class LibraryScreen(AppScreen):
         self.notify(self._scan_summary(summary), title="Scan", markup=False)
         if not getattr(summary, "cancelled", False):
             self.start_thumbnails()
-            if self._embedding_ready():
+            if self.app.embed_after_scan:  # type: ignore[attr-defined]
                 self.action_embed()
 
     @staticmethod
@@ -260,8 +260,27 @@ class LibraryScreen(AppScreen):
         self.grid.reload()
 
     def _embedding_ready(self) -> bool:
-        check = getattr(self.library, "embedding_available", None)
-        return bool(check and check())
+        """Whether a model is configured and present; never imports torch (that is for the job).
+
+        Without one, a notice says how to get one; browsing and rating work regardless.
+        """
+        choose = getattr(self.library, "model_choice", None)
+        if choose is None:
+            return False
+        try:
+            choose()
+        except Exception as exc:
+            if type(exc).__name__ != "ModelUnavailable":
+                raise
+            self.notify(
+                f"Semantic search is off: {exc}",
+                title="No embedding model",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
+            return False
+        return True
 
     # -- actions ---------------------------------------------------------------------------
     def action_set_library(self) -> None:
@@ -301,6 +320,8 @@ class LibraryScreen(AppScreen):
         library = self.library
         if not hasattr(library, "embed"):
             self.notify("Semantic search is not available in this build.", severity="warning")
+            return
+        if not self._embedding_ready():
             return
 
         def job(progress: Any, cancel: Any) -> Any:

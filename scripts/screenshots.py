@@ -1,0 +1,98 @@
+"""Make the SVG screenshots in screenshots/ from the demo library (shown in the README).
+
+    python scripts/screenshots.py [--out screenshots]
+
+Runs the real app headless (App.run_test) with the unicode image renderer, on the demo library
+built into a temporary data dir, and saves one SVG per screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SIZE = (130, 40)
+
+
+async def _settle(pilot) -> None:
+    app = pilot.app
+    for _ in range(40):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+    await pilot.pause(0.2)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def shoot(out: Path, data: Path) -> list[Path]:
+    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.demo import build_demo
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.ui.app import make_app
+
+    settings = load_settings(data_dir=data, config_file=data / "config.toml")
+    root = build_demo(settings.data_dir)
+    library = Library(settings)
+    library.scan(str(root))
+    app = make_app(
+        settings,
+        library=library,
+        graphics="unicode",
+        root=str(root),
+        scan_on_start=False,
+        embed_after_scan=False,
+    )
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        saved.append(Path(app.save_screenshot(f"{name}.svg", path=str(out))))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        save("library")
+        await pilot.press("right", "right", "enter")
+        await _settle(pilot)
+        await pilot.press("a", "8", "a")  # rate 8 without moving on
+        await _settle(pilot)
+        save("viewer")
+        await pilot.press("question_mark")
+        await _settle(pilot)
+        save("help")
+        await pilot.press("escape", "f2")
+        await _settle(pilot)
+        save("search")
+        await pilot.press("f4")
+        await _settle(pilot)
+        save("train")
+        await pilot.press("f1", "o")
+        await _settle(pilot)
+        save("set-library")
+    library.close()
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    # Paths appear on screen: a fixed temp location keeps re-made screenshots comparable.
+    data = Path(tempfile.gettempdir()) / "anagnorisis-screenshots"
+    os.environ["ANAGNORISIS_DATA_DIR"] = str(data)
+    for path in asyncio.run(shoot(out, data)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""The real app in a real terminal: started in tmux, driven with send-keys, read with capture-pane.
+
+Textual draws on stderr, so nothing is redirected; the pane is the screen. Waits poll the pane
+(or the database) until the expected state appears, with a generous deadline; no timings are
+asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "functional"))
+from uidata import make_images  # noqa: E402
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+DEADLINE = 90.0
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def _screen(session: str) -> str:
+    return _tmux("capture-pane", "-p", "-t", session)
+
+
+def _wait_for(session: str, text: str) -> str:
+    end = time.monotonic() + DEADLINE
+    screen = ""
+    while time.monotonic() < end:
+        screen = _screen(session)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+
+def _rating(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT value FROM ratings").fetchall()
+
+
+def test_app_in_tmux_scans_browses_rates_and_quits(tmp_path: Path):
+    root = tmp_path / "Pictures"
+    make_images(root, [f"day{i}.jpg" for i in range(4)])
+    data = tmp_path / "data"
+    env = {
+        "ANAGNORISIS_DATA_DIR": str(data),
+        "ANAGNORISIS_CONFIG": str(tmp_path / "config.toml"),
+        "PYTHONPATH": str(REPO),
+    }
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    done = tmp_path / "exit-status"
+    command = (
+        f"cd {shlex.quote(str(REPO))} && env {exports} {shlex.quote(sys.executable)} "
+        f"-m anagnorisis_tui {shlex.quote(str(root))} --graphics unicode; "
+        f"echo $? > {shlex.quote(str(done))}"
+    )
+    session = f"anagnorisis-test-{uuid.uuid4().hex[:8]}"
+    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    try:
+        screen = _wait_for(session, "day0.jpg")  # scanned and shown in the grid
+        assert "Library" in screen and "Search" in screen
+        _tmux("send-keys", "-t", session, "Right", "Enter")
+        screen = _wait_for(session, "Resolution")
+        assert "day1.jpg" in screen and "96×64" in screen
+        _tmux("send-keys", "-t", session, "7")
+        end = time.monotonic() + DEADLINE
+        while not _rating(data / "library.db") and time.monotonic() < end:
+            time.sleep(0.2)
+        assert _rating(data / "library.db") == [(7.0,)]
+        _wait_for(session, "day2.jpg")  # rated and moved on
+        _tmux("send-keys", "-t", session, "q")
+        end = time.monotonic() + DEADLINE
+        while not done.exists() and time.monotonic() < end:
+            time.sleep(0.2)
+        assert done.read_text().strip() == "0"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    with sqlite3.connect(data / "library.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert os.path.exists(data / "thumbnails")

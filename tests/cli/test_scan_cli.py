@@ -148,3 +148,21 @@ def _demo() -> Path:
     from anagnorisis_tui.core.demo import build_demo
 
     return build_demo(Path(os.environ["ANAGNORISIS_DATA_DIR"]))
+
+
+def test_progress_line_is_plain_text_and_overwrites(tmp_path):
+    from anagnorisis_tui.cli.scan_cmd import ProgressLine
+    from anagnorisis_tui.core.progress import Progress
+
+    with open(tmp_path / "tty.txt", "w+", newline="") as stream:
+        line = ProgressLine(stream)
+        line(Progress("walk", 4096, None, elapsed=1.0, detail="a.jpg"))
+        line.last = 0.0
+        line(Progress("catalogue", 50, 200, 5_000_000, 2.0, "\x1b[2J[bold]evil[/].jpg"))
+        line.clear()
+        stream.seek(0)
+        text = stream.read()
+    assert "4,096 image files found" in text
+    assert "50/200 files" in text and "25 files/s" in text and "ETA 00:06" in text
+    assert "\x1b" not in text and "\\x1b[2J[bold]evil[/].jpg" in text
+    assert text.endswith("\r")

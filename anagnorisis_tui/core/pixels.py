@@ -32,17 +32,21 @@ def pixel_pass(
     workers: int | None = None,
 ) -> None:
     """Pixel-hash every present content under root_db (None: all) that has none yet."""
-    params: list[object] = []
-    where = "f.present = 1 AND i.pixel_hash IS NULL"
+    # Driven from the pixel_hash index (IS NULL): a no-change rescan finds nothing to do
+    # without touching the files table.
+    scope, params = "", []
     if root_db is not None:
         lo, hi = prefix_range(root_db)
-        where += " AND f.path >= ? AND f.path < ?"
-        params = [lo, hi]
-    jobs = db.execute(
-        f"SELECT i.hash, min(f.path) FROM images i JOIN files f ON f.hash = i.hash "
-        f"WHERE {where} GROUP BY i.hash",
-        params,
-    ).fetchall()
+        scope, params = " AND f.path >= ? AND f.path < ?", [lo, hi]
+    jobs = [
+        (content, path)
+        for content, path in db.execute(
+            "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash "
+            f"AND f.present = 1{scope}) FROM images i WHERE i.pixel_hash IS NULL",
+            params,
+        )
+        if path is not None
+    ]
     if not jobs:
         return
     stage = Timer()

@@ -46,6 +46,8 @@ def describe_entry(entry: ImageEntry) -> Text:
     line = Text(entry.name, style="bold")
     if entry.score is not None:
         line.append(f"   score {entry.score:.3f}", style="bold cyan")
+    if entry.concept is not None and entry.concept != entry.score:
+        line.append(f"   concept {entry.concept:.3f}", style="cyan")
     if entry.width and entry.height:
         mp = entry.width * entry.height / 1e6
         line.append(
@@ -54,6 +56,8 @@ def describe_entry(entry: ImageEntry) -> Text:
     line.append(f"   {format_size(entry.size)}")
     if entry.rating is not None:
         line.append(f"   rated {entry.rating:g}")
+    elif entry.predicted is not None:
+        line.append(f"   model predicts {entry.predicted:.1f}", style="italic")
     return line
 
 

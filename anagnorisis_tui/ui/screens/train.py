@@ -131,7 +131,7 @@ class TrainScreen(AppScreen):
         with Horizontal(id="train-body"):
             with Vertical(id="train-left"):
                 metrics = Vertical(MetricsTable(id="metrics"), id="metrics-panel", classes="panel")
-                metrics.border_title = "Held-out metrics (cross-validated)"
+                metrics.border_title = "How well it predicts: held-out test and cross-validation"
                 yield metrics
                 curves = Vertical(CurvesPlot(id="curves"), classes="panel")
                 curves.border_title = "Training vs validation"

@@ -104,3 +104,23 @@ async def test_keep_all_and_skip_move_nothing(dupes, make_test_app, settle):
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, GroupsScreen)
+
+
+async def test_group_controls_in_the_filter_panel_open_the_groups(dupes, make_test_app, settle):
+    library, _ = dupes
+    app = make_test_app(library)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        search = app.screen
+        search.query_one("#group_threshold").value = "0.99"
+        search.query_one("#group_method").value = "phash"
+        await pilot.pause()
+        search.query_one("#find-groups").press()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, GroupsScreen)
+        assert (screen.threshold, screen.method) == (0.99, "phash")
+        assert len(screen.groups) == 2
+        assert "phash, threshold 0.99" in str(screen.query_one("#groups-head").render())

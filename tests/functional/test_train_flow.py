@@ -3,6 +3,8 @@ rate-next -> rate in the viewer -> retrain."""
 
 from __future__ import annotations
 
+import threading
+
 from ui2data import N
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
@@ -117,3 +119,49 @@ async def test_train_from_the_command_palette_on_any_screen(rated, make_test_app
         await settle(pilot, rounds=30)
         assert isinstance(app.screen, TrainScreen)
         assert library.evaluator_info()["metrics"]["n_ratings"] == 30
+
+
+async def test_escape_cancels_training_and_the_previous_model_stays(rated, make_test_app, settle):
+    library, _ = rated
+    real_train = library.train
+    started = threading.Event()
+
+    def held_train(*, progress=None, cancel=None, seed=0):
+        def gate(p):  # the real training, held at each step until the user cancels
+            progress(p)
+            started.set()
+            cancel.wait(10)
+
+        return real_train(progress=gate, cancel=cancel, seed=seed)
+
+    library.train = held_train
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("t")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if started.is_set():
+                break
+        assert screen.query_one("#train-progress-row").display
+        assert screen.query_one("#cancel-button").disabled is False
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.query_one("#train-progress-row").display
+        assert "cancelled" in str(screen.query_one("#train-status").render())
+        assert library.evaluator_info() is None  # nothing half-trained became active
+
+
+async def test_too_few_ratings_is_explained_not_a_crash(rated, make_test_app, settle):
+    library, taste = rated
+    for content_hash in list(taste)[:20]:
+        library.clear_rating(content_hash)
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _train(app, pilot, settle)
+        status = str(screen.query_one("#train-status").render())
+        assert "at least 15" in status and "Rate 5 more" in status
+        assert screen.query_one("#train-button").disabled is False

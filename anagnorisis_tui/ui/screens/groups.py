@@ -167,10 +167,18 @@ class GroupsScreen(AppScreen):
         index: int
         restored: list[str]
 
-    def __init__(self, *, threshold: float | None = None, method: str = "both") -> None:
+    def __init__(
+        self,
+        *,
+        threshold: float | None = None,
+        method: str = "both",
+        root: str | None = None,
+        folder: str | None = None,
+    ) -> None:
         super().__init__()
         self.threshold = threshold
         self.method = method
+        self.scope = {"root": root, "folder": folder}
         self.groups: list[GroupRow] = []
         self.index = 0
         self.keepers: dict[int, str] = {}  # group index -> chosen keeper path
@@ -208,7 +216,7 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
     def _group(self, cancel: threading.Event) -> None:
-        kwargs: dict[str, Any] = {"method": self.method}
+        kwargs: dict[str, Any] = {"method": self.method, **self.scope}
         if self.threshold is not None:
             kwargs["threshold"] = self.threshold
         try:
@@ -216,6 +224,11 @@ class GroupsScreen(AppScreen):
                 progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
             )
         except Cancelled:
+            return
+        except ValueError as exc:  # GroupError: parameters or data that cannot be grouped
+            self.app.call_from_thread(
+                self.query_one("#groups-head", Static).update, Text(f"cannot group: {exc}")
+            )
             return
         if cancel.is_set():
             return
@@ -461,5 +474,4 @@ class GroupsScreen(AppScreen):
         if event.state != WorkerState.ERROR:
             return
         if event.worker.group in (GROUPS_GROUP, ACTION_GROUP):
-            self._busy = False
-            self.notify(str(event.worker.error), title="Groups", severity="error", timeout=8)
+            self._busy = False  # the app's one handler reports the error itself

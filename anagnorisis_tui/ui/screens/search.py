@@ -237,9 +237,9 @@ class SearchScreen(AppScreen):
         self.notify(message.error, title="Search", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The app's one handler reports the error itself; the bar must not say "searching…".
         if event.worker.group == SEARCH_GROUP and event.state == WorkerState.ERROR:
             self.query_one(FilterBar).set_status("search failed")
-            self.notify(str(event.worker.error), title="Search failed", severity="error")
 
     # -- inputs ---------------------------------------------------------------------------
     @on(Input.Submitted, "#query")
@@ -320,6 +320,23 @@ class SearchScreen(AppScreen):
         self._set(SearchState(root=self.state.root, folder=self.state.folder))
 
     def action_groups(self) -> None:
+        panel = self.query_one("#filters", FilterPanel)
+        try:
+            threshold, method = panel.group_params()
+        except ValueError:
+            threshold, method = None, "both"
+        self._open_groups(threshold, method)
+
+    @on(FilterPanel.GroupsRequested)
+    def _groups_requested(self, event: FilterPanel.GroupsRequested) -> None:
+        event.stop()
+        self._open_groups(event.threshold, event.method)
+
+    def _open_groups(self, threshold: float | None, method: str) -> None:
         from anagnorisis_tui.ui.screens.groups import GroupsScreen
 
-        self.app.push_screen(GroupsScreen())
+        self.app.push_screen(
+            GroupsScreen(
+                threshold=threshold, method=method, root=self.state.root, folder=self.state.folder
+            )
+        )

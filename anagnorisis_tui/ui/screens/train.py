@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from anagnorisis_tui.core.progress import Progress, format_eta
+from anagnorisis_tui.core.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.core.query import ImageEntry
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -109,6 +109,10 @@ class TrainScreen(AppScreen):
         view: TrainView
 
     @dataclass
+    class TrainRefused(Message):
+        reason: str
+
+    @dataclass
     class QueueLoaded(Message):
         items: list[QueueItem]
         entries: list[ImageEntry]
@@ -189,9 +193,16 @@ class TrainScreen(AppScreen):
 
     @work(thread=True, group=TRAIN_GROUP, exclusive=True, exit_on_error=False)
     def _train(self, cancel: threading.Event) -> TrainView | None:
-        report = self.library.train(
-            progress=lambda p: self.post_message(self.ProgressMade(p)), cancel=cancel
-        )
+        try:
+            report = self.library.train(
+                progress=lambda p: self.post_message(self.ProgressMade(p)), cancel=cancel
+            )
+        except Cancelled:
+            return None
+        except ValueError as exc:
+            # TrainingError and friends: a reason for the user (too few ratings, no vectors).
+            self.post_message(self.TrainRefused(str(exc)))
+            return None
         if cancel.is_set() or getattr(report, "cancelled", False):
             return None
         view = train_view(report)
@@ -237,11 +248,15 @@ class TrainScreen(AppScreen):
         self.query_one("#train-button", Button).disabled = False
         self.query_one("#cancel-button", Button).disabled = True
         self.query_one("#train-progress-row").display = False
-        if event.state == WorkerState.ERROR:
-            # ValueError and friends carry the user-facing reason (e.g. too few ratings).
-            self.notify(str(worker.error), title="Training failed", severity="error", timeout=8)
-        elif cancelled or worker.result is None:
+        # Unexpected errors reach the app's one error handler; refusals come as TrainRefused.
+        if event.state != WorkerState.ERROR and cancelled:
             self.notify("Training cancelled; the previous model stays in use.")
+            self._show_status("training cancelled; the previous model stays in use")
+
+    @on(TrainRefused)
+    def _refused(self, message: TrainRefused) -> None:
+        self._show_status(message.reason)
+        self.notify(message.reason, title="Not trained", severity="warning", timeout=8)
 
     @on(Trained)
     def _trained(self, message: Trained) -> None:

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from anagnorisis_tui.ui.search_model import (
     SORTS,
@@ -32,6 +32,9 @@ from anagnorisis_tui.ui.search_model import (
 SHAPES = ("any", "landscape", "portrait", "square", "panorama", "tall")
 
 DEBOUNCE_S = 0.3
+# Defaults of core/groups.py (DEFAULT_THRESHOLD, METHODS), repeated to keep this import light.
+DEFAULT_GROUP_THRESHOLD = 0.92
+GROUP_METHODS = ("both", "phash", "vectors")
 
 
 def _fmt(value: float | None) -> str:
@@ -79,6 +82,13 @@ class FilterPanel(VerticalScroll, can_focus=False):
         padding: 0;
     }
     """
+
+    @dataclass
+    class GroupsRequested(Message):
+        """Open the similarity groups with these parameters."""
+
+        threshold: float
+        method: str
 
     @dataclass
     class Changed(Message):
@@ -160,6 +170,25 @@ class FilterPanel(VerticalScroll, can_focus=False):
             yield Label("min–max")
             yield Input(_fmt(s.min_rating), placeholder="0", compact=True, id="min_rating")
             yield Input(_fmt(s.max_rating), placeholder="10", compact=True, id="max_rating")
+        yield Static("Similarity groups", classes="heading")
+        with Horizontal():
+            yield Label("min sim")
+            yield Input(
+                f"{DEFAULT_GROUP_THRESHOLD:g}",
+                compact=True,
+                id="group_threshold",
+                tooltip="cosine similarity that makes two images one group (0–1]",
+            )
+        with Horizontal():
+            yield Label("method")
+            yield Select(
+                [(m, m) for m in GROUP_METHODS],
+                value="both",
+                allow_blank=False,
+                compact=True,
+                id="group_method",
+            )
+        yield Button("Find groups (D)", id="find-groups", compact=True)
         yield Static("", id="filter-error")
 
     # -- state in and out -----------------------------------------------------------------
@@ -232,9 +261,32 @@ class FilterPanel(VerticalScroll, can_focus=False):
             self.post_message(self.Changed(self, state))
 
     # -- events ---------------------------------------------------------------------------
+    def group_params(self) -> tuple[float, str]:
+        """(threshold, method) from the group controls; raises FilterInputError."""
+        text = self.query_one("#group_threshold", Input).value
+        threshold = parse_number(text, what="group similarity")
+        if threshold is None:
+            threshold = DEFAULT_GROUP_THRESHOLD
+        if not 0.0 < threshold <= 1.0:
+            raise FilterInputError("group similarity: a cosine similarity in (0, 1]")
+        return threshold, str(self.query_one("#group_method", Select).value)
+
+    @on(Button.Pressed, "#find-groups")
+    def _find_groups(self, event: Button.Pressed) -> None:
+        event.stop()
+        try:
+            threshold, method = self.group_params()
+        except FilterInputError as exc:
+            self._set_error(str(exc))
+            return
+        self._set_error(None)
+        self.post_message(self.GroupsRequested(threshold, method))
+
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "group_threshold":
+            return  # used when the groups are opened, not a filter of this grid
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_S, self.apply_now)
@@ -242,9 +294,12 @@ class FilterPanel(VerticalScroll, can_focus=False):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "group_threshold":
+            self.query_one("#find-groups", Button).press()
+            return
         self.apply_now()
 
-    @on(Select.Changed)
+    @on(Select.Changed, "#sort, #descending, #shape")
     @on(Checkbox.Changed)
     def _toggled(self, event: Message) -> None:
         event.stop()

@@ -21,9 +21,9 @@ from anagnorisis_tui.core import eval_store, vectors
 
 DEFAULT_ALPHA = 1.0  # prior precision before a ridge alpha has been chosen by training
 # Variance alone favours outliers (an image unlike any other is maximally uncertain, yet its
-# rating teaches little about the rest). Weighting by typicality ** 4 measured best on the
+# rating teaches little about the rest). Weighting by typicality ** 8 measured best (of 2, 4, 8, 16) on the
 # preference benchmark (BENCHMARKS.md, personal evaluator) at 20-50 ratings.
-TYPICALITY_POWER = 4.0
+TYPICALITY_POWER = 8.0
 
 
 def order(

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from anagnorisis_tui import __version__
 from anagnorisis_tui.core import eval_models
-from anagnorisis_tui.core.progress import Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.progress import Progress, ProgressCallback, Timer
 
 FORMAT = "anagnorisis-tui-evaluator"
 FORMAT_VERSION = 1
@@ -209,7 +209,8 @@ def refresh_predictions(
     """Predict every image with vectors that lacks a prediction by this evaluator.
 
     Each chunk replaces older evaluators' predictions for the same images in one transaction,
-    so a cancelled refresh leaves valid (some stale) predictions, never a gap.
+    so a cancelled refresh leaves valid (some stale) predictions, never a gap. Returns how many
+    images were predicted (fewer than due when cancelled).
     """
     from anagnorisis_tui.core import vectors
 
@@ -233,7 +234,8 @@ def refresh_predictions(
         ]
     timer, done = Timer(), 0
     for start in range(0, len(todo), PREDICT_CHUNK):
-        check(cancel)
+        if cancel is not None and cancel.is_set():
+            break  # what is done is committed; the rest keep their (stale) predictions
         hashes, mat = vectors.load_vectors(db, model_id, todo[start : start + PREDICT_CHUNK])
         values = evaluator.predict(mat)
         spread = evaluator.uncertainty(mat)

@@ -331,4 +331,6 @@ def _save_and_predict(
             progress(p)
 
     report.predicted = eval_store.refresh_predictions(db, saved, progress=count, cancel=cancel)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
     report.prediction_histogram = eval_metrics.histogram(eval_store.prediction_values(db, saved.id))

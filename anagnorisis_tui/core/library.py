@@ -430,6 +430,9 @@ class Library:
             and index.needs_build(self.db, self.data_dir, self.model_id)
         ):
             self.build_index(progress=progress, cancel=cancel)
+        if summary.embedded and not summary.cancelled:
+            # New vectors get predicted ratings from the active evaluator (issue 5).
+            self.refresh_predictions_quietly(progress=progress, cancel=cancel)
         return summary
 
     def build_index(

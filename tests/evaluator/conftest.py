@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from evaluator_helpers import (
@@ -40,3 +42,25 @@ def pref_library(settings, tmp_path) -> PreferenceLibrary:
         preference(colours, shapes, rng),
     )
     library.close()
+
+
+@pytest.fixture
+def shapes_pref(shapes_library, shapes_images) -> PreferenceLibrary:
+    """The real thing: generated shapes images, scanned and embedded by the shipped tiny CLIP
+    (tests/conftest.py), and the simulated user who likes red and dislikes triangles."""
+    rows = shapes_library.db.execute(
+        "SELECT path, hash FROM files WHERE present = 1 ORDER BY path"
+    ).fetchall()
+    specs = [shapes_images[path] for path, _ in rows]
+    colours = [s.colour for s in specs]
+    shapes = [s.shape for s in specs]
+    root = Path(rows[0][0]).parent.parent
+    return PreferenceLibrary(
+        shapes_library,
+        root,
+        [h for _, h in rows],
+        [p for p, _ in rows],
+        colours,
+        shapes,
+        preference(colours, shapes, np.random.default_rng(7)),
+    )

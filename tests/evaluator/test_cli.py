@@ -10,11 +10,20 @@ from evaluator_helpers import rate_first
 from anagnorisis_tui.cli import main as cli_main
 
 
-@pytest.fixture
-def main(pref_library):
-    settings = pref_library.library.settings
+def _cli(library):
+    settings = library.settings
     common = ["--data-dir", str(settings.data_dir), "--config", str(settings.config_file)]
     return lambda argv: cli_main([*common, *argv])
+
+
+@pytest.fixture
+def main(pref_library):
+    return _cli(pref_library.library)
+
+
+@pytest.fixture
+def shapes_main(shapes_pref):
+    return _cli(shapes_pref.library)
 
 
 def test_rate_a_library_image_and_refuse_bad_input(pref_library, main, capsys, tmp_path):
@@ -38,25 +47,25 @@ def test_rate_a_library_image_and_refuse_bad_input(pref_library, main, capsys, t
     assert pref_library.library.rating(pref_library.hashes[3]) is None
 
 
-def test_train_next_and_explain(pref_library, main, capsys):
-    assert main(["train"]) == 2
+def test_train_next_and_explain(shapes_pref, shapes_main, capsys):
+    assert shapes_main(["train"]) == 2
     assert "at least 15" in capsys.readouterr().err
-    rate_first(pref_library, 120)
-    assert main(["train", "--json"]) == 0
+    rate_first(shapes_pref, 160)
+    assert shapes_main(["train", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["beats_baseline"] and report["chosen"] and report["evaluator_id"]
     assert {c["kind"] for c in report["candidates"]} == {"ridge", "mlp", "softmax_mlp"}
-    assert main(["train"]) == 0
+    assert shapes_main(["train"]) == 0
     out = capsys.readouterr().out
     assert "held out" in out and "baseline" in out and "<- chosen" in out
-    assert main(["next", "--top", "3", "--json"]) == 0
+    assert shapes_main(["next", "--top", "3", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)
     assert len(items) == 3 and all(i["path"] for i in items)
-    rated = set(pref_library.hashes[:120])
+    rated = set(shapes_pref.hashes[:160])
     assert not {i["hash"] for i in items} & rated
-    assert main(["next", "--top", "2"]) == 0
+    assert shapes_main(["next", "--top", "2"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
-    assert main(["explain", pref_library.paths[100]]) == 0
+    assert shapes_main(["explain", shapes_pref.paths[200]]) == 0
     out = capsys.readouterr().out
     assert "predicted" in out and "similar rated images" in out
 

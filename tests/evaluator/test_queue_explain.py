@@ -8,34 +8,36 @@ from evaluator_helpers import rate_first
 from anagnorisis_tui.core import rate_next
 
 
-def test_queue_spreads_the_first_picks_across_the_library(pref_library):
-    queue = pref_library.library.rate_next(top_k=24)
+def test_queue_never_asks_twice_about_the_same_kind_of_image(shapes_pref, shapes_images):
+    # The library holds two renderings of each of 160 (colour, shape, background) specs. Once
+    # one is picked, its twin has little uncertainty left, so it must not follow it; 24 random
+    # picks repeat a spec with probability ~0.6.
+    queue = shapes_pref.library.rate_next(top_k=24)
     assert len(queue) == 24 and len({q.hash for q in queue}) == 24
-    index = {h: i for i, h in enumerate(pref_library.hashes)}
-    colours = {pref_library.colours[index[q.hash]] for q in queue}
-    shapes = {pref_library.shapes[index[q.hash]] for q in queue}
-    assert len(colours) == 6 and len(shapes) == 4
-    assert all(q.path and q.path.endswith(".png") for q in queue)
-    assert all(q.gain > 0 for q in queue)
+    index = {h: i for i, h in enumerate(shapes_pref.hashes)}
+    specs = [shapes_images[shapes_pref.paths[index[q.hash]]] for q in queue]
+    assert len(set(specs)) == 24
+    assert len({s.colour for s in specs}) >= 6
+    assert all(q.path and q.path.endswith(".png") and q.gain > 0 for q in queue)
+    assert [q.hash for q in shapes_pref.library.rate_next(top_k=24)] == [q.hash for q in queue]
 
 
-def test_queue_skips_rated_images_and_favours_unexplored_ones(pref_library):
-    lib = pref_library.library
-    # Rate every red image: the model knows red well, so the queue should look elsewhere first.
-    red = [h for h, c in zip(pref_library.hashes, pref_library.colours, strict=True) if c == "red"]
+def test_queue_skips_rated_images_and_favours_unexplored_ones(shapes_pref):
+    lib = shapes_pref.library
+    # Rate every red image: the model knows red well, so the queue should look elsewhere.
+    red = [h for h, c in zip(shapes_pref.hashes, shapes_pref.colours, strict=True) if c == "red"]
     for content in red:
         lib.set_rating(content, 8)
     queue = lib.rate_next(top_k=20)
-    picked = {q.hash for q in queue}
-    assert not picked & set(red)
-    index = {h: i for i, h in enumerate(pref_library.hashes)}
-    assert sum(pref_library.colours[index[h]] == "red" for h in picked) == 0
-    assert {pref_library.colours[index[h]] for h in picked} >= {"green", "blue", "yellow"}
+    index = {h: i for i, h in enumerate(shapes_pref.hashes)}
+    assert not {q.hash for q in queue} & set(red)
+    colours = [shapes_pref.colours[index[q.hash]] for q in queue]
+    assert "red" not in colours and len(set(colours)) >= 5
 
 
-def test_queue_after_training_carries_predictions(pref_library):
-    rate_first(pref_library, 40)
-    lib = pref_library.library
+def test_queue_after_training_carries_predictions(shapes_pref):
+    rate_first(shapes_pref, 40)
+    lib = shapes_pref.library
     lib.train()
     queue = lib.rate_next(top_k=5)
     assert all(q.predicted is not None and q.nearest_rated is not None for q in queue)
@@ -53,25 +55,25 @@ def test_select_is_deterministic_and_handles_edge_cases():
     assert rate_next.select(x[:5], x[:0], 3)[0].size == 0
 
 
-def test_explain_lists_the_most_similar_rated_images(pref_library):
-    rate_first(pref_library, 120)
-    lib = pref_library.library
+def test_explain_lists_the_most_similar_rated_images(shapes_pref):
+    rate_first(shapes_pref, 160)
+    lib = shapes_pref.library
     lib.train()
     target = 200
-    found = lib.explain(pref_library.hashes[target], top_k=5)
+    found = lib.explain(shapes_pref.hashes[target], top_k=5)
     assert found.rating is None and found.prediction is not None
     assert len(found.neighbours) == 5
     sims = [n.similarity for n in found.neighbours]
     assert sims == sorted(sims, reverse=True)
-    index = {h: i for i, h in enumerate(pref_library.hashes)}
-    colour = pref_library.colours[target]
-    same = sum(pref_library.colours[index[n.hash]] == colour for n in found.neighbours)
-    assert same >= 4
+    index = {h: i for i, h in enumerate(shapes_pref.hashes)}
+    colour = shapes_pref.colours[target]
+    same = sum(shapes_pref.colours[index[n.hash]] == colour for n in found.neighbours)
+    assert same >= 3  # the tiny CLIP sees colour first (1 in 8 images shares a colour)
     for n in found.neighbours:
-        assert n.rating == pref_library.taste[index[n.hash]]
-        assert n.path == pref_library.paths[index[n.hash]]
+        assert n.rating == shapes_pref.taste[index[n.hash]]
+        assert n.path == shapes_pref.paths[index[n.hash]]
     assert 0 <= found.neighbour_estimate <= 10
     # A rated image is explained without itself among its neighbours.
-    own = lib.explain(pref_library.hashes[0])
-    assert own.rating == pref_library.taste[0]
-    assert pref_library.hashes[0] not in {n.hash for n in own.neighbours}
+    own = lib.explain(shapes_pref.hashes[0])
+    assert own.rating == shapes_pref.taste[0]
+    assert shapes_pref.hashes[0] not in {n.hash for n in own.neighbours}

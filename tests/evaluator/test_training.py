@@ -1,4 +1,5 @@
-"""Training the personal evaluator: honest metrics, determinism, clear refusals, stale predictions."""
+"""Training the personal evaluator on tiny-CLIP vectors of generated shapes images: honest
+metrics, determinism, clear refusals, stale predictions."""
 
 from __future__ import annotations
 
@@ -6,122 +7,121 @@ import threading
 
 import numpy as np
 import pytest
-from evaluator_helpers import MODEL_ID, rate_first
+from evaluator_helpers import rate_first
 from safetensors import safe_open
 
 from anagnorisis_tui.core import eval_metrics, eval_store, vectors
 from anagnorisis_tui.core.evaluator import MIN_RATINGS, TrainingError
 
 
-def _spearman_on_unrated(pref, rated: int) -> float:
-    lib = pref.library
-    values = [lib.prediction(h).value for h in pref.hashes[rated:]]
-    return eval_metrics.spearman(pref.taste[rated:], np.array(values))
-
-
-def test_training_beats_the_mean_baseline_on_a_simulated_preference(pref_library):
-    rate_first(pref_library, 120)
-    report = pref_library.library.train(seed=0)
-    assert report.n_ratings == 120 and report.n_holdout == 24 and report.n_train == 96
+def test_training_beats_the_mean_baseline_on_a_simulated_preference(shapes_pref):
+    n = 160
+    rate_first(shapes_pref, n)
+    lib = shapes_pref.library
+    report = lib.train(seed=0)
+    assert report.n_ratings == n and report.n_holdout == 32 and report.n_train == 128
     assert {c.kind for c in report.candidates} == {"ridge", "mlp", "softmax_mlp"}
     assert report.chosen in {"ridge", "mlp", "softmax_mlp"}
     assert report.holdout.mae < report.holdout_baseline.mae
-    assert report.holdout.spearman > 0.5 and report.holdout.pairwise > 0.7
-    assert report.holdout_baseline.pairwise == 0.5
+    assert report.holdout.spearman > 0.2 and report.holdout.pairwise > 0.55
+    assert report.holdout_baseline.pairwise == 0.5 and report.holdout_baseline.spearman == 0
     assert report.beats_baseline
-    # Every image with vectors got a prediction; unrated ones follow the user's taste.
-    assert report.predicted == len(pref_library.hashes)
-    assert _spearman_on_unrated(pref_library, 120) > 0.6
-    assert sum(report.rating_histogram) == 120
-    assert sum(report.prediction_histogram) == len(pref_library.hashes)
+    # Every image with vectors got a prediction; the unrated half follows the user's taste.
+    assert report.predicted == len(shapes_pref.hashes)
+    unrated = np.array([lib.prediction(h).value for h in shapes_pref.hashes[n:]])
+    taste = shapes_pref.taste[n:]
+    assert eval_metrics.spearman(taste, unrated) > 0.35
+    mean = np.full(len(taste), shapes_pref.taste[:n].mean())
+    assert eval_metrics.mae(taste, unrated) < eval_metrics.mae(taste, mean)
+    assert sum(report.rating_histogram) == n
+    assert sum(report.prediction_histogram) == len(shapes_pref.hashes)
     # Curves for the Train screen: "train"/"validation" error at each x (epochs or alphas).
     for curve, xs, label in [
         (report.curve, report.curve_x, report.curve_label),
         *((c.curve, c.curve_x, c.curve_label) for c in report.candidates),
     ]:
-        assert set(curve) == {"train", "validation"} and label in {
-            "epoch",
-            "ridge alpha (log scale)",
-        }
+        assert set(curve) == {"train", "validation"}
+        assert label in {"epoch", "ridge alpha (log scale)"}
         assert all(len(v) == len(xs) > 1 for v in curve.values())
 
 
-def test_training_is_deterministic_for_a_seed(pref_library):
-    rate_first(pref_library, 60)
-    lib = pref_library.library
+def test_training_is_deterministic_for_a_seed(shapes_pref):
+    rate_first(shapes_pref, 60)
+    lib = shapes_pref.library
     first = lib.train(seed=3)
-    preds_first = [lib.prediction(h).value for h in pref_library.hashes]
+    preds_first = [lib.prediction(h).value for h in shapes_pref.hashes]
     second = lib.train(seed=3)
-    preds_second = [lib.prediction(h).value for h in pref_library.hashes]
+    preds_second = [lib.prediction(h).value for h in shapes_pref.hashes]
     assert first.evaluator_id != second.evaluator_id
     assert [c.cv for c in first.candidates] == [c.cv for c in second.candidates]
     assert first.holdout == second.holdout and first.chosen == second.chosen
     assert preds_first == preds_second
 
 
-def test_too_few_ratings_get_a_clear_message_and_change_nothing(pref_library):
-    rate_first(pref_library, MIN_RATINGS - 1)
-    before = pref_library.library.db.execute("SELECT * FROM ratings ORDER BY hash").fetchall()
+def test_too_few_ratings_get_a_clear_message_and_change_nothing(shapes_pref):
+    rate_first(shapes_pref, MIN_RATINGS - 1)
+    before = shapes_pref.library.db.execute("SELECT * FROM ratings ORDER BY hash").fetchall()
     with pytest.raises(TrainingError, match=f"at least {MIN_RATINGS} rated images.*Rate 1 more"):
-        pref_library.library.train()
-    after = pref_library.library.db.execute("SELECT * FROM ratings ORDER BY hash").fetchall()
+        shapes_pref.library.train()
+    after = shapes_pref.library.db.execute("SELECT * FROM ratings ORDER BY hash").fetchall()
     assert before == after
-    assert pref_library.library.evaluator_info() is None
+    assert shapes_pref.library.evaluator_info() is None
 
 
-def test_identical_ratings_get_a_clear_message(pref_library):
-    for content in pref_library.hashes[:20]:
-        pref_library.library.set_rating(content, 7)
+def test_identical_ratings_get_a_clear_message(shapes_pref):
+    for content in shapes_pref.hashes[:20]:
+        shapes_pref.library.set_rating(content, 7)
     with pytest.raises(TrainingError, match="all 20 ratings are 7"):
-        pref_library.library.train()
+        shapes_pref.library.train()
 
 
-def test_rated_images_without_vectors_are_counted_in_the_message(pref_library):
-    rate_first(pref_library, 10)
+def test_rated_images_without_vectors_are_counted_in_the_message(shapes_pref):
+    rate_first(shapes_pref, 10)
     for i in range(3):
-        pref_library.library.set_rating(f"{i:032x}", 5)
+        shapes_pref.library.set_rating(f"{i:032x}", 5)
     with pytest.raises(TrainingError, match="3 more rated images have no vectors"):
-        pref_library.library.train()
+        shapes_pref.library.train()
 
 
-def test_saved_model_is_safetensors_with_id_version_and_embedding_model(pref_library):
-    rate_first(pref_library, 40)
-    report = pref_library.library.train()
-    info = pref_library.library.evaluator_info()
+def test_saved_model_is_safetensors_with_id_version_and_embedding_model(shapes_pref):
+    rate_first(shapes_pref, 40)
+    lib = shapes_pref.library
+    report = lib.train()
+    info = lib.evaluator_info()
     assert info["id"] == report.evaluator_id and info["kind"] == report.chosen
     with safe_open(info["path"], framework="np") as handle:
         meta = handle.metadata()
     assert meta["id"] == report.evaluator_id
     assert meta["format_version"] == str(eval_store.FORMAT_VERSION)
-    assert meta["embed_model_id"] == MODEL_ID
-    loaded = eval_store.load_file(info["path"], embed_model_id=MODEL_ID)
+    assert meta["embed_model_id"] == lib.evaluator_model_id()
+    loaded = eval_store.load_file(info["path"], embed_model_id=lib.evaluator_model_id())
     assert loaded.kind == report.chosen
 
 
-def test_a_model_from_another_embedding_model_gets_a_clear_message(pref_library, monkeypatch):
-    rate_first(pref_library, 40)
-    lib = pref_library.library
+def test_a_model_from_another_embedding_model_gets_a_clear_message(shapes_pref, monkeypatch):
+    rate_first(shapes_pref, 40)
+    lib = shapes_pref.library
     path = lib.evaluator_info()["path"] if lib.evaluator_info() else None
     assert path is None
     lib.train()
     path = lib.evaluator_info()["path"]
-    with pytest.raises(eval_store.EvaluatorMismatch, match="synthetic-shapes.*other-model"):
+    with pytest.raises(eval_store.EvaluatorMismatch, match="tiny-clip.*other-model"):
         eval_store.load_file(path, embed_model_id="other-model")
     vectors.register_model(lib.db, "other-model", 8, dtype="float32")
     monkeypatch.setattr(type(lib), "evaluator_model_id", lambda self: "other-model")
     with pytest.raises(eval_store.EvaluatorMismatch, match="train again"):
         lib.refresh_predictions()
     # Old predictions are still shown, flagged stale.
-    assert lib.prediction(pref_library.hashes[100]).stale
+    assert lib.prediction(shapes_pref.hashes[100]).stale
 
 
-def test_predictions_of_an_older_model_are_stale_until_refreshed(pref_library, monkeypatch):
-    rate_first(pref_library, 40)
-    lib = pref_library.library
+def test_predictions_of_an_older_model_are_stale_until_refreshed(shapes_pref, monkeypatch):
+    rate_first(shapes_pref, 40)
+    lib = shapes_pref.library
     old = lib.train(seed=0)
-    assert not lib.prediction(pref_library.hashes[0]).stale
-    rate_first(pref_library, 80)
-    monkeypatch.setattr(eval_store, "PREDICT_CHUNK", 100)
+    assert not lib.prediction(shapes_pref.hashes[0]).stale
+    rate_first(shapes_pref, 80)
+    monkeypatch.setattr(eval_store, "PREDICT_CHUNK", 100)  # 320 images: 4 chunks
     cancel = threading.Event()
 
     def stop_after_first_chunk(p):
@@ -131,32 +131,32 @@ def test_predictions_of_an_older_model_are_stale_until_refreshed(pref_library, m
     new = lib.train(seed=0, progress=stop_after_first_chunk, cancel=cancel)
     assert new.cancelled and new.evaluator_id and new.evaluator_id != old.evaluator_id
     assert new.predicted == 100
-    preds = [lib.prediction(h) for h in pref_library.hashes]
+    preds = [lib.prediction(h) for h in shapes_pref.hashes]
     fresh = [p for p in preds if p.evaluator_id == new.evaluator_id]
     stale = [p for p in preds if p.evaluator_id == old.evaluator_id]
     assert len(fresh) == 100 and len(stale) == len(preds) - 100
     assert all(p.stale for p in stale) and not any(p.stale for p in fresh)
     assert lib.refresh_predictions() == len(preds) - 100
-    assert not any(lib.prediction(h).stale for h in pref_library.hashes)
+    assert not any(lib.prediction(h).stale for h in shapes_pref.hashes)
     # One prediction per image is kept: the older model's rows were replaced.
     count = lib.db.execute("SELECT count(*) FROM predictions").fetchone()[0]
-    assert count == len(pref_library.hashes)
+    assert count == len(shapes_pref.hashes)
 
 
-def test_new_vectors_get_predictions_on_refresh(pref_library):
-    rate_first(pref_library, 40)
-    lib = pref_library.library
+def test_new_vectors_get_predictions_on_refresh(shapes_pref):
+    rate_first(shapes_pref, 40)
+    lib = shapes_pref.library
     lib.train()
     rng = np.random.default_rng(1)
-    vectors.put_vectors(lib.db, MODEL_ID, ["f" * 32], rng.normal(size=(1, 64)))
+    vectors.put_vectors(lib.db, lib.evaluator_model_id(), ["f" * 32], rng.normal(size=(1, 64)))
     assert lib.prediction("f" * 32) is None
     assert lib.refresh_predictions() == 1
     assert 0 <= lib.prediction("f" * 32).value <= 10
 
 
-def test_cancel_before_saving_keeps_the_previous_evaluator(pref_library):
-    rate_first(pref_library, 40)
-    lib = pref_library.library
+def test_cancel_before_saving_keeps_the_previous_evaluator(shapes_pref):
+    rate_first(shapes_pref, 40)
+    lib = shapes_pref.library
     first = lib.train()
     cancel = threading.Event()
     seen = []
@@ -187,12 +187,26 @@ def test_stored_posterior_matches_the_exact_linear_uncertainty():
     np.testing.assert_allclose(approx, exact, rtol=0.1)
 
 
-def test_quiet_refresh_after_embedding_never_raises(pref_library, monkeypatch):
-    lib = pref_library.library
+def test_quiet_refresh_after_embedding_never_raises(shapes_pref, monkeypatch):
+    lib = shapes_pref.library
     assert lib.refresh_predictions_quietly() == 0  # no evaluator yet
-    rate_first(pref_library, 20)
+    rate_first(shapes_pref, 20)
     lib.train()
-    vectors.put_vectors(lib.db, MODEL_ID, ["e" * 32], np.ones((1, 64)))
+    vectors.put_vectors(lib.db, lib.evaluator_model_id(), ["e" * 32], np.ones((1, 64)))
     assert lib.refresh_predictions_quietly() == 1
     monkeypatch.setattr(type(lib), "evaluator_model_id", lambda self: "other-model")
     assert lib.refresh_predictions_quietly() == 0  # another model's evaluator: nothing to do
+
+
+def test_embedding_new_images_gives_them_fresh_predictions(shapes_pref, tmp_path):
+    from anagnorisis_tui.core.shapes import write_library
+
+    lib = shapes_pref.library
+    rate_first(shapes_pref, 40)
+    report = lib.train()
+    new = write_library(tmp_path / "more", 3, size=96, seed=99)
+    lib.scan(tmp_path / "more")
+    assert lib.embed().embedded == 3
+    for path in new:
+        pred = lib.prediction(lib.image_hash(path))
+        assert pred is not None and not pred.stale and pred.evaluator_id == report.evaluator_id

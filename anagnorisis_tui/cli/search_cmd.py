@@ -127,18 +127,23 @@ def _open(args: argparse.Namespace):
 
     lib = Library(settings_with_model(args))
     try:
-        done, total = lib.vector_counts()
+        model_id = lib.model_id
     except ModelUnavailable as exc:
         raise CommandError(str(exc)) from None
+    # Cheap counts (index-only): the exact per-image join costs more than the search itself.
+    done = lib.db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[
+        0
+    ]
+    total = lib.db.execute("SELECT count(DISTINCT hash) FROM files WHERE present = 1").fetchone()[0]
     if total == 0:
         raise CommandError("the catalogue is empty: run `anagnorisis-tui embed LIBRARY` first")
     if done == 0:
         raise CommandError(
-            f"no image has a vector for {lib.model_id} yet: run `anagnorisis-tui embed` first"
+            f"no image has a vector for {model_id} yet: run `anagnorisis-tui embed` first"
         )
     if done < total:
         print(
-            f"note: {total - done:,} of {total:,} images have no vector yet and are not "
+            f"note: about {total - done:,} of {total:,} images have no vector yet and are not "
             "searched (run `anagnorisis-tui embed`)",
             file=sys.stderr,
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import html
 import importlib.util
+import marshal
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +46,30 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, [chr(c) for c in cs], strict=True))
 
 
+def _load_cache(cache: Path | None) -> tuple[dict, dict] | None:
+    # marshal reads the two tables ~5x faster than rebuilding them from the gzip'd merges.
+    if cache is None:
+        return None
+    try:
+        with open(cache, "rb") as f:
+            encoder, ranks = marshal.load(f)
+        return (encoder, ranks) if isinstance(encoder, dict) and isinstance(ranks, dict) else None
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def _save_cache(cache: Path | None, tables: tuple[dict, dict]) -> None:
+    if cache is None:
+        return
+    try:
+        tmp = cache.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            marshal.dump(tables, f)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a cache only
+
+
 def _clean(text: str) -> str:
     import ftfy
 
@@ -52,18 +78,23 @@ def _clean(text: str) -> str:
 
 
 class BPETokenizer:
-    def __init__(self, context_length: int = 77, path: Path | None = None) -> None:
+    def __init__(
+        self, context_length: int = 77, path: Path | None = None, cache: Path | None = None
+    ) -> None:
         import regex
 
-        with gzip.open(path or vocab_path()) as f:
-            merges_text = f.read().decode("utf-8").split("\n")
-        merges = [tuple(m.split()) for m in merges_text[1 : 49152 - 256 - 2 + 1]]
-        byte_chars = list(_bytes_to_unicode().values())
-        vocab = byte_chars + [v + "</w>" for v in byte_chars]
-        vocab += ["".join(m) for m in merges]
-        vocab += list(_SPECIALS)
-        self.encoder = {tok: i for i, tok in enumerate(vocab)}
-        self.ranks = {m: i for i, m in enumerate(merges)}
+        tables = _load_cache(cache)
+        if tables is None:
+            with gzip.open(path or vocab_path()) as f:
+                merges_text = f.read().decode("utf-8").split("\n")
+            merges = [tuple(m.split()) for m in merges_text[1 : 49152 - 256 - 2 + 1]]
+            byte_chars = list(_bytes_to_unicode().values())
+            vocab = byte_chars + [v + "</w>" for v in byte_chars]
+            vocab += ["".join(m) for m in merges]
+            vocab += list(_SPECIALS)
+            tables = ({tok: i for i, tok in enumerate(vocab)}, {m: i for i, m in enumerate(merges)})
+            _save_cache(cache, tables)
+        self.encoder, self.ranks = tables
         self.cache: dict[str, str] = {t: t for t in _SPECIALS}
         self.pattern = regex.compile(
             "|".join(_SPECIALS) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",

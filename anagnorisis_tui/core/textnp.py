@@ -2,7 +2,7 @@
 
 Importing torch and open_clip is most of a cold `anagnorisis-tui search` (seconds on a NAS);
 encoding one query is a few milliseconds of matrix products. So the first time a model is
-loaded with torch, its text tower is exported (float16 safetensors, under the data dir) and
+loaded with torch, its text tower is exported (one float32 .npy, memory-mapped, under the data dir) and
 checked: the numpy forward must agree with torch on probe texts (cosine >= MIN_AGREEMENT), or
 no export is written. Later searches load the export with numpy alone.
 
@@ -56,37 +56,53 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 class NumpyTextEncoder:
-    def __init__(self, spec: dict, weights: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, spec: dict, weights: dict[str, np.ndarray], folder: Path | None = None
+    ) -> None:
         from anagnorisis_tui.core.bpe import BPETokenizer
 
         self.spec = spec
         self.model_id = spec["model_id"]
         self.w = weights
-        self.tokenizer = BPETokenizer(context_length=int(spec["context_length"]))
+        cache = folder / "bpe.marshal" if folder is not None else None
+        self.tokenizer = BPETokenizer(context_length=int(spec["context_length"]), cache=cache)
 
     @classmethod
     def open(cls, data_dir: Path, model_id: str) -> NumpyTextEncoder | None:
         """The verified export for this model, or None (then torch is needed)."""
-        folder = export_dir(data_dir, model_id)
+        return cls._open_folder(export_dir(data_dir, model_id), model_id, verified=True)
+
+    @classmethod
+    def _open_folder(
+        cls, folder: Path, model_id: str, *, verified: bool
+    ) -> NumpyTextEncoder | None:
         try:
-            spec = json.loads((folder / "spec.json").read_text("utf-8"))
+            spec = json.loads(
+                (folder / ("spec.json" if verified else "spec.json.tmp")).read_text("utf-8")
+            )
             if spec.get("format") != FORMAT or spec.get("model_id") != model_id:
                 return None
-            from safetensors.numpy import load_file
-
-            raw = load_file(str(folder / "text.safetensors"))
-            weights = {}
-            for key, value in raw.items():
-                value = value.astype(np.float32)
-                # Linear weights pre-transposed once: x @ W.T becomes x @ Wt (contiguous).
-                weights[key] = np.ascontiguousarray(value.T) if key.endswith(".wT") else value
-            return cls(spec, weights)
-        except (OSError, ValueError, KeyError, ImportError):
+            # One float32 file, memory-mapped: weights are views, no copy, no conversion; only
+            # the token-embedding rows a query uses are ever read from disk.
+            flat = np.load(folder / "text.npy", mmap_mode="r", allow_pickle=False)
+            weights = {
+                name: flat[off : off + int(np.prod(shape))].reshape(shape)
+                for name, (off, shape) in spec["layout"].items()
+            }
+            return cls(spec, weights, folder)
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         tokens = self.tokenizer(texts)
-        return self.encode_tokens(tokens)
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            return self.encode_tokens(tokens)
+        # Small products: one BLAS thread is faster, and far faster on a busy machine where
+        # waking idle BLAS threads costs milliseconds per call.
+        with threadpool_limits(1, user_api="blas"):
+            return self.encode_tokens(tokens)
 
     def encode_tokens(self, tokens: np.ndarray) -> np.ndarray:
         w, spec = self.w, self.spec
@@ -151,7 +167,7 @@ def export(embedder, data_dir: Path) -> bool:
         return False
 
     def arr(t) -> np.ndarray:
-        return t.detach().float().cpu().numpy().astype(np.float16)
+        return t.detach().float().cpu().numpy()
 
     weights = {
         "token_embedding": arr(model.token_embedding.weight),
@@ -187,27 +203,25 @@ def export(embedder, data_dir: Path) -> bool:
     }
     folder = export_dir(data_dir, embedder.model_id)
     folder.mkdir(parents=True, exist_ok=True)
-    from safetensors.numpy import save_file
-
-    tmp = folder / "text.safetensors.tmp"
-    save_file(weights, str(tmp))
-    os.replace(tmp, folder / "text.safetensors")
     (folder / "spec.json").unlink(missing_ok=True)
-    # Verify before publishing: spec.json is written only when numpy agrees with torch.
-    probe = NumpyTextEncoder(spec, {})
-    probe.w = {
-        k: (
-            np.ascontiguousarray(v.astype(np.float32).T)
-            if k.endswith(".wT")
-            else v.astype(np.float32)
-        )
-        for k, v in weights.items()
-    }
-    ours = probe.encode_texts(PROBES)
-    theirs = embedder.encode_texts(PROBES)
-    if float((ours * theirs).sum(1).min()) < MIN_AGREEMENT:
+    layout, parts, offset = {}, [], 0
+    for name, value in weights.items():
+        if name.endswith(".wT"):
+            value = value.T  # stored transposed: x @ Wt reads it contiguously
+        layout[name] = (offset, list(value.shape))
+        parts.append(np.ascontiguousarray(value, dtype=np.float32).ravel())
+        offset += value.size
+    spec["layout"] = layout
+    tmp = folder / "text.tmp.npy"
+    np.save(tmp, np.concatenate(parts))
+    os.replace(tmp, folder / "text.npy")
+    (folder / "spec.json.tmp").write_text(json.dumps(spec), "utf-8")
+    # Verify before publishing: spec.json exists only when numpy agrees with torch.
+    probe = NumpyTextEncoder._open_folder(folder, embedder.model_id, verified=False)
+    if probe is None:
         return False
-    tmp = folder / "spec.json.tmp"
-    tmp.write_text(json.dumps(spec), "utf-8")
-    os.replace(tmp, folder / "spec.json")
+    agreement = float((probe.encode_texts(PROBES) * embedder.encode_texts(PROBES)).sum(1).min())
+    if agreement < MIN_AGREEMENT:
+        return False
+    os.replace(folder / "spec.json.tmp", folder / "spec.json")
     return True

@@ -11,12 +11,14 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from anagnorisis_tui.core.imageinfo import BadImage, FileChanged, inspect_file
+from anagnorisis_tui.core.imageinfo import BadImage, FileChanged, Inspected, inspect_file
 from anagnorisis_tui.core.progress import Cancelled, Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.scantypes import (
     FileCallback,
@@ -126,6 +128,7 @@ def catalogue_pass(
     on_file: FileCallback | None,
     batch_size: int = 2000,
     batch_seconds: float = 1.0,
+    readers: int = 4,
 ) -> None:
     """Read `todo` items into the db: (os path, path text, folder text, name text, path known
     before, path recorded as bad before)."""
@@ -149,7 +152,7 @@ def catalogue_pass(
             raise writer.error
 
     try:
-        for os_path, text, folder, name, was_known, was_bad in todo:
+        for (os_path, text, folder, name, was_known, was_bad), got in _inspected(todo, readers):
             done += 1
             if cancel is not None and cancel.is_set():
                 raise Cancelled
@@ -161,9 +164,8 @@ def catalogue_pass(
                 if now_m - last_flush > batch_seconds:
                     hand_over()
             now = time.time()
-            try:
-                got = inspect_file(os_path)
-            except (BadImage, FileChanged) as exc:
+            if isinstance(got, Exception):
+                exc = got
                 batch.errors.append((text, root_db, str(exc), None, None, now))
                 if isinstance(exc, BadImage):
                     # Keep size and mtime so an unchanged bad file is not retried.
@@ -202,6 +204,50 @@ def catalogue_pass(
     if writer.error is not None:
         raise writer.error
     report(Progress("catalogue", done, total, done_bytes, stage.elapsed))
+
+
+_CHUNK = 16  # files per read-ahead task: amortises the executor's per-task cost
+
+
+def _inspect_chunk(paths: list[str]) -> list[Inspected | BadImage | FileChanged]:
+    out: list[Inspected | BadImage | FileChanged] = []
+    for path in paths:
+        try:
+            out.append(inspect_file(path))
+        except (BadImage, FileChanged) as exc:
+            out.append(exc)
+    return out
+
+
+def _inspected(
+    todo: Sequence[tuple[str, str, str, str, bool, bool]], readers: int
+) -> Iterator[tuple[tuple[str, str, str, str, bool, bool], Inspected | BadImage | FileChanged]]:
+    """(item, what inspect_file gave or raised) for each item, in order.
+
+    With readers > 1, files are read ahead in small chunks by that many threads: file reads
+    release the GIL, so on a disk or network share several requests are in flight at once
+    (see BENCHMARKS.md, cold page cache). At most readers * 2 chunks are read ahead.
+    """
+    if readers <= 1:
+        for item in todo:
+            yield item, _inspect_chunk([item[0]])[0]
+        return
+    pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="scan-read")
+    chunks = (todo[i : i + _CHUNK] for i in range(0, len(todo), _CHUNK))
+    window: deque[tuple[Sequence, Future]] = deque()
+    try:
+        for chunk in chunks:
+            window.append((chunk, pool.submit(_inspect_chunk, [c[0] for c in chunk])))
+            if len(window) >= readers * 2:
+                break
+        while window:
+            chunk, future = window.popleft()
+            following = next(chunks, None)
+            if following is not None:
+                window.append((following, pool.submit(_inspect_chunk, [c[0] for c in following])))
+            yield from zip(chunk, future.result(), strict=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _stat(path: str) -> tuple[int, int]:

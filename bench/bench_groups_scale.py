@@ -128,6 +128,33 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
             workdir=str(workdir),
         )
         members = [[int(m.hash[1:]) for m in g.members] for g in found]
+    elif method.startswith("phash-only/"):
+        # Codes straight from memory (no catalogue): the pHash candidate search alone at scale.
+        n = int(method.split("/")[1])
+        rng = np.random.default_rng(0)
+        n_orig = int(n / 1.075)
+        original = np.concatenate([np.arange(n_orig), rng.choice(n_orig, n - n_orig)])
+        codes = rng.integers(-(2**63), 2**63 - 1, size=n_orig, dtype=np.int64)[original]
+        for c in range(n_orig, n):
+            for bit in rng.choice(63, rng.integers(0, 5), replace=False):
+                codes[c] ^= np.int64(1) << np.int64(bit)
+        start = time.perf_counter()
+        i, j, d = neighbours.phash_pairs(codes, PHASH_DISTANCE)
+        labels, _ = groups._components(n, i, j, 1 - d / 64)
+        seconds = time.perf_counter() - start
+        truth = planted_pairs(original)
+        found = sum(1 for a, b in truth if labels[a] == labels[b])
+        sizes = np.bincount(labels)
+        return {
+            "method": method,
+            "seconds": round(seconds, 1),
+            "peak_rss_mb": round(peak_rss_mb()),
+            "groups": int((sizes > 1).sum()),
+            "largest": int(sizes.max()),
+            "recall": round(found / len(truth), 4),
+            "planted_pairs": len(truth),
+            "unplanted_pairs": int((original[i] != original[j]).sum()),
+        }
     elif method == "phash/brute":
         hashes_codes = db.execute("SELECT hash, phash FROM images ORDER BY hash").fetchall()
         ids = np.array([int(h[1:]) for h, _ in hashes_codes])
@@ -148,7 +175,6 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
         for pos, label in enumerate(labels.tolist()):
             by.setdefault(label, []).append(int(ids[pos]))
         members = [m for m in by.values() if len(m) > 1]
-        del neighbours
     else:
         raise SystemExit(f"unknown method {method}")
     seconds = time.perf_counter() - start

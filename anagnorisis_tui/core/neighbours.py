@@ -38,22 +38,47 @@ def _masks(width: int, radius: int) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
-def plan_chunks(n: int, distance: int) -> tuple[int, int]:
-    """(chunks, radius) with the least estimated work for n hashes and this distance."""
-    best: tuple[float, int, int] | None = None
+# Work units (one probe of one hash ~ 1; a candidate pair ~ 3, measured on this machine class)
+# beyond which the search stops being exact: about a minute on a 2-core NAS CPU.
+PLAN_BUDGET = 1.5e9
+
+
+def plan_cost(n: int, m: int, radius: int) -> float:
+    width = math.ceil(BITS / m)
+    probes = sum(math.comb(width, r) for r in range(radius + 1))
+    candidates = n * n / 2 * probes / (1 << width) * m
+    return m * n * probes + 3 * candidates
+
+
+def plan_chunks(n: int, distance: int, budget: float = PLAN_BUDGET) -> tuple[int, int]:
+    """(chunks m, probe radius r) for n hashes and this distance.
+
+    The exact plan (m * (r + 1) > distance, by pigeonhole) with the least estimated work, when
+    that fits the budget. Past it (a very large library and a wide distance), the cheapest plan
+    within budget that is exact up to the largest distance it can be: pairs beyond that
+    distance are still found whenever one chunk holds at most r of their differing bits, which
+    is most of them (recall is measured in BENCHMARKS.md).
+    """
+    plans = []
     for m in range(2, 17):
-        width = math.ceil(BITS / m)
-        if width > MAX_TABLE_BITS:
+        if math.ceil(BITS / m) > MAX_TABLE_BITS:
             continue
-        radius = math.ceil((distance + 1) / m) - 1
-        probes = sum(math.comb(width, r) for r in range(radius + 1))
-        # A probe is a gather per hash; a candidate pair costs a popcount and bookkeeping.
-        candidates = n * n / 2 * probes / (1 << width) * m
-        cost = m * n * probes + 8 * candidates
-        if best is None or cost < best[0]:
-            best = (cost, m, radius)
-    assert best is not None
-    return best[1], best[2]
+        for radius in range(0, math.ceil((distance + 1) / m)):
+            exact_to = m * (radius + 1) - 1
+            plans.append((min(exact_to, distance), plan_cost(n, m, radius), m, radius))
+    exact = [p for p in plans if p[0] >= distance]
+    best = min(exact, key=lambda p: p[1])
+    if best[1] <= budget:
+        return best[2], best[3]
+    affordable = [p for p in plans if p[1] <= budget] or [min(plans, key=lambda p: p[1])]
+    chosen = max(affordable, key=lambda p: (p[0], -p[1]))
+    return chosen[2], chosen[3]
+
+
+def exact_up_to(n: int, distance: int) -> int:
+    """The distance up to which phash_pairs finds every pair for n hashes."""
+    m, radius = plan_chunks(n, distance)
+    return min(distance, m * (radius + 1) - 1)
 
 
 def phash_pairs(
@@ -92,16 +117,14 @@ def _mih(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(codes)
     m, radius = plan_chunks(n, max_distance)
-    width = math.ceil(BITS / m)
     keys: list[np.ndarray] = []
     total_steps = 0
     masks_by_width: dict[int, np.ndarray] = {}
     chunks = []
     shift = 0
-    for _ in range(m):
-        w = min(width, BITS - shift)
-        if w <= 0:
-            break
+    # Exactly m non-empty chunks (the pigeonhole bound counts them): widths differ by <= 1.
+    for c in range(m):
+        w = BITS // m + (1 if c < BITS % m else 0)
         chunks.append((shift, w))
         shift += w
         masks_by_width.setdefault(w, _masks(w, radius))
@@ -111,8 +134,8 @@ def _mih(
     for shift, w in chunks:
         vals = ((codes >> np.uint64(shift)) & np.uint64((1 << w) - 1)).astype(np.int64)
         order = np.argsort(vals, kind="stable")
-        counts = np.bincount(vals, minlength=1 << w).astype(np.int64)
-        starts = np.cumsum(counts) - counts
+        counts = np.bincount(vals, minlength=1 << w).astype(np.int32)
+        starts = (np.cumsum(counts, dtype=np.int64) - counts).astype(np.int64)
         for mask in masks_by_width[w]:
             check(cancel)
             probe = vals ^ mask

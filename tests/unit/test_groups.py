@@ -177,13 +177,26 @@ def test_multi_index_hashing_equals_brute_force():
     codes = np.unique(codes)
     u = codes.view(np.uint64)
     dist = phash.popcount64(u[:, None] ^ u[None, :])
-    for d in (0, 2, 5, 9, 14):
+    for d in (0, 2, 5, 8, 9, 14):
         i, j, got = neighbours.phash_pairs(codes, d)
         bi, bj = np.nonzero(np.triu(dist <= d, 1))
         assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
             zip(bi.tolist(), bj.tolist(), strict=True)
         )
         assert (got == dist[i, j]).all()
+    # Every plan the chooser can make (any chunk count, any radius) is exact to its bound.
+    for m, radius in ((9, 0), (7, 1), (3, 2), (5, 1)):
+        bound = m * (radius + 1) - 1
+        real = neighbours.plan_chunks
+        neighbours.plan_chunks = lambda n, d, m=m, r=radius: (m, r)
+        try:
+            i, j, _ = neighbours.phash_pairs(codes, bound)
+        finally:
+            neighbours.plan_chunks = real
+        bi, bj = np.nonzero(np.triu(dist <= bound, 1))
+        assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
+            zip(bi.tolist(), bj.tolist(), strict=True)
+        ), (m, radius)
 
 
 def test_annoy_finds_the_planted_neighbours_exact_does():

@@ -147,6 +147,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     except (FilterError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
+    except RuntimeError as exc:
+        # The embedding model is unavailable (models.ModelUnavailable): its message says why.
+        if type(exc).__name__ in ("ModelUnavailable", "WeightsError"):
+            raise CommandError(str(exc)) from exc
+        raise
     finally:
         library.close()
     return 0

@@ -131,6 +131,10 @@ def find_groups(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> list[Group]:
+    """Groups of present images (in the root/folder scope), tightest first.
+
+    Raises GroupError for nonsense parameters and progress.Cancelled when `cancel` is set
+    (there is no useful partial grouping to return)."""
     check_params(threshold, method, phash_distance)
     if neighbour_search not in ("auto", "exact", "annoy"):
         raise GroupError(f"unknown neighbour search {neighbour_search!r}")

@@ -256,7 +256,8 @@ class Library:
 
     # -- filters, groups and duplicate clean-up (issue 4; core/filters.py, groups.py, ...) ---
     def text_vector(self, text: str) -> tuple[str, np.ndarray]:
-        """(model id, normalised text vector) for a search or a text concept.
+        """(model id, unit vector) for a search or a text concept, in the search language of
+        core/search.py when the embeddings module provides it (issue 3).
 
         Cached per Library: paging and re-sorting a view never re-encode its text."""
         cache = self.__dict__.setdefault("_text_vectors", {})

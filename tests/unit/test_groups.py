@@ -226,3 +226,16 @@ def test_annoy_finds_the_planted_neighbours_exact_does():
     assert planted <= set(zip(ei.tolist(), ej.tolist(), strict=True))
     found = planted & set(zip(ai.tolist(), aj.tolist(), strict=True))
     assert len(found) >= 98
+
+
+def test_grouping_reports_progress_and_can_be_cancelled(catalogued):
+    from anagnorisis_tui.core.progress import Cancelled
+
+    library, _, _ = catalogued
+    stages = set()
+    library.groups(method="phash", progress=lambda p: stages.add(p.stage))
+    assert {"phash", "phash pairs"} <= stages
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        library.groups(method="phash", cancel=cancel)

@@ -91,20 +91,28 @@ def _sort_expr(spec: ViewSpec) -> str:
 
 
 def _shuffle(seed: int, content_hash: str) -> int:
-    # Signed 63-bit so SQLite keeps it an INTEGER; stable across runs and machines.
-    return xxhash.xxh3_64_intdigest(f"{seed}:{content_hash}".encode()) >> 1
+    # A seeded 64-bit hash of the content hash: a fresh order per seed that stays put while the
+    # seed does (and across rescans and machines). Shifted to stay a positive SQLite INTEGER.
+    return xxhash.xxh3_64_intdigest(content_hash.encode(), seed) >> 1
 
 
-def _register(db: sqlite_utils.Database) -> None:
-    db.conn.create_function("anag_shuffle", 2, _shuffle, deterministic=True)
+# Sort keys that are never NULL: no "unknown last" term, so SQLite can walk an index.
+_NOT_NULL = {"path", "name", "size", "mtime", "random"}
 
 
 def _sql(spec: ViewSpec, scores: ScoreTables | None) -> tuple[str, str, dict[str, object]]:
     """(FROM ... JOINs, WHERE, named params) for the spec."""
     flt = spec.filters
-    params: dict[str, object] = {"seed": int(spec.seed)}
-    joins = ["files f", "JOIN images i ON i.hash = f.hash"]
-    where = ["f.present = 1"]
+    params: dict[str, object] = {"seed": int(spec.seed) & 0xFFFFFFFFFFFFFFFF}
+    joins = ["files f"]
+    if spec.sort in ("resolution", "proportion") or any(
+        v is not None
+        for v in (flt.min_megapixels, flt.max_megapixels, flt.min_ratio, flt.max_ratio, flt.shape)
+    ):
+        joins.append("JOIN images i ON i.hash = f.hash")
+    # "+" keeps SQLite off the (unselective) present index so a path sort can walk the
+    # primary key in order and stop after one page.
+    where = ["+f.present = 1"]
     if spec.root is not None:
         where.append("f.root = :root")
         params["root"] = spec.root
@@ -180,11 +188,13 @@ def page(
     joins, where, params = _sql(spec, scores)
     expr = _sort_expr(spec)
     direction = " DESC" if spec.descending else ""
-    if spec.sort == "random":
-        _register(db)
     # Unknown values (no rating, no size in pixels) sort last in both directions; the path
     # breaks ties so pages never overlap or skip rows.
-    order = f"({expr}) IS NULL, {expr}{direction}, f.path"
+    if spec.sort == "random":
+        db.conn.create_function("anag_shuffle", 2, _shuffle, deterministic=True)
+    order = f"{expr}{direction}, f.path"
+    if spec.sort not in _NOT_NULL:
+        order = f"({expr}) IS NULL, " + order
     paths = [
         row[0]
         for row in db.execute(

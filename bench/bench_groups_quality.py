@@ -115,11 +115,11 @@ def main() -> None:
     for d in (4, 6, 8, 10, 12, 14):
         rows.append(("phash", f"distance {d}", library.groups(method="phash", phash_distance=d)))
     if have_vectors:
-        for thr in (0.80, 0.85, 0.90, 0.92, 0.95, 0.98):
+        for thr in (0.85, 0.90, 0.95, 0.98, 0.99, 0.995, 0.998):
             rows.append(
                 ("vectors", f"cosine {thr}", library.groups(method="vectors", threshold=thr))
             )
-        for thr, d in ((0.90, 10), (0.92, 10), (0.95, 10), (0.95, 8), (0.98, 10)):
+        for thr, d in ((0.95, 10), (0.98, 10), (0.99, 10), (0.995, 10), (0.998, 10)):
             rows.append(
                 (
                     "both",

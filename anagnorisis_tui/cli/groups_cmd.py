@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 
-def _group_options(parser: argparse.ArgumentParser) -> None:
+def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> None:
     from anagnorisis_tui.core.groups import DEFAULT_PHASH_DISTANCE, DEFAULT_THRESHOLD, METHODS
 
     parser.add_argument(
@@ -28,8 +28,9 @@ def _group_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         choices=METHODS,
-        default="both",
-        help="phash: no model needed; vectors: CLIP only; both (default)",
+        default=method,
+        help="phash: perceptual hash, no model needed; vectors: CLIP only; both "
+        f"(default: {method})",
     )
     parser.add_argument("--root", help="only this library root")
     parser.add_argument("--folder", help="only this folder (relative to the root) and below")
@@ -54,17 +55,24 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         help="keep one image per group; trash or move the others (undoable)",
         description="For each group (see `groups`), keep the suggested keeper and send the "
         "others to the system trash (--trash) or move them into DIR (--move-to DIR, keeping "
-        "their folders). Nothing is deleted permanently; ratings go to the keeper; files "
+        "their folders). It groups by perceptual hash unless --method says otherwise: CLIP "
+        "vectors say 'looks alike', which is not always 'duplicate', so check `groups "
+        "--method both` first. Nothing is deleted permanently; ratings go to the keeper; files "
         "changed or moved by another program since the listing are skipped. Undo with "
         "`anagnorisis-tui undo BATCH`.",
     )
     common(dedupe)
-    _group_options(dedupe)
+    _group_options(dedupe, method="phash")
     what = dedupe.add_mutually_exclusive_group(required=True)
     what.add_argument("--trash", action="store_true", help="send the others to the system trash")
     what.add_argument("--move-to", metavar="DIR", help="move the others into DIR")
     dedupe.add_argument(
-        "--group", type=int, action="append", metavar="N", help="only group N (repeatable)"
+        "--group",
+        type=int,
+        action="append",
+        metavar="N",
+        help="only group N (repeatable), numbered as `groups` lists them with the same "
+        "--method, --threshold and --phash-distance",
     )
     dedupe.add_argument("--dry-run", action="store_true", help="only list what would happen")
     dedupe.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -28,7 +28,7 @@ from anagnorisis_tui.core import neighbours
 from anagnorisis_tui.core.phash import BITS
 from anagnorisis_tui.core.progress import Progress, ProgressCallback, Timer
 
-DEFAULT_THRESHOLD = 0.92
+DEFAULT_THRESHOLD = 0.95
 DEFAULT_PHASH_DISTANCE = 10
 MAX_PHASH_DISTANCE = 20  # beyond this a 64-bit pHash says little and candidate work explodes
 METHODS = ("both", "phash", "vectors")

@@ -116,7 +116,7 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
     from anagnorisis_tui.core import db as dbmod
     from anagnorisis_tui.core import groups, neighbours, phash
 
-    db = dbmod.connect(db_path)
+    db = None if method.startswith("phash-only/") else dbmod.connect(db_path)
     start = time.perf_counter()
     if method in ("vectors/annoy", "vectors/exact", "phash/mih"):
         found = groups.find_groups(

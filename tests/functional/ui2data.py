@@ -9,11 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from uidata import make_images
 
-from anagnorisis_tui.core import vectors
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.query import ViewSpec
 
 
 @pytest.fixture
@@ -54,29 +51,21 @@ def dupes(settings, tmp_path, trash_home):
     library.close()
 
 
-COLOURS = ["red", "green", "blue", "yellow"]
-N = 48
+RATED = 60
 
 
 @pytest.fixture
-def rated(settings, tmp_path) -> tuple[Library, dict[str, float]]:
-    """48 real images with structured vectors; the user rated 30 (likes red, with noise)."""
+def rated(shapes_library, shapes_images) -> tuple[Library, dict[str, float]]:
+    """The shapes library embedded by the tiny CLIP; the user rated 60 of them (likes red).
+
+    Every 5th image is rated, in path order, so every colour and shape is among the rated.
+    """
     rng = np.random.default_rng(3)
-    root = tmp_path / "photos"
-    colours = [COLOURS[i % 4] for i in range(N)]
-    make_images(root, [f"{i:02d}_{c}.jpg" for i, c in enumerate(colours)], size=(48, 32))
-    library = Library(settings)
-    library.set_root(root)
-    library.scan(root)
-    entries = sorted(library.page(ViewSpec(), 0, N), key=lambda e: e.name)
-    protos = {c: rng.normal(size=32) for c in COLOURS}
-    matrix = np.stack([protos[c] + rng.normal(0, 0.5, 32) for c in colours])
-    vectors.register_model(library.db, "test-model", 32, dtype="float32")
-    vectors.put_vectors(library.db, "test-model", [e.hash for e in entries], matrix)
     taste = {}
-    for entry, colour in list(zip(entries, colours, strict=True))[:30]:
-        value = float(np.clip(round((8 if colour == "red" else 3) + rng.normal(0, 1)), 0, 10))
-        library.set_rating(entry.hash, value)
-        taste[entry.hash] = value
-    yield library, taste
-    library.close()
+    for path in sorted(shapes_images)[::5][:RATED]:
+        liked = shapes_images[path].colour == "red"
+        value = float(np.clip(round((8 if liked else 3) + rng.normal(0, 1)), 0, 10))
+        content_hash = shapes_library.entry(path).hash
+        shapes_library.set_rating(content_hash, value)
+        taste[content_hash] = value
+    return shapes_library, taste

@@ -166,6 +166,16 @@ class SearchScreen(AppScreen):
             self.show_entries(*self._pending)
         else:
             self.apply(self.state)
+        # Load the text encoder while the user types, so the first Enter does not wait for it
+        # (its own thread: browsing without a query never waits for the model).
+        self.run_worker(self._warm_model, thread=True, group="search-warm", exit_on_error=False)
+
+    def _warm_model(self) -> None:
+        try:
+            if self.library.vector_counts()[0]:
+                self.library.embedder()
+        except Exception:  # noqa: BLE001 - a failed warm-up is reported by the search itself
+            pass
 
     def on_screen_resume(self) -> None:
         # Back from the viewer or showing "more like this", the grid keeps focus; arriving any

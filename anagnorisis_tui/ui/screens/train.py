@@ -150,7 +150,7 @@ class TrainScreen(AppScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#rate-next", DataTable)
-        table.add_columns("#", "image", "model says", "why")
+        table.add_columns("#", "image", "model", "why")
         self.query_one("#train-progress-row").display = False
         self._show_status("rate images in the viewer (number keys), then train here")
         self._load_last()
@@ -293,7 +293,7 @@ class TrainScreen(AppScreen):
         table = self.query_one("#rate-next", DataTable)
         table.clear()
         for i, item in enumerate(message.items, 1):
-            predicted = "–" if item.predicted is None else f"{item.predicted:.1f} (predicted)"
+            predicted = "–" if item.predicted is None else f"~{item.predicted:.1f}"
             # Text cells: file names are user data, never markup.
             table.add_row(str(i), Text(item.name), predicted, Text(item.reason), key=item.hash)
 

@@ -63,17 +63,48 @@ def test_groups_screen(dupes, make_test_app, settle, snap_compare):
     assert snap_compare(make_test_app(library), terminal_size=SIZE, run_before=run_before)
 
 
-def test_train_screen_after_training(rated, make_test_app, settle, snap_compare):
-    library, _ = rated
+# A fixed report, so the snapshot checks the layout and not the evaluator's numerics (the
+# real training flow, on tiny-CLIP vectors, is covered by test_train_flow.py).
+REPORT = {
+    "n_ratings": 60,
+    "n_holdout": 12,
+    "cv_folds": 5,
+    "cv_rows": 48,
+    "chosen": "ridge",
+    "holdout": {"n": 12, "mae": 0.83, "spearman": 0.686, "pairwise": 0.822},
+    "holdout_baseline": {"n": 12, "mae": 2.47, "spearman": 0.0, "pairwise": 0.5},
+    "baseline_cv": {"n": 48, "mae": 2.4, "spearman": 0.0, "pairwise": 0.5},
+    "candidates": [
+        {"kind": "ridge", "cv": {"n": 48, "mae": 1.48, "spearman": 0.61, "pairwise": 0.72}},
+        {"kind": "mlp", "cv": {"n": 48, "mae": 1.54, "spearman": 0.58, "pairwise": 0.70}},
+        {"kind": "softmax_mlp", "cv": {"n": 48, "mae": 1.49, "spearman": 0.6, "pairwise": 0.71}},
+    ],
+    "curve": {
+        "train": [0.2, 0.25, 0.4, 0.7, 1.2, 1.9, 2.6, 3.1, 3.4, 3.5, 3.5, 3.5, 3.5],
+        "validation": [2.9, 2.6, 2.2, 1.9, 1.8, 2.0, 2.5, 3.0, 3.3, 3.4, 3.5, 3.5, 3.5],
+    },
+    "curve_x": [10 ** (e / 2) for e in range(-6, 7)],
+    "curve_label": "ridge alpha (log scale)",
+    "rating_histogram": [1, 2, 6, 14, 9, 5, 4, 6, 8, 3, 2],
+    "prediction_histogram": [0, 3, 20, 90, 80, 40, 30, 30, 20, 7, 0],
+    "predicted": 320,
+    "beats_baseline": True,
+}
+
+
+def test_train_screen_with_a_report(shaped, make_test_app, settle, snap_compare):
+    from anagnorisis_tui.ui.screens.train import TrainScreen
+    from anagnorisis_tui.ui.train_view import train_view
 
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("f4")
         await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot, rounds=30)
+        screen = pilot.app.screen
+        screen.post_message(TrainScreen.Trained(train_view(REPORT)))
+        await settle(pilot)
 
-    assert snap_compare(make_test_app(library), terminal_size=(130, 40), run_before=run_before)
+    assert snap_compare(make_test_app(shaped), terminal_size=(130, 40), run_before=run_before)
 
 
 class _ConfirmApp(App):

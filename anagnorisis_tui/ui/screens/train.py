@@ -144,7 +144,9 @@ class TrainScreen(AppScreen):
                 hist = Vertical(RatingsHistogram(id="histogram"), classes="panel")
                 hist.border_title = "Your ratings vs the model's"
                 yield hist
-                queue = Vertical(DataTable(id="rate-next", cursor_type="row"), classes="panel")
+                queue = Vertical(
+                    DataTable(id="rate-next", cursor_type="row"), id="queue-panel", classes="panel"
+                )
                 queue.border_title = "Rate next (Enter: rate them in the viewer)"
                 yield queue
 
@@ -290,6 +292,9 @@ class TrainScreen(AppScreen):
     def _queue_loaded(self, message: QueueLoaded) -> None:
         self._queue = message.items
         self._entries = message.entries
+        self.query_one("#queue-panel").border_subtitle = (
+            f"{len(message.items)} images" if message.items else "empty: needs embedded images"
+        )
         table = self.query_one("#rate-next", DataTable)
         table.clear()
         for i, item in enumerate(message.items, 1):

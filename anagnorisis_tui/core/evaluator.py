@@ -3,9 +3,10 @@
 Protocol (deterministic for a seed):
 1. The rated images with vectors of the active embedding model are the data set.
 2. A held-out test set (20 %, at least 5 images) is set aside and never used for choosing.
-3. Each candidate (ridge, mlp, softmax_mlp) is cross-validated on the rest; the lowest CV MAE
-   wins (a simpler model wins ties within 1 %). Large rating sets cross-validate on a seeded
-   subsample so retraining stays fast.
+3. Each candidate (ridge, mlp, softmax_mlp) is cross-validated on the rest. The simplest model
+   whose CV MAE is within one standard error of the best (the paired difference of absolute
+   errors) wins: with few ratings CV is noisy and the flexible models win by luck. Large rating
+   sets cross-validate on a seeded subsample so retraining stays fast.
 4. The winner is refit on the training part and scored on the held-out set beside the
    constant-mean baseline (MAE, Spearman rho, pairwise ranking accuracy).
 5. The winner is refit on every rating, saved (safetensors) as the active evaluator, and every
@@ -29,7 +30,6 @@ MIN_RATINGS = 15
 HOLDOUT_FRACTION = 0.2
 MIN_HOLDOUT = 5
 CV_MAX_ROWS = 1500  # above this, cross-validation uses a seeded subsample
-TIE_TOLERANCE = 0.01  # relative CV-MAE margin within which the simpler model is chosen
 SIMPLICITY = {"ridge": 0, "mlp": 1, "softmax_mlp": 2}
 
 
@@ -184,6 +184,7 @@ def _train(
     for test in folds:
         base_oof[test] = np.delete(yc, test).mean()
     report.baseline_cv = eval_metrics.evaluate(yc, base_oof, constant=True)
+    errors: dict[str, np.ndarray] = {}
     for kind in kinds:
         start = time.monotonic()
         oof = np.empty(len(cv_idx), dtype=np.float32)
@@ -199,6 +200,7 @@ def _train(
             first = first or fitted
             done += 1
         assert first is not None
+        errors[kind] = np.abs(oof - yc)
         report.candidates.append(
             CandidateResult(
                 kind,
@@ -209,7 +211,7 @@ def _train(
                 first.curve_label,
             )
         )
-    report.chosen = _choose(report.candidates)
+    report.chosen = _choose(report.candidates, errors)
 
     tick(f"scoring {report.chosen} on {len(hold)} held-out ratings")
     check(cancel)
@@ -228,10 +230,16 @@ def _train(
     tick(f"fitting {report.chosen} on all {len(y)} ratings")
 
 
-def _choose(candidates: list[CandidateResult]) -> str:
-    best = min(c.cv.mae for c in candidates)
-    close = [c for c in candidates if c.cv.mae <= best * (1 + TIE_TOLERANCE)]
-    return min(close, key=lambda c: (SIMPLICITY.get(c.kind, 9), c.cv.mae)).kind
+def _choose(candidates: list[CandidateResult], errors: dict[str, np.ndarray]) -> str:
+    """The one-standard-error rule: the simplest candidate not clearly worse than the best."""
+    best = min(candidates, key=lambda c: c.cv.mae)
+    n = len(errors[best.kind])
+
+    def close(c: CandidateResult) -> bool:
+        diff = errors[c.kind] - errors[best.kind]
+        return float(diff.mean()) <= float(diff.std(ddof=1)) / np.sqrt(n) if n > 1 else True
+
+    return min((c for c in candidates if close(c)), key=lambda c: SIMPLICITY.get(c.kind, 9)).kind
 
 
 POSTERIOR_RANK = 128

@@ -166,3 +166,44 @@ def test_progress_line_is_plain_text_and_overwrites(tmp_path):
     assert "50/200 files" in text and "25 files/s" in text and "ETA 00:06" in text
     assert "\x1b" not in text and "\\x1b[2J[bold]evil[/].jpg" in text
     assert text.endswith("\r")
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, capsys):
+    import signal
+
+    from anagnorisis_tui.cli import main
+    from anagnorisis_tui.core import catalogue
+    from anagnorisis_tui.core import db as dbmod
+
+    for i in range(40):
+        write(library / "many" / f"{i}.jpg", jpeg_bytes(100 + i, (16, 16)))
+    real = catalogue.inspect_file
+    calls = []
+
+    def interrupted(path):
+        calls.append(path)
+        if len(calls) == 10:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+        return real(path)
+
+    monkeypatch.setattr(catalogue, "inspect_file", interrupted)
+    assert main(["scan", str(library)]) == 130
+    assert "scan interrupted" in capsys.readouterr().out
+    monkeypatch.setattr(catalogue, "inspect_file", real)
+    db = dbmod.connect(Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "library.db")
+    assert dbmod.integrity_ok(db)
+    assert main(["scan", str(library), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["resumed"] and summary["files"] == 43 and not summary["cancelled"]
+
+
+def test_json_keeps_non_utf8_names_exact(tmp_path):
+    root = tmp_path / "lib"
+    root.mkdir()
+    raw = os.fsencode(str(root)) + b"/\xff\xfe-photo.jpg"
+    with open(raw, "wb") as f:
+        f.write(jpeg_bytes(9))
+    out = run_cli("scan", str(root), "--json")
+    record = json.loads(out.stdout.splitlines()[0])
+    assert bytes.fromhex(record["path_bytes_hex"]) == raw
+    record["path"].encode("utf-8")  # the text form is valid UTF-8

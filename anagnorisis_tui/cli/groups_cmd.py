@@ -107,6 +107,7 @@ def _progress(stream=None):
 
 def _find(args: argparse.Namespace):
     from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.cli.list_cmd import catalogue_root
     from anagnorisis_tui.core.groups import GroupError
     from anagnorisis_tui.core.library import Library
 
@@ -116,7 +117,7 @@ def _find(args: argparse.Namespace):
             threshold=args.threshold,
             method=args.method,
             phash_distance=args.phash_distance,
-            root=args.root,
+            root=catalogue_root(args.root),
             folder=args.folder,
             progress=_progress(),
         )

@@ -60,6 +60,17 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     parser.set_defaults(func=run)
 
 
+def catalogue_root(root: str | None) -> str | None:
+    """A --root as the catalogue stores roots: absolute, normalised, catalogue text."""
+    if root is None:
+        return None
+    import os
+
+    from anagnorisis_tui.core import fsnames
+
+    return fsnames.to_db(os.path.abspath(os.path.expanduser(root)))
+
+
 def spec_from_args(args: argparse.Namespace):
     from anagnorisis_tui.core.filters import (
         DEFAULT_CONCEPT_THRESHOLD,
@@ -104,7 +115,7 @@ def spec_from_args(args: argparse.Namespace):
     if args.cutoff is not None and not args.search:
         raise FilterError("--cutoff needs --search")
     return ViewSpec(
-        root=args.root,
+        root=catalogue_root(args.root),
         folder=args.folder,
         sort=sort,
         descending=descending,

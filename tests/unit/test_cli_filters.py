@@ -49,7 +49,7 @@ def _lines(capsys) -> list[str]:
     return capsys.readouterr().out.splitlines()
 
 
-def test_list_sorts_filters_and_prints_json(library, capsys):
+def test_list_sorts_filters_and_prints_json(library, capsys, monkeypatch):
     assert main(["list", "--sort", "proportion", "--desc", "--json"]) == 0
     rows = [json.loads(line) for line in _lines(capsys)]
     assert [Path(r["path"]).name for r in rows][0] == "wide.jpg"
@@ -59,6 +59,10 @@ def test_list_sorts_filters_and_prints_json(library, capsys):
     assert [Path(line.split("\t")[0]).name for line in _lines(capsys)] == ["tall.jpg"]
     assert main(["list", "--folder", "sub", "--count"]) == 0
     assert _lines(capsys) == ["1"]
+    # --root as the user types it: relative, with a trailing slash.
+    monkeypatch.chdir(library.parent)
+    assert main(["list", "--root", "pics/", "--count"]) == 0
+    assert _lines(capsys) == ["6"]
     assert main(["list", "--sort", "resolution", "--min-mp", "0.015", "--limit", "2"]) == 0
     names = [Path(line.split("\t")[0]).name for line in _lines(capsys)]
     assert names == ["big-small.jpg", "wide.jpg"]

@@ -293,9 +293,12 @@ def annoy_knn(
 
 
 def knn_pairs(
-    idx: np.ndarray, sims: np.ndarray, threshold: float
+    idx: np.ndarray, sims: np.ndarray, threshold: float, *, mutual: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edges (i < j, cosine) from kNN tables, keeping those at or above threshold, deduplicated."""
+    """Edges (i < j, cosine) from kNN tables, keeping those at or above threshold, deduplicated.
+
+    mutual=True keeps only pairs each of which lists the other among its k nearest: a "hub"
+    image close to many unrelated ones then no longer chains them into one cluster."""
     n, k = idx.shape
     rows = np.repeat(np.arange(n, dtype=np.int64), k)
     cols = idx.ravel()
@@ -304,5 +307,7 @@ def knn_pairs(
     rows, cols, s = rows[keep], cols[keep], s[keep]
     lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
     key = lo * max(n, 1) + hi
-    key, first = np.unique(key, return_index=True)
+    key, first, seen = np.unique(key, return_index=True, return_counts=True)
+    if mutual:
+        first = first[seen >= 2]
     return lo[first], hi[first], s[first]

@@ -239,3 +239,22 @@ def test_grouping_reports_progress_and_can_be_cancelled(catalogued):
     cancel.set()
     with pytest.raises(Cancelled):
         library.groups(method="phash", cancel=cancel)
+
+
+def test_mutual_neighbours_keep_a_hub_from_chaining(settings):
+    library = Library(settings)
+    db = library.db
+    names = ["a", "b", "hub"]
+    for name in names:
+        add_file(db, f"/lib/{name}.jpg", content_hash=name)
+    vectors.register_model(db, "m", 3)
+    # a and b are both close to the hub (cosine 0.90) but not to each other (0.62).
+    vectors.put_vectors(
+        db, "m", names, np.array([[1, 0.35, 0], [0.35, 1, 0], [1, 1, 0]], dtype=np.float32)
+    )
+    chained = find_groups(db, method="vectors", threshold=0.85, k=1, mutual=False)
+    assert [len(g.members) for g in chained] == [3]
+    mutual = find_groups(db, method="vectors", threshold=0.85, k=1)
+    assert len(mutual) == 1 and len(mutual[0].members) == 2
+    assert "hub" in {m.hash for m in mutual[0].members}
+    library.close()

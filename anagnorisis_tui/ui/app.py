@@ -7,6 +7,7 @@ image widget class is an argument here, never detected inside the running app.
 
 from __future__ import annotations
 
+import importlib
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,24 +28,40 @@ from anagnorisis_tui.ui import commands, keymap
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.library import LibraryScreen
-from anagnorisis_tui.ui.screens.search import SearchScreen
-from anagnorisis_tui.ui.screens.train import TrainScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
-from anagnorisis_tui.ui.sources import GridSource
+from anagnorisis_tui.ui.sources import GridSource, ViewSource, library_spec
+from anagnorisis_tui.ui.widgets.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
 
-# Classes whose bindings the keymap may rename (ui2 screens are found through MODES).
+# Classes whose bindings the keymap may rename (the mode screens are added to these).
 KEYMAP_CLASSES: list[type] = [ThumbnailGrid]
 
 
+class LazyScreen:
+    """A MODES entry that imports its screen's module when the mode is first shown.
+
+    Search and Train pull in plotting and filter code the first paint does not need.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    @property
+    def screen_class(self) -> type[Screen]:
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self) -> Screen:
+        return self.screen_class()
+
+
 class AnagnorisisApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "anagnorisis"
     MODES = {
         "library": LibraryScreen,
-        "search": SearchScreen,
+        "search": LazyScreen("anagnorisis_tui.ui.screens.search", "SearchScreen"),
         "viewer": ViewerScreen,
-        "train": TrainScreen,
+        "train": LazyScreen("anagnorisis_tui.ui.screens.train", "TrainScreen"),
     }
     BINDINGS = [
         Binding(
@@ -107,6 +124,15 @@ class AnagnorisisApp(App):
         self.embed_after_scan = embed_after_scan
         self.thumbnails = ThumbnailStore(cache_dir(settings.data_dir))
         self.jobs = Jobs(self)
+        # Open (create, migrate) the catalogue here, on one thread, before any other thread
+        # opens its own connection: two threads migrating a fresh database at once collide.
+        library.db  # noqa: B018
+        # The library grid's first count and page are read while Textual starts up.
+        roots = [root] if root else list(settings.library_roots)
+        self.first_source: ViewSource | None = ViewSource(
+            library, library_spec(roots), title="All images"
+        )
+        self.first_source.prefetch(FIRST_PAGE)
         super().__init__()
         self.job_signal: Signal[str] = Signal(self, "jobs")
         self.library_signal: Signal[None] = Signal(self, "library")
@@ -116,18 +142,18 @@ class AnagnorisisApp(App):
 
     # -- startup -----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        # Open (create and migrate) the catalogue once, here, before any worker thread opens
-        # its own connection: two threads migrating a fresh database at once collide.
-        self.library.db  # noqa: B018
         self._apply_keymap()
         self.switch_mode("library")
         for problem in self.keymap_problems:
             self.notify(problem, title="Settings", severity="warning", markup=False)
 
     def keymap_classes(self) -> list[type]:
-        return [type(self), *self.MODES.values(), *KEYMAP_CLASSES]  # type: ignore[list-item]
+        modes = [m.screen_class if isinstance(m, LazyScreen) else m for m in self.MODES.values()]
+        return [type(self), *modes, *KEYMAP_CLASSES]  # type: ignore[list-item]
 
     def _apply_keymap(self) -> None:
+        if not self.settings.keymap:
+            return  # nothing to check: no reason to import every mode's screen now
         known = {info.id for info in keymap.catalogue(self.keymap_classes())}
         good, self.keymap_problems = keymap.validate(dict(self.settings.keymap), known)
         if good:

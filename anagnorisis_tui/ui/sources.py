@@ -9,9 +9,12 @@ dropped.
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from anagnorisis_tui.core import fsnames
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.query import ImageEntry, ViewSpec
 
@@ -36,15 +39,54 @@ class ViewSource:
         self.spec = spec or ViewSpec()
         self.title = title
         self.key = next(_keys)
+        self._prefetched: dict[str, object] = {}
+        self._prefetch_done: threading.Event | None = None
+
+    def prefetch(self, limit: int) -> None:
+        """Read the count and the first page now, in a thread, for the first paint.
+
+        The app starts this before Textual is running, so the SQL overlaps with imports and
+        screen setup; the grid's first reads then take the results (once) instead of querying.
+        The catalogue must already be open (migrated) on the calling thread.
+        """
+        done = self._prefetch_done = threading.Event()
+
+        def run() -> None:
+            try:
+                self._prefetched["count"] = self.library.count(self.spec)
+                self._prefetched["page"] = (limit, list(self.library.page(self.spec, 0, limit)))
+            except Exception:  # noqa: BLE001 - the grid reads again and reports any error
+                pass
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="prefetch first page", daemon=True).start()
+
+    def _take(self, key: str) -> object | None:
+        if self._prefetch_done is None:
+            return None
+        self._prefetch_done.wait()
+        return self._prefetched.pop(key, None)
 
     def count(self) -> int:
-        return self.library.count(self.spec)
+        count = self._take("count")
+        return count if isinstance(count, int) else self.library.count(self.spec)
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
+        if offset == 0:
+            found = self._take("page")
+            if isinstance(found, tuple) and found[0] == limit:
+                return found[1]
         return self.library.page(self.spec, offset, limit)
 
     def __repr__(self) -> str:
         return f"ViewSource({self.spec!r})"
+
+
+def library_spec(roots: list[str], folder: str | None = None) -> ViewSpec:
+    """The view of this session's library: its root (as the catalogue stores it), or all."""
+    root = fsnames.to_db(os.path.abspath(roots[0])) if len(roots) == 1 else None
+    return ViewSpec(root=root, folder=folder)
 
 
 class ListSource:

@@ -60,7 +60,7 @@ async def test_grid_recycles_a_fixed_pool_of_cells(settings, make_test_app, sett
         last = [c for c in grid.cells if c.index == 4999][0]
         assert last.entry.name == "f004999.jpg"
         # Files that do not exist get an "unreadable" placeholder, not an error on screen.
-        assert "unreadable" in str(last._placeholder.render())
+        assert "unreadable" in last.placeholder_text
         await pilot.press("home")
         await settle(pilot)
         assert grid.cursor == 0 and grid.top_index == 0
@@ -97,7 +97,7 @@ async def test_names_are_plain_text(settings, tmp_path, make_test_app, settle):
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
         grid = app.screen.query_one(ThumbnailGrid)
-        captions = sorted(str(c._caption.render()) for c in grid.cells if c.entry)
+        captions = sorted(c.caption_text for c in grid.cells if c.entry)
         assert "[link=x]y[i].jpg" in captions
         assert "esc\\x1b[31mred.jpg" in captions
         assert "].jpg" in captions

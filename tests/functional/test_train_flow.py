@@ -60,7 +60,7 @@ async def test_train_shows_metrics_then_predictions_in_viewer_and_rating_sort(
         reds = sum("-red-" in e.name for e in unrated)
         assert sum("-red-" in e.name for e in ranked[:reds]) >= 0.8 * reds
         # Captions mark predictions as the model's (~ and ☆), ratings as the user's (★).
-        shown = {c.entry.hash: str(c._caption.render()) for c in grid.cells if c.entry}
+        shown = {c.entry.hash: c.caption_text for c in grid.cells if c.entry}
         for entry in everything:
             if entry.hash in shown:
                 mark = "☆" if entry.rating is None else "★"

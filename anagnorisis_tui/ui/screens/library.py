@@ -7,7 +7,6 @@ in another mode, show their progress in the mode bar, and stop cleanly on `x` or
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -19,11 +18,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from anagnorisis_tui.core import fsnames, thumbnails
+from anagnorisis_tui.core import thumbnails
 from anagnorisis_tui.core.query import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.sources import ViewSource
+from anagnorisis_tui.ui.sources import ViewSource, library_spec
 from anagnorisis_tui.ui.text import safe
 from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
@@ -31,11 +30,6 @@ from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
 
 # While a scan runs, the grid and tree re-read the catalogue at most this often (seconds).
 RELOAD_EVERY = 2.0
-
-
-def db_root(root: str) -> str:
-    """A library root as the catalogue stores it in files.root."""
-    return fsnames.to_db(os.path.abspath(root))
 
 
 def human_size(size: int) -> str:
@@ -128,9 +122,16 @@ class LibraryScreen(AppScreen):
         self._show_scope(Scope(None, None))
         self.grid.focus()
         self._update_root_label()
-        self._load_folders()
+        self._first_count = True
         if app.scan_on_start and self._roots():
             self.start_scan()
+
+    @on(ThumbnailGrid.Counted, "#grid")
+    def _counted(self) -> None:
+        # The folder tree waits for the grid's first count: the first paint comes first.
+        if self._first_count:
+            self._first_count = False
+            self._load_folders()
 
     # -- catalogue views -----------------------------------------------------------------
     def _roots(self) -> list[str]:
@@ -162,14 +163,18 @@ class LibraryScreen(AppScreen):
     def _spec(self, scope: Scope) -> ViewSpec:
         # "All images" means every image of this session's library roots, not of every folder
         # ever opened: the catalogue keeps earlier libraries (their ratings matter).
-        roots = [scope.root] if scope.root else self._roots()
-        root = db_root(roots[0]) if len(roots) == 1 else None
-        return ViewSpec(root=root, folder=scope.folder)
+        return library_spec([scope.root] if scope.root else self._roots(), scope.folder)
 
     def _show_scope(self, scope: Scope) -> None:
         self._scope = scope
         title = scope.folder or scope.root or "All images"
-        self.grid.set_source(ViewSource(self.library, self._spec(scope), title=title))
+        spec = self._spec(scope)
+        first: ViewSource | None = getattr(self.app, "first_source", None)
+        if first is not None and first.spec == spec:
+            self.app.first_source = None  # type: ignore[attr-defined]
+            self.grid.set_source(first)  # its count and first page are being read already
+        else:
+            self.grid.set_source(ViewSource(self.library, spec, title=title))
 
     @on(FolderTree.ScopeChosen)
     def _scope_chosen(self, message: FolderTree.ScopeChosen) -> None:

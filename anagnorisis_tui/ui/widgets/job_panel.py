@@ -22,10 +22,26 @@ class JobPanel(Vertical):
     """
 
     def compose(self) -> ComposeResult:
-        for name in JOB_ORDER:
-            with Vertical(classes="job", id=f"job-{name}"):
-                yield Static("", classes="label", markup=False)
-                yield ProgressBar(show_eta=False, show_percentage=False, classes="bar")
+        # Rows are mounted when a job first runs: nothing to style at the first paint.
+        yield from ()
+
+    def _job_row(self, name: str) -> tuple[Vertical, Static, ProgressBar]:
+        if name not in self._job_rows:
+            label = Static("", classes="label", markup=False)
+            bar = ProgressBar(show_eta=False, show_percentage=False, classes="bar")
+            row = Vertical(label, bar, classes="job", id=f"job-{name}")
+            later = [
+                self._job_rows[n][0]
+                for n in JOB_ORDER[JOB_ORDER.index(name) + 1 :]
+                if n in self._job_rows
+            ]
+            self.mount(row, before=later[0] if later else None)
+            self._job_rows[name] = (row, label, bar)
+        return self._job_rows[name]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._job_rows: dict[str, tuple[Vertical, Static, ProgressBar]] = {}
 
     def on_mount(self) -> None:
         signal = getattr(self.app, "job_signal", None)
@@ -38,9 +54,11 @@ class JobPanel(Vertical):
         if jobs is None:
             return
         for name in JOB_ORDER:
-            box = self.query_one(f"#job-{name}", Vertical)
             job = jobs.jobs.get(name)
             shown = job is not None and job.running
+            if not shown and name not in self._job_rows:
+                continue
+            box, label_widget, bar = self._job_row(name)
             box.set_class(shown, "-shown")
             if not shown or job is None:
                 continue
@@ -58,8 +76,7 @@ class JobPanel(Vertical):
                     label.append(f"  {p.rate:,.0f}/s", style="dim")
             if job.cancel.is_set():
                 label.append("  cancelling…", style="italic")
-            box.query_one(".label", Static).update(label)
-            bar = box.query_one(ProgressBar)
+            label_widget.update(label)
             if p is not None and p.total:
                 bar.update(total=p.total, progress=p.done)
             else:

@@ -57,12 +57,22 @@ def caption(entry: ImageEntry | None) -> Text:
 
 
 class GridCell(Widget):
-    """One recycled cell: a picture area and a caption line."""
+    """One recycled cell: the picture, centred; the caption is drawn in the bottom border.
+
+    Two widgets per cell (the cell and its image), so a screenful of cells is cheap to style,
+    lay out and rebind. A placeholder ("unreadable", "…") is the cell's own content, shown
+    while the image widget is hidden.
+    """
 
     DEFAULT_CSS = """
     GridCell {
         layout: vertical;
+        align: center middle;
+        content-align: center middle;
         border: round $panel;
+        border-subtitle-align: left;
+        border-subtitle-color: $text;
+        color: $text-muted;
         padding: 0;
     }
     GridCell.-cursor {
@@ -72,25 +82,9 @@ class GridCell(Widget):
     GridCell.-empty {
         border: round transparent;
     }
-    GridCell > .frame {
-        height: 1fr;
-        align: center middle;
-    }
-    GridCell .thumb {
+    GridCell > .thumb {
         width: auto;
         height: auto;
-    }
-    GridCell .placeholder {
-        width: 100%;
-        height: 100%;
-        content-align: center middle;
-        color: $text-muted;
-    }
-    GridCell > .caption {
-        height: 1;
-        width: 100%;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     """
 
@@ -105,24 +99,31 @@ class GridCell(Widget):
         self.slot = slot
         self.index: int | None = None
         self.entry: ImageEntry | None = None
-        self._image_class = image_class
         self._shown: PILImage.Image | None = None
         self._placeholder_text = ""
-        # Children are made here, not in compose, so a cell can be bound before it is mounted.
+        self._caption = Text("")
+        # Made here, not in compose, so a cell can be bound before it is mounted.
         self._thumb = image_class(classes="thumb")
         self._thumb.display = False
-        self._placeholder = Static("", classes="placeholder", markup=False)
-        self._caption = Static("", classes="caption", markup=False)
 
     def compose(self) -> ComposeResult:
-        with Container(classes="frame"):
-            yield self._thumb
-            yield self._placeholder
-        yield self._caption
+        yield self._thumb
+
+    def render(self) -> Text:
+        return Text(self._placeholder_text, no_wrap=True, overflow="ellipsis")
 
     @property
     def shown_image(self) -> PILImage.Image | None:
         return self._shown
+
+    @property
+    def caption_text(self) -> str:
+        """The caption as the user reads it (file name, rating or prediction, score)."""
+        return self._caption.plain
+
+    @property
+    def placeholder_text(self) -> str:
+        return self._placeholder_text
 
     def bind(
         self,
@@ -137,18 +138,20 @@ class GridCell(Widget):
         self.entry = entry
         self.set_class(index is None, "-empty")
         if not same_entry:
-            self._caption.update(caption(entry) if index is not None else "")
+            self._caption = caption(entry) if index is not None else Text("")
+            self.border_subtitle = self._caption
         self.set_image(image, placeholder if index is not None else "")
 
     def set_image(self, image: PILImage.Image | None, placeholder: str = "") -> None:
         if image is self._shown and (image is not None or placeholder == self._placeholder_text):
             return
         self._shown = image
-        self._placeholder_text = placeholder
         self._thumb.image = image  # type: ignore[attr-defined]
         self._thumb.display = image is not None
-        self._placeholder.display = image is None
-        self._placeholder.update(placeholder)
+        new_placeholder = "" if image is not None else placeholder
+        if new_placeholder != self._placeholder_text:
+            self._placeholder_text = new_placeholder
+            self.refresh()
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -376,6 +379,8 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
             exit_on_error=False,
             name="grid: count",
         )
+        # The cursor's page is read alongside the count, not after it: one round trip less.
+        self._request_page(self.cursor // PAGE_SIZE)
 
     def go_to(self, index: int) -> None:
         """Move the cursor to `index` (negative counts from the end)."""

@@ -216,6 +216,8 @@ def _inspect_chunk(paths: list[str]) -> list[Inspected | BadImage | FileChanged]
             out.append(inspect_file(path))
         except (BadImage, FileChanged) as exc:
             out.append(exc)
+        except Exception as exc:  # a parser bug on one hostile file must not stop the scan
+            out.append(BadImage(f"cannot read the image header: {exc!r}"))
     return out
 
 

@@ -187,3 +187,31 @@ def test_fsnames_round_trip_any_bytes():
     assert fsnames.to_db("/ok/é.jpg") == "/ok/é.jpg"
     assert fsnames.display("a\x1b[31mb\x9bc") == "a\\x1b[31mb\\x9bc"
     assert fsnames.display("[bold]x[/]") == "[bold]x[/]"
+
+
+def test_mutated_files_only_ever_raise_bad_image(tmp_path):
+    """Header fuzz: truncations and byte flips of real JPEG/PNG/GIF/WebP files."""
+    import random
+
+    rng = random.Random(1)
+    seeds = [exif_orientation_jpeg(6), jpeg_bytes(1, progressive=True)]
+    for fmt in ("PNG", "GIF", "WEBP"):
+        buf = io.BytesIO()
+        noise(20, 12).save(buf, fmt)
+        seeds.append(buf.getvalue())
+    path = tmp_path / "fuzz.img"
+    outcomes = set()
+    for n in range(200):
+        data = bytearray(rng.choice(seeds))
+        if n % 2:
+            data = data[: rng.randrange(1, len(data))]
+        for _ in range(rng.randrange(1, 6)):
+            data[rng.randrange(min(len(data), 200))] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        try:
+            got = inspect_file(str(path))
+            outcomes.add("ok")
+            assert got.info.width > 0 and got.info.height > 0
+        except BadImage:
+            outcomes.add("bad")
+    assert outcomes == {"ok", "bad"}

@@ -9,7 +9,6 @@ page sizes, and whether float16 changes any search result (top-10 overlap with f
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 import tempfile
 import time
@@ -26,11 +25,8 @@ from bench.bench_search import clustered  # noqa: E402
 
 
 def measure(path: Path, page: int, dtype: str, hashes, mat) -> tuple[float, float, float]:
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA page_size={page}")
-    conn.close()
     saved = dbmod.PAGE_SIZE
-    dbmod.PAGE_SIZE = page  # connect() sets it on new files only; the file exists already
+    dbmod.PAGE_SIZE = page  # connect() applies it to a new file, before WAL mode
     db = dbmod.connect(path)
     dbmod.PAGE_SIZE = saved
     assert db.execute("PRAGMA page_size").fetchone()[0] == page

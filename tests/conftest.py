@@ -64,7 +64,7 @@ def _shapes_catalogue(tmp_path_factory, shapes_root, tiny_embedder) -> Path:
     lib = Library(_shapes_settings(state))
     lib.set_root(shapes_root)
     lib.scan(shapes_root)
-    lib._embedder = tiny_embedder  # reuse the session's model instead of loading it again
+    lib.use_embedder(tiny_embedder)  # reuse the session's model instead of loading it again
     summary = lib.embed()
     assert summary.embedded == SHAPES_COUNT, summary
     lib.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -89,6 +89,6 @@ def shapes_library(_shapes_catalogue: Path, tmp_path: Path, tiny_embedder) -> Li
     """
     shutil.copytree(_shapes_catalogue, tmp_path / "shapes-state")
     lib = Library(_shapes_settings(tmp_path / "shapes-state"))
-    lib._embedder = tiny_embedder
+    lib.use_embedder(tiny_embedder)
     yield lib
     lib.close()

@@ -338,70 +338,39 @@ class Library:
     def action_batches(self, limit: int = 20) -> list[dict]:
         return actions.batches(self.db, limit)
 
-    # -- embeddings, index and search (issue 3; core/models, embeddings, pipeline, index, search)
-    # Class-level defaults so __init__ stays untouched; set per instance on first use.
-    _embedder = None
-    _searcher = None
-    _choice = None
-    _choice_key = None
-    _model_lock = threading.RLock()  # model loading takes seconds: not under the db lock
+    # -- embeddings, index and search (issue 3; core/semantic.py and the modules it uses) ----
+    @property
+    def semantic(self):
+        """Model, engine, text encoder and searcher for this library (core/semantic.py)."""
+        sem = self.__dict__.get("_semantic")
+        if sem is None:
+            from anagnorisis_tui.core.semantic import Semantic
+
+            with self._lock:
+                sem = self.__dict__.setdefault("_semantic", Semantic(self.settings))
+        return sem
 
     def model_choice(self):
-        """The configured model (models.ModelChoice), resolved without importing torch.
-
-        Raises models.ModelUnavailable when a configured local path does not exist.
-        """
-        from anagnorisis_tui.core import models
-
-        key = (self.settings.model, self.settings.pretrained, self.settings.device)
-        if self._choice is None or self._choice_key != key:
-            self._choice = models.resolve(settings=self.settings)
-            self._choice_key = key
-        return self._choice
+        """The configured model (models.ModelChoice), resolved without importing torch;
+        raises models.ModelUnavailable when a configured local path does not exist."""
+        return self.semantic.choice()
 
     @property
     def model_id(self) -> str:
-        return self.model_choice().model_id
+        return self.semantic.model_id
 
     def embedder(self):
-        """The loaded CLIP model (embeddings.Embedder), loaded once (imports torch).
+        """The loaded CLIP engine (embeddings.Embedder), loaded once (imports torch); raises
+        models.ModelUnavailable whose message says how to fix it (e.g. a local path)."""
+        return self.semantic.embedder()
 
-        Raises models.ModelUnavailable whose message says how to fix it (e.g. a local path).
-        """
-        from anagnorisis_tui.core import embeddings
-
-        with self._model_lock:
-            if self._embedder is None or self._embedder.model_id != self.model_id:
-                cache = str(self.data_dir / "models")
-                self._embedder = embeddings.load(self.model_choice(), cache_dir=cache)
-            return self._embedder
-
-    _text_encoder = None
+    def use_embedder(self, embedder) -> None:
+        """Share an already loaded engine (tests load tiny-clip once per session)."""
+        self.semantic.use_embedder(embedder)
 
     def text_encoder(self):
-        """Something with encode_texts(list[str]) for the model: the loaded model if there is
-        one, else its verified numpy export (no torch import: fast cold searches), else the
-        model itself, exporting its text tower for next time."""
-        from anagnorisis_tui.core import textnp
-
-        with self._model_lock:
-            model_id = self.model_id
-            if self._embedder is not None and self._embedder.model_id == model_id:
-                return self._embedder
-            if self._text_encoder is None or self._text_encoder.model_id != model_id:
-                self._text_encoder = textnp.NumpyTextEncoder.open(self.data_dir, model_id)
-            if self._text_encoder is not None:
-                return self._text_encoder
-            emb = self.embedder()
-            self._export_text(emb)
-            return emb
-
-    def _export_text(self, emb) -> None:
-        from anagnorisis_tui.core import textnp
-
-        # An optimisation only: if it fails, text search keeps using torch.
-        with contextlib.suppress(Exception):
-            textnp.export(emb, self.data_dir)
+        """Something with encode_texts(list[str]) -> unit vectors: numpy when exported."""
+        return self.semantic.text_encoder()
 
     def embed(
         self,
@@ -413,11 +382,10 @@ class Library:
     ):
         """Embed every present image without a vector for the model (pipeline.EmbedSummary),
         then rebuild the search index when it has fallen behind."""
-        from anagnorisis_tui.core import index, pipeline, textnp
+        from anagnorisis_tui.core import index, pipeline
 
         emb = self.embedder()
-        if not textnp.available(self.data_dir, emb.model_id):
-            self._export_text(emb)
+        self.semantic.export_text(emb)
         summary = pipeline.embed_library(
             self.db,
             emb,
@@ -459,45 +427,10 @@ class Library:
 
         return pipeline.errors(self.db, self.model_id)
 
-    def _search_engine(self):
-        from anagnorisis_tui.core import search
-
-        with self._model_lock:
-            if self._searcher is None or self._searcher.model_id != self.model_id:
-                self._searcher = search.Searcher(self.data_dir, self.model_id)
-            return self._searcher
-
     def query_vector(self, query: str):
-        """The unit vector for a query in the search language (see core/search.py).
-
-        Raises search.QueryError (bad query) or models.ModelUnavailable (no model)."""
-        from anagnorisis_tui.core import search
-
-        terms = search.parse(query)
-        parts = []
-        texts = [t for t in terms if t.kind == "text"]
-        if texts:
-            encoded = self.text_encoder().encode_texts([t.value for t in texts])
-            parts += [(t.weight, v) for t, v in zip(texts, encoded, strict=True)]
-        for term in terms:
-            if term.kind == "image":
-                parts.append((term.weight, self._image_vector(term.value)))
-        return search.combine(parts)
-
-    def _image_vector(self, path: str):
-        """A file's vector: stored when its content is embedded, else computed now."""
-        from anagnorisis_tui.core import imageprep, search, vectors
-
-        content_hash = search.image_hash_for(self.db, path)
-        _, matrix = vectors.load_vectors(self.db, self.model_id, [content_hash])
-        if len(matrix):
-            return matrix[0]
-        emb = self.embedder()
-        try:
-            pixels = imageprep.load(path, emb.image_size, emb.resize_mode)
-        except imageprep.ImageDecodeError as exc:
-            raise search.QueryError(f"cannot use image {path}: {exc}") from exc
-        return emb.encode_images(pixels[None])[0]
+        """The unit vector of a query in the search language (core/search.py); raises
+        search.QueryError (bad query) or models.ModelUnavailable (no model)."""
+        return self.semantic.query_vector(self.db, query)
 
     def ranked(
         self, query: str, *, limit: int | None = 1000, cutoff: float | None = None
@@ -506,7 +439,7 @@ class Library:
 
         limit=None scores every vector exactly. Hashes may include images no longer present.
         """
-        found = self._search_engine().ranked(self.db, self.query_vector(query), limit)
+        found = self.semantic.searcher().ranked(self.db, self.query_vector(query), limit)
         return [(h, s) for h, s in found if cutoff is None or s >= cutoff]
 
     def search(self, query: str, *, top_k: int = 100, cutoff: float | None = None):
@@ -514,28 +447,22 @@ class Library:
         from anagnorisis_tui.core import search
 
         vec = self.query_vector(query)
-        return search.hits(self.db, self._search_engine(), vec, top_k=top_k, cutoff=cutoff)
+        return search.hits(self.db, self.semantic.searcher(), vec, top_k=top_k, cutoff=cutoff)
 
     def similar(self, content_hash: str, *, top_k: int = 100):
-        """Images most like the one with this content hash (itself excluded)."""
-        from anagnorisis_tui.core import search, vectors
+        """Images most like the one with this content hash (itself excluded); raises
+        search.NoVector when it has no vector yet."""
+        from anagnorisis_tui.core import search
 
-        _, matrix = vectors.load_vectors(self.db, self.model_id, [content_hash])
-        if not len(matrix):
-            raise search.NoVector(
-                "this image has no vector yet: run `anagnorisis-tui embed` (or wait for the "
-                "background embedding) first"
-            )
-        return search.hits(
-            self.db, self._search_engine(), matrix[0], top_k=top_k, exclude={content_hash}
-        )
+        vec = self.semantic.stored_vector(self.db, content_hash)
+        searcher = self.semantic.searcher()
+        return search.hits(self.db, searcher, vec, top_k=top_k, exclude={content_hash})
 
     def similar_image(self, path: str, *, top_k: int = 100):
-        """Images most like an image file (in the library or not; itself excluded).
-
-        Uses the stored vector when the file's content is embedded, else embeds it now."""
+        """Images most like an image file (in the library or not; itself excluded)."""
         from anagnorisis_tui.core import search
 
         content_hash = search.image_hash_for(self.db, path)
-        vec = self._image_vector(path)
-        return search.hits(self.db, self._search_engine(), vec, top_k=top_k, exclude={content_hash})
+        vec = self.semantic.image_vector(self.db, path)
+        searcher = self.semantic.searcher()
+        return search.hits(self.db, searcher, vec, top_k=top_k, exclude={content_hash})

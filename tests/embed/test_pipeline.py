@@ -23,7 +23,7 @@ def small_library(tmp_path, tiny_embedder):
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     lib = Library(settings)
-    lib._embedder = tiny_embedder
+    lib.use_embedder(tiny_embedder)
     lib.scan(root)
     yield lib, root
     lib.close()
@@ -50,7 +50,6 @@ def test_change_of_model_reembeds_and_keeps_the_old_vectors(small_library, tmp_p
     shutil.copy(models.TINY_CLIP_DIR / "open_clip_model.safetensors", retrained)
     lib.settings.pretrained = str(retrained)
     assert lib.model_id != old_id and lib.model_id.startswith("tiny-clip/retrained-")
-    lib._embedder = None  # the facade loads the newly chosen weights
     summary = lib.embed()
     assert summary.embedded == 40
     assert len(vectors.load_vectors(lib.db, old_id)[0]) == 40

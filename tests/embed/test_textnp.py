@@ -75,7 +75,7 @@ def test_quick_gelu_towers_export_too(tiny_embedder, tmp_path):
 
 
 def test_cold_text_search_does_not_import_torch(shapes_library):
-    shapes_library._export_text(shapes_library.embedder())  # what `embed` does
+    shapes_library.semantic.export_text(shapes_library.embedder())  # what `embed` does
     code = (
         "import sys\n"
         "from anagnorisis_tui.core.config import load_settings\n"

@@ -52,7 +52,11 @@ def child_app(data_dir: str) -> None:
             self.set_interval(0.002, self._check)
 
         def _check(self) -> None:
-            grid = self.screen.query(ThumbnailGrid).first() if self.screen.query(ThumbnailGrid) else None
+            grid = (
+                self.screen.query(ThumbnailGrid).first()
+                if self.screen.query(ThumbnailGrid)
+                else None
+            )
             if grid is None or not grid.cells:
                 return
             if "names" not in marks and grid.cells[0].entry is not None:
@@ -65,15 +69,30 @@ def child_app(data_dir: str) -> None:
                 return
             marks["thumbs"] = time.time()
             rss, hwm = _memory()
-            print(json.dumps({
-                "names": marks["names"], "thumbs": marks["thumbs"], "rss": rss, "hwm": hwm,
-                "torch": "torch" in sys.modules, "open_clip": "open_clip" in sys.modules,
-                "cells": len(self.screen.query(ThumbnailGrid).first().cells),
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "names": marks["names"],
+                        "thumbs": marks["thumbs"],
+                        "rss": rss,
+                        "hwm": hwm,
+                        "torch": "torch" in sys.modules,
+                        "open_clip": "open_clip" in sys.modules,
+                        "cells": len(self.screen.query(ThumbnailGrid).first().cells),
+                    }
+                ),
+                flush=True,
+            )
             self.exit()
 
-    app = Bench(settings, _library(settings), image_class=image_class, root=ROOT,
-                scan_on_start=False, embed_after_scan=False)
+    app = Bench(
+        settings,
+        _library(settings),
+        image_class=image_class,
+        root=ROOT,
+        scan_on_start=False,
+        embed_after_scan=False,
+    )
     app.run(headless=True, size=(160, 50))
 
 
@@ -97,8 +116,18 @@ def child_bare() -> None:
         def _done(self) -> None:
             rss, hwm = _memory()
             now = time.time()
-            print(json.dumps({"names": now, "thumbs": now, "rss": rss, "hwm": hwm,
-                              "torch": "torch" in sys.modules}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "names": now,
+                        "thumbs": now,
+                        "rss": rss,
+                        "hwm": hwm,
+                        "torch": "torch" in sys.modules,
+                    }
+                ),
+                flush=True,
+            )
             self.exit()
 
     Bare().run(headless=True, size=(160, 50))
@@ -140,8 +169,10 @@ def main() -> int:
     apps = [run_child(["--child", "app", "--data", str(data)]) for _ in range(args.runs)]
     bares = [run_child(["--child", "bare"]) for _ in range(args.runs)]
     med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
-    print(f"\nmedian of {args.runs} fresh processes, headless 160x50 "
-          f"({apps[0]['cells']} grid cells on screen)")
+    print(
+        f"\nmedian of {args.runs} fresh processes, headless 160x50 "
+        f"({apps[0]['cells']} grid cells on screen)"
+    )
     print(f"{'':34}{'app':>10}{'bare Textual':>15}{'ratio':>8}")
     for label, key, unit in (
         ("first paint, grid names drawn", "names", "s"),

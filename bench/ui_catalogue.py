@@ -43,8 +43,17 @@ def build(data_dir: Path, images: int) -> Path:
         name = f"IMG_{i:06d}.jpg"
         rows_images.append((content_hash, 3_500_000 + i, 4000, 3000, "JPEG", now))
         rows_files.append(
-            (f"{ROOT}/{folder}/{name}", ROOT, folder, name, content_hash, 3_500_000 + i,
-             i, now, now)
+            (
+                f"{ROOT}/{folder}/{name}",
+                ROOT,
+                folder,
+                name,
+                content_hash,
+                3_500_000 + i,
+                i,
+                now,
+                now,
+            )
         )
     with db.conn:
         db.conn.executemany(

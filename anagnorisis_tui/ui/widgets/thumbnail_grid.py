@@ -12,6 +12,7 @@ results, similar images); `set_source`, `reload`, `go_to`; it posts `Highlighted
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import OrderedDict
 from dataclasses import replace
@@ -418,7 +419,10 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         entries = list(source.page(number * PAGE_SIZE, PAGE_SIZE))
         self.post_message(self._PageLoaded(key, number, entries))
 
-    def _read_thumbnails(self, wanted: list[tuple[str, str]]) -> None:
+    def _read_thumbnails(
+        self, wanted: list[tuple[str, str]], nearby: list[tuple[str, str]] = ()
+    ) -> None:
+        """Thumbnails on screen (each posted as it is ready), then nearby ones into memory."""
         store = self._store
         worker = get_current_worker()
         for content_hash, path in wanted:
@@ -430,6 +434,11 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
                 self.post_message(self._ThumbReady(content_hash, None, str(exc)))
             else:
                 self.post_message(self._ThumbReady(content_hash, image, ""))
+        for content_hash, path in nearby:
+            if worker.is_cancelled:
+                return
+            with contextlib.suppress(ThumbnailError):
+                store.get(content_hash, path)
 
     @property
     def _store(self) -> ThumbnailStore:
@@ -639,9 +648,21 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
             self._request_page(next_page_index // PAGE_SIZE)
         self.query_one(_Scrollbar).set_position(self._total_rows, self._rows, self._top_row)
         self.border_subtitle = f"{self.cursor + 1:,} / {count:,}" if count else ""
-        if wanted_thumbs:
+        # Then the next and previous screens' thumbnails, into memory only: a page flip then
+        # finds them decoded, with no placeholder flash and one layout pass instead of two.
+        screen = len(self._cells)
+        nearby: list[tuple[str, str]] = []
+        for index in [*range(first + screen, first + 2 * screen), *range(first - screen, first)]:
+            entry = self.entry_at(index) if 0 <= index < count else None
+            if (
+                entry is not None
+                and store.peek(entry.hash) is None
+                and not store.failure(entry.hash)
+            ):
+                nearby.append((entry.hash, entry.os_path))
+        if wanted_thumbs or nearby:
             self.run_worker(
-                partial(self._read_thumbnails, wanted_thumbs),
+                partial(self._read_thumbnails, wanted_thumbs, nearby),
                 thread=True,
                 group="grid-thumbnails",
                 exclusive=True,  # a newer view cancels the older request

@@ -1,0 +1,141 @@
+"""Terminal app (issue 6): a page flip of a full thumbnail grid, warm thumbnail cache, 100k rows.
+
+Drives the real app headless (App.run_test, 160x50, halfcell renderer so images are really
+rendered to cells) on a synthetic 100,000-row catalogue whose on-screen thumbnails are cached
+on disk, and times PageDown until every cell shows its new image, at the top of the catalogue
+and at the bottom (deep OFFSET). Baseline in the same run: the same flips done the way a grid
+with one widget per image works, removing the screenful of cells and mounting new ones.
+
+    nice python bench/bench_ui_pageflip.py [--images 100000] [--flips 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import ui_catalogue  # noqa: E402
+
+
+async def _until(pilot, done) -> None:
+    while not done():
+        await pilot.pause()
+
+
+def _all_drawn(grid, first_index: int):
+    def done() -> bool:
+        cells = [c for c in grid.cells if c.index is not None]
+        return (
+            bool(cells)
+            and cells[0].index == first_index
+            and all(c.entry is not None and c.shown_image is not None for c in cells)
+        )
+
+    return done
+
+
+async def run(data: Path, flips: int) -> dict[str, list[float]]:
+    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.ui.app import make_app
+    from anagnorisis_tui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid
+
+    settings = load_settings(data_dir=data, config_file=data / "config.toml")
+    library = Library(settings)
+    app = make_app(
+        settings,
+        library=library,
+        graphics="halfcell",
+        root=ui_catalogue.ROOT,
+        scan_on_start=False,
+        embed_after_scan=False,
+    )
+    times: dict[str, list[float]] = {"top": [], "bottom": [], "remount": [], "move": []}
+    async with app.run_test(size=(160, 50)) as pilot:
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _until(pilot, _all_drawn(grid, 0))
+        per_page = grid.columns * grid.visible_rows
+        for label, start in (("top", 0), ("bottom", grid.count - per_page * (flips + 2))):
+            grid.go_to(start)
+            first = grid.top_index
+            await _until(pilot, _all_drawn(grid, first))
+            for _ in range(flips):
+                t = time.perf_counter()
+                await pilot.press("pagedown")
+                first += per_page
+                await _until(pilot, _all_drawn(grid, first))
+                times[label].append(time.perf_counter() - t)
+        # Floor: one repaint of the same screen (cursor moves one cell, no new images).
+        for step in range(flips):
+            t = time.perf_counter()
+            await pilot.press("right" if step % 2 == 0 else "left")
+            cursor = grid.cursor
+            await _until(
+                pilot,
+                lambda c=cursor: any(x.index == c and x.has_class("-cursor") for x in grid.cells),
+            )
+            times["move"].append(time.perf_counter() - t)
+        # Baseline: a new widget per image for every page (what recycling avoids).
+        container = grid.query_one("#cells")
+        store = app.thumbnails
+        offset = 0
+        for _ in range(flips):
+            t = time.perf_counter()
+            entries = library.page(grid.source.spec, offset, per_page)
+            await container.remove_children()
+            cells = []
+            for slot, entry in enumerate(entries):
+                cell = GridCell(app.image_class, slot)
+                cell.bind(offset + slot, entry, store.get(entry.hash, entry.os_path))
+                cells.append(cell)
+            await container.mount_all(cells)
+            await pilot.pause()
+            times["remount"].append(time.perf_counter() - t)
+            offset += per_page
+        times["cells"] = [per_page]
+    library.close()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=100_000)
+    parser.add_argument("--flips", type=int, default=8)
+    args = parser.parse_args()
+    data = Path(tempfile.gettempdir()) / f"anagnorisis-bench-ui-{args.images}"
+    ui_catalogue.build(data, args.images)
+    span = 60 * (args.flips + 4)
+    ui_catalogue.warm_thumbnails(data, 0, span)
+    ui_catalogue.warm_thumbnails(data, args.images - span, span)
+    times = asyncio.run(run(data, args.flips))
+    cells = times.pop("cells")[0]
+    print(
+        f"{args.images:,}-row catalogue, {cells} cells on screen (160x50, halfcell), "
+        f"{args.flips} flips each, warm thumbnail cache on disk"
+    )
+    print(f"{'':44}{'median':>9}{'max':>9}")
+    rows = (
+        ("PageDown, recycled cells, top of catalogue", "top"),
+        ("PageDown, recycled cells, last pages", "bottom"),
+        ("baseline: new widgets per page (remount)", "remount"),
+        ("floor: cursor moves one cell (one repaint)", "move"),
+    )
+    for label, key in rows:
+        values = times[key]
+        print(f"{label:44}{statistics.median(values) * 1000:>7.0f}ms{max(values) * 1000:>7.0f}ms")
+    ratio = statistics.median(times["remount"]) / statistics.median(times["top"])
+    print(f"recycling is {ratio:.1f}x faster than remounting per page (median)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

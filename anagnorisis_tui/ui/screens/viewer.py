@@ -313,5 +313,5 @@ class ViewerScreen(AppScreen):
         value = getattr(p, "value", p)
         text = Text.assemble(("Model ", "dim"), f"{float(value):.1f} / 10")
         if getattr(p, "stale", False):
-            text.append("  (stale: retrain)", style="italic yellow")
+            text.append("  (stale: an older model)", style="italic yellow")
         return text

@@ -36,12 +36,13 @@ def _memory() -> tuple[int, int]:
 
 
 def child_app(data_dir: str) -> None:
+    from ui_catalogue import ROOT
+
     from anagnorisis_tui.cli import main as _cli_main  # noqa: F401 - the CLI's import cost
     from anagnorisis_tui.core.config import load_settings
     from anagnorisis_tui.ui.app import AnagnorisisApp
     from anagnorisis_tui.ui.graphics import image_widget_class
     from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
-    from ui_catalogue import ROOT
 
     settings = load_settings(data_dir=data_dir, config_file=Path(data_dir) / "config.toml")
     image_class = image_widget_class(settings.graphics)
@@ -181,8 +182,9 @@ def main() -> int:
         ("peak resident memory", "hwm", "MB"),
     ):
         a, b = med(apps, key), med(bares, key)
-        fmt = (lambda v: f"{v:.3f} {unit}") if unit == "s" else (lambda v: f"{v:.0f} {unit}")
-        print(f"{label:34}{fmt(a):>10}{fmt(b):>15}{a / b:>7.2f}x")
+        digits = 3 if unit == "s" else 0
+        shown_a, shown_b = f"{a:.{digits}f} {unit}", f"{b:.{digits}f} {unit}"
+        print(f"{label:34}{shown_a:>10}{shown_b:>15}{a / b:>7.2f}x")
     print(f"torch imported before any model is loaded: {any(r['torch'] for r in apps)}")
     return 0
 

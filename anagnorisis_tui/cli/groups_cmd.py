@@ -150,8 +150,12 @@ def group_json(group) -> dict:
     }
 
 
-def _text(path: str) -> str:
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+def _text(text: str) -> str:
+    """Plain text for the terminal: undecodable bytes shown, control characters escaped (a
+    file name holding an escape sequence must not act on the terminal)."""
+    from anagnorisis_tui.core import fsnames
+
+    return fsnames.display(text)
 
 
 def run_groups(args: argparse.Namespace) -> int:
@@ -203,7 +207,7 @@ def run_dedupe(args: argparse.Namespace) -> int:
         for path, where in report.done:
             print(f"{verb} {plan.action}: {_text(path)} -> {_text(str(where))}")
         for path, why in report.skipped:
-            print(f"skipped: {_text(path)}: {why}")
+            print(f"skipped: {_text(path)}: {_text(why)}")
         for source, keeper in report.carried:
             print(f"rating of {source} carried to {keeper}")
         if args.dry_run:
@@ -246,7 +250,7 @@ def run_undo(args: argparse.Namespace) -> int:
         for path in report.restored:
             print(f"restored: {_text(path)}")
         for path, why in report.failed:
-            print(f"not restored: {_text(path)}: {why}")
+            print(f"not restored: {_text(path)}: {_text(why)}")
         if report.ratings_reverted:
             print(f"{report.ratings_reverted} carried ratings taken back")
         return 1 if report.failed else 0

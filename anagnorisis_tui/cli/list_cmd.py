@@ -189,6 +189,8 @@ def _entry_line(entry, format_bytes) -> str:
     rating = entry.effective_rating
     rated = "-" if rating is None else f"{rating:g}" + ("" if entry.rating is not None else "*")
     score = "" if entry.score is None else f"  {entry.score:.3f}"
-    # Names may hold anything a filesystem allows: encode what the terminal cannot show.
-    path = entry.path.encode("utf-8", "backslashreplace").decode("utf-8")
+    # Names may hold anything a filesystem allows, escape sequences included: shown as text.
+    from anagnorisis_tui.core import fsnames
+
+    path = fsnames.display(entry.path)
     return f"{path}\t{format_bytes(entry.size)}\t{dims}\t{rated}{score}"

@@ -68,6 +68,18 @@ def test_list_sorts_filters_and_prints_json(library, capsys, monkeypatch):
     assert names == ["big-small.jpg", "wide.jpg"]
 
 
+def test_names_with_escape_sequences_are_printed_as_text(library, capsys):
+    shutil.copy(library / "wide.jpg", library / "evil\x1b[2Jname.jpg")
+    assert main(["scan", str(library), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["list", "--sort", "name"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "evil\\x1b[2Jname.jpg" in out
+    assert main(["groups", "--method", "phash"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "evil\\x1b[2Jname.jpg" in out
+
+
 def test_list_random_is_stable_per_seed(library, capsys):
     main(["list", "--sort", "random", "--seed", "4"])
     first = _lines(capsys)

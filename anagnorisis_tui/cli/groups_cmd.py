@@ -32,6 +32,9 @@ def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> Non
         help="phash: perceptual hash, no model needed; vectors: CLIP only; both "
         f"(default: {method})",
     )
+    from anagnorisis_tui.cli.model_args import add_model_options
+
+    add_model_options(parser)
     parser.add_argument("--root", help="only this library root")
     parser.add_argument("--folder", help="only this folder (relative to the root) and below")
 
@@ -106,12 +109,13 @@ def _progress(stream=None):
 
 
 def _find(args: argparse.Namespace):
-    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.list_cmd import catalogue_root
+    from anagnorisis_tui.cli.model_args import settings_with_model
     from anagnorisis_tui.core.groups import GroupError
     from anagnorisis_tui.core.library import Library
 
-    library = Library(settings_from_args(args))
+    library = Library(settings_with_model(args))
     try:
         found = library.groups(
             threshold=args.threshold,

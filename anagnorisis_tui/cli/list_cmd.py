@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     flt.add_argument(
         "--concept-threshold", type=float, metavar="T", help="cosine for --concept (default 0.25)"
     )
+    from anagnorisis_tui.cli.model_args import add_model_options
+
+    add_model_options(parser)
     out = parser.add_argument_group("output")
     out.add_argument("--limit", type=int, help="at most N images")
     out.add_argument("--offset", type=int, default=0, help="skip the first N")
@@ -127,7 +130,8 @@ def spec_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.cli.model_args import settings_with_model
     from anagnorisis_tui.core.filters import FilterError, format_bytes
     from anagnorisis_tui.core.library import Library
 
@@ -135,9 +139,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--limit must not be negative, not {args.limit}")
     if args.offset < 0:
         raise CommandError(f"--offset must not be negative, not {args.offset}")
-    library = Library(settings_from_args(args))
+    library = Library(settings_with_model(args))
     try:
         spec = spec_from_args(args)
+        if spec.search is not None or spec.filters.concept is not None:
+            _note_unembedded(library)
         if args.count:
             print(library.count(spec))
             return 0
@@ -166,6 +172,20 @@ def run(args: argparse.Namespace) -> int:
     finally:
         library.close()
     return 0
+
+
+def _note_unembedded(library) -> None:
+    """Say so when a search or concept leaves out images that have no vector yet."""
+    try:
+        embedded, total = library.vector_counts()
+    except Exception:  # no model: the search itself reports that
+        return
+    if embedded < total:
+        print(
+            f"note: {total - embedded} of {total} images have no vector for this model and are "
+            "left out; run `anagnorisis-tui embed` to include them",
+            file=sys.stderr,
+        )
 
 
 def _entry_json(entry) -> dict:

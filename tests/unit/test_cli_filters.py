@@ -153,3 +153,17 @@ def test_dedupe_move_to_and_group_selection(library, tmp_path, capsys):
     assert (dest / "sub" / "big copy.jpg").exists() and (dest / "big-small.jpg").exists()
     assert main(["dedupe", "--method", "phash", "--trash", "--group", "9"]) == 2
     assert "no group 9" in capsys.readouterr().err
+
+
+def test_search_says_when_images_have_no_vector_yet(library, capsys):
+    assert main(["list", "--search", "red", "--model", "tiny-clip", "--count"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["0"]
+    assert "5 of 5 images have no vector" in captured.err  # 6 files, 5 contents
+    assert main(["embed", str(library), "--model", "tiny-clip", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["list", "--search", "red", "--model", "tiny-clip", "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(rows) == 6 and "note:" not in captured.err
+    assert all(a["score"] >= b["score"] for a, b in zip(rows, rows[1:], strict=False))

@@ -233,6 +233,21 @@ def speed(source: str, n_train: int, n_predict: int) -> None:
             f"  baseline, same run: loading the {n_predict} vectors alone {t_load:.1f} s "
             f"(ratio {t_refresh / t_load:.1f}x); predicting from memory {t_numpy:.2f} s"
         )
+        # Steady state: a newly trained evaluator replaces 100,000 older predictions.
+        arrays, _, _ = evaluator.fit_final(report.chosen, x[:n_train], y[:n_train], seed=1)
+        newer = eval_store.save(
+            Path(tmp) / "models",
+            lib.db,
+            kind=report.chosen,
+            arrays=arrays,
+            embed_model_id="bench-512",
+            metrics={},
+        )
+        t = time.monotonic()
+        done = eval_store.refresh_predictions(lib.db, newer)
+        print(
+            f"  replacing {done} older predictions with a new model's: {time.monotonic() - t:.1f} s"
+        )
         for kind in eval_models.KINDS:
             fitted = eval_models.fit(kind, x[:2000], y[:2000], seed=0)
             t = time.monotonic()

@@ -232,31 +232,66 @@ def refresh_predictions(
                 "SELECT hash FROM vectors WHERE model_id = ? ORDER BY hash", [model_id]
             ).fetchall()
         ]
+    spec = vectors.model_spec(db, model_id)
+    if spec is None or not todo:
+        return 0
+    dim, dtype = spec
+    np_dtype = np.dtype("<f2" if dtype == "float16" else "<f4")
+    older = db.execute(
+        "SELECT 1 FROM predictions WHERE evaluator_id != ? LIMIT 1", [evaluator.id]
+    ).fetchone()
     timer, done = Timer(), 0
     for start in range(0, len(todo), PREDICT_CHUNK):
         if cancel is not None and cancel.is_set():
             break  # what is done is committed; the rest keep their (stale) predictions
-        hashes, mat = vectors.load_vectors(db, model_id, todo[start : start + PREDICT_CHUNK])
+        hashes, mat = _read_chunk(db, model_id, todo[start : start + PREDICT_CHUNK], dim, np_dtype)
         values = evaluator.predict(mat)
         spread = evaluator.uncertainty(mat)
         at = time.time()
         with db.conn:
             db.conn.executemany(
-                "DELETE FROM predictions WHERE hash = ? AND evaluator_id != ?",
-                [(h, evaluator.id) for h in hashes],
-            )
-            db.conn.executemany(
                 "INSERT OR REPLACE INTO predictions(hash, evaluator_id, value, uncertainty, at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (h, evaluator.id, float(v), float(u), at)
-                    for h, v, u in zip(hashes, values, spread, strict=True)
-                ],
+                zip(
+                    hashes,
+                    [evaluator.id] * len(hashes),
+                    values.tolist(),
+                    spread.tolist(),
+                    [at] * len(hashes),
+                    strict=True,
+                ),
             )
+            # Older evaluators' predictions for the same images go in the same transaction.
+            if older:
+                db.execute(
+                    "DELETE FROM predictions WHERE evaluator_id != ? AND hash BETWEEN ? AND ? "
+                    "AND hash IN (SELECT hash FROM predictions WHERE evaluator_id = ? "
+                    "AND hash BETWEEN ? AND ?)",
+                    [evaluator.id, hashes[0], hashes[-1], evaluator.id, hashes[0], hashes[-1]],
+                )
         done += len(hashes)
         if progress:
             progress(Progress("predict", done, len(todo), elapsed=timer.elapsed))
     return done
+
+
+def _read_chunk(
+    db: sqlite_utils.Database, model_id: str, chunk: list[str], dim: int, np_dtype: np.dtype
+) -> tuple[list[str], np.ndarray]:
+    """Vectors of the (sorted) hashes in chunk: one range scan, one buffer to decode."""
+    wanted = set(chunk)
+    rows = [
+        row
+        for row in db.execute(
+            "SELECT hash, vector FROM vectors WHERE model_id = ? AND hash BETWEEN ? AND ? "
+            "ORDER BY hash",
+            [model_id, chunk[0], chunk[-1]],
+        ).fetchall()
+        if row[0] in wanted
+    ]
+    buf = b"".join(row[1] for row in rows)
+    mat = np.frombuffer(buf, dtype=np_dtype).reshape(len(rows), dim).astype(np.float32)
+    return [row[0] for row in rows], mat
 
 
 def get_prediction(

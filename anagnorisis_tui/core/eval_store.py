@@ -208,9 +208,9 @@ def refresh_predictions(
 ) -> int:
     """Predict every image with vectors that lacks a prediction by this evaluator.
 
-    Each chunk replaces older evaluators' predictions for the same images in one transaction,
-    so a cancelled refresh leaves valid (some stale) predictions, never a gap. Returns how many
-    images were predicted (fewer than due when cancelled).
+    Each chunk is committed on its own, so a cancelled refresh leaves valid (some stale)
+    predictions, never a gap. Returns how many images were predicted (fewer than due when
+    cancelled).
     """
     from anagnorisis_tui.core import vectors
 
@@ -261,17 +261,18 @@ def refresh_predictions(
                     strict=True,
                 ),
             )
-            # Older evaluators' predictions for the same images go in the same transaction.
-            if older:
-                db.execute(
-                    "DELETE FROM predictions WHERE evaluator_id != ? AND hash BETWEEN ? AND ? "
-                    "AND hash IN (SELECT hash FROM predictions WHERE evaluator_id = ? "
-                    "AND hash BETWEEN ? AND ?)",
-                    [evaluator.id, hashes[0], hashes[-1], evaluator.id, hashes[0], hashes[-1]],
-                )
         done += len(hashes)
         if progress:
             progress(Progress("predict", done, len(todo), elapsed=timer.elapsed))
+    if older:
+        # Older evaluators' rows for images that now have this one's are dead weight (one
+        # set-based statement; after a cancel, the rows left are the stale ones still shown).
+        with db.conn:
+            db.execute(
+                "DELETE FROM predictions WHERE evaluator_id != ? AND hash IN "
+                "(SELECT hash FROM predictions WHERE evaluator_id = ?)",
+                [evaluator.id, evaluator.id],
+            )
     return done
 
 

@@ -113,7 +113,12 @@ def format_report(report) -> str:
             f"Spearman rho {h.spearman:.2f}, pairwise accuracy {h.pairwise:.2f} "
             f"(baseline {b.pairwise:.2f})"
         )
-        if not report.beats_baseline:
+        if not report.beats_baseline and h.spearman > 0:
+            lines.append(
+                f"it orders images better than chance (rho {h.spearman:.2f}), but its ratings "
+                "are further from yours than your average rating is: rate more images"
+            )
+        elif not report.beats_baseline:
             lines.append("the model does not beat the baseline yet: rate more images")
     if report.cancelled and report.evaluator_id:
         lines.append(

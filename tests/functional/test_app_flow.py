@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anagnorisis_tui.core.query import ViewSpec
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
 
@@ -90,3 +91,55 @@ async def test_next_past_the_end_stays(library, make_test_app, settle):
         await pilot.press("right")
         await settle(pilot)
         assert viewer.index == 9
+
+
+async def test_more_like_this_shows_neighbours_in_search(library, make_test_app, settle):
+    import numpy as np
+
+    from anagnorisis_tui.core import vectors
+
+    entries = library.page(ViewSpec(), 0, 100)
+    model_id = library.model_id  # resolved from the settings without loading a model
+    vectors.register_model(library.db, model_id, 4, dtype="float32")
+    # The first image's nearest neighbour is the third, then the second.
+    matrix = np.eye(4, dtype=np.float32)[[0, 2, 0, 1, 3, 3, 2, 1, 1, 2]]
+    matrix[2] += np.array([0.9, 0, 0, 0], dtype=np.float32)
+    matrix[1] += np.array([0.5, 0, 0, 0], dtype=np.float32)
+    vectors.put_vectors(library.db, model_id, [e.hash for e in entries], matrix)
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.current_mode == "search"
+        grid = app.screen.query_one("#results", ThumbnailGrid)
+        shown = [grid.entry_at(i) for i in range(grid.count)]
+        assert shown[0].hash == entries[2].hash and shown[0].score is not None
+        assert entries[0].hash not in {e.hash for e in shown}  # itself excluded
+        # Back in the viewer, an image without a vector says so instead of failing.
+        library.db.execute("DELETE FROM vectors WHERE hash = ?", [entries[4].hash])
+        library.db.conn.commit()
+        await pilot.press("f1")
+        await settle(pilot)
+        app.screen.query_one(ThumbnailGrid).go_to(4)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.entry.hash == entries[4].hash
+        await pilot.press("m")
+        await settle(pilot)
+        assert any("No similar images" in str(n.message) for n in app._notifications)
+
+
+async def test_embed_without_a_model_gives_a_notice(library, settings, make_test_app, settle):
+    settings.model = "ViT-B-32"
+    settings.pretrained = "/no/such/weights.safetensors"
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("Semantic search is off" in m and "weights" in m for m in messages), messages
+        assert not app.jobs.running("embed")

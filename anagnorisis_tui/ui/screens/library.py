@@ -272,11 +272,11 @@ class LibraryScreen(AppScreen):
         choose = getattr(self.library, "model_choice", None)
         if choose is None:
             return False
+        from anagnorisis_tui.core.models import ModelUnavailable
+
         try:
             choose()
-        except Exception as exc:
-            if type(exc).__name__ != "ModelUnavailable":
-                raise
+        except ModelUnavailable as exc:
             self.notify(
                 f"Semantic search is off: {exc}",
                 title="No embedding model",
@@ -330,12 +330,12 @@ class LibraryScreen(AppScreen):
             return
 
         def job(progress: Any, cancel: Any) -> Any:
+            from anagnorisis_tui.core.models import ModelUnavailable
+
             try:
                 return library.embed(progress=progress, cancel=cancel)
-            except Exception as exc:
-                if type(exc).__name__ == "ModelUnavailable":
-                    return exc
-                raise
+            except ModelUnavailable as exc:  # e.g. a tag that needs internet to download
+                return exc
 
         self.app.jobs.start("embed", "Embedding", job, on_done=self._embed_done)  # type: ignore[attr-defined]
 

@@ -269,7 +269,7 @@ class SearchScreen(AppScreen):
 
     def show_entries(self, title: str, entries: Sequence[ImageEntry]) -> None:
         """Show a fixed list (e.g. "more like this" from the viewer) instead of a search."""
-        if not self.is_mounted:
+        if not self.query("#results"):  # not composed yet (is_mounted is False in on_mount)
             self._pending = (title, entries)  # shown by on_mount
             return
         self._pending = None

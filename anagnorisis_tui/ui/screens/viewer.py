@@ -257,15 +257,16 @@ class ViewerScreen(AppScreen):
         )
 
     def _find_similar(self, entry: ImageEntry) -> None:
+        from anagnorisis_tui.core.models import ModelUnavailable
+        from anagnorisis_tui.core.search import NoVector
+
         try:
             hits = self.library.similar(entry.hash, top_k=100)
-        except Exception as exc:
-            if type(exc).__name__ in ("ModelUnavailable", "NoVector", "KeyError", "LookupError"):
-                self.app.call_from_thread(
-                    self.notify, f"No similar images: {exc}", severity="warning", markup=False
-                )
-                return
-            raise
+        except (ModelUnavailable, NoVector) as exc:
+            self.app.call_from_thread(
+                self.notify, f"No similar images: {exc}", severity="warning", markup=False
+            )
+            return
         entries = []
         for hit in hits:
             found = self.library.entry(hit.path)

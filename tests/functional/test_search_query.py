@@ -54,7 +54,7 @@ async def test_slash_type_enter_shows_ranked_results_with_scores(
         scores = [grid.entry_at(i).score for i in range(20)]
         assert scores == sorted(scores, reverse=True)
         first = grid.entry_at(0)
-        caption = next(str(c._caption.render()) for c in grid.cells if c.entry == first)
+        caption = next(c.caption_text for c in grid.cells if c.entry == first)
         assert caption.startswith(f"{first.score:.2f} ")
         bar = str(screen.query_one(FilterBar).render())
         assert "search: red circle" in bar and "sort: relevance ↓" in bar

@@ -77,6 +77,14 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         help="only group N (repeatable), numbered as `groups` lists them with the same "
         "--method, --threshold and --phash-distance",
     )
+    dedupe.add_argument(
+        "--max-group",
+        type=int,
+        default=20,
+        metavar="N",
+        help="leave groups of more than N images alone and list them (default 20): a group that "
+        "large is more likely a chain of look-alikes than copies of one photo",
+    )
     dedupe.add_argument("--dry-run", action="store_true", help="only list what would happen")
     dedupe.add_argument("--json", action="store_true", help="print the report as JSON")
     dedupe.set_defaults(func=run_dedupe)
@@ -197,6 +205,16 @@ def run_dedupe(args: argparse.Namespace) -> int:
             if missing:
                 raise CommandError(f"no group {missing[0]} (there are {len(found)} groups)")
             found = [g for g in found if g.id in set(args.group)]
+        if args.max_group < 2:
+            raise CommandError(f"--max-group must be at least 2, not {args.max_group}")
+        too_big = [g for g in found if len(g.members) > args.max_group]
+        found = [g for g in found if len(g.members) <= args.max_group]
+        for group in too_big:
+            print(
+                f"left alone: group {group.id} has {len(group.members)} images (more than "
+                f"--max-group {args.max_group}); look at it with `groups` first",
+                file=sys.stderr,
+            )
         try:
             plan = library.plan_group_action(
                 found, action="trash" if args.trash else "move", dest_dir=args.move_to

@@ -155,6 +155,14 @@ def test_dedupe_move_to_and_group_selection(library, tmp_path, capsys):
     assert "no group 9" in capsys.readouterr().err
 
 
+def test_dedupe_leaves_large_groups_alone(library, capsys):
+    assert main(["dedupe", "--method", "phash", "--trash", "--max-group", "2", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "left alone: group 1 has 3 images" in captured.err
+    assert "would trash" not in captured.out
+    assert main(["dedupe", "--method", "phash", "--trash", "--max-group", "1"]) == 2
+
+
 def test_search_says_when_images_have_no_vector_yet(library, capsys):
     assert main(["list", "--search", "red", "--model", "tiny-clip", "--count"]) == 0
     captured = capsys.readouterr()

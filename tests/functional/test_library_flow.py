@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from uidata import make_images
@@ -66,4 +68,41 @@ async def test_scan_on_start_and_cancel_then_quit_leaves_db_consistent(
         await pilot.press("q")
     assert app.jobs.wait(30)
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    library.close()
+
+
+async def test_quit_during_the_scan_stops_it_cleanly(settings, tmp_path: Path, make_test_app):
+    root = tmp_path / "big"
+    make_images(root, [f"d{i // 50}/x{i:04d}.jpg" for i in range(200)], size=(64, 48))
+    settings.library_roots = [str(root)]
+    library = Library(settings)
+    real_scan = library.scan
+    started = threading.Event()
+
+    def slow_scan(*args, progress=None, cancel=None, **kw):
+        # Each progress report takes a while, so the quit surely lands mid-scan.
+        def report(p):
+            started.set()
+            time.sleep(0.02)
+            if progress is not None:
+                progress(p)
+
+        return real_scan(*args, progress=report, cancel=cancel, **kw)
+
+    library.scan = slow_scan
+    app = make_test_app(library, scan_on_start=True, root=str(root))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not started.is_set():
+            await pilot.pause()
+        assert app.jobs.running("scan")
+        await pilot.press("q")
+    assert app.jobs.wait(60)  # the job saw the cancel event and returned
+    summary = app.jobs.jobs["scan"].result
+    assert summary.cancelled  # stopped part-way (the pixel pass resumes on the next scan)
+    assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # Whatever was recorded is whole: every file row points at an image row.
+    orphans = library.db.execute(
+        "SELECT count(*) FROM files f LEFT JOIN images i ON i.hash = f.hash WHERE i.hash IS NULL"
+    ).fetchone()[0]
+    assert orphans == 0
     library.close()

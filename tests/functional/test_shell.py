@@ -106,3 +106,12 @@ async def test_help_shows_the_rating_keys_as_one_row(library, make_test_app, set
         rows = {text: (keys, ids) for keys, text, ids in app.screen.rows}
         keys, ids = next(v for t, v in rows.items() if t.startswith("Rate 0–9"))
         assert keys == "0–9" and ids == "viewer.rate_0 … viewer.rate_9"
+
+
+def test_progress_messages_coalesce_per_job():
+    from anagnorisis_tui.core.progress import Progress
+    from anagnorisis_tui.ui.messages import JobProgressed
+
+    newer = JobProgressed("scan", Progress("scan", 20, 100))
+    assert newer.can_replace(JobProgressed("scan", Progress("scan", 10, 100)))
+    assert not newer.can_replace(JobProgressed("embed", Progress("embed", 10, 100)))

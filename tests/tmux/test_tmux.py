@@ -63,6 +63,8 @@ def test_app_in_tmux_scans_browses_rates_and_quits(tmp_path: Path):
         "ANAGNORISIS_DATA_DIR": str(data),
         "ANAGNORISIS_CONFIG": str(tmp_path / "config.toml"),
         "PYTHONPATH": str(REPO),
+        # No model weights: the app says so in a notice and never imports torch (fast test).
+        "ANAGNORISIS_PRETRAINED": str(tmp_path / "no-such-weights.safetensors"),
     }
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     done = tmp_path / "exit-status"

@@ -174,6 +174,13 @@ def _unchanged(path: str, size: int, mtime_ns: int) -> str | None:
     return None
 
 
+def _content_differs(path: str, expected: str) -> str | None:
+    try:
+        return None if file_hash(path) == expected else "its content changed since the listing"
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+
+
 def new_batch() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
@@ -190,8 +197,8 @@ def apply_group_action(
         first = group_items[0]
         keeper_os = fsnames.to_os(first.keeper)
         problem = _unchanged(keeper_os, first.keeper_size, first.keeper_mtime_ns)
-        if problem is None and verify and not dry_run and file_hash(keeper_os) != first.keeper_hash:
-            problem = "its content changed"
+        if problem is None and verify and not dry_run:
+            problem = _content_differs(keeper_os, first.keeper_hash)
         if problem:
             why = f"keeper {first.keeper} is {problem}; nothing in this group was touched"
             report.skipped += [(item.path, why) for item in group_items]
@@ -200,8 +207,8 @@ def apply_group_action(
         for item in group_items:
             source = fsnames.to_os(item.path)
             why = _unchanged(source, item.size, item.mtime_ns)
-            if why is None and verify and not dry_run and file_hash(source) != item.hash:
-                why = "its content changed since the listing"
+            if why is None and verify and not dry_run:
+                why = _content_differs(source, item.hash)
             if why:
                 report.skipped.append((item.path, why))
                 continue
@@ -220,18 +227,21 @@ def _act(
     db: sqlite_utils.Database, batch: str, item: PlannedAction, report: ActionReport
 ) -> str | None:
     at = time.time()
-    # Log first: if we are killed mid-move the batch still knows what may have happened.
+    source = fsnames.to_os(item.path)
+    # The exact target is chosen and logged before the file moves: if we are killed mid-move,
+    # undo knows where to look (and checks the content hash before moving anything back).
+    target = _free_name(fsnames.to_os(item.dest)) if item.action == "move" else None
+    logged = fsnames.to_db(target) if target is not None else None
     with db.conn:
         row_id = db.execute(
             "INSERT INTO file_actions(batch, action, source, dest, hash, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [batch, item.action, item.path, item.dest, item.hash, at],
+            [batch, item.action, item.path, logged, item.hash, at],
         ).lastrowid
-    source = fsnames.to_os(item.path)
     try:
-        if item.action == "trash":
+        if target is None:
             where_os = trash.send(source)
         else:
-            where_os = _free_name(fsnames.to_os(item.dest))
+            where_os = target
             os.makedirs(os.path.dirname(where_os), exist_ok=True)
             shutil.move(source, where_os)
     except OSError as exc:
@@ -323,28 +333,39 @@ def undo(db: sqlite_utils.Database, batch: str) -> UndoReport:
     ):
         raise ActionError(f"no batch {batch!r} in the action log")
     report = UndoReport(batch)
-    for row_id, action, source, dest, _content_hash in rows:
+    for row_id, action, source, dest, content_hash in rows:
         if action == "carry":
             report.ratings_reverted += _uncarry(db, source, dest)
             _mark_undone(db, row_id)
             continue
         source_os = fsnames.to_os(source)
         dest_os = fsnames.to_os(dest) if dest is not None else None
+        if action == "trash" and dest_os is None and not os.path.lexists(source_os):
+            # Killed between trashing and logging where it went: look it up now.
+            dest_os = trash.locate(source_os) if trash.freedesktop() else None
         try:
-            if action == "move":
+            if dest_os is None or not os.path.lexists(dest_os):
+                if os.path.lexists(source_os) and _content_differs(source_os, content_hash) is None:
+                    pass  # never moved (interrupted before the move): nothing to put back
+                elif action == "move":
+                    raise FileNotFoundError(f"the moved file is no longer at {dest}")
+                else:
+                    raise FileNotFoundError(
+                        "where the system trash put it is unknown here: restore it from the "
+                        "Trash / Recycle Bin"
+                    )
+            else:
                 if os.path.lexists(source_os):
                     raise FileExistsError(f"something is already at {source}")
-                if dest_os is None or not os.path.lexists(dest_os):
-                    raise FileNotFoundError(f"the moved file is no longer at {dest}")
-                os.makedirs(os.path.dirname(source_os), exist_ok=True)
-                shutil.move(dest_os, source_os)
-            elif dest_os is None:
-                raise FileNotFoundError(
-                    "where the system trash put it is unknown here: restore it from the "
-                    "Trash / Recycle Bin"
-                )
-            else:
-                trash.restore(dest_os, source_os)
+                if _content_differs(dest_os, content_hash) is not None:
+                    raise FileExistsError(
+                        f"the file at {fsnames.to_db(dest_os)} is not the one moved there"
+                    )
+                if action == "move":
+                    os.makedirs(os.path.dirname(source_os), exist_ok=True)
+                    shutil.move(dest_os, source_os)
+                else:
+                    trash.restore(dest_os, source_os)
         except OSError as exc:
             report.failed.append((source, str(exc)))
             continue

@@ -22,7 +22,7 @@ class TrashError(OSError):
     """The trash refused a file (no trash on that disk, no permission); nothing was moved."""
 
 
-def _freedesktop() -> bool:
+def freedesktop() -> bool:
     return sys.platform not in ("darwin", "win32")
 
 
@@ -35,7 +35,7 @@ def send(path: str) -> str | None:
         send2trash(path)
     except TrashPermissionError as exc:
         raise TrashError(f"no usable trash for {path}: {exc}") from exc
-    return locate(path) if _freedesktop() else None
+    return locate(path) if freedesktop() else None
 
 
 def _trash_dirs(original: str) -> list[tuple[Path, Path]]:

@@ -231,3 +231,34 @@ def test_odd_file_names_are_trashed_and_restored(settings, tmp_path, trash_home)
     assert library.undo(report.batch).restored
     assert os.path.lexists(odd) and library.count(ViewSpec()) == 2
     library.close()
+
+
+def test_undo_checks_content_before_moving_anything_back(lib, tmp_path):
+    plan = lib.plan_group_action(_groups(lib), action="move", dest_dir=str(tmp_path / "d"))
+    report = lib.apply_group_action(plan)
+    source, moved = report.done[0]
+    Path(moved).write_bytes(b"another program put this here")
+    undone = lib.undo(report.batch)
+    assert "is not the one moved there" in dict(undone.failed)[source]
+    assert not os.path.exists(source) and Path(moved).read_bytes().startswith(b"another")
+    assert len(undone.restored) == 2
+
+
+def test_undo_after_a_kill_mid_batch(lib, trash_home):
+    plan = lib.plan_group_action(_groups(lib), action="trash")
+    report = lib.apply_group_action(plan)
+    trashed = report.done[0][0]
+    # Killed after trashing, before logging where it went; and a logged action whose file
+    # never moved (killed between the log and the move).
+    lib.db.execute("UPDATE file_actions SET dest = NULL WHERE source = ?", [trashed])
+    never = plan.items[-1]
+    lib.undo(report.batch)  # everything back first
+    lib.db.execute(
+        "INSERT INTO file_actions(batch, action, source, dest, hash, at) "
+        "VALUES ('b2', 'trash', ?, NULL, ?, 0)",
+        [never.path, never.hash],
+    )
+    lib.db.conn.commit()
+    assert os.path.exists(trashed)
+    second = lib.undo("b2")
+    assert second.restored == [never.path] and not second.failed

@@ -149,6 +149,7 @@ class SearchScreen(AppScreen):
         self._reader = CoreReader()
         self._pending: tuple[str, Sequence[ImageEntry]] | None = None
         self._keep_focus = False
+        self._focus_results_for: int | None = None
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -235,6 +236,9 @@ class SearchScreen(AppScreen):
         grid.set_source(message.source)
         self.painted_token = message.token
         if not count:
+            if self._focus_results_for == message.token:
+                self._focus_results_for = None
+                self.action_focus_results()
             self.query_one("#highlighted", Static).update(
                 Text("nothing matches: loosen a filter (x clears them all)")
             )
@@ -259,8 +263,12 @@ class SearchScreen(AppScreen):
         state = self.state.replace(query=query)
         if query and not self.state.query.strip():
             state = state.replace(sort="score", descending=True)  # best matches first
-        self._set(state)
-        self.action_focus_results()
+        if (state.sort, state.descending) != (self.state.sort, self.state.descending):
+            self.query_one("#filters", FilterPanel).show_state(state)
+        self.apply(state)
+        # Focus moves to the results once they are painted: moving it now would restyle the
+        # screen and rebuild the footer while the search runs, delaying the results.
+        self._focus_results_for = self._token
 
     @on(FilterPanel.Changed)
     def _filters_changed(self, event: FilterPanel.Changed) -> None:
@@ -290,6 +298,9 @@ class SearchScreen(AppScreen):
     @on(ThumbnailGrid.Highlighted)
     def _highlighted(self, event: ThumbnailGrid.Highlighted) -> None:
         entry = event.entry
+        if entry is not None and self._focus_results_for == self.painted_token:
+            self._focus_results_for = None
+            self.call_after_refresh(self.action_focus_results)
         self.query_one("#highlighted", Static).update(describe_entry(entry) if entry else "")
 
     # -- actions --------------------------------------------------------------------------

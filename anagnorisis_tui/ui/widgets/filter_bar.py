@@ -11,8 +11,7 @@ from anagnorisis_tui.ui.search_model import SearchState
 class FilterBar(Static):
     DEFAULT_CSS = """
     FilterBar {
-        height: auto;
-        max-height: 3;
+        height: 1;
         padding: 0 1;
         background: $boost;
     }
@@ -37,8 +36,12 @@ class FilterBar(Static):
         self._paint()
 
     def _paint(self) -> None:
-        # Built as Text, never markup: queries and concepts are user text.
-        line = Text()
+        # Built as Text, never markup: queries and concepts are user text. One line, the count
+        # first: a bar that grew and shrank would re-lay out the grid on every search.
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self._status:
+            line.append(self._status, style="italic")
+            line.append("  ·  ", style="dim")
         for i, chip in enumerate(self._state.chips()):
             if i:
                 line.append("  ·  ", style="dim")
@@ -48,7 +51,4 @@ class FilterBar(Static):
                 line.append(rest, style="bold")
             else:
                 line.append(chip, style="bold")
-        if self._status:
-            line.append("    ")
-            line.append(self._status, style="italic")
         self.update(line)

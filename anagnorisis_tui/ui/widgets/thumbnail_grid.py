@@ -19,7 +19,6 @@ from dataclasses import replace
 from functools import partial
 
 from PIL import Image as PILImage
-from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,174 +32,14 @@ from anagnorisis_tui.core.query import ImageEntry
 from anagnorisis_tui.core.thumbnails import ThumbnailError, ThumbnailStore
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.sources import GridSource
-from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.widgets.grid_cell import GridCell, GridScrollbar, caption
+
+__all__ = ["PAGE_SIZE", "GridCell", "GridScrollbar", "ThumbnailGrid", "caption"]
 
 CELL_WIDTH = 22  # target characters per cell, borders included
 CELL_HEIGHT = 11  # target lines per cell: picture plus one caption line
 PAGE_SIZE = 200  # entries read from the source at once
 MAX_PAGES = 12  # pages kept in memory (LRU)
-
-
-def caption(entry: ImageEntry | None) -> Text:
-    """A cell's caption: the file name as plain text (never markup), then rating or score."""
-    if entry is None:
-        return Text("…", style="dim")
-    text = Text(safe(entry.name), no_wrap=True, overflow="ellipsis", end="")
-    # Issue 7: the user's rating, else the model's prediction marked as one (~ and ☆); a
-    # search or concept score is always shown, since it is why the image is where it is.
-    if entry.rating is not None:
-        text = Text.assemble((f"{entry.rating:g}★ ", "bold yellow"), text)
-    elif entry.predicted is not None:
-        text = Text.assemble((f"~{entry.predicted:.1f}☆ ", "italic"), text)
-    if entry.score is not None:
-        text = Text.assemble((f"{entry.score:.2f} ", "cyan"), text)
-    return text
-
-
-class GridCell(Widget):
-    """One recycled cell: the picture, centred; the caption is drawn in the bottom border.
-
-    Two widgets per cell (the cell and its image), so a screenful of cells is cheap to style,
-    lay out and rebind. A placeholder ("unreadable", "…") is the cell's own content, shown
-    while the image widget is hidden.
-    """
-
-    DEFAULT_CSS = """
-    GridCell {
-        layout: vertical;
-        align: center middle;
-        content-align: center middle;
-        border: round $panel;
-        border-subtitle-align: left;
-        border-subtitle-color: $text;
-        color: $text-muted;
-        padding: 0;
-    }
-    GridCell.-cursor {
-        border: round $accent;
-        background: $accent 15%;
-    }
-    GridCell.-empty {
-        border: round transparent;
-    }
-    GridCell > .thumb {
-        width: auto;
-        height: auto;
-    }
-    """
-
-    class Clicked(Message):
-        def __init__(self, cell: GridCell, chain: int) -> None:
-            super().__init__()
-            self.cell = cell
-            self.chain = chain
-
-    def __init__(self, image_class: type[Widget], slot: int) -> None:
-        super().__init__()
-        self.slot = slot
-        self.index: int | None = None
-        self.entry: ImageEntry | None = None
-        self._shown: PILImage.Image | None = None
-        self._placeholder_text = ""
-        self._caption = Text("")
-        # Made here, not in compose, so a cell can be bound before it is mounted.
-        self._thumb = image_class(classes="thumb")
-        self._thumb.display = False
-
-    def compose(self) -> ComposeResult:
-        yield self._thumb
-
-    def render(self) -> Text:
-        return Text(self._placeholder_text, no_wrap=True, overflow="ellipsis")
-
-    @property
-    def shown_image(self) -> PILImage.Image | None:
-        return self._shown
-
-    @property
-    def caption_text(self) -> str:
-        """The caption as the user reads it (file name, rating or prediction, score)."""
-        return self._caption.plain
-
-    @property
-    def placeholder_text(self) -> str:
-        return self._placeholder_text
-
-    def bind(
-        self,
-        index: int | None,
-        entry: ImageEntry | None,
-        image: PILImage.Image | None,
-        placeholder: str = "",
-    ) -> None:
-        """Show `entry` at `index` (None: an empty slot past the end)."""
-        same_entry = entry is not None and self.entry == entry and self.index == index
-        self.index = index
-        self.entry = entry
-        self.set_class(index is None, "-empty")
-        if not same_entry:
-            self._caption = caption(entry) if index is not None else Text("")
-            self.border_subtitle = self._caption
-        self.set_image(image, placeholder if index is not None else "")
-
-    def set_image(self, image: PILImage.Image | None, placeholder: str = "") -> None:
-        if image is self._shown and (image is not None or placeholder == self._placeholder_text):
-            return
-        self._shown = image
-        self._thumb.image = image  # type: ignore[attr-defined]
-        self._thumb.display = image is not None
-        new_placeholder = "" if image is not None else placeholder
-        if new_placeholder != self._placeholder_text:
-            self._placeholder_text = new_placeholder
-            self.refresh()
-
-    def on_click(self, event: events.Click) -> None:
-        event.stop()
-        self.post_message(self.Clicked(self, event.chain))
-
-
-class _Scrollbar(Widget):
-    """A one-column position indicator for the grid; click or drag to jump."""
-
-    DEFAULT_CSS = """
-    _Scrollbar { width: 1; height: 100%; color: $accent; background: $panel; }
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.total_rows = 0
-        self.window_rows = 0
-        self.top_row = 0
-
-    def set_position(self, total_rows: int, window_rows: int, top_row: int) -> None:
-        if (total_rows, window_rows, top_row) != (self.total_rows, self.window_rows, self.top_row):
-            self.total_rows, self.window_rows, self.top_row = total_rows, window_rows, top_row
-            self.refresh()
-
-    def render(self) -> Text:
-        height = self.size.height
-        if height <= 0 or self.total_rows <= self.window_rows:
-            return Text("\n".join(" " * height))
-        size = max(1, round(height * self.window_rows / self.total_rows))
-        span = max(1, self.total_rows - self.window_rows)
-        start = round((height - size) * self.top_row / span)
-        return Text("\n".join("█" if start <= y < start + size else " " for y in range(height)))
-
-    def _jump(self, y: int) -> None:
-        grid = self.parent
-        if isinstance(grid, ThumbnailGrid) and self.size.height > 0:
-            grid.scroll_to_fraction(y / max(1, self.size.height - 1))
-
-    def on_mouse_down(self, event: events.MouseDown) -> None:
-        self.capture_mouse()
-        self._jump(event.y)
-
-    def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self.app.mouse_captured is self:
-            self._jump(event.y)
-
-    def on_mouse_up(self, event: events.MouseUp) -> None:
-        self.release_mouse()
 
 
 class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
@@ -320,7 +159,6 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         self._pages: OrderedDict[int, list[ImageEntry]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0  # bumped on reload so pages of an older read are dropped
-        self._reloading = False
 
     # -- public API ------------------------------------------------------------------------
     @property
@@ -369,7 +207,6 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         if self._source is None:
             self._set_count(0)
             return
-        self._reloading = True
         key = self._key
         source = self._source
         self.run_worker(
@@ -451,7 +288,6 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
     def _count_loaded(self, message: _CountLoaded) -> None:
         if message.key != self._key:
             return
-        self._reloading = False
         self._set_count(message.count)
 
     @on(_PageLoaded)
@@ -524,7 +360,7 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(self.empty_text, id="empty", markup=False)
         yield Container(id="cells")
-        yield _Scrollbar()
+        yield GridScrollbar()
 
     def on_mount(self) -> None:
         if self._image_class is None:
@@ -646,7 +482,7 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         next_page_index = first + len(self._cells) * 2
         if next_page_index < count:
             self._request_page(next_page_index // PAGE_SIZE)
-        self.query_one(_Scrollbar).set_position(self._total_rows, self._rows, self._top_row)
+        self.query_one(GridScrollbar).set_position(self._total_rows, self._rows, self._top_row)
         self.border_subtitle = f"{self.cursor + 1:,} / {count:,}" if count else ""
         # Then the next and previous screens' thumbnails, into memory only: a page flip then
         # finds them decoded, with no placeholder flash and one layout pass instead of two.

@@ -40,6 +40,7 @@ CELL_WIDTH = 22  # target characters per cell, borders included
 CELL_HEIGHT = 11  # target lines per cell: picture plus one caption line
 PAGE_SIZE = 200  # entries read from the source at once
 MAX_PAGES = 12  # pages kept in memory (LRU)
+LOADING = "…"  # a cell's placeholder until its thumbnail (or its page) arrives
 
 
 class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
@@ -470,11 +471,11 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
             entry = self.entry_at(index)
             if entry is None:
                 self._request_page(index // PAGE_SIZE)
-                cell.bind(index, None, None, "")
+                cell.bind(index, None, None, LOADING)
             else:
                 image = store.peek(entry.hash)
                 failure = store.failure(entry.hash) if image is None else None
-                cell.bind(index, entry, image, "unreadable" if failure else "")
+                cell.bind(index, entry, image, "unreadable" if failure else LOADING)
                 if image is None and failure is None:
                     wanted_thumbs.append((entry.hash, entry.os_path))
             cell.set_class(index == self.cursor, "-cursor")

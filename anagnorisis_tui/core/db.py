@@ -194,22 +194,51 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements with SQLite's own tokenizer."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
 def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date.
+
+    Several threads or processes may open a fresh catalogue at once (the app's workers, a cron
+    scan): the write lock is taken first (BEGIN IMMEDIATE) and the version read again under it,
+    so exactly one of them migrates and the others see the result.
+    """
+    if _check_version(db) == len(MIGRATIONS):
+        return
+    conn = db.conn
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(_check_version(db), len(MIGRATIONS)):
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _check_version(db: sqlite_utils.Database) -> int:
     version = schema_version(db)
     if version > len(MIGRATIONS):
         raise DatabaseError(
             f"the catalogue has schema version {version}, newer than this program "
             f"({len(MIGRATIONS)}); upgrade anagnorisis-tui"
         )
-    for number in range(version, len(MIGRATIONS)):
-        try:
-            db.conn.executescript(
-                "BEGIN;" + MIGRATIONS[number] + f";PRAGMA user_version={number + 1};COMMIT;"
-            )
-        except sqlite3.Error:
-            if db.conn.in_transaction:
-                db.conn.rollback()
-            raise
+    return version
 
 
 def now() -> float:

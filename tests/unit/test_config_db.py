@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -71,3 +72,33 @@ def test_ratings_history_and_bounds(tmp_path):
     assert ratings.carry_rating(database, "h2", "h3")
     assert ratings.get_rating(database, "h3").value == 3
     assert not ratings.carry_rating(database, "h2", "h3")  # never overwrites
+
+
+def test_concurrent_first_open_migrates_once(tmp_path):
+    """Threads opening a fresh catalogue at once all succeed (regression: 'table images already exists')."""
+    path = tmp_path / "race.db"
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+    versions: list[int] = []
+
+    def opener() -> None:
+        try:
+            barrier.wait()
+            database = dbmod.connect(path)
+            versions.append(dbmod.schema_version(database))
+            database.conn.close()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    for _ in range(5):
+        if path.exists():
+            for suffix in ("", "-wal", "-shm"):
+                (tmp_path / f"race.db{suffix}").unlink(missing_ok=True)
+        versions.clear()
+        threads = [threading.Thread(target=opener) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert versions == [len(dbmod.MIGRATIONS)] * 6

@@ -62,6 +62,9 @@ def make_jpegs(folder: Path, count: int) -> list[Path]:
     return out
 
 
+WORKERS: int | None = None  # None: the pipeline's own default
+
+
 def bare_forward(emb, arrays: list[np.ndarray], batch: int, repeat: int) -> float:
     """Images/s of model.encode_image on ready, normalised tensors (the model alone)."""
     import torch
@@ -92,7 +95,7 @@ def full_pipeline(emb, photos: Path, work: Path, batch: int) -> tuple[float, int
     scan.scan(db, str(photos))
     # A throwaway catalogue: the benchmark's own id, so random weights never meet real data.
     bench_emb = replace(emb, random_weights=False, choice=replace(emb.choice, model_id="bench"))
-    summary = pipeline.embed_library(db, bench_emb, batch_size=batch)
+    summary = pipeline.embed_library(db, bench_emb, batch_size=batch, workers=WORKERS)
     db.conn.close()
     return summary.rate, summary.embedded
 
@@ -140,6 +143,8 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=["ViT-B-32", models.TINY_CLIP])
     parser.add_argument("--images", type=int, default=48, help="12 MP JPEGs to generate")
     parser.add_argument("--batch", type=int, default=pipeline.DEFAULT_BATCH)
+    parser.add_argument("--workers", type=int, default=None, help="decode threads")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating measurements")
     parser.add_argument(
         "--forward-only",
         action="store_true",
@@ -150,6 +155,9 @@ def main() -> int:
 
     if args.forward_only:
         return forward_only(args.models, args.batch)
+    global WORKERS
+    WORKERS = args.workers
+    workers = args.workers or pipeline.default_workers()
 
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
         tmp_path = Path(tmp)
@@ -159,7 +167,7 @@ def main() -> int:
         print(
             f"{len(paths)} JPEGs of 4000x3000 ({mb:.1f} MB each) made in "
             f"{time.perf_counter() - t0:.0f} s; torch threads {torch.get_num_threads()}, "
-            f"decode workers {pipeline._default_workers()}, batch {args.batch}"
+            f"decode workers {workers}, batch {args.batch}"
         )
         print(
             f"{'model':<12} {'bare forward':>14} {'pipeline':>14} {'ratio':>7} "
@@ -168,14 +176,20 @@ def main() -> int:
         for name in args.models:
             emb = load_model(name)
             arrays = [imageprep.load(p, emb.image_size, emb.resize_mode) for p in paths]
-            repeat = max(1, int(2000 // (len(paths) * (emb.image_size / 64) ** 2)))
-            repeat = min(repeat, 20)
-            bare = bare_forward(emb, arrays, args.batch, repeat)
-            work = tmp_path / f"work-{name}"
-            work.mkdir()
-            rate, done = full_pipeline(emb, tmp_path / "photos", work, args.batch)
-            assert done == len(paths)
-            decode = decode_only(paths, emb.image_size, pipeline._default_workers())
+            repeat = max(1, int(700 // (len(paths) * (emb.image_size / 64) ** 2)))
+            repeat = min(repeat, 10)
+            # Baseline and pipeline alternate for --rounds rounds and each reports its median:
+            # on a shared machine the load drifts over a run.
+            bares, rates = [], []
+            for r in range(args.rounds):
+                bares.append(bare_forward(emb, arrays, args.batch, repeat))
+                work = tmp_path / f"work-{name}-{r}"
+                work.mkdir()
+                rate, done = full_pipeline(emb, tmp_path / "photos", work, args.batch)
+                assert done == len(paths)
+                rates.append(rate)
+            bare, rate = float(np.median(bares)), float(np.median(rates))
+            decode = decode_only(paths, emb.image_size, workers)
             params = sum(p.numel() for p in emb.model.parameters()) / 1e6
             print(
                 f"{name:<12} {bare:>10.1f} im/s {rate:>10.1f} im/s {rate / bare:>6.2f}x "

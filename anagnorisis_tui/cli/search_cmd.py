@@ -141,6 +141,7 @@ def _open(args: argparse.Namespace):
         raise CommandError(
             f"no image has a vector for {model_id} yet: run `anagnorisis-tui embed` first"
         )
+    _refresh_index(lib, model_id)
     if done < total:
         print(
             f"note: about {total - done:,} of {total:,} images have no vector yet and are not "
@@ -148,6 +149,16 @@ def _open(args: argparse.Namespace):
             file=sys.stderr,
         )
     return lib
+
+
+def _refresh_index(lib, model_id: str) -> None:
+    """A missing, stale, truncated or foreign index is rebuilt here, once (results would be
+    complete without it - exact search covers the rest - but slow on a large library)."""
+    from anagnorisis_tui.core import index
+
+    if index.needs_build(lib.db, lib.data_dir, model_id):
+        print("building the search index (once)...", file=sys.stderr, flush=True)
+        lib.build_index()
 
 
 def _check_top(args: argparse.Namespace) -> None:

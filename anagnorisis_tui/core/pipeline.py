@@ -131,7 +131,7 @@ def embed_library(
     start = time.monotonic()
     if not work:
         return summary
-    workers = workers or _default_workers()
+    workers = workers or default_workers(getattr(embedder, "device", "cpu"))
     size, mode = embedder.image_size, embedder.resize_mode
 
     def report(detail: str) -> None:
@@ -210,8 +210,15 @@ def _ahead(
         yield content_hash, future.result()
 
 
-def _default_workers() -> int:
+def default_workers(device: str = "cpu") -> int:
+    """Decode threads. On a CPU the model and the decoders share the cores, so half of them
+    decode, but at least two: measured on 2 cores, one or two decoders give ViT-B-32 the same
+    throughput, while a fast model (tiny-clip) is decode-bound and gains from the second
+    (BENCHMARKS.md). With a GPU, decoding is the CPU's whole job: all cores, up to 8."""
     import os
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(2, min(8, cpus or 2))
+    cpus = cpus or 2
+    if device.startswith(("cuda", "mps")):
+        return max(2, min(8, cpus))
+    return max(2, min(8, cpus // 2))

@@ -137,3 +137,35 @@ def test_tiny_clip_by_name_and_as_local_dir():
     as_dir = models.resolve(f"local-dir:{models.TINY_CLIP_DIR}", "")
     assert as_dir.weights == by_name.weights and as_dir.model_id.startswith("local-dir/tiny-clip-")
     assert models.index_name(by_name.model_id) != models.index_name(as_dir.model_id)
+
+
+def test_device_choice_is_checked():
+    import torch
+
+    assert embeddings.pick_device("auto") in {"cpu", "cuda", "mps"}
+    assert embeddings.pick_device("cpu") == "cpu"
+    with pytest.raises(models.ModelUnavailable, match="unknown device"):
+        embeddings.pick_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(models.ModelUnavailable, match="not available"):
+            embeddings.pick_device("cuda")
+
+
+def test_corrupt_file_in_the_catalogue_is_recorded_not_retried(small_library):
+    lib, root = small_library
+    lib.embed()
+    junk = root / "junk.jpg"
+    junk.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 300)  # a JPEG header, then nothing usable
+    with lib.db.conn:  # as a scan of an earlier, valid version of the file would have left it
+        lib.db.execute("INSERT INTO images(hash, size, first_seen) VALUES ('junkhash', 304, 0)")
+        lib.db.execute(
+            "INSERT INTO files(path, root, folder, name, hash, size, mtime_ns, added, updated) "
+            "VALUES (?, ?, '', 'junk.jpg', 'junkhash', 304, 0, 0, 0)",
+            [str(junk), str(root)],
+        )
+    first = lib.embed()
+    assert (first.total, first.errors, first.embedded) == (1, 1, 0)
+    assert lib.embed().total == 0  # never retried
+    [(h, path, reason)] = lib.embed_errors()
+    assert h == "junkhash" and path == str(junk) and reason.startswith("cannot decode")
+    assert lib.vector_counts() == (40, 41)

@@ -1,0 +1,119 @@
+"""The real app in tmux, through search and training: `/`, a query, Enter, ranked results on
+screen; F4, train, the metrics on screen; the rate-next queue in the viewer, a number key rates.
+
+The library is generated shapes, scanned and embedded with the shipped tiny CLIP before the app
+starts (configured in the settings file, as a user would), with 40 ratings of a simulated user.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.shapes import write_library
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+DEADLINE = 90.0
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def _wait_for(session: str, *texts: str) -> str:
+    end = time.monotonic() + DEADLINE
+    screen = ""
+    while time.monotonic() < end:
+        screen = _tmux("capture-pane", "-p", "-t", session)
+        if all(text in screen for text in texts):
+            return screen
+        time.sleep(0.25)
+    raise AssertionError(f"{texts!r} never appeared; the screen was:\n{screen}")
+
+
+def _ratings(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM ratings").fetchone()[0]
+
+
+@pytest.fixture
+def embedded(tmp_path: Path, tiny_embedder) -> tuple[Path, Path, Path]:
+    root = tmp_path / "Pictures"
+    specs = write_library(root, 80, size=64, seed=1)
+    data, config = tmp_path / "data", tmp_path / "config.toml"
+    settings = load_settings(
+        data_dir=data, config_file=config, overrides={"model": "tiny-clip", "device": "cpu"}
+    )
+    library = Library(settings)
+    library.set_root(root)  # saves the settings file, model included
+    library.scan(root)
+    library._embedder = tiny_embedder
+    library.embed()
+    for path, spec in sorted(specs.items())[::2]:
+        library.set_rating(library.entry(path).hash, 8 if spec.colour == "red" else 3)
+    library.close()
+    return root, data, config
+
+
+def test_search_then_train_then_rate_next_in_tmux(embedded):
+    root, data, config = embedded
+    rated = _ratings(data / "library.db")
+    done = root.parent / "exit-status"
+    env = f"ANAGNORISIS_DATA_DIR={shlex.quote(str(data))} ANAGNORISIS_CONFIG={shlex.quote(str(config))}"
+    command = (
+        # -u COLUMNS/LINES: a value inherited from the test runner would override the pane size.
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {env} PYTHONPATH={shlex.quote(str(REPO))} "
+        f"{shlex.quote(sys.executable)} -m anagnorisis_tui {shlex.quote(str(root))} "
+        f"--graphics unicode; echo $? > {shlex.quote(str(done))}"
+    )
+    session = f"anagnorisis-ui2-{uuid.uuid4().hex[:8]}"
+    _tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "44", command)
+    try:
+        # Keep this size whatever other tmux clients on the machine are doing.
+        _tmux("set-option", "-t", session, "window-size", "manual")
+        _tmux("resize-window", "-t", session, "-x", "140", "-y", "44")
+        _wait_for(session, "Library", ".png")
+        _tmux("send-keys", "-t", session, "/")
+        _wait_for(session, "describe images")
+        _tmux("send-keys", "-t", session, "-l", "red circle")
+        _tmux("send-keys", "-t", session, "Enter")
+        screen = _wait_for(session, "search: red circle", "results", "score 0.")
+        first_row = next(line for line in screen.splitlines() if "red-circle" in line)
+        assert "red-circle" in first_row  # the best matches are on screen, scores shown
+
+        _tmux("send-keys", "-t", session, "F4")
+        _wait_for(session, "Train image evaluator")
+        _tmux("send-keys", "-t", session, "t")
+        screen = _wait_for(session, "held-out", "baseline (mean)", "trained on 40 rated")
+        assert "Spearman" in screen and "Rate next" in screen
+        _wait_for(session, "images ─")  # the queue filled (its panel says how many)
+
+        _tmux("send-keys", "-t", session, "n")  # the queue, in the viewer
+        _wait_for(session, "Resolution")
+        _tmux("send-keys", "-t", session, "7")
+        end = time.monotonic() + DEADLINE
+        while _ratings(data / "library.db") == rated and time.monotonic() < end:
+            time.sleep(0.2)
+        assert _ratings(data / "library.db") == rated + 1
+        _tmux("send-keys", "-t", session, "q")
+        end = time.monotonic() + DEADLINE
+        while not done.exists() and time.monotonic() < end:
+            time.sleep(0.2)
+        assert done.read_text().strip() == "0"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

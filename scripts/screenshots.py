@@ -80,6 +80,67 @@ async def shoot(out: Path, data: Path) -> list[Path]:
     return saved
 
 
+# -- Search, duplicates and training (issue 7): a library of generated shapes, embedded by the
+# shipped tiny CLIP, so a query means something; a few resized copies make duplicate groups, and a
+# simulated user (likes red) has rated half of it.
+async def shoot_workflows(out: Path, data: Path) -> list[Path]:
+    import shutil
+
+    from PIL import Image
+
+    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.shapes import write_library
+    from anagnorisis_tui.ui.app import make_app
+
+    shutil.rmtree(data, ignore_errors=True)
+    root = data / "shapes"
+    specs = write_library(root, 120, size=96, seed=3, subfolders=3)
+    for path in sorted(specs)[:12:3]:  # resized JPEG copies: near-duplicates
+        source = Path(path)
+        Image.open(source).convert("RGB").resize((72, 72)).save(
+            source.with_name(source.stem + "-copy.jpg"), quality=85
+        )
+    settings = load_settings(
+        data_dir=data / "data",
+        config_file=data / "config.toml",
+        overrides={"model": "tiny-clip", "device": "cpu"},
+    )
+    library = Library(settings)
+    library.set_root(root)
+    library.scan(root)
+    library.embed()
+    for path, spec in sorted(specs.items())[::2]:
+        library.set_rating(library.entry(path).hash, 8 if spec.colour == "red" else 3)
+    app = make_app(settings, library=library, graphics="unicode", scan_on_start=False)
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        saved.append(Path(app.save_screenshot(f"{name}.svg", path=str(out))))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("slash", *"red circle", "enter")
+        await _settle(pilot)
+        save("search-query")
+        screen = app.screen
+        screen.query_one("#shape").value = "square"
+        screen.query_one("#min_size").value = "5k"
+        await pilot.press("escape")
+        await _settle(pilot)
+        screen.query_one("#filters").apply_now()
+        await _settle(pilot)
+        save("search-filters")
+        await pilot.press("x", "escape", "D")
+        await _settle(pilot)
+        save("groups")
+        await pilot.press("escape", "f4", "t")
+        await _settle(pilot)
+        save("train-trained")
+    library.close()
+    return saved
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "screenshots"))
@@ -90,6 +151,9 @@ def main() -> int:
     data = Path(tempfile.gettempdir()) / "anagnorisis-screenshots"
     os.environ["ANAGNORISIS_DATA_DIR"] = str(data)
     for path in asyncio.run(shoot(out, data)):
+        print(path)
+    workflows = Path(tempfile.gettempdir()) / "anagnorisis-screenshots-workflows"
+    for path in asyncio.run(shoot_workflows(out, workflows)):
         print(path)
     return 0
 

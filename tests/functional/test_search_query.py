@@ -115,3 +115,26 @@ async def test_a_query_that_cannot_run_says_why(shapes_library, make_test_app, s
         await _search(pilot, app, settle, "-red")
         bar = str(app.screen.query_one(FilterBar).render())
         assert "error:" in bar and "negative" in bar
+
+
+async def test_the_query_is_encoded_during_a_pause_in_typing(
+    shapes_library, make_test_app, settle
+):
+    encoded: list[str] = []
+    real = shapes_library.text_vector
+
+    def recording(text):
+        encoded.append(text)
+        return real(text)
+
+    shapes_library.text_vector = recording
+    app = make_test_app(shapes_library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"blue star")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert encoded and encoded[-1] == "blue star"  # before any Enter
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one("#results").entry_at(0).score is not None

@@ -7,6 +7,7 @@ for an older request is dropped by its token, so the grid only ever shows the ne
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -33,6 +35,7 @@ from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
 from anagnorisis_tui.ui.widgets.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
 
 SEARCH_GROUP = "search"
+ENCODE_AFTER_S = 0.15  # a pause in typing this long starts encoding the query
 FIRST_PAGE = PAGE_SIZE  # the grid's first read is served from what the search already read
 
 QUERY_HELP = (
@@ -150,6 +153,7 @@ class SearchScreen(AppScreen):
         self._pending: tuple[str, Sequence[ImageEntry]] | None = None
         self._keep_focus = False
         self._focus_results_for: int | None = None
+        self._encode_timer: Timer | None = None
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -269,6 +273,24 @@ class SearchScreen(AppScreen):
         # Focus moves to the results once they are painted: moving it now would restyle the
         # screen and rebuild the footer while the search runs, delaying the results.
         self._focus_results_for = self._token
+
+    @on(Input.Changed, "#query")
+    def _query_typed(self, event: Input.Changed) -> None:
+        """Encode the query on the reader thread while the user is still typing, so Enter finds
+        its vector ready (the text encoder is most of a search's cost on a CPU)."""
+        event.stop()
+        if self._encode_timer is not None:
+            self._encode_timer.stop()
+        text = event.value.strip()
+        if text:
+            self._encode_timer = self.set_timer(
+                ENCODE_AFTER_S, lambda: self._reader.submit(self._pre_encode, text)
+            )
+
+    def _pre_encode(self, text: str) -> None:
+        # A bad or unfinished query is reported when the user presses Enter, not while typing.
+        with contextlib.suppress(Exception):
+            self.library.text_vector(text)
 
     @on(FilterPanel.Changed)
     def _filters_changed(self, event: FilterPanel.Changed) -> None:

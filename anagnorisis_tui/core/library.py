@@ -466,3 +466,20 @@ class Library:
         vec = self.semantic.image_vector(self.db, path)
         searcher = self.semantic.searcher()
         return search.hits(self.db, searcher, vec, top_k=top_k, exclude={content_hash})
+
+    # -- terminal app support (issue 7) -------------------------------------------------------
+    def search_preview(self, text: str, *, top_k: int) -> list[query.ImageEntry]:
+        """The first `top_k` results of a plain search from the index (tens of ms), as catalogue
+        entries with their scores, for a screen to paint while the exact, filterable view of
+        the same search (`count`/`page` with ViewSpec.search) is computed."""
+        import dataclasses
+
+        from anagnorisis_tui.core import search
+
+        _, vector = self.text_vector(text)  # cached: the exact view reuses the encoding
+        out = []
+        for hit in search.hits(self.db, self.semantic.searcher(), vector, top_k=top_k):
+            found = query.entry(self.db, hit.path)
+            if found is not None:
+                out.append(dataclasses.replace(found, score=hit.score))
+        return out

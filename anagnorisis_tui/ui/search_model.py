@@ -155,6 +155,30 @@ class SearchState:
             raise FilterInputError("rating: the minimum is above the maximum")
 
     @property
+    def is_plain_search(self) -> bool:
+        """A query alone, best first: what the search index can answer without SQL filters."""
+        filters = (
+            self.min_megapixels,
+            self.max_megapixels,
+            self.min_ratio,
+            self.max_ratio,
+            self.shape,
+            self.min_bytes,
+            self.max_bytes,
+            self.min_rating,
+            self.max_rating,
+            self.root,
+            self.folder,
+        )
+        return (
+            bool(self.query.strip())
+            and not self.concept.strip()
+            and self.sort == "score"
+            and self.descending
+            and all(value is None for value in filters)
+        )
+
+    @property
     def has_score(self) -> bool:
         return bool(self.query.strip() or self.concept.strip())
 

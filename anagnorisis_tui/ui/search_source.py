@@ -30,8 +30,8 @@ class CoreReader:
     def __init__(self, name: str = "search-reader") -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        return self._pool.submit(fn, *args)
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        return self._pool.submit(fn, *args, **kwargs)
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         return self._pool.submit(fn, *args).result()

@@ -117,9 +117,7 @@ async def test_a_query_that_cannot_run_says_why(shapes_library, make_test_app, s
         assert "error:" in bar and "negative" in bar
 
 
-async def test_the_query_is_encoded_during_a_pause_in_typing(
-    shapes_library, make_test_app, settle
-):
+async def test_the_query_is_encoded_during_a_pause_in_typing(shapes_library, make_test_app, settle):
     encoded: list[str] = []
     real = shapes_library.text_vector
 
@@ -138,3 +136,37 @@ async def test_the_query_is_encoded_during_a_pause_in_typing(
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.query_one("#results").entry_at(0).score is not None
+
+
+async def test_a_plain_search_paints_the_index_top_page_before_the_exact_ranking(
+    shapes_library, shapes_images, make_test_app, settle
+):
+    import threading
+
+    release = threading.Event()
+    real_count = shapes_library.count
+
+    def held_count(spec):  # the exact, filterable ranking, held back
+        if spec.search:
+            release.wait(10)
+        return real_count(spec)
+
+    shapes_library.count = held_count
+    app = make_test_app(shapes_library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press(*"red circle", "enter")
+        grid = app.screen.query_one("#results", ThumbnailGrid)
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if grid.count and grid.entry_at(0) is not None:
+                break
+        assert "ranking all" in str(app.screen.query_one(FilterBar).render())
+        top = _top(grid, shapes_images, 3)
+        assert [(s.colour, s.shape) for s in top] == [("red", "circle")] * 3
+        release.set()
+        await settle(pilot)
+        assert grid.count == len(shapes_images)  # then every image, exactly ranked
+        assert "320 results" in str(app.screen.query_one(FilterBar).render())

@@ -95,3 +95,12 @@ def test_chips_describe_every_active_part_as_plain_text():
     assert chips[-1] == "sort: random seed 42"
     assert SearchState().chips() == ["sort: path ↑"]
     assert SearchState(sort="size").chips() == ["sort: file size ↓"]
+
+
+def test_plain_search_is_a_query_alone_best_first():
+    assert SearchState(query="red").is_plain_search
+    assert not SearchState().is_plain_search
+    assert not SearchState(query="red", min_megapixels=1).is_plain_search
+    assert not SearchState(query="red", concept="x").is_plain_search
+    assert not SearchState(query="red", sort="size").is_plain_search
+    assert not SearchState(query="red", descending=False).is_plain_search

@@ -139,6 +139,12 @@ class SearchScreen(AppScreen):
         seconds: float
 
     @dataclass
+    class PreviewReady(Message):
+        token: int
+        entries: list[ImageEntry]
+        seconds: float
+
+    @dataclass
     class SearchFailed(Message):
         token: int
         error: str
@@ -154,6 +160,7 @@ class SearchScreen(AppScreen):
         self._keep_focus = False
         self._focus_results_for: int | None = None
         self._encode_timer: Timer | None = None
+        self._preview_token = 0
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -208,17 +215,36 @@ class SearchScreen(AppScreen):
     @work(thread=True, group=SEARCH_GROUP, exclusive=True, exit_on_error=False)
     def _search(self, state: SearchState, token: int, started: float) -> None:
         worker = get_current_worker()
-        try:
-            source = SearchSource(self.library, state, self._reader)
-            future = source.prepare(FIRST_PAGE)
+
+        def wait(future):  # None when this search was superseded meanwhile
             while True:
                 try:
-                    future.result(timeout=0.05)
-                    break
+                    return future.result(timeout=0.05)
                 except FutureTimeout:
                     if worker.is_cancelled:
                         future.cancel()  # still queued behind a newer one: never runs
-                        return
+                        return None
+
+        if state.is_plain_search:
+            # The index's top page first (tens of ms), the exact ranking of everything after.
+            try:
+                preview = self._reader.submit(
+                    self.library.search_preview, state.query.strip(), top_k=FIRST_PAGE
+                )
+                entries = wait(preview)
+            except Exception:  # noqa: BLE001 - the exact search below reports any real problem
+                entries = None
+            if worker.is_cancelled:
+                return
+            if entries:
+                seconds = time.perf_counter() - started
+                self.post_message(self.PreviewReady(token, entries, seconds))
+        try:
+            source = SearchSource(self.library, state, self._reader)
+            future = source.prepare(FIRST_PAGE)
+            wait(future)
+            if worker.is_cancelled:
+                return
         except (ValueError, LookupError, RuntimeError) as exc:
             # The core's user-facing errors: empty query, only negative terms, missing path,
             # model unavailable. Shown beside the query, never as a traceback.
@@ -228,16 +254,30 @@ class SearchScreen(AppScreen):
         if not worker.is_cancelled:
             self.post_message(self.ResultsReady(token, source, time.perf_counter() - started))
 
+    @on(PreviewReady)
+    def _preview_ready(self, message: PreviewReady) -> None:
+        if message.token != self._token or self.painted_token == message.token:
+            return  # superseded, or the exact results are already shown
+        self.last_seconds = message.seconds
+        self.query_one(FilterBar).set_status(f"best {len(message.entries)} · ranking all…")
+        grid = self.query_one("#results", ThumbnailGrid)
+        grid.set_source(ListSource(message.entries, title="search preview"))
+        self.painted_token = message.token
+        self._preview_token = message.token
+
     @on(ResultsReady)
     def _results_ready(self, message: ResultsReady) -> None:
         if message.token != self._token:
             return  # a newer search is on its way
-        self.last_seconds = message.seconds
+        if self._preview_token != message.token:
+            self.last_seconds = message.seconds
         count = message.source.count()
         noun = "result" if count == 1 else "results"
         self.query_one(FilterBar).set_status(f"{count:,} {noun}")
         grid = self.query_one("#results", ThumbnailGrid)
-        grid.set_source(message.source)
+        # After a preview the user may already be moving in it: the cursor stays where it is.
+        cursor = grid.cursor if self._preview_token == message.token else 0
+        grid.set_source(message.source, cursor=min(cursor, max(0, count - 1)))
         self.painted_token = message.token
         if not count:
             if self._focus_results_for == message.token:

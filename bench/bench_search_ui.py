@@ -196,8 +196,14 @@ async def ui_timings(library: Library, settings, reps: int) -> tuple[list[float]
             while True:
                 source = grid.source
                 if screen.painted_token == token and grid.count is not None:
-                    first = source.page(0, 1)[0] if grid.count else None
-                    shown = [t for t, entry in binds if entry == first and t >= start]
+                    # By path: the index preview and the exact ranking carry the same first
+                    # image (their scores may differ in the last bits).
+                    first = source.page(0, 1)[0].path if grid.count else None
+                    shown = [
+                        t
+                        for t, entry in binds
+                        if t >= start and (entry.path if entry else None) == first
+                    ]
                     if shown:
                         bound = shown[0]
                         break

@@ -16,6 +16,19 @@ from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 SIZE = (110, 34)
 
 
+async def _thumbnails_shown(pilot, settle) -> None:
+    """Wait until every visible cell shows its picture (they arrive from a worker)."""
+    from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+    for _ in range(100):
+        await settle(pilot)
+        cells = [c for g in pilot.app.screen.query(ThumbnailGrid) for c in g.cells if c.entry]
+        if all(c.shown_image is not None for c in cells):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 @pytest.fixture
 def shaped(settings, tmp_path) -> Library:
     """Deterministic real JPEGs of different shapes and sizes, scanned."""
@@ -45,7 +58,7 @@ def test_search_screen_with_filters(shaped, make_test_app, settle, snap_compare)
         screen.query_one("#sort").value = "resolution"
         await settle(pilot)
         await pilot.press("escape")
-        await settle(pilot)
+        await _thumbnails_shown(pilot, settle)
 
     assert snap_compare(make_test_app(shaped), terminal_size=SIZE, run_before=run_before)
 
@@ -59,6 +72,11 @@ def test_groups_screen(dupes, make_test_app, settle, snap_compare):
         await settle(pilot)
         await pilot.press("escape", "D")
         await settle(pilot)
+        for _ in range(100):
+            if pilot.app.screen.groups:
+                break
+            await pilot.pause(0.05)
+        await _thumbnails_shown(pilot, settle)
 
     assert snap_compare(make_test_app(library), terminal_size=SIZE, run_before=run_before)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.progress import Cancelled, Progress, format_eta
-from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.ui.group_view import Decision, GroupRow, entry_for, members_of, summary_text
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
@@ -34,53 +34,6 @@ GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"
 METHODS = ("both", "phash", "vectors")
 THRESHOLD_STEP = 0.02
-
-
-@dataclass
-class Decision:
-    """What happened to one group in this session (for the summary and for undo)."""
-
-    kind: str  # "trashed", "kept", "skipped"
-    keeper: str = ""
-    moved: list[tuple[str, str]] = field(default_factory=list)  # (from, to)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    batch: str | None = None
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """A core Group with its members as catalogue entries (name, folder, rating) for display."""
-
-    group: Any  # core.groups.Group: id, members (suggested keeper first), similarity, reasons
-    entries: list[ImageEntry]
-
-    @property
-    def keeper(self) -> str:
-        return self.group.keeper.path
-
-
-def _members(row: GroupRow) -> list[ImageEntry]:
-    return row.entries
-
-
-def _entry_for(library: Any, member: Any) -> ImageEntry:
-    found = library.entry(member.path)
-    if found is not None:
-        return found
-    # Gone from the catalogue since grouping (moved by another program): shown, never acted on
-    # blindly (the core re-checks every file before it moves it).
-    return ImageEntry(
-        path=member.path,
-        hash=member.hash,
-        name=os.path.basename(member.path),
-        folder=os.path.dirname(member.path),
-        root=member.root,
-        size=member.size,
-        width=member.width,
-        height=member.height,
-        format=None,
-        mtime_ns=member.mtime_ns,
-    )
 
 
 class GroupsScreen(AppScreen):
@@ -232,7 +185,7 @@ class GroupsScreen(AppScreen):
             return
         if cancel.is_set():
             return
-        rows = [GroupRow(g, [_entry_for(self.library, m) for m in g.members]) for g in found]
+        rows = [GroupRow(g, [entry_for(self.library, m) for m in g.members]) for g in found]
         self.post_message(self.GroupsLoaded(rows))
 
     @on(Grouping)
@@ -275,7 +228,7 @@ class GroupsScreen(AppScreen):
         head = Text()
         head.append(f"Group {self.index + 1} of {len(self.groups)}", style="bold")
         if group is not None:
-            head.append(f" · {len(_members(group))} images")
+            head.append(f" · {len(members_of(group))} images")
             head.append(f" · similarity ≥ {group.group.similarity:.2f}")
             if group.group.reasons:
                 head.append(f" ({', '.join(group.group.reasons)})")
@@ -295,7 +248,7 @@ class GroupsScreen(AppScreen):
             grid.set_source(None)
             self._show_summary()
             return
-        members = _members(group)
+        members = members_of(group)
         keeper = self.keeper_of(self.index)
         grid.set_source(ListSource(members, title=f"group {self.index + 1}"))
         for entry in members:
@@ -314,22 +267,7 @@ class GroupsScreen(AppScreen):
         self._show_summary()
 
     def _show_summary(self) -> None:
-        """What was moved and where, newest first (plain text: paths are user data)."""
-        log = Text()
-        moved = [m for d in self.decisions.values() for m in d.moved]
-        kept = sum(1 for d in self.decisions.values() if d.kind == "kept")
-        if not self.decisions:
-            log.append("Nothing moved yet. ", style="dim")
-            log.append("s keeper · t trash the rest · a keep all · n skip · u undo", style="dim")
-        else:
-            log.append(f"{len(moved)} moved to the trash · {kept} groups kept whole", style="bold")
-            for index in sorted(self.decisions, reverse=True):
-                decision = self.decisions[index]
-                for source, dest in decision.moved:
-                    log.append(f"\ngroup {index + 1}: {source} → {dest}")
-                for path, reason in decision.failed:
-                    log.append(f"\ngroup {index + 1}: skipped {path}: {reason}", style="red")
-        self.query_one("#groups-log", Static).update(log)
+        self.query_one("#groups-log", Static).update(summary_text(self.decisions))
 
     @on(ThumbnailGrid.Highlighted, "#members")
     def _member_highlighted(self, message: ThumbnailGrid.Highlighted) -> None:
@@ -352,7 +290,7 @@ class GroupsScreen(AppScreen):
             return
         grid = self.query_one("#members", ThumbnailGrid)
         entry = grid.current_entry
-        members = _members(group)
+        members = members_of(group)
         keeper = self.keeper_of(self.index)
         if entry is None or entry.path == keeper:
             # Already the keeper: move the mark on to the next member.
@@ -384,7 +322,7 @@ class GroupsScreen(AppScreen):
             self.notify("This group is done; u undoes it.")
             return
         keeper = self.keeper_of(self.index)
-        others = [m for m in _members(group) if m.path != keeper]
+        others = [m for m in members_of(group) if m.path != keeper]
         body = Text()
         body.append("Keep: ", style="bold")
         body.append(keeper)

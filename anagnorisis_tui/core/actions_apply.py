@@ -13,9 +13,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import sqlite_utils
-import xxhash
 
-from anagnorisis_tui.core import fsnames, ratings, trash
+from anagnorisis_tui.core import fsnames, hashing, ratings, trash
 from anagnorisis_tui.core.actions_plan import ActionError, Plan, PlannedAction, is_inside
 
 
@@ -40,12 +39,8 @@ class UndoReport:
 
 
 def file_hash(path: str) -> str:
-    """xxh3-128 of the bytes, hex: the catalogue's content hash."""
-    digest = xxhash.xxh3_128()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """xxh3-128 of the bytes, hex: the catalogue's content hash (the same function scans use)."""
+    return hashing.content_hash_file(path)[0]
 
 
 def _unchanged(path: str, size: int, mtime_ns: int) -> str | None:

@@ -154,7 +154,8 @@ def _span(lo: object, hi: object) -> str:
     return f">= {lo}" if lo is not None else f"<= {hi}"
 
 
-_UNITS = {
+# File size units people type: k/M/G are decimal, KiB/MiB/GiB binary (shared with the UI).
+SIZE_UNITS = {
     "": 1,
     "b": 1,
     "k": 1000,
@@ -172,9 +173,9 @@ _UNITS = {
 def parse_bytes(text: str) -> int:
     """'2MB', '500k', '1.5 GiB', '1234' -> bytes (decimal units; KiB/MiB/GiB binary)."""
     match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*([a-zA-Z]*)\s*", str(text))
-    if not match or match.group(2).lower() not in _UNITS:
+    if not match or match.group(2).lower() not in SIZE_UNITS:
         raise FilterError(f"not a file size: {text!r} (try 500k, 2MB or 1.5GiB)")
-    value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    value = float(match.group(1)) * SIZE_UNITS[match.group(2).lower()]
     if value < 0:
         raise FilterError(f"a file size cannot be negative: {text!r}")
     return int(round(value))

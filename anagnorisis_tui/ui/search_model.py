@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from anagnorisis_tui.core.filters import SIZE_UNITS
+
 # Sort keys offered by the Search/Filter screen, with the words shown for them.
 SORTS: dict[str, str] = {
     "score": "relevance",
@@ -24,19 +26,6 @@ SORTS: dict[str, str] = {
     "path": "path",
 }
 
-_SIZE_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "kib": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gib": 1024**3,
-}
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
 
 
@@ -50,9 +39,9 @@ def parse_size(text: str, *, what: str = "size") -> int | None:
         return None
     match = _SIZE_RE.match(text)
     unit = match.group(2).lower() if match else ""
-    if not match or unit not in _SIZE_UNITS:
+    if not match or unit not in SIZE_UNITS:
         raise FilterInputError(f"{what}: {text.strip()!r} is not a size (try 500k, 5MB, 2GiB)")
-    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+    return int(float(match.group(1)) * SIZE_UNITS[unit])
 
 
 def parse_number(text: str, *, what: str, minimum: float = 0.0) -> float | None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tmux.tmuxdrive import DEADLINE, tmux, wait_for
+
 sys.path.insert(0, str(Path(__file__).parent.parent / "functional"))
 from uidata import make_images  # noqa: E402
 
@@ -28,26 +30,6 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-DEADLINE = 90.0
-
-
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-
-def _screen(session: str) -> str:
-    return _tmux("capture-pane", "-p", "-t", session)
-
-
-def _wait_for(session: str, text: str) -> str:
-    end = time.monotonic() + DEADLINE
-    screen = ""
-    while time.monotonic() < end:
-        screen = _screen(session)
-        if text in screen:
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
 def _rating(db: Path) -> list[tuple]:
@@ -74,20 +56,20 @@ def test_app_in_tmux_scans_browses_rates_and_quits(tmp_path: Path):
         f"echo $? > {shlex.quote(str(done))}"
     )
     session = f"anagnorisis-test-{uuid.uuid4().hex[:8]}"
-    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
     try:
-        screen = _wait_for(session, "day0.jpg")  # scanned and shown in the grid
+        screen = wait_for(session, "day0.jpg")  # scanned and shown in the grid
         assert "Library" in screen and "Search" in screen
-        _tmux("send-keys", "-t", session, "Right", "Enter")
-        screen = _wait_for(session, "Resolution")
+        tmux("send-keys", "-t", session, "Right", "Enter")
+        screen = wait_for(session, "Resolution")
         assert "day1.jpg" in screen and "96×64" in screen
-        _tmux("send-keys", "-t", session, "7")
+        tmux("send-keys", "-t", session, "7")
         end = time.monotonic() + DEADLINE
         while not _rating(data / "library.db") and time.monotonic() < end:
             time.sleep(0.2)
         assert _rating(data / "library.db") == [(7.0,)]
-        _wait_for(session, "day2.jpg")  # rated and moved on
-        _tmux("send-keys", "-t", session, "q")
+        wait_for(session, "day2.jpg")  # rated and moved on
+        tmux("send-keys", "-t", session, "q")
         end = time.monotonic() + DEADLINE
         while not done.exists() and time.monotonic() < end:
             time.sleep(0.2)

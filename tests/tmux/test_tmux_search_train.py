@@ -21,6 +21,7 @@ import pytest
 from anagnorisis_tui.core.config import load_settings
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.shapes import write_library
+from tests.tmux.tmuxdrive import DEADLINE, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -28,22 +29,6 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-DEADLINE = 90.0
-
-
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-
-def _wait_for(session: str, *texts: str) -> str:
-    end = time.monotonic() + DEADLINE
-    screen = ""
-    while time.monotonic() < end:
-        screen = _tmux("capture-pane", "-p", "-t", session)
-        if all(text in screen for text in texts):
-            return screen
-        time.sleep(0.25)
-    raise AssertionError(f"{texts!r} never appeared; the screen was:\n{screen}")
 
 
 def _ratings(db: Path) -> int:
@@ -82,35 +67,35 @@ def test_search_then_train_then_rate_next_in_tmux(embedded):
         f"--graphics unicode; echo $? > {shlex.quote(str(done))}"
     )
     session = f"anagnorisis-ui2-{uuid.uuid4().hex[:8]}"
-    _tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "44", command)
+    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "44", command)
     try:
         # Keep this size whatever other tmux clients on the machine are doing.
-        _tmux("set-option", "-t", session, "window-size", "manual")
-        _tmux("resize-window", "-t", session, "-x", "140", "-y", "44")
-        _wait_for(session, "Library", ".png")
-        _tmux("send-keys", "-t", session, "/")
-        _wait_for(session, "describe images")
-        _tmux("send-keys", "-t", session, "-l", "red circle")
-        _tmux("send-keys", "-t", session, "Enter")
-        screen = _wait_for(session, "search: red circle", "results", "score 0.")
+        tmux("set-option", "-t", session, "window-size", "manual")
+        tmux("resize-window", "-t", session, "-x", "140", "-y", "44")
+        wait_for(session, "Library", ".png")
+        tmux("send-keys", "-t", session, "/")
+        wait_for(session, "describe images")
+        tmux("send-keys", "-t", session, "-l", "red circle")
+        tmux("send-keys", "-t", session, "Enter")
+        screen = wait_for(session, "search: red circle", "results", "score 0.")
         first_row = next(line for line in screen.splitlines() if "red-circle" in line)
         assert "red-circle" in first_row  # the best matches are on screen, scores shown
 
-        _tmux("send-keys", "-t", session, "F4")
-        _wait_for(session, "Train image evaluator")
-        _tmux("send-keys", "-t", session, "t")
-        screen = _wait_for(session, "held-out", "baseline (mean)", "trained on 40 rated")
+        tmux("send-keys", "-t", session, "F4")
+        wait_for(session, "Train image evaluator")
+        tmux("send-keys", "-t", session, "t")
+        screen = wait_for(session, "held-out", "baseline (mean)", "trained on 40 rated")
         assert "Spearman" in screen and "Rate next" in screen
-        _wait_for(session, "images ─")  # the queue filled (its panel says how many)
+        wait_for(session, "images ─")  # the queue filled (its panel says how many)
 
-        _tmux("send-keys", "-t", session, "n")  # the queue, in the viewer
-        _wait_for(session, "Resolution")
-        _tmux("send-keys", "-t", session, "7")
+        tmux("send-keys", "-t", session, "n")  # the queue, in the viewer
+        wait_for(session, "Resolution")
+        tmux("send-keys", "-t", session, "7")
         end = time.monotonic() + DEADLINE
         while _ratings(data / "library.db") == rated and time.monotonic() < end:
             time.sleep(0.2)
         assert _ratings(data / "library.db") == rated + 1
-        _tmux("send-keys", "-t", session, "q")
+        tmux("send-keys", "-t", session, "q")
         end = time.monotonic() + DEADLINE
         while not done.exists() and time.monotonic() < end:
             time.sleep(0.2)

@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -108,9 +109,8 @@ def file_work_loop(root: str) -> int:
     return files
 
 
-def evict(root: str) -> None:
-    """Drop the library's pages from the OS page cache (posix_fadvise DONTNEED), so the next
-    read comes from the disk, as a first scan of a NAS share does. Only our own files."""
+def _files(root: str) -> Iterator[os.DirEntry]:
+    """Every non-folder entry below root (a bare os.scandir walk, no filtering)."""
     stack = [root]
     while stack:
         with os.scandir(stack.pop()) as it:
@@ -118,25 +118,26 @@ def evict(root: str) -> None:
                 if entry.is_dir():
                     stack.append(entry.path)
                 else:
-                    fd = os.open(entry.path, os.O_RDONLY)
-                    try:
-                        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-                    finally:
-                        os.close(fd)
+                    yield entry
+
+
+def evict(root: str) -> None:
+    """Drop the library's pages from the OS page cache (posix_fadvise DONTNEED), so the next
+    read comes from the disk, as a first scan of a NAS share does. Only our own files."""
+    for entry in _files(root):
+        fd = os.open(entry.path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
 
 def stat_walk(root: str) -> int:
     """Baseline: a bare os.scandir + stat walk of the same tree."""
     files = 0
-    stack = [root]
-    while stack:
-        with os.scandir(stack.pop()) as it:
-            for entry in it:
-                if entry.is_dir():
-                    stack.append(entry.path)
-                else:
-                    entry.stat()
-                    files += 1
+    for entry in _files(root):
+        entry.stat()
+        files += 1
     return files
 
 

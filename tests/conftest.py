@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,22 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     ):
         monkeypatch.delenv(var, raising=False)
     yield
+
+
+@pytest.fixture
+def trash_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the freedesktop trash at a folder inside the test (send2trash reads it at import)."""
+    from send2trash import plat_other
+
+    home = tmp_path / "home"
+    data = home / ".local" / "share"
+    data.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(data))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(data / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
+    return data / "Trash"
 
 
 @pytest.fixture

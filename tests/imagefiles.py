@@ -56,3 +56,12 @@ def tree_snapshot(root: Path) -> dict[str, tuple[int, int]]:
             st = os.lstat(p)
             out[p] = (st.st_size, st.st_mtime_ns)
     return out
+
+
+def smooth_photo(path: Path, seed: int, size: int = 96) -> None:
+    """A JPEG scaled up from 6x6 noise: the same seed at any size is a near-duplicate
+    (pHash and CLIP group them), another seed is a different picture."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (6, 6, 3), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC).save(path, quality=90)

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from anagnorisis_tui.core.library import Library
-
-
-@pytest.fixture
-def trash_home(tmp_path, monkeypatch) -> Path:
-    """A test-local freedesktop trash (send2trash reads its location at import)."""
-    from send2trash import plat_other
-
-    data = tmp_path / "home" / ".local" / "share"
-    data.mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(data))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(data / "Trash"))
-    monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
-    return data / "Trash"
-
-
-def _photo(path: Path, seed: int, size: int) -> None:
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 255, (6, 6, 3), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC).save(path, quality=90)
+from tests.imagefiles import smooth_photo
 
 
 @pytest.fixture
 def dupes(settings, tmp_path, trash_home):
     root = tmp_path / "photos"
-    _photo(root / "trip" / "big.jpg", 1, 192)  # suggested keeper: highest resolution
-    _photo(root / "trip" / "small.jpg", 1, 96)
+    smooth_photo(root / "trip" / "big.jpg", 1, 192)  # suggested keeper: highest resolution
+    smooth_photo(root / "trip" / "small.jpg", 1, 96)
     shutil.copy(root / "trip" / "big.jpg", root / "trip" / "[b]copy[i].jpg")
-    _photo(root / "cats" / "cat.jpg", 7, 128)
-    _photo(root / "cats" / "cat-small.jpg", 7, 64)
-    _photo(root / "alone.jpg", 99, 128)
+    smooth_photo(root / "cats" / "cat.jpg", 7, 128)
+    smooth_photo(root / "cats" / "cat-small.jpg", 7, 64)
+    smooth_photo(root / "alone.jpg", 99, 128)
     library = Library(settings)
     library.set_root(root)
     assert library.scan(root).files == 6

@@ -6,48 +6,24 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from anagnorisis_tui.core import actions, ratings, trash
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.query import ViewSpec
-
-
-@pytest.fixture
-def trash_home(tmp_path, monkeypatch) -> Path:
-    """Point the freedesktop trash at a folder inside the test (send2trash reads it at import)."""
-    from send2trash import plat_other
-
-    home = tmp_path / "home"
-    data = home / ".local" / "share"
-    data.mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(data))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(data / "Trash"))
-    monkeypatch.setattr(plat_other, "HOMETRASH", str(data / "Trash"))
-    return data / "Trash"
-
-
-def _photo(path: Path, seed: int, size: int = 96) -> None:
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 255, (6, 6, 3), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC).save(path, quality=90)
+from tests.imagefiles import smooth_photo
 
 
 @pytest.fixture
 def lib(settings, tmp_path, trash_home):
     root = tmp_path / "photos"
-    _photo(root / "trip" / "big.jpg", 1, 192)  # keeper of group A: highest resolution
-    _photo(root / "trip" / "small.jpg", 1, 96)
+    smooth_photo(root / "trip" / "big.jpg", 1, 192)  # keeper of group A: highest resolution
+    smooth_photo(root / "trip" / "small.jpg", 1, 96)
     (root / "copies").mkdir()
     shutil.copy(root / "trip" / "big.jpg", root / "copies" / "big copy.jpg")
-    _photo(root / "cats" / "cat.jpg", 7, 128)  # group B
-    _photo(root / "cats" / "cat-small.jpg", 7, 64)
-    _photo(root / "alone.jpg", 99, 128)
+    smooth_photo(root / "cats" / "cat.jpg", 7, 128)  # group B
+    smooth_photo(root / "cats" / "cat-small.jpg", 7, 64)
+    smooth_photo(root / "alone.jpg", 99, 128)
     library = Library(settings)
     assert library.scan(root).files == 6
     library.root = root
@@ -217,7 +193,7 @@ def test_locate_finds_the_newest_trashed_copy(tmp_path, trash_home):
 
 def test_odd_file_names_are_trashed_and_restored(settings, tmp_path, trash_home):
     root = tmp_path / "odd"
-    _photo(root / "orig.jpg", 3, 128)
+    smooth_photo(root / "orig.jpg", 3, 128)
     odd = os.fsdecode(os.fsencode(str(root)) + b"/caf\xe9 [bold] copy.jpg")  # not UTF-8
     shutil.copy(root / "orig.jpg", odd)
     os.utime(odd, ns=(2**62, 2**62))  # newer: the original is the keeper

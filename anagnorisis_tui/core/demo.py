@@ -63,9 +63,11 @@ def _generated(target: Path) -> None:
         image.save(tmp, format=Image.registered_extensions()[out.suffix.lower()], **kw)
         os.replace(tmp, out)
 
+    # Smooth ramps scaled to 0..255 (a wrap-around would look like a rendering bug).
     y, x = np.mgrid[0:240, 0:320]
+    xs, ys, ds = x * 255 // 319, y * 255 // 239, (x + y) * 255 // (319 + 239)
     for i, (r, g, b) in enumerate([(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0)]):
-        grad = np.stack([x * r, y * g, (x + y) // 2 * b], axis=-1) % 256
+        grad = np.stack([xs * r, ys * g, ds * b], axis=-1)
         save(f"generated/gradients/gradient-{i}.png", Image.fromarray(grad.astype("uint8")))
     for i, colour in enumerate(["tomato", "seagreen", "royalblue", "gold", "orchid"]):
         im = Image.new("RGB", (300, 200), "white")

@@ -58,13 +58,28 @@ def image_widget_class(graphics: str = "auto") -> type[Widget]:
     widgets = _import_widgets()
     sixel = _fixed_sixel_class()
     auto = sixel if widgets.Image is widgets.SixelImage else widgets.Image
-    return {
+    chosen = {
         "auto": auto,
         "kitty": widgets.TGPImage,
         "sixel": sixel,
         "halfcell": widgets.HalfcellImage,
         "unicode": widgets.UnicodeImage,
     }[graphics]
+    if chosen._Renderable is widgets.HalfcellRenderable:
+        # Half cells (tmux, SSH, most CI terminals) are text: paint them from cached strips.
+        return _cached_halfcell_class(chosen)
+    return chosen
+
+
+_HALFCELL_CLASSES: dict[type[Widget], type[Widget]] = {}
+
+
+def _cached_halfcell_class(base: type[Widget]) -> type[Widget]:
+    from anagnorisis_tui.ui.halfcell import cached_class
+
+    if base not in _HALFCELL_CLASSES:
+        _HALFCELL_CLASSES[base] = cached_class(base)
+    return _HALFCELL_CLASSES[base]
 
 
 _SIXEL_CLASS: type[Widget] | None = None

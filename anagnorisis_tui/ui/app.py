@@ -7,6 +7,7 @@ image widget class is an argument here, never detected inside the running app.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import traceback
 from collections.abc import Iterable, Sequence
@@ -146,6 +147,15 @@ class AnagnorisisApp(App):
         self.switch_mode("library")
         for problem in self.keymap_problems:
             self.notify(problem, title="Settings", severity="warning", markup=False)
+        self.call_after_refresh(self._freeze_startup_objects)
+
+    def _freeze_startup_objects(self) -> None:
+        # Every repaint allocates thousands of short-lived strips, which regularly sets off a
+        # full collection; that collection walks every object alive since startup (Textual,
+        # Rich, PIL, numpy: hundreds of thousands) and stalled one page flip in three by
+        # about 60 ms. Those objects live as long as the app, so the collector stops visiting
+        # them. Objects made later, such as a model loaded for search, are collected as usual.
+        gc.freeze()
 
     def keymap_classes(self) -> list[type]:
         modes = [m.screen_class if isinstance(m, LazyScreen) else m for m in self.MODES.values()]

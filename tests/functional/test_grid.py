@@ -8,6 +8,7 @@ from textual import events
 from uidata import catalogue, make_images
 
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.ui import halfcell
 from anagnorisis_tui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid
 
 
@@ -140,3 +141,30 @@ async def test_folder_tree_scopes_the_grid(library, make_test_app, settle):
         grid = app.screen.query_one(ThumbnailGrid)
         assert grid.count == 4
         assert all(c.entry.folder == "b" for c in grid.cells if c.entry)
+
+
+async def test_half_cell_pictures_of_the_next_screen_are_painted_ahead(
+    library, make_test_app, settle
+):
+    # 10 images at 80x24: 3 cells a screen, so the next screen is read (and painted) ahead.
+    app = make_test_app(library, graphics="halfcell")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        per_screen = len(grid.cells)
+        assert 0 < per_screen < 5
+        store, image_class = app.thumbnails, app.image_class
+        ahead = [grid.entry_at(i) for i in range(per_screen, 2 * per_screen)]
+        for cell, entry in zip(grid.cells, ahead, strict=True):
+            image = store.peek(entry.hash)
+            assert image is not None
+            box = (cell.content_size.width, cell.content_size.height)
+            assert image_class.prerendered(image, box)
+        await pilot.press("pagedown")
+        await pilot.pause()
+        for cell, entry in zip(grid.cells, ahead, strict=True):
+            assert cell.entry == entry and cell.shown_image is store.peek(entry.hash)
+            thumb = cell.query_one(image_class)
+            # The painted line is the strip made ahead, not a new render.
+            made = halfcell.strips(cell.shown_image, *thumb.content_size)
+            assert thumb.render_line(0) is made[0]

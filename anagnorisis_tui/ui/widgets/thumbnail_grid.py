@@ -1,10 +1,8 @@
 """ThumbnailGrid: a virtualised grid of thumbnails over any GridSource.
 
 Never one widget per image: the grid owns a fixed pool of cells, as many as fit on screen, and
-rebinds them to entries as the view moves. Entries are read page by page from the source in
-worker threads and kept in a small LRU; thumbnails are loaded (or made) in an exclusive worker
-that is cancelled when the view moves on, and a result is applied only to a cell that still
-shows that image (the token guard), so a late thumbnail never lands on the wrong cell.
+rebinds them to entries as the view moves. Reading pages and loading thumbnails (with the token
+guard against late results) is the base class's job: grid_loading.GridLoader.
 
 Reuse: `ThumbnailGrid(source)` with a `ViewSource` (paged SQL) or a `ListSource` (search
 results, similar images); `set_source`, `reload`, `go_to`; it posts `Highlighted` and `Selected`.
@@ -12,13 +10,8 @@ results, similar images); `set_source`, `reload`, `go_to`; it posts `Highlighted
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections import OrderedDict
-from dataclasses import replace
-from functools import partial
 
-from PIL import Image as PILImage
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,24 +19,27 @@ from textual.containers import Container
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from anagnorisis_tui.core.query import ImageEntry
-from anagnorisis_tui.core.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.core.thumbnails import ThumbnailStore
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.sources import GridSource
 from anagnorisis_tui.ui.widgets.grid_cell import GridCell, GridScrollbar, caption
+from anagnorisis_tui.ui.widgets.grid_loading import (
+    LOADING,
+    PAGE_SIZE,
+    GridLoader,
+    Wanted,
+    box_of,
+)
 
 __all__ = ["PAGE_SIZE", "GridCell", "GridScrollbar", "ThumbnailGrid", "caption"]
 
 CELL_WIDTH = 22  # target characters per cell, borders included
 CELL_HEIGHT = 11  # target lines per cell: picture plus one caption line
-PAGE_SIZE = 200  # entries read from the source at once
-MAX_PAGES = 12  # pages kept in memory (LRU)
-LOADING = "…"  # a cell's placeholder until its thumbnail (or its page) arrives
 
 
-class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
+class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
     """A virtualised, keyboard- and mouse-driven grid of thumbnails over a GridSource."""
 
     DEFAULT_CSS = """
@@ -119,21 +115,6 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         def control(self) -> ThumbnailGrid:
             return self.grid
 
-    class _PageLoaded(Message):
-        def __init__(self, key: tuple[int, int], number: int, entries: list[ImageEntry]) -> None:
-            super().__init__()
-            self.key, self.number, self.entries = key, number, entries
-
-    class _CountLoaded(Message):
-        def __init__(self, key: tuple[int, int], count: int) -> None:
-            super().__init__()
-            self.key, self.count = key, count
-
-    class _ThumbReady(Message):
-        def __init__(self, content_hash: str, image: PILImage.Image | None, error: str) -> None:
-            super().__init__()
-            self.content_hash, self.image, self.error = content_hash, image, error
-
     def __init__(
         self,
         source: GridSource | None = None,
@@ -145,21 +126,14 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
-        self._source = source
-        self._image_class = image_class
-        self._thumbnails = thumbnails
+        super().__init__(
+            source, image_class=image_class, thumbnails=thumbnails, id=id, classes=classes
+        )
         self.cell_size = cell_size
         self.empty_text = empty_text
-        self.cursor = 0
-        self.count: int | None = None
         self._top_row = 0
         self._cols = 1
         self._rows = 1
-        self._cells: list[GridCell] = []
-        self._pages: OrderedDict[int, list[ImageEntry]] = OrderedDict()
-        self._pending: set[int] = set()
-        self._generation = 0  # bumped on reload so pages of an older read are dropped
 
     # -- public API ------------------------------------------------------------------------
     @property
@@ -182,44 +156,12 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
     def cells(self) -> list[GridCell]:
         return list(self._cells)
 
-    @property
-    def current_entry(self) -> ImageEntry | None:
-        return self.entry_at(self.cursor)
-
-    def entry_at(self, index: int) -> ImageEntry | None:
-        page = self._pages.get(index // PAGE_SIZE)
-        if page is None:
-            return None
-        offset = index % PAGE_SIZE
-        return page[offset] if offset < len(page) else None
-
     def set_source(self, source: GridSource | None, cursor: int = 0) -> None:
         """Show another source (a folder, search results); the cursor goes to `cursor`."""
         self._source = source
         self.cursor = max(0, cursor)
         self._top_row = 0
         self.reload()
-
-    def reload(self) -> None:
-        """Read the count and the pages on screen again (after a scan, a rating, a filter)."""
-        self._generation += 1
-        self._pages.clear()
-        self._pending.clear()
-        if self._source is None:
-            self._set_count(0)
-            return
-        key = self._key
-        source = self._source
-        self.run_worker(
-            partial(self._read_count, source, key),
-            thread=True,
-            group="grid-count",
-            exclusive=True,
-            exit_on_error=False,
-            name="grid: count",
-        )
-        # The cursor's page is read alongside the count, not after it: one round trip less.
-        self._request_page(self.cursor // PAGE_SIZE)
 
     def go_to(self, index: int) -> None:
         """Move the cursor to `index` (negative counts from the end)."""
@@ -235,81 +177,7 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
         top = round(max(0.0, min(1.0, fraction)) * max(0, total_rows - self._rows))
         self._scroll_rows_to(top)
 
-    def update_entry(self, content_hash: str, **changes: object) -> None:
-        """Change cached entries for `content_hash` (e.g. rating=7) without a reload."""
-        for number, page in self._pages.items():
-            if any(e.hash == content_hash for e in page):
-                self._pages[number] = [
-                    replace(e, **changes) if e.hash == content_hash else e for e in page
-                ]
-        self._bind()
-
-    # -- reading (worker threads) -----------------------------------------------------------
-    @property
-    def _key(self) -> tuple[int, int]:
-        return (self._source.key if self._source else 0, self._generation)
-
-    def _read_count(self, source: GridSource, key: tuple[int, int]) -> None:
-        count = source.count()
-        self.post_message(self._CountLoaded(key, count))
-
-    def _read_page(self, source: GridSource, key: tuple[int, int], number: int) -> None:
-        entries = list(source.page(number * PAGE_SIZE, PAGE_SIZE))
-        self.post_message(self._PageLoaded(key, number, entries))
-
-    def _read_thumbnails(
-        self, wanted: list[tuple[str, str]], nearby: list[tuple[str, str]] = ()
-    ) -> None:
-        """Thumbnails on screen (each posted as it is ready), then nearby ones into memory."""
-        store = self._store
-        worker = get_current_worker()
-        for content_hash, path in wanted:
-            if worker.is_cancelled:
-                return
-            try:
-                image = store.get(content_hash, path)
-            except ThumbnailError as exc:
-                self.post_message(self._ThumbReady(content_hash, None, str(exc)))
-            else:
-                self.post_message(self._ThumbReady(content_hash, image, ""))
-        for content_hash, path in nearby:
-            if worker.is_cancelled:
-                return
-            with contextlib.suppress(ThumbnailError):
-                store.get(content_hash, path)
-
-    @property
-    def _store(self) -> ThumbnailStore:
-        if self._thumbnails is None:
-            self._thumbnails = self.app.thumbnails  # type: ignore[attr-defined]
-        return self._thumbnails
-
     # -- handlers ---------------------------------------------------------------------------
-    @on(_CountLoaded)
-    def _count_loaded(self, message: _CountLoaded) -> None:
-        if message.key != self._key:
-            return
-        self._set_count(message.count)
-
-    @on(_PageLoaded)
-    def _page_loaded(self, message: _PageLoaded) -> None:
-        if message.key != self._key:
-            return  # a page of an older source or an older read: dropped
-        self._pending.discard(message.number)
-        self._pages[message.number] = message.entries
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-        self._bind()
-        if message.number == self.cursor // PAGE_SIZE:
-            self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
-
-    @on(_ThumbReady)
-    def _thumb_ready(self, message: _ThumbReady) -> None:
-        for cell in self._cells:
-            # The token guard: only a cell still showing this image takes the result.
-            if cell.entry is not None and cell.entry.hash == message.content_hash:
-                cell.set_image(message.image, "unreadable" if message.error else "")
-
     @on(GridCell.Clicked)
     def _cell_clicked(self, message: GridCell.Clicked) -> None:
         message.stop()
@@ -460,7 +328,7 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
             return
         count = self.count
         first = self._top_row * self._cols
-        wanted_thumbs: list[tuple[str, str]] = []
+        wanted_thumbs: list[Wanted] = []
         store = self._store
         for slot, cell in enumerate(self._cells):
             index = first + slot
@@ -477,7 +345,7 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
                 failure = store.failure(entry.hash) if image is None else None
                 cell.bind(index, entry, image, "unreadable" if failure else LOADING)
                 if image is None and failure is None:
-                    wanted_thumbs.append((entry.hash, entry.os_path))
+                    wanted_thumbs.append((entry.hash, entry.os_path, box_of(cell)))
             cell.set_class(index == self.cursor, "-cursor")
         # Prefetch the next screen's page so a page flip finds its entries in memory.
         next_page_index = first + len(self._cells) * 2
@@ -485,36 +353,4 @@ class ThumbnailGrid(ForwardWorkerErrors, Widget, can_focus=True):
             self._request_page(next_page_index // PAGE_SIZE)
         self.query_one(GridScrollbar).set_position(self._total_rows, self._rows, self._top_row)
         self.border_subtitle = f"{self.cursor + 1:,} / {count:,}" if count else ""
-        # Then the next and previous screens' thumbnails, into memory only: a page flip then
-        # finds them decoded, with no placeholder flash and one layout pass instead of two.
-        screen = len(self._cells)
-        nearby: list[tuple[str, str]] = []
-        for index in [*range(first + screen, first + 2 * screen), *range(first - screen, first)]:
-            entry = self.entry_at(index) if 0 <= index < count else None
-            if (
-                entry is not None
-                and store.peek(entry.hash) is None
-                and not store.failure(entry.hash)
-            ):
-                nearby.append((entry.hash, entry.os_path))
-        if wanted_thumbs or nearby:
-            self.run_worker(
-                partial(self._read_thumbnails, wanted_thumbs, nearby),
-                thread=True,
-                group="grid-thumbnails",
-                exclusive=True,  # a newer view cancels the older request
-                exit_on_error=False,
-                name="grid: thumbnails",
-            )
-
-    def _request_page(self, number: int) -> None:
-        if number in self._pages or number in self._pending or self._source is None:
-            return
-        self._pending.add(number)
-        self.run_worker(
-            partial(self._read_page, self._source, self._key, number),
-            thread=True,
-            group="grid-pages",
-            exit_on_error=False,
-            name=f"grid: page {number}",
-        )
+        self._load_thumbnails(first, wanted_thumbs)

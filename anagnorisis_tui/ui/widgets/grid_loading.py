@@ -1,0 +1,249 @@
+"""The grid's data side: a source read page by page, and thumbnails loaded (and painted) ahead.
+
+Entries are read page by page from the source in worker threads and kept in a small LRU;
+thumbnails are loaded (or made) in an exclusive worker that is cancelled when the view moves on,
+and a result is applied only to a cell that still shows that image (the token guard), so a late
+thumbnail never lands on the wrong cell. Where the image class can paint ahead (the half-cell
+strips, ui/halfcell.py), the next and previous screens are painted off the event loop too.
+ThumbnailGrid builds on this with the cells, the cursor and the keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+from dataclasses import replace
+from functools import partial
+
+from PIL import Image as PILImage
+from textual import on
+from textual.message import Message
+from textual.widget import Widget
+from textual.worker import get_current_worker
+
+from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.ui.sources import GridSource
+from anagnorisis_tui.ui.widgets.grid_cell import GridCell
+
+PAGE_SIZE = 200  # entries read from the source at once
+MAX_PAGES = 12  # pages kept in memory (LRU)
+LOADING = "…"  # a cell's placeholder until its thumbnail (or its page) arrives
+
+Wanted = tuple[str, str, tuple[int, int]]  # content hash, path, the cell's picture box
+
+
+def box_of(cell: GridCell) -> tuple[int, int]:
+    """The cells a picture may fill in `cell` (its content box)."""
+    size = cell.content_size
+    return size.width, size.height
+
+
+class GridLoader(Widget):
+    """Pages of a GridSource and their thumbnails, for a grid of recycled cells (`_cells`)."""
+
+    def __init__(
+        self,
+        source: GridSource | None,
+        *,
+        image_class: type[Widget] | None,
+        thumbnails: ThumbnailStore | None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._source = source
+        self._image_class = image_class
+        self._thumbnails = thumbnails
+        self.cursor = 0
+        self.count: int | None = None
+        self._cells: list[GridCell] = []
+        self._pages: OrderedDict[int, list[ImageEntry]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._generation = 0  # bumped on reload so pages of an older read are dropped
+        self._rebind_pending = False
+        self._thumb_request = 0  # bumped per view: a deferred read-ahead of an older one is dropped
+
+    class _PageLoaded(Message):
+        def __init__(self, key: tuple[int, int], number: int, entries: list[ImageEntry]) -> None:
+            super().__init__()
+            self.key, self.number, self.entries = key, number, entries
+
+    class _CountLoaded(Message):
+        def __init__(self, key: tuple[int, int], count: int) -> None:
+            super().__init__()
+            self.key, self.count = key, count
+
+    class _ThumbReady(Message):
+        def __init__(self, content_hash: str, image: PILImage.Image | None, error: str) -> None:
+            super().__init__()
+            self.content_hash, self.image, self.error = content_hash, image, error
+
+    @property
+    def current_entry(self) -> ImageEntry | None:
+        return self.entry_at(self.cursor)
+
+    def entry_at(self, index: int) -> ImageEntry | None:
+        page = self._pages.get(index // PAGE_SIZE)
+        if page is None:
+            return None
+        offset = index % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def reload(self) -> None:
+        """Read the count and the pages on screen again (after a scan, a rating, a filter)."""
+        self._generation += 1
+        self._pages.clear()
+        self._pending.clear()
+        if self._source is None:
+            self._set_count(0)
+            return
+        key = self._key
+        source = self._source
+        self.run_worker(
+            partial(self._read_count, source, key),
+            thread=True,
+            group="grid-count",
+            exclusive=True,
+            exit_on_error=False,
+            name="grid: count",
+        )
+        # The cursor's page is read alongside the count, not after it: one round trip less.
+        self._request_page(self.cursor // PAGE_SIZE)
+
+    def update_entry(self, content_hash: str, **changes: object) -> None:
+        """Change cached entries for `content_hash` (e.g. rating=7) without a reload."""
+        for number, page in self._pages.items():
+            if any(e.hash == content_hash for e in page):
+                self._pages[number] = [
+                    replace(e, **changes) if e.hash == content_hash else e for e in page
+                ]
+        self._bind()
+
+    @property
+    def _key(self) -> tuple[int, int]:
+        return (self._source.key if self._source else 0, self._generation)
+
+    def _read_count(self, source: GridSource, key: tuple[int, int]) -> None:
+        count = source.count()
+        self.post_message(self._CountLoaded(key, count))
+
+    def _read_page(self, source: GridSource, key: tuple[int, int], number: int) -> None:
+        entries = list(source.page(number * PAGE_SIZE, PAGE_SIZE))
+        self.post_message(self._PageLoaded(key, number, entries))
+
+    def _read_thumbnails(self, wanted: list[Wanted], nearby: list[Wanted] = ()) -> None:
+        """Thumbnails on screen (each posted as it is ready), then nearby ones into memory.
+
+        Where the image class can paint ahead (`prerender`, the half-cell strips), each picture
+        is also rendered here for the cell it will land in, so a page flip only paints.
+        """
+        store = self._store
+        prerender = getattr(self._image_class, "prerender", None)
+        worker = get_current_worker()
+        for content_hash, path, box in wanted:
+            if worker.is_cancelled:
+                return
+            try:
+                image = store.get(content_hash, path)
+            except ThumbnailError as exc:
+                self.post_message(self._ThumbReady(content_hash, None, str(exc)))
+            else:
+                if prerender is not None and box[0] > 0 and box[1] > 0:
+                    prerender(image, box)
+                self.post_message(self._ThumbReady(content_hash, image, ""))
+        for content_hash, path, box in nearby:
+            if worker.is_cancelled:
+                return
+            with contextlib.suppress(ThumbnailError):
+                image = store.get(content_hash, path)
+                if prerender is not None and box[0] > 0 and box[1] > 0:
+                    prerender(image, box)
+
+    @property
+    def _store(self) -> ThumbnailStore:
+        if self._thumbnails is None:
+            self._thumbnails = self.app.thumbnails  # type: ignore[attr-defined]
+        return self._thumbnails
+
+    @on(_CountLoaded)
+    def _count_loaded(self, message: _CountLoaded) -> None:
+        if message.key != self._key:
+            return
+        self._set_count(message.count)
+
+    @on(_PageLoaded)
+    def _page_loaded(self, message: _PageLoaded) -> None:
+        if message.key != self._key:
+            return  # a page of an older source or an older read: dropped
+        self._pending.discard(message.number)
+        self._pages[message.number] = message.entries
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        self._bind()
+        if message.number == self.cursor // PAGE_SIZE:
+            self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
+
+    @on(_ThumbReady)
+    def _thumb_ready(self, message: _ThumbReady) -> None:
+        for cell in self._cells:
+            # The token guard: only a cell still showing this image takes the result.
+            if cell.entry is not None and cell.entry.hash == message.content_hash:
+                cell.set_image(message.image, "unreadable" if message.error else "")
+
+    def _rebind(self) -> None:
+        self._rebind_pending = False
+        self._bind()
+
+    def _start_thumbnails(self, request: int, wanted: list[Wanted], nearby: list[Wanted]) -> None:
+        if request != self._thumb_request:
+            return  # a newer view asked since; its own request covers what is needed
+        self.run_worker(
+            partial(self._read_thumbnails, wanted, nearby),
+            thread=True,
+            group="grid-thumbnails",
+            exclusive=True,  # a newer view cancels the older request
+            exit_on_error=False,
+            name="grid: thumbnails",
+        )
+
+    def _request_page(self, number: int) -> None:
+        if number in self._pages or number in self._pending or self._source is None:
+            return
+        self._pending.add(number)
+        self.run_worker(
+            partial(self._read_page, self._source, self._key, number),
+            thread=True,
+            group="grid-pages",
+            exit_on_error=False,
+            name=f"grid: page {number}",
+        )
+
+    def _load_thumbnails(self, first: int, wanted: list[Wanted]) -> None:
+        """Load what the cells from `first` on miss, then read (and paint) ahead."""
+        count = self.count or 0
+        store = self._store
+        # Then the next and previous screens' thumbnails, into memory (and painted ahead where
+        # the image class can): a page flip then finds them ready, with no placeholder flash.
+        screen = len(self._cells)
+        prerender = hasattr(self._image_class, "prerender")
+        if prerender and not self._cells[-1].content_size.area and not self._rebind_pending:
+            # Cells not laid out yet: painting ahead needs their size, so look again after.
+            self._rebind_pending = True
+            self.call_after_refresh(self._rebind)
+        nearby: list[Wanted] = []
+        for index in [*range(first + screen, first + 2 * screen), *range(first - screen, first)]:
+            entry = self.entry_at(index) if 0 <= index < count else None
+            if entry is None or store.failure(entry.hash):
+                continue
+            box = box_of(self._cells[(index - first) % screen])
+            image = store.peek(entry.hash)
+            if image is None or (prerender and not self._image_class.prerendered(image, box)):
+                nearby.append((entry.hash, entry.os_path, box))
+        self._thumb_request += 1
+        if wanted:
+            self._start_thumbnails(self._thumb_request, wanted, nearby)
+        elif nearby:
+            # Nothing on screen is missing: read ahead once this view is painted, so the worker
+            # does not take the GIL from the frame the user is waiting for.
+            self.call_after_refresh(self._start_thumbnails, self._thumb_request, [], nearby)

@@ -77,3 +77,27 @@ def test_explain_lists_the_most_similar_rated_images(shapes_pref):
     own = lib.explain(shapes_pref.hashes[0])
     assert own.rating == shapes_pref.taste[0]
     assert shapes_pref.hashes[0] not in {n.hash for n in own.neighbours}
+
+
+def test_queue_covers_big_unrated_groups_first_and_is_seeded():
+    # Three tight groups of 60, 30 and 10 vectors; one image of the biggest is rated. The queue
+    # asks about the two groups with no rating (bigger first, its most central image), and then
+    # fills up from the rest rather than stopping short.
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 16, dtype=np.float32) * 5
+    sizes = (60, 30, 10)
+    x = np.concatenate(
+        [c + rng.normal(0, 0.1, (n, 16)) for c, n in zip(centres, sizes, strict=True)]
+    )
+    group = np.repeat([0, 1, 2], sizes)
+    x_rated, x_cand, g_cand = x[:1], x[1:], group[1:]
+    picks, var = rate_next.order(x_rated, x_cand, 2)
+    assert g_cand[picks].tolist() == [1, 2]
+    members = np.flatnonzero(g_cand == 1)
+    centre = x_cand[members].mean(axis=0)
+    closest = members[np.argmin(((x_cand[members] - centre) ** 2).sum(axis=1))]
+    assert picks[0] == closest
+    assert var.shape == (2,) and (var > 0).all()
+    more, _ = rate_next.order(x_rated, x_cand, 10)
+    assert len(set(more.tolist())) == 10
+    assert more.tolist() == rate_next.order(x_rated, x_cand, 10)[0].tolist()

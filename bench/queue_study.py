@@ -149,7 +149,6 @@ for lib in libs:
         y = eb.simulated_user(c, s, np.random.default_rng(500 + rep))
         pool, test = eb._split(len(y), 1000, rep)
         for st in strategies:
-            global CELL
             CELL = np.char.add(c[pool].astype(str), s[pool].astype(str))
             o = pool[order_for(st, x[pool], y[pool], max(grid), rep)]
             cur = [

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from anagnorisis_tui.core import thumbnails
+from anagnorisis_tui.core.filters import format_bytes
 from anagnorisis_tui.core.query import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -33,12 +34,8 @@ RELOAD_EVERY = 2.0
 
 
 def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+    # One convention everywhere (decimal kB/MB, as the filters and the CLI read and print sizes).
+    return format_bytes(size)
 
 
 def describe(entry: ImageEntry) -> Text:

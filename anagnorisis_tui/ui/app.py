@@ -12,6 +12,7 @@ import importlib
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -134,6 +135,8 @@ class AnagnorisisApp(App):
             library, library_spec(roots), title="All images"
         )
         self.first_source.prefetch(FIRST_PAGE)
+        # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
+        self.library_scope: Any = None
         super().__init__()
         self.job_signal: Signal[str] = Signal(self, "jobs")
         self.library_signal: Signal[None] = Signal(self, "library")

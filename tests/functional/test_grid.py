@@ -168,3 +168,32 @@ async def test_half_cell_pictures_of_the_next_screen_are_painted_ahead(
             # The painted line is the strip made ahead, not a new render.
             made = halfcell.strips(cell.shown_image, *thumb.content_size)
             assert thumb.render_line(0) is made[0]
+
+
+async def test_search_screen_searches_within_the_folder_chosen_in_the_library(
+    library, make_test_app, settle
+):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+
+        tree = app.screen.query_one(FolderTree)
+        tree.post_message(FolderTree.ScopeChosen(Scope(library.settings.library_roots[0], "b")))
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        search = app.screen
+        assert (search.state.root, search.state.folder) == (library.settings.library_roots[0], "b")
+        results = search.query_one("#results", ThumbnailGrid)
+        assert results.count == 4
+        assert all(c.entry.folder == "b" for c in results.cells if c.entry)
+        # Back in the Library, "All images" widens the search again.
+        await pilot.press("f1")
+        await settle(pilot)
+        tree.post_message(FolderTree.ScopeChosen(Scope(None, None)))
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert search.state.folder is None
+        assert search.query_one("#results", ThumbnailGrid).count > 4

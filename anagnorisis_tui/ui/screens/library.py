@@ -164,6 +164,8 @@ class LibraryScreen(AppScreen):
 
     def _show_scope(self, scope: Scope) -> None:
         self._scope = scope
+        # The Search screen searches within the folder chosen here (read when it is shown).
+        self.app.library_scope = scope  # type: ignore[attr-defined]
         title = scope.folder or scope.root or "All images"
         spec = self._spec(scope)
         first: ViewSource | None = getattr(self.app, "first_source", None)

@@ -174,6 +174,7 @@ class SearchScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
+        self.state = self._scoped(self.state)
         if self._pending is not None:
             self.show_entries(*self._pending)
         else:
@@ -189,7 +190,17 @@ class SearchScreen(AppScreen):
         except Exception:  # noqa: BLE001 - a failed warm-up is reported by the search itself
             pass
 
+    def _scoped(self, state: SearchState) -> SearchState:
+        """`state` within the folder chosen on the Library screen (its tree's "All images": all)."""
+        scope = getattr(self.app, "library_scope", None)
+        if scope is None or (scope.root, scope.folder) == (state.root, state.folder):
+            return state
+        return state.replace(root=scope.root, folder=scope.folder)
+
     def on_screen_resume(self) -> None:
+        scoped = self._scoped(self.state)
+        if scoped != self.state and self._pending is None:
+            self._set(scoped)
         # Back from the viewer or showing "more like this", the grid keeps focus; arriving any
         # other way (/ or F2), the query box takes the keys.
         if self._keep_focus:

@@ -197,3 +197,20 @@ async def test_search_screen_searches_within_the_folder_chosen_in_the_library(
         await settle(pilot)
         assert search.state.folder is None
         assert search.query_one("#results", ThumbnailGrid).count > 4
+
+
+async def test_enter_while_the_page_is_read_again_opens_the_image(library, make_test_app, settle):
+    # Regression: Enter pressed just as a finished scan reloaded the grid was dropped.
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(ThumbnailGrid)
+        grid.go_to(1)
+        await settle(pilot)
+        expected = grid.current_entry
+        grid.reload()
+        assert grid.current_entry is None  # the page is being read again
+        grid.action_select()
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ViewerScreen"
+        assert app.screen.entry == expected

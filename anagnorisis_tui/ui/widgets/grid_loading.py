@@ -61,6 +61,8 @@ class GridLoader(Widget):
         self._pages: OrderedDict[int, list[ImageEntry]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0  # bumped on reload so pages of an older read are dropped
+        # Enter pressed while the cursor's page was being (re)read: opened when it arrives.
+        self._select_when_loaded: int | None = None
         self._rebind_pending = False
         self._thumb_request = 0  # bumped per view: a deferred read-ahead of an older one is dropped
 
@@ -183,6 +185,9 @@ class GridLoader(Widget):
         self._bind()
         if message.number == self.cursor // PAGE_SIZE:
             self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
+            pending, self._select_when_loaded = self._select_when_loaded, None
+            if pending == self.cursor and self.current_entry is not None:
+                self.action_select()
 
     @on(_ThumbReady)
     def _thumb_ready(self, message: _ThumbReady) -> None:

@@ -159,6 +159,7 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
     def set_source(self, source: GridSource | None, cursor: int = 0) -> None:
         """Show another source (a folder, search results); the cursor goes to `cursor`."""
         self._source = source
+        self._select_when_loaded = None
         self.cursor = max(0, cursor)
         self._top_row = 0
         self.reload()
@@ -224,6 +225,10 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
         entry = self.current_entry
         if entry is not None:
             self.post_message(self.Selected(self, self.cursor, entry))
+        elif self.cursor < self.count:
+            # Its page is being read again (a scan just finished, say): open it on arrival
+            # rather than dropping the key.
+            self._select_when_loaded = self.cursor
 
     # -- layout and binding -----------------------------------------------------------------
     def compose(self) -> ComposeResult:

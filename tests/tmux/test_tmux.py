@@ -8,18 +8,16 @@ asserted.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.tmux.tmuxdrive import DEADLINE, tmux, wait_for
+from tests.tmux.tmuxdrive import DEADLINE, start_app, tmux, wait_for
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "functional"))
 from uidata import make_images  # noqa: E402
@@ -44,19 +42,13 @@ def test_app_in_tmux_scans_browses_rates_and_quits(tmp_path: Path):
     env = {
         "ANAGNORISIS_DATA_DIR": str(data),
         "ANAGNORISIS_CONFIG": str(tmp_path / "config.toml"),
-        "PYTHONPATH": str(REPO),
         # No model weights: the app says so in a notice and never imports torch (fast test).
         "ANAGNORISIS_PRETRAINED": str(tmp_path / "no-such-weights.safetensors"),
     }
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     done = tmp_path / "exit-status"
-    command = (
-        f"cd {shlex.quote(str(REPO))} && env {exports} {shlex.quote(sys.executable)} "
-        f"-m anagnorisis_tui {shlex.quote(str(root))} --graphics unicode; "
-        f"echo $? > {shlex.quote(str(done))}"
+    session = start_app(
+        [str(root), "--graphics", "unicode"], env, done, size=(120, 40), name="test"
     )
-    session = f"anagnorisis-test-{uuid.uuid4().hex[:8]}"
-    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command)
     try:
         screen = wait_for(session, "day0.jpg")  # scanned and shown in the grid
         assert "Library" in screen and "Search" in screen

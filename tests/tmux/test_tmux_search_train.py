@@ -7,13 +7,10 @@ starts (configured in the settings file, as a user would), with 40 ratings of a 
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ import pytest
 from anagnorisis_tui.core.config import load_settings
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.shapes import write_library
-from tests.tmux.tmuxdrive import DEADLINE, tmux, wait_for
+from tests.tmux.tmuxdrive import DEADLINE, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -59,19 +56,9 @@ def test_search_then_train_then_rate_next_in_tmux(embedded):
     root, data, config = embedded
     rated = _ratings(data / "library.db")
     done = root.parent / "exit-status"
-    env = f"ANAGNORISIS_DATA_DIR={shlex.quote(str(data))} ANAGNORISIS_CONFIG={shlex.quote(str(config))}"
-    command = (
-        # -u COLUMNS/LINES: a value inherited from the test runner would override the pane size.
-        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {env} PYTHONPATH={shlex.quote(str(REPO))} "
-        f"{shlex.quote(sys.executable)} -m anagnorisis_tui {shlex.quote(str(root))} "
-        f"--graphics unicode; echo $? > {shlex.quote(str(done))}"
-    )
-    session = f"anagnorisis-ui2-{uuid.uuid4().hex[:8]}"
-    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "44", command)
+    env = {"ANAGNORISIS_DATA_DIR": str(data), "ANAGNORISIS_CONFIG": str(config)}
+    session = start_app([str(root), "--graphics", "unicode"], env, done, size=(140, 44), name="ui2")
     try:
-        # Keep this size whatever other tmux clients on the machine are doing.
-        tmux("set-option", "-t", session, "window-size", "manual")
-        tmux("resize-window", "-t", session, "-x", "140", "-y", "44")
         wait_for(session, "Library", ".png")
         tmux("send-keys", "-t", session, "/")
         wait_for(session, "describe images")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
 import time
+import uuid
+from pathlib import Path
 
 DEADLINE = 90.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 def tmux(*args: str) -> str:
@@ -26,3 +31,24 @@ def wait_for(session: str, *texts: str) -> str:
             return shown
         time.sleep(0.2)
     raise AssertionError(f"{texts!r} never appeared; the screen was:\n{shown}")
+
+
+def start_app(
+    args: list[str], env: dict[str, str], done: Path, *, size: tuple[int, int], name: str
+) -> str:
+    """Start `python -m anagnorisis_tui ARGS` in a new tmux session of `size`; its exit status
+    is written to `done`. Returns the session name (kill it when finished)."""
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in {"PYTHONPATH": str(REPO), **env}.items())
+    command = (
+        # -u COLUMNS/LINES: a value inherited from the test runner would override the pane size.
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {exports} "
+        f"{shlex.quote(sys.executable)} -m anagnorisis_tui {' '.join(map(shlex.quote, args))}; "
+        f"echo $? > {shlex.quote(str(done))}"
+    )
+    session = f"anagnorisis-{name}-{uuid.uuid4().hex[:8]}"
+    width, height = (str(n) for n in size)
+    tmux("new-session", "-d", "-s", session, "-x", width, "-y", height, command)
+    # Keep this size whatever other tmux clients on the machine are doing.
+    tmux("set-option", "-t", session, "window-size", "manual")
+    tmux("resize-window", "-t", session, "-x", width, "-y", height)
+    return session

@@ -27,8 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anagnorisis_tui.core import db as dbmod  # noqa: E402
-from anagnorisis_tui.core import index, models, vectors  # noqa: E402
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.semantic import (
+    index,
+    vectors,  # noqa: E402
+)
+from anagnorisis_tui.core.semantic import model_choice as models
 from bench.bench_search import clustered  # noqa: E402
 
 RCLIP_SECONDS = 3.7
@@ -37,7 +41,7 @@ RCLIP_SECONDS = 3.7
 def random_weights(path: Path) -> None:
     from safetensors.torch import save_file
 
-    from anagnorisis_tui.core.embeddings import _open_clip, _quiet
+    from anagnorisis_tui.core.semantic.engine import _open_clip, _quiet
 
     open_clip = _open_clip()
     with _quiet():

@@ -26,8 +26,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anagnorisis_tui.core import db as dbmod  # noqa: E402
-from anagnorisis_tui.core import embeddings, imageprep, models, pipeline, scan  # noqa: E402
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.catalogue import scan  # noqa: E402
+from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
+from anagnorisis_tui.core.semantic import engine as embeddings
+from anagnorisis_tui.core.semantic import imageprep
+from anagnorisis_tui.core.semantic import model_choice as models
 
 
 def sample_photos() -> list[np.ndarray]:

@@ -35,10 +35,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     args = parser.parse_args()
-    from anagnorisis_tui.core import db as dbmod
-    from anagnorisis_tui.core import query, ratings, textscores
-    from anagnorisis_tui.core.filters import Concept, Filters
-    from anagnorisis_tui.core.query import ViewSpec
+    from anagnorisis_tui.core.base import db as dbmod
+    from anagnorisis_tui.core.base import ratings
+    from anagnorisis_tui.core.views import paging as query
+    from anagnorisis_tui.core.views import text_scores as textscores
+    from anagnorisis_tui.core.views.filters import Concept, Filters
+    from anagnorisis_tui.core.views.paging import ViewSpec
 
     db_path = ROOT / "bench" / "out" / f"groups-{args.n}.db"
     if not db_path.exists():

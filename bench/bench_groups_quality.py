@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=384)
     args = parser.parse_args()
 
-    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.core.library import Library
 
     out = ROOT / "bench" / "out"

@@ -39,8 +39,8 @@ PHASH_DISTANCE = 10
 
 
 def build(db_path: Path, n: int, seed: int = 0) -> None:
-    from anagnorisis_tui.core import db as dbmod
-    from anagnorisis_tui.core import vectors
+    from anagnorisis_tui.core.base import db as dbmod
+    from anagnorisis_tui.core.semantic import vectors
 
     rng = np.random.default_rng(seed)
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,8 +113,8 @@ def planted_pairs(original: np.ndarray) -> set[tuple[int, int]]:
 
 
 def child(method: str, db_path: Path, workdir: Path) -> dict:
-    from anagnorisis_tui.core import db as dbmod
-    from anagnorisis_tui.core import groups, neighbours, phash
+    from anagnorisis_tui.core.base import db as dbmod
+    from anagnorisis_tui.core.duplicates import groups, neighbours, phash
 
     db = None if method.startswith("phash-only/") else dbmod.connect(db_path)
     start = time.perf_counter()

@@ -22,7 +22,7 @@ def main() -> None:
     from PIL import Image, ImageOps
     from sklearn.datasets import load_sample_images
 
-    from anagnorisis_tui.core import phash
+    from anagnorisis_tui.core.duplicates import phash
 
     folder = Path(tempfile.mkdtemp())
     photo = folder / "photo-12mp.jpg"

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from anagnorisis_tui.core import db as dbmod  # noqa: E402
-from anagnorisis_tui.core.hashing import CANDIDATES  # noqa: E402
-from anagnorisis_tui.core.scan import scan  # noqa: E402
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.base.hashing import CANDIDATES  # noqa: E402
+from anagnorisis_tui.core.catalogue.scan import scan  # noqa: E402
 
 PER_FOLDER = 250
 
@@ -99,8 +99,8 @@ def read_loop(root: str) -> tuple[int, int]:
 
 def file_work_loop(root: str) -> int:
     """The catalogue's per-file work without SQLite: walk, read, hash, parse the header."""
-    from anagnorisis_tui.core.imageinfo import inspect_file
-    from anagnorisis_tui.core.walk import walk
+    from anagnorisis_tui.core.catalogue.imageinfo import inspect_file
+    from anagnorisis_tui.core.catalogue.walk import walk
 
     files = 0
     for item in walk(root, stat_files=False):

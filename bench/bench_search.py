@@ -24,8 +24,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anagnorisis_tui.core import db as dbmod  # noqa: E402
-from anagnorisis_tui.core import index, vectors  # noqa: E402
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.semantic import (
+    index,
+    vectors,  # noqa: E402
+)
 
 
 def clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -39,10 +39,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anagnorisis_tui.core.config import load_settings  # noqa: E402
-from anagnorisis_tui.core.filters import Filters  # noqa: E402
+from anagnorisis_tui.core.base.config import load_settings  # noqa: E402
 from anagnorisis_tui.core.library import Library  # noqa: E402
-from anagnorisis_tui.core.query import ViewSpec  # noqa: E402
+from anagnorisis_tui.core.views.filters import Filters  # noqa: E402
+from anagnorisis_tui.core.views.paging import ViewSpec  # noqa: E402
 
 REAL = 480  # really embedded shape images
 COLOURS = ["red", "green", "blue", "yellow", "purple", "orange", "white", "black"]
@@ -53,7 +53,8 @@ PAUSE_BEFORE_ENTER = 0.3  # between the last key and Enter; the app encodes the 
 
 
 def build(state: Path, n: int, seed: int = 0) -> Library:
-    from anagnorisis_tui.core import shapes, vectors
+    from anagnorisis_tui.core.demo import shapes
+    from anagnorisis_tui.core.semantic import vectors
 
     settings = load_settings(
         data_dir=state / "data",

@@ -15,7 +15,9 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def embed_shapes(n: int, seed: int, batch: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(vectors, colours, shapes) for n images; every colour/shape/background equally often."""
-    from anagnorisis_tui.core import embeddings, models, shapes
+    from anagnorisis_tui.core.demo import shapes
+    from anagnorisis_tui.core.semantic import engine as embeddings
+    from anagnorisis_tui.core.semantic import model_choice as models
 
     choice = models.resolve(models.TINY_CLIP)
     cache = OUT / f"shapes-{n}-{seed}-{models.index_name(choice.model_id)}.npz"

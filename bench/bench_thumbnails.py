@@ -23,7 +23,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from anagnorisis_tui.core import thumbnails  # noqa: E402
+from anagnorisis_tui.core.catalogue import thumbnails  # noqa: E402
 
 
 def make_photos(folder: Path, count: int) -> list[Path]:

@@ -71,7 +71,7 @@ def _all_drawn(grid, first_index: int):
 
 
 async def run(data: Path, flips: int) -> dict[str, list[float]]:
-    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.core.library import Library
     from anagnorisis_tui.ui.app import make_app
     from anagnorisis_tui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid

@@ -39,7 +39,7 @@ def child_app(data_dir: str) -> None:
     from ui_catalogue import ROOT
 
     from anagnorisis_tui.cli import main as _cli_main  # noqa: F401 - the CLI's import cost
-    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.ui.app import AnagnorisisApp
     from anagnorisis_tui.ui.graphics import image_widget_class
     from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid

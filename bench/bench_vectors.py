@@ -19,8 +19,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anagnorisis_tui.core import db as dbmod  # noqa: E402
-from anagnorisis_tui.core import index, vectors  # noqa: E402
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.semantic import (
+    index,
+    vectors,  # noqa: E402
+)
 from bench.bench_search import clustered  # noqa: E402
 
 

@@ -5,7 +5,7 @@
     nice python bench/evaluator_bench.py speed    # train 10,000 ratings; predict 100,000 images
     nice python bench/evaluator_bench.py all
 
-The preference benchmark: images of coloured shapes (anagnorisis_tui.core.shapes) embedded with
+The preference benchmark: images of coloured shapes (anagnorisis_tui.core.demo.shapes) embedded with
 the tiny CLIP shipped in the package; a simulated user rates round(5 + 3*red - 3*triangle + noise)
 clipped to 0..10, noise ~ N(0, 1). Held-out images are never rated. `--source synthetic` uses
 structured random vectors instead (no model needed).
@@ -23,7 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from anagnorisis_tui.core import eval_metrics, eval_models, evaluator, rate_next  # noqa: E402
+from anagnorisis_tui.core.evaluator import metrics as eval_metrics
+from anagnorisis_tui.core.evaluator import rate_next  # noqa: E402
+from anagnorisis_tui.core.evaluator import regressors as eval_models
+from anagnorisis_tui.core.evaluator import training as evaluator
 
 COUNTS = (20, 50, 100, 500)
 KINDS = (*eval_models.KINDS, "auto")
@@ -166,9 +169,10 @@ def print_sample(results: dict) -> None:
 
 # -- speed ---------------------------------------------------------------------------------------
 def speed(source: str, n_train: int, n_predict: int) -> None:
-    from anagnorisis_tui.core import eval_store, vectors
-    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.evaluator import store as eval_store
     from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.semantic import vectors
 
     x, colours, shapes = synthetic_dataset(n_predict, seed=0)
     y = simulated_user(colours, shapes, np.random.default_rng(0))

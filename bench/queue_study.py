@@ -19,7 +19,10 @@ sys.path.insert(0, "bench")
 sys.path.insert(0, ".")
 import evaluator_bench as eb  # noqa: E402
 
-from anagnorisis_tui.core import eval_metrics, eval_models, evaluator, rate_next  # noqa: E402
+from anagnorisis_tui.core.evaluator import metrics as eval_metrics
+from anagnorisis_tui.core.evaluator import rate_next  # noqa: E402
+from anagnorisis_tui.core.evaluator import regressors as eval_models
+from anagnorisis_tui.core.evaluator import training as evaluator
 
 CELL = np.array([])
 

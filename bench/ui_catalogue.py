@@ -13,8 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import thumbnails
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.catalogue import thumbnails
 
 ROOT = "/bench/Pictures"
 PER_FOLDER = 250

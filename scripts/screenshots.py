@@ -34,8 +34,8 @@ async def _settle(pilot) -> None:
 
 
 async def shoot(out: Path, data: Path) -> list[Path]:
-    from anagnorisis_tui.core.config import load_settings
-    from anagnorisis_tui.core.demo import build_demo
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.demo.generate import build_demo
     from anagnorisis_tui.core.library import Library
     from anagnorisis_tui.ui.app import make_app
 
@@ -88,9 +88,9 @@ async def shoot_workflows(out: Path, data: Path) -> list[Path]:
 
     from PIL import Image
 
-    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.demo.shapes import write_library
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.shapes import write_library
     from anagnorisis_tui.ui.app import make_app
 
     shutil.rmtree(data, ignore_errors=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train the tiny CLIP that ships in anagnorisis_tui/models/tiny-clip/ (a few CPU minutes).
 
-It learns coloured shapes on backgrounds (anagnorisis_tui.core.shapes), so tests can assert
+It learns coloured shapes on backgrounds (anagnorisis_tui.core.demo.shapes), so tests can assert
 real ranking ("red circle" ranks red circles first) with a model small enough to embed
 thousands of images a second. It is a test and demo model, not a photo model.
 
@@ -29,8 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anagnorisis_tui.core import imageprep, shapes  # noqa: E402
-from anagnorisis_tui.core.compat import import_open_clip  # noqa: E402
+from anagnorisis_tui.core.demo import shapes  # noqa: E402
+from anagnorisis_tui.core.semantic import imageprep
+from anagnorisis_tui.core.semantic.torch_compat import import_open_clip  # noqa: E402
 
 CONFIG = ROOT / "anagnorisis_tui" / "models" / "configs" / "tiny-clip.json"
 OUT = ROOT / "anagnorisis_tui" / "models" / "tiny-clip"

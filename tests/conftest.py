@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from anagnorisis_tui.core.config import Settings, load_settings
+from anagnorisis_tui.core.base.config import Settings, load_settings
+from anagnorisis_tui.core.demo.shapes import ShapeSpec, write_library
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import ShapeSpec, write_library
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +70,8 @@ def shapes_root(shapes_images: dict[str, ShapeSpec]) -> Path:
 @pytest.fixture(scope="session")
 def tiny_embedder():
     """The shipped tiny CLIP (`--model tiny-clip`), loaded once: an embeddings.Embedder."""
-    from anagnorisis_tui.core import embeddings, models
+    from anagnorisis_tui.core.semantic import engine as embeddings
+    from anagnorisis_tui.core.semantic import model_choice as models
 
     return embeddings.load(models.resolve(models.TINY_CLIP, "", "cpu"))
 

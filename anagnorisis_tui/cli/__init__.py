@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from anagnorisis_tui import __version__
-from anagnorisis_tui.core.config import ConfigError, Settings, load_settings
+from anagnorisis_tui.core.base.config import ConfigError, Settings, load_settings
 
 # Modules under anagnorisis_tui.cli, each with register(subparsers) -> None.
 COMMAND_MODULES = [

@@ -35,10 +35,10 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.scan_cmd import ProgressLine
-    from anagnorisis_tui.core import fsnames
+    from anagnorisis_tui.core.base import fsnames
+    from anagnorisis_tui.core.catalogue.scan import ScanError
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.models import ModelUnavailable
-    from anagnorisis_tui.core.scan import ScanError
+    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
     settings = settings_with_model(args)
     lib = Library(settings)

@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core import fsnames
-    from anagnorisis_tui.core.db import DatabaseError
+    from anagnorisis_tui.core.base import fsnames
+    from anagnorisis_tui.core.base.db import DatabaseError
     from anagnorisis_tui.core.library import Library
 
     lib = Library(settings_from_args(args))

@@ -9,7 +9,11 @@ from collections.abc import Callable
 
 
 def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> None:
-    from anagnorisis_tui.core.groups import DEFAULT_PHASH_DISTANCE, DEFAULT_THRESHOLD, METHODS
+    from anagnorisis_tui.core.duplicates.groups import (
+        DEFAULT_PHASH_DISTANCE,
+        DEFAULT_THRESHOLD,
+        METHODS,
+    )
 
     parser.add_argument(
         "--threshold",
@@ -120,7 +124,7 @@ def _find(args: argparse.Namespace):
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.list_cmd import catalogue_root
     from anagnorisis_tui.cli.model_args import settings_with_model
-    from anagnorisis_tui.core.groups import GroupError
+    from anagnorisis_tui.core.duplicates.groups import GroupError
     from anagnorisis_tui.core.library import Library
 
     library = Library(settings_with_model(args))
@@ -165,7 +169,7 @@ def group_json(group) -> dict:
 def _text(text: str) -> str:
     """Plain text for the terminal: undecodable bytes shown, control characters escaped (a
     file name holding an escape sequence must not act on the terminal)."""
-    from anagnorisis_tui.core import fsnames
+    from anagnorisis_tui.core.base import fsnames
 
     return fsnames.display(text)
 
@@ -195,7 +199,7 @@ def run_groups(args: argparse.Namespace) -> int:
 
 def run_dedupe(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.actions import ActionError
+    from anagnorisis_tui.core.duplicates.actions import ActionError
 
     library, found = _find(args)
     try:
@@ -246,7 +250,7 @@ def run_dedupe(args: argparse.Namespace) -> int:
 
 def run_undo(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core.actions import ActionError
+    from anagnorisis_tui.core.duplicates.actions import ActionError
     from anagnorisis_tui.core.library import Library
 
     library = Library(settings_from_args(args))

@@ -11,7 +11,7 @@ PAGE = 500
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
-    from anagnorisis_tui.core.filters import SHAPES, SORT_KEYS
+    from anagnorisis_tui.core.views.filters import SHAPES, SORT_KEYS
 
     parser = sub.add_parser(
         "list",
@@ -69,13 +69,13 @@ def catalogue_root(root: str | None) -> str | None:
         return None
     import os
 
-    from anagnorisis_tui.core import fsnames
+    from anagnorisis_tui.core.base import fsnames
 
     return fsnames.to_db(os.path.abspath(os.path.expanduser(root)))
 
 
 def spec_from_args(args: argparse.Namespace):
-    from anagnorisis_tui.core.filters import (
+    from anagnorisis_tui.core.views.filters import (
         DEFAULT_CONCEPT_THRESHOLD,
         Concept,
         FilterError,
@@ -83,7 +83,7 @@ def spec_from_args(args: argparse.Namespace):
         parse_bytes,
         parse_ratio,
     )
-    from anagnorisis_tui.core.query import ViewSpec
+    from anagnorisis_tui.core.views.paging import ViewSpec
 
     if args.concept and args.exclude_concept:
         raise FilterError("use --concept or --exclude-concept, not both")
@@ -132,8 +132,8 @@ def spec_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.model_args import settings_with_model
-    from anagnorisis_tui.core.filters import FilterError, format_bytes
     from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.views.filters import FilterError, format_bytes
 
     if args.limit is not None and args.limit < 0:
         raise CommandError(f"--limit must not be negative, not {args.limit}")
@@ -210,7 +210,7 @@ def _entry_line(entry, format_bytes) -> str:
     rated = "-" if rating is None else f"{rating:g}" + ("" if entry.rating is not None else "*")
     score = "" if entry.score is None else f"  {entry.score:.3f}"
     # Names may hold anything a filesystem allows, escape sequences included: shown as text.
-    from anagnorisis_tui.core import fsnames
+    from anagnorisis_tui.core.base import fsnames
 
     path = fsnames.display(entry.path)
     return f"{path}\t{format_bytes(entry.size)}\t{dims}\t{rated}{score}"

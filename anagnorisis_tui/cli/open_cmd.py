@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 def library_from_args(args: argparse.Namespace):
     """(settings, library folder) for `open`: see core.demo.resolve_library."""
     from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core.demo import LibraryNotFound, resolve_library
+    from anagnorisis_tui.core.demo.generate import LibraryNotFound, resolve_library
 
     settings = settings_from_args(args, graphics=getattr(args, "graphics", None))
     try:

@@ -36,8 +36,8 @@ def library_image(library, path: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.core.base.ratings import RatingError, parse_rating
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.ratings import RatingError, parse_rating
 
     library = Library(settings_from_args(args))
     try:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from anagnorisis_tui.core.fsnames import display
+from anagnorisis_tui.core.base.fsnames import display
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -44,8 +44,8 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.core.evaluator.rating_io import RatingIOError
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.rating_io import RatingIOError
 
     if args.xmp == bool(args.file):
         raise CommandError("give either FILE or --xmp")

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from anagnorisis_tui.core import fsnames
-from anagnorisis_tui.core.progress import Progress, format_eta
+from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.progress import Progress, format_eta
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -134,9 +134,9 @@ def summary_lines(summary) -> list[str]:
 def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
     """Scan and report in `mode` text/json/quiet; shared with `open` until the app exists."""
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.db import DatabaseError
+    from anagnorisis_tui.core.base.db import DatabaseError
+    from anagnorisis_tui.core.catalogue.scan import ScanError
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.scan import ScanError
 
     lib = Library(settings)
     cancel = threading.Event()

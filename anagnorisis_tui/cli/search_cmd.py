@@ -103,7 +103,7 @@ def _set(args: argparse.Namespace, name: str, value: str) -> None:
 
 
 def _print_hits(hits, as_json: bool) -> None:
-    from anagnorisis_tui.core import fsnames
+    from anagnorisis_tui.core.base import fsnames
 
     out = sys.stdout
     for rank, hit in enumerate(hits, 1):
@@ -123,7 +123,7 @@ def _print_hits(hits, as_json: bool) -> None:
 def _open(args: argparse.Namespace):
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.models import ModelUnavailable
+    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
     lib = Library(settings_with_model(args))
     try:
@@ -154,7 +154,7 @@ def _open(args: argparse.Namespace):
 def _refresh_index(lib, model_id: str) -> None:
     """A missing, stale, truncated or foreign index is rebuilt here, once (results would be
     complete without it - exact search covers the rest - but slow on a large library)."""
-    from anagnorisis_tui.core import index
+    from anagnorisis_tui.core.semantic import index
 
     if index.needs_build(lib.db, lib.data_dir, model_id):
         print("building the search index (once)...", file=sys.stderr, flush=True)
@@ -170,8 +170,8 @@ def _check_top(args: argparse.Namespace) -> None:
 
 def run_search(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.models import ModelUnavailable
-    from anagnorisis_tui.core.search import QueryError, parse
+    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
+    from anagnorisis_tui.core.semantic.search import QueryError, parse
 
     query = _split_query(args)
     _check_top(args)
@@ -198,8 +198,8 @@ def run_similar(args: argparse.Namespace) -> int:
     import os
 
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.models import ModelUnavailable
-    from anagnorisis_tui.core.search import QueryError
+    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
+    from anagnorisis_tui.core.semantic.search import QueryError
 
     _check_top(args)
     if not os.path.isfile(args.image):

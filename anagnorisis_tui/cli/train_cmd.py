@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 
-from anagnorisis_tui.core.fsnames import display
+from anagnorisis_tui.core.base.fsnames import display
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -57,7 +57,7 @@ def _library(args: argparse.Namespace):
 def _progress_printer() -> Callable | None:
     if not sys.stderr.isatty():
         return None
-    from anagnorisis_tui.core.progress import format_eta
+    from anagnorisis_tui.core.base.progress import format_eta
 
     def show(p) -> None:
         total = f"/{p.total}" if p.total else ""
@@ -69,8 +69,8 @@ def _progress_printer() -> Callable | None:
 
 def run_train(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.eval_store import EvaluatorError
-    from anagnorisis_tui.core.evaluator import TrainingError
+    from anagnorisis_tui.core.evaluator.store import EvaluatorError
+    from anagnorisis_tui.core.evaluator.training import TrainingError
 
     library = _library(args)
     try:
@@ -137,8 +137,8 @@ def format_report(report) -> str:
 
 def run_next(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.eval_store import EvaluatorError
-    from anagnorisis_tui.core.evaluator import TrainingError
+    from anagnorisis_tui.core.evaluator.store import EvaluatorError
+    from anagnorisis_tui.core.evaluator.training import TrainingError
 
     if args.top < 1:
         raise CommandError("--top must be at least 1")
@@ -165,7 +165,7 @@ def run_next(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.rate_cmd import library_image
-    from anagnorisis_tui.core.evaluator import TrainingError
+    from anagnorisis_tui.core.evaluator.training import TrainingError
 
     library = _library(args)
     try:

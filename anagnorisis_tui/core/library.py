@@ -18,13 +18,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import query, ratings
-from anagnorisis_tui.core.config import Settings
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.base import ratings
+from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.library_catalogue import CatalogueMixin
 from anagnorisis_tui.core.library_evaluator import EvaluatorMixin
 from anagnorisis_tui.core.library_filters import FiltersMixin
 from anagnorisis_tui.core.library_semantic import SemanticMixin
+from anagnorisis_tui.core.views import paging as query
 
 
 class Library(CatalogueMixin, SemanticMixin, FiltersMixin, EvaluatorMixin):

@@ -10,14 +10,15 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from anagnorisis_tui.core import fsnames, query
-from anagnorisis_tui.core.progress import ProgressCallback
+from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.views import paging as query
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from anagnorisis_tui.core.config import Settings
-    from anagnorisis_tui.core.scan import ScanSummary
+    from anagnorisis_tui.core.base.config import Settings
+    from anagnorisis_tui.core.catalogue.scan import ScanSummary
 
 
 class CatalogueMixin:
@@ -34,7 +35,7 @@ class CatalogueMixin:
 
         Raises scan.ScanError if it does not exist or is not a folder.
         """
-        from anagnorisis_tui.core import scan as scanmod
+        from anagnorisis_tui.core.catalogue import scan as scanmod
 
         root = scanmod.normalise_root(path)
         self.settings.library_roots = [root]
@@ -50,7 +51,7 @@ class CatalogueMixin:
         on_file: Callable[..., None] | None = None,
     ) -> ScanSummary:
         """Scan `root` (default: the saved library) into the catalogue from this thread."""
-        from anagnorisis_tui.core import scan as scanmod
+        from anagnorisis_tui.core.catalogue import scan as scanmod
 
         if root is None:
             if not self.settings.library_roots:
@@ -67,7 +68,7 @@ class CatalogueMixin:
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:
         """(folder relative to root, images in it and below) for a folder tree, '' first."""
-        from anagnorisis_tui.core import scan as scanmod
+        from anagnorisis_tui.core.catalogue import scan as scanmod
 
         root = root if root is not None else (self.roots() or [None])[0]
         if root is None:
@@ -80,6 +81,6 @@ class CatalogueMixin:
 
     def errors(self, root: str | None = None) -> list[tuple[str, str]]:
         """(path, reason) of every bad file recorded by scans (under root, if given)."""
-        from anagnorisis_tui.core import scan as scanmod
+        from anagnorisis_tui.core.catalogue import scan as scanmod
 
         return scanmod.scan_errors(self.db, fsnames.to_db(os.path.abspath(root)) if root else None)

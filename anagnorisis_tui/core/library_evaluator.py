@@ -12,8 +12,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from anagnorisis_tui.core import eval_store, evaluator, paths, rate_next, rating_io
-from anagnorisis_tui.core.progress import ProgressCallback
+from anagnorisis_tui.core.base import paths
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.evaluator import rate_next, rating_io
+from anagnorisis_tui.core.evaluator import store as eval_store
+from anagnorisis_tui.core.evaluator import training as evaluator
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from anagnorisis_tui.core import actions, phash, textscores
-from anagnorisis_tui.core import groups as groups_mod
-from anagnorisis_tui.core.filters import FilterError
+from anagnorisis_tui.core.duplicates import actions, phash
+from anagnorisis_tui.core.duplicates import groups as groups_mod
+from anagnorisis_tui.core.views import text_scores as textscores
+from anagnorisis_tui.core.views.filters import FilterError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,7 +39,7 @@ class FiltersMixin:
         Cached per Library: paging and re-sorting a view never re-encode its text."""
         cache = self.__dict__.setdefault("_text_vectors", {})
         if text not in cache:
-            from anagnorisis_tui.core.search import QueryError
+            from anagnorisis_tui.core.semantic.search import QueryError
 
             try:  # issue 3: the search language; raises ModelUnavailable with the fix
                 cache[text] = (self.model_id, self.query_vector(text))

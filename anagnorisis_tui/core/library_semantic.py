@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from anagnorisis_tui.core import query
-from anagnorisis_tui.core.progress import ProgressCallback
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.views import paging as query
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
     import sqlite_utils
 
-    from anagnorisis_tui.core.config import Settings
+    from anagnorisis_tui.core.base.config import Settings
 
 
 class SemanticMixin:
@@ -43,7 +43,7 @@ class SemanticMixin:
         """Model, engine, text encoder and searcher for this library (core/semantic.py)."""
         sem = self.__dict__.get("_semantic")
         if sem is None:
-            from anagnorisis_tui.core.semantic import Semantic
+            from anagnorisis_tui.core.semantic.service import Semantic
 
             with self._lock:
                 sem = self.__dict__.setdefault("_semantic", Semantic(self.settings))
@@ -81,7 +81,8 @@ class SemanticMixin:
     ):
         """Embed every present image without a vector for the model (pipeline.EmbedSummary),
         then rebuild the search index when it has fallen behind."""
-        from anagnorisis_tui.core import index, pipeline
+        from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
+        from anagnorisis_tui.core.semantic import index
 
         emb = self.embedder()
         self.semantic.export_text(emb)
@@ -110,19 +111,19 @@ class SemanticMixin:
         cancel: threading.Event | None = None,
     ) -> dict | None:
         """Build and atomically publish the model's search index (returns its meta)."""
-        from anagnorisis_tui.core import index
+        from anagnorisis_tui.core.semantic import index
 
         return index.build(self.db, self.data_dir, self.model_id, progress=progress, cancel=cancel)
 
     def vector_counts(self) -> tuple[int, int]:
         """(present images with a vector for the model, present images)."""
-        from anagnorisis_tui.core import pipeline
+        from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
 
         return pipeline.counts(self.db, self.model_id)
 
     def embed_errors(self) -> list[tuple[str, str, str]]:
         """(hash, path, reason) of images the model could not decode/embed."""
-        from anagnorisis_tui.core import pipeline
+        from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
 
         return pipeline.errors(self.db, self.model_id)
 
@@ -143,7 +144,7 @@ class SemanticMixin:
 
     def search(self, query: str, *, top_k: int = 100, cutoff: float | None = None):
         """Top images for a query (list of search.SearchHit: hash, path, score)."""
-        from anagnorisis_tui.core import search
+        from anagnorisis_tui.core.semantic import search
 
         vec = self.query_vector(query)
         return search.hits(self.db, self.semantic.searcher(), vec, top_k=top_k, cutoff=cutoff)
@@ -154,7 +155,7 @@ class SemanticMixin:
         the same search (`count`/`page` with ViewSpec.search) is computed (issue 7)."""
         import dataclasses
 
-        from anagnorisis_tui.core import search
+        from anagnorisis_tui.core.semantic import search
 
         _, vector = self.text_vector(text)  # cached: the exact view reuses the encoding
         out = []
@@ -167,7 +168,7 @@ class SemanticMixin:
     def similar(self, content_hash: str, *, top_k: int = 100):
         """Images most like the one with this content hash (itself excluded); raises
         search.NoVector when it has no vector yet."""
-        from anagnorisis_tui.core import search
+        from anagnorisis_tui.core.semantic import search
 
         vec = self.semantic.stored_vector(self.db, content_hash)
         searcher = self.semantic.searcher()
@@ -175,7 +176,7 @@ class SemanticMixin:
 
     def similar_image(self, path: str, *, top_k: int = 100):
         """Images most like an image file (in the library or not; itself excluded)."""
-        from anagnorisis_tui.core import search
+        from anagnorisis_tui.core.semantic import search
 
         content_hash = search.image_hash_for(self.db, path)
         vec = self.semantic.image_vector(self.db, path)
@@ -185,8 +186,8 @@ class SemanticMixin:
     def _vector_model_id(self) -> str | None:
         """The configured model (issue 3) when it has vectors; else None (callers then use the
         model with the most vectors, so a library embedded with another model still works)."""
-        from anagnorisis_tui.core import vectors
-        from anagnorisis_tui.core.models import ModelUnavailable
+        from anagnorisis_tui.core.semantic import vectors
+        from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
         try:
             model_id = self.model_id

@@ -22,10 +22,10 @@ from textual.signal import Signal
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
-from anagnorisis_tui.core.config import Settings
+from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore, cache_dir
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.query import ImageEntry
-from anagnorisis_tui.core.thumbnails import ThumbnailStore, cache_dir
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged

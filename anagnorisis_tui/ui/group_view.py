@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 
-from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.views.paging import ImageEntry
 
 
 @dataclass

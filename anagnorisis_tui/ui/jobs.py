@@ -18,7 +18,7 @@ from typing import Any
 from textual.app import App
 from textual.worker import Worker
 
-from anagnorisis_tui.core.progress import Progress
+from anagnorisis_tui.core.base.progress import Progress
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
 
 # At most this many progress messages per second per job reach the UI thread.

@@ -11,7 +11,7 @@ from typing import Any
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from anagnorisis_tui.core.progress import Progress
+from anagnorisis_tui.core.base.progress import Progress
 
 
 class JobProgressed(Message):

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from anagnorisis_tui.core.filters import SIZE_UNITS
+from anagnorisis_tui.core.views.filters import SIZE_UNITS
 
 # Sort keys offered by the Search/Filter screen, with the words shown for them.
 SORTS: dict[str, str] = {

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from anagnorisis_tui.core.filters import Concept, Filters
-from anagnorisis_tui.core.query import ImageEntry, ViewSpec
+from anagnorisis_tui.core.views.filters import Concept, Filters
+from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.search_model import SearchState
 
 _keys = itertools.count(1_000_000)  # apart from other sources' keys, for readable logs

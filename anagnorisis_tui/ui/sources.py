@@ -14,9 +14,9 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from anagnorisis_tui.core import fsnames
+from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.query import ImageEntry, ViewSpec
+from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 
 _keys = itertools.count(1)
 

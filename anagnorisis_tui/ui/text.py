@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from anagnorisis_tui.core import fsnames
+from anagnorisis_tui.core.base import fsnames
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

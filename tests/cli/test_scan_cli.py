@@ -122,8 +122,8 @@ def test_read_only_data_dir_is_a_clear_error(library, tmp_path, existing_catalog
 
 def test_open_resolves_folder_saved_root_then_demo(library, tmp_path):
     # `open` launches the app (tested with the UI); which library it opens is decided here.
-    from anagnorisis_tui.core.config import load_settings
-    from anagnorisis_tui.core.demo import LibraryNotFound, resolve_library
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.demo.generate import LibraryNotFound, resolve_library
 
     settings = load_settings()
     demo = resolve_library(settings, None)  # nothing saved: the demo, not saved as the root
@@ -145,14 +145,14 @@ def test_demo_library_scans_clean():
 
 
 def _demo() -> Path:
-    from anagnorisis_tui.core.demo import build_demo
+    from anagnorisis_tui.core.demo.generate import build_demo
 
     return build_demo(Path(os.environ["ANAGNORISIS_DATA_DIR"]))
 
 
 def test_progress_line_is_plain_text_and_overwrites(tmp_path):
     from anagnorisis_tui.cli.scan_cmd import ProgressLine
-    from anagnorisis_tui.core.progress import Progress
+    from anagnorisis_tui.core.base.progress import Progress
 
     with open(tmp_path / "tty.txt", "w+", newline="") as stream:
         line = ProgressLine(stream)
@@ -172,8 +172,8 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, c
     import signal
 
     from anagnorisis_tui.cli import main
-    from anagnorisis_tui.core import catalogue
-    from anagnorisis_tui.core import db as dbmod
+    from anagnorisis_tui.core.base import db as dbmod
+    from anagnorisis_tui.core.catalogue import record_pass as catalogue
 
     for i in range(40):
         write(library / "many" / f"{i}.jpg", jpeg_bytes(100 + i, (16, 16)))

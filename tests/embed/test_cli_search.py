@@ -46,7 +46,7 @@ def test_search_before_embedding_says_what_to_do(tmp_path, capsys):
 
 
 def test_embed_command_end_to_end(tmp_path, capsys):
-    from anagnorisis_tui.core.shapes import write_library
+    from anagnorisis_tui.core.demo.shapes import write_library
 
     write_library(tmp_path / "lib", 12, size=64)
     args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
@@ -58,8 +58,8 @@ def test_embed_command_end_to_end(tmp_path, capsys):
 
 
 def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    from anagnorisis_tui.core import embeddings
-    from anagnorisis_tui.core.shapes import write_library
+    from anagnorisis_tui.core.demo.shapes import write_library
+    from anagnorisis_tui.core.semantic import engine as embeddings
 
     monkeypatch.setattr(embeddings, "_reachable", lambda *a, **k: False)
     write_library(tmp_path / "lib", 3, size=64)

@@ -14,7 +14,7 @@ except RuntimeError as exc:
     plain = "nms" if "torchvision::nms" in str(exc) else repr(exc)
 for name in [m for m in sys.modules if m.startswith("torchvision")]:
     del sys.modules[name]
-from anagnorisis_tui.core import compat
+from anagnorisis_tui.core.semantic import torch_compat as compat
 open_clip = compat.import_open_clip()
 import torchvision.transforms.functional as F
 from PIL import Image
@@ -40,7 +40,7 @@ def test_open_clip_imports_through_compat_whatever_torchvision_does():
 
 def test_shipped_ops_stay_honest_about_missing_kernels():
     code = (
-        "from anagnorisis_tui.core import compat\n"
+        "from anagnorisis_tui.core.semantic import torch_compat as compat\n"
         "compat.import_open_clip()\n"
         "import torch, torchvision\n"
         "try:\n"
@@ -56,7 +56,7 @@ def test_shipped_ops_stay_honest_about_missing_kernels():
 def test_compat_import_is_idempotent_and_lazy():
     code = (
         "import sys\n"
-        "from anagnorisis_tui.core import compat\n"
+        "from anagnorisis_tui.core.semantic import torch_compat as compat\n"
         "assert 'torch' not in sys.modules\n"
         "a = compat.import_open_clip(); b = compat.import_open_clip()\n"
         "print(a is b, 'torch' in sys.modules)\n"

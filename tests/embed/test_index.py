@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import index, vectors
-from anagnorisis_tui.core.search import Searcher
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.semantic import index, vectors
+from anagnorisis_tui.core.semantic.search import Searcher
 
 
 def clustered(n: int, dim: int = 64, clusters: int = 50, seed: int = 0) -> np.ndarray:

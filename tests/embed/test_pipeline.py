@@ -7,10 +7,13 @@ import threading
 
 import pytest
 
-from anagnorisis_tui.core import embeddings, models, pipeline, vectors
-from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import write_library
+from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
+from anagnorisis_tui.core.semantic import engine as embeddings
+from anagnorisis_tui.core.semantic import model_choice as models
+from anagnorisis_tui.core.semantic import vectors
 
 
 @pytest.fixture

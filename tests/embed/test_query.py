@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anagnorisis_tui.core.search import QueryError, Term, combine, parse
+from anagnorisis_tui.core.semantic.search import QueryError, Term, combine, parse
 
 
 def test_phrases_weights_and_negatives():

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core.search import QueryError
+from anagnorisis_tui.core.semantic.search import QueryError
 
 
 def _specs(lib, shapes_images, hits):

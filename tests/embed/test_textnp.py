@@ -8,7 +8,8 @@ import sys
 
 import numpy as np
 
-from anagnorisis_tui.core import bpe, textnp
+from anagnorisis_tui.core.semantic import bpe
+from anagnorisis_tui.core.semantic import text_numpy as textnp
 
 TEXTS = [
     "a Red circle!!",
@@ -38,7 +39,7 @@ def test_numpy_text_tower_matches_torch(tiny_embedder, tmp_path):
 def test_quick_gelu_towers_export_too(tiny_embedder, tmp_path):
     import torch
 
-    from anagnorisis_tui.core.compat import import_open_clip
+    from anagnorisis_tui.core.semantic.torch_compat import import_open_clip
 
     open_clip = import_open_clip()
     cfg = {
@@ -78,7 +79,7 @@ def test_cold_text_search_does_not_import_torch(shapes_library):
     shapes_library.semantic.export_text(shapes_library.embedder())  # what `embed` does
     code = (
         "import sys\n"
-        "from anagnorisis_tui.core.config import load_settings\n"
+        "from anagnorisis_tui.core.base.config import load_settings\n"
         "from anagnorisis_tui.core.library import Library\n"
         f"s = load_settings(data_dir={str(shapes_library.data_dir)!r}, "
         f"config_file={str(shapes_library.settings.config_file)!r}, "

@@ -16,8 +16,8 @@ from evaluator_helpers import (
     structured_vectors,
 )
 
-from anagnorisis_tui.core import vectors
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.semantic import vectors
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from evaluator_helpers import rate_first
 
-from anagnorisis_tui.core import rate_next
+from anagnorisis_tui.core.evaluator import rate_next
 
 
 def test_queue_never_asks_twice_about_the_same_kind_of_image(shapes_pref, shapes_images):

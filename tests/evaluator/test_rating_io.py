@@ -7,9 +7,9 @@ import json
 import pytest
 from evaluator_helpers import rate_first
 
-from anagnorisis_tui.core import ratings
+from anagnorisis_tui.core.base import ratings
+from anagnorisis_tui.core.evaluator.rating_io import RatingIOError
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.rating_io import RatingIOError
 
 
 def _ratings(lib) -> dict[str, float]:
@@ -26,7 +26,7 @@ def test_export_then_import_into_a_fresh_catalogue_round_trips(pref_library, tmp
     if fmt == "json":
         doc = json.loads(out.read_text())
         assert doc["format"] == "anagnorisis-tui-ratings" and len(doc["ratings"]) == 31
-    from anagnorisis_tui.core.config import load_settings
+    from anagnorisis_tui.core.base.config import load_settings
 
     fresh = Library(load_settings(data_dir=tmp_path / "fresh", config_file=tmp_path / "c.toml"))
     report = fresh.import_ratings(out)

@@ -10,8 +10,10 @@ import pytest
 from evaluator_helpers import rate_first
 from safetensors import safe_open
 
-from anagnorisis_tui.core import eval_metrics, eval_store, vectors
-from anagnorisis_tui.core.evaluator import MIN_RATINGS, TrainingError
+from anagnorisis_tui.core.evaluator import metrics as eval_metrics
+from anagnorisis_tui.core.evaluator import store as eval_store
+from anagnorisis_tui.core.evaluator.training import MIN_RATINGS, TrainingError
+from anagnorisis_tui.core.semantic import vectors
 
 
 def test_training_beats_the_mean_baseline_on_a_simulated_preference(shapes_pref):
@@ -173,7 +175,7 @@ def test_cancel_before_saving_keeps_the_previous_evaluator(shapes_pref):
 
 
 def test_stored_posterior_matches_the_exact_linear_uncertainty():
-    from anagnorisis_tui.core.evaluator import posterior_arrays
+    from anagnorisis_tui.core.evaluator.training import posterior_arrays
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 200)) * np.linspace(2, 0.1, 200)
@@ -199,7 +201,7 @@ def test_quiet_refresh_after_embedding_never_raises(shapes_pref, monkeypatch):
 
 
 def test_embedding_new_images_gives_them_fresh_predictions(shapes_pref, tmp_path):
-    from anagnorisis_tui.core.shapes import write_library
+    from anagnorisis_tui.core.demo.shapes import write_library
 
     lib = shapes_pref.library
     rate_first(shapes_pref, 40)

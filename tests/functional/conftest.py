@@ -11,7 +11,7 @@ from textual.worker import WorkerFailed
 from ui2data import dupes, rated  # noqa: F401 - Search/Train fixtures (issue 7)
 from uidata import catalogue, make_images
 
-from anagnorisis_tui.core.config import Settings
+from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.library import Library
 
 

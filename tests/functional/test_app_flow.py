@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anagnorisis_tui.core.query import ViewSpec
+from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
 
@@ -96,7 +96,7 @@ async def test_next_past_the_end_stays(library, make_test_app, settle):
 async def test_more_like_this_shows_neighbours_in_search(library, make_test_app, settle):
     import numpy as np
 
-    from anagnorisis_tui.core import vectors
+    from anagnorisis_tui.core.semantic import vectors
 
     entries = library.page(ViewSpec(), 0, 100)
     model_id = library.model_id  # resolved from the settings without loading a model

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from uidata import make_images
 
-from anagnorisis_tui.core import thumbnails
-from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen

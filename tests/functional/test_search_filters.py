@@ -144,7 +144,7 @@ async def test_rating_filter_and_sort_use_the_users_ratings(photos, make_test_ap
 
 
 def _spec():
-    from anagnorisis_tui.core.query import ViewSpec
+    from anagnorisis_tui.core.views.paging import ViewSpec
 
     return ViewSpec()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anagnorisis_tui.core.query import ViewSpec
+from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.help import HelpScreen
 from anagnorisis_tui.ui.sources import ViewSource
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
@@ -109,7 +109,7 @@ async def test_help_shows_the_rating_keys_as_one_row(library, make_test_app, set
 
 
 def test_progress_messages_coalesce_per_job():
-    from anagnorisis_tui.core.progress import Progress
+    from anagnorisis_tui.core.base.progress import Progress
     from anagnorisis_tui.ui.messages import JobProgressed
 
     newer = JobProgressed("scan", Progress("scan", 20, 100))

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import write_library
 from tests.tmux.tmuxdrive import DEADLINE, start_app, tmux, wait_for
 
 pytestmark = [

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from anagnorisis_tui.core import actions, ratings, trash
+from anagnorisis_tui.core.base import ratings
+from anagnorisis_tui.core.duplicates import actions, trash
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.query import ViewSpec
+from anagnorisis_tui.core.views.paging import ViewSpec
 from tests.imagefiles import smooth_photo
 
 

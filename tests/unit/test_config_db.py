@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import ratings
-from anagnorisis_tui.core.config import ConfigError, load_settings
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.base import ratings
+from anagnorisis_tui.core.base.config import ConfigError, load_settings
 
 
 def test_settings_roundtrip_and_env(tmp_path, monkeypatch):

@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anagnorisis_tui.core import ratings, vectors
-from anagnorisis_tui.core.filters import (
+from anagnorisis_tui.core.base import ratings
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.semantic import vectors
+from anagnorisis_tui.core.views.filters import (
     Concept,
     FilterError,
     Filters,
     parse_bytes,
     parse_ratio,
 )
-from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.query import ViewSpec
+from anagnorisis_tui.core.views.paging import ViewSpec
 from tests.rows import add_file, add_prediction
 
 TEXT = {"red": [1.0, 0.0, 0.0, 0.0], "green": [0.0, 1.0, 0.0, 0.0]}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance
 
-from anagnorisis_tui.core.filters import Concept, Filters
-from anagnorisis_tui.core.query import ViewSpec
+from anagnorisis_tui.core.views.filters import Concept, Filters
+from anagnorisis_tui.core.views.paging import ViewSpec
 
 
 def _colours(entries, shapes_images) -> list[str]:

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core import neighbours, phash, vectors
-from anagnorisis_tui.core.groups import GroupError, Member, find_groups, keeper_order
+from anagnorisis_tui.core.duplicates import neighbours, phash
+from anagnorisis_tui.core.duplicates.groups import GroupError, Member, find_groups, keeper_order
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.semantic import vectors
 from bench import dupset
 from tests.rows import add_file
 
@@ -229,7 +230,7 @@ def test_annoy_finds_the_planted_neighbours_exact_does():
 
 
 def test_grouping_reports_progress_and_can_be_cancelled(catalogued):
-    from anagnorisis_tui.core.progress import Cancelled
+    from anagnorisis_tui.core.base.progress import Cancelled
 
     library, _, _ = catalogued
     stages = set()

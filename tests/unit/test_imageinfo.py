@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from anagnorisis_tui.core import demo, fsnames, hashing, imageinfo
-from anagnorisis_tui.core.imageinfo import BadImage, decode_pixel_hash, inspect_file
+from anagnorisis_tui.core.base import fsnames, hashing
+from anagnorisis_tui.core.catalogue import imageinfo
+from anagnorisis_tui.core.catalogue.imageinfo import BadImage, decode_pixel_hash, inspect_file
+from anagnorisis_tui.core.demo import generate as demo
 from tests.imagefiles import exif_orientation_jpeg, jpeg_bytes, noise, with_app_segment, write
 
 

@@ -20,7 +20,7 @@ def _imported_after(module: str) -> set[str]:
 
 
 def test_core_modules_exist():
-    assert "anagnorisis_tui.core.db" in CORE_MODULES
+    assert "anagnorisis_tui.core.base.db" in CORE_MODULES
     assert "anagnorisis_tui.core.library" in CORE_MODULES
 
 

@@ -1,4 +1,4 @@
-from anagnorisis_tui.core.progress import Progress, format_eta
+from anagnorisis_tui.core.base.progress import Progress, format_eta
 
 
 def test_eta_from_average_rate():

@@ -10,10 +10,11 @@ import threading
 import numpy as np
 import pytest
 
-from anagnorisis_tui.core import catalogue, vectors
-from anagnorisis_tui.core import db as dbmod
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.catalogue import record_pass as catalogue
+from anagnorisis_tui.core.catalogue.scan import ScanError
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.scan import ScanError
+from anagnorisis_tui.core.semantic import vectors
 from tests.imagefiles import jpeg_bytes, noise, tree_snapshot, with_app_segment, write
 
 

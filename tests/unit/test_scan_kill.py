@@ -9,15 +9,16 @@ import sys
 import textwrap
 import time
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core.scan import scan
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.catalogue.scan import scan
 from tests.imagefiles import jpeg_bytes, write
 
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from anagnorisis_tui.core import catalogue, db as dbmod
-    from anagnorisis_tui.core.scan import scan
+    from anagnorisis_tui.core.catalogue import record_pass as catalogue
+    from anagnorisis_tui.core.base import db as dbmod
+    from anagnorisis_tui.core.catalogue.scan import scan
 
     real = catalogue.inspect_file
     count = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core import thumbnails as th
+from anagnorisis_tui.core.catalogue import thumbnails as th
 
 
 def _jpeg(path: Path, size=(1600, 1200), orientation: int | None = None) -> Path:

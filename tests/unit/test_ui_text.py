@@ -1,6 +1,6 @@
 """Names shown on screen: control characters and undecodable bytes become visible and inert."""
 
-from anagnorisis_tui.core import fsnames
+from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.ui.text import safe
 
 

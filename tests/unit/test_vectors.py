@@ -1,7 +1,7 @@
 import numpy as np
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import vectors
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.semantic import vectors
 
 
 def test_vectors_roundtrip_normalised(tmp_path):

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from anagnorisis_tui.core.progress import Cancelled, Progress, format_eta
+from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.ui.group_view import Decision, GroupRow, entry_for, members_of, summary_text
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen

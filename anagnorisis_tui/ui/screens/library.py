@@ -18,9 +18,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from anagnorisis_tui.core import thumbnails
-from anagnorisis_tui.core.filters import format_bytes
-from anagnorisis_tui.core.query import ImageEntry, ViewSpec
+from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.views.filters import format_bytes
+from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.sources import ViewSource, library_spec
@@ -271,7 +271,7 @@ class LibraryScreen(AppScreen):
         choose = getattr(self.library, "model_choice", None)
         if choose is None:
             return False
-        from anagnorisis_tui.core.models import ModelUnavailable
+        from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
         try:
             choose()
@@ -329,7 +329,7 @@ class LibraryScreen(AppScreen):
             return
 
         def job(progress: Any, cancel: Any) -> Any:
-            from anagnorisis_tui.core.models import ModelUnavailable
+            from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
             try:
                 return library.embed(progress=progress, cancel=cancel)

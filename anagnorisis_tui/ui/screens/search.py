@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.search_model import SORTS, SearchState, format_size
 from anagnorisis_tui.ui.search_source import CoreReader, SearchSource

@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from anagnorisis_tui.core.progress import Cancelled, Progress, format_eta
-from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.sources import ListSource

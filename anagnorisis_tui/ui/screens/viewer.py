@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.library import human_size
@@ -257,8 +257,8 @@ class ViewerScreen(AppScreen):
         )
 
     def _find_similar(self, entry: ImageEntry) -> None:
-        from anagnorisis_tui.core.models import ModelUnavailable
-        from anagnorisis_tui.core.search import NoVector
+        from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
+        from anagnorisis_tui.core.semantic.search import NoVector
 
         try:
             hits = self.library.similar(entry.hash, top_k=100)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
-from anagnorisis_tui.core.query import ImageEntry
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.text import safe
 
 

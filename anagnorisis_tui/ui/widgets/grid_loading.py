@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
-from anagnorisis_tui.core.query import ImageEntry
-from anagnorisis_tui.core.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.sources import GridSource
 from anagnorisis_tui.ui.widgets.grid_cell import GridCell
 

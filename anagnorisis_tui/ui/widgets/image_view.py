@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from anagnorisis_tui.core.thumbnails import ThumbnailError, load_reduced
+from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, load_reduced
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 
 LOADING_DELAY = 0.25

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from anagnorisis_tui.core.progress import format_eta
+from anagnorisis_tui.core.base.progress import format_eta
 
 JOB_ORDER = ("scan", "thumbnails", "embed")
 

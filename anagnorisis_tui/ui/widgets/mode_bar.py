@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
-from anagnorisis_tui.core.progress import format_eta
+from anagnorisis_tui.core.base.progress import format_eta
 
 MODE_TITLES = {"library": "Library", "search": "Search", "viewer": "Viewer", "train": "Train"}
 

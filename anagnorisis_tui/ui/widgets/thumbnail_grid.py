@@ -20,8 +20,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from anagnorisis_tui.core.query import ImageEntry
-from anagnorisis_tui.core.thumbnails import ThumbnailStore
+from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
+from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.sources import GridSource
 from anagnorisis_tui.ui.widgets.grid_cell import GridCell, GridScrollbar, caption

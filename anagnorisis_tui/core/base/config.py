@@ -1,0 +1,150 @@
+"""Settings: a TOML file under the user config dir, overridden by ANAGNORISIS_* env vars.
+
+Loaded in main() (never at import time) so tests can point everything at their own dirs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from anagnorisis_tui.core.base import paths
+
+GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
+DEFAULT_MODEL = "ViT-B-32"
+DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
+
+# Folders users expect a scan to skip: Synology/QNAP metadata, thumbnail caches, trash.
+DEFAULT_EXCLUDES = [
+    "@eaDir",
+    "#recycle",
+    "#snapshot",
+    ".@__thumb",
+    "@Recycle",
+    "@Recently-Snapshot",
+    "$RECYCLE.BIN",
+    "System Volume Information",
+    "lost+found",
+    ".thumbnails",
+    ".thumbs",
+    "Thumbs.db",
+]
+
+
+class ConfigError(ValueError):
+    """A settings file or value that cannot be used; the message says what and where."""
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    config_file: Path
+    library_roots: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    model: str = DEFAULT_MODEL
+    pretrained: str = DEFAULT_PRETRAINED
+    device: str = "auto"
+    graphics: str = "auto"
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database(self) -> Path:
+        return paths.database_path(self.data_dir)
+
+    def all_excludes(self) -> list[str]:
+        return DEFAULT_EXCLUDES + [e for e in self.excludes if e not in DEFAULT_EXCLUDES]
+
+    def save(self) -> None:
+        """Write the user-editable part back to the TOML file, atomically."""
+        doc: dict[str, Any] = {
+            "library": {"roots": list(self.library_roots), "excludes": list(self.excludes)},
+            "model": {"name": self.model, "pretrained": self.pretrained, "device": self.device},
+            "ui": {"graphics": self.graphics},
+        }
+        if self.keymap:
+            doc["keymap"] = dict(self.keymap)
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.config_file.with_suffix(".toml.tmp")
+        tmp.write_text(tomli_w.dumps(doc), encoding="utf-8")
+        os.replace(tmp, self.config_file)
+
+
+_ENV_KEYS = {
+    "ANAGNORISIS_MODEL": "model",
+    "ANAGNORISIS_PRETRAINED": "pretrained",
+    "ANAGNORISIS_DEVICE": "device",
+    "ANAGNORISIS_GRAPHICS": "graphics",
+}
+
+
+def load_settings(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Settings from file, then env, then explicit overrides (CLI flags), in rising priority."""
+    cfg_path = paths.config_file(config_file)
+    settings = Settings(data_dir=paths.data_dir(data_dir), config_file=cfg_path)
+    if cfg_path.exists():
+        try:
+            doc = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{cfg_path}: cannot read: {exc.strerror}") from exc
+        _apply_file(settings, doc, cfg_path)
+    for env, attr in _ENV_KEYS.items():
+        if os.environ.get(env):
+            setattr(settings, attr, os.environ[env])
+    if os.environ.get("ANAGNORISIS_LIBRARY"):
+        settings.library_roots = [os.environ["ANAGNORISIS_LIBRARY"]]
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            if not hasattr(settings, key):
+                raise ConfigError(f"unknown setting {key!r}")
+            setattr(settings, key, value)
+    if settings.graphics not in GRAPHICS_CHOICES:
+        raise ConfigError(
+            f"graphics must be one of {', '.join(GRAPHICS_CHOICES)}, not {settings.graphics!r}"
+        )
+    return settings
+
+
+def _apply_file(settings: Settings, doc: dict[str, Any], where: Path) -> None:
+    def section(name: str) -> dict[str, Any]:
+        value = doc.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table")
+        return value
+
+    lib = section("library")
+    model = section("model")
+    ui = section("ui")
+    keymap = section("keymap")
+    roots = lib.get("roots", [])
+    excludes = lib.get("excludes", [])
+    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+        raise ConfigError(f"{where}: library.roots must be a list of paths")
+    if not isinstance(excludes, list) or not all(isinstance(e, str) for e in excludes):
+        raise ConfigError(f"{where}: library.excludes must be a list of names or globs")
+    settings.library_roots = roots
+    settings.excludes = excludes
+    for key, attr in (("name", "model"), ("pretrained", "pretrained"), ("device", "device")):
+        if key in model:
+            if not isinstance(model[key], str):
+                raise ConfigError(f"{where}: model.{key} must be a string")
+            setattr(settings, attr, model[key])
+    if "graphics" in ui:
+        settings.graphics = str(ui["graphics"])
+    settings.keymap = {str(k): str(v) for k, v in keymap.items()}
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, **changes)

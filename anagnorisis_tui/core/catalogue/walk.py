@@ -1,0 +1,153 @@
+"""The library walk: image files under a root, skipping what users expect skipped.
+
+Skipped: hidden files and folders (a leading dot: .thumbnails, ._AppleDouble files, .git),
+the settings' excludes (config.DEFAULT_EXCLUDES: Synology @eaDir, #recycle, thumbnail caches...,
+plus the user's names or globs; a glob with a `/` matches the path relative to the root), and
+files whose extension is not an image format Pillow can read here.
+
+Symbolic links are followed, but each folder is visited once (by device and inode), so a link
+to an ancestor (a loop) or to a folder already scanned adds nothing; a loop is reported.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
+
+from anagnorisis_tui.core.catalogue.imageinfo import EXTENSIONS
+
+
+class Found(NamedTuple):  # a NamedTuple: one is built per file, cheaply
+    path: str  # OS path string (surrogateescape)
+    folder: str  # relative to the root, '' at the top, '/'-separated
+    name: str
+    size: int | None  # None when the walk was told not to stat it (a path never seen)
+    mtime_ns: int | None
+
+
+class Problem(NamedTuple):
+    path: str
+    reason: str
+
+
+def exclude_matcher(
+    patterns: Sequence[str],
+) -> tuple[frozenset[str], Callable[[str], object] | None, Callable[[str], object] | None]:
+    """(literal names, name-glob matcher, path-glob matcher); globs with '/' match paths.
+
+    Literal names (all the defaults) are a set lookup; only real globs pay for a regex.
+    """
+    cleaned = [p.strip("/") for p in patterns if p and p.strip("/")]
+    literal = frozenset(p for p in cleaned if "/" not in p and not _GLOB.search(p))
+    globs = [p for p in cleaned if "/" not in p and _GLOB.search(p)]
+    paths = [p for p in cleaned if "/" in p]
+
+    def compile_(pats: list[str]) -> Callable[[str], object] | None:
+        if not pats:
+            return None
+        return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats)).match
+
+    return literal, compile_(globs), compile_(paths)
+
+
+_GLOB = re.compile(r"[*?\[]")
+_S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
+
+
+def walk(
+    root: str,
+    excludes: Sequence[str] = (),
+    *,
+    extensions: frozenset[str] | set[str] = frozenset(EXTENSIONS),
+    stat_files: bool = True,
+) -> Iterator[tuple[str, str, str, int | None, int | None] | Problem]:
+    """Yield every image file under root (depth first), and a Problem for each unreadable part.
+
+    A file is a plain tuple shaped like Found (path, folder, name, size, mtime_ns): one is built
+    per file, and a tuple is the cheapest thing to build. With stat_files=False a regular file
+    comes without size and mtime (no stat call; the reader takes them from the open file);
+    symbolic links are always checked.
+    """
+    literal, name_glob, path_glob = exclude_matcher(excludes)
+    top = os.stat(root)
+    visited = {(top.st_dev, top.st_ino)}
+    # (dir path, relative folder, ids of the folders above it, for loop detection)
+    stack: list[tuple[str, str, tuple[tuple[int, int], ...]]] = [
+        (root, "", ((top.st_dev, top.st_ino),))
+    ]
+    while stack:
+        dirpath, rel, ancestors = stack.pop()
+        try:
+            it = os.scandir(dirpath)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:  # a folder removed mid-scan is just gone
+                yield Problem(dirpath, f"cannot list the folder: {exc.strerror or exc}")
+            continue
+        subdirs = []
+        with it:
+            for entry in it:
+                name = entry.name
+                if name[0] == "." or name in literal:
+                    continue
+                if name_glob is not None and name_glob(name):
+                    continue
+                if path_glob is not None and path_glob(f"{rel}/{name}" if rel else name):
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    subdirs.append((entry, f"{rel}/{name}" if rel else name))
+                    continue
+                dot = name.rfind(".")
+                if dot <= 0:
+                    continue
+                ext = name[dot:]
+                if ext not in extensions and ext.lower() not in extensions:
+                    continue
+                if not stat_files and not entry.is_symlink():
+                    try:
+                        regular = entry.is_file(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if regular:
+                        yield (entry.path, rel, name, None, None)
+                    else:
+                        yield Problem(entry.path, "not a regular file")
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError as exc:
+                    if exc.errno == errno.ELOOP:
+                        yield Problem(entry.path, "symbolic link loop")
+                    elif exc.errno == errno.ENOENT and entry.is_symlink():
+                        yield Problem(entry.path, "broken symbolic link")
+                    elif exc.errno != errno.ENOENT:
+                        yield Problem(entry.path, f"cannot read the file: {exc.strerror}")
+                    continue
+                if st.st_mode & _S_IFMT != _S_IFREG:
+                    yield Problem(entry.path, "not a regular file")
+                    continue
+                yield (entry.path, rel, name, st.st_size, st.st_mtime_ns)
+        # Reverse so the stack pops folders in name order (stable, predictable output).
+        for entry, relpath in sorted(subdirs, key=lambda e: e[0].name, reverse=True):
+            try:
+                st = entry.stat()
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    yield Problem(entry.path, "symbolic link loop")
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in ancestors:
+                yield Problem(entry.path, "symbolic link loop: links to a folder above it")
+                continue
+            if key in visited:
+                continue  # already scanned through another link
+            visited.add(key)
+            stack.append((entry.path, relpath, (*ancestors, key)))

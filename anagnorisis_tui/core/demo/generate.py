@@ -1,0 +1,164 @@
+"""The demo library, and which library `anagnorisis-tui [LIBRARY]` opens.
+
+The demo is built under the data dir (never inside an installed package, which is only read)
+from sample images that ship inside installed packages: scikit-learn's sample photos,
+scikit-image's data (when installed) and textual-image's sample, plus a few images drawn with
+Pillow in nested folders (EXIF rotation, transparency, animation, 16-bit, CMYK, WebP).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+from anagnorisis_tui.core.base import paths
+from anagnorisis_tui.core.base.config import Settings
+
+_SAMPLE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp"}
+
+
+def _package_dir(name: str) -> Path | None:
+    """Where a top-level package is installed, found without importing it (sklearn is slow)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def sample_sources() -> list[tuple[Path, str]]:
+    """(file inside an installed package, destination relative to the demo library)."""
+    found: list[tuple[Path, str]] = []
+    places = [
+        ("sklearn", "datasets/images", "photos/scikit-learn"),
+        ("skimage", "data", "photos/scikit-image"),
+        ("textual_image", "", "photos/textual-image"),
+    ]
+    for package, sub, dest in places:
+        base = _package_dir(package)
+        if base is None or not (base / sub).is_dir():
+            continue
+        for file in sorted((base / sub).iterdir()):
+            if file.is_file() and file.suffix.lower() in _SAMPLE_EXTS:
+                found.append((file, f"{dest}/{file.name}"))
+    return found
+
+
+def _generated(target: Path) -> None:
+    """Images drawn with Pillow: deterministic, small, covering odd-but-valid cases."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    def save(rel: str, image: Image.Image, **kw: object) -> None:
+        out = target / rel
+        if out.exists():
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside (hidden, so a scan meanwhile skips it) and renamed: never half a file.
+        tmp = out.with_name(f".{out.name}.part")
+        image.save(tmp, format=Image.registered_extensions()[out.suffix.lower()], **kw)
+        os.replace(tmp, out)
+
+    # Smooth ramps scaled to 0..255 (a wrap-around would look like a rendering bug).
+    y, x = np.mgrid[0:240, 0:320]
+    xs, ys, ds = x * 255 // 319, y * 255 // 239, (x + y) * 255 // (319 + 239)
+    for i, (r, g, b) in enumerate([(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0)]):
+        grad = np.stack([xs * r, ys * g, ds * b], axis=-1)
+        save(f"generated/gradients/gradient-{i}.png", Image.fromarray(grad.astype("uint8")))
+    for i, colour in enumerate(["tomato", "seagreen", "royalblue", "gold", "orchid"]):
+        im = Image.new("RGB", (300, 200), "white")
+        draw = ImageDraw.Draw(im)
+        draw.ellipse((40 + i * 20, 30, 200 + i * 10, 170), fill=colour, outline="black")
+        draw.rectangle((10, 10, 60 + i * 30, 50), fill="gray")
+        save(f"generated/shapes/shape-{i}.jpg", im, quality=90)
+    rotated = Image.new("RGB", (320, 180), "skyblue")
+    ImageDraw.Draw(rotated).text((10, 10), "EXIF orientation 6", fill="black")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    save("generated/odd/exif-rotated.jpg", rotated, exif=exif.tobytes())
+    rgba = Image.new("RGBA", (160, 160), (0, 0, 0, 0))
+    ImageDraw.Draw(rgba).ellipse((20, 20, 140, 140), fill=(200, 30, 90, 200))
+    save("generated/odd/transparent.png", rgba)
+    save("generated/odd/palette.png", rgba.convert("P"), transparency=0)
+    frames = [Image.new("RGB", (120, 80), c) for c in ("red", "green", "blue")]
+    for n, frame in enumerate(frames):
+        ImageDraw.Draw(frame).text((10, 30), f"frame {n + 1}", fill="white")
+    save(
+        "generated/odd/animated.gif",
+        frames[0],
+        save_all=True,
+        append_images=frames[1:],
+        duration=300,
+        loop=0,
+    )
+    deep = Image.fromarray((y * 200).astype("uint16"))
+    save("generated/odd/sixteen-bit.png", deep)
+    save("generated/odd/cmyk.jpg", Image.new("CMYK", (200, 120), (0, 120, 200, 0)))
+    save("generated/odd/lossless.webp", rotated, lossless=True)
+
+
+def _readable(file: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(file) as im:
+            im.size  # noqa: B018 - the header parsed
+        return True
+    except Exception:
+        return False
+
+
+def build_demo(data_dir: Path) -> Path:
+    """Create (or complete) the demo library under data_dir; returns its folder."""
+    target = paths.demo_library_dir(data_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    for source, rel in sample_sources():
+        out = target / rel
+        if out.exists() and out.stat().st_size == source.stat().st_size:
+            continue
+        if not _readable(source):
+            continue  # e.g. scikit-image's multipage_rgb.tif, which Pillow cannot open
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.part")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, out)
+    _generated(target)
+    return target
+
+
+class LibraryNotFound(ValueError):
+    """The saved or given library folder is missing; the message says what to do."""
+
+
+def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None) -> Path:
+    """Which folder `anagnorisis-tui [LIBRARY]` opens.
+
+    LIBRARY given: validated, saved as the library root, returned. Else the saved root; if
+    none is saved, the demo library (built on first use, never saved as the root). A saved
+    root that has gone missing is an error, not a silent switch to the demo: on a NAS it
+    usually means a share is not mounted.
+    """
+    from anagnorisis_tui.core.catalogue.scan import ScanError, normalise_root
+
+    if arg is not None:
+        try:
+            root = normalise_root(arg)
+        except ScanError as exc:
+            raise LibraryNotFound(str(exc)) from None
+        if settings.library_roots[:1] != [root]:
+            settings.library_roots = [root]
+            settings.save()
+        return Path(root)
+    if settings.library_roots:
+        try:
+            return Path(normalise_root(settings.library_roots[0]))
+        except ScanError as exc:
+            raise LibraryNotFound(
+                f"saved library: {exc} (is the share mounted? open another folder with "
+                "`anagnorisis-tui FOLDER`)"
+            ) from None
+    return build_demo(settings.data_dir)

@@ -1,0 +1,122 @@
+"""Group actions, planning: what would happen to each group (keeper, and trash or move for
+the rest), checked up front. Nothing here touches a file; see actions_apply.py for that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.duplicates.groups import Group
+
+ACTIONS = ("trash", "move")
+
+
+class ActionError(ValueError):
+    """A plan that cannot be made (unknown action, no destination, bad keeper)."""
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    group: int
+    path: str
+    hash: str
+    size: int
+    mtime_ns: int
+    action: str  # 'trash' or 'move'
+    dest: str | None  # for 'move': where it goes (a free name is picked at apply time)
+    keeper: str
+    keeper_hash: str
+    keeper_size: int
+    keeper_mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str
+    dest_dir: str | None
+    items: tuple[PlannedAction, ...]
+
+    def describe(self) -> list[str]:
+        """One plain-text line per planned step (the dry-run listing)."""
+        lines = []
+        for item in self.items:
+            where = "the system trash" if item.action == "trash" else item.dest
+            lines.append(
+                f"group {item.group}: {item.action} {item.path} -> {where} (keeping {item.keeper})"
+            )
+        return lines
+
+
+def plan_group_action(
+    groups: Iterable[Group],
+    *,
+    action: str = "trash",
+    dest_dir: str | os.PathLike[str] | None = None,
+    keepers: Mapping[int, str] | None = None,
+) -> Plan:
+    """What would happen to each group: keep one member (the suggested keeper unless `keepers`
+    names another path for that group id), trash or move the rest."""
+    if action not in ACTIONS:
+        raise ActionError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
+    dest: str | None = None
+    if action == "move":
+        if not dest_dir:
+            raise ActionError("moving needs a destination folder")
+        dest_os = os.path.abspath(os.path.expanduser(os.fspath(dest_dir)))
+        if os.path.exists(dest_os) and not os.path.isdir(dest_os):
+            raise ActionError(f"the destination {fsnames.display(dest_os)} is not a folder")
+        dest = fsnames.to_db(dest_os)
+    keepers = dict(keepers or {})
+    items: list[PlannedAction] = []
+    for group in groups:
+        keeper = group.keeper
+        if group.id in keepers:
+            chosen = [m for m in group.members if m.path == keepers[group.id]]
+            if not chosen:
+                raise ActionError(f"{keepers[group.id]} is not a member of group {group.id}")
+            keeper = chosen[0]
+        for member in group.members:
+            if member.path == keeper.path:
+                continue
+            target = None
+            if dest is not None:
+                rel = _relative(member.path, member.root)
+                target = os.path.join(dest, rel)
+                if is_inside(target, member.path):
+                    raise ActionError(f"cannot move {member.path} into itself")
+            items.append(
+                PlannedAction(
+                    group.id,
+                    member.path,
+                    member.hash,
+                    member.size,
+                    member.mtime_ns,
+                    action,
+                    target,
+                    keeper.path,
+                    keeper.hash,
+                    keeper.size,
+                    keeper.mtime_ns,
+                )
+            )
+    return Plan(action, dest, tuple(items))
+
+
+def _relative(path: str, root: str) -> str:
+    if root and is_inside(path, root):
+        return os.path.relpath(path, root)
+    return os.path.basename(path)
+
+
+def is_inside(path: str, folder: str) -> bool:
+    """Whether `path` lies strictly below `folder` (by normalised path text)."""
+    folder = os.path.normpath(folder)
+    return os.path.normpath(path).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def plan_to_json(plan: Plan) -> str:
+    return json.dumps(asdict(plan))

@@ -1,0 +1,333 @@
+"""The CLIP engine: load an open_clip model once, encode image batches and text queries.
+
+torch and open_clip are imported inside `load()` only - never when this module is imported -
+so the app, `list`, `scan` and `similar` start without paying for them.
+
+Images arrive already decoded and resized (uint8, see core/imageprep.py, done in threads);
+here they are normalised in one batched op and encoded. Vectors leave as L2-normalised float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from anagnorisis_tui.core.semantic.model_choice import (
+    CONFIGS_DIR,
+    ModelChoice,
+    ModelUnavailable,
+    WeightsError,
+    local_config,
+)
+
+DEFAULT_MEAN = (0.48145466, 0.4578275, 0.40821073)
+DEFAULT_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@dataclass
+class Embedder:
+    choice: ModelChoice
+    model: Any  # open_clip CLIP module (torch), eval mode
+    tokenizer: Any
+    device: str
+    dim: int
+    image_size: int
+    resize_mode: str
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    random_weights: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def model_id(self) -> str:
+        return self.choice.model_id
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.choice.name,
+            "pretrained": self.choice.pretrained,
+            "weights": str(self.choice.weights) if self.choice.weights else None,
+            "image_size": self.image_size,
+            "resize_mode": self.resize_mode,
+        }
+
+    def encode_images(self, batch: np.ndarray) -> np.ndarray:
+        """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32."""
+        import torch
+
+        with self._lock, torch.inference_mode():
+            batch = np.ascontiguousarray(batch)
+            if not batch.flags.writeable:  # torch warns on read-only buffers (PIL arrays)
+                batch = batch.copy()
+            x = torch.from_numpy(batch).to(self.device)
+            x = x.permute(0, 3, 1, 2).float().div_(255)
+            mean = torch.tensor(self.mean, device=self.device).view(1, 3, 1, 1)
+            std = torch.tensor(self.std, device=self.device).view(1, 3, 1, 1)
+            x = (x - mean) / std
+            with _autocast(torch, self.device):
+                out = self.model.encode_image(x)
+            return _normalised(out)
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with self._lock, torch.inference_mode():
+            tokens = self.tokenizer(texts).to(self.device)
+            with _autocast(torch, self.device):
+                out = self.model.encode_text(tokens)
+            return _normalised(out)
+
+
+def _normalised(out: Any) -> np.ndarray:
+    arr = out.float().cpu().numpy()
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (arr / norms).astype(np.float32)
+
+
+def _autocast(torch: Any, device: str) -> Any:
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+def pick_device(preference: str = "auto") -> str:
+    """cuda, then mps, then cpu for "auto"; an explicit device must exist."""
+    import torch
+
+    pref = (preference or "auto").lower()
+    if pref == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    if pref.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailable(f"device {preference!r} is not available here; use --device auto")
+    if pref == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ModelUnavailable("device 'mps' is not available here; use --device auto")
+    if pref != "cpu" and not pref.startswith(("cuda", "mps")):
+        raise ModelUnavailable(f"unknown device {preference!r}: choose auto, cpu, cuda or mps")
+    return pref
+
+
+_registered = False
+_register_lock = threading.Lock()
+
+
+def _open_clip() -> Any:
+    """open_clip (through the torchvision workaround) with the shipped configs registered."""
+    global _registered
+    from anagnorisis_tui.core.semantic.torch_compat import import_open_clip
+
+    open_clip = import_open_clip()
+    with _register_lock:
+        if not _registered:
+            open_clip.add_model_config(CONFIGS_DIR)
+            _registered = True
+    return open_clip
+
+
+def load(
+    choice: ModelChoice, *, cache_dir: str | None = None, allow_random: bool = False
+) -> Embedder:
+    """Load the chosen model; raises ModelUnavailable (with the fix) when it cannot be had.
+
+    `allow_random` builds the architecture with random weights when no weights are given; it
+    exists for speed benchmarks only and such an embedder says so (`random_weights`).
+    """
+    open_clip = _open_clip()
+    import torch
+
+    device = pick_device(choice.device)
+    name = choice.name
+    cfg = local_config(choice)
+    if cfg is None and open_clip.get_model_config(name) is None:
+        raise ModelUnavailable(
+            f"unknown model {name!r}; choose an open_clip architecture (e.g. ViT-B-32, "
+            f"ViT-B-16, convnext_base_w), `tiny-clip`, or local-dir:/folder"
+        )
+    random_weights = False
+    try:
+        if choice.weights is not None:
+            model = _build_local(open_clip, torch, choice, cfg)
+        elif choice.pretrained:
+            model = _build_tagged(open_clip, choice, cache_dir)
+        elif allow_random:
+            with _quiet():
+                model = open_clip.create_model(name, pretrained=None)
+            random_weights = True
+        else:
+            raise ModelUnavailable(f"no weights chosen for {name}")
+    except ModelUnavailable:
+        raise
+    except MemoryError as exc:
+        raise ModelUnavailable(f"not enough memory to load {choice.label}") from exc
+    model = model.to(device).eval()
+    pcfg = open_clip.get_model_preprocess_cfg(model)
+    size = pcfg.get("size", 224)
+    size = int(size[0] if isinstance(size, list | tuple) else size)
+    tokenizer = open_clip.get_tokenizer(f"local-dir:{choice.config_dir}" if cfg else name)
+    with torch.inference_mode():
+        dim = int(model.encode_text(tokenizer(["probe"]).to(device)).shape[-1])
+    return Embedder(
+        choice=choice,
+        model=model,
+        tokenizer=tokenizer,
+        device=device,
+        dim=dim,
+        image_size=size,
+        resize_mode=str(pcfg.get("resize_mode", "shortest")),
+        mean=tuple(pcfg.get("mean", DEFAULT_MEAN)),  # type: ignore[arg-type]
+        std=tuple(pcfg.get("std", DEFAULT_STD)),  # type: ignore[arg-type]
+        random_weights=random_weights,
+    )
+
+
+def _build_tagged(open_clip: Any, choice: ModelChoice, cache_dir: str | None) -> Any:
+    name, tag = choice.name, choice.pretrained
+    tags = open_clip.list_pretrained_tags_by_model(name)
+    if tag not in tags:
+        known = ", ".join(tags) if tags else "none (use a local weights file)"
+        raise ModelUnavailable(
+            f"{name} has no pretrained tag {tag!r}; known tags: {known}; or pass "
+            "--pretrained with the path of a local weights file"
+        )
+    tag_cfg = open_clip.get_pretrained_cfg(name, tag) or {}
+    repo = "/".join(tag_cfg.get("hf_hub", "").strip("/").split("/")[:2])
+    if not _reachable("huggingface.co" if repo else _host(tag_cfg.get("url", ""))):
+        # Offline: use a copy downloaded earlier, without minutes of retries first.
+        cached = _cached_checkpoint(repo, cache_dir) if repo else None
+        if cached is not None:
+            with _quiet():
+                model = open_clip.create_model(name, pretrained=None)
+            state = _read_state_dict(open_clip, cached)
+            import torch
+
+            _load_into(open_clip, torch, model, state)
+            pcfg = open_clip.transform.merge_preprocess_dict(
+                open_clip.get_model_preprocess_cfg(model), tag_cfg
+            )
+            open_clip.set_model_preprocess_cfg(model, pcfg)
+            return model
+        raise ModelUnavailable(_offline_message(name, tag, repo, tag_cfg, "no network"))
+    try:
+        with _quiet():
+            return open_clip.create_model(name, pretrained=tag, cache_dir=cache_dir)
+    except Exception as exc:  # noqa: BLE001 - download failures come in many types
+        raise ModelUnavailable(_offline_message(name, tag, repo, tag_cfg, _short(exc))) from exc
+
+
+def _offline_message(name: str, tag: str, repo: str, tag_cfg: dict, why: str) -> str:
+    where = f"https://huggingface.co/{repo}" if repo else tag_cfg.get("url", "the model hub")
+    return (
+        f"cannot get the weights for {name} ({tag}): {why}. On a machine with internet, "
+        f"download the checkpoint (open_clip_model.safetensors or open_clip_pytorch_model.bin) "
+        f"from {where}, copy it here and pass --pretrained /path/to/that/file (or set "
+        f"model.pretrained in the settings, or ANAGNORISIS_PRETRAINED). To try the app "
+        f"without it: --model tiny-clip (a tiny demo model that only knows coloured shapes)"
+    )
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).hostname or "huggingface.co"
+
+
+def _reachable(host: str, timeout: float = 3.0) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _cached_checkpoint(repo: str, cache_dir: str | None) -> Any:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    for filename in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin"):
+        found = try_to_load_from_cache(repo, filename, cache_dir=cache_dir)
+        if isinstance(found, str):
+            return found
+    return None
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """open_clip logs through the root logger (e.g. "initialized randomly" before we load the
+    weights ourselves); those lines would land in the user's terminal."""
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | None) -> Any:
+    weights = choice.weights
+    assert weights is not None
+    if not weights.is_file():
+        raise WeightsError(f"weights file {weights} not found")
+    try:
+        state = _read_state_dict(open_clip, weights)
+    except Exception as exc:  # noqa: BLE001
+        raise WeightsError(
+            f"{weights} is truncated or not a model weights file ({_short(exc)}); copy it again "
+            "or choose another with --pretrained"
+        ) from exc
+    if cfg is not None:
+        # The folder's own config and preprocessing; the weights are loaded (checked) below.
+        with _quiet():
+            model = open_clip.create_model(f"local-dir:{choice.config_dir}", load_weights=False)
+    else:
+        with _quiet():
+            model = open_clip.create_model(choice.name, pretrained=None)
+    try:
+        missing, unexpected = _load_into(open_clip, torch, model, state)
+    except RuntimeError as exc:
+        raise WeightsError(
+            f"{weights} does not fit {choice.display_name}: {_short(exc, 300)}; pass the "
+            "matching --model for these weights"
+        ) from exc
+    if missing or unexpected:
+        raise WeightsError(
+            f"{weights} does not fit {choice.display_name}: "
+            f"{len(missing)} missing and {len(unexpected)} unexpected tensors "
+            f"(e.g. {(missing or unexpected)[0]}); pass the matching --model for these weights"
+        )
+    return model
+
+
+def _read_state_dict(open_clip: Any, weights: Any) -> dict:
+    return open_clip.factory.load_state_dict(str(weights), device="cpu", weights_only=True)
+
+
+def _load_into(open_clip: Any, torch: Any, model: Any, state: dict) -> tuple[list, list]:
+    state = open_clip.factory.convert_state_dict(model, state)
+    if "positional_embedding" in state and not hasattr(model, "positional_embedding"):
+        state = open_clip.model.convert_to_custom_text_state_dict(state)
+    if "logit_scale" in state and model.logit_scale.ndim != state["logit_scale"].ndim:
+        state["logit_scale"] = state["logit_scale"].reshape(model.logit_scale.shape)
+    if "logit_bias" not in state and getattr(model, "logit_bias", None) is not None:
+        state["logit_bias"] = torch.zeros_like(state["logit_scale"])
+    state.pop("text.transformer.embeddings.position_ids", None)
+    result = model.load_state_dict(state, strict=False)
+    return list(result.missing_keys), list(result.unexpected_keys)
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

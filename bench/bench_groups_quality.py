@@ -84,7 +84,7 @@ def main() -> None:
         data_dir=data_dir, config_file=out / "dupset.toml", overrides=overrides
     )
     library = Library(settings)
-    summary = library.scan(lib_dir)
+    summary = library.catalogue.scan(lib_dir)
     truth = {
         path: truth_paths[Path(path)]
         for (path,) in library.db.execute("SELECT path FROM files WHERE present = 1").fetchall()
@@ -92,16 +92,16 @@ def main() -> None:
     sources = len(set(truth.values()))
     print(f"{len(truth)} files from {sources} sources/distractors (scan: {summary.files} files)")
     t = time.perf_counter()
-    ph = library.compute_phashes()
+    ph = library.duplicates.compute_phashes()
     print(f"pHash pass: {ph.done} images in {time.perf_counter() - t:.2f} s")
     have_vectors = False
     model_note = "none"
     if hasattr(library, "embed"):
         try:
             t = time.perf_counter()
-            embedded = library.embed()
+            embedded = library.semantic.embed()
             have_vectors = True
-            model_note = f"{args.model} (model id {library.model_id})"
+            model_note = f"{args.model} (model id {library.semantic.model_id})"
             print(f"embedded with {model_note} in {time.perf_counter() - t:.1f} s: {embedded}")
         except Exception as exc:  # the bench still reports pHash figures without a model
             print(f"no vectors: {type(exc).__name__}: {exc}")
@@ -109,22 +109,28 @@ def main() -> None:
         print("no vectors: this build has no embedding pipeline")
 
     rows = []
-    exact_only = library.groups(method="phash", phash_distance=0)
+    exact_only = library.duplicates.groups(method="phash", phash_distance=0)
     exact_only = [g for g in exact_only if "same content" in g.reasons and len(g.reasons) == 1]
     rows.append(("baseline: same content only", "-", exact_only))
     for d in (4, 6, 8, 10, 12, 14):
-        rows.append(("phash", f"distance {d}", library.groups(method="phash", phash_distance=d)))
+        rows.append(
+            ("phash", f"distance {d}", library.duplicates.groups(method="phash", phash_distance=d))
+        )
     if have_vectors:
         for thr in (0.85, 0.90, 0.95, 0.98, 0.99, 0.995, 0.998):
             rows.append(
-                ("vectors", f"cosine {thr}", library.groups(method="vectors", threshold=thr))
+                (
+                    "vectors",
+                    f"cosine {thr}",
+                    library.duplicates.groups(method="vectors", threshold=thr),
+                )
             )
         for thr, d in ((0.95, 10), (0.98, 10), (0.99, 10), (0.995, 10), (0.998, 10)):
             rows.append(
                 (
                     "both",
                     f"cosine {thr}, distance {d}",
-                    library.groups(method="both", threshold=thr, phash_distance=d),
+                    library.duplicates.groups(method="both", threshold=thr, phash_distance=d),
                 )
             )
     print(f"vectors: {model_note}")

@@ -64,10 +64,10 @@ def build(state: Path, n: int, seed: int = 0) -> Library:
     library = Library(settings)
     real_root = state / "real"
     shapes.write_library(real_root, REAL, size=64, seed=seed)
-    library.set_root(real_root)
-    library.scan(real_root)
-    library.embed(build_index=False)
-    model = library.model_id
+    library.catalogue.set_root(real_root)
+    library.catalogue.scan(real_root)
+    library.semantic.embed(build_index=False)
+    model = library.semantic.model_id
     hashes, base = vectors.load_vectors(library.db, model)
     rng = np.random.default_rng(seed)
     db = library.db
@@ -98,7 +98,7 @@ def build(state: Path, n: int, seed: int = 0) -> Library:
         noisy = picks + rng.normal(0, 0.02, picks.shape).astype(np.float32)
         vectors.put_vectors(db, model, [f"b{i:07d}" for i in ids], noisy)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    library.build_index()  # as `embed` leaves it: the Annoy index over every vector
+    library.semantic.build_index()  # as `embed` leaves it: the Annoy index over every vector
     return library
 
 
@@ -114,8 +114,8 @@ def core_search(library: Library, query: str) -> float:
     def run() -> None:
         start = time.perf_counter()
         spec = ViewSpec(search=query, sort="score", descending=True)
-        library.count(spec)
-        library.page(spec, 0, FIRST_PAGE)
+        library.views.count(spec)
+        library.views.page(spec, 0, FIRST_PAGE)
         took.append(time.perf_counter() - start)
 
     thread = threading.Thread(target=run)
@@ -130,9 +130,9 @@ def core_preview(library: Library, query: str) -> float:
     took: list[float] = []
 
     def run() -> None:
-        library.text_vector(query)  # encoded while typing, as the app does
+        library.views.text_vector(query)  # encoded while typing, as the app does
         start = time.perf_counter()
-        library.search_preview(query, top_k=FIRST_PAGE)
+        library.views.search_preview(query, top_k=FIRST_PAGE)
         took.append(time.perf_counter() - start)
 
     thread = threading.Thread(target=run)
@@ -144,13 +144,13 @@ def core_preview(library: Library, query: str) -> float:
 def core_filter(library: Library, query: str, min_mp: float) -> float:
     """Count + first page with one more filter, on this thread (its score table warm)."""
     base = ViewSpec(search=query, sort="score", descending=True)
-    library.count(base)
+    library.views.count(base)
     start = time.perf_counter()
     spec = ViewSpec(
         search=query, sort="score", descending=True, filters=Filters(min_megapixels=min_mp)
     )
-    library.count(spec)
-    library.page(spec, 0, FIRST_PAGE)
+    library.views.count(spec)
+    library.views.page(spec, 0, FIRST_PAGE)
     return time.perf_counter() - start
 
 
@@ -263,8 +263,8 @@ def main() -> None:
         t0 = time.perf_counter()
         library = build(state, args.n)
         print(f"catalogue: {args.n:,} images, tiny-clip vectors ({time.perf_counter() - t0:.0f} s)")
-        library.embedder()  # the model warm, as in a running app
-        library.text_vector("warm up")
+        library.semantic.embedder()  # the model warm, as in a running app
+        library.views.text_vector("warm up")
         core_s = [core_search(library, q + " ") for q in queries(args.reps)]
         core_p = [core_preview(library, q + "  ") for q in queries(args.reps)]
         core_f = [

@@ -133,7 +133,7 @@ async def run(data: Path, flips: int) -> dict[str, list[float]]:
                 lambda cells=cells: len(cells) == per_page and all(c.is_mounted for c in cells)
             )
             t = time.perf_counter()
-            entries = library.page(grid.source.spec, offset, per_page)
+            entries = library.views.page(grid.source.spec, offset, per_page)
             await container.remove_children()
             for slot, entry in enumerate(entries):
                 cell = GridCell(app.image_class, slot)

@@ -206,7 +206,7 @@ def speed(source: str, n_train: int, n_predict: int) -> None:
         lib.db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM ratings)")
         lib.db.conn.commit()
         t = time.monotonic()
-        report = lib.train(seed=0)
+        report = lib.evaluator.train(seed=0)
         t_train = time.monotonic() - t
         print(
             f"train on {n_train} ratings (3 models cross-validated on {report.cv_rows}, held-out "

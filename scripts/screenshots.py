@@ -42,7 +42,7 @@ async def shoot(out: Path, data: Path) -> list[Path]:
     settings = load_settings(data_dir=data, config_file=data / "config.toml")
     root = build_demo(settings.data_dir)
     library = Library(settings)
-    library.scan(str(root))
+    library.catalogue.scan(str(root))
     app = make_app(
         settings,
         library=library,
@@ -107,11 +107,11 @@ async def shoot_workflows(out: Path, data: Path) -> list[Path]:
         overrides={"model": "tiny-clip", "device": "cpu"},
     )
     library = Library(settings)
-    library.set_root(root)
-    library.scan(root)
-    library.embed()
+    library.catalogue.set_root(root)
+    library.catalogue.scan(root)
+    library.semantic.embed()
     for path, spec in sorted(specs.items())[::2]:
-        library.set_rating(library.entry(path).hash, 8 if spec.colour == "red" else 3)
+        library.ratings.set(library.views.entry(path).hash, 8 if spec.colour == "red" else 3)
     app = make_app(settings, library=library, graphics="unicode", scan_on_start=False)
     saved: list[Path] = []
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train the tiny CLIP that ships in anagnorisis_tui/models/tiny-clip/ (a few CPU minutes).
+"""Train the tiny CLIP that ships in anagnorisis_tui/weights/tiny-clip/ (a few CPU minutes).
 
 It learns coloured shapes on backgrounds (anagnorisis_tui.core.demo.shapes), so tests can assert
 real ranking ("red circle" ranks red circles first) with a model small enough to embed
@@ -9,7 +9,7 @@ Captions repeat (160 specs, several phrasings, partial ones like "red" or "a sta
 loss is a multi-positive InfoNCE: every (image, caption) pair whose attributes agree is a
 positive, in both directions, with the target spread evenly over the positives.
 
-    nice python scripts/train_tiny_clip.py            # writes anagnorisis_tui/models/tiny-clip/
+    nice python scripts/train_tiny_clip.py            # writes anagnorisis_tui/weights/tiny-clip/
     python scripts/train_tiny_clip.py --steps 200 --out /tmp/tc   # quick smoke run
 """
 

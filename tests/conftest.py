@@ -80,10 +80,12 @@ def tiny_embedder():
 def _shapes_catalogue(tmp_path_factory, shapes_root, tiny_embedder) -> Path:
     state = tmp_path_factory.mktemp("shapes-state")
     lib = Library(_shapes_settings(state))
-    lib.set_root(shapes_root)
-    lib.scan(shapes_root)
-    lib.use_embedder(tiny_embedder)  # reuse the session's model instead of loading it again
-    summary = lib.embed()
+    lib.catalogue.set_root(shapes_root)
+    lib.catalogue.scan(shapes_root)
+    lib.semantic.use_embedder(
+        tiny_embedder
+    )  # reuse the session's model instead of loading it again
+    summary = lib.semantic.embed()
     assert summary.embedded == SHAPES_COUNT, summary
     lib.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     lib.close()
@@ -107,6 +109,6 @@ def shapes_library(_shapes_catalogue: Path, tmp_path: Path, tiny_embedder) -> Li
     """
     shutil.copytree(_shapes_catalogue, tmp_path / "shapes-state")
     lib = Library(_shapes_settings(tmp_path / "shapes-state"))
-    lib.use_embedder(tiny_embedder)
+    lib.semantic.use_embedder(tiny_embedder)
     yield lib
     lib.close()

@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
     old_int = signal.signal(signal.SIGINT, stop)
     try:
-        root = args.library or (lib.roots() or [None])[0]
+        root = args.library or (lib.catalogue.roots() or [None])[0]
         if root is None:
             raise CommandError("no library folder: pass LIBRARY or save one with `scan LIBRARY`")
         try:
-            scanned = lib.scan(root, progress=line, cancel=cancel)
+            scanned = lib.catalogue.scan(root, progress=line, cancel=cancel)
         except ScanError as exc:
             raise CommandError(str(exc)) from None
         if line:
@@ -63,17 +63,17 @@ def run(args: argparse.Namespace) -> int:
             print("interrupted during the scan; nothing embedded", file=sys.stderr)
             return 130
         try:
-            embedder = lib.embedder()
+            embedder = lib.semantic.embedder()
         except ModelUnavailable as exc:
             raise CommandError(str(exc)) from None
-        summary = lib.embed(progress=line, cancel=cancel, batch_size=args.batch)
+        summary = lib.semantic.embed(progress=line, cancel=cancel, batch_size=args.batch)
     finally:
         signal.signal(signal.SIGINT, old_int)
         if line is not None:
             line.clear()
         lib.close()
     if not args.quiet:
-        done, total = lib.vector_counts()
+        done, total = lib.semantic.vector_counts()
         print(
             f"{fsnames.display(scanned.root)}: embedded {summary.embedded:,} images in "
             f"{summary.seconds:.1f} s ({summary.rate:,.1f} images/s) with "
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             extra.append(f"{summary.missing:,} vanished since the scan")
         if extra:
             print("; ".join(extra))
-        print(f"{done:,} of {total:,} present images have vectors for {lib.model_id}")
+        print(f"{done:,} of {total:,} present images have vectors for {lib.semantic.model_id}")
         if summary.cancelled:
             print("interrupted: run `anagnorisis-tui embed` again to finish (nothing is lost)")
     return 130 if summary.cancelled else 0

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     lib = Library(settings_from_args(args))
     try:
-        rows = lib.errors(args.library)
+        rows = lib.catalogue.errors(args.library)
     except DatabaseError as exc:
         raise CommandError(str(exc)) from None
     finally:

@@ -129,7 +129,7 @@ def _find(args: argparse.Namespace):
 
     library = Library(settings_with_model(args))
     try:
-        found = library.groups(
+        found = library.duplicates.groups(
             threshold=args.threshold,
             method=args.method,
             phash_distance=args.phash_distance,
@@ -220,12 +220,12 @@ def run_dedupe(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         try:
-            plan = library.plan_group_action(
+            plan = library.duplicates.plan_group_action(
                 found, action="trash" if args.trash else "move", dest_dir=args.move_to
             )
         except ActionError as exc:
             raise CommandError(str(exc)) from exc
-        report = library.apply_group_action(plan, dry_run=args.dry_run)
+        report = library.duplicates.apply_group_action(plan, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(report.to_json(), ensure_ascii=False))
             return 0
@@ -256,7 +256,7 @@ def run_undo(args: argparse.Namespace) -> int:
     library = Library(settings_from_args(args))
     try:
         batch = args.batch
-        recent = library.action_batches()
+        recent = library.duplicates.action_batches()
         if args.last:
             pending = [b for b in recent if not b["undone"]]
             if not pending:
@@ -270,7 +270,7 @@ def run_undo(args: argparse.Namespace) -> int:
                 print("no batches yet", file=sys.stderr)
             return 0
         try:
-            report = library.undo(batch)
+            report = library.duplicates.undo(batch)
         except ActionError as exc:
             raise CommandError(str(exc)) from exc
         for path in report.restored:

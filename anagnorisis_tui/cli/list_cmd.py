@@ -145,12 +145,12 @@ def run(args: argparse.Namespace) -> int:
         if spec.search is not None or spec.filters.concept is not None:
             _note_unembedded(library)
         if args.count:
-            print(library.count(spec))
+            print(library.views.count(spec))
             return 0
         offset, left = args.offset, args.limit
         while left is None or left > 0:
             size = PAGE if left is None else min(PAGE, left)
-            entries = library.page(spec, offset, size)
+            entries = library.views.page(spec, offset, size)
             for entry in entries:
                 if args.json:
                     print(json.dumps(_entry_json(entry), ensure_ascii=False))
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
 def _note_unembedded(library) -> None:
     """Say so when a search or concept leaves out images that have no vector yet."""
     try:
-        embedded, total = library.vector_counts()
+        embedded, total = library.semantic.vector_counts()
     except Exception:  # no model: the search itself reports that
         return
     if embedded < total:

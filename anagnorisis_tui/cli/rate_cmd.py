@@ -24,7 +24,7 @@ def library_image(library, path: str) -> str:
     """The content hash of a library image, or a CommandError saying why there is none."""
     from anagnorisis_tui.cli import CommandError
 
-    content = library.image_hash(path)
+    content = library.ratings.image_hash(path)
     if content is not None:
         return content
     if not os.path.exists(path):
@@ -49,10 +49,10 @@ def run(args: argparse.Namespace) -> int:
                 raise CommandError(str(exc)) from None
         content = library_image(library, args.image)
         if clear:
-            library.clear_rating(content)
+            library.ratings.clear(content)
             print(f"cleared the rating of {args.image}")
         else:
-            library.set_rating(content, value)
+            library.ratings.set(content, value)
             print(f"rated {args.image}: {value:g}")
     finally:
         library.close()

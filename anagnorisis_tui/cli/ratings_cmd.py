@@ -52,19 +52,21 @@ def run(args: argparse.Namespace) -> int:
     library = Library(settings_from_args(args))
     try:
         if args.action == "export" and args.xmp:
-            rep = library.export_xmp()
+            rep = library.ratings.export_xmp()
             print(f"sidecars: {rep.written} written, {rep.unchanged} already up to date")
             _errors(rep.errors)
             return 1 if rep.errors else 0
         if args.action == "export":
-            count = library.export_ratings(args.file, args.format)
+            count = library.ratings.export_ratings(args.file, args.format)
             print(f"exported {count} ratings to {args.file}")
             return 0
         if args.xmp:
-            side, rep = library.import_xmp(keep_existing=args.keep_existing)
+            side, rep = library.ratings.import_xmp(keep_existing=args.keep_existing)
             print(f"sidecars: {side.imported} with a rating, {side.no_rating} unrated")
         else:
-            rep = library.import_ratings(args.file, args.format, keep_existing=args.keep_existing)
+            rep = library.ratings.import_ratings(
+                args.file, args.format, keep_existing=args.keep_existing
+            )
             side = None
         print(
             f"imported: {rep.added} added, {rep.changed} changed, {rep.unchanged} unchanged"

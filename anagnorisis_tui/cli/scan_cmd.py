@@ -153,7 +153,7 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     try:
-        summary = lib.scan(library, progress=progress, cancel=cancel, on_file=on_file)
+        summary = lib.catalogue.scan(library, progress=progress, cancel=cancel, on_file=on_file)
     except ScanError as exc:
         raise CommandError(str(exc)) from None
     except DatabaseError as exc:

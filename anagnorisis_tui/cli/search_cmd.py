@@ -127,7 +127,7 @@ def _open(args: argparse.Namespace):
 
     lib = Library(settings_with_model(args))
     try:
-        model_id = lib.model_id
+        model_id = lib.semantic.model_id
     except ModelUnavailable as exc:
         raise CommandError(str(exc)) from None
     # Cheap counts (index-only): the exact per-image join costs more than the search itself.
@@ -158,7 +158,7 @@ def _refresh_index(lib, model_id: str) -> None:
 
     if index.needs_build(lib.db, lib.data_dir, model_id):
         print("building the search index (once)...", file=sys.stderr, flush=True)
-        lib.build_index()
+        lib.semantic.build_index()
 
 
 def _check_top(args: argparse.Namespace) -> None:
@@ -181,7 +181,7 @@ def run_search(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     lib = _open(args)
     try:
-        hits = lib.search(query, top_k=args.top, cutoff=args.cutoff)
+        hits = lib.semantic.search(query, top_k=args.top, cutoff=args.cutoff)
     except (QueryError, ModelUnavailable) as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -206,7 +206,7 @@ def run_similar(args: argparse.Namespace) -> int:
         raise CommandError(f"image {args.image} does not exist")
     lib = _open(args)
     try:
-        hits = lib.similar_image(args.image, top_k=args.top)
+        hits = lib.semantic.similar_image(args.image, top_k=args.top)
     except (QueryError, ModelUnavailable) as exc:
         raise CommandError(str(exc)) from None
     finally:

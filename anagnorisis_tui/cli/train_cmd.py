@@ -74,7 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     library = _library(args)
     try:
-        report = library.train(seed=args.seed, progress=_progress_printer())
+        report = library.evaluator.train(seed=args.seed, progress=_progress_printer())
     except (TrainingError, EvaluatorError) as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -144,7 +144,7 @@ def run_next(args: argparse.Namespace) -> int:
         raise CommandError("--top must be at least 1")
     library = _library(args)
     try:
-        items = library.rate_next(top_k=args.top)
+        items = library.evaluator.rate_next(top_k=args.top)
     except (TrainingError, EvaluatorError) as exc:
         raise CommandError(str(exc)) from None
     finally:
@@ -171,7 +171,7 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         content = library_image(library, args.image)
         try:
-            found = library.explain(content, top_k=args.top)
+            found = library.evaluator.explain(content, top_k=args.top)
         except TrainingError as exc:
             raise CommandError(str(exc)) from None
     finally:

@@ -43,7 +43,7 @@ def members_of(row: GroupRow) -> list[ImageEntry]:
 
 
 def entry_for(library: Any, member: Any) -> ImageEntry:
-    found = library.entry(member.path)
+    found = library.views.entry(member.path)
     if found is not None:
         return found
     # Gone from the catalogue since grouping (moved by another program): shown, never acted on

@@ -88,8 +88,8 @@ class SearchSource:
         self._first: list[ImageEntry] = []
 
     def _prepare(self, first_page: int) -> None:
-        count = self.library.count(self.spec)
-        first = list(self.library.page(self.spec, 0, first_page)) if count else []
+        count = self.library.views.count(self.spec)
+        first = list(self.library.views.page(self.spec, 0, first_page)) if count else []
         with self._lock:
             self._count, self._first = count, first
 
@@ -101,14 +101,14 @@ class SearchSource:
         with self._lock:
             if self._count is not None:
                 return self._count
-        return self.reader.call(self.library.count, self.spec)
+        return self.reader.call(self.library.views.count, self.spec)
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
         with self._lock:
             complete = self._count is not None and len(self._first) >= self._count
             if complete or offset + limit <= len(self._first):
                 return self._first[offset : offset + limit]
-        return self.reader.call(self.library.page, self.spec, offset, limit)
+        return self.reader.call(self.library.views.page, self.spec, offset, limit)
 
     def __repr__(self) -> str:
         return f"SearchSource({self.spec!r})"

@@ -53,8 +53,11 @@ class ViewSource:
 
         def run() -> None:
             try:
-                self._prefetched["count"] = self.library.count(self.spec)
-                self._prefetched["page"] = (limit, list(self.library.page(self.spec, 0, limit)))
+                self._prefetched["count"] = self.library.views.count(self.spec)
+                self._prefetched["page"] = (
+                    limit,
+                    list(self.library.views.page(self.spec, 0, limit)),
+                )
             except Exception:  # noqa: BLE001 - the grid reads again and reports any error
                 pass
             finally:
@@ -70,14 +73,14 @@ class ViewSource:
 
     def count(self) -> int:
         count = self._take("count")
-        return count if isinstance(count, int) else self.library.count(self.spec)
+        return count if isinstance(count, int) else self.library.views.count(self.spec)
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
         if offset == 0:
             found = self._take("page")
             if isinstance(found, tuple) and found[0] == limit:
                 return found[1]
-        return self.library.page(self.spec, offset, limit)
+        return self.library.views.page(self.spec, offset, limit)
 
     def __repr__(self) -> str:
         return f"ViewSource({self.spec!r})"

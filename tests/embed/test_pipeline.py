@@ -26,34 +26,36 @@ def small_library(tmp_path, tiny_embedder):
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     lib = Library(settings)
-    lib.use_embedder(tiny_embedder)
-    lib.scan(root)
+    lib.semantic.use_embedder(tiny_embedder)
+    lib.catalogue.scan(root)
     yield lib, root
     lib.close()
 
 
 def test_copies_and_renames_are_never_recomputed(small_library):
     lib, root = small_library
-    first = lib.embed()
+    first = lib.semantic.embed()
     assert (first.total, first.embedded, first.errors) == (40, 40, 0)
     files = sorted(root.iterdir())
     shutil.copy(files[0], root / "copy of first.png")
     files[1].rename(root / "renamed.png")
-    lib.scan(root)
-    again = lib.embed()
+    lib.catalogue.scan(root)
+    again = lib.semantic.embed()
     assert (again.total, again.embedded, again.already) == (0, 0, 40)
-    assert lib.vector_counts() == (40, 40)
+    assert lib.semantic.vector_counts() == (40, 40)
 
 
 def test_change_of_model_reembeds_and_keeps_the_old_vectors(small_library, tmp_path):
     lib, _ = small_library
-    lib.embed()
-    old_id = lib.model_id
+    lib.semantic.embed()
+    old_id = lib.semantic.model_id
     retrained = tmp_path / "retrained.safetensors"
     shutil.copy(models.TINY_CLIP_DIR / "open_clip_model.safetensors", retrained)
     lib.settings.pretrained = str(retrained)
-    assert lib.model_id != old_id and lib.model_id.startswith("tiny-clip/retrained-")
-    summary = lib.embed()
+    assert lib.semantic.model_id != old_id and lib.semantic.model_id.startswith(
+        "tiny-clip/retrained-"
+    )
+    summary = lib.semantic.embed()
     assert summary.embedded == 40
     assert len(vectors.load_vectors(lib.db, old_id)[0]) == 40
 
@@ -66,7 +68,7 @@ def test_cancel_keeps_finished_batches_and_resumes(small_library):
         if p.done >= 8:
             cancel.set()
 
-    emb = lib.embedder()
+    emb = lib.semantic.embedder()
     part = pipeline.embed_library(lib.db, emb, batch_size=8, cancel=cancel, progress=progress)
     assert part.cancelled and 8 <= part.embedded < 40
     seen = []
@@ -80,16 +82,16 @@ def test_undecodable_image_is_recorded_once(small_library):
     lib, root = small_library
     victim = sorted(root.iterdir())[5]
     data = victim.read_bytes()
-    lib.embed()  # everything embedded; now one file's content changes to junk
+    lib.semantic.embed()  # everything embedded; now one file's content changes to junk
     victim.write_bytes(data[:60] + b"\0" * 200)
-    lib.scan(root)
-    missing_before = lib.vector_counts()
-    first = lib.embed()
-    second = lib.embed()
+    lib.catalogue.scan(root)
+    missing_before = lib.semantic.vector_counts()
+    first = lib.semantic.embed()
+    second = lib.semantic.embed()
     scanned_it = missing_before[1] == 40  # the scan may already refuse the junk file
     if scanned_it:
         assert first.errors == 1 and second.errors == 0 and second.total == 0
-        [(h, path, reason)] = lib.embed_errors()
+        [(h, path, reason)] = lib.semantic.embed_errors()
         assert path.endswith(victim.name) and "decode" in reason
     else:
         assert first.total == 0
@@ -97,7 +99,7 @@ def test_undecodable_image_is_recorded_once(small_library):
 
 def test_random_weights_are_never_stored(small_library):
     lib, _ = small_library
-    emb = lib.embedder()
+    emb = lib.semantic.embedder()
     fake = embeddings.Embedder(**{**emb.__dict__, "random_weights": True})
     with pytest.raises(ValueError, match="random weights"):
         pipeline.embed_library(lib.db, fake)
@@ -156,7 +158,7 @@ def test_device_choice_is_checked():
 
 def test_corrupt_file_in_the_catalogue_is_recorded_not_retried(small_library):
     lib, root = small_library
-    lib.embed()
+    lib.semantic.embed()
     junk = root / "junk.jpg"
     junk.write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 300)  # a JPEG header, then nothing usable
     with lib.db.conn:  # as a scan of an earlier, valid version of the file would have left it
@@ -166,9 +168,9 @@ def test_corrupt_file_in_the_catalogue_is_recorded_not_retried(small_library):
             "VALUES (?, ?, '', 'junk.jpg', 'junkhash', 304, 0, 0, 0)",
             [str(junk), str(root)],
         )
-    first = lib.embed()
+    first = lib.semantic.embed()
     assert (first.total, first.errors, first.embedded) == (1, 1, 0)
-    assert lib.embed().total == 0  # never retried
-    [(h, path, reason)] = lib.embed_errors()
+    assert lib.semantic.embed().total == 0  # never retried
+    [(h, path, reason)] = lib.semantic.embed_errors()
     assert h == "junkhash" and path == str(junk) and reason.startswith("cannot decode")
-    assert lib.vector_counts() == (40, 41)
+    assert lib.semantic.vector_counts() == (40, 41)

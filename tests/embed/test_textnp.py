@@ -76,7 +76,7 @@ def test_quick_gelu_towers_export_too(tiny_embedder, tmp_path):
 
 
 def test_cold_text_search_does_not_import_torch(shapes_library):
-    shapes_library.semantic.export_text(shapes_library.embedder())  # what `embed` does
+    shapes_library.semantic.export_text(shapes_library.semantic.embedder())  # what `embed` does
     code = (
         "import sys\n"
         "from anagnorisis_tui.core.base.config import load_settings\n"
@@ -84,7 +84,7 @@ def test_cold_text_search_does_not_import_torch(shapes_library):
         f"s = load_settings(data_dir={str(shapes_library.data_dir)!r}, "
         f"config_file={str(shapes_library.settings.config_file)!r}, "
         "overrides={'model': 'tiny-clip', 'pretrained': '', 'device': 'cpu'})\n"
-        "hits = Library(s).search('red circle', top_k=3)\n"
+        "hits = Library(s).semantic.search('red circle', top_k=3)\n"
         "print('torch' in sys.modules, len(hits))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -66,4 +66,4 @@ def add_images(library: Library, root: Path, names: list[str]) -> list[str]:
 
 def rate_first(pref: PreferenceLibrary, count: int) -> None:
     for content, value in zip(pref.hashes[:count], pref.taste[:count], strict=True):
-        pref.library.set_rating(content, float(value))
+        pref.library.ratings.set(content, float(value))

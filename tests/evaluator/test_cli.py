@@ -30,9 +30,9 @@ def test_rate_a_library_image_and_refuse_bad_input(pref_library, main, capsys, t
     path = pref_library.paths[3]
     assert main(["rate", path, "7"]) == 0
     assert "rated" in capsys.readouterr().out
-    assert pref_library.library.rating(pref_library.hashes[3]) == 7
+    assert pref_library.library.ratings.get(pref_library.hashes[3]) == 7
     assert main(["rate", path, "6.5"]) == 0
-    assert pref_library.library.rating(pref_library.hashes[3]) == 6.5
+    assert pref_library.library.ratings.get(pref_library.hashes[3]) == 6.5
     for value, message in (("11", "from 0 to 10"), ("abc", "a number"), ("nan", "0 to 10")):
         assert main(["rate", path, value]) == 2
         assert message in capsys.readouterr().err
@@ -42,9 +42,9 @@ def test_rate_a_library_image_and_refuse_bad_input(pref_library, main, capsys, t
     assert "not in the library" in capsys.readouterr().err
     assert main(["rate", str(tmp_path / "missing.png"), "5"]) == 2
     assert "no such file" in capsys.readouterr().err
-    assert pref_library.library.rating(pref_library.hashes[3]) == 6.5
+    assert pref_library.library.ratings.get(pref_library.hashes[3]) == 6.5
     assert main(["rate", path, "clear"]) == 0
-    assert pref_library.library.rating(pref_library.hashes[3]) is None
+    assert pref_library.library.ratings.get(pref_library.hashes[3]) is None
 
 
 def test_train_next_and_explain(shapes_pref, shapes_main, capsys):

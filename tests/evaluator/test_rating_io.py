@@ -19,17 +19,17 @@ def _ratings(lib) -> dict[str, float]:
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
 def test_export_then_import_into_a_fresh_catalogue_round_trips(pref_library, tmp_path, fmt):
     rate_first(pref_library, 30)
-    pref_library.library.set_rating(pref_library.hashes[0], 7.5)
-    pref_library.library.set_rating("a" * 32, 3)  # an image not (or no longer) in the library
+    pref_library.library.ratings.set(pref_library.hashes[0], 7.5)
+    pref_library.library.ratings.set("a" * 32, 3)  # an image not (or no longer) in the library
     out = tmp_path / f"ratings.{fmt}"
-    assert pref_library.library.export_ratings(out) == 31
+    assert pref_library.library.ratings.export_ratings(out) == 31
     if fmt == "json":
         doc = json.loads(out.read_text())
         assert doc["format"] == "anagnorisis-tui-ratings" and len(doc["ratings"]) == 31
     from anagnorisis_tui.core.base.config import load_settings
 
     fresh = Library(load_settings(data_dir=tmp_path / "fresh", config_file=tmp_path / "c.toml"))
-    report = fresh.import_ratings(out)
+    report = fresh.ratings.import_ratings(out)
     assert report.errors == [] and report.added == 31
     assert report.not_in_library == 31  # the fresh catalogue has not scanned anything
     assert _ratings(fresh) == _ratings(pref_library.library)
@@ -40,7 +40,7 @@ def test_export_then_import_into_a_fresh_catalogue_round_trips(pref_library, tmp
 def test_broken_csv_rows_are_reported_by_line_and_good_rows_land(pref_library, tmp_path):
     lib = pref_library.library
     h = pref_library.hashes
-    lib.set_rating(h[5], 9)
+    lib.ratings.set(h[5], 9)
     text = "\n".join(
         [
             "hash,path,rating",
@@ -57,7 +57,7 @@ def test_broken_csv_rows_are_reported_by_line_and_good_rows_land(pref_library, t
     )
     path = tmp_path / "in.csv"
     path.write_text(text)
-    report = lib.import_ratings(path)
+    report = lib.ratings.import_ratings(path)
     lines = dict(report.errors)
     assert set(lines) >= {4, 5, 6, 7, 8, 9}
     assert "number" in lines[4] and "0 to 10" in lines[5]
@@ -79,7 +79,7 @@ def test_broken_json_rows_are_reported_by_line(pref_library, tmp_path):
         f'  {{"hash": "{h[2]}",\n   "rating": true}}\n'
         "]}\n"
     )
-    report = pref_library.library.import_ratings(path)
+    report = pref_library.library.ratings.import_ratings(path)
     assert [line for line, _ in report.errors] == [3, 4, 5]
     assert _ratings(pref_library.library) == {h[0]: 3.0}
 
@@ -91,31 +91,31 @@ def test_a_file_that_cannot_be_read_changes_nothing(pref_library, tmp_path):
     bad_json = tmp_path / "bad.json"
     bad_json.write_text('[{"hash": "x", "rating": 3},\n {oops}]')
     with pytest.raises(RatingIOError, match="line 2"):
-        lib.import_ratings(bad_json)
+        lib.ratings.import_ratings(bad_json)
     bad_header = tmp_path / "bad.csv"
     bad_header.write_text("name,score\nx,3\n")
     with pytest.raises(RatingIOError, match="rating"):
-        lib.import_ratings(bad_header)
+        lib.ratings.import_ratings(bad_header)
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(RatingIOError, match="UTF-8"):
-        lib.import_ratings(binary)
+        lib.ratings.import_ratings(binary)
     with pytest.raises(RatingIOError, match="format"):
-        lib.import_ratings(tmp_path / "ratings.txt")
+        lib.ratings.import_ratings(tmp_path / "ratings.txt")
     with pytest.raises(RatingIOError, match="no such file"):
-        lib.import_ratings(tmp_path / "missing.csv")
+        lib.ratings.import_ratings(tmp_path / "missing.csv")
     assert _ratings(lib) == before
 
 
 def test_import_changes_are_recorded_and_keep_existing_is_respected(pref_library, tmp_path):
     lib = pref_library.library
     h = pref_library.hashes
-    lib.set_rating(h[0], 2)
+    lib.ratings.set(h[0], 2)
     path = tmp_path / "in.csv"
     path.write_text(f"hash,rating\n{h[0]},8\n{h[1]},5\n")
-    kept = lib.import_ratings(path, keep_existing=True)
-    assert kept.kept_existing == 1 and kept.added == 1 and lib.rating(h[0]) == 2
-    changed = lib.import_ratings(path)
-    assert changed.changed == 1 and changed.unchanged == 1 and lib.rating(h[0]) == 8
+    kept = lib.ratings.import_ratings(path, keep_existing=True)
+    assert kept.kept_existing == 1 and kept.added == 1 and lib.ratings.get(h[0]) == 2
+    changed = lib.ratings.import_ratings(path)
+    assert changed.changed == 1 and changed.unchanged == 1 and lib.ratings.get(h[0]) == 8
     values = [v for v, _, _ in ratings.history(lib.db, h[0])]
     assert values == [2, 8]  # the earlier value is kept in the history

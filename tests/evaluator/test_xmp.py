@@ -99,18 +99,18 @@ def test_a_broken_sidecar_is_reported_and_left_untouched(tmp_path):
 def test_library_sidecar_export_import_round_trip(pref_library):
     lib = pref_library.library
     rate_first(pref_library, 20)
-    lib.set_rating(pref_library.hashes[0], 0)
-    lib.set_rating(pref_library.hashes[1], 7.5)
+    lib.ratings.set(pref_library.hashes[0], 0)
+    lib.ratings.set(pref_library.hashes[1], 7.5)
     before = dict(lib.db.execute("SELECT hash, value FROM ratings").fetchall())
     # Nothing is written inside the library folder unless asked: rating and training don't.
-    lib.train()
+    lib.evaluator.train()
     assert not list(pref_library.root.glob("*.xmp"))
-    report = lib.export_xmp()
+    report = lib.ratings.export_xmp()
     assert report.written == 20 and not report.errors
     assert len(list(pref_library.root.glob("*.xmp"))) == 20
     lib.db.execute("DELETE FROM ratings")
     lib.db.conn.commit()
-    side, imported = lib.import_xmp()
+    side, imported = lib.ratings.import_xmp()
     assert side.imported == 20 and imported.added == 20
     assert dict(lib.db.execute("SELECT hash, value FROM ratings").fetchall()) == before
-    assert lib.export_xmp().unchanged == 20
+    assert lib.ratings.export_xmp().unchanged == 20

@@ -28,18 +28,18 @@ async def test_browse_open_rate_next(library, make_test_app, settle):
         assert viewer.entry == chosen
         await pilot.press("7")
         await settle(pilot)
-        assert library.rating(chosen.hash) == 7.0
+        assert library.ratings.get(chosen.hash) == 7.0
         assert viewer.index == 2  # rate-and-advance
         second = viewer.entry
         await pilot.press("t")  # ten
         await settle(pilot)
-        assert library.rating(second.hash) == 10.0
+        assert library.ratings.get(second.hash) == 10.0
         await pilot.press("left")
         await settle(pilot)
         assert viewer.index == 2
         await pilot.press("backspace")
         await settle(pilot)
-        assert library.rating(viewer.entry.hash) is None
+        assert library.ratings.get(viewer.entry.hash) is None
         await pilot.press("escape")
         await settle(pilot)
         grid = app.screen.query_one(ThumbnailGrid)
@@ -59,10 +59,10 @@ async def test_viewer_without_auto_advance_and_rating_bar_click(library, make_te
         await pilot.press("3")
         await settle(pilot)
         assert viewer.index == 0
-        assert library.rating(viewer.entry.hash) == 3.0
+        assert library.ratings.get(viewer.entry.hash) == 3.0
         await pilot.click("#rating", offset=(3 * 9 + 1, 0))  # the "9" step
         await settle(pilot)
-        assert library.rating(viewer.entry.hash) == 9.0
+        assert library.ratings.get(viewer.entry.hash) == 9.0
 
 
 async def test_viewer_shows_details_and_image(library, make_test_app, settle):
@@ -98,8 +98,8 @@ async def test_more_like_this_shows_neighbours_in_search(library, make_test_app,
 
     from anagnorisis_tui.core.semantic import vectors
 
-    entries = library.page(ViewSpec(), 0, 100)
-    model_id = library.model_id  # resolved from the settings without loading a model
+    entries = library.views.page(ViewSpec(), 0, 100)
+    model_id = library.semantic.model_id  # resolved from the settings without loading a model
     vectors.register_model(library.db, model_id, 4, dtype="float32")
     # The first image's nearest neighbour is the third, then the second.
     matrix = np.eye(4, dtype=np.float32)[[0, 2, 0, 1, 3, 3, 2, 1, 1, 2]]

@@ -45,7 +45,7 @@ async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_
         assert isinstance(viewer, ViewerScreen) and viewer.entry == chosen
         await pilot.press("8")
         await settle(pilot)
-        assert library.rating(chosen.hash) == 8.0
+        assert library.ratings.get(chosen.hash) == 8.0
         assert viewer.index == 2 and viewer.entry != chosen
     library.close()
 
@@ -75,7 +75,7 @@ async def test_quit_during_the_scan_stops_it_cleanly(settings, tmp_path: Path, m
     make_images(root, [f"d{i // 50}/x{i:04d}.jpg" for i in range(200)], size=(64, 48))
     settings.library_roots = [str(root)]
     library = Library(settings)
-    real_scan = library.scan
+    real_scan = library.catalogue.scan
     started = threading.Event()
 
     def slow_scan(*args, progress=None, cancel=None, **kw):
@@ -90,7 +90,7 @@ async def test_quit_during_the_scan_stops_it_cleanly(settings, tmp_path: Path, m
 
         return real_scan(*args, progress=report, cancel=cancel, **kw)
 
-    library.scan = slow_scan
+    library.catalogue.scan = slow_scan
     app = make_test_app(library, scan_on_start=True, root=str(root))
     async with app.run_test(size=(120, 40)) as pilot:
         while not started.is_set():

@@ -31,8 +31,8 @@ def photos(settings, tmp_path) -> Library:
         noise = Image.effect_noise((w, h), 40 + 10 * i).convert("RGB")
         noise.save(root / name, "JPEG", quality=q)
     library = Library(settings)
-    library.set_root(root)
-    assert library.scan(root).files == len(PHOTOS)
+    library.catalogue.set_root(root)
+    assert library.catalogue.scan(root).files == len(PHOTOS)
     yield library
     library.close()
 
@@ -127,10 +127,10 @@ async def test_shape_sorts_direction_and_random_seed(photos, make_test_app, sett
 async def test_rating_filter_and_sort_use_the_users_ratings(photos, make_test_app, settle):
     by_name = {}
     for name in PHOTOS:
-        entry = next(e for e in photos.page(_spec(), 0, 10) if e.name == name)
+        entry = next(e for e in photos.views.page(_spec(), 0, 10) if e.name == name)
         by_name[name] = entry.hash
-    photos.set_rating(by_name["big.jpg"], 9)
-    photos.set_rating(by_name["tall.jpg"], 4)
+    photos.ratings.set(by_name["big.jpg"], 9)
+    photos.ratings.set(by_name["tall.jpg"], 4)
     app = make_test_app(photos)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _search_screen(app, pilot, settle)
@@ -165,14 +165,14 @@ async def test_bad_filter_values_are_refused_in_place(photos, make_test_app, set
 async def test_a_newer_search_supersedes_one_still_running(photos, make_test_app, settle):
     """The older request's results never reach the grid, whatever order they finish in."""
     release = threading.Event()
-    real_count = photos.count
+    real_count = photos.views.count
 
     def slow_count(spec):
         if spec.filters.min_megapixels == 0.1:
             release.wait(10)
         return real_count(spec)
 
-    photos.count = slow_count  # the real core, held back for one request
+    photos.views.count = slow_count  # the real core, held back for one request
     app = make_test_app(photos)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _search_screen(app, pilot, settle)

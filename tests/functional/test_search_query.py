@@ -119,13 +119,13 @@ async def test_a_query_that_cannot_run_says_why(shapes_library, make_test_app, s
 
 async def test_the_query_is_encoded_during_a_pause_in_typing(shapes_library, make_test_app, settle):
     encoded: list[str] = []
-    real = shapes_library.text_vector
+    real = shapes_library.views.text_vector
 
     def recording(text):
         encoded.append(text)
         return real(text)
 
-    shapes_library.text_vector = recording
+    shapes_library.views.text_vector = recording
     app = make_test_app(shapes_library)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -144,14 +144,14 @@ async def test_a_plain_search_paints_the_index_top_page_before_the_exact_ranking
     import threading
 
     release = threading.Event()
-    real_count = shapes_library.count
+    real_count = shapes_library.views.count
 
     def held_count(spec):  # the exact, filterable ranking, held back
         if spec.search:
             release.wait(10)
         return real_count(spec)
 
-    shapes_library.count = held_count
+    shapes_library.views.count = held_count
     app = make_test_app(shapes_library)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

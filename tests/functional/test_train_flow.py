@@ -29,7 +29,7 @@ async def test_train_shows_metrics_then_predictions_in_viewer_and_rating_sort(
     rated, make_test_app, settle
 ):
     library, taste = rated
-    n = library.vector_counts()[1]
+    n = library.semantic.vector_counts()[1]
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _train(app, pilot, settle)
@@ -37,7 +37,7 @@ async def test_train_shows_metrics_then_predictions_in_viewer_and_rating_sort(
         assert "held-out" in table and "baseline (mean)" in table
         assert "5-fold CV" in table and "✓" in table
         assert screen.query_one("#rate-next").row_count > 0
-        info = library.evaluator_info()
+        info = library.evaluator.info()
         assert info is not None and info["metrics"]["n_ratings"] == RATED
 
         # The rating sort: rated images first (the user's rating), then predictions.
@@ -94,8 +94,8 @@ async def test_rate_next_opens_the_viewer_rates_and_retrains(rated, make_test_ap
         await settle(pilot)
         await pilot.press("2")
         await settle(pilot)
-        assert library.rating(queue[0].hash) == 9.0
-        assert library.rating(queue[1].hash) == 2.0
+        assert library.ratings.get(queue[0].hash) == 9.0
+        assert library.ratings.get(queue[1].hash) == 2.0
         assert viewer.entry.hash == queue[2].hash  # each number key rates and advances
         await pilot.press("f4")
         await settle(pilot)
@@ -103,7 +103,7 @@ async def test_rate_next_opens_the_viewer_rates_and_retrains(rated, make_test_ap
         assert queue[0].hash not in {e.hash for e in screen._entries}  # the queue moved on
         await pilot.press("t")
         await settle(pilot, rounds=30)
-        assert library.evaluator_info()["metrics"]["n_ratings"] == RATED + 2
+        assert library.evaluator.info()["metrics"]["n_ratings"] == RATED + 2
 
 
 async def test_train_from_the_command_palette_on_any_screen(rated, make_test_app, settle):
@@ -119,12 +119,12 @@ async def test_train_from_the_command_palette_on_any_screen(rated, make_test_app
         await pilot.press(*"Train image evaluator", "enter")
         await settle(pilot, rounds=30)
         assert isinstance(app.screen, TrainScreen)
-        assert library.evaluator_info()["metrics"]["n_ratings"] == RATED
+        assert library.evaluator.info()["metrics"]["n_ratings"] == RATED
 
 
 async def test_escape_cancels_training_and_the_previous_model_stays(rated, make_test_app, settle):
     library, _ = rated
-    real_train = library.train
+    real_train = library.evaluator.train
     started = threading.Event()
 
     def held_train(*, progress=None, cancel=None, seed=0):
@@ -135,7 +135,7 @@ async def test_escape_cancels_training_and_the_previous_model_stays(rated, make_
 
         return real_train(progress=gate, cancel=cancel, seed=seed)
 
-    library.train = held_train
+    library.evaluator.train = held_train
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -153,13 +153,13 @@ async def test_escape_cancels_training_and_the_previous_model_stays(rated, make_
         await settle(pilot)
         assert not screen.query_one("#train-progress-row").display
         assert "cancelled" in str(screen.query_one("#train-status").render())
-        assert library.evaluator_info() is None  # nothing half-trained became active
+        assert library.evaluator.info() is None  # nothing half-trained became active
 
 
 async def test_too_few_ratings_is_explained_not_a_crash(rated, make_test_app, settle):
     library, taste = rated
     for content_hash in list(taste)[10:]:  # 10 left
-        library.clear_rating(content_hash)
+        library.ratings.clear(content_hash)
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _train(app, pilot, settle)

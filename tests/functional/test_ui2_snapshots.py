@@ -41,8 +41,8 @@ def shaped(settings, tmp_path) -> Library:
     ):
         make_images(root, names, size=size)
     library = Library(settings)
-    library.set_root(root)
-    library.scan(root)
+    library.catalogue.set_root(root)
+    library.catalogue.scan(root)
     yield library
     library.close()
 

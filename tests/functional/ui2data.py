@@ -21,8 +21,8 @@ def dupes(settings, tmp_path, trash_home):
     smooth_photo(root / "cats" / "cat-small.jpg", 7, 64)
     smooth_photo(root / "alone.jpg", 99, 128)
     library = Library(settings)
-    library.set_root(root)
-    assert library.scan(root).files == 6
+    library.catalogue.set_root(root)
+    assert library.catalogue.scan(root).files == 6
     yield library, root
     library.close()
 
@@ -41,7 +41,7 @@ def rated(shapes_library, shapes_images) -> tuple[Library, dict[str, float]]:
     for path in sorted(shapes_images)[::5][:RATED]:
         liked = shapes_images[path].colour == "red"
         value = float(np.clip(round((8 if liked else 3) + rng.normal(0, 1)), 0, 10))
-        content_hash = shapes_library.entry(path).hash
-        shapes_library.set_rating(content_hash, value)
+        content_hash = shapes_library.views.entry(path).hash
+        shapes_library.ratings.set(content_hash, value)
         taste[content_hash] = value
     return shapes_library, taste

@@ -42,12 +42,12 @@ def embedded(tmp_path: Path, tiny_embedder) -> tuple[Path, Path, Path]:
         data_dir=data, config_file=config, overrides={"model": "tiny-clip", "device": "cpu"}
     )
     library = Library(settings)
-    library.set_root(root)  # saves the settings file, model included
-    library.scan(root)
+    library.catalogue.set_root(root)  # saves the settings file, model included
+    library.catalogue.scan(root)
     library._embedder = tiny_embedder
-    library.embed()
+    library.semantic.embed()
     for path, spec in sorted(specs.items())[::2]:
-        library.set_rating(library.entry(path).hash, 8 if spec.colour == "red" else 3)
+        library.ratings.set(library.views.entry(path).hash, 8 if spec.colour == "red" else 3)
     library.close()
     return root, data, config
 

@@ -26,29 +26,29 @@ def lib(settings, tmp_path, trash_home):
     smooth_photo(root / "cats" / "cat-small.jpg", 7, 64)
     smooth_photo(root / "alone.jpg", 99, 128)
     library = Library(settings)
-    assert library.scan(root).files == 6
+    assert library.catalogue.scan(root).files == 6
     library.root = root
     yield library
     library.close()
 
 
 def _groups(lib):
-    groups = lib.groups(method="phash", phash_distance=6)
+    groups = lib.duplicates.groups(method="phash", phash_distance=6)
     assert len(groups) == 2
     return groups
 
 
 def test_dry_run_lists_and_touches_nothing(lib):
     groups = _groups(lib)
-    plan = lib.plan_group_action(groups, action="trash")
+    plan = lib.duplicates.plan_group_action(groups, action="trash")
     assert {Path(i.path).name for i in plan.items} == {"small.jpg", "big copy.jpg", "cat-small.jpg"}
     assert all("keeping" in line for line in plan.describe())
     before = sorted(p for p in lib.root.rglob("*"))
-    report = lib.apply_group_action(plan, dry_run=True)
+    report = lib.duplicates.apply_group_action(plan, dry_run=True)
     assert report.dry_run and report.batch is None and len(report.done) == 3
     assert sorted(p for p in lib.root.rglob("*")) == before
     assert lib.db.execute("SELECT count(*) FROM file_actions").fetchone()[0] == 0
-    assert lib.count(ViewSpec()) == 6
+    assert lib.views.count(ViewSpec()) == 6
 
 
 def test_trash_carries_ratings_and_undo_restores_everything(lib, trash_home):
@@ -57,29 +57,29 @@ def test_trash_carries_ratings_and_undo_restores_everything(lib, trash_home):
     cat_group = next(g for g in groups if g.keeper.path.endswith("cat.jpg"))
     small_cat = cat_group.others[0]
     ratings.set_rating(db, small_cat.hash, 8)
-    plan = lib.plan_group_action(groups, action="trash")
-    report = lib.apply_group_action(plan)
+    plan = lib.duplicates.plan_group_action(groups, action="trash")
+    report = lib.duplicates.apply_group_action(plan)
     assert not report.skipped and len(report.done) == 3
     for path, where in report.done:
         assert not os.path.exists(path)
         assert Path(where).parent == trash_home / "files" and Path(where).exists()
         info = trash_home / "info" / (Path(where).name + ".trashinfo")
         assert info.exists()
-    assert lib.count(ViewSpec()) == 3  # trashed files leave the views at once
-    assert lib.rating(cat_group.keeper.hash) == 8  # carried to the keeper
+    assert lib.views.count(ViewSpec()) == 3  # trashed files leave the views at once
+    assert lib.ratings.get(cat_group.keeper.hash) == 8  # carried to the keeper
     assert report.carried == [(small_cat.hash, cat_group.keeper.hash)]
-    assert lib.action_batches()[0]["batch"] == report.batch
+    assert lib.duplicates.action_batches()[0]["batch"] == report.batch
 
-    undone = lib.undo(report.batch)
+    undone = lib.duplicates.undo(report.batch)
     assert not undone.failed and len(undone.restored) == 3
     for path, _ in report.done:
         assert os.path.exists(path)
     assert list((trash_home / "info").iterdir()) == []
-    assert lib.count(ViewSpec()) == 6
-    assert lib.rating(cat_group.keeper.hash) is None and undone.ratings_reverted == 1
-    assert lib.rating(small_cat.hash) == 8  # the original rating never moved
-    assert lib.action_batches()[0]["undone"]
-    again = lib.undo(report.batch)
+    assert lib.views.count(ViewSpec()) == 6
+    assert lib.ratings.get(cat_group.keeper.hash) is None and undone.ratings_reverted == 1
+    assert lib.ratings.get(small_cat.hash) == 8  # the original rating never moved
+    assert lib.duplicates.action_batches()[0]["undone"]
+    again = lib.duplicates.undo(report.batch)
     assert again.restored == [] and again.failed == []
 
 
@@ -88,43 +88,43 @@ def test_move_keeps_folders_and_undo_moves_back(lib, tmp_path):
     groups = _groups(lib)
     (dest / "trip").mkdir(parents=True)
     (dest / "trip" / "small.jpg").write_bytes(b"someone else's file")
-    plan = lib.plan_group_action(groups, action="move", dest_dir=str(dest))
-    report = lib.apply_group_action(plan)
+    plan = lib.duplicates.plan_group_action(groups, action="move", dest_dir=str(dest))
+    report = lib.duplicates.apply_group_action(plan)
     moved = dict(report.done)
     small = str(lib.root / "trip" / "small.jpg")
     assert moved[small] == str(dest / "trip" / "small (1).jpg")  # never overwrites
     assert (dest / "trip" / "small.jpg").read_bytes() == b"someone else's file"
     assert moved[str(lib.root / "copies" / "big copy.jpg")] == str(dest / "copies" / "big copy.jpg")
-    assert lib.count(ViewSpec()) == 3  # moved out of the library: absent
-    undone = lib.undo(report.batch)
+    assert lib.views.count(ViewSpec()) == 3  # moved out of the library: absent
+    undone = lib.duplicates.undo(report.batch)
     assert sorted(undone.restored) == sorted(moved)
     assert all(os.path.exists(p) for p in moved)
     assert (dest / "trip" / "small.jpg").exists()
-    assert lib.count(ViewSpec()) == 6
+    assert lib.views.count(ViewSpec()) == 6
 
 
 def test_move_inside_the_library_follows_the_file(lib):
     dest = lib.root / "_duplicates"
-    plan = lib.plan_group_action(_groups(lib), action="move", dest_dir=str(dest))
-    report = lib.apply_group_action(plan)
+    plan = lib.duplicates.plan_group_action(_groups(lib), action="move", dest_dir=str(dest))
+    report = lib.duplicates.apply_group_action(plan)
     assert len(report.done) == 3
-    names = {e.path for e in lib.page(ViewSpec(folder="_duplicates"), 0, 10)}
+    names = {e.path for e in lib.views.page(ViewSpec(folder="_duplicates"), 0, 10)}
     assert names == {where for _, where in report.done}
-    lib.undo(report.batch)
-    assert lib.count(ViewSpec(folder="_duplicates")) == 0
-    assert lib.count(ViewSpec()) == 6
+    lib.duplicates.undo(report.batch)
+    assert lib.views.count(ViewSpec(folder="_duplicates")) == 0
+    assert lib.views.count(ViewSpec()) == 6
 
 
 def test_files_changed_by_others_are_reported_and_skipped(lib):
     groups = _groups(lib)
-    plan = lib.plan_group_action(groups, action="trash")
+    plan = lib.duplicates.plan_group_action(groups, action="trash")
     small = lib.root / "trip" / "small.jpg"
     copy = lib.root / "copies" / "big copy.jpg"
     cat_keeper = lib.root / "cats" / "cat.jpg"
     small.unlink()  # deleted by another program
     os.utime(copy, ns=(1, 1))  # touched by another program
     cat_keeper.rename(lib.root / "cats" / "renamed.jpg")  # the keeper itself moved away
-    report = lib.apply_group_action(plan)
+    report = lib.duplicates.apply_group_action(plan)
     assert report.done == []
     why = dict(report.skipped)
     assert "no longer there" in why[str(small)]
@@ -135,25 +135,25 @@ def test_files_changed_by_others_are_reported_and_skipped(lib):
 
 
 def test_content_swapped_with_same_size_and_time_is_caught(lib):
-    plan = lib.plan_group_action(_groups(lib), action="trash")
+    plan = lib.duplicates.plan_group_action(_groups(lib), action="trash")
     target = Path(next(i.path for i in plan.items if i.path.endswith("cat-small.jpg")))
     st = target.stat()
     data = bytearray(target.read_bytes())
     data[-3] ^= 0xFF
     target.write_bytes(bytes(data))
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
-    report = lib.apply_group_action(plan)
+    report = lib.duplicates.apply_group_action(plan)
     assert "content changed" in dict(report.skipped)[str(target)]
     assert target.exists()
     assert len(report.done) == 2
 
 
 def test_undo_never_overwrites_what_is_now_at_the_old_path(lib):
-    plan = lib.plan_group_action(_groups(lib), action="trash")
-    report = lib.apply_group_action(plan)
+    plan = lib.duplicates.plan_group_action(_groups(lib), action="trash")
+    report = lib.duplicates.apply_group_action(plan)
     first = report.done[0][0]
     Path(first).write_bytes(b"new file here")
-    undone = lib.undo(report.batch)
+    undone = lib.duplicates.undo(report.batch)
     assert dict(undone.failed)[first].startswith("something is already at")
     assert Path(first).read_bytes() == b"new file here"
     assert len(undone.restored) == 2
@@ -162,20 +162,20 @@ def test_undo_never_overwrites_what_is_now_at_the_old_path(lib):
 def test_plan_errors(lib):
     groups = _groups(lib)
     with pytest.raises(actions.ActionError, match="unknown action"):
-        lib.plan_group_action(groups, action="delete")
+        lib.duplicates.plan_group_action(groups, action="delete")
     with pytest.raises(actions.ActionError, match="destination"):
-        lib.plan_group_action(groups, action="move")
+        lib.duplicates.plan_group_action(groups, action="move")
     with pytest.raises(actions.ActionError, match="not a member"):
-        lib.plan_group_action(groups, keepers={groups[0].id: "/nowhere.jpg"})
+        lib.duplicates.plan_group_action(groups, keepers={groups[0].id: "/nowhere.jpg"})
     with pytest.raises(actions.ActionError, match="no batch"):
-        lib.undo("20990101-000000-beef")
+        lib.duplicates.undo("20990101-000000-beef")
 
 
 def test_chosen_keeper_overrides_the_suggestion(lib):
     groups = _groups(lib)
     trip = next(g for g in groups if "trip" in g.keeper.path)
     small = str(lib.root / "trip" / "small.jpg")
-    plan = lib.plan_group_action([trip], keepers={trip.id: small})
+    plan = lib.duplicates.plan_group_action([trip], keepers={trip.id: small})
     assert small not in {i.path for i in plan.items}
     assert {i.keeper for i in plan.items} == {small}
 
@@ -199,37 +199,39 @@ def test_odd_file_names_are_trashed_and_restored(settings, tmp_path, trash_home)
     shutil.copy(root / "orig.jpg", odd)
     os.utime(odd, ns=(2**62, 2**62))  # newer: the original is the keeper
     library = Library(settings)
-    assert library.scan(root).files == 2
-    groups = library.groups(method="phash")
-    plan = library.plan_group_action(groups)
+    assert library.catalogue.scan(root).files == 2
+    groups = library.duplicates.groups(method="phash")
+    plan = library.duplicates.plan_group_action(groups)
     assert len(plan.items) == 1
-    report = library.apply_group_action(plan)
+    report = library.duplicates.apply_group_action(plan)
     assert len(report.done) == 1 and not os.path.lexists(odd)
-    assert library.undo(report.batch).restored
-    assert os.path.lexists(odd) and library.count(ViewSpec()) == 2
+    assert library.duplicates.undo(report.batch).restored
+    assert os.path.lexists(odd) and library.views.count(ViewSpec()) == 2
     library.close()
 
 
 def test_undo_checks_content_before_moving_anything_back(lib, tmp_path):
-    plan = lib.plan_group_action(_groups(lib), action="move", dest_dir=str(tmp_path / "d"))
-    report = lib.apply_group_action(plan)
+    plan = lib.duplicates.plan_group_action(
+        _groups(lib), action="move", dest_dir=str(tmp_path / "d")
+    )
+    report = lib.duplicates.apply_group_action(plan)
     source, moved = report.done[0]
     Path(moved).write_bytes(b"another program put this here")
-    undone = lib.undo(report.batch)
+    undone = lib.duplicates.undo(report.batch)
     assert "is not the one moved there" in dict(undone.failed)[source]
     assert not os.path.exists(source) and Path(moved).read_bytes().startswith(b"another")
     assert len(undone.restored) == 2
 
 
 def test_undo_after_a_kill_mid_batch(lib, trash_home):
-    plan = lib.plan_group_action(_groups(lib), action="trash")
-    report = lib.apply_group_action(plan)
+    plan = lib.duplicates.plan_group_action(_groups(lib), action="trash")
+    report = lib.duplicates.apply_group_action(plan)
     trashed = report.done[0][0]
     # Killed after trashing, before logging where it went; and a logged action whose file
     # never moved (killed between the log and the move).
     lib.db.execute("UPDATE file_actions SET dest = NULL WHERE source = ?", [trashed])
     never = plan.items[-1]
-    lib.undo(report.batch)  # everything back first
+    lib.duplicates.undo(report.batch)  # everything back first
     lib.db.execute(
         "INSERT INTO file_actions(batch, action, source, dest, hash, at) "
         "VALUES ('b2', 'trash', ?, NULL, ?, 0)",
@@ -237,5 +239,5 @@ def test_undo_after_a_kill_mid_batch(lib, trash_home):
     )
     lib.db.conn.commit()
     assert os.path.exists(trashed)
-    second = lib.undo("b2")
+    second = lib.duplicates.undo("b2")
     assert second.restored == [never.path] and not second.failed

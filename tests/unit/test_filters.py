@@ -16,6 +16,7 @@ from anagnorisis_tui.core.views.filters import (
     parse_ratio,
 )
 from anagnorisis_tui.core.views.paging import ViewSpec
+from anagnorisis_tui.core.views.service import ViewsService
 from tests.rows import add_file, add_prediction
 
 TEXT = {"red": [1.0, 0.0, 0.0, 0.0], "green": [0.0, 1.0, 0.0, 0.0]}
@@ -46,7 +47,7 @@ def lib(settings, monkeypatch):
         np.array([[1, 0, 0, 0], [0.9, 0.1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], dtype=np.float32),
     )
     monkeypatch.setattr(
-        Library, "text_vector", lambda self, text: ("m", np.array(TEXT[text], np.float32))
+        ViewsService, "text_vector", lambda self, text: ("m", np.array(TEXT[text], np.float32))
     )
     library.h = h
     yield library
@@ -54,13 +55,13 @@ def lib(settings, monkeypatch):
 
 
 def names(library: Library, spec: ViewSpec, limit: int = 100) -> list[str]:
-    return [e.name for e in library.page(spec, 0, limit)]
+    return [e.name for e in library.views.page(spec, 0, limit)]
 
 
 def test_resolution_filter_and_sort_unknown_last(lib):
     spec = ViewSpec(sort="resolution", filters=Filters(min_megapixels=1.0, max_megapixels=3.0))
     assert names(lib, spec) == ["c.png", "b.jpg", "d.jpg"]
-    assert lib.count(spec) == 3
+    assert lib.views.count(spec) == 3
     # Unknown size sorts last in both directions; absent files never show.
     assert names(lib, ViewSpec(sort="resolution"))[-1] == "e.jpg"
     assert names(lib, ViewSpec(sort="resolution", descending=True)) == [
@@ -93,7 +94,7 @@ def test_file_size_filter_and_sort(lib):
 
 
 def test_rating_sort_user_first_then_prediction_unrated_last(lib):
-    down = lib.page(ViewSpec(sort="rating", descending=True), 0, 10)
+    down = lib.views.page(ViewSpec(sort="rating", descending=True), 0, 10)
     assert [e.name for e in down] == ["a.jpg", "b.jpg", "f.jpg", "c.png", "d.jpg", "e.jpg"]
     assert down[0].rating == 9 and down[0].predicted == 1.0  # own rating beats the model
     assert down[1].rating is None and down[1].effective_rating == 7.0
@@ -111,7 +112,7 @@ def test_random_is_seeded_and_pages_are_stable(lib):
     assert len(others | {tuple(first)}) > 1  # reshuffling changes the order
     paged = []
     for offset in range(0, 6, 2):
-        paged += [e.name for e in lib.page(ViewSpec(sort="random", seed=1), offset, 2)]
+        paged += [e.name for e in lib.views.page(ViewSpec(sort="random", seed=1), offset, 2)]
     assert paged == first
 
 
@@ -122,19 +123,19 @@ def test_paging_never_overlaps_on_ties(lib):
     spec = ViewSpec(sort="size", filters=Filters(min_bytes=777, max_bytes=777))
     whole = names(lib, spec)
     assert len(whole) == 7
-    pages = [e.name for off in range(0, 7, 3) for e in lib.page(spec, off, 3)]
+    pages = [e.name for off in range(0, 7, 3) for e in lib.views.page(spec, off, 3)]
     assert pages == whole
 
 
 def test_folder_scope_composes_with_filters(lib):
     spec = ViewSpec(folder="sub", filters=Filters(shape="landscape"))
     assert names(lib, spec) == ["f.jpg"]
-    assert lib.count(ViewSpec(folder="sub", filters=Filters(shape="portrait"))) == 0
-    assert lib.count(ViewSpec(root="/elsewhere")) == 0
+    assert lib.views.count(ViewSpec(folder="sub", filters=Filters(shape="portrait"))) == 0
+    assert lib.views.count(ViewSpec(root="/elsewhere")) == 0
 
 
 def test_concept_keep_and_exclude_with_visible_score(lib):
-    keep = lib.page(ViewSpec(filters=Filters(concept=Concept("red", 0.5))), 0, 10)
+    keep = lib.views.page(ViewSpec(filters=Filters(concept=Concept("red", 0.5))), 0, 10)
     assert [e.name for e in keep] == ["a.jpg", "b.jpg"]
     assert keep[0].score == pytest.approx(1.0, abs=1e-3)
     assert keep[1].concept == pytest.approx(0.9 / np.hypot(0.9, 0.1), abs=1e-3)
@@ -142,16 +143,16 @@ def test_concept_keep_and_exclude_with_visible_score(lib):
     # Images without a vector (e, f) are left out of a concept filter in both modes.
     assert names(lib, drop) == ["c.png", "d.jpg"]
     looser = ViewSpec(filters=Filters(concept=Concept("red", 0.0)))
-    assert lib.count(looser) == 4
+    assert lib.views.count(looser) == 4
     by_score = ViewSpec(sort="score", descending=True, filters=Filters(concept=Concept("red", -1)))
     assert names(lib, by_score)[:2] == ["a.jpg", "b.jpg"]
 
 
 def test_search_composes_with_filters_and_scope(lib):
     spec = ViewSpec(search="red", sort="score", descending=True)
-    hits = lib.page(spec, 0, 10)
+    hits = lib.views.page(spec, 0, 10)
     assert [e.name for e in hits][:2] == ["a.jpg", "b.jpg"]
-    assert lib.count(spec) == 4  # embedded images only
+    assert lib.views.count(spec) == 4  # embedded images only
     assert hits[0].score > hits[1].score > hits[2].score
     narrowed = ViewSpec(
         search="red", sort="score", descending=True, filters=Filters(shape="portrait")
@@ -165,7 +166,7 @@ def test_search_composes_with_filters_and_scope(lib):
         descending=True,
         filters=Filters(concept=Concept("red", 0.5, exclude=True), max_bytes=60_000),
     )
-    entries = lib.page(both, 0, 10)
+    entries = lib.views.page(both, 0, 10)
     assert [e.name for e in entries] == ["c.png"]
     assert entries[0].score == pytest.approx(1.0, abs=1e-3)  # the search score
     assert entries[0].concept == pytest.approx(0.0, abs=1e-3)
@@ -173,9 +174,9 @@ def test_search_composes_with_filters_and_scope(lib):
 
 def test_scores_follow_new_vectors(lib):
     spec = ViewSpec(filters=Filters(concept=Concept("red", 0.5)))
-    assert lib.count(spec) == 2
+    assert lib.views.count(spec) == 2
     vectors.put_vectors(lib.db, "m", [lib.h["f"]], np.array([[1, 0, 0, 0.1]], np.float32))
-    assert lib.count(spec) == 3
+    assert lib.views.count(spec) == 3
 
 
 @pytest.mark.parametrize(
@@ -203,4 +204,4 @@ def test_nonsense_values_get_clear_messages(make, message):
 
 def test_negative_paging_is_refused(lib):
     with pytest.raises(FilterError, match="must not be negative"):
-        lib.page(ViewSpec(), -1, 10)
+        lib.views.page(ViewSpec(), -1, 10)

@@ -30,7 +30,7 @@ def dupdir(tmp_path_factory) -> tuple[Path, dict[Path, str]]:
 def catalogued(settings, dupdir):
     root, truth = dupdir
     library = Library(settings)
-    summary = library.scan(root)
+    summary = library.catalogue.scan(root)
     assert summary.files == len(truth) and summary.errors == 0
     hashes = {
         Path(path): h for path, h in library.db.execute("SELECT path, hash FROM files").fetchall()
@@ -69,10 +69,10 @@ def test_phash_pass_fills_missing_records_failures_and_cancels(catalogued, tmp_p
         if p.done >= 3:
             cancel.set()
 
-    first = library.compute_phashes(progress=progress, cancel=cancel)
+    first = library.duplicates.compute_phashes(progress=progress, cancel=cancel)
     assert first.cancelled and first.done >= 3
     assert phash.pending(library.db) == len(truth) + 1 - first.done - first.failed
-    rest = library.compute_phashes(progress=seen.append)
+    rest = library.duplicates.compute_phashes(progress=seen.append)
     assert not rest.cancelled
     assert first.done + rest.done == len(truth)
     assert rest.failed + first.failed == 1
@@ -86,7 +86,7 @@ def test_phash_pass_fills_missing_records_failures_and_cancels(catalogued, tmp_p
 
 def test_groups_by_phash_alone_match_the_sources(catalogued):
     library, truth, _ = catalogued
-    groups = library.groups(method="phash", phash_distance=10)
+    groups = library.duplicates.groups(method="phash", phash_distance=10)
     assert groups, "expected duplicate groups"
     for sources in _by_source(groups, truth):
         assert len(sources) == 1  # never mixes two different photos
@@ -110,12 +110,12 @@ def test_groups_use_vectors_and_fall_back_to_phash_without_them(catalogued):
     vectors.register_model(db, "m", 16)
     matrix = np.array([base[truth[p]] + 0.05 * rng.standard_normal(16) for p in with_vectors])
     vectors.put_vectors(db, "m", [hashes[p] for p in with_vectors], matrix)
-    by_vectors = library.groups(method="vectors", threshold=0.95)
+    by_vectors = library.duplicates.groups(method="vectors", threshold=0.95)
     assert sorted(_by_source(by_vectors, truth), key=sorted) == [{"astronaut"}, {"coffee"}]
     for group in by_vectors:
         assert len(group.members) == 7  # crops included: the vectors say they are alike
         assert group.reasons == ("vectors",)
-    both = library.groups(method="both", threshold=0.95, phash_distance=10)
+    both = library.duplicates.groups(method="both", threshold=0.95, phash_distance=10)
     sources = _by_source(both, truth)
     assert {"chelsea"} in sources and {"china"} in sources  # no vectors: phash only
     assert all(len(s) == 1 for s in sources)
@@ -127,7 +127,7 @@ def test_same_content_at_two_paths_is_always_a_group(settings):
     add_file(library.db, "/lib/y/two.jpg", content_hash="same", size=10)
     add_file(library.db, "/lib/z/other.jpg", content_hash="other", size=10, phash=12345)
     for method in ("phash", "vectors", "both"):
-        groups = library.groups(method=method)
+        groups = library.duplicates.groups(method=method)
         assert len(groups) == 1 and groups[0].reasons == ("same content",)
         assert {m.hash for m in groups[0].members} == {h}
         assert groups[0].similarity == 1.0
@@ -137,7 +137,7 @@ def test_same_content_at_two_paths_is_always_a_group(settings):
 def test_scope_limits_groups(catalogued):
     library, truth, _ = catalogued
     root = str(next(iter(truth)).parents[1])
-    groups = library.groups(method="phash", folder="coffee", root=root)
+    groups = library.duplicates.groups(method="phash", folder="coffee", root=root)
     assert _by_source(groups, truth) == [{"coffee"}]
 
 
@@ -234,12 +234,12 @@ def test_grouping_reports_progress_and_can_be_cancelled(catalogued):
 
     library, _, _ = catalogued
     stages = set()
-    library.groups(method="phash", progress=lambda p: stages.add(p.stage))
+    library.duplicates.groups(method="phash", progress=lambda p: stages.add(p.stage))
     assert {"phash", "phash pairs"} <= stages
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        library.groups(method="phash", cancel=cancel)
+        library.duplicates.groups(method="phash", cancel=cancel)
 
 
 def test_mutual_neighbours_keep_a_hub_from_chaining(settings):

@@ -55,44 +55,44 @@ def present(lib, root):
 def test_unchanged_files_are_not_reopened(lib, tmp_path, opens):
     root = make_library(tmp_path / "lib")
     write(root / "bad.jpg", b"not a jpeg at all")
-    first = lib.scan(root)
+    first = lib.catalogue.scan(root)
     assert (first.files, first.new, first.errors) == (6, 6, 1)
     assert len(opens) == 7
     opens.clear()
-    again = lib.scan(root)
+    again = lib.catalogue.scan(root)
     assert opens == []  # neither the 6 good nor the bad file was opened again
     assert (again.unchanged, again.new, again.errors, again.files) == (6, 0, 1, 6)
     # Touching a file (new mtime, same bytes) rereads it but keeps its identity.
     target = root / "f0" / "img0.jpg"
     os.utime(target, ns=(1, 1_000_000_000))
-    touched = lib.scan(root)
+    touched = lib.catalogue.scan(root)
     assert opens == [str(target)] and touched.changed == 0 and touched.unchanged == 6
     # Rewriting a file with other pixels is a content change.
     write(target, jpeg_bytes(99))
-    changed = lib.scan(root)
+    changed = lib.catalogue.scan(root)
     assert changed.changed == 1 and changed.files == 6
 
 
 def test_move_rename_copy_keep_ratings_and_vectors(lib, tmp_path):
     root = make_library(tmp_path / "lib")
-    lib.scan(root)
+    lib.catalogue.scan(root)
     hashes = present(lib, root)
     rated = hashes[os.path.join("f0", "img0.jpg")]
-    lib.set_rating(rated, 8)
+    lib.ratings.set(rated, 8)
     vectors.register_model(lib.db, "m", 4)
     vectors.put_vectors(lib.db, "m", [rated], np.ones((1, 4)))
     # Move a whole folder, rename a file, copy another.
     shutil.move(root / "f0", root / "moved" / "f0")
     os.rename(root / "f1" / "img1.jpg", root / "f1" / "renamed.jpg")
     shutil.copy(root / "f2" / "img2.jpg", root / "copy.jpg")
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     assert summary.moved == 4 and summary.vanished == 3 and summary.new == 0
     assert summary.files == 7
     after = present(lib, root)
     assert after[os.path.join("moved", "f0", "img0.jpg")] == rated
-    entry = lib.entry(str(root / "moved" / "f0" / "img0.jpg"))
+    entry = lib.views.entry(str(root / "moved" / "f0" / "img0.jpg"))
     assert entry is not None and entry.rating == 8
-    assert lib.entry(str(root / "f0" / "img0.jpg")) is None  # gone from the views
+    assert lib.views.entry(str(root / "f0" / "img0.jpg")) is None  # gone from the views
     assert vectors.load_vectors(lib.db, "m", [rated])[0] == [rated]
     assert lib.db.execute(
         "SELECT present FROM files WHERE path = ?", [str(root / "f0" / "img0.jpg")]
@@ -103,9 +103,9 @@ def test_metadata_only_edit_keeps_rating_and_vectors_via_pixels(lib, tmp_path):
     root = tmp_path / "lib"
     original = jpeg_bytes(7)
     path = write(root / "photo.jpg", original)
-    lib.scan(root)
+    lib.catalogue.scan(root)
     old = present(lib, root)["photo.jpg"]
-    lib.set_rating(old, 9)
+    lib.ratings.set(old, 9)
     vectors.register_model(lib.db, "m", 4)
     vectors.put_vectors(lib.db, "m", [old], np.arange(4.0).reshape(1, 4))
     # A tagging tool rewrites only the metadata: new bytes, same pixels.
@@ -115,10 +115,10 @@ def test_metadata_only_edit_keeps_rating_and_vectors_via_pixels(lib, tmp_path):
     exif[0x010E] = "tagged by another tool"
     write(path, with_app_segment(original, exif.tobytes()))
     os.utime(path, ns=(5, 5_000_000_000))
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     new = present(lib, root)["photo.jpg"]
     assert new != old and summary.changed == 1 and summary.pixel_matched == 1
-    assert lib.rating(new) == 9
+    assert lib.ratings.get(new) == 9
     assert vectors.load_vectors(lib.db, "m", [new])[0] == [new]
     history = lib.db.execute("SELECT source FROM rating_history WHERE hash = ?", [new]).fetchall()
     assert history == [(f"pixels:{old}",)]
@@ -171,8 +171,8 @@ def test_bad_inputs_are_recorded_and_never_stop_the_scan(lib, tmp_path, monkeypa
 
     Image.new("CMYK", (9, 9)).save(root / "odd" / "cmyk.jpg")
     Image.fromarray(np.full((5, 7), 40000, dtype="uint16")).save(root / "odd" / "deep.png")
-    summary = lib.scan(root)
-    errors = dict((os.path.basename(p), r) for p, r in lib.errors())
+    summary = lib.catalogue.scan(root)
+    errors = dict((os.path.basename(p), r) for p, r in lib.catalogue.errors())
     assert set(errors) == {
         "zero.jpg",
         "random.jpg",
@@ -185,18 +185,18 @@ def test_bad_inputs_are_recorded_and_never_stop_the_scan(lib, tmp_path, monkeypa
     assert "decompression bomb" in errors["bomb.png"] and "permission" in errors["locked.jpg"]
     assert "pixels" in errors["garbled.png"]
     assert summary.errors == 6 and summary.files == 5
-    assert lib.entry(str(root / "odd" / "anim.gif")).format == "GIF"
+    assert lib.views.entry(str(root / "odd" / "anim.gif")).format == "GIF"
     assert lib.db.execute(
         "SELECT frames FROM images i JOIN files f ON f.hash = i.hash WHERE f.name = 'anim.gif'"
     ).fetchone() == (2,)
     # Once the file is fixed, the next scan takes it and forgets the error.
     monkeypatch.setattr(os, "open", real_open)
     write(root / "zero.jpg", jpeg_bytes(4))
-    again = lib.scan(root)
+    again = lib.catalogue.scan(root)
     assert (
         again.errors == 5
         and again.files == 6
-        and "zero.jpg" not in {os.path.basename(p) for p, _ in lib.errors()}
+        and "zero.jpg" not in {os.path.basename(p) for p, _ in lib.catalogue.errors()}
     )
 
 
@@ -217,7 +217,7 @@ def test_skips_hidden_synology_and_configured_excludes(settings, tmp_path):
         write(root / rel, jpeg_bytes(len(rel)))
     settings.excludes = ["raw", "keep/tmp"]
     lib = Library(settings)
-    lib.scan(root)
+    lib.catalogue.scan(root)
     names = sorted(os.path.basename(p) for (p,) in lib.db.execute("SELECT path FROM files"))
     assert names == ["a.jpg", "h.jpg"]
     lib.close()
@@ -231,9 +231,9 @@ def test_symlink_loops_and_broken_links(lib, tmp_path):
     os.symlink("y.jpg", root / "x.jpg")  # a file link loop
     os.symlink("missing.jpg", root / "broken.jpg")
     os.symlink(root / "sub", root / "alias")  # the same folder twice: scanned once
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     assert summary.files == 1
-    reasons = {os.path.basename(p): r for p, r in lib.errors()}
+    reasons = {os.path.basename(p): r for p, r in lib.catalogue.errors()}
     assert (
         "loop" in reasons["loop"]
         and "loop" in reasons["x.jpg"]
@@ -251,16 +251,16 @@ def test_odd_names_round_trip(lib, tmp_path):
     escape = "\x1b[31mred\x1b[0m\x07.jpg"
     write(root / markup, jpeg_bytes(2))
     write(root / escape, jpeg_bytes(3))
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     assert summary.files == 3 and summary.errors == 0
     stored = {p for (p,) in lib.db.execute("SELECT path FROM files")}
     assert str(root / markup) in stored and str(root / escape) in stored
     odd = next(p for p in stored if "caf" in p)
-    entry = lib.entry(odd)
+    entry = lib.views.entry(odd)
     assert os.fsencode(entry.os_path) == raw_name
     with open(entry.os_path, "rb") as f:
         assert f.read(3) == b"\xff\xd8\xff"
-    assert lib.scan(root).unchanged == 3  # the odd name is recognised as unchanged
+    assert lib.catalogue.scan(root).unchanged == 3  # the odd name is recognised as unchanged
 
 
 def test_deleted_and_rewritten_during_scan(lib, tmp_path, monkeypatch):
@@ -277,13 +277,13 @@ def test_deleted_and_rewritten_during_scan(lib, tmp_path, monkeypatch):
         return real(path)
 
     monkeypatch.setattr(catalogue, "inspect_file", racing)
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     assert summary.files == 3 and not summary.cancelled
-    assert any("deleted" in r for _, r in lib.errors())
-    entry = lib.entry(str(rewritten))
+    assert any("deleted" in r for _, r in lib.catalogue.errors())
+    entry = lib.views.entry(str(rewritten))
     assert (entry.width, entry.size) == (30, rewritten.stat().st_size)
     monkeypatch.setattr(catalogue, "inspect_file", real)
-    again = lib.scan(root)
+    again = lib.catalogue.scan(root)
     assert again.errors == 0 and again.unchanged == 3
 
 
@@ -295,12 +295,12 @@ def test_cancel_then_resume(lib, tmp_path, opens):
         if p.stage == "catalogue" and p.done >= 1:
             cancel.set()
 
-    first = lib.scan(root, progress=progress, cancel=cancel)
+    first = lib.catalogue.scan(root, progress=progress, cancel=cancel)
     assert first.cancelled and first.files < 12
     read_before = len(opens)
     opens.clear()
     assert lib.db.execute("SELECT finished FROM scans ORDER BY id DESC").fetchone() == (None,)
-    second = lib.scan(root)
+    second = lib.catalogue.scan(root)
     assert second.resumed and not second.cancelled and second.files == 12
     assert len(opens) == 12 - first.files  # what was committed is not read again
     assert read_before >= first.files
@@ -309,31 +309,31 @@ def test_cancel_then_resume(lib, tmp_path, opens):
 
 def test_scan_refuses_missing_and_file_roots(lib, tmp_path):
     with pytest.raises(ScanError, match="not found"):
-        lib.scan(tmp_path / "nope")
+        lib.catalogue.scan(tmp_path / "nope")
     write(tmp_path / "file.jpg", jpeg_bytes(1))
     with pytest.raises(ScanError, match="not a folder"):
-        lib.scan(tmp_path / "file.jpg")
+        lib.catalogue.scan(tmp_path / "file.jpg")
     with pytest.raises(ScanError, match="not found"):
-        lib.set_root(tmp_path / "nope")
-    assert lib.set_root(tmp_path) == str(tmp_path)
-    assert lib.roots() == [str(tmp_path)]
+        lib.catalogue.set_root(tmp_path / "nope")
+    assert lib.catalogue.set_root(tmp_path) == str(tmp_path)
+    assert lib.catalogue.roots() == [str(tmp_path)]
 
 
 def test_nothing_written_inside_library_and_folders(lib, tmp_path):
     root = make_library(tmp_path / "lib", 6)
     write(root / "f0" / "deep" / "x.jpg", jpeg_bytes(50))
     before = tree_snapshot(root)
-    lib.set_root(root)
-    lib.scan()
-    lib.scan()
+    lib.catalogue.set_root(root)
+    lib.catalogue.scan()
+    lib.catalogue.scan()
     assert tree_snapshot(root) == before
-    assert lib.folders() == [("", 7), ("f0", 3), ("f0/deep", 1), ("f1", 2), ("f2", 2)]
+    assert lib.catalogue.folders() == [("", 7), ("f0", 3), ("f0/deep", 1), ("f1", 2), ("f2", 2)]
 
 
 def test_pixel_pass_hashes_every_content(lib, tmp_path):
     root = make_library(tmp_path / "lib", 5)
     shutil.copy(root / "f0" / "img0.jpg", root / "dup.jpg")
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     assert summary.pixel_hashed == 5 and summary.moved == 1
     assert lib.db.execute("SELECT count(*) FROM images WHERE pixel_hash IS NULL").fetchone() == (0,)
     assert "pixels" in summary.stage_seconds
@@ -346,4 +346,4 @@ def test_readonly_catalogue_write_fails_cleanly(settings, tmp_path):
     settings.data_dir = blocker / "data"
     lib = Library(settings)
     with pytest.raises((dbmod.DatabaseError, sqlite3.OperationalError)):
-        lib.scan(make_library(tmp_path / "lib", 1))
+        lib.catalogue.scan(make_library(tmp_path / "lib", 1))

@@ -10,11 +10,11 @@ def test_first_scan_then_rescan(settings, tmp_path):
         write(lib_dir / f"d{i % 2}" / f"{i}.jpg", jpeg_bytes(i))
     before = tree_snapshot(lib_dir)
     lib = Library(settings)
-    first = lib.scan(lib_dir)
+    first = lib.catalogue.scan(lib_dir)
     assert (first.files, first.new, first.errors, first.cancelled) == (4, 4, 0, False)
-    again = lib.scan(lib_dir)
+    again = lib.catalogue.scan(lib_dir)
     assert (again.files, again.new, again.unchanged) == (4, 0, 4)
     assert tree_snapshot(lib_dir) == before
-    assert lib.folders(str(lib_dir)) == [("", 4), ("d0", 2), ("d1", 2)]
-    entry = lib.entry(str(lib_dir / "d0" / "0.jpg"))
+    assert lib.catalogue.folders(str(lib_dir)) == [("", 4), ("d0", 2), ("d1", 2)]
+    entry = lib.views.entry(str(lib_dir / "d0" / "0.jpg"))
     assert entry is not None and (entry.width, entry.height, entry.format) == (48, 32, "JPEG")

@@ -15,6 +15,7 @@ from typing import Any
 import tomli_w
 
 from anagnorisis_tui.core.base import paths
+from anagnorisis_tui.core.errors import UserError
 
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
 DEFAULT_MODEL = "ViT-B-32"
@@ -37,7 +38,7 @@ DEFAULT_EXCLUDES = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A settings file or value that cannot be used; the message says what and where."""
 
 

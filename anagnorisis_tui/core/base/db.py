@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from anagnorisis_tui.core.errors import UserError
+
 SCHEMA_VERSION = 1
 
 # 8 KiB pages: 512-d float32 vectors are 2 KiB blobs; with the default 4 KiB page many rows
@@ -24,7 +26,7 @@ SCHEMA_VERSION = 1
 PAGE_SIZE = 8192
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(UserError, RuntimeError):
     """The database cannot be opened or used; the message says why and what to do."""
 
 
@@ -175,7 +177,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
             conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
             if new:
                 conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(conn)
         except sqlite3.OperationalError as exc:
             raise DatabaseError(
                 f"cannot open the catalogue {path}: {exc}; check that the data dir is "
@@ -188,6 +190,21 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
     if not readonly:
         migrate(db)
     return db
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. Switching needs an exclusive lock and SQLite does not wait for one here
+    (the busy timeout is not consulted), so several threads opening a fresh catalogue at once
+    would see "database is locked": retry for up to ~10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from anagnorisis_tui.core.errors import UserError
+
 MIN_RATING = 0.0
 MAX_RATING = 10.0
 
 
-class RatingError(ValueError):
+class RatingError(UserError, ValueError):
     """A rating that cannot be stored; the message says why."""
 
 

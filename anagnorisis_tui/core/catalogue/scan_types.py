@@ -9,9 +9,10 @@ from dataclasses import asdict, dataclass, field
 import sqlite_utils
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.errors import UserError
 
 
-class ScanError(ValueError):
+class ScanError(UserError, ValueError):
     """The scan cannot start (missing root, not a folder); the message says why."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from anagnorisis_tui.core.base import paths
 from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.errors import UserError
 
 _SAMPLE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp"}
 
@@ -130,7 +131,7 @@ def build_demo(data_dir: Path) -> Path:
     return target
 
 
-class LibraryNotFound(ValueError):
+class LibraryNotFound(UserError, ValueError):
     """The saved or given library folder is missing; the message says what to do."""
 
 

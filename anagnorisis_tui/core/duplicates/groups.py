@@ -27,6 +27,7 @@ import sqlite_utils
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.duplicates import neighbours
 from anagnorisis_tui.core.duplicates.phash import BITS
+from anagnorisis_tui.core.errors import UserError
 
 DEFAULT_THRESHOLD = 0.95
 DEFAULT_PHASH_DISTANCE = 10
@@ -35,7 +36,7 @@ METHODS = ("both", "phash", "vectors")
 EXACT_LIMIT = 6000  # exact kNN below this many vectors: fast enough and perfect recall
 
 
-class GroupError(ValueError):
+class GroupError(UserError, ValueError):
     """Grouping parameters that make no sense; the message says which."""
 
 

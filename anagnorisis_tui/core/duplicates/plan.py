@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.duplicates.groups import Group
+from anagnorisis_tui.core.errors import UserError
 
 ACTIONS = ("trash", "move")
 
 
-class ActionError(ValueError):
+class ActionError(UserError, ValueError):
     """A plan that cannot be made (unknown action, no destination, bad keeper)."""
 
 

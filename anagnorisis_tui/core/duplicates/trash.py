@@ -17,8 +17,10 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote
 
+from anagnorisis_tui.core.errors import UserError
 
-class TrashError(OSError):
+
+class TrashError(UserError, OSError):
     """The trash refused a file (no trash on that disk, no permission); nothing was moved."""
 
 

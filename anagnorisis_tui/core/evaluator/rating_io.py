@@ -26,6 +26,7 @@ import sqlite_utils
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.base.ratings import RatingError, parse_rating
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.evaluator import xmp
 
 FORMATS = ("csv", "json", "jsonl")
@@ -33,7 +34,7 @@ HASH_RE = re.compile(r"^[0-9a-f]{32}$")
 JSON_FORMAT = "anagnorisis-tui-ratings"
 
 
-class RatingIOError(ValueError):
+class RatingIOError(UserError, ValueError):
     """A whole file cannot be used (unreadable, wrong format); nothing was changed."""
 
 

@@ -20,6 +20,7 @@ import sqlite_utils
 
 from anagnorisis_tui import __version__
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.evaluator import regressors as eval_models
 
 FORMAT = "anagnorisis-tui-evaluator"
@@ -27,7 +28,7 @@ FORMAT_VERSION = 1
 PREDICT_CHUNK = 20000
 
 
-class EvaluatorError(RuntimeError):
+class EvaluatorError(UserError, RuntimeError):
     """A saved evaluator that cannot be used; the message says why and what to do."""
 
 

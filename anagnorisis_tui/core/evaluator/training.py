@@ -24,6 +24,7 @@ import numpy as np
 import sqlite_utils
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
 from anagnorisis_tui.core.evaluator import regressors as eval_models
 from anagnorisis_tui.core.evaluator import store as eval_store
@@ -36,7 +37,7 @@ CV_MAX_ROWS = 1500  # above this, cross-validation uses a seeded subsample
 SIMPLICITY = {"ridge": 0, "mlp": 1, "softmax_mlp": 2}
 
 
-class TrainingError(ValueError):
+class TrainingError(UserError, ValueError):
     """Training cannot start (too few or identical ratings, no vectors); the message says why."""
 
 

@@ -20,13 +20,15 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from anagnorisis_tui.core.errors import UserError
+
 NS_XMP = "http://ns.adobe.com/xap/1.0/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 NS_OURS = "https://anagnorisis-tui.invalid/ns/1.0/"
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
 
 
-class XmpError(ValueError):
+class XmpError(UserError, ValueError):
     """A sidecar that cannot be read or safely updated; the message says which and why."""
 
 

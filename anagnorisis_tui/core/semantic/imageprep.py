@@ -18,11 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from anagnorisis_tui.core.errors import UserError
+
 # Decompression-bomb guard: refuse images above this many pixels (a 200 MP panorama is fine).
 MAX_PIXELS = 250_000_000
 
 
-class ImageDecodeError(ValueError):
+class ImageDecodeError(UserError, ValueError):
     """An image that cannot be decoded; the message is the reason recorded in embed_errors."""
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 import xxhash
 
 from anagnorisis_tui.core.base.config import DEFAULT_PRETRAINED, Settings
+from anagnorisis_tui.core.errors import UserError
 
-PACKAGE_MODELS = Path(__file__).resolve().parent.parent / "models"
-CONFIGS_DIR = PACKAGE_MODELS / "configs"  # open_clip model configs registered at run time
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+CONFIGS_DIR = SHIPPED_WEIGHTS / "configs"  # open_clip model configs registered at run time
 TINY_CLIP = "tiny-clip"
-TINY_CLIP_DIR = PACKAGE_MODELS / TINY_CLIP
+TINY_CLIP_DIR = SHIPPED_WEIGHTS / TINY_CLIP
 LOCAL_DIR = "local-dir:"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 # Preferred checkpoint names inside a folder, as open_clip's own `local-dir:` loader orders them.
@@ -36,7 +37,7 @@ _DIR_CHECKPOINTS = (
 )
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(UserError, RuntimeError):
     """The chosen model cannot be loaded; the message says why and how to fix it.
 
     Everything that does not need vectors (browsing, rating, filters on size/resolution) keeps

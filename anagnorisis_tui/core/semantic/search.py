@@ -26,13 +26,14 @@ import numpy as np
 import sqlite_utils
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import index, vectors
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic")
 _WEIGHT = re.compile(r"^(?P<sign>[-+]?)(?:(?P<w>\d+(?:\.\d+)?|\.\d+):)?(?P<body>.*)$", re.S)
 
 
-class QueryError(ValueError):
+class QueryError(UserError, ValueError):
     """A query that cannot be run; the message says why, for the user."""
 
 

@@ -1,29 +1,42 @@
-"""Per-library state for semantic search: the chosen model, the loaded engine, the text encoder
-and the searcher - what the Library facade's issue-3 methods delegate to.
+"""The semantic service: the chosen model, the loaded engine, embedding, the search index, text
+and image search, similar images.
 
 Nothing here imports torch at module level: the model loads on the first call that needs it,
-and a text query uses the numpy export of the text tower when one exists (core/textnp.py).
+and a text query uses the numpy export of the text tower when one exists (text_numpy.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
 from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.base.connections import Connections
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.semantic import embed_pipeline, index, search, vectors
 from anagnorisis_tui.core.semantic import model_choice as models
-from anagnorisis_tui.core.semantic import search, vectors
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 
+# Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
+VectorsAdded = Callable[[ProgressCallback | None, threading.Event | None], object]
 
-class Semantic:
-    def __init__(self, settings: Settings) -> None:
+
+class SemanticService:
+    def __init__(
+        self,
+        settings: Settings,
+        connections: Connections,
+        *,
+        on_vectors_added: VectorsAdded | None = None,
+    ) -> None:
         self.settings = settings
+        self._connections = connections
+        self._on_vectors_added = on_vectors_added
         self._lock = threading.RLock()  # model loading takes seconds: not under the db lock
         self._choice: models.ModelChoice | None = None
         self._choice_key: tuple[str, str, str] | None = None
@@ -35,7 +48,9 @@ class Semantic:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
-    def choice(self) -> models.ModelChoice:
+    def model_choice(self) -> models.ModelChoice:
+        """The configured model, resolved without importing torch; raises ModelUnavailable when
+        a configured local path does not exist."""
         key = (self.settings.model, self.settings.pretrained, self.settings.device)
         with self._lock:
             if self._choice is None or self._choice_key != key:
@@ -45,7 +60,7 @@ class Semantic:
 
     @property
     def model_id(self) -> str:
-        return self.choice().model_id
+        return self.model_choice().model_id
 
     def use_embedder(self, embedder: Any) -> None:
         """Share an already loaded engine (tests, or a UI that loaded it elsewhere)."""
@@ -59,7 +74,7 @@ class Semantic:
             model_id = self.model_id
             if self._embedder is None or self._embedder.model_id != model_id:
                 cache = str(self.data_dir / "models")
-                self._embedder = embeddings.load(self.choice(), cache_dir=cache)
+                self._embedder = embeddings.load(self.model_choice(), cache_dir=cache)
             return self._embedder
 
     def text_encoder(self) -> Any:
@@ -93,18 +108,21 @@ class Semantic:
                 self._searcher = search.Searcher(self.data_dir, model_id)
             return self._searcher
 
-    def query_vector(self, db: sqlite_utils.Database, query: str) -> np.ndarray:
+    def query_vector(self, query: str) -> np.ndarray:
+        """The unit vector of a query in the search language (search.py); raises QueryError
+        (bad query) or ModelUnavailable (no model)."""
         terms = search.parse(query)
         parts: list[tuple[float, np.ndarray]] = []
         texts = [t for t in terms if t.kind == "text"]
         if texts:
             encoded = self.text_encoder().encode_texts([t.value for t in texts])
             parts += [(t.weight, v) for t, v in zip(texts, encoded, strict=True)]
-        parts += [(t.weight, self.image_vector(db, t.value)) for t in terms if t.kind == "image"]
+        parts += [(t.weight, self.image_vector(t.value)) for t in terms if t.kind == "image"]
         return search.combine(parts)
 
-    def image_vector(self, db: sqlite_utils.Database, path: str) -> np.ndarray:
+    def image_vector(self, path: str) -> np.ndarray:
         """A file's vector: the stored one when its content is embedded, else computed now."""
+        db = self._connections.db
         from anagnorisis_tui.core.semantic import imageprep
 
         content_hash = search.image_hash_for(db, path)
@@ -118,8 +136,8 @@ class Semantic:
             raise search.QueryError(f"cannot use image {path}: {exc}") from exc
         return emb.encode_images(pixels[None])[0]
 
-    def stored_vector(self, db: sqlite_utils.Database, content_hash: str) -> np.ndarray:
-        _, matrix = vectors.load_vectors(db, self.model_id, [content_hash])
+    def stored_vector(self, content_hash: str) -> np.ndarray:
+        _, matrix = vectors.load_vectors(self._connections.db, self.model_id, [content_hash])
         if not len(matrix):
             raise search.NoVector(
                 "this image has no vector yet: run `anagnorisis-tui embed` (or wait for the "
@@ -132,3 +150,95 @@ class Semantic:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+
+    # -- embedding and the index ------------------------------------------------------------
+    def embed(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        build_index: bool = True,
+        batch_size: int | None = None,
+    ) -> embed_pipeline.EmbedSummary:
+        """Embed every present image without a vector for the model, then rebuild the search
+        index when it has fallen behind and tell `on_vectors_added` about new vectors."""
+        db = self._connections.db
+        emb = self.embedder()
+        self.export_text(emb)
+        summary = embed_pipeline.embed_library(
+            db,
+            emb,
+            progress=progress,
+            cancel=cancel,
+            batch_size=batch_size or embed_pipeline.DEFAULT_BATCH,
+        )
+        if (
+            build_index
+            and not summary.cancelled
+            and index.needs_build(db, self.data_dir, self.model_id)
+        ):
+            self.build_index(progress=progress, cancel=cancel)
+        if summary.embedded and not summary.cancelled and self._on_vectors_added is not None:
+            self._on_vectors_added(progress, cancel)
+        return summary
+
+    def build_index(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict | None:
+        """Build and atomically publish the model's search index (returns its meta)."""
+        return index.build(
+            self._connections.db, self.data_dir, self.model_id, progress=progress, cancel=cancel
+        )
+
+    def vector_counts(self) -> tuple[int, int]:
+        """(present images with a vector for the model, present images)."""
+        return embed_pipeline.counts(self._connections.db, self.model_id)
+
+    def embed_errors(self) -> list[tuple[str, str, str]]:
+        """(hash, path, reason) of images the model could not decode/embed."""
+        return embed_pipeline.errors(self._connections.db, self.model_id)
+
+    def vector_model_id(self) -> str | None:
+        """The configured model when it has vectors; else None (callers then use the model
+        with the most vectors, so a library embedded with another model still works)."""
+        try:
+            model_id = self.model_id
+        except models.ModelUnavailable:
+            return None
+        return model_id if vectors.model_spec(self._connections.db, model_id) is not None else None
+
+    # -- search -----------------------------------------------------------------------------
+    def ranked(
+        self, query: str, *, limit: int | None = 1000, cutoff: float | None = None
+    ) -> list[tuple[str, float]]:
+        """(content hash, score) best first for a query, for filters to join in SQL.
+
+        limit=None scores every vector exactly. Hashes may include images no longer present.
+        """
+        found = self.searcher().ranked(self._connections.db, self.query_vector(query), limit)
+        return [(h, s) for h, s in found if cutoff is None or s >= cutoff]
+
+    def search(
+        self, query: str, *, top_k: int = 100, cutoff: float | None = None
+    ) -> list[search.SearchHit]:
+        """Top images for a query (hash, path, score)."""
+        vec = self.query_vector(query)
+        db = self._connections.db
+        return search.hits(db, self.searcher(), vec, top_k=top_k, cutoff=cutoff)
+
+    def similar(self, content_hash: str, *, top_k: int = 100) -> list[search.SearchHit]:
+        """Images most like the one with this content hash (itself excluded); raises NoVector
+        when it has no vector yet."""
+        vec = self.stored_vector(content_hash)
+        db = self._connections.db
+        return search.hits(db, self.searcher(), vec, top_k=top_k, exclude={content_hash})
+
+    def similar_image(self, path: str, *, top_k: int = 100) -> list[search.SearchHit]:
+        """Images most like an image file (in the library or not; itself excluded)."""
+        db = self._connections.db
+        content_hash = search.image_hash_for(db, path)
+        vec = self.image_vector(path)
+        return search.hits(db, self.searcher(), vec, top_k=top_k, exclude={content_hash})

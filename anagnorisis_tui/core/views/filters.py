@@ -19,6 +19,8 @@ import math
 import re
 from dataclasses import dataclass, fields
 
+from anagnorisis_tui.core.errors import UserError
+
 # Shapes as ranges of width/height. Square allows 5% either way so 1000x1020 still counts.
 SQUARE_TOLERANCE = 1.05
 SHAPES = ("landscape", "portrait", "square", "panorama", "tall")
@@ -38,7 +40,7 @@ SORT_KEYS = (
 DEFAULT_CONCEPT_THRESHOLD = 0.25
 
 
-class FilterError(ValueError):
+class FilterError(UserError, ValueError):
     """A filter value that makes no sense; the message says which and why."""
 
 

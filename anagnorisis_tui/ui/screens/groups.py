@@ -173,7 +173,7 @@ class GroupsScreen(AppScreen):
         if self.threshold is not None:
             kwargs["threshold"] = self.threshold
         try:
-            found = self.library.groups(
+            found = self.library.duplicates.groups(
                 progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
             )
         except Cancelled:
@@ -344,8 +344,10 @@ class GroupsScreen(AppScreen):
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
     def _trash(self, index: int, keeper: str) -> None:
         group = self.groups[index].group
-        plan = self.library.plan_group_action([group], action="trash", keepers={group.id: keeper})
-        report = self.library.apply_group_action(plan, dry_run=False)
+        plan = self.library.duplicates.plan_group_action(
+            [group], action="trash", keepers={group.id: keeper}
+        )
+        report = self.library.duplicates.apply_group_action(plan, dry_run=False)
         decision = Decision(
             "trashed",
             keeper=keeper,
@@ -379,7 +381,7 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
     def _undo(self, index: int, batch: str) -> None:
-        report = self.library.undo(batch)
+        report = self.library.duplicates.undo(batch)
         for path, reason in report.failed:
             self.app.call_from_thread(
                 self.notify, f"{path}: {reason}", title="Not restored", severity="warning"

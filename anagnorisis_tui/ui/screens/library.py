@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.filters import format_bytes
 from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
@@ -81,7 +82,11 @@ class LibraryScreen(AppScreen):
             tooltip="Stop the running scan, thumbnails and embedding",
         ),
         Binding(
-            "f", "focus_folders", "Folders", id="library.folders", tooltip="Move to the folder tree"
+            "f",
+            "focus_folders",
+            "Folders",
+            id="library.folders",
+            tooltip="Move to the folder tree",
         ),
     ]
 
@@ -135,8 +140,7 @@ class LibraryScreen(AppScreen):
         root = self.app.root  # type: ignore[attr-defined]
         if root:
             return [root]
-        roots = getattr(self.library, "roots", None)
-        return list(roots()) if roots is not None else list(self.library.settings.library_roots)
+        return self.library.catalogue.roots()
 
     def _update_root_label(self) -> None:
         roots = self._roots()
@@ -153,8 +157,8 @@ class LibraryScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="library-folders", exit_on_error=False)
     def _load_folders(self) -> None:
-        folders = getattr(self.library, "folders", None)
-        data = [(root, list(folders(root)) if folders else []) for root in self._roots()]
+        folders = self.library.catalogue.folders
+        data = [(root, folders(root)) for root in self._roots()]
         self.app.call_from_thread(self.query_one(FolderTree).load, data)
 
     def _spec(self, scope: Scope) -> ViewSpec:
@@ -201,13 +205,10 @@ class LibraryScreen(AppScreen):
         library = self.library
         roots = self._roots()
         root = roots[0] if roots else None
-        if not hasattr(library, "scan"):
-            self.notify("Scanning is not available in this build.", severity="error")
-            return
         self.app.jobs.start(  # type: ignore[attr-defined]
             "scan",
             "Scanning",
-            lambda progress, cancel: library.scan(root, progress=progress, cancel=cancel),
+            lambda progress, cancel: library.catalogue.scan(root, progress=progress, cancel=cancel),
             on_done=self._scan_done,
         )
         self.app.refresh_bindings()
@@ -238,7 +239,7 @@ class LibraryScreen(AppScreen):
         def all_items() -> Iterator[tuple[str, str]]:
             offset = 0
             while True:
-                page = library.page(spec, offset, 500)
+                page = library.views.page(spec, offset, 500)
                 if not page:
                     return
                 for entry in page:
@@ -246,7 +247,7 @@ class LibraryScreen(AppScreen):
                 offset += len(page)
 
         def job(progress: Any, cancel: Any) -> thumbnails.ThumbnailSummary:
-            total = library.count(spec)
+            total = library.views.count(spec)
             return thumbnails.generate(
                 cache, all_items(), total=total, progress=progress, cancel=cancel
             )
@@ -268,13 +269,10 @@ class LibraryScreen(AppScreen):
 
         Without one, a notice says how to get one; browsing and rating work regardless.
         """
-        choose = getattr(self.library, "model_choice", None)
-        if choose is None:
-            return False
         from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
         try:
-            choose()
+            self.library.semantic.model_choice()
         except ModelUnavailable as exc:
             self.notify(
                 f"Semantic search is off: {exc}",
@@ -296,15 +294,9 @@ class LibraryScreen(AppScreen):
     def _library_chosen(self, path: str | None) -> None:
         if not path:
             return
-        set_root = getattr(self.library, "set_root", None)
         try:
-            if set_root is not None:
-                saved = set_root(path)
-            else:
-                self.library.settings.library_roots = [path]
-                self.library.settings.save()
-                saved = path
-        except (ValueError, OSError) as exc:
+            saved = self.library.catalogue.set_root(path)
+        except (UserError, OSError) as exc:
             self.notify(str(exc), title="Library folder", severity="error", markup=False)
             return
         self.app.root = saved  # type: ignore[attr-defined]
@@ -322,9 +314,6 @@ class LibraryScreen(AppScreen):
 
     def action_embed(self) -> None:
         library = self.library
-        if not hasattr(library, "embed"):
-            self.notify("Semantic search is not available in this build.", severity="warning")
-            return
         if not self._embedding_ready():
             return
 
@@ -332,7 +321,7 @@ class LibraryScreen(AppScreen):
             from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
             try:
-                return library.embed(progress=progress, cancel=cancel)
+                return library.semantic.embed(progress=progress, cancel=cancel)
             except ModelUnavailable as exc:  # e.g. a tag that needs internet to download
                 return exc
 

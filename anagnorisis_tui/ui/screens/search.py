@@ -185,8 +185,8 @@ class SearchScreen(AppScreen):
 
     def _warm_model(self) -> None:
         try:
-            if self.library.vector_counts()[0]:
-                self.library.embedder()
+            if self.library.semantic.vector_counts()[0]:
+                self.library.semantic.embedder()
         except Exception:  # noqa: BLE001 - a failed warm-up is reported by the search itself
             pass
 
@@ -240,7 +240,7 @@ class SearchScreen(AppScreen):
             # The index's top page first (tens of ms), the exact ranking of everything after.
             try:
                 preview = self._reader.submit(
-                    self.library.search_preview, state.query.strip(), top_k=FIRST_PAGE
+                    self.library.views.search_preview, state.query.strip(), top_k=FIRST_PAGE
                 )
                 entries = wait(preview)
             except Exception:  # noqa: BLE001 - the exact search below reports any real problem
@@ -341,7 +341,7 @@ class SearchScreen(AppScreen):
     def _pre_encode(self, text: str) -> None:
         # A bad or unfinished query is reported when the user presses Enter, not while typing.
         with contextlib.suppress(Exception):
-            self.library.text_vector(text)
+            self.library.views.text_vector(text)
 
     @on(FilterPanel.Changed)
     def _filters_changed(self, event: FilterPanel.Changed) -> None:

@@ -174,7 +174,7 @@ class TrainScreen(AppScreen):
     def _load_last(self) -> None:
         """The active evaluator's saved report, so the screen shows where things stand."""
         try:
-            info = self.library.evaluator_info()
+            info = self.library.evaluator.info()
         except ValueError:  # no vectors yet: nothing to show, and training will say why
             return
         if info and info.get("metrics"):
@@ -196,7 +196,7 @@ class TrainScreen(AppScreen):
     @work(thread=True, group=TRAIN_GROUP, exclusive=True, exit_on_error=False)
     def _train(self, cancel: threading.Event) -> TrainView | None:
         try:
-            report = self.library.train(
+            report = self.library.evaluator.train(
                 progress=lambda p: self.post_message(self.ProgressMade(p)), cancel=cancel
             )
         except Cancelled:
@@ -280,11 +280,11 @@ class TrainScreen(AppScreen):
     @work(thread=True, group=QUEUE_GROUP, exclusive=True, exit_on_error=False)
     def _load_queue(self) -> None:
         try:
-            items = queue_items(self.library.rate_next(top_k=QUEUE_SIZE))
+            items = queue_items(self.library.evaluator.rate_next(top_k=QUEUE_SIZE))
         except ValueError:  # no vectors yet (the evaluator says so when training)
             items = []
         # Full catalogue entries, so the viewer shows and rates them like any other image.
-        entries = [self.library.entry(item.path) for item in items]
+        entries = [self.library.views.entry(item.path) for item in items]
         kept = [(i, e) for i, e in zip(items, entries, strict=True) if e is not None]
         self.post_message(self.QueueLoaded([i for i, _ in kept], [e for _, e in kept]))
 

@@ -162,10 +162,9 @@ class ViewerScreen(AppScreen):
         page = source.page(index, 1) if count else []
         entry = page[0] if page else None
         prediction = None
-        predict = getattr(self.library, "prediction", None)
-        if entry is not None and predict is not None:
+        if entry is not None:
             try:
-                prediction = predict(entry.hash)
+                prediction = self.library.evaluator.prediction(entry.hash)
             except Exception:  # noqa: BLE001 - a missing model is not worth an error here
                 prediction = None
         self.post_message(self._EntryLoaded(token, index, count, entry, prediction))
@@ -201,7 +200,7 @@ class ViewerScreen(AppScreen):
         entry = self.entry
         if entry is None:
             return
-        stored = self.library.set_rating(entry.hash, value)
+        stored = self.library.ratings.set(entry.hash, value)
         self._rated(entry, stored)
         if self.auto_advance and self.index + 1 < self.count:
             self.action_step(1)
@@ -210,7 +209,7 @@ class ViewerScreen(AppScreen):
         entry = self.entry
         if entry is None:
             return
-        self.library.clear_rating(entry.hash)
+        self.library.ratings.clear(entry.hash)
         self._rated(entry, None)
 
     def _rated(self, entry: ImageEntry, value: float | None) -> None:
@@ -239,13 +238,7 @@ class ViewerScreen(AppScreen):
     # -- more like this --------------------------------------------------------------------
     def action_more_like_this(self) -> None:
         entry = self.entry
-        similar = getattr(self.library, "similar", None)
         if entry is None:
-            return
-        if similar is None:
-            self.notify(
-                "Similar images need semantic search, not in this build.", severity="warning"
-            )
             return
         self.run_worker(
             partial(self._find_similar, entry),
@@ -261,7 +254,7 @@ class ViewerScreen(AppScreen):
         from anagnorisis_tui.core.semantic.search import NoVector
 
         try:
-            hits = self.library.similar(entry.hash, top_k=100)
+            hits = self.library.semantic.similar(entry.hash, top_k=100)
         except (ModelUnavailable, NoVector) as exc:
             self.app.call_from_thread(
                 self.notify, f"No similar images: {exc}", severity="warning", markup=False
@@ -269,7 +262,7 @@ class ViewerScreen(AppScreen):
             return
         entries = []
         for hit in hits:
-            found = self.library.entry(hit.path)
+            found = self.library.views.entry(hit.path)
             if found is not None:
                 entries.append(replace(found, score=hit.score))
         title = f"More like {safe(entry.name)}"

@@ -1,0 +1,82 @@
+"""The duplicates service: perceptual hashes, similarity groups, and the group actions that lose
+nothing (plan, apply, undo)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from anagnorisis_tui.core.base.connections import Connections
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.duplicates import actions, phash
+from anagnorisis_tui.core.duplicates import groups as groups_mod
+
+
+class DuplicatesService:
+    def __init__(
+        self,
+        connections: Connections,
+        data_dir: Path,
+        vector_model_id: Callable[[], str | None],
+    ) -> None:
+        self._connections = connections
+        self._data_dir = data_dir
+        self._vector_model_id = vector_model_id
+
+    def compute_phashes(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> phash.PhashSummary:
+        """Perceptual hashes for images that lack one (needs no model)."""
+        return phash.compute_missing(self._connections.db, progress=progress, cancel=cancel)
+
+    def groups(
+        self,
+        *,
+        threshold: float = groups_mod.DEFAULT_THRESHOLD,
+        method: str = "both",
+        phash_distance: int = groups_mod.DEFAULT_PHASH_DISTANCE,
+        root: str | None = None,
+        folder: str | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[groups_mod.Group]:
+        """Near-duplicate groups / clusters, tightest first; computes missing pHashes first."""
+        if method in ("both", "phash"):
+            self.compute_phashes(progress=progress, cancel=cancel)
+        return groups_mod.find_groups(
+            self._connections.db,
+            threshold=threshold,
+            method=method,
+            phash_distance=phash_distance,
+            model_id=self._vector_model_id(),
+            root=root,
+            folder=folder,
+            workdir=str(self._data_dir),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def plan_group_action(
+        self,
+        groups: list[groups_mod.Group],
+        *,
+        action: str = "trash",
+        dest_dir: str | None = None,
+        keepers: dict[int, str] | None = None,
+    ) -> actions.Plan:
+        return actions.plan_group_action(groups, action=action, dest_dir=dest_dir, keepers=keepers)
+
+    def apply_group_action(
+        self, plan: actions.Plan, *, dry_run: bool = False
+    ) -> actions.ActionReport:
+        return actions.apply_group_action(self._connections.db, plan, dry_run=dry_run)
+
+    def undo(self, batch: str) -> actions.UndoReport:
+        return actions.undo(self._connections.db, batch)
+
+    def action_batches(self, limit: int = 20) -> list[dict]:
+        return actions.batches(self._connections.db, limit)

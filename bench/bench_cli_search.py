@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
 from anagnorisis_tui.core.semantic import (
     index,
+    model_choice,
     vectors,  # noqa: E402
 )
-from anagnorisis_tui.core.semantic import model_choice as models
 from bench.bench_search import clustered  # noqa: E402
 
 RCLIP_SECONDS = 3.7
@@ -99,7 +99,7 @@ def main() -> int:
         tmp_path = Path(tmp)
         weights = tmp_path / "vit-b-32-random.safetensors"
         random_weights(weights)
-        choice = models.resolve("ViT-B-32", str(weights), "cpu")
+        choice = model_choice.resolve("ViT-B-32", str(weights), "cpu")
         data = tmp_path / "data"
         t0 = time.perf_counter()
         catalogue(data, choice.model_id, args.count)

@@ -30,8 +30,7 @@ from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
 from anagnorisis_tui.core.catalogue import scan  # noqa: E402
 from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
 from anagnorisis_tui.core.semantic import engine as embeddings
-from anagnorisis_tui.core.semantic import imageprep
-from anagnorisis_tui.core.semantic import model_choice as models
+from anagnorisis_tui.core.semantic import imageprep, model_choice
 
 
 def sample_photos() -> list[np.ndarray]:
@@ -105,9 +104,9 @@ def full_pipeline(emb, photos: Path, work: Path, batch: int) -> tuple[float, int
 
 
 def load_model(name: str):
-    if name == models.TINY_CLIP:
-        return embeddings.load(models.resolve(name, "", "cpu"))
-    choice = models.ModelChoice(name, "", None, None, "cpu", f"{name}/random")
+    if name == model_choice.TINY_CLIP:
+        return embeddings.load(model_choice.resolve(name, "", "cpu"))
+    choice = model_choice.ModelChoice(name, "", None, None, "cpu", f"{name}/random")
     return embeddings.load(choice, allow_random=True)
 
 
@@ -144,7 +143,7 @@ def forward_only(names: list[str], batch: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["ViT-B-32", models.TINY_CLIP])
+    parser.add_argument("--models", nargs="+", default=["ViT-B-32", model_choice.TINY_CLIP])
     parser.add_argument("--images", type=int, default=48, help="12 MP JPEGs to generate")
     parser.add_argument("--batch", type=int, default=pipeline.DEFAULT_BATCH)
     parser.add_argument("--workers", type=int, default=None, help="decode threads")

@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     from anagnorisis_tui.core.base import db as dbmod
     from anagnorisis_tui.core.base import ratings
-    from anagnorisis_tui.core.views import paging as query
+    from anagnorisis_tui.core.views import paging
     from anagnorisis_tui.core.views import text_scores as textscores
     from anagnorisis_tui.core.views.filters import Concept, Filters
     from anagnorisis_tui.core.views.paging import ViewSpec
@@ -95,10 +95,10 @@ def main() -> None:
     print("| view | count ms | first page ms | page at 50% ms | ratio (first page) |")
     print("| --- | --- | --- | --- | --- |")
     for name, spec in views.items():
-        total = query.count(db, spec, scores=scores)
-        c = timed(lambda spec=spec: query.count(db, spec, scores=scores))
-        first = timed(lambda spec=spec: query.page(db, spec, 0, 60, scores=scores))
-        deep = timed(lambda spec=spec, t=total: query.page(db, spec, t // 2, 60, scores=scores))
+        total = paging.count(db, spec, scores=scores)
+        c = timed(lambda spec=spec: paging.count(db, spec, scores=scores))
+        first = timed(lambda spec=spec: paging.page(db, spec, 0, 60, scores=scores))
+        deep = timed(lambda spec=spec, t=total: paging.page(db, spec, t // 2, 60, scores=scores))
         base = base or first
         print(f"| {name} ({total}) | {c:.1f} | {first:.1f} | {deep:.1f} | {first / base:.1f}x |")
 

@@ -17,10 +17,10 @@ def embed_shapes(n: int, seed: int, batch: int = 256) -> tuple[np.ndarray, np.nd
     """(vectors, colours, shapes) for n images; every colour/shape/background equally often."""
     from anagnorisis_tui.core.demo import shapes
     from anagnorisis_tui.core.semantic import engine as embeddings
-    from anagnorisis_tui.core.semantic import model_choice as models
+    from anagnorisis_tui.core.semantic import model_choice
 
-    choice = models.resolve(models.TINY_CLIP)
-    cache = OUT / f"shapes-{n}-{seed}-{models.index_name(choice.model_id)}.npz"
+    choice = model_choice.resolve(model_choice.TINY_CLIP)
+    cache = OUT / f"shapes-{n}-{seed}-{model_choice.index_name(choice.model_id)}.npz"
     if cache.exists():
         data = np.load(cache, allow_pickle=False)
         return data["x"], data["colours"], data["shapes"]

@@ -24,9 +24,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
-from anagnorisis_tui.core.evaluator import rate_next  # noqa: E402
+from anagnorisis_tui.core.evaluator import (
+    rate_next,  # noqa: E402
+    training,
+)
 from anagnorisis_tui.core.evaluator import regressors as eval_models
-from anagnorisis_tui.core.evaluator import training as evaluator
 
 COUNTS = (20, 50, 100, 500)
 KINDS = (*eval_models.KINDS, "auto")
@@ -65,7 +67,7 @@ def dataset(source: str, n: int, rep: int) -> tuple[np.ndarray, np.ndarray, np.n
 
 def fit_predict(kind: str, x: np.ndarray, y: np.ndarray, test: np.ndarray, seed: int) -> np.ndarray:
     if kind == "auto":  # what `train` does: choose by cross-validation, refit on everything
-        report, arrays = evaluator.fit_best(x, y, seed=seed)
+        report, arrays = training.fit_best(x, y, seed=seed)
         return eval_models.predict(report.chosen, arrays, test)
     return eval_models.fit(kind, x, y, seed=seed).predict(test)
 
@@ -84,7 +86,7 @@ def queue_order(x_pool: np.ndarray, y_pool: np.ndarray, upto: int, batch: int = 
         rest = np.setdiff1d(np.arange(len(x_pool)), picked)
         idx, _ = rate_next.order(x_pool[picked], x_pool[rest], batch, alpha=alpha)
         picked += rest[idx].tolist()
-        if len(picked) >= evaluator.MIN_RATINGS and np.ptp(y_pool[picked]) > 0:
+        if len(picked) >= training.MIN_RATINGS and np.ptp(y_pool[picked]) > 0:
             ridge = eval_models.fit("ridge", x_pool[picked], y_pool[picked], seed=0)
             alpha = float(ridge.arrays["alpha"][0])
     return picked[:upto]
@@ -239,7 +241,7 @@ def speed(source: str, n_train: int, n_predict: int) -> None:
             f"(ratio {t_refresh / t_load:.1f}x); predicting from memory {t_numpy:.2f} s"
         )
         # Steady state: a newly trained evaluator replaces 100,000 older predictions.
-        arrays, _, _ = evaluator.fit_final(report.chosen, x[:n_train], y[:n_train], seed=1)
+        arrays, _, _ = training.fit_final(report.chosen, x[:n_train], y[:n_train], seed=1)
         newer = eval_store.save(
             Path(tmp) / "models",
             lib.db,

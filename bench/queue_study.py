@@ -20,9 +20,11 @@ sys.path.insert(0, ".")
 import evaluator_bench as eb  # noqa: E402
 
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
-from anagnorisis_tui.core.evaluator import rate_next  # noqa: E402
+from anagnorisis_tui.core.evaluator import (
+    rate_next,  # noqa: E402
+    training,
+)
 from anagnorisis_tui.core.evaluator import regressors as eval_models
-from anagnorisis_tui.core.evaluator import training as evaluator
 
 CELL = np.array([])
 
@@ -131,7 +133,7 @@ def order_for(strategy, x_pool, y_pool, upto, rep, batch=10):
                         break
             idx = np.array(idx, int)
         picked += rest[idx].tolist()
-        if len(picked) >= evaluator.MIN_RATINGS and np.ptp(y_pool[picked]) > 0:
+        if len(picked) >= training.MIN_RATINGS and np.ptp(y_pool[picked]) > 0:
             alpha = float(
                 eval_models.fit("ridge", x_pool[picked], y_pool[picked], seed=0).arrays["alpha"][0]
             )

@@ -71,9 +71,9 @@ def shapes_root(shapes_images: dict[str, ShapeSpec]) -> Path:
 def tiny_embedder():
     """The shipped tiny CLIP (`--model tiny-clip`), loaded once: an embeddings.Embedder."""
     from anagnorisis_tui.core.semantic import engine as embeddings
-    from anagnorisis_tui.core.semantic import model_choice as models
+    from anagnorisis_tui.core.semantic import model_choice
 
-    return embeddings.load(models.resolve(models.TINY_CLIP, "", "cpu"))
+    return embeddings.load(model_choice.resolve(model_choice.TINY_CLIP, "", "cpu"))
 
 
 @pytest.fixture(scope="session")

@@ -173,11 +173,11 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, c
 
     from anagnorisis_tui.cli import main
     from anagnorisis_tui.core.base import db as dbmod
-    from anagnorisis_tui.core.catalogue import record_pass as catalogue
+    from anagnorisis_tui.core.catalogue import record_pass
 
     for i in range(40):
         write(library / "many" / f"{i}.jpg", jpeg_bytes(100 + i, (16, 16)))
-    real = catalogue.inspect_file
+    real = record_pass.inspect_file
     calls = []
 
     def interrupted(path):
@@ -186,10 +186,10 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, c
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
         return real(path)
 
-    monkeypatch.setattr(catalogue, "inspect_file", interrupted)
+    monkeypatch.setattr(record_pass, "inspect_file", interrupted)
     assert main(["scan", str(library)]) == 130
     assert "scan interrupted" in capsys.readouterr().out
-    monkeypatch.setattr(catalogue, "inspect_file", real)
+    monkeypatch.setattr(record_pass, "inspect_file", real)
     db = dbmod.connect(Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "library.db")
     assert dbmod.integrity_ok(db)
     assert main(["scan", str(library), "--json"]) == 0

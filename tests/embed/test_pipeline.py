@@ -12,8 +12,7 @@ from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
 from anagnorisis_tui.core.semantic import engine as embeddings
-from anagnorisis_tui.core.semantic import model_choice as models
-from anagnorisis_tui.core.semantic import vectors
+from anagnorisis_tui.core.semantic import model_choice, vectors
 
 
 @pytest.fixture
@@ -50,7 +49,7 @@ def test_change_of_model_reembeds_and_keeps_the_old_vectors(small_library, tmp_p
     lib.semantic.embed()
     old_id = lib.semantic.model_id
     retrained = tmp_path / "retrained.safetensors"
-    shutil.copy(models.TINY_CLIP_DIR / "open_clip_model.safetensors", retrained)
+    shutil.copy(model_choice.TINY_CLIP_DIR / "open_clip_model.safetensors", retrained)
     lib.settings.pretrained = str(retrained)
     assert lib.semantic.model_id != old_id and lib.semantic.model_id.startswith(
         "tiny-clip/retrained-"
@@ -106,42 +105,44 @@ def test_random_weights_are_never_stored(small_library):
 
 
 def test_weights_problems_are_clear(tmp_path, monkeypatch):
-    shipped = models.TINY_CLIP_DIR / "open_clip_model.safetensors"
-    with pytest.raises(models.WeightsError, match="not found"):
-        models.resolve("tiny-clip", str(tmp_path / "nope.safetensors"))
+    shipped = model_choice.TINY_CLIP_DIR / "open_clip_model.safetensors"
+    with pytest.raises(model_choice.WeightsError, match="not found"):
+        model_choice.resolve("tiny-clip", str(tmp_path / "nope.safetensors"))
     truncated = tmp_path / "cut.safetensors"
     truncated.write_bytes(shipped.read_bytes()[: shipped.stat().st_size // 3])
-    with pytest.raises(models.WeightsError, match="truncated"):
-        embeddings.load(models.resolve("tiny-clip", str(truncated), "cpu"))
-    with pytest.raises(models.WeightsError, match="does not fit ViT-B-32"):
-        embeddings.load(models.resolve("ViT-B-32", str(shipped), "cpu"))
+    with pytest.raises(model_choice.WeightsError, match="truncated"):
+        embeddings.load(model_choice.resolve("tiny-clip", str(truncated), "cpu"))
+    with pytest.raises(model_choice.WeightsError, match="does not fit ViT-B-32"):
+        embeddings.load(model_choice.resolve("ViT-B-32", str(shipped), "cpu"))
     empty = tmp_path / "empty-folder"
     empty.mkdir()
-    with pytest.raises(models.WeightsError, match="no weights file"):
-        models.resolve("ViT-B-32", str(empty))
-    with pytest.raises(models.ModelUnavailable, match="no weights chosen"):
-        models.resolve("ViT-B-32", "")
-    with pytest.raises(models.ModelUnavailable, match="unknown model"):
-        embeddings.load(models.resolve("No-Such-Net", "x"))
-    with pytest.raises(models.ModelUnavailable, match="no pretrained tag 'nope'"):
-        embeddings.load(models.resolve("ViT-B-32", "nope", "cpu"))
+    with pytest.raises(model_choice.WeightsError, match="no weights file"):
+        model_choice.resolve("ViT-B-32", str(empty))
+    with pytest.raises(model_choice.ModelUnavailable, match="no weights chosen"):
+        model_choice.resolve("ViT-B-32", "")
+    with pytest.raises(model_choice.ModelUnavailable, match="unknown model"):
+        embeddings.load(model_choice.resolve("No-Such-Net", "x"))
+    with pytest.raises(model_choice.ModelUnavailable, match="no pretrained tag 'nope'"):
+        embeddings.load(model_choice.resolve("ViT-B-32", "nope", "cpu"))
 
 
 def test_offline_tag_says_how_to_fix_it(monkeypatch):
     monkeypatch.setattr(embeddings, "_reachable", lambda *a, **k: False)
-    with pytest.raises(models.ModelUnavailable) as info:
-        embeddings.load(models.resolve("ViT-B-32", "laion2b_s34b_b79k", "cpu"))
+    with pytest.raises(model_choice.ModelUnavailable) as info:
+        embeddings.load(model_choice.resolve("ViT-B-32", "laion2b_s34b_b79k", "cpu"))
     message = str(info.value)
     assert "--pretrained /path/to/that/file" in message
     assert "huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in message
 
 
 def test_tiny_clip_by_name_and_as_local_dir():
-    by_name = models.resolve("tiny-clip", "laion2b_s34b_b79k")  # the default tag means "shipped"
-    assert by_name.weights == models.TINY_CLIP_DIR / "open_clip_model.safetensors"
-    as_dir = models.resolve(f"local-dir:{models.TINY_CLIP_DIR}", "")
+    by_name = model_choice.resolve(
+        "tiny-clip", "laion2b_s34b_b79k"
+    )  # the default tag means "shipped"
+    assert by_name.weights == model_choice.TINY_CLIP_DIR / "open_clip_model.safetensors"
+    as_dir = model_choice.resolve(f"local-dir:{model_choice.TINY_CLIP_DIR}", "")
     assert as_dir.weights == by_name.weights and as_dir.model_id.startswith("local-dir/tiny-clip-")
-    assert models.index_name(by_name.model_id) != models.index_name(as_dir.model_id)
+    assert model_choice.index_name(by_name.model_id) != model_choice.index_name(as_dir.model_id)
 
 
 def test_device_choice_is_checked():
@@ -149,10 +150,10 @@ def test_device_choice_is_checked():
 
     assert embeddings.pick_device("auto") in {"cpu", "cuda", "mps"}
     assert embeddings.pick_device("cpu") == "cpu"
-    with pytest.raises(models.ModelUnavailable, match="unknown device"):
+    with pytest.raises(model_choice.ModelUnavailable, match="unknown device"):
         embeddings.pick_device("tpu")
     if not torch.cuda.is_available():
-        with pytest.raises(models.ModelUnavailable, match="not available"):
+        with pytest.raises(model_choice.ModelUnavailable, match="not available"):
             embeddings.pick_device("cuda")
 
 

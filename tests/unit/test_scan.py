@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from anagnorisis_tui.core.base import db as dbmod
-from anagnorisis_tui.core.catalogue import record_pass as catalogue
+from anagnorisis_tui.core.catalogue import record_pass
 from anagnorisis_tui.core.catalogue.scan import ScanError
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import vectors
@@ -29,13 +29,13 @@ def lib(settings):
 def opens(monkeypatch):
     """Count the files the catalogue pass opens (by OS path)."""
     calls: list[str] = []
-    real = catalogue.inspect_file
+    real = record_pass.inspect_file
 
     def counting(path):
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(catalogue, "inspect_file", counting)
+    monkeypatch.setattr(record_pass, "inspect_file", counting)
     return calls
 
 
@@ -267,7 +267,7 @@ def test_deleted_and_rewritten_during_scan(lib, tmp_path, monkeypatch):
     root = make_library(tmp_path / "lib", 4)
     doomed = root / "f1" / "img1.jpg"
     rewritten = root / "f2" / "img2.jpg"
-    real = catalogue.inspect_file
+    real = record_pass.inspect_file
 
     def racing(path):
         if path == str(doomed):
@@ -276,13 +276,13 @@ def test_deleted_and_rewritten_during_scan(lib, tmp_path, monkeypatch):
             write(rewritten, jpeg_bytes(77, (30, 30)))
         return real(path)
 
-    monkeypatch.setattr(catalogue, "inspect_file", racing)
+    monkeypatch.setattr(record_pass, "inspect_file", racing)
     summary = lib.catalogue.scan(root)
     assert summary.files == 3 and not summary.cancelled
     assert any("deleted" in r for _, r in lib.catalogue.errors())
     entry = lib.views.entry(str(rewritten))
     assert (entry.width, entry.size) == (30, rewritten.stat().st_size)
-    monkeypatch.setattr(catalogue, "inspect_file", real)
+    monkeypatch.setattr(record_pass, "inspect_file", real)
     again = lib.catalogue.scan(root)
     assert again.errors == 0 and again.unchanged == 3
 

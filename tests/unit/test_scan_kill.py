@@ -16,11 +16,11 @@ from tests.imagefiles import jpeg_bytes, write
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from anagnorisis_tui.core.catalogue import record_pass as catalogue
+    from anagnorisis_tui.core.catalogue import record_pass
     from anagnorisis_tui.core.base import db as dbmod
     from anagnorisis_tui.core.catalogue.scan import scan
 
-    real = catalogue.inspect_file
+    real = record_pass.inspect_file
     count = 0
 
     def slow(path):
@@ -31,7 +31,7 @@ CHILD = textwrap.dedent(
             time.sleep(60)  # killed here, with batches committed and one in flight
         return real(path)
 
-    catalogue.inspect_file = slow
+    record_pass.inspect_file = slow
     scan(dbmod.connect(sys.argv[1]), sys.argv[2], batch_size=7)
     """
 )

@@ -18,8 +18,7 @@ import numpy as np
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
-from anagnorisis_tui.core.semantic import embed_pipeline, index, search, vectors
-from anagnorisis_tui.core.semantic import model_choice as models
+from anagnorisis_tui.core.semantic import embed_pipeline, index, model_choice, search, vectors
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 
 # Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
@@ -38,7 +37,7 @@ class SemanticService:
         self._connections = connections
         self._on_vectors_added = on_vectors_added
         self._lock = threading.RLock()  # model loading takes seconds: not under the db lock
-        self._choice: models.ModelChoice | None = None
+        self._choice: model_choice.ModelChoice | None = None
         self._choice_key: tuple[str, str, str] | None = None
         self._embedder: Any = None
         self._text: textnp.NumpyTextEncoder | None = None
@@ -48,13 +47,13 @@ class SemanticService:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
-    def model_choice(self) -> models.ModelChoice:
+    def model_choice(self) -> model_choice.ModelChoice:
         """The configured model, resolved without importing torch; raises ModelUnavailable when
         a configured local path does not exist."""
         key = (self.settings.model, self.settings.pretrained, self.settings.device)
         with self._lock:
             if self._choice is None or self._choice_key != key:
-                self._choice = models.resolve(settings=self.settings)
+                self._choice = model_choice.resolve(settings=self.settings)
                 self._choice_key = key
             return self._choice
 
@@ -206,7 +205,7 @@ class SemanticService:
         with the most vectors, so a library embedded with another model still works)."""
         try:
             model_id = self.model_id
-        except models.ModelUnavailable:
+        except model_choice.ModelUnavailable:
             return None
         return model_id if vectors.model_spec(self._connections.db, model_id) is not None else None
 

@@ -3,7 +3,7 @@
 Real sample images (scikit-image, scikit-learn) each with transformed copies (resized,
 recompressed, cropped 10%, brightened, EXIF-rotated, re-saved as PNG) plus distractors (quarters
 of one photo: alike, not duplicates). The library is scanned with the real scan, pHashes
-computed by the real pass, vectors by the real embedding pipeline (issue 3) with the model named
+computed by the real pass, vectors by the real embedding pipeline with the model named
 by --model, and groups found by core.groups for the perceptual hash alone, the vectors alone
 and both, over a sweep of thresholds.
 

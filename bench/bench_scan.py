@@ -1,4 +1,4 @@
-"""Catalogue scan benchmark (issue 2): figures beside baselines measured in the same run.
+"""Catalogue scan benchmark: figures beside baselines measured in the same run.
 
 Builds a synthetic library of N JPEG files in nested folders (default 100,000 small ones; each
 file's bytes are unique), then prints:

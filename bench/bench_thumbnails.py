@@ -1,4 +1,4 @@
-"""Thumbnails (issue 6): generation rate from 12 MP JPEGs, with reduced-size decoding vs without.
+"""Thumbnails: generation rate from 12 MP JPEGs, with reduced-size decoding vs without.
 
 Writes N 4000x3000 JPEGs (smooth gradients plus noise, quality 90, ~3-5 MB like a phone photo)
 and makes a 256 px thumbnail of each (EXIF orientation applied, saved to the cache) twice:

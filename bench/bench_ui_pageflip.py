@@ -1,4 +1,4 @@
-"""Terminal app (issue 6): a page flip of a full thumbnail grid, warm thumbnail cache, 100k rows.
+"""Terminal app: a page flip of a full thumbnail grid, warm thumbnail cache, 100k rows.
 
 Drives the real app headless (App.run_test, 160x50, halfcell renderer so images are really
 rendered to cells) on a synthetic 100,000-row catalogue whose on-screen thumbnails are cached

@@ -1,4 +1,4 @@
-"""Terminal app (issue 6): time to first paint and memory on a 100,000-image catalogue.
+"""Terminal app: time to first paint and memory on a 100,000-image catalogue.
 
 Starts the real app (the same path as `anagnorisis-tui`: CLI import, graphics detection,
 make_app) in a fresh process, headless, on a synthetic 100,000-row catalogue, and reports:

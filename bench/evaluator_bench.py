@@ -1,4 +1,4 @@
-"""Personal evaluator benchmarks (issue 5): sample efficiency, rate-next vs random, speed.
+"""Personal evaluator benchmarks: sample efficiency, rate-next vs random, speed.
 
     nice python bench/evaluator_bench.py sample   # Spearman rho vs number of ratings, per model
     nice python bench/evaluator_bench.py queue    # rate-next choices vs random choices

@@ -1,4 +1,4 @@
-"""Rate-next candidate rules against random choices (issue 5; BENCHMARKS.md, personal evaluator).
+"""Rate-next candidate rules against random choices (BENCHMARKS.md, personal evaluator).
 
     nice python bench/queue_study.py LIBS STRATEGIES [SPLITS]
     nice python bench/queue_study.py 300,301,302,303 random,shipped,kmeans 2

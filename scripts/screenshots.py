@@ -80,7 +80,7 @@ async def shoot(out: Path, data: Path) -> list[Path]:
     return saved
 
 
-# -- Search, duplicates and training (issue 7): a library of generated shapes, embedded by the
+# -- Search, duplicates and training: a library of generated shapes, embedded by the
 # shipped tiny CLIP, so a query means something; a few resized copies make duplicate groups, and a
 # simulated user (likes red) has rated half of it.
 async def shoot_workflows(out: Path, data: Path) -> list[Path]:

@@ -50,7 +50,7 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data", config_file=tmp_path / "config.toml")
 
 
-# -- Embeddings (issue 3): a real library of generated shapes, embedded by the shipped tiny CLIP.
+# -- Embeddings: a real library of generated shapes, embedded by the shipped tiny CLIP.
 # Session-scoped work happens once; each test gets its own copy of the catalogue.
 SHAPES_COUNT = 320  # two of each of the 160 (colour, shape, background) specs
 

@@ -1,6 +1,6 @@
 """`anagnorisis-tui search QUERY` and `anagnorisis-tui similar IMAGE`: semantic search.
 
-The query language (core/search.py): `beach sunset -people 2:golden ./that.jpg`. Everything
+The query language (core/semantic/search.py): `beach sunset -people 2:golden ./that.jpg`. Everything
 after `search` is the query, so negative terms need no quoting; --top/--json/--cutoff may come
 anywhere. Output: `score  path` lines, or JSON lines with path, hash and score.
 """

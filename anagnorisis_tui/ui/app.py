@@ -230,7 +230,7 @@ class AnagnorisisApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from commands.system_commands(self, screen)
-        # Search/Train workflow actions reachable from every screen (issue 7).
+        # Search/Train workflow actions reachable from every screen.
         from anagnorisis_tui.ui.workflow_commands import global_commands
 
         yield from global_commands(self)

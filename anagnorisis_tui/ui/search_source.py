@@ -1,7 +1,7 @@
 """The Search/Filter screen's grid source: a SearchState applied through the facade, paged.
 
 A search scores every vector into a TEMP table that lives on the reading thread's own SQLite
-connection (core/textscores.py caches a few per connection). Reading from whichever worker thread
+connection (core/views/text_scores.py caches a few per connection). Reading from whichever worker thread
 asks would recompute those scores per thread, so every core read for this screen goes through one
 long-lived reader thread (`CoreReader`): paging, re-sorting and filtering reuse its warm tables
 and the loaded text encoder. `prepare()` keeps the count and first page, so the grid paints the

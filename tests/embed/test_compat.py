@@ -1,4 +1,4 @@
-"""core/compat.py: open_clip imports on this torch/torchvision pair, without touching site-packages."""
+"""core/semantic/torch_compat.py: open_clip imports on this torch/torchvision pair, without touching site-packages."""
 
 from __future__ import annotations
 

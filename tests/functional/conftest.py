@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.worker import WorkerFailed
-from ui2data import dupes, rated  # noqa: F401 - Search/Train fixtures (issue 7)
+from ui2data import dupes, rated  # noqa: F401 - Search/Train fixtures
 from uidata import catalogue, make_images
 
 from anagnorisis_tui.core.base.config import Settings

@@ -1,4 +1,4 @@
-"""Fixtures for the Search/groups/Train tests and snapshots (issue 7; made visible by conftest)."""
+"""Fixtures for the Search/groups/Train tests and snapshots (made visible by conftest)."""
 
 from __future__ import annotations
 

@@ -5,11 +5,12 @@ Passes, each reported as its own progress stage:
    known path under the root loaded in one query. Unchanged (path, size, mtime_ns) files are
    never reopened; an unchanged bad file is not retried. Known paths not seen are marked
    present=0 (they leave the views; nothing keyed by their content is touched).
-2. catalogue (core/catalogue.py): read each new or changed file once, a few files ahead in
-   reader threads: content hash (xxh3-128) and header info. A new path whose content is
+2. catalogue (record_pass.py): read each new or changed file once, a few files ahead in reader
+   threads: content hash (xxh3-128) and header info. A new path whose content is
    already known (move, rename, copy) reuses everything keyed by content. One writer thread
    commits short batched transactions (the single writer for the pass).
-3. pixels (core/pixels.py): decode new content in a thread pool (Pillow releases the GIL) for the pixel hash.
+3. pixels (pixel_pass.py): decode new content in a thread pool (Pillow releases the GIL) for
+   the pixel hash.
    New content whose pixels equal known content (a metadata-only rewrite) gets that content's
    rating, vectors and perceptual hash, so nothing the user did is lost.
 

@@ -1,4 +1,4 @@
-"""Group actions, applying and undoing a plan (see core/actions.py for the guarantees).
+"""Group actions, applying and undoing a plan (see core/duplicates/actions.py for the guarantees).
 
 Every action is logged in `file_actions` before the file is touched, so an interrupted run can
 still be undone; undo checks content hashes before moving anything back.

@@ -3,7 +3,7 @@
 Edges between images come from three sources, each cheap at scale:
 - identical content: two present files with the same content hash are always one group;
 - "phash": the same decoded pixels (images.pixel_hash) and perceptual hashes within
-  `phash_distance` bits (multi-index hashing, core/neighbours.py);
+  `phash_distance` bits (multi-index hashing, core/duplicates/neighbours.py);
 - "vectors": the k nearest CLIP neighbours (exact blockwise for small libraries, an Annoy
   forest beyond) whose cosine is at least `threshold`.
 Connected components of those edges are the groups (union-find; single linkage, so a lower

@@ -3,7 +3,7 @@
 torch and open_clip are imported inside `load()` only - never when this module is imported -
 so the app, `list`, `scan` and `similar` start without paying for them.
 
-Images arrive already decoded and resized (uint8, see core/imageprep.py, done in threads);
+Images arrive already decoded and resized (uint8, see core/semantic/imageprep.py, done in threads);
 here they are normalised in one batched op and encoded. Vectors leave as L2-normalised float32.
 """
 

@@ -4,7 +4,7 @@ A ViewSpec says which files (present ones under a root/folder scope, narrowed by
 concept and a semantic search) and in what order; `page` returns one page of ImageEntry rows.
 Everything is decided in SQL: a page costs one ordered query over row ids plus one lookup of the
 page's rows, never a walk over the library in Python. Search and concept scores come from TEMP
-tables (core/textscores.py) that the caller supplies through `scores`.
+tables (core/views/text_scores.py) that the caller supplies through `scores`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class ImageEntry:
 
     @property
     def os_path(self) -> str:
-        """The path to open: `path` is catalogue text (see core/fsnames.py)."""
+        """The path to open: `path` is catalogue text (see core/base/fsnames.py)."""
         return fsnames.to_os(self.path)
 
 

@@ -28,11 +28,11 @@ from anagnorisis_tui.ui.search_model import (
     size_text,
 )
 
-# Shapes the core knows (core/filters.py SHAPES); "any" means no shape filter.
+# Shapes the core knows (core/views/filters.py SHAPES); "any" means no shape filter.
 SHAPES = ("any", "landscape", "portrait", "square", "panorama", "tall")
 
 DEBOUNCE_S = 0.3
-# Defaults of core/groups.py (DEFAULT_THRESHOLD, METHODS), repeated to keep this import light.
+# Defaults of core/duplicates/groups.py (DEFAULT_THRESHOLD, METHODS), repeated to keep this import light.
 DEFAULT_GROUP_THRESHOLD = 0.92
 GROUP_METHODS = ("both", "phash", "vectors")
 

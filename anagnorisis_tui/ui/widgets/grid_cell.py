@@ -18,7 +18,7 @@ def caption(entry: ImageEntry | None) -> Text:
     if entry is None:
         return Text("…", style="dim")
     text = Text(safe(entry.name), no_wrap=True, overflow="ellipsis", end="")
-    # Issue 7: the user's rating, else the model's prediction marked as one (~ and ☆); a
+    # The user's rating, else the model's prediction marked as one (~ and ☆); a
     # search or concept score is always shown, since it is why the image is where it is.
     if entry.rating is not None:
         text = Text.assemble((f"{entry.rating:g}★ ", "bold yellow"), text)

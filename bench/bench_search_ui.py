@@ -157,7 +157,7 @@ def core_filter(library: Library, query: str, min_mp: float) -> float:
 async def ui_timings(library: Library, settings, reps: int) -> tuple[list[float], list[float]]:
     from anagnorisis_tui.ui.app import make_app
     from anagnorisis_tui.ui.screens.search import SearchScreen
-    from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+    from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
     app = make_app(settings, library=library, graphics="unicode", scan_on_start=False)
     search_times: list[float] = []

@@ -74,7 +74,7 @@ async def run(data: Path, flips: int) -> dict[str, list[float]]:
     from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.core.library import Library
     from anagnorisis_tui.ui.app import make_app
-    from anagnorisis_tui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid
+    from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import GridCell, ThumbnailGrid
 
     settings = load_settings(data_dir=data, config_file=data / "config.toml")
     library = Library(settings)

@@ -42,7 +42,7 @@ def child_app(data_dir: str) -> None:
     from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.ui.app import AnagnorisisApp
     from anagnorisis_tui.ui.graphics import image_widget_class
-    from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+    from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
     settings = load_settings(data_dir=data_dir, config_file=Path(data_dir) / "config.toml")
     image_class = image_widget_class(settings.graphics)

@@ -31,9 +31,9 @@ from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.library import LibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
-from anagnorisis_tui.ui.sources import GridSource, ViewSource, library_spec
-from anagnorisis_tui.ui.widgets.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 # Classes whose bindings the keymap may rename (the mode screens are added to these).
 KEYMAP_CLASSES: list[type] = [ThumbnailGrid]

@@ -75,7 +75,7 @@ _HALFCELL_CLASSES: dict[type[Widget], type[Widget]] = {}
 
 
 def _cached_halfcell_class(base: type[Widget]) -> type[Widget]:
-    from anagnorisis_tui.ui.halfcell import cached_class
+    from anagnorisis_tui.ui.widgets.grid.halfcell import cached_class
 
     if base not in _HALFCELL_CLASSES:
         _HALFCELL_CLASSES[base] = cached_class(base)

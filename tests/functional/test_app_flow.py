@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 
 async def test_browse_open_rate_next(library, make_test_app, settle):

@@ -6,7 +6,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
-from anagnorisis_tui.ui.search_model import SearchState
+from anagnorisis_tui.ui.state.search_state import SearchState
 from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
 
 

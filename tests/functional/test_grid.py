@@ -8,8 +8,8 @@ from textual import events
 from uidata import catalogue, make_images
 
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.ui import halfcell
-from anagnorisis_tui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid import halfcell
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import GridCell, ThumbnailGrid
 
 
 def _synthetic_rows(library: Library, n: int) -> None:

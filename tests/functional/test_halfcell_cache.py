@@ -24,8 +24,8 @@ def _cells(strip) -> list[tuple[str, str, str]]:
 async def test_cached_strips_match_textual_image_and_are_reused():
     from textual_image.widget import HalfcellImage
 
-    from anagnorisis_tui.ui import halfcell
     from anagnorisis_tui.ui.graphics import image_widget_class
+    from anagnorisis_tui.ui.widgets.grid import halfcell
 
     cached_cls = image_widget_class("halfcell")
     assert cached_cls is not HalfcellImage and issubclass(cached_cls, HalfcellImage)

@@ -12,7 +12,7 @@ from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 
 async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_app, settle):

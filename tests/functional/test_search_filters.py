@@ -11,7 +11,7 @@ from textual.widgets import Input
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 # name: (width, height, JPEG quality); sizes chosen so each filter splits them differently.
 PHOTOS = {

@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 SIZE = (120, 40)
 

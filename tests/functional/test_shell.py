@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.help import HelpScreen
-from anagnorisis_tui.ui.sources import ViewSource
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.state.sources import ViewSource
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 
 async def test_mode_keys_switch_modes(library, make_test_app, settle):

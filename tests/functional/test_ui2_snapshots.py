@@ -18,7 +18,7 @@ SIZE = (110, 34)
 
 async def _thumbnails_shown(pilot, settle) -> None:
     """Wait until every visible cell shows its picture (they arrive from a worker)."""
-    from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+    from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
     for _ in range(100):
         await settle(pilot)
@@ -112,7 +112,7 @@ REPORT = {
 
 def test_train_screen_with_a_report(shaped, make_test_app, settle, snap_compare):
     from anagnorisis_tui.ui.screens.train import TrainScreen
-    from anagnorisis_tui.ui.train_view import train_view
+    from anagnorisis_tui.ui.state.train_view import train_view
 
     async def run_before(pilot) -> None:
         await settle(pilot)

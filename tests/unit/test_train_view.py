@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from anagnorisis_tui.ui.train_view import queue_items, train_view
+from anagnorisis_tui.ui.state.train_view import queue_items, train_view
 
 
 def _metrics(n, mae, rho, pairs):

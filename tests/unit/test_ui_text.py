@@ -1,7 +1,7 @@
 """Names shown on screen: control characters and undecodable bytes become visible and inert."""
 
 from anagnorisis_tui.core.base import fsnames
-from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.state.text import safe
 
 
 def test_control_characters_are_escaped():

@@ -22,13 +22,19 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
-from anagnorisis_tui.ui.group_view import Decision, GroupRow, entry_for, members_of, summary_text
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
-from anagnorisis_tui.ui.search_model import format_size
-from anagnorisis_tui.ui.sources import ListSource
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.state.group_view import (
+    Decision,
+    GroupRow,
+    entry_for,
+    members_of,
+    summary_text,
+)
+from anagnorisis_tui.ui.state.search_state import format_size
+from anagnorisis_tui.ui.state.sources import ListSource
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"

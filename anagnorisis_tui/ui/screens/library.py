@@ -24,11 +24,11 @@ from anagnorisis_tui.core.views.filters import format_bytes
 from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.sources import ViewSource, library_spec
-from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
+from anagnorisis_tui.ui.state.text import safe
 from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
 
 # While a scan runs, the grid and tree re-read the catalogue at most this often (seconds).
 RELOAD_EVERY = 2.0

@@ -27,12 +27,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.search_model import SORTS, SearchState, format_size
-from anagnorisis_tui.ui.search_source import CoreReader, SearchSource
-from anagnorisis_tui.ui.sources import ListSource
+from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
+from anagnorisis_tui.ui.state.search_state import SORTS, SearchState, format_size
+from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
 from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
-from anagnorisis_tui.ui.widgets.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
 
 SEARCH_GROUP = "search"
 ENCODE_AFTER_S = 0.15  # a pause in typing this long starts encoding the query

@@ -25,8 +25,8 @@ from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.sources import ListSource
-from anagnorisis_tui.ui.train_view import (
+from anagnorisis_tui.ui.state.sources import ListSource
+from anagnorisis_tui.ui.state.train_view import (
     QueueItem,
     TrainView,
     queue_items,

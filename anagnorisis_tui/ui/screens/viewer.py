@@ -24,8 +24,8 @@ from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.library import human_size
-from anagnorisis_tui.ui.sources import GridSource, ListSource
-from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.state.sources import GridSource, ListSource
+from anagnorisis_tui.ui.state.text import safe
 from anagnorisis_tui.ui.widgets.image_view import ImageView
 from anagnorisis_tui.ui.widgets.rating_bar import RatingBar
 
@@ -128,7 +128,7 @@ class ViewerScreen(AppScreen):
 
     def _adopt_library_selection(self) -> None:
         """Opened with F3 and nothing chosen yet: show the library grid's current image."""
-        from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+        from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
         stack = self.app._screen_stacks.get("library")  # noqa: SLF001 - the mode's base screen
         if stack:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from anagnorisis_tui.ui.search_model import SearchState
+from anagnorisis_tui.ui.state.search_state import SearchState
 
 
 class FilterBar(Static):

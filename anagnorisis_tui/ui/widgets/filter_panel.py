@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from anagnorisis_tui.ui.search_model import (
+from anagnorisis_tui.ui.state.search_state import (
     SORTS,
     FilterInputError,
     SearchState,

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.state.text import safe
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from anagnorisis_tui.core.views.filters import Concept, Filters
 from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
-from anagnorisis_tui.ui.search_model import SearchState
+from anagnorisis_tui.ui.state.search_state import SearchState
 
 _keys = itertools.count(1_000_000)  # apart from other sources' keys, for readable logs
 T = TypeVar("T")

@@ -23,9 +23,9 @@ from textual.widgets import Static
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
-from anagnorisis_tui.ui.sources import GridSource
-from anagnorisis_tui.ui.widgets.grid_cell import GridCell, GridScrollbar, caption
-from anagnorisis_tui.ui.widgets.grid_loading import (
+from anagnorisis_tui.ui.state.sources import GridSource
+from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell, GridScrollbar, caption
+from anagnorisis_tui.ui.widgets.grid.grid_loading import (
     LOADING,
     PAGE_SIZE,
     GridLoader,

@@ -4,7 +4,7 @@ Entries are read page by page from the source in worker threads and kept in a sm
 thumbnails are loaded (or made) in an exclusive worker that is cancelled when the view moves on,
 and a result is applied only to a cell that still shows that image (the token guard), so a late
 thumbnail never lands on the wrong cell. Where the image class can paint ahead (the half-cell
-strips, ui/halfcell.py), the next and previous screens are painted off the event loop too.
+strips, ui/widgets/grid/halfcell.py), the next and previous screens are painted off the event loop too.
 ThumbnailGrid builds on this with the cells, the cursor and the keys.
 """
 
@@ -23,8 +23,8 @@ from textual.worker import get_current_worker
 
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
-from anagnorisis_tui.ui.sources import GridSource
-from anagnorisis_tui.ui.widgets.grid_cell import GridCell
+from anagnorisis_tui.ui.state.sources import GridSource
+from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
 
 PAGE_SIZE = 200  # entries read from the source at once
 MAX_PAGES = 12  # pages kept in memory (LRU)

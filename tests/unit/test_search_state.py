@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from anagnorisis_tui.ui.search_model import (
+from anagnorisis_tui.ui.state.search_state import (
     FilterInputError,
     SearchState,
     format_size,

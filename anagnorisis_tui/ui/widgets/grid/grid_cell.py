@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from anagnorisis_tui.core.views.paging import ImageEntry
-from anagnorisis_tui.ui.text import safe
+from anagnorisis_tui.ui.state.text import safe
 
 
 def caption(entry: ImageEntry | None) -> Text:

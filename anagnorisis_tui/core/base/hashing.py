@@ -69,7 +69,11 @@ def canonical_pixels(image: Image.Image) -> Image.Image:
 
 def pixel_hash(image: Image.Image) -> str:
     """xxh3-128 of mode, size and the canonical pixel bytes of the first frame."""
-    pixels = canonical_pixels(image)
+    return hash_canonical(canonical_pixels(image))
+
+
+def hash_canonical(pixels: Image.Image) -> str:
+    """pixel_hash of an image that canonical_pixels already gave."""
     hasher = xxhash.xxh3_128()
     hasher.update(f"{pixels.mode}:{pixels.width}x{pixels.height}:".encode())
     hasher.update(pixels.tobytes())

@@ -9,8 +9,8 @@ Passes, each reported as its own progress stage:
    threads: content hash (xxh3-128) and header info. A new path whose content is
    already known (move, rename, copy) reuses everything keyed by content. One writer thread
    commits short batched transactions (the single writer for the pass).
-3. pixels (pixel_pass.py): decode new content in a thread pool (Pillow releases the GIL) for
-   the pixel hash.
+3. ingest (ingest_pass.py): one read and at most one decode of each new content
+   for its pixel identity and whatever else is asked for (perceptual hash, thumbnail, vector).
    New content whose pixels equal known content (a metadata-only rewrite) gets that content's
    rating, vectors and perceptual hash, so nothing the user did is lost.
 
@@ -21,6 +21,7 @@ carries on from what was committed. Nothing is ever written inside the library f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -31,7 +32,7 @@ import sqlite_utils
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
-from anagnorisis_tui.core.catalogue.pixel_pass import pixel_pass
+from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products, ingest_pass
 from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
 from anagnorisis_tui.core.catalogue.scan_types import (
     FileCallback,
@@ -58,8 +59,13 @@ def scan(
     batch_seconds: float = 1.0,
     workers: int | None = None,
     pixels: bool = True,
+    products: Products | None = None,
+    ingested: list[IngestSummary] | None = None,
 ) -> ScanSummary:
-    """Scan one library root into the catalogue; returns what happened (see ScanSummary)."""
+    """Scan one library root into the catalogue; returns what happened (see ScanSummary).
+
+    With `pixels`, new content gets its pixel identity and `products` (default: nothing more);
+    the ingest pass's own summary is appended to `ingested` when given."""
     root_os = normalise_root(root)
     root_db = fsnames.to_db(root_os)
     timer = Timer()
@@ -87,8 +93,16 @@ def scan(
         summary.stage_seconds["catalogue"] = round(stage.elapsed, 3)
         if pixels:
             stage = Timer()
-            pixel_pass(db, root_db, summary, report, cancel, workers=workers)
-            summary.stage_seconds["pixels"] = round(stage.elapsed, 3)
+            wanted = products or Products(phash=False)
+            if workers is not None:
+                wanted = dataclasses.replace(wanted, workers=workers)
+            done = ingest_pass(
+                db, root_db, wanted, scan_summary=summary, progress=report, cancel=cancel
+            )
+            summary.stage_seconds["ingest"] = round(stage.elapsed, 3)
+            if ingested is not None:
+                ingested.append(done)
+            check(cancel)
     except Cancelled:
         summary.cancelled = True
     lo, hi = prefix_range(root_db)

@@ -11,6 +11,7 @@ from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.catalogue import scan as scanmod
+from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
 
 
 class CatalogueService:
@@ -39,8 +40,11 @@ class CatalogueService:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         on_file: Callable[..., None] | None = None,
+        products: Products | None = None,
+        ingested: list[IngestSummary] | None = None,
     ) -> scanmod.ScanSummary:
-        """Scan `root` (default: the saved library) into the catalogue from this thread."""
+        """Scan `root` (default: the saved library) into the catalogue from this thread;
+        new content gets its pixel identity and `products` (core/catalogue/ingest_pass.py)."""
         if root is None:
             if not self._settings.library_roots:
                 raise scanmod.ScanError("no library folder saved: choose one first")
@@ -52,6 +56,8 @@ class CatalogueService:
             progress=progress,
             cancel=cancel,
             on_file=on_file,
+            products=products,
+            ingested=ingested,
         )
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:

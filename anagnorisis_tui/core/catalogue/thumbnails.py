@@ -103,13 +103,19 @@ def load_reduced(source: str | os.PathLike[str], size: int, *, draft: bool = Tru
 def make_thumbnail(
     source: str | os.PathLike[str], size: int = THUMB_SIZE, *, draft: bool = True
 ) -> Image.Image:
-    image = load_reduced(source, size, draft=draft)
+    return shrink(load_reduced(source, size, draft=draft), size, name=os.fspath(source))
+
+
+def shrink(image: Image.Image, size: int = THUMB_SIZE, *, name: str = "") -> Image.Image:
+    """The thumbnail of an upright decoded image (any mode), at most `size` on its longest side."""
     try:
         image = _flatten(image)
-        # reducing_gap: a cheap box reduction first, then a good filter for the last step.
-        image.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        if max(image.size) > size:
+            image = image.copy() if image.mode == "RGB" else image
+            # reducing_gap: a cheap box reduction first, then a good filter for the last step.
+            image.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0)
     except (OSError, ValueError) as exc:
-        raise ThumbnailError(f"cannot shrink {os.fspath(source)!s}: {exc}") from exc
+        raise ThumbnailError(f"cannot shrink {name}: {exc}") from exc
     return image
 
 
@@ -125,7 +131,14 @@ def ensure_thumbnail(
     target = thumbnail_path(cache, content_hash, size)
     if target.is_file():
         return target
-    image = make_thumbnail(source, size, draft=draft)
+    return save_thumbnail(cache, content_hash, make_thumbnail(source, size, draft=draft), size)
+
+
+def save_thumbnail(
+    cache: Path, content_hash: str, image: Image.Image, size: int = THUMB_SIZE
+) -> Path:
+    """Write a thumbnail made by `shrink` into the cache atomically; returns its path."""
+    target = thumbnail_path(cache, content_hash, size)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:

@@ -30,6 +30,7 @@ PHASH_MODEL = "phash"
 HASH_SIZE = 8
 _SIDE = 32
 BITS = HASH_SIZE * HASH_SIZE
+DECODE_SIDE = _SIDE * 4  # reduced decodes at least this large keep the hash stable
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -65,7 +66,7 @@ def phash_file(path: str | os.PathLike[str]) -> int:
     """Decode `path` at reduced size, apply EXIF orientation, return its pHash."""
     with Image.open(path) as image:
         # draft() lets the JPEG decoder scale down by up to 8x while decoding.
-        image.draft("L", (_SIDE * 4, _SIDE * 4))
+        image.draft("L", (DECODE_SIDE, DECODE_SIDE))
         image.load()
         oriented = ImageOps.exif_transpose(image)
         return phash_image(oriented)

@@ -1,0 +1,422 @@
+"""Pass 3 of a scan: one read and at most one decode per new content, for everything derived.
+
+For each present content that lacks any of pixel identity, perceptual hash, grid thumbnail or
+(when a model is given) a vector for the model, a worker thread reads the file once, checks
+that its bytes still hash to the catalogued content hash, and then:
+
+- pixel identity: for a JPEG, a hash of its coding segments and scan data plus orientation,
+  without decoding (core/catalogue/jpeg_identity.py); for any other format, or a JPEG that
+  parser is not sure of, the full decode's pixel hash (core/base/hashing.py);
+- one decode at the largest size the products need: the full decode when identity took one,
+  else a reduced JPEG decode (`Image.draft`, 1/2..1/8 scale straight out of libjpeg);
+- from that upright image: the perceptual hash, the grid thumbnail (written to the cache) and
+  the model's input array.
+
+This thread gathers results, runs the model on full batches, and is the single writer: each
+batch commits on its own, so a pass killed at any moment keeps what it committed and the next
+pass does only the rest. Pillow releases the GIL while it decodes, so decoding overlaps the
+model. Content whose pixels cannot be decoded leaves the catalogue as a recorded scan error.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import sqlite_utils
+import xxhash
+from PIL import Image, ImageOps
+
+from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.hashing import canonical_pixels, hash_canonical
+from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.catalogue.imageinfo import os_error_reason, parse_jpeg
+from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
+from anagnorisis_tui.core.catalogue.jpeg_identity import stream_identity
+from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
+from anagnorisis_tui.core.catalogue.scan_types import ScanSummary, prefix_range
+from anagnorisis_tui.core.duplicates import phash
+
+PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
+
+
+@dataclass
+class Products:
+    """What the pass derives besides pixel identity."""
+
+    thumbnail_cache: Path | None = None  # None: no thumbnails
+    thumbnail_size: int = thumbnails.THUMB_SIZE
+    phash: bool = True
+    # The model (Embedder interface: model_id, dim, image_size, resize_mode, encode_images,
+    # info) or a callable that returns it: called once, when the pass starts, so a model can
+    # load while the walk and the catalogue pass run. None: no vectors.
+    embedder: Any = None
+    batch_size: int = 32
+    workers: int | None = None
+
+
+@dataclass
+class IngestSummary:
+    total: int = 0
+    identified: int = 0
+    phashed: int = 0
+    thumbnails: int = 0
+    embedded: int = 0
+    failed: int = 0  # content that cannot be decoded (recorded)
+    missing: int = 0  # file gone or changed since the catalogue pass: the next scan sees it
+    model_id: str | None = None
+    model_error: str | None = None  # the model could not be loaded: no vectors this pass
+    seconds: float = 0.0
+    cancelled: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Job(NamedTuple):
+    content: str
+    path: str
+    identify: bool
+    legacy: bool  # a rewritten JPEG may match content identified by a full decode earlier
+    phash: bool
+    thumb: bool
+    embed: bool
+
+
+class _Derived(NamedTuple):
+    job: _Job
+    pixel: str | None = None
+    legacy_pixel: str | None = None
+    phash: int | None = None
+    clip: np.ndarray | None = None
+    thumb: bool = False
+    failure: str | None = None
+    missing: bool = False
+
+
+def _jobs(
+    db: sqlite_utils.Database, root_db: str | None, products: Products, model_id: str | None
+) -> list[_Job]:
+    scope, params = "", []
+    if root_db is not None:
+        lo, hi = prefix_range(root_db)
+        scope, params = " AND f.path >= ? AND f.path < ?", [lo, hi]
+    want_phash = "1" if products.phash else "0"
+    vector = "0"
+    if model_id is not None:
+        vector = (
+            "NOT EXISTS (SELECT 1 FROM vectors v WHERE v.hash = i.hash AND v.model_id = ?) AND "
+            "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?)"
+        )
+    rows = db.execute(
+        "SELECT hash, path, format, width, height, identify, ph, vec FROM (SELECT i.hash, "
+        f"(SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND f.present = 1{scope}) AS path,"
+        " i.format, i.width, i.height, i.pixel_hash IS NULL AS identify, "
+        f"{want_phash} AND i.phash IS NULL AND NOT EXISTS (SELECT 1 FROM embed_errors e "
+        "WHERE e.hash = i.hash AND e.model_id = ?) AS ph, "
+        f"{vector} AS vec FROM images i) WHERE path IS NOT NULL AND (identify OR ph OR vec)",
+        [*params, phash.PHASH_MODEL, *([model_id, model_id] if model_id else [])],
+    ).fetchall()
+    legacy = _legacy_sizes(db) if any(r[5] and r[2] == "JPEG" for r in rows) else set()
+    cache, size = products.thumbnail_cache, products.thumbnail_size
+    jobs = []
+    for content, path, fmt, width, height, identify, ph, vec in rows:
+        thumb = False
+        # Thumbnails are made with the content's first pass (or with any product it still
+        # lacks); already-ingested content is not stat'ed in the cache on every scan.
+        if cache is not None:
+            thumb = not thumbnails.thumbnail_path(cache, content, size).is_file()
+        jobs.append(
+            _Job(
+                content,
+                path,
+                bool(identify),
+                bool(identify) and fmt == "JPEG" and (width, height) in legacy,
+                bool(ph),
+                thumb,
+                bool(vec),
+            )
+        )
+    return jobs
+
+
+def _legacy_sizes(db: sqlite_utils.Database) -> set[tuple[int, int]]:
+    """Sizes of JPEG content identified by a full decode and no longer present anywhere: a
+    catalogue made before identities were decode-free, whose files were since rewritten."""
+    return {
+        (w, h)
+        for w, h in db.execute(
+            "SELECT DISTINCT width, height FROM images i WHERE format = 'JPEG' AND "
+            "pixel_hash IS NOT NULL AND substr(pixel_hash, 1, ?) != ? AND NOT EXISTS "
+            "(SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1)",
+            [len(JPEG_PREFIX), JPEG_PREFIX],
+        )
+    }
+
+
+def _decode_size(products: Products, embedder: Any) -> int:
+    sizes = [phash.DECODE_SIDE]
+    if products.thumbnail_cache is not None:
+        sizes.append(products.thumbnail_size)
+    if embedder is not None:
+        sizes.append(int(embedder.image_size))
+    return max(sizes)
+
+
+def derive(
+    job: _Job, products: Products, decode_side: int, model: tuple[int, str] | None
+) -> _Derived:
+    """Everything `job` needs from one read of its file (runs in a worker thread)."""
+    try:
+        with open(fsnames.to_os(job.path), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return _Derived(job, missing=True)
+    except OSError as exc:
+        return _Derived(job, failure=os_error_reason(exc))
+    if xxhash.xxh3_128_hexdigest(data) != job.content:
+        return _Derived(job, missing=True)
+    pixel = None
+    if job.identify and data[:3] == b"\xff\xd8\xff":
+        parsed = parse_jpeg(data, need_scan=False)
+        if parsed is not None:
+            pixel = stream_identity(data, parsed[0].orientation)
+    need_image = job.phash or job.thumb or job.embed
+    full = (job.identify and pixel is None) or job.legacy
+    if not need_image and not full:
+        return _Derived(job, pixel=pixel)
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if full:
+                upright = canonical_pixels(opened)
+                decoded = hash_canonical(upright)
+            else:
+                if opened.format == "JPEG":
+                    # The smallest DCT scale whose sides are all still >= decode_side.
+                    opened.draft("RGB", (decode_side, decode_side))
+                opened.load()
+                upright = ImageOps.exif_transpose(opened) or opened
+                decoded = None
+            legacy = decoded if (job.legacy and pixel is not None) else None
+            pixel = pixel or decoded
+            if not need_image:
+                return _Derived(job, pixel=pixel, legacy_pixel=legacy)
+            # The duplicate finder's products of this decode (perceptual hash) are made here.
+            value = phash.phash_image(upright) if job.phash else None
+            made = False
+            if job.thumb and products.thumbnail_cache is not None:
+                small = thumbnails.shrink(upright, products.thumbnail_size)
+                try:
+                    thumbnails.save_thumbnail(
+                        products.thumbnail_cache, job.content, small, products.thumbnail_size
+                    )
+                    made = True
+                except thumbnails.ThumbnailError:
+                    pass  # an unwritable cache is not the image's fault; the grid retries
+            clip = None
+            if job.embed and model is not None:
+                from anagnorisis_tui.core.semantic import imageprep
+
+                clip = np.asarray(imageprep.fit(upright, model[0], model[1]), dtype=np.uint8)
+            return _Derived(job, pixel, legacy, value, clip, made)
+    except Image.DecompressionBombError as exc:
+        return _Derived(job, failure=f"too large (possible decompression bomb): {exc}")
+    except MemoryError:
+        return _Derived(job, failure="not enough memory to decode the pixels")
+    except Exception as exc:  # decoders raise many types on hostile bytes
+        message = str(exc) or type(exc).__name__
+        prefix = "truncated image" if "truncated" in message else "cannot decode the pixels"
+        return _Derived(job, failure=f"{prefix}: {message}")
+
+
+def _derive_many(
+    jobs: list[_Job], products: Products, side: int, model: tuple[int, str] | None
+) -> list[_Derived]:
+    return [derive(job, products, side, model) for job in jobs]
+
+
+def _ahead(
+    pool: ThreadPoolExecutor, tasks: list[list[_Job]], window: int, run: Callable[..., Any]
+) -> Iterator[list[_Derived]]:
+    """Task results in order, `window` tasks in flight ahead of the consumer."""
+    queue: deque[Future] = deque()
+    pending = iter(tasks)
+    try:
+        for task in pending:
+            queue.append(pool.submit(run, task))
+            if len(queue) >= window:
+                break
+        while queue:
+            future = queue.popleft()
+            following = next(pending, None)
+            if following is not None:
+                queue.append(pool.submit(run, following))
+            yield future.result()
+    finally:
+        for future in queue:
+            future.cancel()
+
+
+def _resolve_model(products: Products, summary: IngestSummary) -> Any:
+    model = products.embedder
+    if callable(model) and not hasattr(model, "encode_images"):
+        try:
+            model = model()
+        except Exception as exc:  # ModelUnavailable and any load failure: no vectors today
+            summary.model_error = str(exc) or type(exc).__name__
+            return None
+    return model
+
+
+def _register(db: sqlite_utils.Database, embedder: Any) -> None:
+    from anagnorisis_tui.core.semantic import vectors
+
+    if getattr(embedder, "random_weights", False):
+        raise ValueError("refusing to store vectors from a model with random weights")
+    spec = vectors.model_spec(db, embedder.model_id)
+    if spec is None:
+        vectors.register_model(db, embedder.model_id, embedder.dim, info=embedder.info())
+    elif spec[0] != embedder.dim:
+        raise ValueError(
+            f"{embedder.model_id}: stored vectors have {spec[0]} dims, the model {embedder.dim}"
+        )
+
+
+def ingest_pass(
+    db: sqlite_utils.Database,
+    root_db: str | None,
+    products: Products,
+    *,
+    scan_summary: ScanSummary | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> IngestSummary:
+    """Derive what present content under root_db (None: all) lacks; returns what was done."""
+    timer = Timer()
+    summary = IngestSummary()
+    report = progress or (lambda _p: None)
+    embedder = _resolve_model(products, summary)
+    model_id = embedder.model_id if embedder is not None else None
+    summary.model_id = model_id
+    if embedder is not None:
+        _register(db, embedder)
+    jobs = _jobs(db, root_db, products, model_id)
+    summary.total = len(jobs)
+    if not jobs:
+        return summary
+    side = _decode_size(products, embedder)
+    model = (int(embedder.image_size), embedder.resize_mode) if embedder is not None else None
+    workers = products.workers or _default_workers(embedder)
+    tasks = [jobs[i : i + PER_TASK] for i in range(0, len(jobs), PER_TASK)]
+    batch = _Batch()
+    done = 0
+    last_write = time.monotonic()
+    run = partial(_derive_many, products=products, side=side, model=model)
+
+    def flush() -> None:
+        batch.write(db, embedder, summary, scan_summary)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        try:
+            for results in _ahead(pool, tasks, workers * 2, run):
+                check(cancel)
+                for got in results:
+                    done += 1
+                    batch.add(got)
+                detail = results[-1].job.path
+                report(Progress("ingest", done, len(jobs), elapsed=timer.elapsed, detail=detail))
+                full = len(batch.clips) >= products.batch_size if embedder else len(batch) >= 500
+                if full or (time.monotonic() - last_write > 1.0 and not batch.clips):
+                    flush()
+                    last_write = time.monotonic()
+        except Cancelled:
+            summary.cancelled = True
+        finally:
+            # What was finished is kept, also when cancelled.
+            flush()
+    summary.seconds = round(timer.elapsed, 3)
+    return summary
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.items: list[_Derived] = []
+        self.clips: list[_Derived] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, got: _Derived) -> None:
+        self.items.append(got)
+        if got.clip is not None:
+            self.clips.append(got)
+
+    def write(
+        self,
+        db: sqlite_utils.Database,
+        embedder: Any,
+        summary: IngestSummary,
+        scan_summary: ScanSummary | None,
+    ) -> None:
+        items, clips = self.items, self.clips
+        self.items, self.clips = [], []
+        if not items:
+            return
+        matrix = None
+        if clips:
+            matrix = embedder.encode_images(np.stack([c.clip for c in clips]))
+        pixels = [(d.job.content, d.pixel) for d in items if d.pixel is not None]
+        # Content that cannot be decoded for its identity leaves the catalogue (scan_errors).
+        failures = [(d.job.content, d.failure) for d in items if d.failure and d.job.identify]
+        counts = scan_summary if scan_summary is not None else ScanSummary(root="")
+        store_pixels(db, pixels, failures, counts, {})
+        legacy = [(d.job.content, d.legacy_pixel) for d in items if d.legacy_pixel]
+        if legacy:
+            counts.pixel_matched += carry_legacy(db, legacy)
+        now = time.time()
+        with db.conn:
+            db.conn.executemany(
+                "UPDATE images SET phash = ? WHERE hash = ? AND phash IS NULL",
+                [(d.phash, d.job.content) for d in items if d.phash is not None],
+            )
+            # Content that decoded for identity earlier but not now: recorded per product, as
+            # the embedding and duplicate passes always did, so it is not retried every scan.
+            bad = [d for d in items if d.failure is not None and not d.job.identify]
+            rows = [(d.job.content, phash.PHASH_MODEL, d.failure, now) for d in bad if d.job.phash]
+            if embedder is not None:
+                model_id = embedder.model_id
+                rows += [(d.job.content, model_id, d.failure, now) for d in bad if d.job.embed]
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO embed_errors(hash, model_id, reason, at) "
+                "VALUES (?, ?, ?, ?)",
+                [(h, m, str(r)[:500], at) for h, m, r, at in rows],
+            )
+        if matrix is not None:
+            from anagnorisis_tui.core.semantic import vectors
+
+            vectors.put_vectors(db, embedder.model_id, [c.job.content for c in clips], matrix)
+        summary.identified += len(pixels)
+        summary.phashed += sum(d.phash is not None for d in items)
+        summary.thumbnails += sum(d.thumb for d in items)
+        summary.embedded += len(clips)
+        summary.failed += sum(d.failure is not None for d in items)
+        summary.missing += sum(d.missing for d in items)
+
+
+def _default_workers(embedder: Any) -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = cpus or 2
+    if embedder is None:
+        return max(1, min(4, cpus))
+    if str(getattr(embedder, "device", "cpu")).startswith(("cuda", "mps")):
+        return max(2, min(8, cpus))
+    return max(2, min(8, cpus // 2))

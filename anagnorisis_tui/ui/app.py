@@ -223,9 +223,10 @@ class AnagnorisisApp(App):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        # Jobs poll their cancel event and return between units of work; the CLI waits for
-        # their threads after run() so nothing is half-written.
-        self.jobs.cancel_all()
+        # Child processes are killed after a moment (each committed batch is kept, the
+        # database stays consistent); thread jobs poll their cancel event, and the CLI waits
+        # for their threads after run() so nothing is half-written.
+        self.jobs.stop_all()
         self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -1,4 +1,9 @@
-"""Long work (scan, thumbnails, embeddings) as named thread workers with cancel events.
+"""Long work (scan and ingest, embeddings, thumbnails) as named jobs with cancel events.
+
+Heavy work runs in a child process (core/work/runner.py, `start_child`): the job's thread
+worker only reads the child's progress, so the model and the decoders never load into the UI
+process, a crash in them becomes a notice, and quitting kills the child at once (`stop_all`)
+with its committed batches kept. Lighter jobs run in the thread itself (`start`).
 
 Each job runs a core function `fn(progress=..., cancel=...)` in a thread worker of group
 `job:<name>` with exit_on_error=False (failures reach the app's one Worker.StateChanged handler
@@ -9,6 +14,8 @@ between units of work and returns what it finished, so the database stays consis
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +26,7 @@ from textual.app import App
 from textual.worker import Worker
 
 from anagnorisis_tui.core.base.progress import Progress
+from anagnorisis_tui.core.work.runner import ChildTask, EventCallback
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
 
 # At most this many progress messages per second per job reach the UI thread.
@@ -38,6 +46,7 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     result: Any = None
     on_done: Callable[[Any], None] | None = None
+    child: ChildTask | None = None
 
     @property
     def running(self) -> bool:
@@ -96,6 +105,47 @@ class Jobs:
             exit_on_error=False,
         )
         return job
+
+    def start_child(
+        self,
+        name: str,
+        title: str,
+        task: str,
+        args: dict[str, Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_event: EventCallback | None = None,
+    ) -> Job | None:
+        """Run core task `task` (core/work/tasks.py) in a child process as job `name`.
+
+        Progress arrives as for `start`; `on_event` gets the task's own events (in the job's
+        thread); a task that fails or a child that dies raises in the worker, which the app
+        shows as a notice."""
+        if self.running(name):
+            return None
+        child = ChildTask(task, self.app.settings, args)  # type: ignore[attr-defined]
+
+        def run(progress: Any, cancel: threading.Event) -> Any:
+            return child.run(progress=progress, cancel=cancel, on_event=on_event)
+
+        job = self.start(name, title, run, on_done)
+        if job is not None:
+            job.child = child
+        return job
+
+    def stop_all(self, grace: float = 0.15) -> None:
+        """Stop everything now: cancel every job, give child processes `grace` seconds to
+        commit their batch, then kill them (what they committed is kept)."""
+        self.cancel_all()
+        children = [job.child for job in self.jobs.values() if job.child is not None]
+        for child in children:
+            child.cancel_now()
+        deadline = time.monotonic() + grace
+        for child in children:
+            process = child.process
+            if process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(max(0.0, deadline - time.monotonic()))
+            child.kill()
 
     def cancel(self, name: str) -> bool:
         job = self.jobs.get(name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from uidata import make_images
@@ -13,6 +12,8 @@ from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from tests import childhooks
+from tests.imagefiles import noise, save
 
 
 async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_app, settle):
@@ -70,40 +71,58 @@ async def test_scan_on_start_and_cancel_then_quit_leaves_db_consistent(
     library.close()
 
 
-async def test_quit_during_the_scan_stops_it_cleanly(settings, tmp_path: Path, make_test_app):
+async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
+    settings, tmp_path: Path, make_test_app, monkeypatch
+):
+    # Every decode in the child waits a little, so the quit surely lands mid-ingest.
+    childhooks.install(tmp_path, monkeypatch, childhooks.SLOW_DECODE.format(delay=0.05))
     root = tmp_path / "big"
     make_images(root, [f"d{i // 50}/x{i:04d}.jpg" for i in range(200)], size=(64, 48))
     settings.library_roots = [str(root)]
     library = Library(settings)
-    real_scan = library.catalogue.scan
-    started = threading.Event()
-
-    def slow_scan(*args, progress=None, cancel=None, **kw):
-        # The scan holds at each progress report until the quit cancels it, so the quit
-        # surely lands mid-scan however fast or loaded the machine is (a fixed sleep raced).
-        def report(p):
-            started.set()
-            if cancel is not None:
-                cancel.wait(30)
-            if progress is not None:
-                progress(p)
-
-        return real_scan(*args, progress=report, cancel=cancel, **kw)
-
-    library.catalogue.scan = slow_scan
     app = make_test_app(library, scan_on_start=True, root=str(root))
     async with app.run_test(size=(120, 40)) as pilot:
-        while not started.is_set():
-            await pilot.pause()
-        assert app.jobs.running("scan")
+        while True:
+            job = app.jobs.jobs.get("scan")
+            p = job.progress if job is not None else None
+            if p is not None and p.stage == "ingest" and p.done >= 8:
+                break
+            await pilot.pause(0.05)
         await pilot.press("q")
-    assert app.jobs.wait(60)  # the job saw the cancel event and returned
-    summary = app.jobs.jobs["scan"].result
-    assert summary.cancelled  # stopped part-way (the pixel pass resumes on the next scan)
+    child = app.jobs.jobs["scan"].child
+    assert child is not None and child.process is not None
+    assert child.process.poll() is not None  # stopped, not left running
+    assert app.jobs.wait(10)
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # Whatever was recorded is whole: every file row points at an image row.
     orphans = library.db.execute(
         "SELECT count(*) FROM files f LEFT JOIN images i ON i.hash = f.hash WHERE i.hash IS NULL"
     ).fetchone()[0]
     assert orphans == 0
+    assert library.db.execute("SELECT count(*) FROM files").fetchone() == (200,)
+    library.close()
+
+
+async def test_a_crashing_decoder_is_a_notice_and_the_app_goes_on(
+    settings, tmp_path: Path, make_test_app, monkeypatch, settle
+):
+    childhooks.install(tmp_path, monkeypatch, childhooks.CRASH_ON_DECODE)
+    root = tmp_path / "lib"
+    make_images(root, [f"x{i}.jpg" for i in range(3)])
+    save(root / "evil.png", noise(*childhooks.CRASH_SIZE))
+    settings.library_roots = [str(root)]
+    library = Library(settings)
+    app = make_test_app(library, scan_on_start=True, root=str(root))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.jobs.running("scan") or "scan" not in app.jobs.jobs:
+            await pilot.pause(0.05)
+        await settle(pilot)
+        notices = [n.message for n in app._notifications]
+        assert any("SIGSEGV" in m and "what it had finished is kept" in m for m in notices)
+        assert app.is_running
+        grid = app.screen.query_one(ThumbnailGrid)
+        grid.reload()
+        await settle(pilot)
+        assert grid.count == 4  # the catalogue committed before the crash is shown
+        await pilot.press("q")
     library.close()

@@ -1,14 +1,15 @@
 """Library mode: the saved folder, scan/thumbnail/embedding progress, folder tree, and the grid.
 
-Saving a folder starts the scan; a finished scan starts thumbnail caching and, where a model is
-available, embedding. All three are app jobs (ui/jobs.py): they keep running while the user is
-in another mode, show their progress in the mode bar, and stop cleanly on `x` or quit.
+Saving a folder starts the scan, which in one child process catalogues, caches thumbnails and,
+where a model is available, embeds. It is an app job (ui/jobs.py): it keeps running while the
+user is in another mode, shows its progress in the mode bar, and stops cleanly on `x` or quit.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -201,26 +202,48 @@ class LibraryScreen(AppScreen):
         if scanning and time.monotonic() - self._last_reload >= RELOAD_EVERY:
             self.reload()
 
-    def start_scan(self) -> None:
-        library = self.library
+    def start_scan(self, *, embed: bool | None = None) -> None:
+        """Scan and ingest the library in a child process: catalogue, pixel identity,
+        perceptual hashes, thumbnails and, where a model is available, vectors, from one decode
+        of each new image (core/work/tasks.py)."""
         roots = self._roots()
-        root = roots[0] if roots else None
-        self.app.jobs.start(  # type: ignore[attr-defined]
+        if embed is None:
+            embed = bool(self.app.embed_after_scan) and self._embedding_ready()  # type: ignore[attr-defined]
+        title = "Scanning and embedding" if embed else "Scanning"
+        started = self.app.jobs.start_child(  # type: ignore[attr-defined]
             "scan",
-            "Scanning",
-            lambda progress, cancel: library.catalogue.scan(root, progress=progress, cancel=cancel),
+            title,
+            "ingest",
+            {"root": roots[0] if roots else None, "embed": embed},
             on_done=self._scan_done,
         )
+        if started is None and embed:
+            self.notify("A scan is running; press e again when it has finished.", markup=False)
         self.app.refresh_bindings()
 
-    def _scan_done(self, summary: Any) -> None:
+    def _scan_done(self, result: Any) -> None:
+        if not isinstance(result, dict):
+            return  # stopped by quitting
+        summary = SimpleNamespace(**result["scan"])
         self.post_message(LibraryChanged())
         self.reload()
         self.notify(self._scan_summary(summary), title="Scan", markup=False)
-        if not getattr(summary, "cancelled", False):
-            self.start_thumbnails()
-            if self.app.embed_after_scan:  # type: ignore[attr-defined]
-                self.action_embed()
+        ingest = result.get("ingest") or {}
+        if ingest.get("failed"):
+            self.notify(
+                f"{ingest['failed']:,} images could not be decoded (see `anagnorisis-tui errors`).",
+                title="Scan",
+                severity="warning",
+                markup=False,
+            )
+        if ingest.get("model_error"):
+            self.notify(
+                f"No embedding model: {ingest['model_error']}",
+                title="Semantic search",
+                severity="warning",
+                timeout=12,
+                markup=False,
+            )
 
     @staticmethod
     def _scan_summary(summary: Any) -> str:
@@ -313,31 +336,9 @@ class LibraryScreen(AppScreen):
         self.start_scan()
 
     def action_embed(self) -> None:
-        library = self.library
         if not self._embedding_ready():
             return
-
-        def job(progress: Any, cancel: Any) -> Any:
-            from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
-
-            try:
-                return library.semantic.embed(progress=progress, cancel=cancel)
-            except ModelUnavailable as exc:  # e.g. a tag that needs internet to download
-                return exc
-
-        self.app.jobs.start("embed", "Embedding", job, on_done=self._embed_done)  # type: ignore[attr-defined]
-
-    def _embed_done(self, result: Any) -> None:
-        if isinstance(result, Exception):
-            self.notify(
-                f"No embedding model: {result}",
-                title="Semantic search",
-                severity="warning",
-                timeout=12,
-                markup=False,
-            )
-            return
-        self.post_message(LibraryChanged())
+        self.start_scan(embed=True)
 
     def action_cancel_jobs(self) -> None:
         jobs = self.app.jobs  # type: ignore[attr-defined]

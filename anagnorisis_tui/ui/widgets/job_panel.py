@@ -10,6 +10,15 @@ from textual.widgets import ProgressBar, Static
 from anagnorisis_tui.core.base.progress import format_eta
 
 JOB_ORDER = ("scan", "thumbnails", "embed")
+# What each stage of a job is doing, in words (core Progress.stage).
+STAGES = {
+    "walk": "listing files",
+    "catalogue": "reading",
+    "ingest": "thumbnails, hashes, vectors",
+    "embed": "embedding",
+    "index": "search index",
+    "predict": "predicting ratings",
+}
 
 
 class JobPanel(Vertical):
@@ -67,6 +76,7 @@ class JobPanel(Vertical):
             if p is None:
                 label.append("  starting…")
             else:
+                label.append(f"  {STAGES.get(p.stage, p.stage)}")
                 total = f" / {p.total:,}" if p.total else ""
                 label.append(f"  {p.done:,}{total}")
                 if p.fraction is not None:

@@ -1,0 +1,84 @@
+"""The tasks a child process runs (core/work/child.py), by name. Each returns plain JSON data.
+
+`ingest`: scan a library root and derive, from one decode per new content, its pixel identity,
+perceptual hash, grid thumbnail and (with `embed`) its vector; then the search index and the
+rating predictions catch up. The model loads in a thread while the walk and catalogue pass
+run, so the grid fills before the model is ready.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+from anagnorisis_tui.core.library import Library
+
+
+def ingest_products(lib: Library, embedder: Any = None) -> Products:
+    """What a scan derives for the app: thumbnails and perceptual hashes, and vectors when
+    `embedder` (a model, or a callable returning one) is given."""
+    return Products(
+        thumbnail_cache=thumbnails.cache_dir(lib.settings.data_dir), phash=True, embedder=embedder
+    )
+
+
+def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event) -> Any:
+    lib = Library(settings)
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-load")
+    try:
+        embedder = None
+        if args.get("embed"):
+            future = loader.submit(lib.embedder)
+            embedder = future.result
+        on_file = None
+        if args.get("files"):
+
+            def on_file(event: Any) -> None:
+                channel.event(kind="file", **dataclasses.asdict(event))
+
+        products = ingest_products(lib, embedder)
+        if args.get("batch_size"):
+            products.batch_size = int(args["batch_size"])
+        ingested: list[IngestSummary] = []
+        summary = lib.scan(
+            args.get("root"),
+            progress=channel.progress,
+            cancel=cancel,
+            on_file=on_file,
+            products=products,
+            ingested=ingested,
+        )
+        done = ingested[0] if ingested else IngestSummary()
+        out: dict[str, Any] = {"scan": summary.to_dict(), "ingest": dataclasses.asdict(done)}
+        if args.get("embed") and done.model_error is None and not summary.cancelled:
+            out["embed"] = _catch_up(lib, done, channel, cancel)
+        return out
+    finally:
+        loader.shutdown(wait=False, cancel_futures=True)
+        lib.close()
+
+
+def _catch_up(lib: Library, done: IngestSummary, channel: Any, cancel: threading.Event) -> dict:
+    """Embed what the ingest pass left (content already identified elsewhere), then the index
+    and the predictions."""
+    rest = lib.embed(progress=channel.progress, cancel=cancel)
+    if done.embedded and not rest.embedded and not rest.cancelled:
+        lib.refresh_predictions_quietly(progress=channel.progress, cancel=cancel)
+    embedder = lib.embedder()
+    return {
+        "model_id": rest.model_id,
+        "embedded": done.embedded + rest.embedded,
+        "errors": rest.errors,
+        "missing": rest.missing,
+        "cancelled": rest.cancelled,
+        "label": embedder.choice.label if hasattr(embedder, "choice") else rest.model_id,
+        "device": str(getattr(embedder, "device", "cpu")),
+    }
+
+
+TASKS = {"ingest": ingest}

@@ -33,60 +33,62 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 
 def run(args: argparse.Namespace) -> int:
+    """Scan and embed in one child process (the runner the app uses): each new image is read
+    and decoded once for its catalogue entry, identity, thumbnail, perceptual hash and vector."""
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.cli.scan_cmd import ProgressLine
+    from anagnorisis_tui.cli.scan_cmd import ProgressLine, command_error
     from anagnorisis_tui.core.base import fsnames
-    from anagnorisis_tui.core.catalogue.scan import ScanError
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
+    from anagnorisis_tui.core.work.runner import run_task
 
     settings = settings_with_model(args)
-    lib = Library(settings)
     cancel = threading.Event()
     line = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
 
     def stop(_signum, _frame) -> None:
         cancel.set()
 
+    with Library(settings) as lib:
+        root = args.library or (lib.catalogue.roots() or [None])[0]
+    if root is None:
+        raise CommandError("no library folder: pass LIBRARY or save one with `scan LIBRARY`")
     old_int = signal.signal(signal.SIGINT, stop)
     try:
-        root = args.library or (lib.catalogue.roots() or [None])[0]
-        if root is None:
-            raise CommandError("no library folder: pass LIBRARY or save one with `scan LIBRARY`")
-        try:
-            scanned = lib.catalogue.scan(root, progress=line, cancel=cancel)
-        except ScanError as exc:
-            raise CommandError(str(exc)) from None
-        if line:
-            line.clear()
-        if cancel.is_set():
-            print("interrupted during the scan; nothing embedded", file=sys.stderr)
-            return 130
-        try:
-            embedder = lib.semantic.embedder()
-        except ModelUnavailable as exc:
-            raise CommandError(str(exc)) from None
-        summary = lib.semantic.embed(progress=line, cancel=cancel, batch_size=args.batch)
+        work = {"root": str(root), "embed": True, "batch_size": args.batch}
+        result = run_task("ingest", settings, work, progress=line, cancel=cancel)
+    except Exception as exc:
+        raise command_error(exc, settings) from None
     finally:
         signal.signal(signal.SIGINT, old_int)
         if line is not None:
             line.clear()
-        lib.close()
+    scanned, ingest, embed = result["scan"], result["ingest"], result.get("embed")
+    if ingest.get("model_error"):
+        raise CommandError(ingest["model_error"])
+    if embed is None:
+        print("interrupted during the scan; nothing embedded", file=sys.stderr)
+        return 130
+    cancelled = bool(embed["cancelled"] or scanned["cancelled"])
     if not args.quiet:
-        done, total = lib.semantic.vector_counts()
+        with Library(settings) as lib:
+            done, total = lib.semantic.vector_counts()
+            model_id = lib.semantic.model_id
+        seconds = ingest["seconds"] or scanned["seconds"]
+        rate = embed["embedded"] / seconds if seconds else 0.0
         print(
-            f"{fsnames.display(scanned.root)}: embedded {summary.embedded:,} images in "
-            f"{summary.seconds:.1f} s ({summary.rate:,.1f} images/s) with "
-            f"{embedder.choice.label} on {embedder.device}"
+            f"{fsnames.display(scanned['root'])}: embedded {embed['embedded']:,} images in "
+            f"{seconds:.1f} s ({rate:,.1f} images/s) with {embed['label']} on {embed['device']}"
         )
         extra = []
-        if summary.errors:
-            extra.append(f"{summary.errors:,} could not be decoded (see `anagnorisis-tui errors`)")
-        if summary.missing:
-            extra.append(f"{summary.missing:,} vanished since the scan")
+        errors = embed["errors"] + ingest["failed"]
+        if errors:
+            extra.append(f"{errors:,} could not be decoded (see `anagnorisis-tui errors`)")
+        missing = embed["missing"] + ingest["missing"]
+        if missing:
+            extra.append(f"{missing:,} vanished since the scan")
         if extra:
             print("; ".join(extra))
-        print(f"{done:,} of {total:,} present images have vectors for {lib.semantic.model_id}")
-        if summary.cancelled:
+        print(f"{done:,} of {total:,} present images have vectors for {model_id}")
+        if cancelled:
             print("interrupted: run `anagnorisis-tui embed` again to finish (nothing is lost)")
-    return 130 if summary.cancelled else 0
+    return 130 if cancelled else 0

@@ -10,11 +10,11 @@ import argparse
 import json
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TextIO
 
 from anagnorisis_tui.core.base import fsnames
@@ -132,20 +132,16 @@ def summary_lines(summary) -> list[str]:
 
 
 def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
-    """Scan and report in `mode` text/json/quiet; shared with `open` until the app exists."""
-    from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.base.db import DatabaseError
-    from anagnorisis_tui.core.catalogue.scan import ScanError
-    from anagnorisis_tui.core.library import Library
+    """Scan and report in `mode` text/json/quiet. The work runs in a child process (the same
+    runner the app uses): catalogue, pixel identity, perceptual hashes and thumbnails."""
+    from anagnorisis_tui.core.work.runner import run_task
 
-    lib = Library(settings)
     cancel = threading.Event()
-    progress = None
-    line = None
-    if mode == "text" and sys.stderr.isatty():
-        line = ProgressLine(sys.stderr)
-        progress = line
-    on_file = (lambda e: _json_line(file_record(e))) if mode == "json" else None
+    line = ProgressLine(sys.stderr) if mode == "text" and sys.stderr.isatty() else None
+
+    def on_event(event: dict) -> None:
+        if mode == "json" and event.pop("kind", None) == "file":
+            _json_line(file_record(SimpleNamespace(**event)))
 
     def stop(_signum, _frame) -> None:
         cancel.set()
@@ -153,28 +149,37 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     try:
-        summary = lib.catalogue.scan(library, progress=progress, cancel=cancel, on_file=on_file)
-    except ScanError as exc:
-        raise CommandError(str(exc)) from None
-    except DatabaseError as exc:
-        raise CommandError(str(exc)) from None
-    except sqlite3.OperationalError as exc:
-        raise CommandError(
-            f"cannot write the catalogue in {settings.data_dir}: {exc}; check that the data dir "
-            "is writable or choose another with --data-dir or ANAGNORISIS_DATA_DIR"
-        ) from None
+        args = {"root": library, "files": mode == "json"}
+        result = run_task("ingest", settings, args, progress=line, cancel=cancel, on_event=on_event)
+    except Exception as exc:
+        raise command_error(exc, settings) from None
     finally:
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
         if line is not None:
             line.clear()
-        lib.close()
+    summary = SimpleNamespace(**result["scan"])
     if mode == "json":
-        _json_line({"type": "summary", **summary.to_dict()})
+        _json_line({"type": "summary", **result["scan"]})
     elif mode == "text":
         for text in summary_lines(summary):
             print(text)
     return 130 if summary.cancelled else 0
+
+
+def command_error(exc: Exception, settings) -> Exception:
+    """The CommandError a user reads for what a child task raised (TaskFailed)."""
+    from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.work.runner import TaskFailed
+
+    if not isinstance(exc, TaskFailed):
+        return exc
+    if exc.kind == "OperationalError":
+        return CommandError(
+            f"cannot write the catalogue in {settings.data_dir}: {exc}; check that the data dir "
+            "is writable or choose another with --data-dir or ANAGNORISIS_DATA_DIR"
+        )
+    return CommandError(str(exc))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -168,29 +169,37 @@ def test_progress_line_is_plain_text_and_overwrites(tmp_path):
     assert text.endswith("\r")
 
 
-def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, capsys):
+def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, capsys, tmp_path):
     import signal
+    import threading
+    import time
 
     from anagnorisis_tui.cli import main
     from anagnorisis_tui.core.base import db as dbmod
-    from anagnorisis_tui.core.catalogue import record_pass
+    from tests import childhooks
 
+    # The scan's child decodes slowly, so the Ctrl-C surely lands while it works.
+    childhooks.install(tmp_path, monkeypatch, childhooks.SLOW_DECODE.format(delay=0.05))
     for i in range(40):
         write(library / "many" / f"{i}.jpg", jpeg_bytes(100 + i, (16, 16)))
-    real = record_pass.inspect_file
-    calls = []
+    database = Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "library.db"
 
-    def interrupted(path):
-        calls.append(path)
-        if len(calls) == 10:
-            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
-        return real(path)
+    def interrupt_once_catalogued() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if database.exists():
+                with contextlib.suppress(Exception):
+                    rows = dbmod.connect(database).execute("SELECT count(*) FROM files")
+                    if rows.fetchone()[0] >= 43:
+                        break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
 
-    monkeypatch.setattr(record_pass, "inspect_file", interrupted)
+    threading.Thread(target=interrupt_once_catalogued, daemon=True).start()
     assert main(["scan", str(library)]) == 130
     assert "scan interrupted" in capsys.readouterr().out
-    monkeypatch.setattr(record_pass, "inspect_file", real)
-    db = dbmod.connect(Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "library.db")
+    childhooks.install(tmp_path, monkeypatch, "")
+    db = dbmod.connect(database)
     assert dbmod.integrity_ok(db)
     assert main(["scan", str(library), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])

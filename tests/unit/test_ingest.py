@@ -111,7 +111,7 @@ def test_scan_identity_is_decode_free_for_jpeg_and_a_decode_elsewhere(lib, tmp_p
     root = tmp_path / "lib"
     write(root / "a.jpg", _jpeg(3))
     save(root / "b.png", _photo(4, (64, 48)))
-    lib.scan(root)
+    lib.catalogue.scan(root)
     got = dict(lib.db.execute("SELECT format, pixel_hash FROM images").fetchall())
     assert got["JPEG"] == stream_identity((root / "a.jpg").read_bytes(), 1)
     with Image.open(root / "b.png") as im:
@@ -145,7 +145,7 @@ def test_one_read_and_one_reduced_decode_give_every_product(lib, tmp_path, monke
     cache = thumbnails.cache_dir(lib.settings.data_dir)
     products = ingest_pass.Products(thumbnail_cache=cache, phash=True, embedder=model)
     ingested: list[ingest_pass.IngestSummary] = []
-    summary = lib.scan(root, products=products, ingested=ingested)
+    summary = lib.catalogue.scan(root, products=products, ingested=ingested)
     assert summary.new == 6 and not summary.cancelled
     done = ingested[0]
     assert (done.identified, done.phashed, done.thumbnails, done.embedded) == (6, 6, 6, 6)
@@ -176,13 +176,13 @@ def test_a_second_scan_derives_nothing_and_a_model_change_only_embeds(lib, tmp_p
         write(root / f"p{i}.jpg", _jpeg(30 + i))
     cache = thumbnails.cache_dir(lib.settings.data_dir)
     products = ingest_pass.Products(thumbnail_cache=cache, phash=True)
-    lib.scan(root, products=products)
+    lib.catalogue.scan(root, products=products)
     again: list[ingest_pass.IngestSummary] = []
-    lib.scan(root, products=products, ingested=again)
+    lib.catalogue.scan(root, products=products, ingested=again)
     assert again[0].total == 0
     model = FakeModel()
     with_model = ingest_pass.Products(thumbnail_cache=cache, phash=True, embedder=lambda: model)
-    lib.scan(root, products=with_model, ingested=again)
+    lib.catalogue.scan(root, products=with_model, ingested=again)
     assert (again[1].total, again[1].embedded, again[1].identified) == (3, 3, 0)
 
 
@@ -190,9 +190,9 @@ def test_metadata_edit_keeps_the_rating_without_a_decode(lib, tmp_path, monkeypa
     root = tmp_path / "lib"
     original = _jpeg(40)
     path = write(root / "photo.jpg", original)
-    lib.scan(root)
+    lib.catalogue.scan(root)
     old = hashing.content_hash_bytes(original)
-    lib.set_rating(old, 7)
+    lib.ratings.set(old, 7)
     write(path, with_app_segment(original, b"Exif\x00\x00" + _exif(x010E="edited")))
     os.utime(path, ns=(5, 5_000_000_000))
 
@@ -200,28 +200,28 @@ def test_metadata_edit_keeps_the_rating_without_a_decode(lib, tmp_path, monkeypa
         raise AssertionError("identity of a JPEG must not decode it")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     new = hashing.content_hash_file(path)[0]
     assert new != old and summary.changed == 1 and summary.pixel_matched == 1
-    assert lib.rating(new) == 7
+    assert lib.ratings.get(new) == 7
 
 
 def test_catalogues_identified_by_a_full_decode_still_carry_ratings(lib, tmp_path):
     root = tmp_path / "lib"
     original = _jpeg(50)
     path = write(root / "photo.jpg", original)
-    lib.scan(root)
+    lib.catalogue.scan(root)
     old = hashing.content_hash_bytes(original)
     with Image.open(path) as im:
         decoded = hashing.pixel_hash(im)
     with lib.db.conn:  # as an older version recorded it
         lib.db.execute("UPDATE images SET pixel_hash = ? WHERE hash = ?", [decoded, old])
-    lib.set_rating(old, 4)
+    lib.ratings.set(old, 4)
     write(path, with_app_segment(original, b"Exif\x00\x00" + _exif(x010E="edited")))
     os.utime(path, ns=(5, 5_000_000_000))
-    summary = lib.scan(root)
+    summary = lib.catalogue.scan(root)
     new = hashing.content_hash_file(path)[0]
-    assert summary.pixel_matched == 1 and lib.rating(new) == 4
+    assert summary.pixel_matched == 1 and lib.ratings.get(new) == 4
     assert (
         lib.db.execute("SELECT pixel_hash FROM images WHERE hash = ?", [new])
         .fetchone()[0]
@@ -254,15 +254,15 @@ def test_undecodable_content_is_recorded_and_cancel_keeps_what_was_done(lib, tmp
             cancel.set()
 
     products = ingest_pass.Products(phash=True, batch_size=2)
-    first = lib.scan(root, products=products, progress=progress, cancel=cancel)
+    first = lib.catalogue.scan(root, products=products, progress=progress, cancel=cancel)
     assert first.cancelled
     kept = lib.db.execute("SELECT count(*) FROM images WHERE phash IS NOT NULL").fetchone()[0]
     assert kept + first.errors >= 4  # the batch in hand when the cancel came is kept
     rest: list[ingest_pass.IngestSummary] = []
-    lib.scan(root, products=products, ingested=rest)
+    lib.catalogue.scan(root, products=products, ingested=rest)
     assert rest[0].total == 13 - kept - first.errors
     assert lib.db.execute(
         "SELECT count(*) FROM images WHERE phash IS NULL AND hash IN (SELECT hash FROM files)"
     ).fetchone() == (0,)
-    errors = dict(lib.errors())
+    errors = dict(lib.catalogue.errors())
     assert any(p.endswith("broken.png") and "pixels" in r for p, r in errors.items())

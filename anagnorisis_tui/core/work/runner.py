@@ -94,9 +94,12 @@ class ChildTask:
         return Path(self.settings.data_dir) / LOG_NAME
 
     def _start(self) -> subprocess.Popen[str]:
-        log_path = self.log_path
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log: Any = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - to the child
+        except OSError:
+            # An unwritable data dir: the task itself will say so; its traceback is lost.
+            log = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
         try:
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"

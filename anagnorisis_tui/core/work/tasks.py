@@ -33,7 +33,7 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
     try:
         embedder = None
         if args.get("embed"):
-            future = loader.submit(lib.embedder)
+            future = loader.submit(lib.semantic.embedder)
             embedder = future.result
         on_file = None
         if args.get("files"):
@@ -45,7 +45,7 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
         if args.get("batch_size"):
             products.batch_size = int(args["batch_size"])
         ingested: list[IngestSummary] = []
-        summary = lib.scan(
+        summary = lib.catalogue.scan(
             args.get("root"),
             progress=channel.progress,
             cancel=cancel,
@@ -66,10 +66,10 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
 def _catch_up(lib: Library, done: IngestSummary, channel: Any, cancel: threading.Event) -> dict:
     """Embed what the ingest pass left (content already identified elsewhere), then the index
     and the predictions."""
-    rest = lib.embed(progress=channel.progress, cancel=cancel)
+    rest = lib.semantic.embed(progress=channel.progress, cancel=cancel)
     if done.embedded and not rest.embedded and not rest.cancelled:
-        lib.refresh_predictions_quietly(progress=channel.progress, cancel=cancel)
-    embedder = lib.embedder()
+        lib.evaluator.refresh_predictions_quietly(progress=channel.progress, cancel=cancel)
+    embedder = lib.semantic.embedder()
     return {
         "model_id": rest.model_id,
         "embedded": done.embedded + rest.embedded,

@@ -1,0 +1,209 @@
+#!/usr/bin/env python
+"""Time until new 12 MP JPEGs are fully ready (catalogued, pixel identity, perceptual hash,
+thumbnail, vector): the ingest pass, beside the floor and beside today's separate passes.
+
+  floor   one reduced-size decode (imageprep.load) plus the engine's forward per image, in a
+          bare sequential loop, batches of --batch: what the model and one decode cost;
+  ingest  scan() with every product: walk, catalogue pass, then one read and one decode per
+          image for identity (decode-free for JPEG), pHash, thumbnail and model input;
+  today   the passes as they ran before the ingest pass, one after the other on the same
+          files: scan with a full-decode pixel identity (imageinfo.decode_pixel_hash in a
+          thread pool), thumbnails.generate, embed_pipeline.embed_library, phash.compute_missing.
+
+Every figure comes from the same run, the three alternating per round, each on a fresh data
+dir, with one model loaded once (random weights: speed does not depend on them; its model id
+is "bench" so such vectors never meet a real catalogue). The JPEGs are made once into
+--photos (photo-like: shapes over gradients, sensor noise, q90) and stay in the page cache.
+
+    nice python bench/bench_ingest.py --images 200 [--model ViT-B-32] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.catalogue import scan, thumbnails  # noqa: E402
+from anagnorisis_tui.core.catalogue.imageinfo import decode_pixel_hash  # noqa: E402
+from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products  # noqa: E402
+from anagnorisis_tui.core.catalogue.pixel_pass import store_pixels  # noqa: E402
+from anagnorisis_tui.core.catalogue.scan_types import ScanSummary  # noqa: E402
+from anagnorisis_tui.core.duplicates import phash  # noqa: E402
+from anagnorisis_tui.core.semantic import embed_pipeline, imageprep  # noqa: E402
+from anagnorisis_tui.core.semantic import engine as embeddings  # noqa: E402
+from anagnorisis_tui.core.semantic import model_choice as models  # noqa: E402
+
+
+def make_photos(folder: Path, count: int) -> list[Path]:
+    """Distinct photo-like JPEGs: one of a few scenes (shapes over a gradient, upscaled), shifted
+    and with its own sensor noise, so each file is new content that compresses like a camera's."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scenes: list[np.ndarray] = []
+    out = []
+    for i in range(count):
+        path = folder / f"IMG_{i:04d}.jpg"
+        out.append(path)
+        if path.exists():
+            continue
+        rng = np.random.default_rng(i)
+        if not scenes:
+            scenes = [_scene(np.random.default_rng(1000 + k)) for k in range(8)]
+        shifted = np.roll(scenes[i % len(scenes)], int(rng.integers(0, 4000)), axis=1)
+        noise = rng.integers(-12, 13, shifted.shape, dtype=np.int16)
+        pixels = (shifted.astype(np.int16) + noise).clip(0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(path, "JPEG", quality=90)
+    return out
+
+
+def _scene(rng: np.random.Generator) -> np.ndarray:
+    from PIL import Image
+
+    w, h = 1000, 750
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    c0, c1 = rng.random(3) * 255, rng.random(3) * 255
+    small = c0 + (c1 - c0) * ((x * rng.random() + y * rng.random()) / (w + h))[..., None]
+    for _ in range(6):
+        cx, cy, r = rng.random() * w, rng.random() * h, (0.05 + 0.2 * rng.random()) * h
+        small[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = rng.random(3) * 255
+    image = Image.fromarray(small.clip(0, 255).astype(np.uint8))
+    return np.asarray(image.resize((4000, 3000), Image.Resampling.BICUBIC))
+
+
+def floor(emb, paths: list[Path], batch: int) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(paths), batch):
+        arrays = [imageprep.load(p, emb.image_size, emb.resize_mode) for p in paths[i : i + batch]]
+        emb.encode_images(np.stack(arrays))
+    return time.perf_counter() - start
+
+
+def ingest(emb, photos: Path, work: Path, batch: int) -> tuple[float, IngestSummary]:
+    db = dbmod.connect(work / "library.db")
+    products = Products(
+        thumbnail_cache=thumbnails.cache_dir(work), phash=True, embedder=emb, batch_size=batch
+    )
+    done: list[IngestSummary] = []
+    start = time.perf_counter()
+    scan.scan(db, str(photos), products=products, ingested=done)
+    seconds = time.perf_counter() - start
+    db.conn.close()
+    return seconds, done[0]
+
+
+def _old_pixel_pass(db, workers: int) -> None:
+    """Pixel identity as it was computed before the ingest pass: a full decode per content."""
+    jobs = db.execute(
+        "SELECT i.hash, min(f.path) FROM images i JOIN files f ON f.hash = i.hash "
+        "WHERE i.pixel_hash IS NULL GROUP BY i.hash"
+    ).fetchall()
+    with ThreadPoolExecutor(workers) as pool:
+        got = list(pool.map(lambda job: (job[0], decode_pixel_hash(job[1], job[0])), jobs))
+    store_pixels(db, [(h, v) for h, v in got if v], [], ScanSummary(), {})
+
+
+def today(emb, photos: Path, work: Path, batch: int) -> tuple[float, dict[str, float]]:
+    db = dbmod.connect(work / "library.db")
+    stages: dict[str, float] = {}
+    start = time.perf_counter()
+    scan.scan(db, str(photos), pixels=False)
+    _old_pixel_pass(db, max(1, min(4, os.cpu_count() or 1)))
+    stages["scan"] = time.perf_counter() - start
+    t = time.perf_counter()
+    items = db.execute("SELECT hash, path FROM files ORDER BY path").fetchall()
+    thumbnails.generate(thumbnails.cache_dir(work), items, total=len(items))
+    stages["thumbnails"] = time.perf_counter() - t
+    t = time.perf_counter()
+    embed_pipeline.embed_library(db, emb, batch_size=batch)
+    stages["embed"] = time.perf_counter() - t
+    t = time.perf_counter()
+    phash.compute_missing(db)
+    stages["phash"] = time.perf_counter() - t
+    db.conn.close()
+    return time.perf_counter() - start, stages
+
+
+def load_model(name: str):
+    if name == models.TINY_CLIP:
+        emb = embeddings.load(models.resolve(name, "", "cpu"))
+    else:
+        choice = models.ModelChoice(name, "", None, None, "cpu", f"{name}/random")
+        emb = embeddings.load(choice, allow_random=True)
+    # The benchmark's own model id: random weights never meet real data.
+    return replace(emb, random_weights=False, choice=replace(emb.choice, model_id="bench"))
+
+
+def load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=200, help="12 MP JPEGs (made once)")
+    parser.add_argument("--model", default="ViT-B-32")
+    parser.add_argument("--batch", type=int, default=embed_pipeline.DEFAULT_BATCH)
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds")
+    parser.add_argument("--photos", type=Path, default=Path(tempfile.gettempdir()) / "bench-12mp")
+    args = parser.parse_args()
+    t = time.perf_counter()
+    paths = make_photos(args.photos, args.images)
+    photos = args.photos / "set"
+    photos.mkdir(exist_ok=True)
+    for p in photos.iterdir():
+        if p not in {photos / q.name for q in paths}:
+            p.unlink()
+    for p in paths:
+        if not (photos / p.name).exists():
+            os.link(p, photos / p.name)
+    for p in paths:  # into the page cache: every pipeline reads warm files
+        p.read_bytes()
+    mb = sum(p.stat().st_size for p in paths) / len(paths) / 1e6
+    emb = load_model(args.model)
+    engine = getattr(emb, "engine", "torch")
+    print(
+        f"{len(paths)} JPEGs 4000x3000, {mb:.1f} MB each (ready in {time.perf_counter() - t:.0f} s)"
+    )
+    print(f"model {args.model} ({engine}, {emb.image_size} px), batch {args.batch}; {load()}")
+    floors, ingests, todays = [], [], []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        for r in range(args.rounds):
+            floors.append(floor(emb, paths, args.batch))
+            seconds, done = ingest(emb, photos, Path(tmp) / f"new-{r}", args.batch)
+            assert done.embedded == done.phashed == done.thumbnails == len(paths), done
+            ingests.append(seconds)
+            old, stages = today(emb, photos, Path(tmp) / f"old-{r}", args.batch)
+            todays.append(old)
+            split = ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+            print(
+                f"round {r + 1}: floor {floors[-1]:.1f} s | ingest {ingests[-1]:.1f} s | "
+                f"today {old:.1f} s ({split})",
+                flush=True,
+            )
+    f, n, o = (statistics.median(x) for x in (floors, ingests, todays))
+    count = len(paths)
+    print(f"{'':<8} {'seconds':>8} {'images/s':>9}")
+    for name, value in (("floor", f), ("ingest", n), ("today", o)):
+        print(f"{name:<8} {value:>8.1f} {count / value:>9.2f}")
+    print(f"ingest speed / floor speed: {f / n:.2f}x (goal >= 0.8x)")
+    print(f"ingest vs today: {o / n:.2f}x faster (goal >= 2.5x)")
+    print(load())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

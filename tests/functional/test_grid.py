@@ -214,3 +214,56 @@ async def test_enter_while_the_page_is_read_again_opens_the_image(library, make_
         await settle(pilot)
         assert app.screen.__class__.__name__ == "ViewerScreen"
         assert app.screen.entry == expected
+
+
+async def test_enter_before_the_first_count_arrives_opens_the_image(library, tmp_path):
+    # Regression: Enter reaching a grid whose source was just set and not yet counted (search
+    # results shown while the user pressed Escape, Enter) compared the cursor with a count
+    # still None and raised TypeError from ThumbnailGrid.action_select.
+    import threading
+
+    from textual.app import App
+    from textual.widgets import Static
+
+    from anagnorisis_tui.core.thumbnails import ThumbnailStore
+    from anagnorisis_tui.ui.sources import ListSource, ViewSource, library_spec
+
+    entries = list(ViewSource(library, library_spec(library.settings.library_roots)).page(0, 4))
+    answered = threading.Event()
+
+    class SlowSource(ListSource):
+        def count(self) -> int:
+            answered.wait(30)
+            return super().count()
+
+        def page(self, offset: int, limit: int):
+            answered.wait(30)
+            return super().page(offset, limit)
+
+    selected: list[int] = []
+
+    class GridApp(App):
+        def compose(self):
+            yield Static("grid")
+            yield ThumbnailGrid(
+                SlowSource(entries, title="slow"),
+                image_class=Static,
+                thumbnails=ThumbnailStore(tmp_path / "thumbs"),
+            )
+
+        def on_thumbnail_grid_selected(self, message: ThumbnailGrid.Selected) -> None:
+            selected.append(message.index)
+
+    app = GridApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = app.query_one(ThumbnailGrid)
+        grid.focus()
+        await pilot.pause()
+        assert grid.count is None and grid.current_entry is None
+        await pilot.press("enter")
+        answered.set()
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if selected:
+                break
+        assert selected == [0]

@@ -173,6 +173,12 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
             index += self.count
         self._set_cursor(index)
 
+    def typeahead_ready(self) -> bool:
+        """Keys typed ahead wait (ui/typeahead.py) until the count and the cursor's entry are in."""
+        if self._source is None:
+            return True
+        return self.count is not None and (self.count == 0 or self.current_entry is not None)
+
     def scroll_to_fraction(self, fraction: float) -> None:
         total_rows = self._total_rows
         top = round(max(0.0, min(1.0, fraction)) * max(0, total_rows - self._rows))
@@ -225,9 +231,9 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
         entry = self.current_entry
         if entry is not None:
             self.post_message(self.Selected(self, self.cursor, entry))
-        elif self.cursor < self.count:
-            # Its page is being read again (a scan just finished, say): open it on arrival
-            # rather than dropping the key.
+        elif self.count is None or self.cursor < self.count:
+            # Its page is being read (a new source not counted yet) or read again (a scan just
+            # finished, say): open it on arrival rather than dropping the key.
             self._select_when_loaded = self.cursor
 
     # -- layout and binding -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -32,6 +32,7 @@ from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChang
 from anagnorisis_tui.ui.screens.library import LibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
+from anagnorisis_tui.ui.typeahead import TypeAhead
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
@@ -143,6 +144,19 @@ class AnagnorisisApp(App):
         self.rating_signal: Signal[RatingChanged] = Signal(self, "rating")
         self.keymap_problems: list[str] = []
         self._viewer_context: tuple[GridSource, int] | None = None
+        self.typeahead = TypeAhead(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys go through the type-ahead gate (ui/typeahead.py) so none is lost while a screen
+        # is being shown; ctrl+q quits at once, whatever is queued.
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key != "ctrl+q"
+            and self.typeahead.intercept(event)
+        ):
+            return
+        await super().on_event(event)
 
     # -- startup -----------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -30,6 +30,7 @@ from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
 from anagnorisis_tui.ui.state.search_state import SORTS, SearchState, format_size
 from anagnorisis_tui.ui.state.sources import ListSource
+from anagnorisis_tui.ui.typeahead import hold_keys
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
 from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
@@ -206,7 +207,7 @@ class SearchScreen(AppScreen):
         if self._keep_focus:
             self._keep_focus = False
         else:
-            self.query_one("#query", Input).focus()
+            self.action_focus_query()
 
     def on_unmount(self) -> None:
         self._reader.close()
@@ -302,12 +303,14 @@ class SearchScreen(AppScreen):
     def _search_failed(self, message: SearchFailed) -> None:
         if message.token != self._token:
             return
+        self._focus_results_for = None
         self.query_one(FilterBar).set_status(f"error: {message.error}")
         self.notify(message.error, title="Search", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app's one handler reports the error itself; the bar must not say "searching…".
         if event.worker.group == SEARCH_GROUP and event.state == WorkerState.ERROR:
+            self._focus_results_for = None
             self.query_one(FilterBar).set_status("search failed")
 
     # -- inputs ---------------------------------------------------------------------------
@@ -323,7 +326,14 @@ class SearchScreen(AppScreen):
         self.apply(state)
         # Focus moves to the results once they are painted: moving it now would restyle the
         # screen and rebuild the footer while the search runs, delaying the results.
-        self._focus_results_for = self._token
+        self._focus_results_for = token = self._token
+        # Keys typed after Enter are for the results: they wait until those have the focus.
+        hold_keys(
+            self.app,
+            lambda: self._focus_results_for != token or self._token != token,
+            timeout=30.0,
+            reason="search",
+        )
 
     @on(Input.Changed, "#query")
     def _query_typed(self, event: Input.Changed) -> None:
@@ -382,7 +392,10 @@ class SearchScreen(AppScreen):
         self.apply(state)
 
     def action_focus_query(self) -> None:
-        self.query_one("#query", Input).focus()
+        # The previous query selected: typing replaces it, an arrow key keeps and edits it.
+        query = self.query_one("#query", Input)
+        query.focus()
+        query.select_all()
 
     def action_focus_results(self) -> None:
         self.query_one("#results", ThumbnailGrid).focus()

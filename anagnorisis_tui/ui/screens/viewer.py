@@ -106,6 +106,12 @@ class ViewerScreen(AppScreen):
         self.prediction: Any = None
         self.auto_advance = True
         self._token = 0
+        self._shown_token = 0
+
+    def typeahead_ready(self) -> bool:
+        """Keys typed ahead (ui/typeahead.py) wait for the entry asked for last: a rating typed
+        right after another one rates the image it moved on to."""
+        return self.source is None or self._shown_token == self._token
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="viewer-body"):
@@ -173,6 +179,7 @@ class ViewerScreen(AppScreen):
     def _entry_loaded(self, message: _EntryLoaded) -> None:
         if message.token != self._token:
             return  # the user already moved on
+        self._shown_token = message.token
         self.index, self.count, self.entry = message.index, message.count, message.entry
         self.prediction = message.prediction
         image = self.query_one(ImageView)

@@ -1,0 +1,107 @@
+"""Type-ahead: a burst of keys gives the state the same keys typed one by one give."""
+
+from __future__ import annotations
+
+from keyburst import burst
+from textual.widgets import Input
+
+from anagnorisis_tui.ui.screens.search import SearchScreen
+from anagnorisis_tui.ui.screens.viewer import ViewerScreen
+from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+
+SIZE = (120, 40)
+# Library -> search "red circle" -> second result -> rate 7 and 8 (each moves on) -> back.
+FLOW = [*"/red circle", "enter", "l", "enter", "7", "8", "escape"]
+
+
+async def _drain(pilot, settle) -> None:
+    app = pilot.app
+    for _ in range(40):
+        await settle(pilot)
+        if not app.typeahead.backlog and not app.typeahead._busy:
+            break
+    await settle(pilot)
+
+
+def _outcome(app, library) -> dict:
+    screen = app.screen
+    grid = screen.query_one("#results", ThumbnailGrid)
+    ratings = {
+        row["hash"]: row["value"] for row in library.db.query("SELECT hash, value FROM ratings")
+    }
+    return {
+        "mode": app.current_mode,
+        "query": screen.query_one("#query", Input).value,
+        "cursor": grid.cursor,
+        "ratings": sorted(ratings.values()),
+    }
+
+
+async def test_search_open_rate_back_typed_at_full_speed(shapes_library, make_test_app, settle):
+    app = make_test_app(shapes_library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, *FLOW)
+        await _drain(pilot, settle)
+        fast = _outcome(app, shapes_library)
+    assert fast == {"mode": "search", "query": "red circle", "cursor": 3, "ratings": [7.0, 8.0]}
+
+
+async def test_search_open_rate_back_typed_slowly_gives_the_same(
+    shapes_library, make_test_app, settle
+):
+    app = make_test_app(shapes_library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in FLOW:
+            await pilot.press(key)
+            await settle(pilot)
+        slow = _outcome(app, shapes_library)
+    assert slow == {"mode": "search", "query": "red circle", "cursor": 3, "ratings": [7.0, 8.0]}
+
+
+async def test_keys_typed_before_the_search_screen_exists_reach_its_query(
+    library, make_test_app, settle
+):
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "slash", *"sunset")
+        await _drain(pilot, settle)
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.query_one("#query", Input).value == "sunset"
+
+
+async def test_slash_selects_the_previous_query_so_typing_replaces_it(
+    library, make_test_app, settle
+):
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"cats", "enter")
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        await pilot.press(*"dogs")
+        await settle(pilot)
+        assert app.screen.query_one("#query", Input).value == "dogs"
+        # `/` from the results (the query box is not focused) selects it again too.
+        app.screen.query_one("#results", ThumbnailGrid).focus()
+        await settle(pilot)
+        await pilot.press("slash", *"owl")
+        await settle(pilot)
+        assert app.screen.query_one("#query", Input).value == "owl"
+
+
+async def test_enter_then_rating_at_full_speed_rates_in_the_viewer(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = app.screen.query_one(ThumbnailGrid).current_entry
+        burst(app, "enter", "5", "6", "escape", "right", "enter")
+        await _drain(pilot, settle)
+        assert isinstance(app.screen, ViewerScreen)
+        assert library.rating(first.hash) == 5.0
+        assert app.screen.index == 3  # rated 0 and 1, back at 2, right, open 3

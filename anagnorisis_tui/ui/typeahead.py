@@ -4,12 +4,13 @@ Textual hands each key to whatever has focus the moment the key is read. Typed a
 (over SSH, a paste, tmux send-keys) the keys after `/` arrive while the Search screen is still
 being mounted and go nowhere, and the key after Enter on a thumbnail reaches the grid before the
 viewer exists. Here the app delivers one key, then holds the next until that key's effects have
-settled: every message queue of the app and of the screen now showing is empty, the screen has
-stopped changing, no widget asked to hold keys (`hold`) and the focused widget, if it says so
+settled: every widget of the app and of the screen now showing has handled what the key set off,
+the screen has stopped changing, no widget asked to hold keys (`hold`, e.g. the search until its
+results have the focus) and the focused widget and the screen, where they say so
 (`typeahead_ready()`), can take keys. So a burst gives what the same keys typed slowly give.
 
-Nothing waits forever: a key is let through after `SETTLE_TIMEOUT_S` whatever the state, so a
-stuck worker can delay keys but never swallow them. `backlog` lets the grid skip pictures of
+Nothing waits forever: a key is let through after `SETTLE_TIMEOUT_S` (or when the holds in force
+expire), so a stuck worker can delay keys but never swallow them. `backlog` lets the grid skip pictures of
 pages the user has already flipped past.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.widgets import Input
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -65,6 +67,7 @@ class TypeAhead:
         self._holds: list[Hold] = []
         self._busy = False
         self._task: asyncio.Task[None] | None = None
+        self._last: events.Key | None = None
         self.delivered = 0  # keys handed on, for tests and the benchmark
 
     @property
@@ -84,11 +87,19 @@ class TypeAhead:
         """True when `event` was queued (the caller must not deliver it now)."""
         if getattr(event, _RELEASED, False):
             return False
+        split = _split_meta(event, self.app)
+        if split is not None:
+            # Escape then a key, sent together, read as one alt+key that nothing binds.
+            for key in split:
+                self._queue.append(key)
+            self._start()
+            return True
         if self._busy or self._queue:
             self._queue.append(event)
             self._start()
             return True
         self._busy = True
+        self._last = event
         self.delivered += 1
         self._start()
         return False
@@ -107,50 +118,84 @@ class TypeAhead:
                 key = self._queue.popleft()
                 released = events.Key(key.key, key.character)
                 setattr(released, _RELEASED, True)
+                self._last = released
                 self.delivered += 1
                 self.app.post_message(released)
         finally:
             self._busy = bool(self._queue) and self._busy
 
     async def _settle(self) -> None:
-        """Return once the last delivered key's effects have settled (or the timeout passed)."""
-        deadline = time.monotonic() + self.settle_timeout
-        quiet = 0
-        while time.monotonic() < deadline:
-            if await self._quiet():
-                quiet += 1
-                if quiet >= 2:  # twice in a row: nothing was about to start either
+        """Return once the last delivered key's effects have settled (or the timeout passed).
+
+        Settled: three barriers in a row (each lets the focused widget, its ancestors, the screen
+        and the app handle what they had queued, so the messages a key sets off, and theirs,
+        are handled)
+        found the same, mounted screen, no hold in force and the focused widget ready. A busy
+        app (a job posting progress, a spinner) never has empty queues, so emptiness is not
+        asked for.
+        """
+        app = self.app
+        if self._typed_into_input():
+            return  # text for a focused input changes nothing else: the next key may follow
+        start = time.monotonic()
+        stable = 0
+        last: object = None
+        while not app._exit:
+            now = time.monotonic()
+            self._holds = [h for h in self._holds if not h.done and now < h.deadline]
+            held = any(h.active(now) for h in self._holds)
+            if not held and now - start > self.settle_timeout:
+                return
+            try:
+                screen = app.screen
+            except Exception:  # noqa: BLE001 - no screen yet (starting up) or any more
+                screen = None
+            if screen is not None:
+                await _barrier(_key_path(app, screen))
+            if (
+                screen is not None
+                and screen is last
+                and app.screen is screen
+                and not held
+                and screen.is_mounted
+                and not screen._callbacks
+                and self._ready(screen)
+            ):
+                stable += 1
+                if stable >= 3:
                     return
             else:
-                quiet = 0
+                stable = 0
                 await asyncio.sleep(POLL_S)
-        self._holds.clear()
+            last = screen
 
-    async def _quiet(self) -> bool:
-        app = self.app
-        if app._exit or not app.is_running:
-            return True
-        try:
-            screen = app.screen
-        except Exception:  # noqa: BLE001 - no screen yet (starting up) or any more
+    def _typed_into_input(self) -> bool:
+        key = self._last
+        if (
+            key is None
+            or not key.is_printable
+            or any(h.active(time.monotonic()) for h in self._holds)
+        ):
             return False
-        nodes: list[MessagePump] = [app, *screen.walk_children(with_self=True)]
-        await _barrier(nodes)
-        if app.screen is not screen:
-            return False
-        if any(not node._message_queue.empty() or node._next_callbacks for node in nodes):
-            return False
-        if screen._callbacks or not screen.is_mounted:
-            return False
-        now = time.monotonic()
-        self._holds = [h for h in self._holds if not h.done and now < h.deadline]
-        if any(h.active(now) for h in self._holds):
-            return False
-        for node in (app.focused, screen):
+        return isinstance(self.app.focused, Input)
+
+    def _ready(self, screen: object) -> bool:
+        for node in (self.app.focused, screen):
             ready = getattr(node, "typeahead_ready", None)
             if ready is not None and not ready():
                 return False
         return True
+
+
+def _key_path(app: App, screen: MessagePump) -> list[MessagePump]:
+    """The nodes a key and what it sets off pass through: the focused widget and its
+    ancestors, the screen, the app (every widget would be thorough and cost ~1 ms each)."""
+    nodes: list[MessagePump] = [app, screen]
+    node = app.focused
+    while node is not None and node is not screen and node is not app:
+        nodes.append(node)
+        node = node.parent
+    return nodes
 
 
 async def _barrier(nodes: list[MessagePump]) -> None:
@@ -170,6 +215,27 @@ async def _barrier(nodes: list[MessagePump]) -> None:
     if pending:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout=1.0)
+
+
+def _split_meta(event: events.Key, app: App) -> list[events.Key] | None:
+    """[escape, key] for an alt+key no binding in force claims (else None).
+
+    A terminal sends Escape as a lone ESC byte, so Escape and the next key typed together (a
+    burst, a paste, a slow link delivering both in one packet) read as alt+key.
+    """
+    if not event.key.startswith("alt+") or event.character is None:
+        return None
+    if len(event.character) != 1 or not event.character.isprintable():
+        return None
+    try:
+        chain = app.screen._modal_binding_chain
+    except Exception:  # noqa: BLE001 - no screen: deliver as it came
+        return None
+    if any(event.key in bindings.key_to_bindings for _, bindings in chain):
+        return None
+    rest = event.key.removeprefix("alt+")
+    key = event.character if rest.startswith("shift+") else rest
+    return [events.Key("escape", "\x1b"), events.Key(key, event.character)]
 
 
 def hold_keys(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from keyburst import burst
+from textual import events
 from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
+from anagnorisis_tui.ui.search_model import SearchState
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
 
 SIZE = (120, 40)
@@ -105,3 +107,21 @@ async def test_enter_then_rating_at_full_speed_rates_in_the_viewer(library, make
         assert isinstance(app.screen, ViewerScreen)
         assert library.rating(first.hash) == 5.0
         assert app.screen.index == 3  # rated 0 and 1, back at 2, right, open 3
+
+
+async def test_escape_and_a_key_read_together_as_alt_are_both_delivered(
+    library, make_test_app, settle
+):
+    # ESC o arriving in one read is alt+o to the terminal parser; nothing binds alt+o.
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen.query_one("#query", Input).has_focus
+        event = events.Key("alt+o", "o")  # as the terminal parser reads ESC o
+        event.set_sender(app)
+        app._driver.send_message(event)  # escape: to the results; o: next sort key
+        await _drain(pilot, settle)
+        assert app.screen.query_one("#results", ThumbnailGrid).has_focus
+        assert app.screen.state.sort != SearchState().sort

@@ -1,0 +1,121 @@
+"""Every main flow typed at full speed in one tmux send-keys gives what it gives typed slowly.
+
+Search `red circle`, open the second result, rate three images (each rating moves on), back to
+the results, sort by rating, quit: once as one burst of keys (as a paste, a fast typist or a
+laggy SSH link delivers them), once key by key waiting for the screen to stop changing between
+keys. The ratings stored (which image got which value), the line that says what is in force and
+the exit status must be the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.shapes import write_library
+from tests.tmux.tmuxdrive import DEADLINE, screen, start_app, tmux, wait_for
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+# tmux key names; "-l" sends the text that follows literally.
+FLOW: list[list[str]] = [
+    ["/"],
+    ["-l", "red circle"],
+    ["Enter"],
+    ["l"],
+    ["Enter"],
+    ["7"],
+    ["8"],
+    ["9"],
+    ["Escape"],
+    ["o"],
+]
+
+
+@pytest.fixture
+def embedded(tmp_path: Path, tiny_embedder) -> tuple[Path, Path, Path]:
+    root = tmp_path / "Pictures"
+    write_library(root, 60, size=64, seed=2)
+    data, config = tmp_path / "data", tmp_path / "config.toml"
+    settings = load_settings(
+        data_dir=data, config_file=config, overrides={"model": "tiny-clip", "device": "cpu"}
+    )
+    library = Library(settings)
+    library.set_root(root)
+    library.scan(root)
+    library._embedder = tiny_embedder
+    library.embed()
+    library.close()
+    return root, data, config
+
+
+def _ratings(db: Path) -> list[tuple[str, float]]:
+    with sqlite3.connect(db) as conn:
+        return sorted(
+            conn.execute(
+                "SELECT f.name, r.value FROM ratings r JOIN files f ON f.hash = r.hash"
+            ).fetchall()
+        )
+
+
+def _settled(session: str, quiet: float = 0.8) -> str:
+    """The pane once it has not changed for `quiet` seconds."""
+    end = time.monotonic() + DEADLINE
+    last, since = screen(session), time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.1)
+        now = screen(session)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return now
+    return last
+
+
+def _run(embedded, name: str, fast: bool) -> tuple[list[tuple[str, float]], str, str]:
+    root, data, config = embedded
+    done = root.parent / f"exit-{name}"
+    env = {"ANAGNORISIS_DATA_DIR": str(data), "ANAGNORISIS_CONFIG": str(config)}
+    session = start_app([str(root), "--graphics", "unicode"], env, done, size=(140, 44), name=name)
+    try:
+        wait_for(session, "Library", ".png")
+        _settled(session)
+        if fast:
+            # One send-keys: the text part as single characters among the named keys.
+            flat = [k for keys in FLOW for k in (list(keys[1]) if keys[0] == "-l" else keys)]
+            tmux("send-keys", "-t", session, *flat)
+        else:
+            for keys in FLOW:
+                tmux("send-keys", "-t", session, *keys)
+                _settled(session)
+        wait_for(session, "sort: rating")
+        shown = _settled(session)
+        bar = next(line for line in shown.splitlines() if "search: red circle" in line)
+        tmux("send-keys", "-t", session, "q")
+        end = time.monotonic() + DEADLINE
+        while not done.exists() and time.monotonic() < end:
+            time.sleep(0.2)
+        status = done.read_text().strip()
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    return _ratings(data / "library.db"), bar.strip(" │"), status
+
+
+def test_main_flow_typed_at_full_speed_equals_typed_slowly(embedded):
+    fast = _run(embedded, "fast", fast=True)
+    with sqlite3.connect(embedded[1] / "library.db") as conn:
+        conn.execute("DELETE FROM ratings")
+        conn.execute("DELETE FROM rating_history")
+    slow = _run(embedded, "slow", fast=False)
+    assert sorted(value for _, value in fast[0]) == [7, 8, 9]
+    assert fast == slow

@@ -45,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
 
     image_class = image_widget_class(settings.graphics)
     from anagnorisis_tui.ui.app import make_app
+    from anagnorisis_tui.ui.terminal_guard import guard
 
     app = make_app(settings, image_class=image_class, root=str(root))
     try:
-        app.run()
+        with guard(app):  # the terminal comes back clean even after kill -9
+            app.run()
     finally:
         # Jobs were told to stop on quit; wait for their threads so the last batch commits.
         app.jobs.cancel_all()

@@ -21,6 +21,18 @@ def screen(session: str) -> str:
     return tmux("capture-pane", "-p", "-t", session)
 
 
+def app_pid(session: str) -> int:
+    """The app's process id: the child of the pane's shell."""
+    shell = tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip()
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        found = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout
+        if found.split():
+            return int(found.split()[0])
+        time.sleep(0.1)
+    raise AssertionError("the app's process never started")
+
+
 def wait_for(session: str, *texts: str) -> str:
     """The pane once every text is on it; fails with the last screen after DEADLINE seconds."""
     end = time.monotonic() + DEADLINE
@@ -34,16 +46,23 @@ def wait_for(session: str, *texts: str) -> str:
 
 
 def start_app(
-    args: list[str], env: dict[str, str], done: Path, *, size: tuple[int, int], name: str
+    args: list[str],
+    env: dict[str, str],
+    done: Path,
+    *,
+    size: tuple[int, int],
+    name: str,
+    after: str = "",
 ) -> str:
     """Start `python -m anagnorisis_tui ARGS` in a new tmux session of `size`; its exit status
-    is written to `done`. Returns the session name (kill it when finished)."""
+    is written to `done`, then the shell runs `after` in the same pane. Returns the session
+    name (kill it when finished)."""
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in {"PYTHONPATH": str(REPO), **env}.items())
     command = (
         # -u COLUMNS/LINES: a value inherited from the test runner would override the pane size.
         f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {exports} "
         f"{shlex.quote(sys.executable)} -m anagnorisis_tui {' '.join(map(shlex.quote, args))}; "
-        f"echo $? > {shlex.quote(str(done))}"
+        f"echo $? > {shlex.quote(str(done))}" + (f"; {after}" if after else "")
     )
     session = f"anagnorisis-{name}-{uuid.uuid4().hex[:8]}"
     width, height = (str(n) for n in size)

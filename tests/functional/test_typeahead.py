@@ -105,7 +105,7 @@ async def test_enter_then_rating_at_full_speed_rates_in_the_viewer(library, make
         burst(app, "enter", "5", "6", "escape", "right", "enter")
         await _drain(pilot, settle)
         assert isinstance(app.screen, ViewerScreen)
-        assert library.rating(first.hash) == 5.0
+        assert library.ratings.get(first.hash) == 5.0
         assert app.screen.index == 3  # rated 0 and 1, back at 2, right, open 3
 
 

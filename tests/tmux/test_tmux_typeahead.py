@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import write_library
 from tests.tmux.tmuxdrive import DEADLINE, screen, start_app, tmux, wait_for
 
 pytestmark = [
@@ -51,10 +51,10 @@ def embedded(tmp_path: Path, tiny_embedder) -> tuple[Path, Path, Path]:
         data_dir=data, config_file=config, overrides={"model": "tiny-clip", "device": "cpu"}
     )
     library = Library(settings)
-    library.set_root(root)
-    library.scan(root)
+    library.catalogue.set_root(root)
+    library.catalogue.scan(root)
     library._embedder = tiny_embedder
-    library.embed()
+    library.semantic.embed()
     library.close()
     return root, data, config
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
-from anagnorisis_tui.ui.search_source import SearchSource
+from anagnorisis_tui.ui.state.search_source import SearchSource
 
 SIZE = (120, 40)
 

@@ -8,8 +8,8 @@ from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
-from anagnorisis_tui.ui.search_model import SearchState
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.state.search_state import SearchState
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 SIZE = (120, 40)
 # Library -> search "red circle" -> second result -> rate 7 and 8 (each moves on) -> back.

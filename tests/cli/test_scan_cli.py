@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.imagefiles import jpeg_bytes, write
+from tests.support.imagefiles import jpeg_bytes, write
 
 
 def run_cli(*args: str, env_extra: dict | None = None, **kw) -> subprocess.CompletedProcess:
@@ -176,7 +176,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, c
 
     from anagnorisis_tui.cli import main
     from anagnorisis_tui.core.base import db as dbmod
-    from tests import childhooks
+    from tests.support import childhooks
 
     # The scan's child decodes slowly, so the Ctrl-C surely lands while it works.
     childhooks.install(tmp_path, monkeypatch, childhooks.SLOW_DECODE.format(delay=0.05))

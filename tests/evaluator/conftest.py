@@ -1,4 +1,4 @@
-"""Fixtures for the personal evaluator tests (helpers live in evaluator_helpers.py)."""
+"""Fixtures for the personal evaluator tests (helpers live in tests/support/preference.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evaluator_helpers import (
+
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.semantic import vectors
+from tests.support.preference import (
     COLOURS,
     MODEL_ID,
     SHAPES,
@@ -15,9 +18,6 @@ from evaluator_helpers import (
     preference,
     structured_vectors,
 )
-
-from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.semantic import vectors
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from evaluator_helpers import rate_first
 
 from anagnorisis_tui.cli import main as cli_main
+from tests.support.preference import rate_first
 
 
 def _cli(library):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from evaluator_helpers import rate_first
 
 from anagnorisis_tui.core.evaluator import rate_next
+from tests.support.preference import rate_first
 
 
 def test_queue_never_asks_twice_about_the_same_kind_of_image(shapes_pref, shapes_images):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from evaluator_helpers import rate_first
 
 from anagnorisis_tui.core.base import ratings
 from anagnorisis_tui.core.evaluator.rating_io import RatingIOError
 from anagnorisis_tui.core.library import Library
+from tests.support.preference import rate_first
 
 
 def _ratings(lib) -> dict[str, float]:

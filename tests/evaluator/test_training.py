@@ -7,13 +7,13 @@ import threading
 
 import numpy as np
 import pytest
-from evaluator_helpers import rate_first
 from safetensors import safe_open
 
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
 from anagnorisis_tui.core.evaluator import store as eval_store
 from anagnorisis_tui.core.evaluator.training import MIN_RATINGS, TrainingError
 from anagnorisis_tui.core.semantic import vectors
+from tests.support.preference import rate_first
 
 
 def test_training_beats_the_mean_baseline_on_a_simulated_preference(shapes_pref):

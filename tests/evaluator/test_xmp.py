@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from evaluator_helpers import rate_first
 
 from anagnorisis_tui.core.evaluator import xmp
+from tests.support.preference import rate_first
 
 DARKTABLE = """<?xml version="1.0" encoding="UTF-8"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">

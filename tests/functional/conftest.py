@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from textual.worker import WorkerFailed
-from ui2data import dupes, rated  # noqa: F401 - Search/Train fixtures
-from uidata import catalogue, make_images
 
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.library import Library
+from tests.support.app_fixtures import dupes, rated  # noqa: F401 - Search/Train fixtures
+from tests.support.app_library import catalogue, make_images
 
 
 @pytest.fixture

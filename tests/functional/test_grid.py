@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 from textual import events
-from uidata import catalogue, make_images
 
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.widgets.grid import halfcell
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import GridCell, ThumbnailGrid
+from tests.support.app_library import catalogue, make_images
 
 
 def _synthetic_rows(library: Library, n: int) -> None:

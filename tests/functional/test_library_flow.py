@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uidata import make_images
-
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
-from tests import childhooks
-from tests.imagefiles import noise, save
+from tests.support import childhooks
+from tests.support.app_library import make_images
+from tests.support.imagefiles import noise, save
 
 
 async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_app, settle):

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import threading
 
-from ui2data import RATED
-
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.train import TrainScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
+from tests.support.app_fixtures import RATED
 
 
 async def _train(app, pilot, settle) -> TrainScreen:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App
-from uidata import make_images
 
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
+from tests.support.app_library import make_images
 
 SIZE = (110, 34)
 

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "functional"))
-
-from uidata import catalogue, make_images  # noqa: E402
-
-from anagnorisis_tui.core.library import Library  # noqa: E402
+from anagnorisis_tui.core.library import Library
+from tests.support.app_library import catalogue, make_images
 
 # Paths appear on screen, so the snapshot library lives at the same place on every run.
 SNAPSHOT_ROOT = Path(tempfile.gettempdir()) / "anagnorisis-snapshots" / "Pictures"

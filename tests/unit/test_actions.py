@@ -12,7 +12,7 @@ from anagnorisis_tui.core.base import ratings
 from anagnorisis_tui.core.duplicates import actions, trash
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
-from tests.imagefiles import smooth_photo
+from tests.support.imagefiles import smooth_photo
 
 
 @pytest.fixture

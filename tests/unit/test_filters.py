@@ -17,7 +17,7 @@ from anagnorisis_tui.core.views.filters import (
 )
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.core.views.service import ViewsService
-from tests.rows import add_file, add_prediction
+from tests.support.rows import add_file, add_prediction
 
 TEXT = {"red": [1.0, 0.0, 0.0, 0.0], "green": [0.0, 1.0, 0.0, 0.0]}
 

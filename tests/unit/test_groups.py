@@ -14,7 +14,7 @@ from anagnorisis_tui.core.duplicates.groups import GroupError, Member, find_grou
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import vectors
 from bench import dupset
-from tests.rows import add_file
+from tests.support.rows import add_file
 
 SOURCES = ("astronaut", "coffee", "chelsea", "china")
 

@@ -16,7 +16,13 @@ from anagnorisis_tui.core.base import fsnames, hashing
 from anagnorisis_tui.core.catalogue import imageinfo
 from anagnorisis_tui.core.catalogue.imageinfo import BadImage, decode_pixel_hash, inspect_file
 from anagnorisis_tui.core.demo import generate as demo
-from tests.imagefiles import exif_orientation_jpeg, jpeg_bytes, noise, with_app_segment, write
+from tests.support.imagefiles import (
+    exif_orientation_jpeg,
+    jpeg_bytes,
+    noise,
+    with_app_segment,
+    write,
+)
 
 
 def pillow_view(path: Path) -> tuple[int, int, str, int]:

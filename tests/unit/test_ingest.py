@@ -18,7 +18,7 @@ from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX, stream_identity
 from anagnorisis_tui.core.duplicates import phash
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import imageprep, vectors
-from tests.imagefiles import jpeg_bytes, save, with_app_segment, write
+from tests.support.imagefiles import jpeg_bytes, save, with_app_segment, write
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.work.runner import ChildTask, TaskFailed, run_task
-from tests import childhooks
-from tests.imagefiles import jpeg_bytes, noise, save, write
+from tests.support import childhooks
+from tests.support.imagefiles import jpeg_bytes, noise, save, write
 
 
 def _library(root: Path, count: int) -> Path:

@@ -15,7 +15,7 @@ from anagnorisis_tui.core.catalogue import record_pass
 from anagnorisis_tui.core.catalogue.scan import ScanError
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import vectors
-from tests.imagefiles import jpeg_bytes, noise, tree_snapshot, with_app_segment, write
+from tests.support.imagefiles import jpeg_bytes, noise, tree_snapshot, with_app_segment, write
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from anagnorisis_tui.core.library import Library
-from tests.imagefiles import jpeg_bytes, tree_snapshot, write
+from tests.support.imagefiles import jpeg_bytes, tree_snapshot, write
 
 
 def test_first_scan_then_rescan(settings, tmp_path):

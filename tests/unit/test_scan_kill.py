@@ -11,7 +11,7 @@ import time
 
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue.scan import scan
-from tests.imagefiles import jpeg_bytes, write
+from tests.support.imagefiles import jpeg_bytes, write
 
 CHILD = textwrap.dedent(
     """

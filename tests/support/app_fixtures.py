@@ -1,4 +1,4 @@
-"""Fixtures for the Search/groups/Train tests and snapshots (made visible by conftest)."""
+"""Fixtures for the Search/groups/Train tests and snapshots (conftests import them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from anagnorisis_tui.core.library import Library
-from tests.imagefiles import smooth_photo
+from tests.support.imagefiles import smooth_photo
 
 
 @pytest.fixture

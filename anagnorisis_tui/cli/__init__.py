@@ -1,7 +1,13 @@
 """Command line: `anagnorisis-tui [LIBRARY]` opens the app; subcommands do the same work headless.
 
-Each subcommand lives in its own module here with a `register(subparsers)` function. Importing
-this package must stay cheap: no torch, no Textual (commands import what they need when run).
+Each subcommand lives in its own module here with a `register(subparsers, common)` function.
+Building the parser must stay cheap, because `--version` and `--help` build it: the command
+modules import only the standard library and light core modules at the top (no numpy, no
+SQLite helpers, no torch, no Textual) and import what they need when run
+(tests/cli/test_cli_startup.py checks it).
+
+A command reports a failure meant for the user by raising a `UserError` (the core's, or
+`CommandError` for the command line's own): main() prints `error: <message>` and exits 2.
 """
 
 from __future__ import annotations
@@ -11,9 +17,13 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from anagnorisis_tui import __version__
-from anagnorisis_tui.core.base.config import ConfigError, Settings, load_settings
+from anagnorisis_tui.core.errors import UserError
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.base.config import Settings
 
 # Modules under anagnorisis_tui.cli, each with register(subparsers) -> None.
 COMMAND_MODULES = [
@@ -30,12 +40,8 @@ COMMAND_MODULES = [
 ]
 
 
-class CommandError(Exception):
-    """A user-facing failure: printed as `error: <message>`, exit status 2 by default."""
-
-    def __init__(self, message: str, status: int = 2) -> None:
-        super().__init__(message)
-        self.status = status
+class CommandError(UserError):
+    """A failure of the command line's own (an argument that makes no sense, nothing to do)."""
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
@@ -76,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: object) -> Settings:
+    from anagnorisis_tui.core.base.config import load_settings
+
     return load_settings(data_dir=args.data_dir, config_file=args.config, overrides=overrides)
 
 
@@ -98,10 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.status
-    except ConfigError as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,18 +21,12 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 
 def run(args: argparse.Namespace) -> int:
-    from anagnorisis_tui.cli import CommandError, settings_from_args
+    from anagnorisis_tui.cli import settings_from_args
     from anagnorisis_tui.core.base import fsnames
-    from anagnorisis_tui.core.base.db import DatabaseError
     from anagnorisis_tui.core.library import Library
 
-    lib = Library(settings_from_args(args))
-    try:
+    with Library(settings_from_args(args)) as lib:
         rows = lib.catalogue.errors(args.library)
-    except DatabaseError as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        lib.close()
     for path, reason in rows:
         if args.json:
             print(json.dumps({"path": path, "reason": reason}, ensure_ascii=False))

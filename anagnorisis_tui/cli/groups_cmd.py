@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 
 def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> None:
-    from anagnorisis_tui.core.duplicates.groups import (
+    from anagnorisis_tui.core.duplicates.options import (
         DEFAULT_PHASH_DISTANCE,
         DEFAULT_THRESHOLD,
         METHODS,
@@ -120,29 +120,27 @@ def _progress(stream=None):
     return show
 
 
-def _find(args: argparse.Namespace):
-    from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.cli.list_cmd import catalogue_root
+def _open(args: argparse.Namespace):
     from anagnorisis_tui.cli.model_args import settings_with_model
-    from anagnorisis_tui.core.duplicates.groups import GroupError
     from anagnorisis_tui.core.library import Library
 
-    library = Library(settings_with_model(args))
-    try:
-        found = library.duplicates.groups(
-            threshold=args.threshold,
-            method=args.method,
-            phash_distance=args.phash_distance,
-            root=catalogue_root(args.root),
-            folder=args.folder,
-            progress=_progress(),
-        )
-    except GroupError as exc:
-        library.close()
-        raise CommandError(str(exc)) from exc
+    return Library(settings_with_model(args))
+
+
+def _find(library, args: argparse.Namespace):
+    from anagnorisis_tui.cli.list_cmd import catalogue_root
+
+    found = library.duplicates.groups(
+        threshold=args.threshold,
+        method=args.method,
+        phash_distance=args.phash_distance,
+        root=catalogue_root(args.root),
+        folder=args.folder,
+        progress=_progress(),
+    )
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    return library, found
+    return found
 
 
 def group_json(group) -> dict:
@@ -175,8 +173,8 @@ def _text(text: str) -> str:
 
 
 def run_groups(args: argparse.Namespace) -> int:
-    library, found = _find(args)
-    try:
+    with _open(args) as library:
+        found = _find(library, args)
         for group in found:
             if args.json:
                 print(json.dumps(group_json(group), ensure_ascii=False))
@@ -192,17 +190,14 @@ def run_groups(args: argparse.Namespace) -> int:
                 print(f"  {mark} {_text(m.path)}\t{dims}\t{m.size} B")
         if not args.json:
             print(f"{len(found)} groups", file=sys.stderr)
-    finally:
-        library.close()
     return 0
 
 
 def run_dedupe(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.duplicates.actions import ActionError
 
-    library, found = _find(args)
-    try:
+    with _open(args) as library:
+        found = _find(library, args)
         if args.group:
             known = {g.id for g in found}
             missing = sorted(set(args.group) - known)
@@ -219,12 +214,9 @@ def run_dedupe(args: argparse.Namespace) -> int:
                 f"--max-group {args.max_group}); look at it with `groups` first",
                 file=sys.stderr,
             )
-        try:
-            plan = library.duplicates.plan_group_action(
-                found, action="trash" if args.trash else "move", dest_dir=args.move_to
-            )
-        except ActionError as exc:
-            raise CommandError(str(exc)) from exc
+        plan = library.duplicates.plan_group_action(
+            found, action="trash" if args.trash else "move", dest_dir=args.move_to
+        )
         report = library.duplicates.apply_group_action(plan, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -243,18 +235,14 @@ def run_dedupe(args: argparse.Namespace) -> int:
                 f"batch {report.batch}: {len(report.done)} files; undo with "
                 f"`anagnorisis-tui undo {report.batch}`"
             )
-    finally:
-        library.close()
     return 0
 
 
 def run_undo(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core.duplicates.actions import ActionError
     from anagnorisis_tui.core.library import Library
 
-    library = Library(settings_from_args(args))
-    try:
+    with Library(settings_from_args(args)) as library:
         batch = args.batch
         recent = library.duplicates.action_batches()
         if args.last:
@@ -269,10 +257,7 @@ def run_undo(args: argparse.Namespace) -> int:
             if not recent:
                 print("no batches yet", file=sys.stderr)
             return 0
-        try:
-            report = library.duplicates.undo(batch)
-        except ActionError as exc:
-            raise CommandError(str(exc)) from exc
+        report = library.duplicates.undo(batch)
         for path in report.restored:
             print(f"restored: {_text(path)}")
         for path, why in report.failed:
@@ -280,5 +265,3 @@ def run_undo(args: argparse.Namespace) -> int:
         if report.ratings_reverted:
             print(f"{report.ratings_reverted} carried ratings taken back")
         return 1 if report.failed else 0
-    finally:
-        library.close()

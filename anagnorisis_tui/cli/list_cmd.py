@@ -133,14 +133,13 @@ def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.model_args import settings_with_model
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.views.filters import FilterError, format_bytes
+    from anagnorisis_tui.core.views.filters import format_bytes
 
     if args.limit is not None and args.limit < 0:
         raise CommandError(f"--limit must not be negative, not {args.limit}")
     if args.offset < 0:
         raise CommandError(f"--offset must not be negative, not {args.offset}")
-    library = Library(settings_with_model(args))
-    try:
+    with Library(settings_with_model(args)) as library:
         spec = spec_from_args(args)
         if spec.search is not None or spec.filters.concept is not None:
             _note_unembedded(library)
@@ -162,15 +161,6 @@ def run(args: argparse.Namespace) -> int:
             if left is not None:
                 left -= len(entries)
         sys.stdout.flush()
-    except (FilterError, ValueError) as exc:
-        raise CommandError(str(exc)) from exc
-    except RuntimeError as exc:
-        # The embedding model is unavailable (models.ModelUnavailable): its message says why.
-        if type(exc).__name__ in ("ModelUnavailable", "WeightsError"):
-            raise CommandError(str(exc)) from exc
-        raise
-    finally:
-        library.close()
     return 0
 
 

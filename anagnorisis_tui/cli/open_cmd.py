@@ -26,14 +26,11 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 def library_from_args(args: argparse.Namespace):
     """(settings, library folder) for `open`: see core.demo.resolve_library."""
-    from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core.demo.generate import LibraryNotFound, resolve_library
+    from anagnorisis_tui.cli import settings_from_args
+    from anagnorisis_tui.core.demo.generate import resolve_library
 
     settings = settings_from_args(args, graphics=getattr(args, "graphics", None))
-    try:
-        return settings, resolve_library(settings, args.library)
-    except LibraryNotFound as exc:
-        raise CommandError(str(exc)) from None
+    return settings, resolve_library(settings, args.library)
 
 
 def run(args: argparse.Namespace) -> int:

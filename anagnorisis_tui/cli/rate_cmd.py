@@ -35,18 +35,14 @@ def library_image(library, path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core.base.ratings import RatingError, parse_rating
+    from anagnorisis_tui.cli import settings_from_args
+    from anagnorisis_tui.core.base.ratings import parse_rating
     from anagnorisis_tui.core.library import Library
 
-    library = Library(settings_from_args(args))
-    try:
+    with Library(settings_from_args(args)) as library:
         clear = args.value.strip().lower() == "clear"
         if not clear:
-            try:
-                value = parse_rating(args.value)
-            except RatingError as exc:
-                raise CommandError(str(exc)) from None
+            value = parse_rating(args.value)
         content = library_image(library, args.image)
         if clear:
             library.ratings.clear(content)
@@ -54,6 +50,4 @@ def run(args: argparse.Namespace) -> int:
         else:
             library.ratings.set(content, value)
             print(f"rated {args.image}: {value:g}")
-    finally:
-        library.close()
     return 0

@@ -44,13 +44,11 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError, settings_from_args
-    from anagnorisis_tui.core.evaluator.rating_io import RatingIOError
     from anagnorisis_tui.core.library import Library
 
     if args.xmp == bool(args.file):
         raise CommandError("give either FILE or --xmp")
-    library = Library(settings_from_args(args))
-    try:
+    with Library(settings_from_args(args)) as library:
         if args.action == "export" and args.xmp:
             rep = library.ratings.export_xmp()
             print(f"sidecars: {rep.written} written, {rep.unchanged} already up to date")
@@ -85,10 +83,6 @@ def run(args: argparse.Namespace) -> int:
         if rep.errors:
             print(f"{len(rep.errors)} broken rows skipped", file=sys.stderr)
         return 1 if rep.errors else 0
-    except RatingIOError as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        library.close()
 
 
 def _errors(errors: list[tuple[str, str]]) -> None:

@@ -121,15 +121,16 @@ def _print_hits(hits, as_json: bool) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 
-    lib = Library(settings_with_model(args))
-    try:
-        model_id = lib.semantic.model_id
-    except ModelUnavailable as exc:
-        raise CommandError(str(exc)) from None
+    return Library(settings_with_model(args))
+
+
+def _ready(lib) -> None:
+    """Fail with what to do when nothing can be searched; build a missing index once."""
+    from anagnorisis_tui.cli import CommandError
+
+    model_id = lib.semantic.model_id
     # Cheap counts (index-only): the exact per-image join costs more than the search itself.
     done = lib.db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[
         0
@@ -148,7 +149,6 @@ def _open(args: argparse.Namespace):
             "searched (run `anagnorisis-tui embed`)",
             file=sys.stderr,
         )
-    return lib
 
 
 def _refresh_index(lib, model_id: str) -> None:
@@ -169,23 +169,14 @@ def _check_top(args: argparse.Namespace) -> None:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
-    from anagnorisis_tui.core.semantic.search import QueryError, parse
+    from anagnorisis_tui.core.semantic.search import parse
 
     query = _split_query(args)
     _check_top(args)
-    try:
-        parse(query)  # bad queries fail before anything is loaded
-    except QueryError as exc:
-        raise CommandError(str(exc)) from None
-    lib = _open(args)
-    try:
+    parse(query)  # bad queries fail before anything is loaded
+    with _open(args) as lib:
+        _ready(lib)
         hits = lib.semantic.search(query, top_k=args.top, cutoff=args.cutoff)
-    except (QueryError, ModelUnavailable) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        lib.close()
     _print_hits(hits, args.json)
     if not hits and not args.json:
         print(
@@ -198,18 +189,12 @@ def run_similar(args: argparse.Namespace) -> int:
     import os
 
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
-    from anagnorisis_tui.core.semantic.search import QueryError
 
     _check_top(args)
     if not os.path.isfile(args.image):
         raise CommandError(f"image {args.image} does not exist")
-    lib = _open(args)
-    try:
+    with _open(args) as lib:
+        _ready(lib)
         hits = lib.semantic.similar_image(args.image, top_k=args.top)
-    except (QueryError, ModelUnavailable) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        lib.close()
     _print_hits(hits, args.json)
     return 0

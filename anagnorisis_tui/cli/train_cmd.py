@@ -68,19 +68,12 @@ def _progress_printer() -> Callable | None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.evaluator.store import EvaluatorError
-    from anagnorisis_tui.core.evaluator.training import TrainingError
-
-    library = _library(args)
-    try:
-        report = library.evaluator.train(seed=args.seed, progress=_progress_printer())
-    except (TrainingError, EvaluatorError) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        if sys.stderr.isatty():
-            sys.stderr.write("\r\x1b[K")
-        library.close()
+    with _library(args) as library:
+        try:
+            report = library.evaluator.train(seed=args.seed, progress=_progress_printer())
+        finally:
+            if sys.stderr.isatty():
+                sys.stderr.write("\r\x1b[K")
     if args.json:
         print(json.dumps(report.as_dict(), indent=1))
         return 0
@@ -137,18 +130,11 @@ def format_report(report) -> str:
 
 def run_next(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
-    from anagnorisis_tui.core.evaluator.store import EvaluatorError
-    from anagnorisis_tui.core.evaluator.training import TrainingError
 
     if args.top < 1:
         raise CommandError("--top must be at least 1")
-    library = _library(args)
-    try:
+    with _library(args) as library:
         items = library.evaluator.rate_next(top_k=args.top)
-    except (TrainingError, EvaluatorError) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        library.close()
     if args.json:
         print(json.dumps([asdict(i) for i in items], indent=1))
         return 0
@@ -163,19 +149,11 @@ def run_next(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.rate_cmd import library_image
-    from anagnorisis_tui.core.evaluator.training import TrainingError
 
-    library = _library(args)
-    try:
+    with _library(args) as library:
         content = library_image(library, args.image)
-        try:
-            found = library.evaluator.explain(content, top_k=args.top)
-        except TrainingError as exc:
-            raise CommandError(str(exc)) from None
-    finally:
-        library.close()
+        found = library.evaluator.explain(content, top_k=args.top)
     if args.json:
         print(json.dumps(asdict(found), indent=1))
         return 0

@@ -26,13 +26,15 @@ import sqlite_utils
 
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.duplicates import neighbours
+from anagnorisis_tui.core.duplicates.options import (
+    DEFAULT_PHASH_DISTANCE,
+    DEFAULT_THRESHOLD,
+    MAX_PHASH_DISTANCE,
+    METHODS,
+)
 from anagnorisis_tui.core.duplicates.phash import BITS
 from anagnorisis_tui.core.errors import UserError
 
-DEFAULT_THRESHOLD = 0.95
-DEFAULT_PHASH_DISTANCE = 10
-MAX_PHASH_DISTANCE = 20  # beyond this a 64-bit pHash says little and candidate work explodes
-METHODS = ("both", "phash", "vectors")
 EXACT_LIMIT = 6000  # exact kNN below this many vectors: fast enough and perfect recall
 
 

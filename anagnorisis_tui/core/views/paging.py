@@ -125,7 +125,9 @@ def _sql(spec: ViewSpec, scores: ScoreTables | None) -> tuple[str, str, dict[str
     if needs_rating:
         joins += ["LEFT JOIN ratings r ON r.hash = f.hash", _PREDICTION]
     if (spec.search is not None or flt.concept is not None) and scores is None:
-        raise FilterError("a search or text concept needs the embedding model (Library.page)")
+        raise FilterError(
+            "a search or text concept needs the embedding model (ask lib.views, not paging)"
+        )
     if spec.search is not None:
         # Inner join: images without a vector cannot be ranked, so a search leaves them out.
         joins.append(f"JOIN temp.{scores(spec.search)} s ON s.hash = f.hash")

@@ -1,0 +1,9 @@
+"""The grouping options and their defaults, importable without numpy: the command line's help
+and the app's controls show them before anything is grouped."""
+
+from __future__ import annotations
+
+DEFAULT_THRESHOLD = 0.95  # cosine similarity of two CLIP vectors that joins them
+DEFAULT_PHASH_DISTANCE = 10  # perceptual-hash bits (of 64) that may differ
+MAX_PHASH_DISTANCE = 20  # beyond this a 64-bit pHash says little and candidate work explodes
+METHODS = ("both", "phash", "vectors")

@@ -6,13 +6,14 @@ import os
 import time
 from pathlib import Path
 
-import sqlite_utils
 import xxhash
 from PIL import Image, ImageOps
 
+from anagnorisis_tui.core.base.db import Database
+
 
 def add_file(
-    db: sqlite_utils.Database,
+    db: Database,
     path: str,
     *,
     root: str = "/lib",
@@ -56,7 +57,7 @@ def add_file(
     return content_hash
 
 
-def add_real_file(db: sqlite_utils.Database, path: Path, root: Path) -> str:
+def add_real_file(db: Database, path: Path, root: Path) -> str:
     """Catalogue a real image file the way a scan would (content hash, size, oriented dims)."""
     data = path.read_bytes()
     with Image.open(path) as image:
@@ -77,7 +78,7 @@ def add_real_file(db: sqlite_utils.Database, path: Path, root: Path) -> str:
     )
 
 
-def add_prediction(db: sqlite_utils.Database, content_hash: str, value: float, evaluator="ev1"):
+def add_prediction(db: Database, content_hash: str, value: float, evaluator="ev1"):
     with db.conn:
         db.execute(
             "INSERT OR IGNORE INTO evaluators(id, embed_model_id, kind, created, path, active) "

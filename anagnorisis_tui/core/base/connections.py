@@ -10,20 +10,19 @@ import contextlib
 import threading
 from pathlib import Path
 
-import sqlite_utils
-
 from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.base.db import Database
 
 
 class Connections:
     def __init__(self, database: Path) -> None:
         self.database = database
         self._local = threading.local()
-        self._opened: list[sqlite_utils.Database] = []
+        self._opened: list[Database] = []
         self._lock = threading.Lock()
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Database:
         """This thread's connection."""
         conn = getattr(self._local, "db", None)
         if conn is None:

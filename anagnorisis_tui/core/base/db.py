@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-
-import sqlite_utils
 
 from anagnorisis_tui.core.errors import UserError
 
@@ -28,6 +27,32 @@ PAGE_SIZE = 8192
 
 class DatabaseError(UserError, RuntimeError):
     """The database cannot be opened or used; the message says why and what to do."""
+
+
+class Database:
+    """One open catalogue connection: `conn` is the sqlite3 connection, `execute` runs one
+    statement on it, `query` yields rows as dicts. That is all the core needs; a fuller wrapper
+    (sqlite-utils) costs every command about 0.2 s of imports, numpy included."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(
+        self, sql: str, parameters: Sequence[object] | Mapping[str, object] | None = None
+    ) -> sqlite3.Cursor:
+        if parameters is None:
+            return self.conn.execute(sql)
+        return self.conn.execute(sql, parameters)
+
+    def query(
+        self, sql: str, parameters: Sequence[object] | Mapping[str, object] | None = None
+    ) -> Iterator[dict[str, object]]:
+        cursor = self.execute(sql, parameters)
+        keys = [d[0] for d in cursor.description or ()]
+        for row in cursor:
+            yield dict(zip(keys, row, strict=True))
 
 
 _MIGRATION_1 = """
@@ -157,7 +182,7 @@ CREATE TABLE meta (
 MIGRATIONS: list[str] = [_MIGRATION_1]
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
+def connect(path: Path, *, readonly: bool = False) -> Database:
     """Open (creating and migrating if needed) the catalogue. One connection per thread."""
     path = Path(path)
     if readonly:
@@ -186,7 +211,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite_utils.Database:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=OFF")
     conn.execute("PRAGMA synchronous=NORMAL")
-    db = sqlite_utils.Database(conn)
+    db = Database(conn)
     if not readonly:
         migrate(db)
     return db
@@ -207,7 +232,7 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
@@ -224,7 +249,7 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
-def migrate(db: sqlite_utils.Database) -> None:
+def migrate(db: Database) -> None:
     """Bring the schema up to date.
 
     Several threads or processes may open a fresh catalogue at once (the app's workers, a cron
@@ -248,7 +273,7 @@ def migrate(db: sqlite_utils.Database) -> None:
         raise
 
 
-def _check_version(db: sqlite_utils.Database) -> int:
+def _check_version(db: Database) -> int:
     version = schema_version(db)
     if version > len(MIGRATIONS):
         raise DatabaseError(
@@ -262,5 +287,5 @@ def now() -> float:
     return time.time()
 
 
-def integrity_ok(db: sqlite_utils.Database) -> bool:
+def integrity_ok(db: Database) -> bool:
     return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

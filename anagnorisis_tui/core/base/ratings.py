@@ -6,8 +6,7 @@ import math
 import time
 from dataclasses import dataclass
 
-import sqlite_utils
-
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.errors import UserError
 
 MIN_RATING = 0.0
@@ -38,9 +37,7 @@ def parse_rating(value: object) -> float:
     return number
 
 
-def set_rating(
-    db: sqlite_utils.Database, content_hash: str, value: object, *, source: str = "user"
-) -> float:
+def set_rating(db: Database, content_hash: str, value: object, *, source: str = "user") -> float:
     number = parse_rating(value)
     at = time.time()
     with db.conn:
@@ -56,7 +53,7 @@ def set_rating(
     return number
 
 
-def clear_rating(db: sqlite_utils.Database, content_hash: str, *, source: str = "user") -> None:
+def clear_rating(db: Database, content_hash: str, *, source: str = "user") -> None:
     """Remove the current rating; the history keeps every earlier value."""
     at = time.time()
     with db.conn:
@@ -67,14 +64,14 @@ def clear_rating(db: sqlite_utils.Database, content_hash: str, *, source: str = 
         )
 
 
-def get_rating(db: sqlite_utils.Database, content_hash: str) -> Rating | None:
+def get_rating(db: Database, content_hash: str) -> Rating | None:
     row = db.execute(
         "SELECT hash, value, updated FROM ratings WHERE hash = ?", [content_hash]
     ).fetchone()
     return Rating(*row) if row else None
 
 
-def history(db: sqlite_utils.Database, content_hash: str) -> list[tuple[float | None, float, str]]:
+def history(db: Database, content_hash: str) -> list[tuple[float | None, float, str]]:
     return [
         (value, at, source)
         for value, at, source in db.execute(
@@ -84,9 +81,7 @@ def history(db: sqlite_utils.Database, content_hash: str) -> list[tuple[float | 
     ]
 
 
-def carry_rating(
-    db: sqlite_utils.Database, from_hash: str, to_hash: str, *, reason: str = "carried"
-) -> bool:
+def carry_rating(db: Database, from_hash: str, to_hash: str, *, reason: str = "carried") -> bool:
     """Copy a rating to another content hash that has none (same pixels, or a group keeper)."""
     source = get_rating(db, from_hash)
     if source is None or get_rating(db, to_hash) is not None:

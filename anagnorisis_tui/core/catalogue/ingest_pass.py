@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import sqlite_utils
 import xxhash
 from PIL import Image, ImageOps
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.hashing import canonical_pixels, hash_canonical
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue import thumbnails
@@ -104,7 +104,7 @@ class _Derived(NamedTuple):
 
 
 def _jobs(
-    db: sqlite_utils.Database, root_db: str | None, products: Products, model_id: str | None
+    db: Database, root_db: str | None, products: Products, model_id: str | None
 ) -> list[_Job]:
     scope, params = "", []
     if root_db is not None:
@@ -149,7 +149,7 @@ def _jobs(
     return jobs
 
 
-def _legacy_sizes(db: sqlite_utils.Database) -> set[tuple[int, int]]:
+def _legacy_sizes(db: Database) -> set[tuple[int, int]]:
     """Sizes of JPEG content identified by a full decode and no longer present anywhere: a
     catalogue made before identities were decode-free, whose files were since rewritten."""
     return {
@@ -277,7 +277,7 @@ def _resolve_model(products: Products, summary: IngestSummary) -> Any:
     return model
 
 
-def _register(db: sqlite_utils.Database, embedder: Any) -> None:
+def _register(db: Database, embedder: Any) -> None:
     from anagnorisis_tui.core.semantic import vectors
 
     if getattr(embedder, "random_weights", False):
@@ -292,7 +292,7 @@ def _register(db: sqlite_utils.Database, embedder: Any) -> None:
 
 
 def ingest_pass(
-    db: sqlite_utils.Database,
+    db: Database,
     root_db: str | None,
     products: Products,
     *,
@@ -362,7 +362,7 @@ class _Batch:
 
     def write(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         embedder: Any,
         summary: IngestSummary,
         scan_summary: ScanSummary | None,

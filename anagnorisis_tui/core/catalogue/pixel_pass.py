@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import time
 
-import sqlite_utils
-
 from anagnorisis_tui.core.base import ratings
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.catalogue.scan_types import ScanSummary, chunks
 
 
 def store_pixels(
-    db: sqlite_utils.Database,
+    db: Database,
     results: list[tuple[str, str]],
     failures: list[tuple[str, str]],
     summary: ScanSummary,
@@ -65,7 +64,7 @@ def store_pixels(
 
 
 def _donors(
-    db: sqlite_utils.Database, pixel: str, cache: dict[str, tuple[str | None, ...]]
+    db: Database, pixel: str, cache: dict[str, tuple[str | None, ...]]
 ) -> tuple[str | None, ...]:
     """Known content with these pixels that has (a rating, vectors, a perceptual hash).
 
@@ -96,7 +95,7 @@ def _donors(
 
 
 def carry_content(
-    db: sqlite_utils.Database, vectors_from: str | None, phash_from: str | None, target: str
+    db: Database, vectors_from: str | None, phash_from: str | None, target: str
 ) -> None:
     """Same pixels, new bytes: give target the vectors and perceptual hash of known content.
 
@@ -117,7 +116,7 @@ def carry_content(
             )
 
 
-def carry_legacy(db: sqlite_utils.Database, decoded: list[tuple[str, str]]) -> int:
+def carry_legacy(db: Database, decoded: list[tuple[str, str]]) -> int:
     """(new content, its decoded-pixel hash): carry from known content whose identity is that
     hash (identities recorded from a full decode, before JPEG identities were decode-free).
     Returns how many new contents matched."""

@@ -16,8 +16,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.catalogue.imageinfo import BadImage, FileChanged, Inspected, inspect_file
 from anagnorisis_tui.core.catalogue.scan_types import (
@@ -62,9 +61,7 @@ class Batch:
 class Writer(threading.Thread):
     """The pass's single writer: classifies and commits batches handed over in a queue."""
 
-    def __init__(
-        self, db: sqlite_utils.Database, summary: ScanSummary, on_file: FileCallback | None
-    ) -> None:
+    def __init__(self, db: Database, summary: ScanSummary, on_file: FileCallback | None) -> None:
         super().__init__(name="scan-writer", daemon=True)
         self.db = db
         self.summary = summary
@@ -119,7 +116,7 @@ class Writer(threading.Thread):
 
 
 def catalogue_pass(
-    db: sqlite_utils.Database,
+    db: Database,
     root_db: str,
     todo: Sequence[tuple[str, str, str, str, bool, bool]],
     summary: ScanSummary,

@@ -28,9 +28,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-import sqlite_utils
-
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products, ingest_pass
 from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
@@ -48,7 +47,7 @@ __all__ = ["FileEvent", "ScanError", "ScanSummary", "normalise_root", "scan"]
 
 
 def scan(
-    db: sqlite_utils.Database,
+    db: Database,
     root: str | os.PathLike[str],
     *,
     excludes: Sequence[str] = (),
@@ -130,7 +129,7 @@ def scan(
 
 
 def _walk_and_compare(
-    db: sqlite_utils.Database,
+    db: Database,
     root_os: str,
     root_db: str,
     excludes: Sequence[str],
@@ -221,7 +220,7 @@ def _walk_and_compare(
 
 
 def _load_known(
-    db: sqlite_utils.Database, root_db: str, lo: str, hi: str
+    db: Database, root_db: str, lo: str, hi: str
 ) -> tuple[dict[str, tuple[int, int, int, int]], dict[str, tuple[int | None, int | None, str]]]:
     """({path: (mtime, size, present, filed under this root)}, {bad path: (size, mtime, why)}).
 
@@ -246,9 +245,7 @@ def _load_known(
     return known, bad
 
 
-def _emit_unchanged(
-    db: sqlite_utils.Database, root_db: str, scan_id: int, on_file: FileCallback
-) -> None:
+def _emit_unchanged(db: Database, root_db: str, scan_id: int, on_file: FileCallback) -> None:
     lo, hi = prefix_range(root_db)
     for row in db.execute(
         "SELECT f.path, f.hash, i.width, i.height, f.size, i.format, i.frames, f.mtime_ns "
@@ -259,7 +256,7 @@ def _emit_unchanged(
         on_file(FileEvent(row[0], "unchanged", *row[1:]))
 
 
-def folder_counts(db: sqlite_utils.Database, root_db: str) -> list[tuple[str, int]]:
+def folder_counts(db: Database, root_db: str) -> list[tuple[str, int]]:
     """(folder, present images in it and its subfolders), every ancestor included, sorted."""
     counts: dict[str, int] = {"": 0}
     for folder, n in db.execute(
@@ -275,7 +272,7 @@ def folder_counts(db: sqlite_utils.Database, root_db: str) -> list[tuple[str, in
     return sorted(counts.items())
 
 
-def scan_errors(db: sqlite_utils.Database, root_db: str | None = None) -> list[tuple[str, str]]:
+def scan_errors(db: Database, root_db: str | None = None) -> list[tuple[str, str]]:
     if root_db is None:
         rows = db.execute("SELECT path, reason FROM scan_errors ORDER BY path")
     else:

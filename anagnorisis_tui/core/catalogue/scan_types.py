@@ -6,9 +6,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-import sqlite_utils
-
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.errors import UserError
 
 
@@ -81,7 +80,7 @@ def chunks(items: Sequence, size: int = 900) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-def known_hashes(db: sqlite_utils.Database, hashes: Iterable[str]) -> set[str]:
+def known_hashes(db: Database, hashes: Iterable[str]) -> set[str]:
     wanted = list(set(hashes))
     found: set[str] = set()
     for chunk in chunks(wanted):

@@ -12,9 +12,8 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 
-import sqlite_utils
-
 from anagnorisis_tui.core.base import fsnames, hashing, ratings
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.duplicates import trash
 from anagnorisis_tui.core.duplicates.plan import ActionError, Plan, PlannedAction, is_inside
 
@@ -69,7 +68,7 @@ def new_batch() -> str:
 
 
 def apply_group_action(
-    db: sqlite_utils.Database, plan: Plan, *, dry_run: bool = False, verify: bool = True
+    db: Database, plan: Plan, *, dry_run: bool = False, verify: bool = True
 ) -> ActionReport:
     """Carry out (or with dry_run, only check and list) a plan. See the module docstring."""
     report = ActionReport(None if dry_run else new_batch(), dry_run)
@@ -106,9 +105,7 @@ def apply_group_action(
     return report
 
 
-def _act(
-    db: sqlite_utils.Database, batch: str, item: PlannedAction, report: ActionReport
-) -> str | None:
+def _act(db: Database, batch: str, item: PlannedAction, report: ActionReport) -> str | None:
     at = time.time()
     source = fsnames.to_os(item.path)
     # The exact target is chosen and logged before the file moves: if we are killed mid-move,
@@ -150,13 +147,13 @@ def _free_name(path: str) -> str:
     return f"{base} ({n}){ext}"
 
 
-def _root_of(db: sqlite_utils.Database, path: str) -> str | None:
+def _root_of(db: Database, path: str) -> str | None:
     roots = [r[0] for r in db.execute("SELECT DISTINCT root FROM files").fetchall()]
     inside = [r for r in roots if is_inside(path, r)]
     return max(inside, key=len) if inside else None
 
 
-def _moved_row(db: sqlite_utils.Database, source: str, dest: str | None, at: float) -> None:
+def _moved_row(db: Database, source: str, dest: str | None, at: float) -> None:
     """Keep the views right: a trashed file is absent; a moved one follows its new path when
     that is inside a library root, else it is absent too."""
     root = _root_of(db, dest) if dest is not None else None
@@ -172,9 +169,7 @@ def _moved_row(db: sqlite_utils.Database, source: str, dest: str | None, at: flo
     )
 
 
-def _carry(
-    db: sqlite_utils.Database, report: ActionReport, removed: list[str], keeper: str
-) -> None:
+def _carry(db: Database, report: ActionReport, removed: list[str], keeper: str) -> None:
     candidates = [h for h in dict.fromkeys(removed) if h != keeper]
     rated = [r for r in (ratings.get_rating(db, h) for h in candidates) if r is not None]
     if not rated or ratings.get_rating(db, keeper) is not None:
@@ -190,7 +185,7 @@ def _carry(
         report.carried.append((latest.hash, keeper))
 
 
-def batches(db: sqlite_utils.Database, limit: int = 20) -> list[dict]:
+def batches(db: Database, limit: int = 20) -> list[dict]:
     """Recent batches, newest first: batch, at, count, actions, undone."""
     rows = db.execute(
         "SELECT batch, min(at), sum(action != 'carry'), group_concat(DISTINCT action), "
@@ -203,7 +198,7 @@ def batches(db: sqlite_utils.Database, limit: int = 20) -> list[dict]:
     ]
 
 
-def undo(db: sqlite_utils.Database, batch: str) -> UndoReport:
+def undo(db: Database, batch: str) -> UndoReport:
     """Put a batch's files back where they were (newest first) and take back carried ratings."""
     rows = db.execute(
         "SELECT id, action, source, dest, hash FROM file_actions WHERE batch = ? "
@@ -259,7 +254,7 @@ def undo(db: sqlite_utils.Database, batch: str) -> UndoReport:
     return report
 
 
-def _restored_row(db: sqlite_utils.Database, source: str, moved_to: str | None) -> None:
+def _restored_row(db: Database, source: str, moved_to: str | None) -> None:
     at = time.time()
     if (
         moved_to is not None
@@ -278,7 +273,7 @@ def _restored_row(db: sqlite_utils.Database, source: str, moved_to: str | None) 
     db.execute("UPDATE files SET present = 1, updated = ? WHERE path = ?", [at, source])
 
 
-def _uncarry(db: sqlite_utils.Database, from_hash: str, keeper: str) -> int:
+def _uncarry(db: Database, from_hash: str, keeper: str) -> int:
     """Clear the keeper's rating if it is still exactly the one carried (never a newer one)."""
     last = db.execute(
         "SELECT source FROM rating_history WHERE hash = ? ORDER BY id DESC LIMIT 1", [keeper]
@@ -289,6 +284,6 @@ def _uncarry(db: sqlite_utils.Database, from_hash: str, keeper: str) -> int:
     return 0
 
 
-def _mark_undone(db: sqlite_utils.Database, row_id: int) -> None:
+def _mark_undone(db: Database, row_id: int) -> None:
     with db.conn:
         db.execute("UPDATE file_actions SET undone = ? WHERE id = ?", [time.time(), row_id])

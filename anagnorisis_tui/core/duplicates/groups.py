@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import sqlite_utils
 
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.duplicates import neighbours
 from anagnorisis_tui.core.duplicates.options import (
@@ -109,7 +109,7 @@ def _scope(root: str | None, folder: str | None) -> tuple[str, list[object]]:
     return " AND ".join(clauses), params
 
 
-def pick_model(db: sqlite_utils.Database, model_id: str | None) -> str | None:
+def pick_model(db: Database, model_id: str | None) -> str | None:
     """The given model, else the one with the most stored vectors (None when there are none)."""
     if model_id is not None:
         return model_id
@@ -120,7 +120,7 @@ def pick_model(db: sqlite_utils.Database, model_id: str | None) -> str | None:
 
 
 def find_groups(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     threshold: float = DEFAULT_THRESHOLD,
     method: str = "both",
@@ -223,7 +223,7 @@ def _equal_pairs(values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def iter_vectors(
-    db: sqlite_utils.Database, model_id: str, wanted: dict[str, int], block: int = 4096
+    db: Database, model_id: str, wanted: dict[str, int], block: int = 4096
 ) -> Iterator[tuple[list[int], np.ndarray]]:
     """(positions in `wanted`, float32 block) for stored vectors of the wanted hashes."""
     spec = db.execute(
@@ -244,7 +244,7 @@ def iter_vectors(
 
 
 def _vector_edges(
-    db: sqlite_utils.Database,
+    db: Database,
     hashes: list[str],
     model_id: str | None,
     threshold: float,
@@ -325,7 +325,7 @@ def _components(
 
 
 def _build_groups(
-    db: sqlite_utils.Database,
+    db: Database,
     hashes: list[str],
     labels: np.ndarray,
     weakest: np.ndarray,

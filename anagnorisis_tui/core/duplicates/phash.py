@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import sqlite_utils
 from PIL import Image, ImageOps
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 
 PHASH_MODEL = "phash"
@@ -94,7 +94,7 @@ class PhashSummary:
     cancelled: bool = False
 
 
-def pending(db: sqlite_utils.Database) -> int:
+def pending(db: Database) -> int:
     return db.execute(
         "SELECT count(*) FROM images i WHERE i.phash IS NULL "
         "AND EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) "
@@ -113,7 +113,7 @@ def _hash_one(path: str) -> tuple[str, int | str | None]:
 
 
 def compute_missing(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
@@ -173,9 +173,7 @@ def compute_missing(
     return PhashSummary(done, failed, missing, timer.elapsed, cancelled)
 
 
-def _write(
-    db: sqlite_utils.Database, results: list[tuple[int, str]], errors: list[tuple[str, str]]
-) -> None:
+def _write(db: Database, results: list[tuple[int, str]], errors: list[tuple[str, str]]) -> None:
     at = time.time()
     with db.conn:
         db.conn.executemany("UPDATE images SET phash = ? WHERE hash = ?", results)

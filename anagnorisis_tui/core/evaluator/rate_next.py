@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import sqlite_utils
 
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.evaluator import store as eval_store
 from anagnorisis_tui.core.semantic import vectors
 
@@ -171,7 +171,7 @@ def select(
     return np.array(picks, dtype=int), np.array(gains)
 
 
-def _path(db: sqlite_utils.Database, content_hash: str) -> str | None:
+def _path(db: Database, content_hash: str) -> str | None:
     row = db.execute(
         "SELECT path FROM files WHERE hash = ? AND present = 1 ORDER BY path LIMIT 1",
         [content_hash],
@@ -180,7 +180,7 @@ def _path(db: sqlite_utils.Database, content_hash: str) -> str | None:
 
 
 def rate_next(
-    db: sqlite_utils.Database,
+    db: Database,
     model_id: str,
     *,
     top_k: int = 50,
@@ -222,9 +222,7 @@ def rate_next(
     return items
 
 
-def explain(
-    db: sqlite_utils.Database, model_id: str, content_hash: str, *, top_k: int = 5
-) -> Explanation:
+def explain(db: Database, model_id: str, content_hash: str, *, top_k: int = 5) -> Explanation:
     """The image's most similar rated images (cosine on the vectors) and their ratings."""
     from anagnorisis_tui.core.base import ratings
 

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.base.ratings import RatingError, parse_rating
 from anagnorisis_tui.core.errors import UserError
@@ -75,7 +74,7 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def export_rows(db: sqlite_utils.Database) -> list[dict]:
+def export_rows(db: Database) -> list[dict]:
     rows = db.execute(
         "SELECT r.hash, r.value, r.updated, (SELECT f.path FROM files f WHERE f.hash = r.hash "
         "ORDER BY f.present DESC, f.path LIMIT 1) FROM ratings r ORDER BY r.hash"
@@ -83,7 +82,7 @@ def export_rows(db: sqlite_utils.Database) -> list[dict]:
     return [{"hash": h, "path": p or "", "rating": v, "updated": _iso(u)} for h, v, u, p in rows]
 
 
-def export_file(db: sqlite_utils.Database, path: Path, fmt: str | None = None) -> int:
+def export_file(db: Database, path: Path, fmt: str | None = None) -> int:
     """Write every rating to path (atomically); returns the number of ratings written."""
     fmt = detect_format(path, fmt)
     rows = export_rows(db)
@@ -166,7 +165,7 @@ def _json_records(text: str) -> Iterator[tuple[int, object]]:
         yield line, item
 
 
-def _check_record(db: sqlite_utils.Database, record: object) -> tuple[str, float, bool] | str:
+def _check_record(db: Database, record: object) -> tuple[str, float, bool] | str:
     """(hash, rating, known image) or the reason the row is broken."""
     if isinstance(record, str):
         return record
@@ -195,7 +194,7 @@ def _check_record(db: sqlite_utils.Database, record: object) -> tuple[str, float
 
 
 def import_file(
-    db: sqlite_utils.Database,
+    db: Database,
     path: Path,
     fmt: str | None = None,
     *,
@@ -227,7 +226,7 @@ def import_file(
 
 
 def _apply(
-    db: sqlite_utils.Database,
+    db: Database,
     values: dict[str, float],
     report: ImportReport,
     *,
@@ -263,9 +262,7 @@ def _apply(
 
 
 # -- XMP sidecars ------------------------------------------------------------------------------
-def _present_files(
-    db: sqlite_utils.Database, rated_only: bool
-) -> list[tuple[str, str, float | None]]:
+def _present_files(db: Database, rated_only: bool) -> list[tuple[str, str, float | None]]:
     join = "JOIN" if rated_only else "LEFT JOIN"
     return db.execute(
         f"SELECT f.path, f.hash, r.value FROM files f {join} ratings r ON r.hash = f.hash "
@@ -274,7 +271,7 @@ def _present_files(
 
 
 def export_sidecars(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
@@ -302,7 +299,7 @@ def export_sidecars(
 
 
 def import_sidecars(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     keep_existing: bool = False,
     progress: ProgressCallback | None = None,
@@ -337,7 +334,7 @@ def import_sidecars(
     return report, ratings_report
 
 
-def hash_for_path(db: sqlite_utils.Database, path: str | os.PathLike[str]) -> str | None:
+def hash_for_path(db: Database, path: str | os.PathLike[str]) -> str | None:
     """The content hash of a present library file at path (as given, absolute, or resolved)."""
     raw = os.fspath(path)
     tries = [raw, os.path.abspath(os.path.expanduser(raw))]

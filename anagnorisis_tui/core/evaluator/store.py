@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
 from anagnorisis_tui import __version__
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.evaluator import regressors as eval_models
@@ -85,7 +85,7 @@ def new_id() -> str:
 
 def save(
     models_dir: Path,
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     kind: str,
     arrays: dict[str, np.ndarray],
@@ -168,7 +168,7 @@ def load_file(path: Path, *, embed_model_id: str | None = None) -> SavedEvaluato
     )
 
 
-def active_row(db: sqlite_utils.Database, embed_model_id: str | None = None) -> dict | None:
+def active_row(db: Database, embed_model_id: str | None = None) -> dict | None:
     """The active evaluator for the embedding model (or the newest active one of any model)."""
     sql = "SELECT id, embed_model_id, kind, created, path, metrics FROM evaluators WHERE active = 1"
     params: list[object] = []
@@ -184,7 +184,7 @@ def active_row(db: sqlite_utils.Database, embed_model_id: str | None = None) -> 
     return out
 
 
-def load_active(db: sqlite_utils.Database, embed_model_id: str) -> SavedEvaluator | None:
+def load_active(db: Database, embed_model_id: str) -> SavedEvaluator | None:
     """The active evaluator for this embedding model; a clear error if only another model's exists."""
     row = active_row(db, embed_model_id)
     if row is None:
@@ -200,7 +200,7 @@ def load_active(db: sqlite_utils.Database, embed_model_id: str) -> SavedEvaluato
 
 
 def refresh_predictions(
-    db: sqlite_utils.Database,
+    db: Database,
     evaluator: SavedEvaluator,
     *,
     only_missing: bool = True,
@@ -278,7 +278,7 @@ def refresh_predictions(
 
 
 def _read_chunk(
-    db: sqlite_utils.Database, model_id: str, chunk: list[str], dim: int, np_dtype: np.dtype
+    db: Database, model_id: str, chunk: list[str], dim: int, np_dtype: np.dtype
 ) -> tuple[list[str], np.ndarray]:
     """Vectors of the (sorted) hashes in chunk: one range scan, one buffer to decode."""
     wanted = set(chunk)
@@ -296,9 +296,7 @@ def _read_chunk(
     return [row[0] for row in rows], mat
 
 
-def get_prediction(
-    db: sqlite_utils.Database, content_hash: str, active_id: str | None
-) -> Prediction | None:
+def get_prediction(db: Database, content_hash: str, active_id: str | None) -> Prediction | None:
     """The active evaluator's prediction, else the newest older one (flagged stale)."""
     rows = db.execute(
         "SELECT evaluator_id, value, uncertainty, at FROM predictions WHERE hash = ? "
@@ -313,7 +311,7 @@ def get_prediction(
     )
 
 
-def prediction_values(db: sqlite_utils.Database, active_id: str | None) -> np.ndarray:
+def prediction_values(db: Database, active_id: str | None) -> np.ndarray:
     rows = db.execute(
         "SELECT value FROM predictions WHERE evaluator_id = ?", [active_id or ""]
     ).fetchall()

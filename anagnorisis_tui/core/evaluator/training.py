@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
@@ -96,9 +96,7 @@ class TrainReport:
         return out
 
 
-def rated_data(
-    db: sqlite_utils.Database, model_id: str
-) -> tuple[list[str], np.ndarray, np.ndarray, int]:
+def rated_data(db: Database, model_id: str) -> tuple[list[str], np.ndarray, np.ndarray, int]:
     """(hashes, vectors, ratings, rated images lacking vectors) in a stable order."""
     rated = dict(db.execute("SELECT hash, value FROM ratings ORDER BY hash").fetchall())
     hashes, mat = vectors.load_vectors(db, model_id, list(rated))
@@ -128,7 +126,7 @@ def _folds(n: int, k: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def train(
-    db: sqlite_utils.Database,
+    db: Database,
     model_id: str,
     models_dir: Path,
     *,
@@ -312,7 +310,7 @@ def fit_best(
 
 def _save_and_predict(
     report: TrainReport,
-    db: sqlite_utils.Database,
+    db: Database,
     models_dir: Path,
     x: np.ndarray,
     y: np.ndarray,

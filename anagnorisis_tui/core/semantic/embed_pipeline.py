@@ -19,9 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import sqlite_utils
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback
 from anagnorisis_tui.core.semantic import imageprep, vectors
 
@@ -46,7 +46,7 @@ class EmbedSummary:
         return self.embedded / self.seconds if self.seconds > 0 else 0.0
 
 
-def pending(db: sqlite_utils.Database, model_id: str) -> list[tuple[str, list[str]]]:
+def pending(db: Database, model_id: str) -> list[tuple[str, list[str]]]:
     """(hash, [paths...]) still to embed for this model, in path order."""
     rows = db.execute(
         "SELECT f.hash, f.path FROM files f WHERE f.present = 1 "
@@ -61,7 +61,7 @@ def pending(db: sqlite_utils.Database, model_id: str) -> list[tuple[str, list[st
     return list(by_hash.items())
 
 
-def counts(db: sqlite_utils.Database, model_id: str) -> tuple[int, int]:
+def counts(db: Database, model_id: str) -> tuple[int, int]:
     """(present images with a vector for this model, present images)."""
     total = db.execute("SELECT count(DISTINCT hash) FROM files WHERE present = 1").fetchone()[0]
     done = db.execute(
@@ -72,7 +72,7 @@ def counts(db: sqlite_utils.Database, model_id: str) -> tuple[int, int]:
     return int(done), int(total)
 
 
-def record_error(db: sqlite_utils.Database, content_hash: str, model_id: str, reason: str) -> None:
+def record_error(db: Database, content_hash: str, model_id: str, reason: str) -> None:
     with db.conn:
         db.execute(
             "INSERT OR REPLACE INTO embed_errors(hash, model_id, reason, at) VALUES (?, ?, ?, ?)",
@@ -80,7 +80,7 @@ def record_error(db: sqlite_utils.Database, content_hash: str, model_id: str, re
         )
 
 
-def errors(db: sqlite_utils.Database, model_id: str) -> list[tuple[str, str, str]]:
+def errors(db: Database, model_id: str) -> list[tuple[str, str, str]]:
     """(hash, a path, reason) of images this model could not embed."""
     return [
         tuple(r)
@@ -107,7 +107,7 @@ def _decode(paths: list[str], size: int, resize_mode: str) -> tuple[str, np.ndar
 
 
 def embed_library(
-    db: sqlite_utils.Database,
+    db: Database,
     embedder,  # embeddings.Embedder (duck-typed: model_id, dim, image_size, resize_mode, info)
     *,
     batch_size: int = DEFAULT_BATCH,

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, check
 from anagnorisis_tui.core.semantic import vectors
 from anagnorisis_tui.core.semantic.model_choice import index_name
@@ -144,13 +144,11 @@ def open_snapshot(data_dir: Path, model_id: str, dim: int) -> Snapshot | None:
         return None
 
 
-def max_rowid(db: sqlite_utils.Database) -> int:
+def max_rowid(db: Database) -> int:
     return int(db.execute("SELECT coalesce(max(rowid), 0) FROM vectors").fetchone()[0])
 
 
-def delta(
-    db: sqlite_utils.Database, model_id: str, after_rowid: int
-) -> tuple[list[str], np.ndarray]:
+def delta(db: Database, model_id: str, after_rowid: int) -> tuple[list[str], np.ndarray]:
     """Vectors stored since a build (rowid range scan: cheap however large the table)."""
     spec = vectors.model_spec(db, model_id)
     if spec is None:
@@ -167,7 +165,7 @@ def delta(
     return [r[0] for r in rows], out
 
 
-def needs_build(db: sqlite_utils.Database, data_dir: Path, model_id: str) -> bool:
+def needs_build(db: Database, data_dir: Path, model_id: str) -> bool:
     """True when there is no usable build or it misses more than a few percent of vectors."""
     spec = vectors.model_spec(db, model_id)
     if spec is None:
@@ -187,7 +185,7 @@ def needs_build(db: sqlite_utils.Database, data_dir: Path, model_id: str) -> boo
 
 
 def build(
-    db: sqlite_utils.Database,
+    db: Database,
     data_dir: Path,
     model_id: str,
     *,

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import index, vectors
 
@@ -134,7 +134,7 @@ class Searcher:
         self._seen_rowid = -1
         self._delta: tuple[list[str], np.ndarray] = ([], np.zeros((0, 0), np.float32))
 
-    def _refresh(self, db: sqlite_utils.Database, dim: int) -> None:
+    def _refresh(self, db: Database, dim: int) -> None:
         pointer = index.index_dir(self.data_dir, self.model_id) / "current.json"
         try:
             mtime = pointer.stat().st_mtime_ns
@@ -156,9 +156,7 @@ class Searcher:
     def snapshot(self) -> index.Snapshot | None:
         return self._snapshot
 
-    def ranked(
-        self, db: sqlite_utils.Database, query: np.ndarray, k: int | None
-    ) -> list[tuple[str, float]]:
+    def ranked(self, db: Database, query: np.ndarray, k: int | None) -> list[tuple[str, float]]:
         """Top-k (all when k is None) content hashes by cosine with `query`, best first."""
         spec = vectors.model_spec(db, self.model_id)
         if spec is None:
@@ -185,7 +183,7 @@ class Searcher:
                 self._snapshot = None
 
 
-def present_paths(db: sqlite_utils.Database, hashes: list[str]) -> dict[str, str]:
+def present_paths(db: Database, hashes: list[str]) -> dict[str, str]:
     """{hash: one present path} (the first by path order) for the hashes that have one."""
     out: dict[str, str] = {}
     for start in range(0, len(hashes), 900):
@@ -201,7 +199,7 @@ def present_paths(db: sqlite_utils.Database, hashes: list[str]) -> dict[str, str
 
 
 def hits(
-    db: sqlite_utils.Database,
+    db: Database,
     searcher: Searcher,
     query: np.ndarray,
     *,
@@ -227,7 +225,7 @@ def hits(
         want *= 4
 
 
-def image_hash_for(db: sqlite_utils.Database, path: str | os.PathLike[str]) -> str:
+def image_hash_for(db: Database, path: str | os.PathLike[str]) -> str:
     """Content hash of an image file: from the catalogue when it is a present file there."""
     from anagnorisis_tui.core.base.hashing import content_hash_file
 

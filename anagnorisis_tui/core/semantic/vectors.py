@@ -11,13 +11,14 @@ import time
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import sqlite_utils
+
+from anagnorisis_tui.core.base.db import Database
 
 DEFAULT_DTYPE = "float16"
 
 
 def register_model(
-    db: sqlite_utils.Database,
+    db: Database,
     model_id: str,
     dim: int,
     *,
@@ -34,7 +35,7 @@ def register_model(
         )
 
 
-def model_spec(db: sqlite_utils.Database, model_id: str) -> tuple[int, str] | None:
+def model_spec(db: Database, model_id: str) -> tuple[int, str] | None:
     row = db.execute(
         "SELECT dim, dtype FROM embed_models WHERE model_id = ?", [model_id]
     ).fetchone()
@@ -49,7 +50,7 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 def put_vectors(
-    db: sqlite_utils.Database,
+    db: Database,
     model_id: str,
     hashes: Sequence[str],
     matrix: np.ndarray,
@@ -72,7 +73,7 @@ def put_vectors(
 
 
 def load_vectors(
-    db: sqlite_utils.Database,
+    db: Database,
     model_id: str,
     hashes: Iterable[str] | None = None,
 ) -> tuple[list[str], np.ndarray]:

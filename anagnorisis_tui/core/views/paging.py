@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlite_utils
 import xxhash
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.views.filters import SQUARE_TOLERANCE, FilterError, Filters, check_sort
 
 
@@ -172,13 +172,13 @@ _SHAPE_SQL = {
 }
 
 
-def count(db: sqlite_utils.Database, spec: ViewSpec, *, scores: ScoreTables | None = None) -> int:
+def count(db: Database, spec: ViewSpec, *, scores: ScoreTables | None = None) -> int:
     joins, where, params = _sql(spec, scores)
     return db.execute(f"SELECT count(*) FROM {joins} WHERE {where}", params).fetchone()[0]
 
 
 def page(
-    db: sqlite_utils.Database,
+    db: Database,
     spec: ViewSpec,
     offset: int,
     limit: int,
@@ -209,7 +209,7 @@ def page(
     return _details(db, spec, paths, scores)
 
 
-def entry(db: sqlite_utils.Database, path: str) -> ImageEntry | None:
+def entry(db: Database, path: str) -> ImageEntry | None:
     """The present file at `path` (catalogue text), or None."""
     if not db.execute("SELECT 1 FROM files WHERE path = ? AND present = 1", [path]).fetchone():
         return None
@@ -218,7 +218,7 @@ def entry(db: sqlite_utils.Database, path: str) -> ImageEntry | None:
 
 
 def _details(
-    db: sqlite_utils.Database, spec: ViewSpec, paths: list[str], scores: ScoreTables | None
+    db: Database, spec: ViewSpec, paths: list[str], scores: ScoreTables | None
 ) -> list[ImageEntry]:
     joins = [
         "files f JOIN images i ON i.hash = f.hash",

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-import sqlite_utils
 import xxhash
 
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.semantic import vectors
 
 BLOCK = 4096
@@ -27,14 +27,14 @@ MAX_CACHED = 8  # tables kept per connection; the oldest is dropped beyond this
 _caches: dict[int, OrderedDict[str, str]] = {}
 
 
-def vectors_version(db: sqlite_utils.Database, model_id: str) -> tuple[int, float]:
+def vectors_version(db: Database, model_id: str) -> tuple[int, float]:
     row = db.execute(
         "SELECT count(*), coalesce(max(at), 0) FROM vectors WHERE model_id = ?", [model_id]
     ).fetchone()
     return int(row[0]), float(row[1])
 
 
-def score_table(db: sqlite_utils.Database, model_id: str, query: np.ndarray) -> str:
+def score_table(db: Database, model_id: str, query: np.ndarray) -> str:
     """The name of a TEMP table (hash TEXT PRIMARY KEY, score REAL) for this query vector."""
     query = vectors.normalise(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
     version = vectors_version(db, model_id)
@@ -57,7 +57,7 @@ def score_table(db: sqlite_utils.Database, model_id: str, query: np.ndarray) -> 
     return name
 
 
-def _fill(db: sqlite_utils.Database, name: str, model_id: str, query: np.ndarray) -> None:
+def _fill(db: Database, name: str, model_id: str, query: np.ndarray) -> None:
     spec = vectors.model_spec(db, model_id)
     db.execute(f"DROP TABLE IF EXISTS temp.{name}")
     db.execute(f"CREATE TEMP TABLE {name} (hash TEXT PRIMARY KEY, score REAL NOT NULL)")
@@ -82,7 +82,7 @@ def _fill(db: sqlite_utils.Database, name: str, model_id: str, query: np.ndarray
             )
 
 
-def forget(db: sqlite_utils.Database) -> None:
+def forget(db: Database) -> None:
     """Drop this connection's cached tables (called when a connection closes)."""
     cache = _caches.pop(id(db.conn), None)
     for name in cache or ():

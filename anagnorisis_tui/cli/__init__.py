@@ -25,19 +25,27 @@ from anagnorisis_tui.core.errors import UserError
 if TYPE_CHECKING:
     from anagnorisis_tui.core.base.config import Settings
 
-# Modules under anagnorisis_tui.cli, each with register(subparsers) -> None.
-COMMAND_MODULES = [
-    "open_cmd",
-    "scan_cmd",
-    "errors_cmd",
-    "rate_cmd",
-    "train_cmd",
-    "ratings_cmd",
-    "list_cmd",
-    "groups_cmd",
-    "embed_cmd",
-    "search_cmd",
-]
+# Each command, by the module under anagnorisis_tui.cli whose register(subparsers, common)
+# adds it (tests/cli/test_cli_startup.py checks the two agree). Only the module of the command
+# being run is registered: every subparser costs argparse a few gettext look-ups.
+COMMANDS = {
+    "open": "open_cmd",
+    "scan": "scan_cmd",
+    "errors": "errors_cmd",
+    "rate": "rate_cmd",
+    "train": "train_cmd",
+    "next": "train_cmd",
+    "explain": "train_cmd",
+    "ratings": "ratings_cmd",
+    "list": "list_cmd",
+    "groups": "groups_cmd",
+    "dedupe": "groups_cmd",
+    "undo": "groups_cmd",
+    "embed": "embed_cmd",
+    "search": "search_cmd",
+    "similar": "search_cmd",
+}
+COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))  # in the order help lists them
 
 
 class CommandError(UserError):
@@ -65,7 +73,8 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the commands of `modules` (default: all, as `--help` lists them)."""
     parser = argparse.ArgumentParser(
         prog="anagnorisis-tui",
         description="Search, filter, de-duplicate and rate your image library from a terminal. "
@@ -75,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         module = importlib.import_module(f"anagnorisis_tui.cli.{name}")
         module.register(sub, _common)
     return parser
@@ -89,8 +98,6 @@ def settings_from_args(args: argparse.Namespace, **overrides: object) -> Setting
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     # `anagnorisis-tui [options] [LIBRARY]` means `open`: find the first positional word.
     skip_values = {"--data-dir", "--config"}
     positionals = []
@@ -101,8 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif not a.startswith("-"):
             positionals.append(a)
     first_positional = positionals[0] if positionals else None
-    if first_positional not in commands and not {"-h", "--help", "--version"} & set(argv):
-        argv = ["open", *argv]
+    asks = {"-h", "--help", "--version"} & set(argv)
+    if first_positional not in COMMANDS and not asks:
+        argv, first_positional = ["open", *argv], "open"
+    if first_positional in COMMANDS:
+        parser = build_parser([COMMANDS[first_positional]])
+    elif asks == {"--version"} and not positionals:
+        parser = build_parser([])  # prints the version before any command is looked at
+    else:
+        parser = build_parser()  # top-level help, or an unknown command to report
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

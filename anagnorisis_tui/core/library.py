@@ -79,12 +79,7 @@ class Library:
     def evaluator(self) -> EvaluatorService:
         from anagnorisis_tui.core.evaluator.service import EvaluatorService
 
-        return self._service(
-            "evaluator",
-            lambda: EvaluatorService(
-                self.connections, self.data_dir, self.semantic.vector_model_id
-            ),
-        )
+        return self._service("evaluator", lambda: EvaluatorService(*self._vector_service_args()))
 
     @property
     def views(self) -> ViewsService:
@@ -96,12 +91,11 @@ class Library:
     def duplicates(self) -> DuplicatesService:
         from anagnorisis_tui.core.duplicates.service import DuplicatesService
 
-        return self._service(
-            "duplicates",
-            lambda: DuplicatesService(
-                self.connections, self.data_dir, self.semantic.vector_model_id
-            ),
-        )
+        return self._service("duplicates", lambda: DuplicatesService(*self._vector_service_args()))
+
+    def _vector_service_args(self) -> tuple[Connections, Path, Callable[[], str | None]]:
+        """What a VectorService is built with: it reads the active model's vectors."""
+        return self.connections, self.data_dir, self.semantic.vector_model_id
 
     @property
     def db(self) -> Database:

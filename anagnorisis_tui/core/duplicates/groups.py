@@ -34,6 +34,7 @@ from anagnorisis_tui.core.duplicates.options import (
 )
 from anagnorisis_tui.core.duplicates.phash import BITS
 from anagnorisis_tui.core.errors import UserError
+from anagnorisis_tui.core.semantic import vectors
 
 EXACT_LIMIT = 6000  # exact kNN below this many vectors: fast enough and perfect recall
 
@@ -111,12 +112,7 @@ def _scope(root: str | None, folder: str | None) -> tuple[str, list[object]]:
 
 def pick_model(db: Database, model_id: str | None) -> str | None:
     """The given model, else the one with the most stored vectors (None when there are none)."""
-    if model_id is not None:
-        return model_id
-    row = db.execute(
-        "SELECT model_id FROM vectors GROUP BY model_id ORDER BY count(*) DESC LIMIT 1"
-    ).fetchone()
-    return row[0] if row else None
+    return model_id if model_id is not None else vectors.most_stored_model(db)
 
 
 def find_groups(

@@ -4,26 +4,14 @@ nothing (plan, apply, undo)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from pathlib import Path
 
-from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.base.service import VectorService
 from anagnorisis_tui.core.duplicates import actions, phash
 from anagnorisis_tui.core.duplicates import groups as groups_mod
 
 
-class DuplicatesService:
-    def __init__(
-        self,
-        connections: Connections,
-        data_dir: Path,
-        vector_model_id: Callable[[], str | None],
-    ) -> None:
-        self._connections = connections
-        self._data_dir = data_dir
-        self._vector_model_id = vector_model_id
-
+class DuplicatesService(VectorService):
     def compute_phashes(
         self,
         *,

@@ -9,40 +9,29 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from anagnorisis_tui.core.base import paths, ratings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.base.service import VectorService
 from anagnorisis_tui.core.evaluator import rate_next, rating_io, store, training
+from anagnorisis_tui.core.semantic import vectors
 
 
-class EvaluatorService:
-    def __init__(
-        self,
-        connections: Connections,
-        data_dir: Path,
-        vector_model_id: Callable[[], str | None],
-    ) -> None:
-        self._connections = connections
-        self._data_dir = data_dir
-        self._vector_model_id = vector_model_id
-
+class EvaluatorService(VectorService):
     def model_id(self) -> str:
         """The embedding model whose vectors the evaluator reads: the active one, else the
         model with the most stored vectors."""
         active = self._vector_model_id()
         if active is not None:
             return active
-        row = self._connections.db.execute(
-            "SELECT model_id FROM vectors GROUP BY model_id ORDER BY count(*) DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
+        most = vectors.most_stored_model(self._connections.db)
+        if most is None:
             raise training.TrainingError(
                 "no image has vectors yet: run `anagnorisis-tui embed` first"
             )
-        return row[0]
+        return most
 
     def train(
         self,

@@ -42,6 +42,14 @@ def model_spec(db: Database, model_id: str) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
+def most_stored_model(db: Database) -> str | None:
+    """The embedding model with the most stored vectors (None when there are none)."""
+    row = db.execute(
+        "SELECT model_id FROM vectors GROUP BY model_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def normalise(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)

@@ -1,0 +1,129 @@
+"""CLI start-up and the no-change scan, as whole processes beside baselines from the same run.
+
+Every figure is the median of 5 runs of a fresh process (`sys.executable`, this checkout first
+on PYTHONPATH), interleaved with its baseline so that load drifts hit both alike:
+  1. `anagnorisis-tui --version` and `--help` beside `python -c pass`;
+  2. for each library size, a no-change `anagnorisis-tui scan LIB --quiet` (after one first
+     scan into a fresh data dir) beside a bare Python process that walks the same tree with
+     os.scandir and stats every file.
+The libraries are small JPEGs (96x64, unique bytes) built by bench_scan.build_library.
+
+    nice python bench/bench_cli_start.py                       # 20,000 and 100,000 files
+    nice python bench/bench_cli_start.py --sizes 20000 --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_scan import build_library  # noqa: E402
+
+WALK = """
+import os, sys
+stack, files = [sys.argv[1]], 0
+while stack:
+    with os.scandir(stack.pop()) as it:
+        for entry in it:
+            if entry.is_dir():
+                stack.append(entry.path)
+            else:
+                entry.stat()
+                files += 1
+"""
+
+
+def _env(state: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["ANAGNORISIS_DATA_DIR"] = str(state / "data")
+    env["ANAGNORISIS_CONFIG"] = str(state / "config.toml")
+    env.pop("ANAGNORISIS_LIBRARY", None)
+    return env
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def compare(label: str, cmd: list[str], base_label: str, base: list[str], env, runs: int) -> None:
+    ours, theirs = [], []
+    for _ in range(runs):
+        theirs.append(_time(base, env))
+        ours.append(_time(cmd, env))
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"   {label:<34} {a:7.3f} s   {base_label:<28} {b:7.3f} s   = {a / b:5.2f}x")
+    print(f"      runs {[round(t, 3) for t in ours]} / {[round(t, 3) for t in theirs]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="20000,100000", help="library sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=5, help="processes per figure (median)")
+    parser.add_argument("--dir", default=str(Path(__file__).parent / "out"), help="where to build")
+    parser.add_argument(
+        "--state",
+        help="keep the data dirs (catalogues) here, so a rerun skips the first scans "
+        "(default: a temporary folder, removed afterwards)",
+    )
+    args = parser.parse_args()
+    py = sys.executable
+    app = [py, "-m", "anagnorisis_tui"]
+    print(f"load average before: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        state = Path(args.state or tmp)
+        state.mkdir(parents=True, exist_ok=True)
+        env = _env(state)
+        print(f"\n1. start-up (median of {args.runs} processes)")
+        compare(
+            "anagnorisis-tui --version",
+            [*app, "--version"],
+            "python -c pass",
+            [py, "-c", "pass"],
+            env,
+            args.runs,
+        )
+        compare(
+            "anagnorisis-tui --help",
+            [*app, "--help"],
+            "python -c pass",
+            [py, "-c", "pass"],
+            env,
+            args.runs,
+        )
+        for n in (int(s) for s in args.sizes.split(",")):
+            root = Path(args.dir) / f"scan-lib-{n}-96x64"
+            build_library(root, n, (96, 64))
+            data = state / f"data-{n}"
+            scan = [*app, "scan", str(root), "--quiet", "--data-dir", str(data)]
+            start = time.perf_counter()
+            subprocess.run(scan, env=env, check=True)
+            first = time.perf_counter() - start
+            print(
+                f"\n2. no-change scan of {n:,} files (first scan call took {first:.1f} s; "
+                f"median of {args.runs} processes)"
+            )
+            compare(
+                "anagnorisis-tui scan LIB --quiet",
+                scan,
+                "os.scandir + stat walk",
+                [py, "-c", WALK, str(root)],
+                env,
+                args.runs,
+            )
+    print(f"\nload average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -166,9 +166,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _note_unembedded(library) -> None:
     """Say so when a search or concept leaves out images that have no vector yet."""
+    from anagnorisis_tui.core.errors import UserError
+
     try:
         embedded, total = library.semantic.vector_counts()
-    except Exception:  # no model: the search itself reports that
+    except UserError:  # no model: the search itself reports that
         return
     if embedded < total:
         print(

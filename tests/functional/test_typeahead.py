@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from keyburst import burst
 from textual import events
 from textual.widgets import Input
 
@@ -10,6 +9,7 @@ from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.state.search_state import SearchState
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from tests.support.keyburst import burst
 
 SIZE = (120, 40)
 # Library -> search "red circle" -> second result -> rate 7 and 8 (each moves on) -> back.

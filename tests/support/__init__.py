@@ -7,5 +7,6 @@
   (pytest fixtures: a conftest imports them to make them visible)
 - `preference`: the personal evaluator's catalogue of vectors and its simulated user
 - `tmuxdrive`: driving the real app in tmux (start it, send keys, wait for text)
+- `keyburst`: keys sent faster than screens appear (type-ahead tests)
 - `childhooks`: making the app's child processes misbehave on purpose (crash, slow decodes)
 """

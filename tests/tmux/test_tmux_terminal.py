@@ -11,16 +11,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.tmux.tmuxdrive import DEADLINE, app_pid, start_app, tmux, wait_for
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "functional"))
-from uidata import make_images  # noqa: E402
+from tests.support.app_library import make_images
+from tests.support.tmuxdrive import DEADLINE, app_pid, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,

@@ -20,7 +20,7 @@ import pytest
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
-from tests.tmux.tmuxdrive import DEADLINE, screen, start_app, tmux, wait_for
+from tests.support.tmuxdrive import DEADLINE, screen, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,

@@ -1,0 +1,268 @@
+"""Verification of candidate duplicate pairs on a small colour rendition that respects alpha.
+
+A perceptual hash only proposes pairs: it is grey, 64 bits, and blind to transparency, so
+colour variants of one design, white shapes on transparency and flat pictures collide in it.
+Every proposed pair is checked here before it may join a duplicate group.
+
+The rendition is 32 x 32 pixels, four channels: red, green and blue premultiplied by alpha (a
+transparent pixel's hidden colour does not count), and alpha itself compared as a channel. It
+is made from the same decode as the perceptual hash (orientation applied) and stored per
+content hash (4 KiB), with the picture's displayed width and height.
+
+The rule, per pair, gives the strongest tier both renditions support:
+- "same": the same picture re-encoded, resized, recompressed, in another format or rotated by
+  EXIF: equal proportions (within 3%) and renditions that agree pixel by pixel (mean and 98th
+  percentile of the absolute difference under tight limits);
+- "edited": a crop of up to ~10% (searched over crop boxes), brightness or contrast changed, a
+  small colour shift: after the best crop box and one brightness/contrast fit shared by all
+  channels plus a bounded offset per channel, the residual is under a limit, and the alpha
+  channels agree;
+- "similar": alike in structure (grey correlation) but not a copy: for browsing only;
+- None: not alike.
+Pictures with little detail (the grey rendition nearly constant) only reach "similar" here:
+they are trusted as duplicates only when their bytes or pixels are identical.
+The limits were measured on bench/hardset.py (BENCHMARKS.md, "Duplicates you can trust").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+SIDE = 32
+CHANNELS = 4
+RENDITION_BYTES = SIDE * SIDE * CHANNELS
+
+TIERS = ("bytes", "pixels", "same", "edited", "similar")
+DUPLICATE_TIERS = ("bytes", "pixels", "same", "edited")
+
+# Limits on 0..255 differences, measured on bench/hardset.py.
+SAME_MEAN = 4.0
+SAME_P98 = 22.0
+SAME_ASPECT = 0.03  # |log(aspect ratio)|
+EDIT_MEAN = 8.0
+EDIT_P98 = 24.0
+EDIT_ASPECT = 0.13  # a 10% crop of one side only
+ALPHA_P99 = 24.0  # 99.5th percentile of the alpha difference: a shape edge moved shows in it
+SIMILAR_CORR = 0.85
+PREFILTER_CORR = 0.6
+LOW_DETAIL_STD = 6.0  # grey standard deviation of the rendition below which detail is "low"
+MAX_GAIN = 1.35  # brightness/contrast: the fitted gain stays within [1/MAX_GAIN, MAX_GAIN]
+MAX_SHIFT = 14.0  # per-channel offset left after the shared fit (a small colour shift)
+ALIGNED_CORR = 0.9  # grey correlation after the best crop box
+EXPLAINED = 0.6  # the edit must cut the difference to this share of what it was before
+CROP_STEPS = (0.0, 0.025, 0.05, 0.075, 0.1)  # crop fractions searched, per dimension
+
+
+@dataclass(frozen=True)
+class Rendition:
+    pixels: np.ndarray  # SIDE x SIDE x 4 float32, 0..255
+    width: int
+    height: int
+
+    @property
+    def aspect(self) -> float:
+        return self.width / max(1, self.height)
+
+    @property
+    def detail(self) -> float:
+        return float(_grey(self.pixels).std())
+
+    @property
+    def low_detail(self) -> bool:
+        return self.detail < LOW_DETAIL_STD
+
+
+def rendition(image: Image.Image) -> bytes:
+    """The rendition of a decoded image (orientation already applied): SIDE*SIDE*4 bytes."""
+    if image.mode != "RGBA":
+        if "A" in image.getbands() or "transparency" in image.info or image.mode in ("P", "LA", "PA"):
+            image = image.convert("RGBA")
+        else:
+            image = image.convert("RGB").convert("RGBA")
+    # Premultiply before resampling, so hidden colours of transparent pixels never bleed in.
+    premultiplied = image.convert("RGBa")
+    small = premultiplied.resize((SIDE, SIDE), Image.Resampling.BOX if min(image.size) >= SIDE else Image.Resampling.BICUBIC)
+    return np.asarray(small, dtype=np.uint8).tobytes()
+
+
+def from_bytes(data: bytes, width: int, height: int) -> Rendition:
+    pixels = np.frombuffer(data, dtype=np.uint8).reshape(SIDE, SIDE, CHANNELS).astype(np.float32)
+    return Rendition(pixels, int(width), int(height))
+
+
+def of_image(image: Image.Image) -> Rendition:
+    return from_bytes(rendition(image), image.width, image.height)
+
+
+def _grey(pixels: np.ndarray) -> np.ndarray:
+    return pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
+
+
+HALF = SIDE // 2
+
+
+def _interp(begin: float, end: float) -> np.ndarray:
+    """SIDE x SIDE bilinear resampling of the span [begin, end) of a SIDE-wide axis."""
+    out = np.zeros((SIDE, SIDE), np.float32)
+    taps = (begin + (np.arange(SIDE) + 0.5) / SIDE * (end - begin)) * SIDE - 0.5
+    taps = np.clip(taps, 0, SIDE - 1)
+    lo = np.floor(taps).astype(int)
+    hi = np.minimum(lo + 1, SIDE - 1)
+    frac = (taps - lo).astype(np.float32)
+    np.add.at(out, (np.arange(SIDE), lo), 1 - frac)
+    np.add.at(out, (np.arange(SIDE), hi), frac)
+    return out
+
+
+def _blur() -> np.ndarray:
+    out = np.zeros((SIDE, SIDE), np.float32)
+    for i in range(SIDE):
+        for j, w in ((i - 1, 0.25), (i, 0.5), (i + 1, 0.25)):
+            out[i, min(max(j, 0), SIDE - 1)] += w
+    return out
+
+
+def _halve() -> np.ndarray:
+    out = np.zeros((HALF, SIDE), np.float32)
+    out[np.arange(SIDE) // 2, np.arange(SIDE)] = 0.5
+    return out
+
+
+@lru_cache(maxsize=2)
+def _boxes(half: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(resampling matrix per crop box and axis, what each cuts, the plain sampler).
+
+    Each box is resampled bilinearly and then blurred by a 3-tap kernel (or halved, for
+    pictures smaller than the rendition); the other picture goes through the same blur, so
+    the difference measures content rather than resampling."""
+    sampler = _halve() if half else _blur()
+    mats, cuts = [], []
+    for crop in CROP_STEPS:
+        for pos in (0.0, 0.5, 1.0) if crop else (0.0,):
+            begin = crop * pos
+            mats.append(sampler @ _interp(begin, begin + 1 - crop))
+            cuts.append(crop)
+    return np.stack(mats), np.array(cuts), sampler
+
+
+@dataclass(frozen=True)
+class Verdict:
+    tier: str | None  # "same", "edited", "similar" or None
+    mean: float  # mean absolute colour difference after alignment (0..255)
+    p98: float  # its 98th percentile
+    crop: float  # the larger cut of one side's length in the best alignment (0..1)
+    gain: float  # brightness/contrast factor fitted (1.0: none)
+    low_detail: bool
+    corr: float = 1.0  # grey correlation of the two renditions
+
+
+def _residual(
+    a: np.ndarray, b: np.ndarray, fit: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, p98, gain, alpha p99) per view of b against views a (K x S x S x 4).
+
+    The colour difference of a pixel is its largest over the three channels. With `fit`, one
+    gain/offset shared by the colour channels and a bounded offset per channel are fitted
+    first (brightness, contrast, a small colour shift); colour variants of one design differ
+    by far more than the bounded offset, so they stay apart."""
+    k = a.shape[0]
+    ca = a[..., :3].reshape(k, -1, 3)
+    cb = np.broadcast_to(b[..., :3].reshape(1, -1, 3), ca.shape)
+    gain = np.ones(k, np.float32)
+    if fit:
+        ga, gb = ca.mean(axis=2), cb.mean(axis=2)
+        da, db = ga - ga.mean(axis=1, keepdims=True), gb - gb.mean(axis=1, keepdims=True)
+        va = (da * da).mean(axis=1)
+        gain = np.where(va > 1e-6, (da * db).mean(axis=1) / np.maximum(va, 1e-6), 1.0)
+        gain = np.clip(gain, 1 / MAX_GAIN, MAX_GAIN)
+        fitted = ca * gain[:, None, None]
+        shift = (cb - fitted).mean(axis=1)  # K x 3
+        common = np.median(shift, axis=1, keepdims=True)
+        shift = common + np.clip(shift - common, -MAX_SHIFT, MAX_SHIFT)
+        diff = np.abs(cb - fitted - shift[:, None, :]).max(axis=2)
+    else:
+        diff = np.abs(cb - ca).max(axis=2)
+    alpha = np.abs(a[..., 3] - b[None, ..., 3]).reshape(k, -1)
+    return diff.mean(axis=1), np.percentile(diff, 98, axis=1), gain, np.percentile(alpha, 99.5, axis=1)
+
+
+def _sample(pixels: np.ndarray, mat_y: np.ndarray, mat_x: np.ndarray) -> np.ndarray:
+    """Batched mat_y @ pixels @ mat_x.T per channel: K x S x S x 4."""
+    rows = (mat_y @ pixels.reshape(SIDE, SIDE * CHANNELS)).reshape(len(mat_y), -1, SIDE, CHANNELS)
+    views = np.matmul(rows.transpose(0, 1, 3, 2), mat_x.transpose(0, 2, 1)[:, None])
+    return views.transpose(0, 1, 3, 2)
+
+
+def verify(a: Rendition, b: Rendition) -> Verdict:
+    """The tier the pair's renditions support (see the module docstring)."""
+    low = a.low_detail or b.low_detail
+    # A picture smaller than the rendition was enlarged into it: compare both at half size.
+    half = min(a.width, a.height, b.width, b.height) < SIDE
+    aspect = abs(np.log(a.aspect / b.aspect))
+    ga, gb = _grey(a.pixels).ravel(), _grey(b.pixels).ravel()
+    corr = _corr(ga, gb)
+    if half:
+        _, _, sampler = _boxes(True)
+        pa, pb = (_sample(r.pixels, sampler[None], sampler[None]) for r in (a, b))
+    else:
+        pa, pb = a.pixels[None], b.pixels[None]
+    mean, p98, _, alpha = (float(v[0]) for v in _residual(pa, pb[0], False))
+    if not low and aspect <= SAME_ASPECT and mean <= SAME_MEAN and p98 <= SAME_P98 and alpha <= ALPHA_P99:
+        return Verdict("same", mean, p98, 0.0, 1.0, low, corr)
+    best: tuple[float, ...] = (np.inf, np.inf, 1.0, np.inf, 0.0, 0.0, np.inf)
+    # A crop of up to 10% still correlates well with the whole at this size; most distinct
+    # pairs do not, and skip the crop search.
+    if not low and aspect <= EDIT_ASPECT and corr >= PREFILTER_CORR:
+        best = _best_crop(a, b, half)
+        # An edit must explain the difference: after the crop and the fit the pictures agree in
+        # structure, and far better than before (two screenshots of one window with other
+        # text agree about as well either way: their difference is content, not an edit).
+        explained = best[0] <= EXPLAINED * best[6] or best[6] <= SAME_MEAN / 2
+        if (
+            best[0] <= EDIT_MEAN
+            and best[1] <= EDIT_P98
+            and best[3] <= ALPHA_P99
+            and best[5] >= ALIGNED_CORR
+            and explained
+        ):
+            return Verdict("edited", best[0], best[1], best[4], best[2], low, corr)
+    tier = "similar" if corr >= SIMILAR_CORR and alpha <= 4 * ALPHA_P99 and not low else None
+    return Verdict(tier, min(mean, best[0]), min(p98, best[1]), best[4], best[2], low, corr)
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    sx, sy = x.std(), y.std()
+    if sx < 1e-6 or sy < 1e-6:
+        return 1.0 if sx < 1e-6 and sy < 1e-6 else 0.0
+    return float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy))
+
+
+def _best_crop(a: Rendition, b: Rendition, half: bool) -> tuple[float, ...]:
+    """(mean, p98, gain, alpha p99, cut, grey correlation, mean before alignment) of the best
+    alignment of one rendition as a crop of the other, searched both ways over the boxes."""
+    mats, cuts, sampler = _boxes(half)
+    keep = 1 - cuts
+    best = (np.inf, np.inf, 1.0, np.inf, 0.0, 0.0, np.inf)
+    for big, small in ((a, b), (b, a)):
+        # Proportions constrain the boxes: cutting x from the width and y from the height
+        # turns the big aspect into big * (1 - x) / (1 - y), which must be the small one.
+        ratio = small.aspect / big.aspect
+        fit = np.abs(np.log(keep[None, :] / keep[:, None] / ratio)) <= SAME_ASPECT
+        iy, ix = np.nonzero(fit)  # [y box, x box]
+        if not len(iy):
+            continue
+        views = _sample(big.pixels, mats[iy], mats[ix])
+        target = _sample(small.pixels, sampler[None], sampler[None])[0]
+        mean, p98, gain, alpha = _residual(views, target, True)
+        at = int(np.argmin(mean))
+        if mean[at] < best[0]:
+            cut = float(max(cuts[ix[at]], cuts[iy[at]]))
+            aligned = _corr(_grey(views[at]).ravel(), _grey(target).ravel())
+            plain = _sample(big.pixels, sampler[None], sampler[None])
+            unexplained = float(_residual(plain, target, False)[0][0])
+            best = (float(mean[at]), float(p98[at]), float(gain[at]), float(alpha[at]), cut, aligned, unexplained)
+    return best

@@ -28,11 +28,50 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, PngImagePlugin
 
-WORDS = (
-    "alpha beta gamma delta file edit view help window open save close photo album rating "
-    "library search filter export import settings folder image camera lens light shadow river "
-    "mountain forest street market coffee garden winter summer travel family friend music"
-).split()
+WORDS = tuple(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "file",
+        "edit",
+        "view",
+        "help",
+        "window",
+        "open",
+        "save",
+        "close",
+        "photo",
+        "album",
+        "rating",
+        "library",
+        "search",
+        "filter",
+        "export",
+        "import",
+        "settings",
+        "folder",
+        "image",
+        "camera",
+        "lens",
+        "light",
+        "shadow",
+        "river",
+        "mountain",
+        "forest",
+        "street",
+        "market",
+        "coffee",
+        "garden",
+        "winter",
+        "summer",
+        "travel",
+        "family",
+        "friend",
+        "music",
+    ]
+)
 
 # What a copy is, by its transform (the tier a perfect verifier would give it).
 TIER_OF = {
@@ -94,9 +133,11 @@ def _shape_mask(side: int, n: int) -> Image.Image:
         r = int(side * (0.1 + 0.15 * rng.random()))
         draw.ellipse((x - r, y - r, x + r, y + r), outline=255, width=max(2, side // 20))
     else:
+        # Bars: their count and their length tell the shapes apart, by far more than a pixel.
+        length = 0.35 + 0.12 * ((n // 16) % 5)
         for b in range(1 + (n // 4) % 4):
             y0 = int(side * (0.15 + 0.2 * b))
-            draw.rectangle((side // 6, y0, int(side * (0.4 + 0.4 * rng.random())), y0 + side // 12), fill=255)
+            draw.rectangle((side // 6, y0, int(side * length), y0 + side // 12), fill=255)
     return mask
 
 
@@ -114,7 +155,9 @@ def _design(side: int, seed: int) -> Image.Image:
     for _ in range(6):
         x0, y0 = rng.integers(0, side * 3 // 4, 2)
         w, h = rng.integers(side // 8, side // 2, 2)
-        draw.rectangle((x0, y0, x0 + w, y0 + h), fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+        draw.rectangle(
+            (x0, y0, x0 + w, y0 + h), fill=tuple(int(v) for v in rng.integers(0, 255, 3))
+        )
     return image
 
 
@@ -122,7 +165,9 @@ def alpha_only_logos(count: int, side: int) -> Iterable[tuple[str, Image.Image]]
     design = _design(side, 7)
     for n in range(count):
         rgba = design.convert("RGBA")
-        rgba.putalpha(_shape_mask(side, 1 + n * 4 if n % 2 else 2 + n * 4).filter(ImageFilter.MaxFilter(9)))
+        rgba.putalpha(
+            _shape_mask(side, 1 + n * 4 if n % 2 else 2 + n * 4).filter(ImageFilter.MaxFilter(9))
+        )
         yield f"logo-alpha-{n:02d}", rgba
 
 
@@ -157,7 +202,7 @@ def gradients(count: int, side: int) -> Iterable[tuple[str, Image.Image]]:
         kind = n % 4
         if kind == 0:  # linear, two colours, some direction
             a = rng.random() * np.pi
-            t = (np.cos(a) * xx + np.sin(a) * yy - min(0, np.cos(a)) - min(0, np.sin(a)))
+            t = np.cos(a) * xx + np.sin(a) * yy - min(0, np.cos(a)) - min(0, np.sin(a))
             t = t / t.max()
         elif kind == 1:  # radial
             cx, cy = rng.random(2)
@@ -166,7 +211,15 @@ def gradients(count: int, side: int) -> Iterable[tuple[str, Image.Image]]:
             t = rng.random((side, side)) * 0.04
         else:  # pale abstract: blurred low-contrast blobs
             small = rng.random((6, 6))
-            t = np.asarray(Image.fromarray((small * 255).astype(np.uint8)).resize((side, side), Image.Resampling.BICUBIC)) / 255 * 0.25
+            t = (
+                np.asarray(
+                    Image.fromarray((small * 255).astype(np.uint8)).resize(
+                        (side, side), Image.Resampling.BICUBIC
+                    )
+                )
+                / 255
+                * 0.25
+            )
         c0, c1 = rng.integers(120, 255, 3), rng.integers(120, 255, 3)
         pixels = c0[None, None, :] * (1 - t[..., None]) + c1[None, None, :] * t[..., None]
         yield f"gradient-{n:02d}", Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
@@ -193,7 +246,9 @@ def screenshots(count: int, width: int, height: int) -> Iterable[tuple[str, Imag
         for k, line in enumerate(["Library", "Albums", "People", "Places", "Trash"]):
             draw.text((10, bar + 10 + k * height // 18), line, fill=(40, 40, 40), font=font)
         for k, line in enumerate(_lines(rng, 14, 9)):
-            draw.text((width // 5 + 16, bar + 12 + k * height // 20), line, fill=(20, 20, 20), font=font)
+            draw.text(
+                (width // 5 + 16, bar + 12 + k * height // 20), line, fill=(20, 20, 20), font=font
+            )
         yield f"screenshot-{n:02d}", image
 
 
@@ -244,8 +299,18 @@ def write_photo_copies(image: Image.Image, folder: Path, stem: str) -> dict[str,
     info = PngImagePlugin.PngInfo()
     info.add_text("Description", f"{stem}, edited caption")
     save("png-text", decoded, "png", compress_level=1, pnginfo=info)
-    save("resized-50", rgb.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS), "jpg", quality=90)
-    save("resized-25", rgb.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.LANCZOS), "jpg", quality=90)
+    save(
+        "resized-50",
+        rgb.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS),
+        "jpg",
+        quality=90,
+    )
+    save(
+        "resized-25",
+        rgb.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.LANCZOS),
+        "jpg",
+        quality=90,
+    )
     save("q35", rgb, "jpg", quality=35)
     save("webp", rgb, "webp", quality=80)
     exif = Image.Exif()
@@ -268,13 +333,19 @@ def icon_designs(count: int, side: int = 256) -> Iterable[tuple[str, Image.Image
         icon = Image.new("RGBA", (side, side), (0, 0, 0, 0))
         draw = ImageDraw.Draw(icon)
         colour = tuple(int(v) for v in rng.integers(30, 230, 3)) + (255,)
-        draw.rounded_rectangle((side // 16, side // 16, side * 15 // 16, side * 15 // 16), radius=side // 5, fill=colour)
+        draw.rounded_rectangle(
+            (side // 16, side // 16, side * 15 // 16, side * 15 // 16),
+            radius=side // 5,
+            fill=colour,
+        )
         mask = _shape_mask(side, 3 + n * 4 if n % 2 else n * 4)
         icon.paste((255, 255, 255, 255), (0, 0), mask)
         yield f"icon-{n:02d}", icon
 
 
-def bursts(image: Image.Image, scene: str, frames: int, side: int) -> Iterable[tuple[str, Image.Image]]:
+def bursts(
+    image: Image.Image, scene: str, frames: int, side: int
+) -> Iterable[tuple[str, Image.Image]]:
     """Frames that slide 4% of the width each over one photo, with a little exposure drift."""
     rgb = image.convert("RGB")
     w, h = rgb.size
@@ -313,14 +384,16 @@ def build(folder: Path, *, small: bool = False, big: bool = False) -> dict[Path,
         put("text-page", name, im)
     names = ("astronaut", "coffee", "chelsea") if small else None
     photos = photo_sources(names)
-    for scene in list(photos)[: k]:
+    for scene in list(photos)[:k]:
         for name, im in bursts(photos[scene], f"burst-{scene}", 2 + k, 2 * side):
             path = folder / "burst" / f"{name}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
             im.save(path, quality=90)
             truth[path] = Item(name, "burst", scene=scene)
     for name, im in photos.items():
-        for transform, path in write_photo_copies(_fit(im, 3 * side // 2), folder / "photo" / name, name).items():
+        for transform, path in write_photo_copies(
+            _fit(im, 3 * side // 2), folder / "photo" / name, name
+        ).items():
             truth[path] = Item(name, "photo", transform)
     for name, icon in icon_designs(2 * k):
         for px in (16, 24, 32, 48, 64, 128, 256):

@@ -19,15 +19,16 @@ def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> Non
         "--threshold",
         type=float,
         default=DEFAULT_THRESHOLD,
-        help=f"cosine similarity of CLIP vectors to join two images (default {DEFAULT_THRESHOLD}; "
-        "lower it for broader clusters)",
+        help=f"cosine similarity of CLIP vectors that proposes a pair (default {DEFAULT_THRESHOLD});"
+        " every proposed pair is still verified",
     )
     parser.add_argument(
         "--phash-distance",
         type=int,
         default=DEFAULT_PHASH_DISTANCE,
         metavar="BITS",
-        help=f"perceptual-hash bits that may differ (default {DEFAULT_PHASH_DISTANCE} of 64)",
+        help=f"perceptual-hash bits that may differ for a pair to be proposed (default "
+        f"{DEFAULT_PHASH_DISTANCE} of 64); every proposed pair is still verified",
     )
     parser.add_argument(
         "--method",
@@ -46,14 +47,20 @@ def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> Non
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
     groups = sub.add_parser(
         "groups",
-        help="near-duplicate groups and clusters, tightest first",
-        description="Group near-duplicates (or, with a lower --threshold, broader clusters). "
-        "Perceptual hashes are computed first for images that lack one; images without a CLIP "
-        "vector are grouped by perceptual hash only. The first member is the suggested keeper "
-        "(highest resolution, then largest file, then oldest).",
+        help="duplicate groups, each member verified against the keeper, strongest tier first",
+        description="Group duplicates. Perceptual hashes (and CLIP vectors, with --method both "
+        "or vectors) propose pairs; every pair is verified on a small colour rendition that "
+        "respects transparency, and each member is shown with its tier: identical bytes, "
+        "identical pixels, same picture (re-encoded, resized, another format, EXIF-rotated), "
+        "lightly edited (crop up to ~10%%, brightness/contrast, a small colour shift) or "
+        "similar (alike, not a copy). Members are verified against the first one, the "
+        "suggested keeper (highest resolution, then more metadata, then largest file, then "
+        "oldest); groups never chain. Pictures with little detail are grouped only on "
+        "identical bytes or pixels, and the listing says how many.",
     )
     common(groups)
     _group_options(groups)
+    _tier_option(groups, "show only groups with a member of these tiers (default: all)")
     groups.add_argument("--json", action="store_true", help="one JSON object per group per line")
     groups.set_defaults(func=run_groups)
 
@@ -61,15 +68,16 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         "dedupe",
         help="keep one image per group; trash or move the others (undoable)",
         description="For each group (see `groups`), keep the suggested keeper and send the "
-        "others to the system trash (--trash) or move them into DIR (--move-to DIR, keeping "
-        "their folders). It groups by perceptual hash unless --method says otherwise: CLIP "
-        "vectors say 'looks alike', which is not always 'duplicate', so check `groups "
-        "--method both` first. Nothing is deleted permanently; ratings go to the keeper; files "
-        "changed or moved by another program since the listing are skipped. Undo with "
-        "`anagnorisis-tui undo BATCH`.",
+        "members verified as duplicates of it (by default the tiers bytes, pixels, same and "
+        "edited; never 'similar' unless --tier names it) to the system trash (--trash) or into "
+        "DIR (--move-to DIR, keeping their folders). Anything uncertain stays. Nothing is "
+        "deleted permanently; ratings and XMP sidecars go to the keeper; files changed or moved "
+        "by another program since the listing are skipped. Undo with `anagnorisis-tui undo "
+        "BATCH`.",
     )
     common(dedupe)
     _group_options(dedupe, method="phash")
+    _tier_option(dedupe, "act only on members of these tiers (default: bytes,pixels,same,edited)")
     what = dedupe.add_mutually_exclusive_group(required=True)
     what.add_argument("--trash", action="store_true", help="send the others to the system trash")
     what.add_argument("--move-to", metavar="DIR", help="move the others into DIR")
@@ -106,6 +114,22 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     undo.set_defaults(func=run_undo)
 
 
+def _tiers(text: str) -> tuple[str, ...]:
+    from anagnorisis_tui.core.duplicates.options import TIERS
+
+    chosen = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in TIERS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown tier {unknown[0] if unknown else text!r}; choose from {', '.join(TIERS)}"
+        )
+    return chosen
+
+
+def _tier_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--tier", type=_tiers, metavar="TIER[,TIER]", help=help_text)
+
+
 def _progress(stream=None):
     # Looked up per call: a default bound at import time outlives a replaced sys.stderr.
     stream = stream or sys.stderr
@@ -130,7 +154,7 @@ def _open(args: argparse.Namespace):
 def _find(library, args: argparse.Namespace):
     from anagnorisis_tui.cli.list_cmd import catalogue_root
 
-    found = library.duplicates.groups(
+    report = library.duplicates.group_report(
         threshold=args.threshold,
         method=args.method,
         phash_distance=args.phash_distance,
@@ -140,13 +164,35 @@ def _find(library, args: argparse.Namespace):
     )
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    return found
+    return report
+
+
+def _notes(report) -> None:
+    if report.low_detail:
+        print(
+            f"{report.low_detail} pictures with little detail (flat, gradients) were left out: "
+            "they are grouped only when their bytes or pixels are identical",
+            file=sys.stderr,
+        )
+    if report.split:
+        print(
+            f"{report.split} images alike to a group's members but not verified against its "
+            "keeper were kept apart (groups never chain)",
+            file=sys.stderr,
+        )
+    if report.unverified:
+        print(
+            f"{report.unverified} images could not be verified (no rendition: unreadable?) and "
+            "are in no duplicate tier",
+            file=sys.stderr,
+        )
 
 
 def group_json(group) -> dict:
     return {
         "group": group.id,
         "similarity": group.similarity,
+        "tier": group.tier,
         "reasons": list(group.reasons),
         "keeper": group.keeper.path,
         "members": [
@@ -158,6 +204,8 @@ def group_json(group) -> dict:
                 "height": m.height,
                 "mtime_ns": m.mtime_ns,
                 "keeper": i == 0,
+                "tier": m.tier,
+                "why": m.why,
             }
             for i, m in enumerate(group.members)
         ],
@@ -174,22 +222,26 @@ def _text(text: str) -> str:
 
 def run_groups(args: argparse.Namespace) -> int:
     with _open(args) as library:
-        found = _find(library, args)
+        report = _find(library, args)
+        found = report.groups
+        if args.tier:
+            found = [g for g in found if any(m.tier in args.tier for m in g.others)]
         for group in found:
             if args.json:
                 print(json.dumps(group_json(group), ensure_ascii=False))
                 continue
-            why = ", ".join(group.reasons)
             print(
-                f"group {group.id}: {len(group.members)} images, similarity "
-                f"{group.similarity:.3f} ({why})"
+                f"group {group.id}: {len(group.members)} images, tier {group.tier}, "
+                f"similarity {group.similarity:.3f}"
             )
             for i, m in enumerate(group.members):
                 mark = "keep" if i == 0 else "    "
                 dims = f"{m.width}x{m.height}" if m.width else "?x?"
-                print(f"  {mark} {_text(m.path)}\t{dims}\t{m.size} B")
+                why = "keeper" if i == 0 else _text(m.why or m.tier)
+                print(f"  {mark} {_text(m.path)}\t{dims}\t{m.size} B\t{why}")
         if not args.json:
             print(f"{len(found)} groups", file=sys.stderr)
+            _notes(report)
     return 0
 
 
@@ -197,7 +249,8 @@ def run_dedupe(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
 
     with _open(args) as library:
-        found = _find(library, args)
+        grouping = _find(library, args)
+        found = grouping.groups
         if args.group:
             known = {g.id for g in found}
             missing = sorted(set(args.group) - known)
@@ -215,19 +268,34 @@ def run_dedupe(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         plan = library.duplicates.plan_group_action(
-            found, action="trash" if args.trash else "move", dest_dir=args.move_to
+            found,
+            action="trash" if args.trash else "move",
+            dest_dir=args.move_to,
+            tiers=args.tier,
         )
         report = library.duplicates.apply_group_action(plan, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(report.to_json(), ensure_ascii=False))
             return 0
         verb = "would" if args.dry_run else "did"
+        because = {item.path: item.why or item.tier for item in plan.items}
         for path, where in report.done:
-            print(f"{verb} {plan.action}: {_text(path)} -> {_text(str(where))}")
+            print(
+                f"{verb} {plan.action}: {_text(path)} -> {_text(str(where))} "
+                f"({_text(because.get(path, ''))})"
+            )
         for path, why in report.skipped:
             print(f"skipped: {_text(path)}: {_text(why)}")
         for source, keeper in report.carried:
             print(f"rating of {source} carried to {keeper}")
+        kept = sum(len(g.others) for g in found) - len(plan.items)
+        if kept:
+            print(
+                f"{kept} group members in other tiers stay where they are (see `groups`; "
+                "--tier chooses)",
+                file=sys.stderr,
+            )
+        _notes(grouping)
         if args.dry_run:
             print(f"dry run: {len(report.done)} files would be moved; nothing was touched")
         elif report.done:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+from PIL import Image
+
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 from anagnorisis_tui.ui.screens.groups import GroupsScreen
 
@@ -124,3 +127,77 @@ async def test_group_controls_in_the_filter_panel_open_the_groups(dupes, make_te
         assert (screen.threshold, screen.method) == (0.99, "phash")
         assert len(screen.groups) == 2
         assert "phash, threshold 0.99" in str(screen.query_one("#groups-head").render())
+
+
+@pytest.fixture
+def tiered(settings, tmp_path, trash_home):
+    from PIL import ImageEnhance
+    from sklearn.datasets import load_sample_image
+
+    from anagnorisis_tui.core.library import Library
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    china = Image.fromarray(load_sample_image("china.jpg"))
+    china.thumbnail((256, 256))
+    china.save(root / "china.jpg", quality=92)
+    china.resize((china.width // 2, china.height // 2)).save(root / "china-half.jpg", quality=90)
+    ImageEnhance.Brightness(china).enhance(1.4).save(root / "china-bright.jpg", quality=92)
+    library = Library(settings)
+    library.catalogue.set_root(root)
+    library.catalogue.scan(root)
+    yield library, root
+    library.close()
+
+
+async def test_similar_members_are_never_preselected_and_tiers_filter(
+    tiered, trash_home, make_test_app, settle
+):
+    library, root = tiered
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 32)) as pilot:
+        screen = await _open_groups(app, pilot, settle)
+        assert len(screen.groups) == 1
+        group = screen.groups[0].group
+        tier = {Path(m.path).name: m.tier for m in group.members}
+        assert tier == {
+            "china.jpg": "keeper",
+            "china-half.jpg": "same",
+            "china-bright.jpg": "similar",
+        }
+        assert "tier similar" in str(screen.query_one("#groups-head").render())
+        table = screen.query_one("#member-table")
+        rows = {str(table.get_row_at(r)[1]): str(table.get_row_at(r)[0]) for r in range(3)}
+        assert rows == {
+            "china.jpg": "★ keep",
+            "china-half.jpg": "✗ trash",
+            "china-bright.jpg": "· stays",
+        }
+        why = {str(table.get_row_at(r)[1]): str(table.get_row_at(r)[2]) for r in range(3)}
+        assert why["china-half.jpg"].startswith("same picture, 50% size")
+
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert _files(root) == {"china.jpg", "china-bright.jpg"}  # the similar one stayed
+        await pilot.press("u")
+        await settle(pilot)
+        assert _files(root) == {"china.jpg", "china-half.jpg", "china-bright.jpg"}
+
+        # Filter by tier: "bytes" shows nothing here, "similar" shows the group again.
+        await pilot.press("T")  # bytes
+        await settle(pilot)
+        assert screen.groups == []
+        for _ in range(4):  # pixels, same, edited, similar
+            await pilot.press("T")
+        await settle(pilot)
+        assert screen.tier_filter == "similar" and len(screen.groups) == 1
+
+        # i marks the similar member for the trash explicitly.
+        grid = screen.query_one("#members")
+        names = [Path(e.path).name for e in grid.source.entries]
+        grid.go_to(names.index("china-bright.jpg"))
+        await settle(pilot)
+        await pilot.press("i")
+        assert "china-bright.jpg" in {Path(p).name for p in screen.to_trash(0)}

@@ -122,11 +122,24 @@ def test_groups_json_dedupe_dry_run_trash_and_undo(library, capsys):
     assert names == ["big copy.jpg", "big-small.jpg", "big.jpg"]
     assert Path(group["keeper"]).name == "big.jpg"  # same pixels as the copy, but older
     assert group["members"][0]["keeper"] and all(m["hash"] for m in group["members"])
-    assert "same content" in group["reasons"] and "phash" in group["reasons"]
+    assert group["reasons"] == ["bytes", "same"] and group["tier"] == "same"
+    tiers = {Path(m["path"]).name: (m["tier"], m["why"]) for m in group["members"]}
+    assert tiers["big copy.jpg"] == ("bytes", "identical bytes")
+    assert tiers["big-small.jpg"][0] == "same" and "50% size" in tiers["big-small.jpg"][1]
+
+    assert main(["groups", "--method", "phash"]) == 0
+    out = capsys.readouterr().out
+    assert "tier same" in out and "identical bytes" in out and "keeper" in out
+    assert main(["groups", "--method", "phash", "--tier", "similar"]) == 0
+    assert capsys.readouterr().out == ""
+    with pytest.raises(SystemExit):
+        main(["groups", "--tier", "alike"])
+    assert "unknown tier 'alike'" in capsys.readouterr().err
 
     assert main(["dedupe", "--method", "phash", "--trash", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would trash" in out and "nothing was touched" in out
+    assert "(same picture, 50% size)" in out
     assert (library / "big-small.jpg").exists() and (library / "sub" / "big copy.jpg").exists()
 
     assert main(["dedupe", "--method", "phash", "--trash", "--json"]) == 0

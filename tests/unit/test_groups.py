@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core.duplicates import neighbours, phash
-from anagnorisis_tui.core.duplicates.groups import GroupError, Member, find_groups, keeper_order
+from anagnorisis_tui.core.duplicates import neighbours, phash, verify
+from anagnorisis_tui.core.duplicates.groups import (
+    GroupError,
+    Member,
+    _vector_edges,
+    find_groups,
+    keeper_order,
+)
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import vectors
 from bench import dupset
@@ -84,20 +90,23 @@ def test_phash_pass_fills_missing_records_failures_and_cancels(catalogued, tmp_p
     assert seen[-1].stage == "phash" and seen[-1].total is not None
 
 
-def test_groups_by_phash_alone_match_the_sources(catalogued):
+def test_verified_groups_match_the_sources(catalogued):
     library, truth, _ = catalogued
     groups = library.duplicates.groups(method="phash", phash_distance=10)
     assert groups, "expected duplicate groups"
     for sources in _by_source(groups, truth):
         assert len(sources) == 1  # never mixes two different photos
-    grouped = {Path(m.path) for g in groups for m in g.members}
+    grouped = {Path(m.path): m for g in groups for m in g.members}
     for path in truth:
         if "-crop" not in path.name:  # a 10% crop may fall outside 10 bits; all else must group
             assert path in grouped, path
+    for name in ("-small.jpg", "-q35.jpg", "-exif.jpg", ".png"):
+        tiers = {m.tier for p, m in grouped.items() if p.name.endswith(name)}
+        assert tiers <= {"keeper", "bytes", "pixels", "same"}, (name, tiers)
     assert len({next(iter(s)) for s in _by_source(groups, truth)}) == len(SOURCES)
-    sims = [g.similarity for g in groups]
-    assert sims == sorted(sims, reverse=True)  # tightest first
-    assert all("phash" in g.reasons or "same pixels" in g.reasons for g in groups)
+    ranks = [verify.TIERS.index(g.tier) for g in groups]
+    assert ranks == sorted(ranks)  # strongest evidence first
+    assert all(set(g.reasons) <= set(verify.TIERS) for g in groups)
 
 
 def test_groups_use_vectors_and_fall_back_to_phash_without_them(catalogued):
@@ -113,8 +122,9 @@ def test_groups_use_vectors_and_fall_back_to_phash_without_them(catalogued):
     by_vectors = library.duplicates.groups(method="vectors", threshold=0.95)
     assert sorted(_by_source(by_vectors, truth), key=sorted) == [{"astronaut"}, {"coffee"}]
     for group in by_vectors:
-        assert len(group.members) == 7  # crops included: the vectors say they are alike
-        assert group.reasons == ("vectors",)
+        # Vectors only propose pairs: each member was verified on its rendition.
+        assert len(group.members) >= 6
+        assert set(group.reasons) <= set(verify.TIERS)
     both = library.duplicates.groups(method="both", threshold=0.95, phash_distance=10)
     sources = _by_source(both, truth)
     assert {"chelsea"} in sources and {"china"} in sources  # no vectors: phash only
@@ -128,7 +138,8 @@ def test_same_content_at_two_paths_is_always_a_group(settings):
     add_file(library.db, "/lib/z/other.jpg", content_hash="other", size=10, phash=12345)
     for method in ("phash", "vectors", "both"):
         groups = library.duplicates.groups(method=method)
-        assert len(groups) == 1 and groups[0].reasons == ("same content",)
+        assert len(groups) == 1 and groups[0].reasons == ("bytes",)
+        assert groups[0].others[0].why == "identical bytes"
         assert {m.hash for m in groups[0].members} == {h}
         assert groups[0].similarity == 1.0
     library.close()
@@ -141,14 +152,16 @@ def test_scope_limits_groups(catalogued):
     assert _by_source(groups, truth) == [{"coffee"}]
 
 
-def test_keeper_is_highest_resolution_then_largest_then_oldest():
+def test_keeper_is_highest_resolution_then_more_metadata_then_largest_then_oldest():
     a = Member("/a", "1", size=100, width=10, height=10, mtime_ns=5)
     b = Member("/b", "2", size=50, width=20, height=10, mtime_ns=9)
     c = Member("/c", "3", size=200, width=20, height=10, mtime_ns=9)
     d = Member("/d", "4", size=200, width=20, height=10, mtime_ns=1)
+    e = Member("/e", "5", size=10, width=20, height=10, mtime_ns=9, metadata=12)
     assert sorted([a, b, c, d], key=keeper_order)[0] == d
     assert sorted([a, b, c], key=keeper_order)[0] == c
     assert sorted([a, b], key=keeper_order)[0] == b
+    assert sorted([a, b, c, d, e], key=keeper_order)[0] == e
 
 
 @pytest.mark.parametrize(
@@ -235,7 +248,7 @@ def test_grouping_reports_progress_and_can_be_cancelled(catalogued):
     library, _, _ = catalogued
     stages = set()
     library.duplicates.groups(method="phash", progress=lambda p: stages.add(p.stage))
-    assert {"phash", "phash pairs"} <= stages
+    assert {"phash pairs", "verifying"} <= stages
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
@@ -253,9 +266,13 @@ def test_mutual_neighbours_keep_a_hub_from_chaining(settings):
     vectors.put_vectors(
         db, "m", names, np.array([[1, 0.35, 0], [0.35, 1, 0], [1, 1, 0]], dtype=np.float32)
     )
-    chained = find_groups(db, method="vectors", threshold=0.85, k=1, mutual=False)
-    assert [len(g.members) for g in chained] == [3]
-    mutual = find_groups(db, method="vectors", threshold=0.85, k=1)
-    assert len(mutual) == 1 and len(mutual[0].members) == 2
-    assert "hub" in {m.hash for m in mutual[0].members}
+    position = {h: p for p, h in enumerate(names)}
+    args = (db, names, "m", 0.85, 1, "exact", False, None, None, None)
+    i, j, _ = _vector_edges(*args)
+    assert len(i) == 2  # each of a, b proposes the hub
+    i, j, _ = _vector_edges(*args[:6], True, *args[7:])
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) in (
+        [(position["a"], position["hub"])],
+        [(position["b"], position["hub"])],
+    )
     library.close()

@@ -179,7 +179,17 @@ CREATE TABLE meta (
 """
 
 # Append new migrations; never edit one that has shipped.
-MIGRATIONS: list[str] = [_MIGRATION_1]
+# Duplicate verification renditions (core/duplicates/verify.py), one per content hash.
+_MIGRATION_RENDITIONS = """
+CREATE TABLE renditions (
+    hash TEXT PRIMARY KEY,          -- content hash
+    data BLOB NOT NULL,             -- 32 x 32 premultiplied RGBa, 4096 bytes
+    width INTEGER NOT NULL,         -- as displayed (EXIF orientation applied)
+    height INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_RENDITIONS]
 
 
 def connect(path: Path, *, readonly: bool = False) -> Database:

@@ -1,38 +1,38 @@
-"""Near-duplicate groups and broader clusters, without an N x N matrix.
+"""Duplicate groups whose every member is verified against its keeper, in evidence tiers.
 
-Edges between images come from three sources, each cheap at scale:
-- identical content: two present files with the same content hash are always one group;
-- "phash": the same decoded pixels (images.pixel_hash) and perceptual hashes within
-  `phash_distance` bits (multi-index hashing, core/duplicates/neighbours.py);
-- "vectors": the k nearest CLIP neighbours (exact blockwise for small libraries, an Annoy
-  forest beyond) whose cosine is at least `threshold`.
-Connected components of those edges are the groups (union-find; single linkage, so a lower
-threshold chains into broader clusters). Images without a vector are grouped by perceptual
-hash only; images without either join only groups of identical content.
+Candidates come cheaply, without an N x N matrix: several files with one content hash; equal
+decoded pixels (images.pixel_hash); perceptual hashes within `phash_distance` bits
+(multi-index hashing, core/duplicates/neighbours.py); and, with vectors, the mutual k nearest
+CLIP neighbours whose cosine is at least `threshold`. Every candidate pair is then verified on
+the two colour renditions (core/duplicates/verify.py) and given a tier: "bytes", "pixels",
+"same" (re-encoded, resized, another format, EXIF-rotated, metadata edited), "edited" (crop up
+to ~10%, brightness/contrast, a small colour shift) or "similar" (alike, not a copy: browsing
+only). Groups never chain (core/duplicates/tiers.py): each member is verified against the
+keeper, and its tier is that of its own pair with the keeper.
 
-A group's `similarity` is its weakest link on the strongest chain joining it (the minimum edge
-of a maximum spanning forest); groups are ordered tightest first. Edge similarities share one
-scale: cosine for vectors, 1 - distance/64 for perceptual hashes, 1.0 for identical pixels.
+Pictures with little detail (near-flat renditions) are trusted only on identical bytes or
+pixels; the report says how many were left out that way, and how many images a connected
+set's keeper did not vouch for (split off into groups of their own, or left alone).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
-from anagnorisis_tui.core.duplicates import neighbours
+from anagnorisis_tui.core.duplicates import metadata, neighbours, renditions, tiers, verify
 from anagnorisis_tui.core.duplicates.options import (
     DEFAULT_PHASH_DISTANCE,
     DEFAULT_THRESHOLD,
     MAX_PHASH_DISTANCE,
     METHODS,
 )
-from anagnorisis_tui.core.duplicates.phash import BITS
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
 
@@ -52,6 +52,9 @@ class Member:
     height: int | None
     mtime_ns: int
     root: str = ""
+    tier: str = "keeper"  # its pair's tier with the keeper (see verify.TIERS)
+    why: str = ""  # in words: the tier and what differs from the keeper
+    metadata: int = 0  # EXIF fields plus an XMP sidecar: the keeper prefers more
 
     @property
     def pixels(self) -> int:
@@ -62,10 +65,8 @@ class Member:
 class Group:
     id: int  # 1-based position in this listing (tightest first)
     members: tuple[Member, ...]  # the suggested keeper first
-    similarity: float  # weakest link, 0..1
-    reasons: tuple[str, ...] = field(
-        default=()
-    )  # "same content", "same pixels", "phash", "vectors"
+    similarity: float  # the weakest member's agreement with the keeper, 0..1
+    reasons: tuple[str, ...] = field(default=())  # the tiers present, strongest first
 
     @property
     def keeper(self) -> Member:
@@ -75,10 +76,27 @@ class Group:
     def others(self) -> tuple[Member, ...]:
         return self.members[1:]
 
+    @property
+    def tier(self) -> str:
+        """The weakest tier among the members (what the whole group can be trusted as)."""
+        return max((m.tier for m in self.others), key=verify.TIERS.index, default="bytes")
+
+    def duplicates(self, tiers: tuple[str, ...] = verify.DUPLICATE_TIERS) -> tuple[Member, ...]:
+        """The members (keeper excluded) whose tier is among `tiers`."""
+        return tuple(m for m in self.others if m.tier in tiers)
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    groups: list[Group]
+    low_detail: int  # pictures with little detail, trusted only on identical bytes/pixels
+    split: int  # images of a connected set that its keeper did not vouch for
+    unverified: int  # candidate images without a rendition (left out of duplicate tiers)
+
 
 def keeper_order(member: Member) -> tuple:
-    """Highest resolution, then largest file, then oldest, then path (for a stable choice)."""
-    return (-member.pixels, -member.size, member.mtime_ns, member.path)
+    """Highest resolution, then more metadata, then largest file, then oldest, then path."""
+    return (-member.pixels, -member.metadata, -member.size, member.mtime_ns, member.path)
 
 
 def check_params(threshold: float, method: str, phash_distance: int) -> None:
@@ -115,7 +133,12 @@ def pick_model(db: Database, model_id: str | None) -> str | None:
     return model_id if model_id is not None else vectors.most_stored_model(db)
 
 
-def find_groups(
+def find_groups(db: Database, **kwargs: object) -> list[Group]:
+    """Groups of present images (in the root/folder scope), tightest first; see group_report."""
+    return group_report(db, **kwargs).groups  # type: ignore[arg-type]
+
+
+def group_report(
     db: Database,
     *,
     threshold: float = DEFAULT_THRESHOLD,
@@ -130,14 +153,12 @@ def find_groups(
     workdir: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> list[Group]:
-    """Groups of present images (in the root/folder scope), tightest first.
+) -> GroupReport:
+    """Verified groups of present images (in the root/folder scope), strongest tier first.
 
     Raises GroupError for nonsense parameters and progress.Cancelled when `cancel` is set
-    (there is no useful partial grouping to return). With `mutual` (the default) two images
-    are joined by their vectors only when each is among the other's k nearest neighbours: a
-    "hub" image close to many unrelated ones no longer chains them together (on real photos
-    this raised precision 4.6x for 10% of recall, BENCHMARKS.md)."""
+    (there is no useful partial grouping to return). Vector candidates are mutual k nearest
+    neighbours (a "hub" image close to many unrelated ones proposes no pairs)."""
     check_params(threshold, method, phash_distance)
     if neighbour_search not in ("auto", "exact", "annoy"):
         raise GroupError(f"unknown neighbour search {neighbour_search!r}")
@@ -152,38 +173,30 @@ def find_groups(
 
     where, params = _scope(root, folder)
     rows = db.execute(
-        f"SELECT f.hash, min(i.phash), min(i.pixel_hash), count(*) FROM files f "
-        f"JOIN images i ON i.hash = f.hash WHERE {where} GROUP BY f.hash ORDER BY f.hash",
+        f"SELECT f.hash, min(i.phash), min(i.pixel_hash), count(*), min(i.width), "
+        f"min(i.height), min(i.format) FROM files f JOIN images i ON i.hash = f.hash "
+        f"WHERE {where} GROUP BY f.hash ORDER BY f.hash",
         params,
     ).fetchall()
     hashes = [r[0] for r in rows]
     n = len(hashes)
-    multi_file = np.array([r[3] > 1 for r in rows], dtype=bool)
-    edges_i: list[np.ndarray] = []
-    edges_j: list[np.ndarray] = []
-    edges_s: list[np.ndarray] = []
-    kinds: list[tuple[str, np.ndarray, np.ndarray]] = []
-
-    def add(kind: str, i: np.ndarray, j: np.ndarray, s: np.ndarray) -> None:
-        edges_i.append(i)
-        edges_j.append(j)
-        edges_s.append(s.astype(np.float32))
-        kinds.append((kind, i, j))
-
+    shape = {p: (r[4], r[5], r[6]) for p, r in enumerate(rows)}
+    multi_file = [p for p, r in enumerate(rows) if r[3] > 1]
+    edges: dict[tuple[int, int], tiers.Edge] = {}
+    candidates: set[tuple[int, int]] = set()
     if method in ("both", "phash") and n > 1:
-        pixel = [r[2] for r in rows]
-        pi, pj = _equal_pairs(pixel)
-        add("same pixels", pi, pj, np.ones(len(pi)))
+        for a, b in _equal_sets([r[2] for r in rows]):
+            edges[(a, b)] = tiers.Edge("pixels")
         have = np.array([r[1] is not None for r in rows], dtype=bool)
         where_have = np.nonzero(have)[0]
         codes = np.array([r[1] for r in rows if r[1] is not None], dtype=np.int64)
         i, j, d = neighbours.phash_pairs(
             codes, phash_distance, cancel=cancel, tick=report("phash pairs")
         )
-        add("phash", where_have[i], where_have[j], 1.0 - d / BITS)
+        candidates.update(_expand(where_have, codes, i[d > 0], j[d > 0]))
     del rows
     if method in ("both", "vectors") and n > 1:
-        vi, vj, vs = _vector_edges(
+        vi, vj, _ = _vector_edges(
             db,
             hashes,
             pick_model(db, model_id),
@@ -195,27 +208,139 @@ def find_groups(
             cancel,
             report("neighbours"),
         )
-        add("vectors", vi, vj, vs)
+        candidates.update(zip(vi.tolist(), vj.tolist(), strict=True))
+    candidates -= set(edges)
+    nodes = sorted({p for pair in candidates for p in pair})
+    loaded = renditions.load(db, [hashes[p] for p in nodes])
+    shown = {p: loaded[hashes[p]] for p in nodes if hashes[p] in loaded}
+    edges.update(
+        tiers.verify_pairs(sorted(candidates), shown, cancel=cancel, tick=report("verifying"))
+    )
+    involved = sorted({p for pair in edges for p in pair} | set(multi_file))
+    files = _files(db, [hashes[p] for p in involved], where, params)
+    position = {h: p for p, h in enumerate(hashes)}
+    by_node: dict[int, list[Member]] = {}
+    for member in files:
+        by_node.setdefault(position[member.hash], []).append(member)
+    for members in by_node.values():
+        members.sort(key=keeper_order)
 
-    i = np.concatenate(edges_i) if edges_i else np.zeros(0, np.int64)
-    j = np.concatenate(edges_j) if edges_j else np.zeros(0, np.int64)
-    s = np.concatenate(edges_s) if edges_s else np.zeros(0, np.float32)
-    labels, weakest = _components(n, i, j, s)
-    return _build_groups(db, hashes, labels, weakest, multi_file, kinds, where, params)
+    def order(node: int) -> tuple:
+        best = by_node.get(node)
+        return keeper_order(best[0]) if best else (0, 0, 0, 0, hashes[node])
+
+    clusters, split = tiers.clusters(edges, order)
+    groups = _build(clusters, by_node, multi_file, shape)
+    grouped = {m.hash for g in groups for m in g.members}
+    low = sum(1 for p, r in shown.items() if r.low_detail and hashes[p] not in grouped)
+    unverified = len(nodes) - len(shown)
+    return GroupReport(groups, low, split, unverified)
 
 
-def _equal_pairs(values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (first occurrence, other) of equal non-null values."""
-    first: dict[str, int] = {}
-    a, b = [], []
+def _expand(
+    where: np.ndarray, codes: np.ndarray, i: np.ndarray, j: np.ndarray, limit: int = 200
+) -> set[tuple[int, int]]:
+    """Every candidate pair, with images of equal pHash standing for each other: phash_pairs
+    lists one image per distinct code, and every member must meet every possible keeper."""
+    members: dict[int, list[int]] = {}
+    for pos, code in zip(where.tolist(), codes.tolist(), strict=True):
+        members.setdefault(code, []).append(pos)
+    out: set[tuple[int, int]] = set()
+    for group in members.values():
+        head = group[:limit]
+        out.update((min(a, b), max(a, b)) for x, a in enumerate(head) for b in group[x + 1 :])
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        for x in members[int(codes[a])][:limit]:
+            for y in members[int(codes[b])][:limit]:
+                out.add((min(x, y), max(x, y)))
+    return out
+
+
+def _equal_sets(values: list[str | None], limit: int = 200) -> list[tuple[int, int]]:
+    """Every pair (i < j) within each set of equal non-null values (a set larger than `limit`
+    is joined to its first member only, which then keeps that set whole as its keeper)."""
+    sets: dict[str, list[int]] = {}
     for idx, value in enumerate(values):
-        if value is None:
+        if value is not None:
+            sets.setdefault(value, []).append(idx)
+    out = []
+    for members in sets.values():
+        if len(members) <= limit:
+            out += [(a, b) for x, a in enumerate(members) for b in members[x + 1 :]]
+        else:
+            out += [(members[0], b) for b in members[1:]]
+    return out
+
+
+def _files(db: Database, wanted: list[str], where: str, params: list[object]) -> list[Member]:
+    out = []
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(
+            f"SELECT f.path, f.hash, f.size, i.width, i.height, f.mtime_ns, f.root FROM files f "
+            f"JOIN images i ON i.hash = f.hash WHERE {where} AND f.hash IN ({marks})",
+            [*params, *chunk],
+        ).fetchall():
+            out.append(Member(*row, metadata=metadata.score(fsnames.to_os(row[0]))))
+    return out
+
+
+def _build(
+    clusters: list[tiers.Cluster],
+    by_node: dict[int, list[Member]],
+    multi_file: list[int],
+    shape: dict[int, tuple[int | None, int | None, str | None]],
+) -> list[Group]:
+    found: list[tuple[float, tuple[Member, ...]]] = []
+    used: set[int] = set()
+
+    def tagged(
+        member: Member, tier: str, verdict: verify.Verdict | None, keeper: int, node: int
+    ) -> Member:
+        why = tiers.describe(tier, verdict, shape[node], shape[keeper])
+        return replace(member, tier=tier, why=why)
+
+    for cluster in clusters:
+        files = by_node.get(cluster.keeper, [])
+        if not files:
             continue
-        seen = first.setdefault(value, idx)
-        if seen != idx:
-            a.append(seen)
-            b.append(idx)
-    return np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+        members = [files[0]] + [
+            tagged(m, "bytes", None, cluster.keeper, cluster.keeper) for m in files[1:]
+        ]
+        weakest = 1.0
+        for node, edge in cluster.members.items():
+            for member in by_node.get(node, []):
+                members.append(tagged(member, edge.tier, edge.verdict, cluster.keeper, node))
+            if edge.verdict is not None:
+                weakest = min(weakest, 1.0 - edge.verdict.mean / 255.0)
+        used.add(cluster.keeper)
+        used.update(cluster.members)
+        if len(members) > 1:
+            found.append((weakest, tuple(members)))
+    for node in multi_file:
+        if node not in used and len(by_node.get(node, [])) > 1:
+            files = by_node[node]
+            found.append(
+                (1.0, (files[0], *(tagged(m, "bytes", None, node, node) for m in files[1:])))
+            )
+    rank = {t: n for n, t in enumerate(verify.TIERS)}
+
+    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple:
+        weakest, members = item
+        tier = max(rank[m.tier] for m in members[1:])
+        return (tier, -weakest, -len(members), members[0].path)
+
+    found.sort(key=strength)
+    groups = []
+    for number, (weakest, members) in enumerate(found, start=1):
+        present = {m.tier for m in members[1:]}
+        groups.append(
+            Group(
+                number, members, round(weakest, 6), tuple(t for t in verify.TIERS if t in present)
+            )
+        )
+    return groups
 
 
 def iter_vectors(
@@ -291,86 +416,3 @@ def _vector_edges(
     i, j, s = neighbours.knn_pairs(idx, sims, threshold, mutual=mutual)
     own = np.array(owners, dtype=np.int64)
     return own[i], own[j], s
-
-
-def _components(
-    n: int, i: np.ndarray, j: np.ndarray, s: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(component label per image, weakest link per label) via a maximum spanning forest."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
-
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    if len(i):
-        # One edge per pair, the strongest (several sources may propose the same pair).
-        key = i * n + j
-        order = np.lexsort((-s, key))
-        key, i, j, s = key[order], i[order], j[order], s[order]
-        first = np.concatenate([[True], key[1:] != key[:-1]])
-        i, j, s = i[first], j[first], s[first]
-    # Weights 2 - s are >= 1 (a zero weight would read as "no edge"); the minimum spanning
-    # forest on them is the maximum one on similarity.
-    graph = coo_matrix((2.0 - s.astype(np.float64), (i, j)), shape=(n, n)).tocsr()
-    count, labels = connected_components(graph, directed=False)
-    forest = minimum_spanning_tree(graph).tocoo()
-    weakest = np.ones(count, dtype=np.float32)
-    if forest.nnz:
-        np.minimum.at(weakest, labels[forest.row], (2.0 - forest.data).astype(np.float32))
-    return labels.astype(np.int64), weakest
-
-
-def _build_groups(
-    db: Database,
-    hashes: list[str],
-    labels: np.ndarray,
-    weakest: np.ndarray,
-    multi_file: np.ndarray,
-    kinds: list[tuple[str, np.ndarray, np.ndarray]],
-    where: str,
-    params: list[object],
-) -> list[Group]:
-    if len(hashes) == 0:
-        return []
-    sizes = np.bincount(labels)
-    grouped = (sizes[labels] > 1) | multi_file
-    wanted = np.nonzero(grouped)[0]
-    if len(wanted) == 0:
-        return []
-    reasons: dict[int, set[str]] = {}
-    for kind, i, _ in kinds:
-        for label in np.unique(labels[i]).tolist():
-            reasons.setdefault(label, set()).add(kind)
-    for pos in np.nonzero(multi_file)[0].tolist():
-        reasons.setdefault(int(labels[pos]), set()).add("same content")
-    label_of = {hashes[p]: int(labels[p]) for p in wanted.tolist()}
-    members: dict[int, list[Member]] = {}
-    wanted_hashes = list(label_of)
-    for start in range(0, len(wanted_hashes), 900):
-        chunk = wanted_hashes[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for row in db.execute(
-            f"SELECT f.path, f.hash, f.size, i.width, i.height, f.mtime_ns, f.root FROM files f "
-            f"JOIN images i ON i.hash = f.hash WHERE {where} AND f.hash IN ({marks})",
-            [*params, *chunk],
-        ).fetchall():
-            members.setdefault(label_of[row[1]], []).append(Member(*row))
-    found = []
-    order = ("same content", "same pixels", "phash", "vectors")
-    for label, group_members in members.items():
-        if len(group_members) < 2:
-            continue  # a file vanished between the two queries
-        group_members.sort(key=keeper_order)
-        kinds_here = reasons.get(label, set())
-        found.append(
-            (
-                float(weakest[label]) if sizes[label] > 1 else 1.0,
-                tuple(group_members),
-                tuple(k for k in order if k in kinds_here),
-            )
-        )
-    found.sort(key=lambda g: (-g[0], -len(g[1]), g[1][0].path))
-    return [
-        Group(number, group_members, round(sim, 6), why)
-        for number, (sim, group_members, why) in enumerate(found, start=1)
-    ]

@@ -4,6 +4,9 @@ and the app's controls show them before anything is grouped."""
 from __future__ import annotations
 
 DEFAULT_THRESHOLD = 0.95  # cosine similarity of two CLIP vectors that joins them
-DEFAULT_PHASH_DISTANCE = 10  # perceptual-hash bits (of 64) that may differ
+DEFAULT_PHASH_DISTANCE = 12  # perceptual-hash bits (of 64) that may differ to propose a pair
 MAX_PHASH_DISTANCE = 20  # beyond this a 64-bit pHash says little and candidate work explodes
 METHODS = ("both", "phash", "vectors")
+# Evidence tiers, strongest first (core/duplicates/verify.py); dedupe acts on the first four.
+TIERS = ("bytes", "pixels", "same", "edited", "similar")
+DUPLICATE_TIERS = ("bytes", "pixels", "same", "edited")

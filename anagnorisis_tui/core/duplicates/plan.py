@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.duplicates.groups import Group
+from anagnorisis_tui.core.duplicates.verify import DUPLICATE_TIERS
 from anagnorisis_tui.core.errors import UserError
 
 ACTIONS = ("trash", "move")
@@ -33,6 +34,8 @@ class PlannedAction:
     keeper_hash: str
     keeper_size: int
     keeper_mtime_ns: int
+    tier: str = ""  # its tier with the suggested keeper
+    why: str = ""  # what differs from the keeper, in words
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Plan:
         for item in self.items:
             where = "the system trash" if item.action == "trash" else item.dest
             lines.append(
-                f"group {item.group}: {item.action} {item.path} -> {where} (keeping {item.keeper})"
+                f"group {item.group}: {item.action} {item.path} -> {where} (keeping {item.keeper}; "
+                f"{item.why or item.tier})"
             )
         return lines
 
@@ -58,9 +62,19 @@ def plan_group_action(
     action: str = "trash",
     dest_dir: str | os.PathLike[str] | None = None,
     keepers: Mapping[int, str] | None = None,
+    tiers: tuple[str, ...] | None = None,
+    include: Mapping[int, set[str]] | None = None,
 ) -> Plan:
     """What would happen to each group: keep one member (the suggested keeper unless `keepers`
-    names another path for that group id), trash or move the rest."""
+    names another path for that group id), trash or move the members whose tier is in `tiers`
+    (default: the verified duplicate tiers, never "similar") or whose path `include` names for
+    that group; every other member stays where it is.
+
+    A member's tier is its pair's with the suggested keeper; when another keeper is chosen, the
+    suggested one takes the chosen one's tier (a "similar" keeper never sends the original
+    away by default)."""
+    tiers = DUPLICATE_TIERS if tiers is None else tuple(tiers)
+    include = include or {}
     if action not in ACTIONS:
         raise ActionError(f"unknown action {action!r}; choose one of {', '.join(ACTIONS)}")
     dest: str | None = None
@@ -80,8 +94,12 @@ def plan_group_action(
             if not chosen:
                 raise ActionError(f"{keepers[group.id]} is not a member of group {group.id}")
             keeper = chosen[0]
+        chosen_paths = include.get(group.id, set())
         for member in group.members:
             if member.path == keeper.path:
+                continue
+            tier = keeper.tier if member.path == group.keeper.path else member.tier
+            if tier not in tiers and member.path not in chosen_paths:
                 continue
             target = None
             if dest is not None:
@@ -102,6 +120,8 @@ def plan_group_action(
                     keeper.hash,
                     keeper.size,
                     keeper.mtime_ns,
+                    tier,
+                    member.why,
                 )
             )
     return Plan(action, dest, tuple(items))

@@ -7,7 +7,7 @@ import threading
 
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.base.service import VectorService
-from anagnorisis_tui.core.duplicates import actions, phash
+from anagnorisis_tui.core.duplicates import actions, phash, renditions
 from anagnorisis_tui.core.duplicates import groups as groups_mod
 
 
@@ -21,7 +21,21 @@ class DuplicatesService(VectorService):
         """Perceptual hashes for images that lack one (needs no model)."""
         return phash.compute_missing(self._connections.db, progress=progress, cancel=cancel)
 
-    def groups(
+    def compute_renditions(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> renditions.RenditionSummary:
+        """Verification renditions (and missing pHashes, from the same decode) for images that
+        lack one."""
+        return renditions.compute_missing(self._connections.db, progress=progress, cancel=cancel)
+
+    def groups(self, **kwargs: object) -> list[groups_mod.Group]:
+        """Verified duplicate groups, strongest tier first (see group_report)."""
+        return self.group_report(**kwargs).groups  # type: ignore[arg-type]
+
+    def group_report(
         self,
         *,
         threshold: float = groups_mod.DEFAULT_THRESHOLD,
@@ -31,11 +45,13 @@ class DuplicatesService(VectorService):
         folder: str | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> list[groups_mod.Group]:
-        """Near-duplicate groups / clusters, tightest first; computes missing pHashes first."""
+    ) -> groups_mod.GroupReport:
+        """Verified duplicate groups with what was left out; computes missing renditions and
+        pHashes first (one decode gives both)."""
+        self.compute_renditions(progress=progress, cancel=cancel)
         if method in ("both", "phash"):
             self.compute_phashes(progress=progress, cancel=cancel)
-        return groups_mod.find_groups(
+        return groups_mod.group_report(
             self._connections.db,
             threshold=threshold,
             method=method,
@@ -55,8 +71,12 @@ class DuplicatesService(VectorService):
         action: str = "trash",
         dest_dir: str | None = None,
         keepers: dict[int, str] | None = None,
+        tiers: tuple[str, ...] | None = None,
+        include: dict[int, set[str]] | None = None,
     ) -> actions.Plan:
-        return actions.plan_group_action(groups, action=action, dest_dir=dest_dir, keepers=keepers)
+        return actions.plan_group_action(
+            groups, action=action, dest_dir=dest_dir, keepers=keepers, tiers=tiers, include=include
+        )
 
     def apply_group_action(
         self, plan: actions.Plan, *, dry_run: bool = False

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
+from anagnorisis_tui.core.duplicates.options import TIERS
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
@@ -96,6 +97,20 @@ class GroupsScreen(AppScreen):
             id="groups.keep_all",
             tooltip="Keep every image of this group and go on",
         ),
+        Binding(
+            "i",
+            "toggle_member",
+            "In/out",
+            id="groups.toggle_member",
+            tooltip="Put the highlighted image in or out of what 't' sends to the trash",
+        ),
+        Binding(
+            "T",
+            "cycle_tier",
+            "Tier",
+            id="groups.tier",
+            tooltip="Show only groups with a member of one tier (all, bytes, … similar)",
+        ),
         Binding("n", "skip", "Skip", id="groups.skip", tooltip="Decide later; next group"),
         Binding("p", "previous", "Previous", id="groups.previous", show=False),
         Binding("u", "undo", "Undo", id="groups.undo", tooltip="Undo the last move to the trash"),
@@ -138,6 +153,9 @@ class GroupsScreen(AppScreen):
         self.threshold = threshold
         self.method = method
         self.scope = {"root": root, "folder": folder}
+        self.all_groups: list[GroupRow] = []
+        self.tier_filter: str | None = None  # None: every group
+        self.selected: dict[int, set[str]] = {}  # group id -> paths 't' would trash
         self.groups: list[GroupRow] = []
         self.index = 0
         self.keepers: dict[int, str] = {}  # group index -> chosen keeper path
@@ -157,7 +175,7 @@ class GroupsScreen(AppScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#member-table", DataTable)
-        table.add_columns("", "image", "resolution", "size", "folder", "rating")
+        table.add_columns("", "image", "why", "resolution", "size", "folder", "rating")
         self._load()
         self.query_one("#members", ThumbnailGrid).focus()
 
@@ -208,10 +226,45 @@ class GroupsScreen(AppScreen):
 
     @on(GroupsLoaded)
     def _groups_loaded(self, message: GroupsLoaded) -> None:
-        self.groups = message.groups
-        self.index = 0
+        self.all_groups = message.groups
         self.keepers.clear()
         self.decisions.clear()
+        # Only verified duplicates are preselected for the trash; "similar" never is.
+        self.selected = {
+            row.group.id: {m.path for m in row.group.duplicates()} for row in message.groups
+        }
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        wanted = self.tier_filter
+        self.groups = [
+            row
+            for row in self.all_groups
+            if wanted is None or any(m.tier == wanted for m in row.group.others)
+        ]
+        self.index = 0
+        self.decisions.clear()
+        self._show()
+
+    def action_cycle_tier(self) -> None:
+        order = [None, *TIERS]
+        self.tier_filter = order[(order.index(self.tier_filter) + 1) % len(order)]
+        self._apply_filter()
+
+    def to_trash(self, index: int) -> list[str]:
+        """The members 't' would send to the trash for group `index` (never the keeper)."""
+        row = self.groups[index]
+        keeper = self.keeper_of(index)
+        chosen = self.selected.get(row.group.id, set())
+        return [m.path for m in row.group.members if m.path in chosen and m.path != keeper]
+
+    def action_toggle_member(self) -> None:
+        group = self.group
+        entry = self.query_one("#members", ThumbnailGrid).current_entry
+        if group is None or entry is None or entry.path == self.keeper_of(self.index):
+            return
+        chosen = self.selected.setdefault(group.group.id, set())
+        chosen.symmetric_difference_update({entry.path})
         self._show()
 
     # -- showing one group ----------------------------------------------------------------
@@ -227,18 +280,18 @@ class GroupsScreen(AppScreen):
         method = f"{self.method}" + (
             f", threshold {self.threshold:g}" if self.threshold is not None else ""
         )
+        tier = f" · tier {self.tier_filter}" if self.tier_filter else ""
         if not self.groups:
-            return Text(f"No similar groups ({method}). - looser, + stricter, m method.")
+            return Text(f"No groups ({method}{tier}). T tier, - looser, + stricter, m method.")
         done = sum(1 for d in self.decisions.values() if d.kind != "skipped")
         group = self.group
         head = Text()
         head.append(f"Group {self.index + 1} of {len(self.groups)}", style="bold")
         if group is not None:
             head.append(f" · {len(members_of(group))} images")
+            head.append(f" · tier {group.group.tier}", style="bold")
             head.append(f" · similarity ≥ {group.group.similarity:.2f}")
-            if group.group.reasons:
-                head.append(f" ({', '.join(group.group.reasons)})")
-        head.append(f" · {done} decided · {method}", style="dim")
+        head.append(f" · {done} decided · {method}{tier}", style="dim")
         decision = self.decisions.get(self.index)
         if decision is not None:
             head.append(f" · {decision.kind}", style="bold yellow")
@@ -256,14 +309,22 @@ class GroupsScreen(AppScreen):
             return
         members = members_of(group)
         keeper = self.keeper_of(self.index)
+        trash = set(self.to_trash(self.index))
+        why = {m.path: m.why or m.tier for m in group.group.members}
         grid.set_source(ListSource(members, title=f"group {self.index + 1}"))
         for entry in members:
-            mark = Text("★ keep", style="bold green") if entry.path == keeper else Text("")
+            if entry.path == keeper:
+                mark = Text("★ keep", style="bold green")
+            elif entry.path in trash:
+                mark = Text("✗ trash", style="red")
+            else:
+                mark = Text("· stays", style="dim")
             resolution = f"{entry.width}×{entry.height}" if entry.width and entry.height else "?"
             rating = "" if entry.rating is None else f"{entry.rating:g}"
             table.add_row(
                 mark,
                 Text(entry.name),
+                Text("suggested keeper" if entry.path == group.keeper else why.get(entry.path, "")),
                 resolution,
                 format_size(entry.size),
                 Text(entry.folder or "."),
@@ -303,6 +364,12 @@ class GroupsScreen(AppScreen):
             paths = [m.path for m in members]
             entry = members[(paths.index(keeper) + 1) % len(members)]
         self.keepers[self.index] = entry.path
+        # The old keeper takes the new one's place: marked for the trash only when the new
+        # keeper was (a verified duplicate), so choosing a "similar" image trashes no original.
+        chosen = self.selected.setdefault(group.group.id, set())
+        if entry.path in chosen:
+            chosen.discard(entry.path)
+            chosen.add(keeper)
         self._show()
 
     def action_skip(self) -> None:
@@ -328,7 +395,11 @@ class GroupsScreen(AppScreen):
             self.notify("This group is done; u undoes it.")
             return
         keeper = self.keeper_of(self.index)
-        others = [m for m in members_of(group) if m.path != keeper]
+        chosen = set(self.to_trash(self.index))
+        others = [m for m in members_of(group) if m.path in chosen]
+        if not others:
+            self.notify("Nothing in this group is marked for the trash (i marks an image).")
+            return
         body = Text()
         body.append("Keep: ", style="bold")
         body.append(keeper)
@@ -337,10 +408,12 @@ class GroupsScreen(AppScreen):
             body.append(f"\n  {member.path}")
         index = self.index
 
+        paths = [m.path for m in others]
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self._busy = True
-                self._trash(index, keeper)
+                self._trash(index, keeper, paths)
 
         self.app.push_screen(
             ConfirmScreen(f"Send {len(others)} files to the trash?", body, confirm_label="Trash"),
@@ -348,10 +421,15 @@ class GroupsScreen(AppScreen):
         )
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
-    def _trash(self, index: int, keeper: str) -> None:
+    def _trash(self, index: int, keeper: str, paths: list[str]) -> None:
         group = self.groups[index].group
+        # Exactly what the user confirmed: the marked members, whatever their tier.
         plan = self.library.duplicates.plan_group_action(
-            [group], action="trash", keepers={group.id: keeper}
+            [group],
+            action="trash",
+            keepers={group.id: keeper},
+            tiers=(),
+            include={group.id: set(paths)},
         )
         report = self.library.duplicates.apply_group_action(plan, dry_run=False)
         decision = Decision(

@@ -30,7 +30,7 @@ class Decision:
 class GroupRow:
     """A core Group with its members as catalogue entries (name, folder, rating) for display."""
 
-    group: Any  # core.groups.Group: id, members (suggested keeper first), similarity, reasons
+    group: Any  # core.duplicates.groups.Group: id, members (keeper first, each with a tier)
     entries: list[ImageEntry]
 
     @property
@@ -69,7 +69,11 @@ def summary_text(decisions: dict[int, Decision]) -> Text:
     kept = sum(1 for d in decisions.values() if d.kind == "kept")
     if not decisions:
         log.append("Nothing moved yet. ", style="dim")
-        log.append("s keeper · t trash the rest · a keep all · n skip · u undo", style="dim")
+        log.append(
+            "s keeper · t trash the marked (✗) · i mark/unmark · T filter by tier · a keep all · "
+            "n skip · u undo",
+            style="dim",
+        )
         return log
     log.append(f"{len(moved)} moved to the trash · {kept} groups kept whole", style="bold")
     for index in sorted(decisions, reverse=True):

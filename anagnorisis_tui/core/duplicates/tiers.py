@@ -1,0 +1,170 @@
+"""From candidate pairs to groups whose every member is verified against the group's keeper.
+
+Candidates (a shared perceptual-hash bucket, equal pixels, close CLIP vectors) are only
+proposals. Each is given a tier: "bytes" (one content hash, several files), "pixels" (equal
+decoded pixels), or what verify.verify() says of the two renditions ("same", "edited",
+"similar", or nothing). Groups never chain: the best image of a connected set of duplicate
+edges becomes a keeper and takes only the images verified against it; the rest start again
+among themselves. A member's tier is that of its own pair with the keeper. "similar" members
+join a keeper they are similar to, or form groups of their own the same way; they are for
+browsing, never trashed by default.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from anagnorisis_tui.core.base.progress import check
+from anagnorisis_tui.core.duplicates import verify
+
+RANK = {"bytes": 0, "pixels": 1, "same": 2, "edited": 3, "similar": 4}
+
+
+@dataclass(frozen=True)
+class Edge:
+    tier: str
+    verdict: verify.Verdict | None = None
+
+
+@dataclass(frozen=True)
+class Cluster:
+    keeper: int  # node index
+    members: dict[int, Edge]  # node -> its edge to the keeper (keeper absent)
+
+
+def verify_pairs(
+    pairs: Iterable[tuple[int, int]],
+    renditions: dict[int, verify.Rendition],
+    *,
+    cancel: threading.Event | None = None,
+    tick: Callable[[int, int], None] | None = None,
+) -> dict[tuple[int, int], Edge]:
+    """Verdicts for candidate pairs (i < j); pairs without both renditions stay unverified."""
+    pairs = list(pairs)
+    out: dict[tuple[int, int], Edge] = {}
+    for n, (i, j) in enumerate(pairs):
+        if n % 256 == 0:
+            check(cancel)
+            if tick:
+                tick(n, len(pairs))
+        a, b = renditions.get(i), renditions.get(j)
+        if a is None or b is None:
+            continue
+        verdict = verify.verify(a, b)
+        if verdict.tier is not None:
+            out[(i, j)] = Edge(verdict.tier, verdict)
+    if tick:
+        tick(len(pairs), len(pairs))
+    return out
+
+
+def clusters(
+    edges: dict[tuple[int, int], Edge], order: Callable[[int], tuple]
+) -> tuple[list[Cluster], int]:
+    """Keeper-verified clusters from tiered edges, and how many images were split off a
+    connected set because they were not verified against its keeper."""
+    dup: dict[int, dict[int, Edge]] = {}
+    similar: dict[int, dict[int, Edge]] = {}
+    for (i, j), edge in edges.items():
+        table = similar if edge.tier == "similar" else dup
+        table.setdefault(i, {})[j] = edge
+        table.setdefault(j, {})[i] = edge
+    found: list[Cluster] = []
+    taken: set[int] = set()
+    split = 0
+    for component in _components(dup):
+        remaining = sorted(component, key=order)
+        first = True
+        while len(remaining) > 1:
+            keeper = remaining[0]
+            near = dup.get(keeper, {})
+            members = {n: near[n] for n in remaining[1:] if n in near}
+            if first:
+                # Images of this connected set that its keeper does not vouch for.
+                split += len(remaining) - 1 - len(members)
+                first = False
+            if members:
+                found.append(Cluster(keeper, members))
+                taken.add(keeper)
+                taken.update(members)
+            remaining = [n for n in remaining[1:] if n not in members]
+    # Similar images join a keeper they are similar to; the rest group among themselves.
+    by_keeper = {c.keeper: c for c in found}
+    for keeper, cluster in by_keeper.items():
+        for other, edge in similar.get(keeper, {}).items():
+            if other not in taken:
+                cluster.members[other] = edge
+                taken.add(other)
+    loose = {
+        n: {m: e for m, e in near.items() if m not in taken}
+        for n, near in similar.items()
+        if n not in taken
+    }
+    for component in _components(loose):
+        remaining = sorted(component, key=order)
+        while len(remaining) > 1:
+            keeper = remaining[0]
+            near = loose.get(keeper, {})
+            members = {n: near[n] for n in remaining[1:] if n in near}
+            if members:
+                found.append(Cluster(keeper, members))
+            remaining = [n for n in remaining[1:] if n not in members]
+    return found, split
+
+
+def _components(graph: dict[int, dict[int, Edge]]) -> list[list[int]]:
+    seen: set[int] = set()
+    out = []
+    for start in graph:
+        if start in seen or not graph[start]:
+            continue
+        stack, part = [start], []
+        seen.add(start)
+        while stack:
+            node = stack.pop()
+            part.append(node)
+            for other in graph.get(node, {}):
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        out.append(part)
+    return out
+
+
+def describe(
+    tier: str,
+    verdict: verify.Verdict | None,
+    member: tuple[int, int, str | None],
+    keeper: tuple[int, int, str | None],
+) -> str:
+    """Why a member is in its group, in words: its tier and what differs from the keeper.
+
+    member and keeper are (width, height, format)."""
+    (w, h, fmt), (kw, kh, kfmt) = member, keeper
+    words = {
+        "bytes": "identical bytes",
+        "pixels": "identical pixels",
+        "same": "same picture",
+        "edited": "lightly edited",
+        "similar": "similar",
+    }
+    parts = [words.get(tier, tier)]
+    if tier == "bytes":
+        return parts[0]
+    if w and kw and h and kh and (w, h) != (kw, kh) and {w, h} != {kw, kh}:
+        share = (w * h) / (kw * kh)
+        linear = share**0.5
+        if verdict is None or verdict.crop < 0.01 or abs(linear - (1 - verdict.crop)) > 0.02:
+            parts.append(f"{round(linear * 100)}% size")
+    if kfmt and fmt and fmt != kfmt:
+        parts.append(f"{fmt} not {kfmt}")
+    elif tier == "same" and (w, h) == (kw, kh):
+        parts.append("re-encoded")
+    if verdict is not None and tier in ("edited", "similar"):
+        if verdict.crop >= 0.01:
+            parts.append(f"{round(verdict.crop * 100)}% crop")
+        if abs(verdict.gain - 1) > 0.04:
+            parts.append("brightness/contrast")
+    return ", ".join(parts)

@@ -288,6 +288,8 @@ def run_dedupe(args: argparse.Namespace) -> int:
             print(f"skipped: {_text(path)}: {_text(why)}")
         for source, keeper in report.carried:
             print(f"rating of {source} carried to {keeper}")
+        for source, where in report.sidecars:
+            print(f"sidecar {_text(source)} -> {_text(where)}")
         kept = sum(len(g.others) for g in found) - len(plan.items)
         if kept:
             print(

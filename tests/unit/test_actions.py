@@ -241,3 +241,27 @@ def test_undo_after_a_kill_mid_batch(lib, trash_home):
     assert os.path.exists(trashed)
     second = lib.duplicates.undo("b2")
     assert second.restored == [never.path] and not second.failed
+
+
+def test_sidecars_go_to_the_keeper_or_with_the_file_and_undo_brings_them_back(lib, trash_home):
+    small = lib.root / "trip" / "small.jpg"
+    (lib.root / "trip" / "small.jpg.xmp").write_text("<x:xmpmeta>small</x:xmpmeta>")
+    (lib.root / "cats" / "cat-small.xmp").write_text("<x:xmpmeta>cat small</x:xmpmeta>")
+    (lib.root / "cats" / "cat.jpg.xmp").write_text("<x:xmpmeta>cat</x:xmpmeta>")
+    groups = _groups(lib)
+    plan = lib.duplicates.plan_group_action(groups, action="trash")
+    report = lib.duplicates.apply_group_action(plan)
+    assert not small.exists()
+    # The trip keeper had no sidecar: the trashed copy's sidecar now sits beside it.
+    beside = lib.root / "trip" / "big.jpg.xmp"
+    assert beside.read_text() == "<x:xmpmeta>small</x:xmpmeta>"
+    # The cat keeper has its own: the trashed copy's sidecar went to the trash with it.
+    assert not (lib.root / "cats" / "cat-small.xmp").exists()
+    assert (lib.root / "cats" / "cat.jpg.xmp").read_text() == "<x:xmpmeta>cat</x:xmpmeta>"
+    assert "cat-small.xmp" in os.listdir(trash_home / "files")
+    assert len(report.sidecars) == 2
+    undone = lib.duplicates.undo(report.batch)
+    assert not undone.failed
+    assert (lib.root / "trip" / "small.jpg.xmp").exists() and not beside.exists()
+    assert (lib.root / "cats" / "cat-small.xmp").read_text() == "<x:xmpmeta>cat small</x:xmpmeta>"
+    assert small.exists()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from anagnorisis_tui.core.base import fsnames, hashing, ratings
 from anagnorisis_tui.core.base.db import Database
-from anagnorisis_tui.core.duplicates import trash
+from anagnorisis_tui.core.duplicates import sidecars, trash
 from anagnorisis_tui.core.duplicates.plan import ActionError, Plan, PlannedAction, is_inside
 
 
@@ -25,6 +25,7 @@ class ActionReport:
     done: list[tuple[str, str | None]] = field(default_factory=list)  # (path, where it went)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     carried: list[tuple[str, str]] = field(default_factory=list)  # (from hash, keeper hash)
+    sidecars: list[tuple[str, str]] = field(default_factory=list)  # (from, to): XMP sidecars
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -134,6 +135,9 @@ def _act(db: Database, batch: str, item: PlannedAction, report: ActionReport) ->
         db.execute("UPDATE file_actions SET dest = ? WHERE id = ?", [where, row_id])
         _moved_row(db, item.path, where if item.action == "move" else None, at)
     report.done.append((item.path, where if where is not None else "trash"))
+    report.sidecars += sidecars.follow(
+        db, batch, source, fsnames.to_os(item.keeper), item.action, where_os
+    )
     return where or "trash"
 
 

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from anagnorisis_tui.core.base.db import Database
 from PIL import Image, ImageOps
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.duplicates import verify
 from anagnorisis_tui.core.duplicates.phash import phash_image

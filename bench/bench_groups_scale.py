@@ -7,8 +7,14 @@ bits flipped). Then, each in its own process so peak memory is its own:
 
 - vectors/annoy : core.groups with the Annoy forest (what the app uses beyond a few thousand)
 - vectors/exact : the baseline, blockwise exact kNN over the same vectors (block x N at a time)
-- phash/mih     : core.groups' multi-index hashing
-- phash/brute   : the baseline, blockwise all-pairs Hamming distances
+- phash/mih     : core.duplicates.groups: multi-index hashing for candidates, then every
+                  candidate pair verified on its stored rendition, keeper-verified groups
+- phash/unverified : the grouping before verification, in the same run: the same candidates
+                  joined into connected components (union-find)
+- phash/brute   : the baseline, blockwise all-pairs Hamming distances, connected components
+
+Every image gets a stored rendition (verify.py's 4 KiB), a copy its original's plus noise, so
+the verification runs at full scale.
 
 For each: seconds, peak RSS, recall of planted duplicate pairs (both ends in one group) and
 the pairs grouped that were not planted. The original Anagnorisis builds an N x N float32
@@ -84,8 +90,34 @@ def build(db_path: Path, n: int, seed: int = 0) -> None:
         noise = rng.standard_normal((len(ids), DIM)).astype(np.float32) * (0.2 / np.sqrt(DIM))
         noise[ids < n_orig] = 0.0
         vectors.put_vectors(db, "bench", [f"h{i:07d}" for i in ids], base + offset + noise)
+    for start in range(0, n, block):
+        ids = np.arange(start, min(n, start + block))
+        base = np.stack(
+            [
+                np.random.default_rng(10_000_000 + int(o)).integers(0, 256, (32, 32, 4))
+                for o in original[ids]
+            ]
+        ).astype(np.int16)
+        base[..., 3] = 255
+        jitter = rng.integers(-3, 4, base.shape).astype(np.int16)
+        jitter[ids < n_orig] = 0
+        data = np.clip(base + jitter, 0, 255).astype(np.uint8)
+        with db.conn:
+            db.conn.executemany(
+                "INSERT INTO renditions(hash, data, width, height) VALUES (?, ?, 640, 480)",
+                ((f"h{i:07d}", data[k].tobytes()) for k, i in enumerate(ids.tolist())),
+            )
     np.save(db_path.with_suffix(".truth.npy"), original)
     db.conn.close()
+
+
+def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components (union-find, single linkage): how groups were formed unverified."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)).tocsr()
+    return connected_components(graph, directed=False)[1]
 
 
 def peak_rss_mb() -> float:
@@ -140,7 +172,7 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
                 codes[c] ^= np.int64(1) << np.int64(bit)
         start = time.perf_counter()
         i, j, d = neighbours.phash_pairs(codes, PHASH_DISTANCE)
-        labels, _ = groups._components(n, i, j, 1 - d / 64)
+        labels = components(n, i, j)
         seconds = time.perf_counter() - start
         truth = planted_pairs(original)
         found = sum(1 for a, b in truth if labels[a] == labels[b])
@@ -155,6 +187,16 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
             "planted_pairs": len(truth),
             "unplanted_pairs": int((original[i] != original[j]).sum()),
         }
+    elif method == "phash/unverified":
+        hashes_codes = db.execute("SELECT hash, phash FROM images ORDER BY hash").fetchall()
+        ids = np.array([int(h[1:]) for h, _ in hashes_codes])
+        codes = np.array([c for _, c in hashes_codes], dtype=np.int64)
+        i, j, _ = neighbours.phash_pairs(codes, PHASH_DISTANCE)
+        labels = components(len(codes), i, j)
+        by_label: dict[int, list[int]] = {}
+        for pos, label in enumerate(labels.tolist()):
+            by_label.setdefault(label, []).append(int(ids[pos]))
+        members = [m for m in by_label.values() if len(m) > 1]
     elif method == "phash/brute":
         hashes_codes = db.execute("SELECT hash, phash FROM images ORDER BY hash").fetchall()
         ids = np.array([int(h[1:]) for h, _ in hashes_codes])
@@ -168,9 +210,7 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
             ii.append(s + r[keep])
             jj.append(c[keep])
             ss.append(1 - d[r[keep], c[keep]] / 64)
-        labels, _ = groups._components(
-            n, np.concatenate(ii), np.concatenate(jj), np.concatenate(ss)
-        )
+        labels = components(n, np.concatenate(ii), np.concatenate(jj))
         by: dict[int, list[int]] = {}
         for pos, label in enumerate(labels.tolist()):
             by.setdefault(label, []).append(int(ids[pos]))
@@ -207,7 +247,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--child")
     parser.add_argument("--db")
-    parser.add_argument("--methods", default="vectors/annoy,vectors/exact,phash/mih,phash/brute")
+    parser.add_argument(
+        "--methods", default="vectors/annoy,vectors/exact,phash/mih,phash/unverified,phash/brute"
+    )
     args = parser.parse_args()
     out = ROOT / "bench" / "out"
     if args.child:
@@ -232,7 +274,11 @@ def main() -> None:
             continue
         results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(json.dumps(results[method]))
-    for ours, base in (("vectors/annoy", "vectors/exact"), ("phash/mih", "phash/brute")):
+    for ours, base in (
+        ("vectors/annoy", "vectors/exact"),
+        ("phash/mih", "phash/brute"),
+        ("phash/mih", "phash/unverified"),
+    ):
         if ours in results and base in results:
             r = results[base]["seconds"] / max(results[ours]["seconds"], 1e-9)
             print(f"{ours}: {r:.1f}x faster than {base}")

@@ -19,7 +19,7 @@ The rule, per pair, gives the strongest tier both renditions support:
   channels agree;
 - "similar": alike in structure (grey correlation) but not a copy: for browsing only;
 - None: not alike.
-Pictures with little detail (the grey rendition nearly constant) only reach "similar" here:
+Pictures with little detail (every channel of the rendition nearly constant) only reach "similar" here:
 they are trusted as duplicates only when their bytes or pixels are identical.
 The limits were measured on bench/hardset.py (BENCHMARKS.md, "Duplicates you can trust").
 """
@@ -51,7 +51,7 @@ EDIT_ASPECT = 0.13  # a 10% crop of one side only
 ALPHA_P99 = 24.0  # 99.5th percentile of the alpha difference: a shape edge moved shows in it
 SIMILAR_CORR = 0.85
 PREFILTER_CORR = 0.3
-LOW_DETAIL_STD = 6.0  # grey standard deviation of the rendition below which detail is "low"
+LOW_DETAIL_STD = 6.0  # channel standard deviation of the rendition below which detail is "low"
 MAX_GAIN = 1.35  # brightness/contrast: the fitted gain stays within [1/MAX_GAIN, MAX_GAIN]
 MAX_SHIFT = 14.0  # per-channel offset left after the shared fit (a small colour shift)
 SMALL_SLACK = 1.5
@@ -72,7 +72,9 @@ class Rendition:
 
     @property
     def detail(self) -> float:
-        return float(_grey(self.pixels).std())
+        """The largest standard deviation over the four channels: a pink square on cyan has
+        little grey contrast but plenty of colour."""
+        return float(self.pixels.reshape(-1, CHANNELS).std(axis=0).max())
 
     @property
     def low_detail(self) -> bool:

@@ -27,6 +27,14 @@ CHILD = textwrap.dedent(
         global count
         count += 1
         if count == 40:
+            # Reading runs ahead of the writer: wait until a batch is committed, so the kill
+            # lands with batches committed and one in flight however loaded the machine is.
+            probe = dbmod.connect(sys.argv[1])
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if probe.execute("SELECT count(*) FROM files").fetchone()[0]:
+                    break
+                time.sleep(0.05)
             print("READY", flush=True)
             time.sleep(60)  # killed here, with batches committed and one in flight
         return real(path)

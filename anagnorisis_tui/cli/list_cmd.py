@@ -198,8 +198,9 @@ def _entry_json(entry) -> dict:
 
 def _entry_line(entry, format_bytes) -> str:
     dims = f"{entry.width}x{entry.height}" if entry.width and entry.height else "?x?"
-    rating = entry.effective_rating
-    rated = "-" if rating is None else f"{rating:g}" + ("" if entry.rating is not None else "*")
+    from anagnorisis_tui.core.base import rating_text
+
+    rated = rating_text.effective(entry.rating, entry.predicted)
     score = "" if entry.score is None else f"  {entry.score:.3f}"
     # Names may hold anything a filesystem allows, escape sequences included: shown as text.
     from anagnorisis_tui.core.base import fsnames

@@ -140,11 +140,12 @@ def run_next(args: argparse.Namespace) -> int:
         return 0
     if not items:
         print("nothing to rate: every image with vectors is rated (or none has vectors)")
+    from anagnorisis_tui.core.base import rating_text
+
     for rank, item in enumerate(items, 1):
-        pred = f"{item.predicted:4.1f}" if item.predicted is not None else "   -"
-        print(
-            f"{rank:>3}  ±{item.gain:<5.2f} pred {pred}  {item.path or item.hash}  ({item.reason})"
-        )
+        pred = rating_text.effective(None, item.predicted)
+        name = display(item.path) if item.path else item.hash
+        print(f"{rank:>3}  model {pred:<5}  {name}  ({item.reason})")
     return 0
 
 
@@ -157,12 +158,14 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(asdict(found), indent=1))
         return 0
+    from anagnorisis_tui.core.base import rating_text
+
     pred = found.prediction
     print(display(args.image))
     print(f"  your rating: {found.rating:g}" if found.rating is not None else "  not rated")
     if pred:
         stale = " (stale: made by an older model; retrain)" if pred.stale else ""
-        print(f"  predicted: {pred.value:.1f}{stale}")
+        print(f"  model's prediction: {rating_text.prediction(pred.value)}{stale}")
     if not found.neighbours:
         print("  no rated image to compare with yet")
     else:

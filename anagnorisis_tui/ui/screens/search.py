@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
@@ -59,9 +60,9 @@ def describe_entry(entry: ImageEntry) -> Text:
         )
     line.append(f"   {format_size(entry.size)}")
     if entry.rating is not None:
-        line.append(f"   rated {entry.rating:g}")
+        line.append(f"   rated {rating_text.user_rating(entry.rating)}")
     elif entry.predicted is not None:
-        line.append(f"   model predicts {entry.predicted:.1f}", style="italic")
+        line.append(f"   model predicts {rating_text.prediction(entry.predicted)}", style="italic")
     return line
 
 

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
+from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.state.text import safe
 
@@ -18,12 +19,12 @@ def caption(entry: ImageEntry | None) -> Text:
     if entry is None:
         return Text("…", style="dim")
     text = Text(safe(entry.name), no_wrap=True, overflow="ellipsis", end="")
-    # The user's rating, else the model's prediction marked as one (~ and ☆); a
-    # search or concept score is always shown, since it is why the image is where it is.
+    # The user's rating, else the model's prediction marked as one (~ and ☆); a search or
+    # concept score is always shown, since it is why the image is where it is.
     if entry.rating is not None:
-        text = Text.assemble((f"{entry.rating:g}★ ", "bold yellow"), text)
+        text = Text.assemble((f"{rating_text.user_rating(entry.rating)}★ ", "bold yellow"), text)
     elif entry.predicted is not None:
-        text = Text.assemble((f"~{entry.predicted:.1f}☆ ", "italic"), text)
+        text = Text.assemble((f"{rating_text.prediction(entry.predicted)}☆ ", "italic"), text)
     if entry.score is not None:
         text = Text.assemble((f"{entry.score:.2f} ", "cyan"), text)
     return text

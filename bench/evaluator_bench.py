@@ -24,10 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
-from anagnorisis_tui.core.evaluator import (
-    rate_next,  # noqa: E402
-    training,
-)
+from anagnorisis_tui.core.evaluator import queue_rules, training
 from anagnorisis_tui.core.evaluator import regressors as eval_models
 
 COUNTS = (20, 50, 100, 500)
@@ -81,11 +78,11 @@ def _split(n: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def queue_order(x_pool: np.ndarray, y_pool: np.ndarray, upto: int, batch: int = 10) -> list[int]:
     """Indices the rate-next queue hands out, `batch` at a time, retraining alpha in between."""
     picked: list[int] = []
-    alpha = rate_next.DEFAULT_ALPHA
+    alpha = queue_rules.DEFAULT_ALPHA
     while len(picked) < upto:
         rest = np.setdiff1d(np.arange(len(x_pool)), picked)
-        idx, _ = rate_next.order(x_pool[picked], x_pool[rest], batch, alpha=alpha)
-        picked += rest[idx].tolist()
+        plan = queue_rules.plan(x_pool[picked], y_pool[picked], x_pool[rest], batch, alpha=alpha)
+        picked += rest[[p.index for p in plan]].tolist()
         if len(picked) >= training.MIN_RATINGS and np.ptp(y_pool[picked]) > 0:
             ridge = eval_models.fit("ridge", x_pool[picked], y_pool[picked], seed=0)
             alpha = float(ridge.arrays["alpha"][0])

@@ -4,7 +4,7 @@
     nice python bench/queue_study.py 300,301,302,303 random,shipped,kmeans 2
 
 LIBS: comma-separated library seeds (tiny-CLIP shapes, cached under bench/out/); STRATEGIES from:
-random, shipped (rate_next.order), kmeans (prototype of the shipped rule), vopt (greedy integrated
+random, shipped (queue_rules.plan: the queue the package ships now), kmeans (prototype of the shipped rule), vopt (greedy integrated
 posterior variance), vmixP (vopt with a random pick with probability P), strat (oracle: round-robin
 over the true colour x shape cells), ystrat (oracle that knows the ratings: evenly over rating
 values), pstrat (evenly over equal-width bins of predicted rating after 20 random ratings).
@@ -20,10 +20,7 @@ sys.path.insert(0, ".")
 import evaluator_bench as eb  # noqa: E402
 
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics
-from anagnorisis_tui.core.evaluator import (
-    rate_next,  # noqa: E402
-    training,
-)
+from anagnorisis_tui.core.evaluator import queue_rules, training
 from anagnorisis_tui.core.evaluator import regressors as eval_models
 
 CELL = np.array([])
@@ -84,12 +81,15 @@ def order_for(strategy, x_pool, y_pool, upto, rep, batch=10):
     if strategy == "random":
         return np.random.default_rng(rep).permutation(len(x_pool)).tolist()
     picked = []
-    alpha = rate_next.DEFAULT_ALPHA
+    alpha = queue_rules.DEFAULT_ALPHA
     rng = np.random.default_rng(rep + 7)
     while len(picked) < upto:
         rest = np.setdiff1d(np.arange(len(x_pool)), picked)
         if strategy in ("current", "shipped"):
-            idx, _ = rate_next.order(x_pool[picked], x_pool[rest], batch, alpha=alpha)
+            plan = queue_rules.plan(
+                x_pool[picked], y_pool[picked], x_pool[rest], batch, alpha=alpha
+            )
+            idx = np.array([p.index for p in plan], dtype=int)
         elif strategy == "vopt":
             idx = vopt(x_pool[picked], x_pool[rest], batch, alpha, x_pool)
         elif strategy.startswith("vmix"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -64,10 +65,30 @@ def test_train_next_and_explain(shapes_pref, shapes_main, capsys):
     rated = set(shapes_pref.hashes[:160])
     assert not {i["hash"] for i in items} & rated
     assert shapes_main(["next", "--top", "2"]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:  # the model's prediction as a rating, then the reason in words
+        assert re.match(r"^\s*\d+  model ~\d{1,2}\.\d\s+\S.*\((.+)\)$", line), line
     assert shapes_main(["explain", shapes_pref.paths[200]]) == 0
     out = capsys.readouterr().out
-    assert "predicted" in out and "similar rated images" in out
+    assert re.search(r"model's prediction: ~\d{1,2}\.\d$", out, re.M), out
+    assert "similar rated images" in out
+
+
+def test_list_shows_predictions_as_ratings_marked_as_the_models(shapes_pref, shapes_main, capsys):
+    # One decimal after a tilde for the model's guess (not 4.51688*), the user's own as given.
+    rate_first(shapes_pref, 40)
+    assert shapes_main(["train"]) == 0
+    capsys.readouterr()
+    assert shapes_main(["list", "--sort", "rating", "--desc"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    mine = set(shapes_pref.paths[:40])
+    rated = [row[3] for row in rows if row[0] in mine]
+    guessed = [row[3] for row in rows if row[0] not in mine]
+    assert len(rated) == 40
+    assert all(re.fullmatch(r"\d{1,2}", c) for c in rated), rated[:5]
+    assert len(guessed) == len(shapes_pref.hashes) - 40
+    assert all(re.fullmatch(r"~\d{1,2}\.\d", c) for c in guessed), guessed[:5]
 
 
 def test_ratings_export_and_import_commands(pref_library, main, capsys, tmp_path):

@@ -1,0 +1,222 @@
+"""Candidate rate-next rules for bench/queue_bench.py.
+
+Each rule is pick(ctx, batch) -> indices into the pool, given what is rated so far. Rules that
+need a model use a bootstrap ensemble of ridge fits at the alpha the full ridge fit chose (the
+head `train` picks on these vectors; ridge is refitted in closed form, so an ensemble of 8 costs
+little more than one fit).
+
+- random: uniform over the unrated.
+- cover: k-means coverage (medoids of the biggest clusters with no rating) all the way: the
+  queue the package shipped before this study (its runs are named "shipped" in the records
+  made before the switch).
+- queue: what the package's rate-next queue does now (queue_rules.plan): coverage for the
+  cold start, then alternately possible favourites (ensemble mean + spread) and random picks;
+  ucbr below is its prototype.
+- qbc: coverage for the first COLD ratings, then the largest ensemble disagreement (std of the
+  bootstrap predictions), one pick per k-means region of the unrated images.
+- qbct: qbc x typicality (mean similarity to the nearest images) so outliers are not chased.
+- ext: coverage first, then |prediction - mean| + std: the likely extremes (both ends) and the
+  uncertain, a proxy for the oracle that spreads ratings over the rating values.
+- ucb: coverage first, then prediction + std (what may be loved, optimistic).
+- igs: coverage first, then improved greedy sampling (Wu, Lin, Huang 2019): the largest
+  min over rated images of distance in vectors x distance between predicted and given rating.
+- mix: coverage first; then in each batch half coverage picks and half qbc picks.
+- ucbr, qbcr: coverage first; then half of each batch ucb (qbc) picks, half random.
+- thompson: coverage first; then the highest predictions of one bootstrap member (a fresh
+  draw each batch), one per region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anagnorisis_tui.core.evaluator import queue_rules
+
+COLD = 20
+ENSEMBLE = 8
+
+
+@dataclass
+class Context:
+    x: np.ndarray  # the pool's vectors
+    rated: list[int]  # pool indices rated so far, in order
+    y: np.ndarray  # the pool's ratings (read only at rated indices)
+    alpha: float
+    rng: np.random.Generator
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def rest(self) -> np.ndarray:
+        return np.setdiff1d(np.arange(len(self.x)), self.rated)
+
+
+def ridge_fixed(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(x_mean, coef, y_mean) of ridge at a given alpha (dual form when rows < columns)."""
+    xm, ym = x.mean(0), float(y.mean())
+    xc, yc = (x - xm).astype(np.float64), y.astype(np.float64) - ym
+    n, d = xc.shape
+    if n < d:
+        coef = xc.T @ np.linalg.solve(xc @ xc.T + alpha * np.eye(n), yc)
+    else:
+        coef = np.linalg.solve(xc.T @ xc + alpha * np.eye(d), xc.T @ yc)
+    return xm, coef, ym
+
+
+def ensemble(ctx: Context, xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) of bootstrap ridge predictions at xq."""
+    r = np.array(ctx.rated)
+    preds = []
+    for b in range(ENSEMBLE):
+        take = r[np.random.default_rng(1000 * len(r) + b).integers(0, len(r), len(r))]
+        xm, coef, ym = ridge_fixed(ctx.x[take], ctx.y[take], ctx.alpha)
+        preds.append((xq - xm) @ coef + ym)
+    p = np.clip(np.array(preds), 0, 10)
+    return p.mean(0), p.std(0)
+
+
+def typicality(ctx: Context) -> np.ndarray:
+    if "typ" not in ctx.cache:
+        sims = ctx.x @ ctx.x.T
+        ctx.cache["typ"] = np.sort(sims, axis=1)[:, -21:-1].mean(1)
+    return ctx.cache["typ"]
+
+
+def spread_top(ctx: Context, rest: np.ndarray, score: np.ndarray, batch: int) -> np.ndarray:
+    """The best-scored unrated image in each of `batch` regions (k-means on the top quarter)."""
+    from sklearn.cluster import KMeans
+
+    top = np.argsort(-score)[: max(batch * 8, len(rest) // 4)]
+    km = KMeans(batch, n_init=1, max_iter=30, random_state=len(ctx.rated)).fit(ctx.x[rest[top]])
+    out = []
+    for j in range(batch):
+        mem = np.flatnonzero(km.labels_ == j)
+        if len(mem):
+            out.append(int(top[mem[np.argmax(score[top[mem]])]]))
+    return rest[np.array(out, int)]
+
+
+def cover(ctx: Context, batch: int) -> np.ndarray:
+    """k-means coverage (queue_rules.cover), filled up at random when it comes up short."""
+    rest = ctx.rest
+    idx = queue_rules.cover(ctx.x[ctx.rated], ctx.x[rest], batch)
+    if len(idx) < batch:
+        others = np.setdiff1d(np.arange(len(rest)), idx)
+        idx = np.concatenate([idx, ctx.rng.choice(others, batch - len(idx), replace=False)])
+    return rest[idx.astype(int)]
+
+
+def shipped(ctx: Context, batch: int) -> np.ndarray:
+    """What the package's rate-next queue does (queue_rules.plan)."""
+    rest = ctx.rest
+    y = ctx.y[ctx.rated]
+    picks = queue_rules.plan(ctx.x[ctx.rated], y, ctx.x[rest], batch, alpha=ctx.alpha)
+    return rest[np.array([p.index for p in picks], dtype=int)]
+
+
+def _after_cold(rule):
+    def pick(ctx: Context, batch: int) -> np.ndarray:
+        if len(ctx.rated) < COLD or np.ptp(ctx.y[ctx.rated]) == 0:
+            return cover(ctx, batch)
+        return rule(ctx, batch)
+
+    return pick
+
+
+@_after_cold
+def qbc(ctx: Context, batch: int) -> np.ndarray:
+    rest = ctx.rest
+    _, std = ensemble(ctx, ctx.x[rest])
+    return spread_top(ctx, rest, std, batch)
+
+
+@_after_cold
+def qbct(ctx: Context, batch: int) -> np.ndarray:
+    rest = ctx.rest
+    _, std = ensemble(ctx, ctx.x[rest])
+    typ = typicality(ctx)[rest]
+    return spread_top(ctx, rest, std * np.clip(typ, 1e-3, None) ** 4, batch)
+
+
+@_after_cold
+def ext(ctx: Context, batch: int) -> np.ndarray:
+    rest = ctx.rest
+    mean, std = ensemble(ctx, ctx.x[rest])
+    return spread_top(ctx, rest, np.abs(mean - ctx.y[ctx.rated].mean()) + std, batch)
+
+
+@_after_cold
+def ucb(ctx: Context, batch: int) -> np.ndarray:
+    rest = ctx.rest
+    mean, std = ensemble(ctx, ctx.x[rest])
+    return spread_top(ctx, rest, mean + std, batch)
+
+
+@_after_cold
+def igs(ctx: Context, batch: int) -> np.ndarray:
+    rest = ctx.rest
+    mean, _ = ensemble(ctx, ctx.x[rest])
+    xr, yr = ctx.x[ctx.rated], ctx.y[ctx.rated]
+    dx = np.sqrt(np.maximum(2 - 2 * ctx.x[rest] @ xr.T, 0))
+    score = (dx * np.abs(mean[:, None] - yr[None, :])).min(1)
+    out = []
+    for _ in range(batch):
+        i = int(np.argmax(score))
+        out.append(i)
+        d_new = np.sqrt(np.maximum(2 - 2 * ctx.x[rest] @ ctx.x[rest[i]], 0))
+        score = np.minimum(score, d_new * np.abs(mean - mean[i]))
+        score[i] = -np.inf
+    return rest[np.array(out)]
+
+
+@_after_cold
+def mix(ctx: Context, batch: int) -> np.ndarray:
+    first = cover(ctx, batch // 2)
+    rest = np.setdiff1d(ctx.rest, first)  # the qbc half must not repeat the coverage half
+    _, std = ensemble(ctx, ctx.x[rest])
+    return np.concatenate([first, spread_top(ctx, rest, std, batch - len(first))])
+
+
+def _half_random(rule):
+    def pick(ctx: Context, batch: int) -> np.ndarray:
+        if len(ctx.rated) < COLD or np.ptp(ctx.y[ctx.rated]) == 0:
+            return cover(ctx, batch)
+        first = rule(ctx, batch - batch // 2)
+        rest = np.setdiff1d(ctx.rest, first)
+        return np.concatenate([first, ctx.rng.choice(rest, batch // 2, replace=False)])
+
+    return pick
+
+
+@_after_cold
+def thompson(ctx: Context, batch: int) -> np.ndarray:
+    """One bootstrap member's predictions, highest first, one per region."""
+    rest = ctx.rest
+    r = np.array(ctx.rated)
+    take = r[ctx.rng.integers(0, len(r), len(r))]
+    xm, coef, ym = ridge_fixed(ctx.x[take], ctx.y[take], ctx.alpha)
+    return spread_top(ctx, rest, (ctx.x[rest] - xm) @ coef + ym, batch)
+
+
+def random_rule(ctx: Context, batch: int) -> np.ndarray:
+    rest = ctx.rest
+    return ctx.rng.choice(rest, size=min(batch, len(rest)), replace=False)
+
+
+RULES = {
+    "random": random_rule,
+    "random1": random_rule,  # further random orders: ctx.rng is seeded per rule name
+    "random2": random_rule,
+    "cover": cover,
+    "queue": shipped,
+    "qbc": qbc,
+    "qbct": qbct,
+    "ext": ext,
+    "ucb": ucb,
+    "igs": igs,
+    "mix": mix,
+    "ucbr": _half_random(ucb),
+    "qbcr": _half_random(qbc),
+    "thompson": thompson,
+}

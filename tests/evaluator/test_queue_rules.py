@@ -1,0 +1,77 @@
+"""The rate-next rule on arrays: coverage at the cold start, then possible favourites and
+random picks, and the words each pick is explained with."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anagnorisis_tui.core.evaluator import queue_rules, rate_next
+
+
+def _groups(sizes, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.eye(len(sizes), dim, dtype=np.float32) * 5
+    x = np.concatenate(
+        [c + rng.normal(0, 0.1, (n, dim)) for c, n in zip(centres, sizes, strict=True)]
+    )
+    return x.astype(np.float32), np.repeat(np.arange(len(sizes)), sizes)
+
+
+def test_cold_start_covers_big_unrated_groups_first_then_fills_up():
+    # Three tight groups of 60, 30 and 10 vectors; one image of the biggest is rated. The queue
+    # asks about the two groups with no rating (bigger first, its most central image), and then
+    # fills up rather than stopping short.
+    x, group = _groups((60, 30, 10))
+    x_rated, x_cand, g_cand = x[:1], x[1:], group[1:]
+    picks = queue_rules.plan(x_rated, [5.0], x_cand, 2)
+    assert [g_cand[p.index] for p in picks] == [1, 2]
+    assert {p.kind for p in picks} == {"new"}
+    members = np.flatnonzero(g_cand == 1)
+    centre = x_cand[members].mean(axis=0)
+    assert picks[0].index == members[np.argmin(((x_cand[members] - centre) ** 2).sum(axis=1))]
+    more = queue_rules.plan(x_rated, [5.0], x_cand, 10)
+    assert len({p.index for p in more}) == 10
+    assert [p.index for p in more] == [
+        p.index for p in queue_rules.plan(x_rated, [5.0], x_cand, 10)
+    ]
+
+
+def test_edge_cases_never_fail_or_repeat():
+    x, _ = _groups((20, 20))
+    assert queue_rules.plan(x[:0], [], x[:0], 5) == []
+    assert len(queue_rules.plan(x[:0], [], x, 3)) == 3
+    assert len(queue_rules.plan(x[:5], [1, 2, 3, 4, 5], x[5:], 100)) == 35
+    # Twenty equal ratings teach nothing: still coverage, never the model.
+    same = queue_rules.plan(x[:20], [7.0] * 20, x[20:], 5)
+    assert {p.kind for p in same} <= {"new", "random"} and all(p.low is None for p in same)
+
+
+def test_after_the_cold_start_favourites_are_where_the_high_ratings_are():
+    # Ratings rise along the first axis; after 30 of them, the favourite picks sit high on it
+    # and come from different places (no two the same picture), the random ones anywhere.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 8)).astype(np.float32)
+    y = np.clip(np.rint(5 + 2 * x[:, 0]), 0, 10).astype(np.float32)
+    picks = queue_rules.plan(x[:30], y[:30], x[30:], 10, alpha=1.0)
+    kinds = [p.kind for p in picks]
+    assert kinds == ["favourite", "random"] * 5
+    fav = [p.index for p in picks if p.kind == "favourite"]
+    assert np.mean(x[30:][fav, 0]) > 1.0  # the top ~15 % of the axis
+    assert len(set(p.index for p in picks)) == 10
+    for p in picks:
+        assert p.low is not None and p.high is not None and 0 <= p.low <= p.high <= 10
+        assert p.spread >= 0
+
+
+def test_reasons_read_as_words_with_whole_ratings():
+    Pick = queue_rules.Pick
+    assert rate_next.reason(Pick(0, "new")) == "nothing like this is rated yet"
+    assert rate_next.reason(Pick(0, "favourite", 3.6, 7.2, 1.0)) == "the model is unsure here: 3–8"
+    assert (
+        rate_next.reason(Pick(0, "favourite", 7.4, 8.6, 0.3))
+        == "could be a favourite: the model says 7–9"
+    )
+    assert rate_next.reason(Pick(0, "random", 2.0, 4.0, 0.5)).startswith("picked at random")
+    assert rate_next.rating_range(10.0, 10.0) == (9, 10)
+    assert rate_next.rating_range(0.0, 0.0) == (0, 1)
+    assert rate_next.rating_range(4.0, 6.0) == (4, 6)

@@ -3,6 +3,7 @@ rate-next -> rate in the viewer -> retrain."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
@@ -74,7 +75,8 @@ async def test_train_shows_metrics_then_predictions_in_viewer_and_rating_sort(
         viewer = app.screen
         assert isinstance(viewer, ViewerScreen)
         assert viewer.entry.rating is None
-        assert str(viewer.query_one("#prediction").render()).startswith("Model ")
+        shown = str(viewer.query_one("#prediction").render())
+        assert re.match(r"Model ~\d{1,2}\.\d / 10", shown), shown  # as the CLI and grid
 
 
 async def test_rate_next_opens_the_viewer_rates_and_retrains(rated, make_test_app, settle):
@@ -103,6 +105,40 @@ async def test_rate_next_opens_the_viewer_rates_and_retrains(rated, make_test_ap
         await pilot.press("t")
         await settle(pilot, rounds=30)
         assert library.evaluator.info()["metrics"]["n_ratings"] == RATED + 2
+
+
+async def test_the_queue_refreshes_while_rating_and_keeps_the_users_place(
+    rated, make_test_app, settle
+):
+    library, _ = rated
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _train(app, pilot, settle)
+        before = [e.hash for e in screen._entries]
+        await pilot.press("n")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen)
+        why = str(viewer.query_one("#position").render())
+        assert "rate next: " + screen._queue[0].reason in why  # says why it was chosen
+        for value in "86241":  # REFRESH_EVERY ratings: the queue refreshes in the background
+            await pilot.press(value)
+            await settle(pilot)
+        source = viewer.source
+        for _ in range(300):
+            if [e.hash for e in source.entries[6:]] != before[6:]:
+                break
+            await pilot.pause(0.05)
+        now = [e.hash for e in source.entries]
+        assert now[:6] == before[:6]  # what was seen, and where the user is, stayed put
+        assert viewer.index == 5 and viewer.entry.hash == before[5]
+        assert now[6:] != before[6:]  # what is ahead was replaced by the fresher queue
+        rated_now = {h for h in now if library.ratings.get(h) is not None}
+        assert rated_now == set(before[:5])  # nothing rated is asked for again
+        await pilot.press("right")
+        await settle(pilot)
+        assert viewer.entry.hash == now[6]
+        assert source.reason(now[6]) in str(viewer.query_one("#position").render())
 
 
 async def test_train_from_the_command_palette_on_any_screen(rated, make_test_app, settle):

@@ -21,11 +21,12 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.state.sources import ListSource
+from anagnorisis_tui.ui.state.sources import QueueSource
 from anagnorisis_tui.ui.state.train_view import (
     QueueItem,
     TrainView,
@@ -38,6 +39,7 @@ from anagnorisis_tui.ui.widgets.train_plots import CurvesPlot, RatingsHistogram
 TRAIN_GROUP = "train"
 QUEUE_GROUP = "rate-next"
 QUEUE_SIZE = 50
+REFRESH_EVERY = 5  # ratings given in the viewer between background refreshes of the queue
 
 
 class TrainScreen(AppScreen):
@@ -122,6 +124,8 @@ class TrainScreen(AppScreen):
         self._cancel: threading.Event | None = None
         self._queue: list[QueueItem] = []
         self._entries: list[ImageEntry] = []
+        self._walking: QueueSource | None = None  # the queue the viewer was opened on
+        self._ratings_since_refresh = 0
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -157,6 +161,16 @@ class TrainScreen(AppScreen):
         self._show_status("rate images in the viewer (number keys), then train here")
         self._load_last()
         self.action_refresh_queue()
+        self.app.rating_signal.subscribe(self, self._rating_given)  # type: ignore[attr-defined]
+
+    def _rating_given(self, message: Any) -> None:
+        """While the user works the queue in the viewer, refresh it every few ratings."""
+        if self._walking is None or message.value is None:
+            return
+        self._ratings_since_refresh += 1
+        if self._ratings_since_refresh >= REFRESH_EVERY:
+            self._ratings_since_refresh = 0
+            self.action_refresh_queue()
 
     def on_screen_resume(self) -> None:
         # Back from rating in the viewer: the queue (and what is rated) has moved on.
@@ -298,9 +312,11 @@ class TrainScreen(AppScreen):
         table = self.query_one("#rate-next", DataTable)
         table.clear()
         for i, item in enumerate(message.items, 1):
-            predicted = "–" if item.predicted is None else f"~{item.predicted:.1f}"
+            predicted = rating_text.effective(None, item.predicted, none="–")
             # Text cells: file names are user data, never markup.
             table.add_row(str(i), Text(item.name), predicted, Text(item.reason), key=item.hash)
+        if self._walking is not None:
+            self._walking.replace_ahead(message.entries, {i.hash: i.reason for i in message.items})
 
     def action_rate_next(self) -> None:
         self._open_queue(0)
@@ -314,6 +330,8 @@ class TrainScreen(AppScreen):
             self.notify("The rate-next queue is empty: embed and rate some images first.")
             return
         # The viewer rates with a number key and moves on, so the queue is worked through in
-        # order; the queue reloads when the user comes back here.
-        source = ListSource(self._entries, title="rate next")
-        self.app.open_viewer(source, start)  # type: ignore[attr-defined]
+        # order; every REFRESH_EVERY ratings a fresher queue replaces what is still ahead.
+        reasons = {item.hash: item.reason for item in self._queue}
+        self._walking = QueueSource(self._entries, reasons)
+        self._ratings_since_refresh = 0
+        self.app.open_viewer(self._walking, start)  # type: ignore[attr-defined]

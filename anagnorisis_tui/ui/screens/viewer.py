@@ -20,11 +20,12 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.library import human_size
-from anagnorisis_tui.ui.state.sources import GridSource, ListSource
+from anagnorisis_tui.ui.state.sources import GridSource, ListSource, QueueSource
 from anagnorisis_tui.ui.state.text import safe
 from anagnorisis_tui.ui.widgets.image_view import ImageView
 from anagnorisis_tui.ui.widgets.rating_bar import RatingBar
@@ -303,16 +304,19 @@ class ViewerScreen(AppScreen):
         )
         self.query_one("#prediction", Static).update(self._prediction_text())
         advance = "auto-advance on" if self.auto_advance else "auto-advance off"
-        self.query_one("#position", Static).update(
-            Text(f"{self.index + 1:,} of {self.count:,} · {advance}", style="dim")
-        )
+        position = Text(f"{self.index + 1:,} of {self.count:,} · {advance}", style="dim")
+        why = self.source.reason(entry.hash) if isinstance(self.source, QueueSource) else None
+        if why:  # walking the rate-next queue: why this image was asked for
+            position.append("\nrate next: ", style="dim")
+            position.append(why)
+        self.query_one("#position", Static).update(position)
 
     def _prediction_text(self) -> Text:
         p = self.prediction
         if p is None:
             return Text("Model: no prediction", style="dim")
         value = getattr(p, "value", p)
-        text = Text.assemble(("Model ", "dim"), f"{float(value):.1f} / 10")
+        text = Text.assemble(("Model ", "dim"), f"{rating_text.prediction(float(value))} / 10")
         if getattr(p, "stale", False):
             text.append("  (stale: an older model)", style="italic yellow")
         return text

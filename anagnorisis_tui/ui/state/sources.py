@@ -108,3 +108,37 @@ class ListSource:
 
     def __repr__(self) -> str:
         return f"ListSource({len(self.entries)} entries)"
+
+
+class QueueSource(ListSource):
+    """The rate-next queue as the viewer walks it, kept fresh while the user rates.
+
+    `replace_ahead` swaps a newer queue in for everything past the furthest image the viewer
+    has read, so what the user has seen, and where they are, stays put; only what is ahead
+    of them changes. Pages are read from worker threads, hence the lock.
+    """
+
+    def __init__(
+        self, entries: Sequence[ImageEntry], reasons: dict[str, str], title: str = "rate next"
+    ) -> None:
+        super().__init__(entries, title)
+        self.reasons = dict(reasons)
+        self.furthest = -1
+        self._lock = threading.Lock()
+
+    def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
+        with self._lock:
+            found = self.entries[offset : offset + limit]
+            if found:
+                self.furthest = max(self.furthest, offset + len(found) - 1)
+            return found
+
+    def replace_ahead(self, entries: Sequence[ImageEntry], reasons: dict[str, str]) -> None:
+        with self._lock:
+            kept = self.entries[: self.furthest + 1]
+            seen = {e.hash for e in kept}
+            self.entries = kept + [e for e in entries if e.hash not in seen]
+            self.reasons.update(reasons)
+
+    def reason(self, content_hash: str) -> str | None:
+        return self.reasons.get(content_hash)

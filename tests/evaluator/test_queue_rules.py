@@ -46,6 +46,15 @@ def test_edge_cases_never_fail_or_repeat():
     assert {p.kind for p in same} <= {"new", "random"} and all(p.low is None for p in same)
 
 
+def test_coverage_with_more_ratings_than_fitted_rows_still_fills_the_queue(monkeypatch):
+    # With many equal ratings the queue stays on coverage; ratings + picks can then exceed
+    # the rows k-means is fitted on (10,000 ratings on a big library), which must not fail.
+    monkeypatch.setattr(queue_rules, "FIT_ROWS", 30)
+    x, _ = _groups((40, 40))
+    picks = queue_rules.plan(x[:28], [6.0] * 28, x[28:], 5)
+    assert len({p.index for p in picks}) == 5
+
+
 def test_after_the_cold_start_favourites_are_where_the_high_ratings_are():
     # Ratings rise along the first axis; after 30 of them, the favourite picks sit high on it
     # and come from different places (no two the same picture), the random ones anywhere.

@@ -77,7 +77,8 @@ def cover(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, *, seed: int = 0)
     (k = rated + top_k, on rated and candidate vectors together). May return fewer than top_k."""
     x_rated = np.asarray(x_rated, np.float32).reshape(-1, x_cand.shape[1])
     x_all = np.concatenate([x_rated, np.asarray(x_cand, np.float32)])
-    k = min(len(x_rated) + top_k, len(x_all))
+    # k-means is fitted on at most FIT_ROWS rows, so it can find no more clusters than that.
+    k = min(len(x_rated) + top_k, len(x_all), FIT_ROWS)
     labels, dist = _kmeans(x_all, k, seed)
     covered = set(labels[: len(x_rated)].tolist())
     cand_labels, cand_dist = labels[len(x_rated) :], dist[len(x_rated) :]

@@ -179,20 +179,26 @@ def cmd_summary(args: argparse.Namespace) -> None:
     by = {(r["world"], r["rule"]): r for r in recs}
     worlds = sorted({r["world"] for r in recs})
     rules = [r for r in dict.fromkeys(r["rule"] for r in recs) if r.rstrip("0123456789") != args.vs]
+    if args.rules:
+        rules = [r for r in args.rules.split(",") if r in rules]
     libs = {r["world"].rsplit("-", 2)[0] for r in recs}
     print(f"{len(worlds)} runs on {len(libs)} libraries; baseline {args.vs}")
     mean_at = [GRID.index(n) for n in (20, 30, 50, 100, 200)]
-    for rule in [args.vs, *rules]:
-        curves = np.array([by[w, rule]["rho"] for w in worlds if (w, rule) in by])
-        precs = np.array([by[w, rule]["prec"] for w in worlds if (w, rule) in by])
-        cpu = np.mean([by[w, rule]["cpu_s"] for w in worlds if (w, rule) in by])
-        print(
-            f"  {rule:<8} mean rho @20/30/50/100/200: "
-            + " / ".join(f"{curves[:, i].mean():.3f}" for i in mean_at)
-            + "   top-decile precision: "
-            + " / ".join(f"{np.nanmean(precs[:, i]):.2f}" for i in mean_at)
-            + f"   rule cpu {cpu:.1f}s/run"
-        )
+    print("mean over the runs both have, at 20 / 30 / 50 / 100 / 200 ratings (rule vs random):")
+    for rule in rules:
+        ws = [w for w in worlds if (w, rule) in by and (w, args.vs) in by]
+        cells = []
+        for metric in ("rho", "prec"):
+            mine = np.array([by[w, rule][metric] for w in ws])
+            base = np.array([by[w, args.vs][metric] for w in ws])
+            cells.append(
+                " / ".join(
+                    f"{np.nanmean(mine[:, i]):.2f}:{np.nanmean(base[:, i]):.2f}" for i in mean_at
+                )
+            )
+        cpu = np.mean([by[w, rule]["cpu_s"] for w in ws])
+        print(f"  {rule:<8} {len(ws):>3} runs  rho {cells[0]}   top-decile precision {cells[1]}")
+        print(f"  {'':<8} rule cpu {cpu:.1f} s per run (300 ratings)")
     targets = [("rho", t) for t in RHO_TARGETS] + [("prec", t) for t in PREC_TARGETS]
     print(
         "target      rule     runs  rule med [IQR]   base med [IQR]  med ratio  "
@@ -204,6 +210,16 @@ def cmd_summary(args: argparse.Namespace) -> None:
             a = np.array([needed(by[w, rule][metric], t) for w in ws])
             b = np.array([baseline_needed(by, w, args.vs, metric, t) for w in ws])
             s = paired(a, b)
+            if args.markdown:
+                print(
+                    f"| {metric} {t:g} | {rule} | {s['runs']} | {_fmt(s['med'])} "
+                    f"[{_fmt(s['iqr'][0])}–{_fmt(s['iqr'][1])}] | {_fmt(s['base_med'])} "
+                    f"[{_fmt(s['base_iqr'][0])}–{_fmt(s['base_iqr'][1])}] | "
+                    f"{s['med'] / s['base_med']:.2f} | {s['fewer']} / {s['tie']} / {s['more']} | "
+                    f"{s['worst']:.2f} | {s['worse10']} | {s['sign_p']:.3f} | "
+                    f"{s['wilcoxon_p']:.3f} |"
+                )
+                continue
             print(
                 f"{metric} {t:<6} {rule:<8} {s['runs']:>4}  {_fmt(s['med']):>4} "
                 f"[{_fmt(s['iqr'][0])}-{_fmt(s['iqr'][1])}]"
@@ -227,6 +243,8 @@ def main() -> int:
     s.add_argument("files", nargs="+")
     s.add_argument("--vs", default="random")
     s.add_argument("--source")
+    s.add_argument("--rules", help="only these rules (comma-separated)")
+    s.add_argument("--markdown", action="store_true", help="table rows for BENCHMARKS.md")
     args = parser.parse_args()
     (cmd_run if args.cmd == "run" else cmd_summary)(args)
     return 0

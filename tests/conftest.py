@@ -22,6 +22,7 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         "ANAGNORISIS_MODEL",
         "ANAGNORISIS_PRETRAINED",
         "ANAGNORISIS_DEVICE",
+        "ANAGNORISIS_ENGINE",
         "ANAGNORISIS_GRAPHICS",
         "ANAGNORISIS_LIBRARY",
     ):

@@ -44,6 +44,7 @@ COMMANDS = {
     "embed": "embed_cmd",
     "search": "search_cmd",
     "similar": "search_cmd",
+    "vectors": "vectors_cmd",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))  # in the order help lists them
 

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{fsnames.display(scanned['root'])}: embedded {embed['embedded']:,} images in "
             f"{seconds:.1f} s ({rate:,.1f} images/s) with {embed['label']} on {embed['device']}"
+            f" ({embed['engine']})"
         )
         extra = []
         errors = embed["errors"] + ingest["failed"]

@@ -51,6 +51,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     pretrained: str = DEFAULT_PRETRAINED
     device: str = "auto"
+    engine: str = "auto"  # "auto": ONNX Runtime on a CPU, torch on a GPU; or "torch"
     graphics: str = "auto"
     keymap: dict[str, str] = field(default_factory=dict)
 
@@ -65,7 +66,12 @@ class Settings:
         """Write the user-editable part back to the TOML file, atomically."""
         doc: dict[str, Any] = {
             "library": {"roots": list(self.library_roots), "excludes": list(self.excludes)},
-            "model": {"name": self.model, "pretrained": self.pretrained, "device": self.device},
+            "model": {
+                "name": self.model,
+                "pretrained": self.pretrained,
+                "device": self.device,
+                "engine": self.engine,
+            },
             "ui": {"graphics": self.graphics},
         }
         if self.keymap:
@@ -80,6 +86,7 @@ _ENV_KEYS = {
     "ANAGNORISIS_MODEL": "model",
     "ANAGNORISIS_PRETRAINED": "pretrained",
     "ANAGNORISIS_DEVICE": "device",
+    "ANAGNORISIS_ENGINE": "engine",
     "ANAGNORISIS_GRAPHICS": "graphics",
 }
 
@@ -137,7 +144,8 @@ def _apply_file(settings: Settings, doc: dict[str, Any], where: Path) -> None:
         raise ConfigError(f"{where}: library.excludes must be a list of names or globs")
     settings.library_roots = roots
     settings.excludes = excludes
-    for key, attr in (("name", "model"), ("pretrained", "pretrained"), ("device", "device")):
+    keys = (("name", "model"), ("pretrained", "pretrained"), ("device", "device"))
+    for key, attr in (*keys, ("engine", "engine")):
         if key in model:
             if not isinstance(model[key], str):
                 raise ConfigError(f"{where}: model.{key} must be a string")

@@ -47,6 +47,10 @@ class Embedder:
     def model_id(self) -> str:
         return self.choice.model_id
 
+    @property
+    def engine(self) -> str:
+        return "torch"
+
     def info(self) -> dict[str, Any]:
         return {
             "name": self.choice.name,
@@ -54,6 +58,7 @@ class Embedder:
             "weights": str(self.choice.weights) if self.choice.weights else None,
             "image_size": self.image_size,
             "resize_mode": self.resize_mode,
+            "engine": self.engine,
         }
 
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
@@ -207,7 +212,7 @@ def _build_tagged(open_clip: Any, choice: ModelChoice, cache_dir: str | None) ->
         # Offline: use a copy downloaded earlier, without minutes of retries first.
         cached = _cached_checkpoint(repo, cache_dir) if repo else None
         if cached is not None:
-            with _quiet():
+            with _quiet(), _skip_init():
                 model = open_clip.create_model(name, pretrained=None)
             state = _read_state_dict(open_clip, cached)
             import torch
@@ -220,7 +225,7 @@ def _build_tagged(open_clip: Any, choice: ModelChoice, cache_dir: str | None) ->
             return model
         raise ModelUnavailable(_offline_message(name, tag, repo, tag_cfg, "no network"))
     try:
-        with _quiet():
+        with _quiet(), _skip_init():
             return open_clip.create_model(name, pretrained=tag, cache_dir=cache_dir)
     except Exception as exc:  # noqa: BLE001 - download failures come in many types
         raise ModelUnavailable(_offline_message(name, tag, repo, tag_cfg, _short(exc))) from exc
@@ -276,6 +281,45 @@ def _quiet() -> Any:
         logging.disable(logging.NOTSET)
 
 
+# The torch.nn.init functions open_clip's layers call while they are built.
+_INIT_FUNCTIONS = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "constant_",
+    "zeros_",
+    "ones_",
+    "orthogonal_",
+)
+_init_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _skip_init() -> Any:
+    """Build a model without randomly initialising it: its weights are loaded over every
+    tensor right after (a missing tensor is an error), and filling ViT-B-32 with random values
+    first costs more than a second on a NAS CPU (BENCHMARKS.md)."""
+    import torch
+
+    with _init_lock:
+        saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS}
+        for name in _INIT_FUNCTIONS:
+            setattr(torch.nn.init, name, _unchanged)
+        try:
+            yield
+        finally:
+            for name, function in saved.items():
+                setattr(torch.nn.init, name, function)
+
+
+def _unchanged(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+    return tensor
+
+
 def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | None) -> Any:
     weights = choice.weights
     assert weights is not None
@@ -290,10 +334,10 @@ def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | No
         ) from exc
     if cfg is not None:
         # The folder's own config and preprocessing; the weights are loaded (checked) below.
-        with _quiet():
+        with _quiet(), _skip_init():
             model = open_clip.create_model(f"local-dir:{choice.config_dir}", load_weights=False)
     else:
-        with _quiet():
+        with _quiet(), _skip_init():
             model = open_clip.create_model(choice.name, pretrained=None)
     try:
         missing, unexpected = _load_into(open_clip, torch, model, state)

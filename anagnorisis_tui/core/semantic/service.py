@@ -18,7 +18,14 @@ import numpy as np
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
-from anagnorisis_tui.core.semantic import embed_pipeline, index, model_choice, search, vectors
+from anagnorisis_tui.core.semantic import (
+    embed_pipeline,
+    index,
+    model_choice,
+    search,
+    vector_io,
+    vectors,
+)
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 
 # Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
@@ -40,7 +47,7 @@ class SemanticService:
         self._choice: model_choice.ModelChoice | None = None
         self._choice_key: tuple[str, str, str] | None = None
         self._embedder: Any = None
-        self._text: textnp.NumpyTextEncoder | None = None
+        self._text: Any = None  # NumpyTextEncoder or onnx_engine.OnnxText
         self._searcher: search.Searcher | None = None
 
     @property
@@ -67,24 +74,35 @@ class SemanticService:
             self._embedder = embedder
 
     def embedder(self) -> Any:
-        from anagnorisis_tui.core.semantic import engine as embeddings
+        """The model's engine, loaded once: ONNX Runtime on a CPU (exported the first time,
+        then opened without torch), torch on a GPU or for a model that will not export."""
+        from anagnorisis_tui.core.semantic import onnx_engine
 
         with self._lock:
             model_id = self.model_id
             if self._embedder is None or self._embedder.model_id != model_id:
-                cache = str(self.data_dir / "models")
-                self._embedder = embeddings.load(self.model_choice(), cache_dir=cache)
+                self._embedder = onnx_engine.load_engine(
+                    self.model_choice(),
+                    self.data_dir,
+                    engine=self.settings.engine,
+                    cache_dir=str(self.data_dir / "models"),
+                )
             return self._embedder
 
     def text_encoder(self) -> Any:
-        """The loaded model if there is one, else its verified numpy export (no torch import),
-        else the model itself - exporting its text tower so the next process needs no torch."""
+        """The loaded engine if there is one, else the verified numpy export of the text tower
+        (no torch import; the fastest cold start, BENCHMARKS.md), else its ONNX export, else
+        the engine itself - which exports them so the next process needs no torch."""
+        from anagnorisis_tui.core.semantic import onnx_engine
+
         with self._lock:
             model_id = self.model_id
             if self._embedder is not None and self._embedder.model_id == model_id:
                 return self._embedder
             if self._text is None or self._text.model_id != model_id:
-                self._text = textnp.NumpyTextEncoder.open(self.data_dir, model_id)
+                self._text = textnp.NumpyTextEncoder.open(
+                    self.data_dir, model_id
+                ) or onnx_engine.open_text(self.data_dir, model_id)
             if self._text is not None:
                 return self._text
             emb = self.embedder()
@@ -92,8 +110,8 @@ class SemanticService:
             return emb
 
     def export_text(self, emb: Any) -> None:
-        if textnp.available(self.data_dir, emb.model_id):
-            return
+        if emb.engine != "torch" or textnp.available(self.data_dir, emb.model_id):
+            return  # an ONNX engine made its text export when it was made
         # An optimisation only: if it fails, text search keeps using torch.
         with contextlib.suppress(Exception):
             textnp.export(emb, self.data_dir)
@@ -199,6 +217,26 @@ class SemanticService:
     def embed_errors(self) -> list[tuple[str, str, str]]:
         """(hash, path, reason) of images the model could not decode/embed."""
         return embed_pipeline.errors(self._connections.db, self.model_id)
+
+    def export_vectors(self, path: str | Path) -> int:
+        """Write the model's vectors to a file keyed by content hash (vector_io.py)."""
+        return vector_io.export_file(self._connections.db, self.model_id, path)
+
+    def import_vectors(
+        self,
+        path: str | Path,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> vector_io.ImportSummary:
+        """Add a file's vectors (same model id, or VectorFileError), then rebuild the index and
+        tell `on_vectors_added`, as embedding them here would."""
+        summary = vector_io.import_file(self._connections.db, path, self.model_id)
+        if summary.imported:
+            self.build_index(progress=progress, cancel=cancel)
+            if self._on_vectors_added is not None:
+                self._on_vectors_added(progress, cancel)
+        return summary
 
     def vector_model_id(self) -> str | None:
         """The configured model when it has vectors; else None (callers then use the model

@@ -78,6 +78,7 @@ def _catch_up(lib: Library, done: IngestSummary, channel: Any, cancel: threading
         "cancelled": rest.cancelled,
         "label": embedder.choice.label if hasattr(embedder, "choice") else rest.model_id,
         "device": str(getattr(embedder, "device", "cpu")),
+        "engine": str(getattr(embedder, "engine", "torch")),
     }
 
 

@@ -1,0 +1,215 @@
+"""The CPU embedding engine: open_clip's image tower run by ONNX Runtime, int8 where it agrees.
+
+On a NAS CPU the torch forward is the slow part of embedding, and importing torch and open_clip
+is most of a cold start. So the first time a model is used on a CPU it is exported once
+(onnx_export.py: checked against torch, quantised when that agrees) into the data dir, keyed by
+model id (which fingerprints the weights); `spec.json` is written last, so a folder without it
+is never used. Every later process opens it with onnxruntime and numpy alone: no torch, no
+open_clip. Text goes through the numpy text tower (text_numpy.py), or an ONNX text graph for models
+that one does not support. torch stays the engine on cuda/mps and for models that will not
+export (`load_engine`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from anagnorisis_tui.core.semantic import text_numpy as textnp
+from anagnorisis_tui.core.semantic.model_choice import ModelChoice, ModelUnavailable, index_name
+
+FORMAT = 1
+ENGINES = ("auto", "torch")
+
+
+def cache_dir(data_dir: Path, model_id: str) -> Path:
+    return Path(data_dir) / "models" / "onnx" / index_name(model_id)
+
+
+def open_session(path: Path) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # initializer clean-up notes are not the user's business
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def unit_rows(features: np.ndarray) -> np.ndarray:
+    out = np.asarray(features, dtype=np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return out / norms
+
+
+@dataclass
+class OnnxEmbedder:
+    """The same interface as the torch Embedder: uint8 (N, S, S, 3) in, unit vectors out."""
+
+    choice: ModelChoice
+    spec: dict
+    folder: Path
+    session: Any
+    data_dir: Path
+    device: str = "cpu"
+    random_weights: bool = False
+    _text: Any = field(default=None, repr=False)
+
+    @property
+    def model_id(self) -> str:
+        return self.choice.model_id
+
+    @property
+    def dim(self) -> int:
+        return int(self.spec["dim"])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.spec["image_size"])
+
+    @property
+    def resize_mode(self) -> str:
+        return str(self.spec["resize_mode"])
+
+    @property
+    def precision(self) -> str:
+        return str(self.spec["precision"])
+
+    @property
+    def engine(self) -> str:
+        return f"onnx-{self.precision}"
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.choice.name,
+            "pretrained": self.choice.pretrained,
+            "weights": str(self.choice.weights) if self.choice.weights else None,
+            "image_size": self.image_size,
+            "resize_mode": self.resize_mode,
+            "engine": self.engine,
+        }
+
+    def encode_images(self, batch: np.ndarray) -> np.ndarray:
+        """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32 (ONNX Runtime is thread-safe)."""
+        pixels = np.ascontiguousarray(batch, dtype=np.uint8)
+        return unit_rows(self.session.run(None, {"pixels": pixels})[0])
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        if self._text is None:
+            self._text = _text_encoder(self.data_dir, self.folder, self.spec)
+        return self._text.encode_texts(texts)
+
+
+class OnnxText:
+    """The text tower as an ONNX graph, for models the numpy text tower does not support."""
+
+    def __init__(self, path: Path, context_length: int, model_id: str) -> None:
+        from anagnorisis_tui.core.semantic.bpe import BPETokenizer
+
+        self.model_id = model_id
+        self.session = open_session(path)
+        self.tokenizer = BPETokenizer(context_length=context_length)
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        tokens = self.tokenizer(texts).astype(np.int64)
+        return unit_rows(self.session.run(None, {"tokens": tokens})[0])
+
+
+def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:
+    text = textnp.NumpyTextEncoder.open(data_dir, spec["model_id"])
+    if text is not None:
+        return text
+    if spec.get("text") == "onnx":
+        return OnnxText(folder / "text.onnx", int(spec["context_length"]), spec["model_id"])
+    raise ModelUnavailable(f"the text tower of {spec['model_id']} has no export; embed again")
+
+
+def _spec(folder: Path, model_id: str) -> dict | None:
+    try:
+        spec = json.loads((folder / "spec.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+        return None
+    return spec if spec.get("model_id") == model_id else None
+
+
+def open_cached(choice: ModelChoice, data_dir: Path) -> OnnxEmbedder | None:
+    """The verified export for this model, opened without torch; None when there is none."""
+    folder = cache_dir(data_dir, choice.model_id)
+    spec = _spec(folder, choice.model_id)
+    image = folder / str(spec.get("image_file", "")) if spec else None
+    if spec is None or image is None or not image.is_file():
+        return None
+    return OnnxEmbedder(choice, spec, folder, open_session(image), Path(data_dir))
+
+
+def open_text(data_dir: Path, model_id: str) -> OnnxText | None:
+    """The ONNX text tower alone (no image graph loaded), when the export has one."""
+    folder = cache_dir(data_dir, model_id)
+    spec = _spec(folder, model_id)
+    if spec is None or spec.get("text") != "onnx" or not (folder / "text.onnx").is_file():
+        return None
+    return OnnxText(folder / "text.onnx", int(spec["context_length"]), model_id)
+
+
+def wants_accelerator(device: str) -> bool:
+    """Whether `device` may mean a GPU, decided without importing torch: an explicit cuda/mps,
+    or "auto" on a machine with an NVIDIA or AMD driver loaded, or Apple silicon."""
+    device = (device or "auto").lower()
+    if device != "auto":
+        return device != "cpu"
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return True
+    return any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/kfd"))
+
+
+def load_engine(
+    choice: ModelChoice, data_dir: Path, *, engine: str = "auto", cache_dir: str | None = None
+) -> Any:
+    """The fastest faithful engine for the model: on a CPU the ONNX export (made now, once,
+    when there is none), else torch (cuda, mps, `engine="torch"`, or a model that does not
+    export). Raises ModelUnavailable when the model cannot be loaded at all."""
+    if engine not in ENGINES:
+        raise ModelUnavailable(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "auto" and not wants_accelerator(choice.device):
+        cached = open_cached(choice, data_dir)
+        if cached is not None:
+            return cached
+    from anagnorisis_tui.core.semantic import engine as embeddings
+
+    emb = embeddings.load(choice, cache_dir=cache_dir)
+    if engine == "torch" or emb.device != "cpu" or emb.random_weights:
+        return emb
+    cached = open_cached(choice, data_dir)  # "auto" guessed a GPU that torch does not see
+    if cached is not None or refused(data_dir, choice.model_id):
+        return cached or emb
+    from anagnorisis_tui.core.semantic import onnx_export
+
+    try:
+        return onnx_export.export(emb, data_dir)
+    except onnx_export.ExportError:
+        return emb
+
+
+def refused(data_dir: Path, model_id: str) -> str | None:
+    """Why an earlier export of this model failed with this torch, or None: it is not tried
+    again on every start (a new torch or onnxruntime gets another try)."""
+    import onnxruntime
+    import torch
+
+    try:
+        doc = json.loads((cache_dir(data_dir, model_id) / "refused.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    versions = [doc.get("format"), doc.get("torch"), doc.get("onnxruntime")]
+    if versions != [FORMAT, torch.__version__, onnxruntime.__version__]:
+        return None
+    return str(doc.get("reason"))

@@ -1,0 +1,21 @@
+"""The torch engine builds a model without a random initialisation, then loads every tensor."""
+
+from __future__ import annotations
+
+import torch
+from safetensors.torch import load_file
+
+from anagnorisis_tui.core.semantic import engine as embeddings
+from anagnorisis_tui.core.semantic import model_choice as models
+
+
+def test_loaded_weights_are_the_checkpoint_and_init_is_restored(tiny_embedder):
+    choice = models.resolve(models.TINY_CLIP, "", "cpu")
+    checkpoint = load_file(str(choice.weights))
+    state = tiny_embedder.model.state_dict()
+    for name, tensor in checkpoint.items():
+        assert torch.equal(state[name].to(tensor.dtype), tensor), name
+    # Outside the loader torch initialises as usual.
+    layer = torch.nn.Linear(64, 64)
+    assert embeddings._unchanged is not torch.nn.init.kaiming_uniform_
+    assert layer.weight.std() > 0

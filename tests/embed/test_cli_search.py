@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from anagnorisis_tui.cli import main
+from anagnorisis_tui.core.base.config import DEFAULT_MODEL, DEFAULT_PRETRAINED
 
 
 def _args(lib) -> list[str]:
@@ -66,4 +67,7 @@ def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
     args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
     assert main(["embed", *args, str(tmp_path / "lib")]) == 2  # default model, no network
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot get the weights for ViT-B-32") and "--pretrained" in err
+    assert err.startswith(
+        f"error: cannot get the weights for {DEFAULT_MODEL} ({DEFAULT_PRETRAINED})"
+    )
+    assert "--pretrained" in err and "CLIP-ViT-B-32-256x256-DataComp-s34B-b86K" in err

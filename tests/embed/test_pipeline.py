@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.base.config import DEFAULT_PRETRAINED, load_settings
 from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
@@ -136,10 +136,10 @@ def test_offline_tag_says_how_to_fix_it(monkeypatch):
 
 
 def test_tiny_clip_by_name_and_as_local_dir():
-    by_name = model_choice.resolve(
-        "tiny-clip", "laion2b_s34b_b79k"
-    )  # the default tag means "shipped"
+    by_name = model_choice.resolve("tiny-clip", DEFAULT_PRETRAINED)  # a tag means "shipped"
     assert by_name.weights == model_choice.TINY_CLIP_DIR / "open_clip_model.safetensors"
+    # A tag saved in the settings with an earlier default model means the same.
+    assert model_choice.resolve("tiny-clip", "laion2b_s34b_b79k").model_id == by_name.model_id
     as_dir = model_choice.resolve(f"local-dir:{model_choice.TINY_CLIP_DIR}", "")
     assert as_dir.weights == by_name.weights and as_dir.model_id.startswith("local-dir/tiny-clip-")
     assert model_choice.index_name(by_name.model_id) != model_choice.index_name(as_dir.model_id)

@@ -18,8 +18,8 @@ from anagnorisis_tui.core.base import paths
 from anagnorisis_tui.core.errors import UserError
 
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
-DEFAULT_MODEL = "ViT-B-32"
-DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
+DEFAULT_MODEL = "ViT-B-32-256"
+DEFAULT_PRETRAINED = "datacomp_s34b_b86k"
 
 # Folders users expect a scan to skip: Synology/QNAP metadata, thumbnail caches, trash.
 DEFAULT_EXCLUDES = [

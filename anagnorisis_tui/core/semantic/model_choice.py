@@ -17,7 +17,7 @@ from pathlib import Path
 
 import xxhash
 
-from anagnorisis_tui.core.base.config import DEFAULT_PRETRAINED, Settings
+from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.errors import UserError
 
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
@@ -64,7 +64,7 @@ class ModelChoice:
 
     @property
     def label(self) -> str:
-        """Human-readable: `ViT-B-32 (laion2b_s34b_b79k)` or `tiny-clip (…/tiny-clip)`."""
+        """Human-readable: `ViT-B-32-256 (datacomp_s34b_b86k)` or `tiny-clip (…/tiny-clip)`."""
         source = str(self.weights) if self.weights else self.pretrained
         return f"{self.display_name} ({source})"
 
@@ -125,15 +125,16 @@ def resolve(
         folder = Path(name[len(LOCAL_DIR) :]).expanduser().resolve()
         return _from_folder(folder, name=f"{LOCAL_DIR}{folder}", device=device)
 
-    if name == TINY_CLIP and (not pretrained or pretrained in (DEFAULT_PRETRAINED, "shipped")):
-        # The default tag belongs to the default model; with tiny-clip it means "the shipped one".
-        pretrained = str(TINY_CLIP_DIR)
-
     looks_like_path = (
         os.sep in pretrained
         or pretrained.startswith((".", "~"))
         or pretrained.endswith(WEIGHT_SUFFIXES)
     )
+    if name == TINY_CLIP and not looks_like_path:
+        # tiny-clip has no hub tags: a tag here is the one saved with another model (today's
+        # default or an earlier one) and means "the shipped weights".
+        pretrained = str(TINY_CLIP_DIR)
+        looks_like_path = True
     if looks_like_path or (pretrained and Path(pretrained).exists()):
         path = Path(pretrained).expanduser().resolve()
         if path.is_dir():

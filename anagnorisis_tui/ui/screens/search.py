@@ -188,7 +188,8 @@ class SearchScreen(AppScreen):
     def _warm_model(self) -> None:
         try:
             if self.library.semantic.vector_counts()[0]:
-                self.library.semantic.embedder()
+                # The text tower only (numpy, memory-mapped): the image engine stays unloaded.
+                self.library.semantic.text_encoder()
         except Exception:  # noqa: BLE001 - a failed warm-up is reported by the search itself
             pass
 

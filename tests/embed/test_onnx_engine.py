@@ -97,7 +97,7 @@ def test_load_engine_prefers_onnx_and_falls_back_to_torch(tiny_embedder, tmp_pat
     monkeypatch.setattr(onnx_export, "export_image_tower", broken)
     emb = onnx_engine.load_engine(choice, tmp_path / "x")
     assert emb.engine == "torch" and len(calls) == 1
-    assert "unsupported operator" in onnx_engine.refused(tmp_path / "x", choice.model_id)
+    assert "unsupported operator" in onnx_export.refused(tmp_path / "x", choice.model_id)
     assert onnx_engine.load_engine(choice, tmp_path / "x").engine == "torch"
     assert len(calls) == 1  # the refusal is remembered: no second export attempt
     with pytest.raises(onnx_engine.ModelUnavailable, match="unknown engine"):

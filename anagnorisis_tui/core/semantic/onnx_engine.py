@@ -188,28 +188,12 @@ def load_engine(
     emb = embeddings.load(choice, cache_dir=cache_dir)
     if engine == "torch" or emb.device != "cpu" or emb.random_weights:
         return emb
-    cached = open_cached(choice, data_dir)  # "auto" guessed a GPU that torch does not see
-    if cached is not None or refused(data_dir, choice.model_id):
-        return cached or emb
     from anagnorisis_tui.core.semantic import onnx_export
 
+    cached = open_cached(choice, data_dir)  # "auto" guessed a GPU that torch does not see
+    if cached is not None or onnx_export.refused(data_dir, choice.model_id):
+        return cached or emb
     try:
         return onnx_export.export(emb, data_dir)
     except onnx_export.ExportError:
         return emb
-
-
-def refused(data_dir: Path, model_id: str) -> str | None:
-    """Why an earlier export of this model failed with this torch, or None: it is not tried
-    again on every start (a new torch or onnxruntime gets another try)."""
-    import onnxruntime
-    import torch
-
-    try:
-        doc = json.loads((cache_dir(data_dir, model_id) / "refused.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    versions = [doc.get("format"), doc.get("torch"), doc.get("onnxruntime")]
-    if versions != [FORMAT, torch.__version__, onnxruntime.__version__]:
-        return None
-    return str(doc.get("reason"))

@@ -47,13 +47,30 @@ class ExportError(RuntimeError):
 
 
 def probe_images(size: int, count: int = PROBE_COUNT) -> np.ndarray:
-    """Deterministic, varied images (coloured shapes on backgrounds) at the model's input."""
-    from anagnorisis_tui.core.demo import shapes
+    """Deterministic, varied images at the model's input: coloured shapes on tinted
+    backgrounds, with smooth gradients and noise, like the simple content retrieval sees."""
+    from PIL import Image, ImageDraw
 
     rng = random.Random(1234)
-    specs = shapes.all_specs()
-    rng.shuffle(specs)
-    return np.stack([np.asarray(shapes.render(s, size, rng), np.uint8) for s in specs[:count]])
+    noise = np.random.default_rng(1234)
+    ramp = np.linspace(0.0, 1.0, size, dtype=np.float32)
+    out = []
+    for _ in range(count):
+        colour = [rng.randrange(256) for _ in range(3)]
+        shade = [rng.randrange(256) for _ in range(3)]
+        direction = ramp[None, :, None] if rng.random() < 0.5 else ramp[:, None, None]
+        background = np.array(colour) * (1 - direction) + np.array(shade) * direction
+        image = Image.fromarray(np.broadcast_to(background, (size, size, 3)).astype(np.uint8))
+        draw = ImageDraw.Draw(image)
+        for _ in range(rng.randint(1, 3)):
+            x, y = rng.uniform(0, size * 0.6), rng.uniform(0, size * 0.6)
+            w, h = rng.uniform(size * 0.2, size * 0.5), rng.uniform(size * 0.2, size * 0.5)
+            fill = tuple(rng.randrange(256) for _ in range(3))
+            shape = rng.choice((draw.ellipse, draw.rectangle))
+            shape((x, y, x + w, y + h), fill=fill)
+        pixels = np.asarray(image, np.int16) + noise.normal(0, 6, (size, size, 3)).astype(np.int16)
+        out.append(np.clip(pixels, 0, 255).astype(np.uint8))
+    return np.stack(out)
 
 
 def export_image_tower(torch_embedder: Any, path: Path) -> None:
@@ -259,3 +276,19 @@ def _build(emb: Any, data_dir: Path, work: Path) -> dict:
         "onnxruntime": onnxruntime.__version__,
         "made": time.time(),
     }
+
+
+def refused(data_dir: Path, model_id: str) -> str | None:
+    """Why an earlier export of this model failed with this torch, or None: it is not tried
+    again on every start (a new torch or onnxruntime gets another try)."""
+    import onnxruntime
+    import torch
+
+    try:
+        doc = json.loads((cache_dir(data_dir, model_id) / "refused.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    versions = [doc.get("format"), doc.get("torch"), doc.get("onnxruntime")]
+    if versions != [FORMAT, torch.__version__, onnxruntime.__version__]:
+        return None
+    return str(doc.get("reason"))

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
 
@@ -42,7 +42,7 @@ class ImportSummary:
     errors_cleared: int = 0  # images this machine could not embed that now have a vector
 
 
-def export_file(db: sqlite_utils.Database, model_id: str, path: str | os.PathLike[str]) -> int:
+def export_file(db: Database, model_id: str, path: str | os.PathLike[str]) -> int:
     """Write every vector of `model_id` to `path` (replaced atomically); returns the count."""
     spec = vectors.model_spec(db, model_id)
     count = 0
@@ -112,9 +112,7 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
     return meta
 
 
-def import_file(
-    db: sqlite_utils.Database, path: str | os.PathLike[str], model_id: str
-) -> ImportSummary:
+def import_file(db: Database, path: str | os.PathLike[str], model_id: str) -> ImportSummary:
     """Add the file's vectors to this library for `model_id`, which must be the file's model.
 
     Vectors this library already has are kept; images recorded as impossible to embed here
@@ -166,7 +164,7 @@ def import_file(
     return summary
 
 
-def _present(db: sqlite_utils.Database, hashes: list[str]) -> int:
+def _present(db: Database, hashes: list[str]) -> int:
     found = 0
     for start in range(0, len(hashes), 900):
         chunk = hashes[start : start + 900]
@@ -177,7 +175,7 @@ def _present(db: sqlite_utils.Database, hashes: list[str]) -> int:
     return int(found)
 
 
-def _clear_errors(db: sqlite_utils.Database, model_id: str, hashes: list[str]) -> int:
+def _clear_errors(db: Database, model_id: str, hashes: list[str]) -> int:
     cleared = 0
     with db.conn:
         for start in range(0, len(hashes), 900):

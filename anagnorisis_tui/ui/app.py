@@ -163,7 +163,8 @@ class AnagnorisisApp(App):
         self._apply_keymap()
         self.switch_mode("library")
         for problem in self.keymap_problems:
-            self.notify(problem, title="Settings", severity="warning", markup=False)
+            # Long enough to read, and to outlive a slow start on a loaded machine.
+            self.notify(problem, title="Settings", severity="warning", markup=False, timeout=30)
         self.call_after_refresh(self._freeze_startup_objects)
 
     def _freeze_startup_objects(self) -> None:

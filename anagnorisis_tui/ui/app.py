@@ -12,14 +12,14 @@ import importlib
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.config import Settings
@@ -29,21 +29,25 @@ from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
-from anagnorisis_tui.ui.screens.library import LibraryScreen
-from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
 from anagnorisis_tui.ui.typeahead import TypeAhead
+from anagnorisis_tui.ui.widgets.folder_tree import Scope
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.graphics import PictureWidget
+
 # Classes whose bindings the keymap may rename (the mode screens are added to these).
-KEYMAP_CLASSES: list[type] = [ThumbnailGrid]
+KEYMAP_CLASSES: list[type[DOMNode]] = [ThumbnailGrid]
 
 
 class LazyScreen:
     """A MODES entry that imports its screen's module when the mode is first shown.
 
-    Search and Train pull in plotting and filter code the first paint does not need.
+    Search and Train pull in plotting and filter code the first paint does not need. Every
+    mode is lazy, so this module imports no screen: screens import the app class to type
+    `self.app` (see screens/base.py) without an import cycle.
     """
 
     def __init__(self, module: str, name: str) -> None:
@@ -51,7 +55,8 @@ class LazyScreen:
 
     @property
     def screen_class(self) -> type[Screen]:
-        return getattr(importlib.import_module(self.module), self.name)
+        screen_class: type[Screen] = getattr(importlib.import_module(self.module), self.name)
+        return screen_class
 
     def __call__(self) -> Screen:
         return self.screen_class()
@@ -61,9 +66,9 @@ class AnagnorisisApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "anagnorisis"
     MODES = {
-        "library": LibraryScreen,
+        "library": LazyScreen("anagnorisis_tui.ui.screens.library", "LibraryScreen"),
         "search": LazyScreen("anagnorisis_tui.ui.screens.search", "SearchScreen"),
-        "viewer": ViewerScreen,
+        "viewer": LazyScreen("anagnorisis_tui.ui.screens.viewer", "ViewerScreen"),
         "train": LazyScreen("anagnorisis_tui.ui.screens.train", "TrainScreen"),
     }
     BINDINGS = [
@@ -113,7 +118,7 @@ class AnagnorisisApp(App):
         settings: Settings,
         library: Library,
         *,
-        image_class: type[Widget],
+        image_class: type[PictureWidget],
         root: str | None = None,
         scan_on_start: bool = True,
         embed_after_scan: bool = True,
@@ -137,7 +142,7 @@ class AnagnorisisApp(App):
         )
         self.first_source.prefetch(FIRST_PAGE)
         # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
-        self.library_scope: Any = None
+        self.library_scope: Scope | None = None
         super().__init__()
         self.job_signal: Signal[str] = Signal(self, "jobs")
         self.library_signal: Signal[None] = Signal(self, "library")
@@ -175,9 +180,9 @@ class AnagnorisisApp(App):
         # them. Objects made later, such as a model loaded for search, are collected as usual.
         gc.freeze()
 
-    def keymap_classes(self) -> list[type]:
-        modes = [m.screen_class if isinstance(m, LazyScreen) else m for m in self.MODES.values()]
-        return [type(self), *modes, *KEYMAP_CLASSES]  # type: ignore[list-item]
+    def keymap_classes(self) -> list[type[DOMNode]]:
+        modes = [m.screen_class for m in self.MODES.values() if isinstance(m, LazyScreen)]
+        return [type(self), *modes, *KEYMAP_CLASSES]
 
     def _apply_keymap(self) -> None:
         if not self.settings.keymap:
@@ -192,6 +197,8 @@ class AnagnorisisApp(App):
         """Show image `index` of `source` in the viewer (next/previous walk the source)."""
         if source is None:
             return
+        from anagnorisis_tui.ui.screens.viewer import ViewerScreen
+
         self._viewer_context = (source, index)
         self.switch_mode("viewer")
         viewer = self.screen
@@ -209,10 +216,11 @@ class AnagnorisisApp(App):
 
     def show_results(self, title: str, entries: Sequence[ImageEntry]) -> None:
         """Show a list of entries (e.g. more like this) in the Search mode's grid."""
+        from anagnorisis_tui.ui.screens.search import SearchScreen
+
         self.switch_mode("search")
-        show = getattr(self.screen, "show_entries", None)
-        if show is not None:
-            show(title, entries)
+        if isinstance(self.screen, SearchScreen):
+            self.screen.show_entries(title, entries)
 
     def viewer_closed(self, source: GridSource | None, index: int) -> None:
         """The viewer hands its position back so the grid it came from follows it."""
@@ -245,7 +253,11 @@ class AnagnorisisApp(App):
         self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from anagnorisis_tui.ui.screens.base import AppScreen
+
         yield from commands.system_commands(self, screen)
+        if isinstance(screen, AppScreen):
+            yield from screen.extra_commands()
         # Search/Train workflow actions reachable from every screen.
         from anagnorisis_tui.ui.workflow_commands import global_commands
 
@@ -310,7 +322,7 @@ def make_app(
     *,
     library: Library | None = None,
     graphics: str | None = None,
-    image_class: type[Widget] | None = None,
+    image_class: type[PictureWidget] | None = None,
     root: str | None = None,
     scan_on_start: bool = True,
     embed_after_scan: bool = True,

@@ -1,7 +1,7 @@
 """The command palette (ctrl+p) holds every action: each binding in force, plus screen commands.
 
-Commands come from the active bindings (so a rebinding in the keymap shows here too) and from a
-screen's optional `extra_commands()` (actions without a key, e.g. "Set library folder…").
+Commands come from the active bindings (so a rebinding in the keymap shows here too); the app
+adds each mode screen's `extra_commands()` (actions without a key, e.g. "Build all thumbnails").
 """
 
 from __future__ import annotations
@@ -32,6 +32,3 @@ def system_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(
             binding.description, help_text, partial(app.run_action, binding.action, node)
         )
-    extra = getattr(screen, "extra_commands", None)
-    if extra is not None:
-        yield from extra()

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from textual.widget import Widget
+if TYPE_CHECKING:
+    # Type only: importing textual_image.widget queries the terminal (see _import_widgets).
+    from textual_image.widget._base import Image as PictureWidget
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode")
 _DEFAULT_CELL = (10, 20)
@@ -21,8 +24,10 @@ _DEFAULT_CELL = (10, 20)
 def _seed_cell_size() -> None:
     from textual_image import _terminal
 
-    if not hasattr(_terminal.get_cell_size, "_result"):
-        _terminal.get_cell_size._result = _terminal.CellSize(*_DEFAULT_CELL)  # type: ignore[attr-defined]
+    # textual-image caches the measured size as an attribute of its function.
+    cached = _terminal.get_cell_size.__dict__
+    if "_result" not in cached:
+        cached["_result"] = _terminal.CellSize(*_DEFAULT_CELL)
 
 
 def _terminal_is_empty() -> bool:
@@ -51,7 +56,7 @@ def _import_widgets():  # noqa: ANN202 - returns the module
     return widgets
 
 
-def image_widget_class(graphics: str = "auto") -> type[Widget]:
+def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
     """The textual-image widget class for `graphics` (one of GRAPHICS)."""
     if graphics not in GRAPHICS:
         raise ValueError(f"graphics must be one of {', '.join(GRAPHICS)}, not {graphics!r}")
@@ -71,10 +76,10 @@ def image_widget_class(graphics: str = "auto") -> type[Widget]:
     return chosen
 
 
-_HALFCELL_CLASSES: dict[type[Widget], type[Widget]] = {}
+_HALFCELL_CLASSES: dict[type[PictureWidget], type[PictureWidget]] = {}
 
 
-def _cached_halfcell_class(base: type[Widget]) -> type[Widget]:
+def _cached_halfcell_class(base: type[PictureWidget]) -> type[PictureWidget]:
     from anagnorisis_tui.ui.widgets.grid.halfcell import cached_class
 
     if base not in _HALFCELL_CLASSES:
@@ -82,10 +87,10 @@ def _cached_halfcell_class(base: type[Widget]) -> type[Widget]:
     return _HALFCELL_CLASSES[base]
 
 
-_SIXEL_CLASS: type[Widget] | None = None
+_SIXEL_CLASS: type[PictureWidget] | None = None
 
 
-def _fixed_sixel_class() -> type[Widget]:
+def _fixed_sixel_class() -> type[PictureWidget]:
     """textual-image 0.12's sixel widget with the cursor put back on the image's last row.
 
     After drawing, it moves the cursor to the row *below* the image (visible_region.bottom), so
@@ -115,8 +120,7 @@ def _fixed_sixel_class() -> type[Widget]:
     return SixelImage
 
 
-def protocol_name(cls: type[Widget]) -> str:
+def protocol_name(cls: type[PictureWidget]) -> str:
     """The protocol a widget class draws with: sixel, kitty, halfcell or unicode."""
-    renderable = getattr(cls, "_Renderable", None)
-    module = (renderable.__module__ if renderable else cls.__module__).rsplit(".", 1)[-1]
+    module = cls._Renderable.__module__.rsplit(".", 1)[-1]
     return {"tgp": "kitty"}.get(module, module)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,14 @@ class BindingInfo:
     owner: str
 
 
-def bindings_of(cls: type) -> list[Binding]:
+def bindings_of(cls: type[DOMNode]) -> list[Binding]:
     out: list[Binding] = []
-    for item in getattr(cls, "BINDINGS", []):
+    for item in cls.BINDINGS:
         out.append(item if isinstance(item, Binding) else Binding(*item))
     return out
 
 
-def catalogue(classes: Iterable[type]) -> list[BindingInfo]:
+def catalogue(classes: Iterable[type[DOMNode]]) -> list[BindingInfo]:
     """Every binding with an id on `classes`, with the keys it has by default."""
     seen: set[str] = set()
     infos = []

@@ -6,12 +6,15 @@ a scan reporting thousands of files a second costs the UI one repaint per frame 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Progress
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 class JobProgressed(Message):
@@ -55,7 +58,10 @@ class ForwardWorkerErrors:
     """Mixin for widgets and screens that run workers: Worker.StateChanged does not bubble, so
     each failure is forwarded to the app, whose one handler turns it into a notification."""
 
+    if TYPE_CHECKING:
+        app: App[object]  # the widget's or screen's own `app`
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.node is self:
             event.stop()
-            self.app.post_message(Worker.StateChanged(event.worker, event.state))  # type: ignore[attr-defined]
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))

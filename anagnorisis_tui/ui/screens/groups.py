@@ -166,7 +166,12 @@ class GroupsScreen(AppScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("finding similar images…", id="groups-head")
         with Horizontal(id="groups-body"):
-            yield ThumbnailGrid(empty_text="No similar images found.", id="members")
+            yield ThumbnailGrid(
+                image_class=self.app.image_class,
+                thumbnails=self.app.thumbnails,
+                empty_text="No similar images found.",
+                id="members",
+            )
             with VerticalScroll(id="groups-side"):
                 table = DataTable(id="member-table", cursor_type="row", zebra_stripes=True)
                 table.can_focus = False
@@ -178,10 +183,6 @@ class GroupsScreen(AppScreen):
         table.add_columns("", "image", "why", "resolution", "size", "folder", "rating")
         self._load()
         self.query_one("#members", ThumbnailGrid).focus()
-
-    @property
-    def library(self) -> Any:
-        return self.app.library  # type: ignore[attr-defined]
 
     # -- loading --------------------------------------------------------------------------
     def _load(self) -> None:
@@ -344,7 +345,7 @@ class GroupsScreen(AppScreen):
 
     @on(ThumbnailGrid.Selected, "#members")
     def _member_selected(self, message: ThumbnailGrid.Selected) -> None:
-        self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
+        self.app.open_viewer(message.grid.source, message.index)
 
     # -- actions --------------------------------------------------------------------------
     def _go(self, index: int) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from anagnorisis_tui.ui.app import AnagnorisisApp
 from anagnorisis_tui.ui.graphics import protocol_name
 
 INTRO = (
@@ -30,6 +32,8 @@ def _compact(keys: list[str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    app = getters.app(AnagnorisisApp)
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
@@ -45,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text(INTRO), id="help-intro")
             yield Static(self._keys_table(), id="help-keys")
-            graphics = protocol_name(self.app.image_class)  # type: ignore[attr-defined]
+            graphics = protocol_name(self.app.image_class)
             yield Static(
                 Text(f"Images are drawn with: {graphics} (--graphics or [ui] graphics to change)"),
                 id="help-graphics",

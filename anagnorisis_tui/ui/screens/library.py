@@ -7,10 +7,9 @@ user is in another mode, shows its progress in the mode bar, and stops cleanly o
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Iterator
-from types import SimpleNamespace
-from typing import Any
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import on, work
@@ -19,37 +18,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
+from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 from anagnorisis_tui.core.errors import UserError
-from anagnorisis_tui.core.views.filters import format_bytes
-from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
+from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
-from anagnorisis_tui.ui.state.text import safe
+from anagnorisis_tui.ui.state.text import describe, safe
 from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
 
 # While a scan runs, the grid and tree re-read the catalogue at most this often (seconds).
 RELOAD_EVERY = 2.0
-
-
-def human_size(size: int) -> str:
-    # One convention everywhere (decimal kB/MB, as the filters and the CLI read and print sizes).
-    return format_bytes(size)
-
-
-def describe(entry: ImageEntry) -> Text:
-    """One status line for an entry, all of it plain text."""
-    parts = [safe(entry.path), human_size(entry.size)]
-    if entry.width and entry.height:
-        parts.append(f"{entry.width}×{entry.height}")
-    if entry.format:
-        parts.append(entry.format)
-    if entry.rating is not None:
-        parts.append(f"rated {entry.rating:g}")
-    return Text("  ·  ".join(parts), no_wrap=True, overflow="ellipsis")
 
 
 class LibraryScreen(AppScreen):
@@ -104,6 +87,8 @@ class LibraryScreen(AppScreen):
                 yield FolderTree(id="folders")
             with Vertical(id="library-main"):
                 yield ThumbnailGrid(
+                    image_class=self.app.image_class,
+                    thumbnails=self.app.thumbnails,
                     empty_text="No images yet. Press o to choose your image folder.",
                     id="grid",
                 )
@@ -113,12 +98,8 @@ class LibraryScreen(AppScreen):
     def grid(self) -> ThumbnailGrid:
         return self.query_one("#grid", ThumbnailGrid)
 
-    @property
-    def library(self) -> Any:
-        return self.app.library  # type: ignore[attr-defined]
-
     def on_mount(self) -> None:
-        app: Any = self.app
+        app = self.app
         app.job_signal.subscribe(self, self._job_event)
         app.library_signal.subscribe(self, lambda _: self.reload())
         app.rating_signal.subscribe(self, self._rating_changed)
@@ -138,7 +119,7 @@ class LibraryScreen(AppScreen):
 
     # -- catalogue views -----------------------------------------------------------------
     def _roots(self) -> list[str]:
-        root = self.app.root  # type: ignore[attr-defined]
+        root = self.app.root
         if root:
             return [root]
         return self.library.catalogue.roots()
@@ -170,12 +151,12 @@ class LibraryScreen(AppScreen):
     def _show_scope(self, scope: Scope) -> None:
         self._scope = scope
         # The Search screen searches within the folder chosen here (read when it is shown).
-        self.app.library_scope = scope  # type: ignore[attr-defined]
+        self.app.library_scope = scope
         title = scope.folder or scope.root or "All images"
         spec = self._spec(scope)
-        first: ViewSource | None = getattr(self.app, "first_source", None)
+        first = self.app.first_source
         if first is not None and first.spec == spec:
-            self.app.first_source = None  # type: ignore[attr-defined]
+            self.app.first_source = None
             self.grid.set_source(first)  # its count and first page are being read already
         else:
             self.grid.set_source(ViewSource(self.library, spec, title=title))
@@ -191,14 +172,14 @@ class LibraryScreen(AppScreen):
 
     @on(ThumbnailGrid.Selected, "#grid")
     def _selected(self, message: ThumbnailGrid.Selected) -> None:
-        self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
+        self.app.open_viewer(message.grid.source, message.index)
 
     def _rating_changed(self, message: RatingChanged) -> None:
         self.grid.update_entry(message.content_hash, rating=message.value)
 
     # -- jobs ------------------------------------------------------------------------------
     def _job_event(self, name: str) -> None:
-        scanning = name == "scan" and self.app.jobs.running("scan")  # type: ignore[attr-defined]
+        scanning = name == "scan" and self.app.jobs.running("scan")
         if scanning and time.monotonic() - self._last_reload >= RELOAD_EVERY:
             self.reload()
 
@@ -208,9 +189,9 @@ class LibraryScreen(AppScreen):
         of each new image (core/work/tasks.py)."""
         roots = self._roots()
         if embed is None:
-            embed = bool(self.app.embed_after_scan) and self._embedding_ready()  # type: ignore[attr-defined]
+            embed = self.app.embed_after_scan and self._embedding_ready()
         title = "Scanning and embedding" if embed else "Scanning"
-        started = self.app.jobs.start_child(  # type: ignore[attr-defined]
+        started = self.app.jobs.start_child(
             "scan",
             title,
             "ingest",
@@ -221,10 +202,10 @@ class LibraryScreen(AppScreen):
             self.notify("A scan is running; press e again when it has finished.", markup=False)
         self.app.refresh_bindings()
 
-    def _scan_done(self, result: Any) -> None:
+    def _scan_done(self, result: object) -> None:
         if not isinstance(result, dict):
             return  # stopped by quitting
-        summary = SimpleNamespace(**result["scan"])
+        summary = ScanSummary(**result["scan"])
         self.post_message(LibraryChanged())
         self.reload()
         self.notify(self._scan_summary(summary), title="Scan", markup=False)
@@ -246,38 +227,36 @@ class LibraryScreen(AppScreen):
             )
 
     @staticmethod
-    def _scan_summary(summary: Any) -> str:
-        fields = ("files", "new", "changed", "moved", "vanished", "errors")
-        parts = [f"{getattr(summary, f):,} {f}" for f in fields if getattr(summary, f, 0)]
+    def _scan_summary(summary: ScanSummary) -> str:
+        counts = {
+            "files": summary.files,
+            "new": summary.new,
+            "changed": summary.changed,
+            "moved": summary.moved,
+            "vanished": summary.vanished,
+            "errors": summary.errors,
+        }
+        parts = [f"{n:,} {label}" for label, n in counts.items() if n]
         text = ", ".join(parts) or "no images found"
-        if getattr(summary, "cancelled", False):
+        if summary.cancelled:
             text = "cancelled: " + text
         return text
 
     def start_thumbnails(self) -> None:
         library = self.library
-        cache = thumbnails.cache_dir(library.settings.data_dir)
         spec = self._spec(Scope(None, None))
 
-        def all_items() -> Iterator[tuple[str, str]]:
-            offset = 0
-            while True:
-                page = library.views.page(spec, offset, 500)
-                if not page:
-                    return
-                for entry in page:
-                    yield entry.hash, entry.os_path
-                offset += len(page)
-
-        def job(progress: Any, cancel: Any) -> thumbnails.ThumbnailSummary:
-            total = library.views.count(spec)
-            return thumbnails.generate(
-                cache, all_items(), total=total, progress=progress, cancel=cancel
+        def job(progress: ProgressCallback, cancel: threading.Event) -> ThumbnailSummary:
+            return library.catalogue.make_thumbnails(
+                ((entry.hash, entry.os_path) for entry in library.views.walk(spec)),
+                total=library.views.count(spec),
+                progress=progress,
+                cancel=cancel,
             )
 
-        self.app.jobs.start("thumbnails", "Thumbnails", job, on_done=self._thumbnails_done)  # type: ignore[attr-defined]
+        self.app.jobs.start("thumbnails", "Thumbnails", job, on_done=self._thumbnails_done)
 
-    def _thumbnails_done(self, summary: thumbnails.ThumbnailSummary) -> None:
+    def _thumbnails_done(self, summary: ThumbnailSummary) -> None:
         if summary.failed:
             self.notify(
                 f"{summary.failed:,} images could not be read for thumbnails.",
@@ -322,7 +301,7 @@ class LibraryScreen(AppScreen):
         except (UserError, OSError) as exc:
             self.notify(str(exc), title="Library folder", severity="error", markup=False)
             return
-        self.app.root = saved  # type: ignore[attr-defined]
+        self.app.root = saved
         self._show_scope(Scope(None, None))
         self.notify(f"Saved {safe(saved)}; scanning…", title="Library folder", markup=False)
         self.post_message(LibraryChanged())
@@ -341,7 +320,7 @@ class LibraryScreen(AppScreen):
         self.start_scan(embed=True)
 
     def action_cancel_jobs(self) -> None:
-        jobs = self.app.jobs  # type: ignore[attr-defined]
+        jobs = self.app.jobs
         if not jobs.any_running():
             self.notify("Nothing is running.")
             return

@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -171,7 +170,9 @@ class SearchScreen(AppScreen):
         with Horizontal(id="search-body"):
             yield FilterPanel(self.state, id="filters")
             with Vertical(id="results-column"):
-                yield ThumbnailGrid(id="results")
+                yield ThumbnailGrid(
+                    image_class=self.app.image_class, thumbnails=self.app.thumbnails, id="results"
+                )
                 yield Static("", id="highlighted")
 
     def on_mount(self) -> None:
@@ -195,7 +196,7 @@ class SearchScreen(AppScreen):
 
     def _scoped(self, state: SearchState) -> SearchState:
         """`state` within the folder chosen on the Library screen (its tree's "All images": all)."""
-        scope = getattr(self.app, "library_scope", None)
+        scope = self.app.library_scope
         if scope is None or (scope.root, scope.folder) == (state.root, state.folder):
             return state
         return state.replace(root=scope.root, folder=scope.folder)
@@ -213,10 +214,6 @@ class SearchScreen(AppScreen):
 
     def on_unmount(self) -> None:
         self._reader.close()
-
-    @property
-    def library(self) -> Any:
-        return self.app.library  # type: ignore[attr-defined]
 
     # -- running searches -----------------------------------------------------------------
     def apply(self, state: SearchState) -> None:
@@ -378,7 +375,7 @@ class SearchScreen(AppScreen):
     @on(ThumbnailGrid.Selected, "#results")
     def _open(self, message: ThumbnailGrid.Selected) -> None:
         self._keep_focus = True
-        self.app.open_viewer(message.grid.source, message.index)  # type: ignore[attr-defined]
+        self.app.open_viewer(message.grid.source, message.index)
 
     @on(ThumbnailGrid.Highlighted)
     def _highlighted(self, event: ThumbnailGrid.Highlighted) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.core.views.paging import ImageEntry
-from anagnorisis_tui.ui.messages import LibraryChanged
+from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.sources import QueueSource
 from anagnorisis_tui.ui.state.train_view import (
@@ -161,9 +160,9 @@ class TrainScreen(AppScreen):
         self._show_status("rate images in the viewer (number keys), then train here")
         self._load_last()
         self.action_refresh_queue()
-        self.app.rating_signal.subscribe(self, self._rating_given)  # type: ignore[attr-defined]
+        self.app.rating_signal.subscribe(self, self._rating_given)
 
-    def _rating_given(self, message: Any) -> None:
+    def _rating_given(self, message: RatingChanged) -> None:
         """While the user works the queue in the viewer, refresh it every few ratings."""
         if self._walking is None or message.value is None:
             return
@@ -177,10 +176,6 @@ class TrainScreen(AppScreen):
         self.action_refresh_queue()
 
     # -- plumbing -------------------------------------------------------------------------
-    @property
-    def library(self) -> Any:
-        return self.app.library  # type: ignore[attr-defined]
-
     def _show_status(self, text: str) -> None:
         self.query_one("#train-status", Static).update(Text(text))
 
@@ -219,7 +214,7 @@ class TrainScreen(AppScreen):
             # TrainingError and friends: a reason for the user (too few ratings, no vectors).
             self.post_message(self.TrainRefused(str(exc)))
             return None
-        if cancel.is_set() or getattr(report, "cancelled", False):
+        if cancel.is_set() or report.cancelled:
             return None
         view = train_view(report)
         self.post_message(self.Trained(view))
@@ -334,4 +329,4 @@ class TrainScreen(AppScreen):
         reasons = {item.hash: item.reason for item in self._queue}
         self._walking = QueueSource(self._entries, reasons)
         self._ratings_since_refresh = 0
-        self.app.open_viewer(self._walking, start)  # type: ignore[attr-defined]
+        self.app.open_viewer(self._walking, start)

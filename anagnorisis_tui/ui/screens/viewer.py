@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -21,12 +20,12 @@ from textual.message import Message
 from textual.widgets import Static
 
 from anagnorisis_tui.core.base import rating_text
+from anagnorisis_tui.core.evaluator.store import Prediction
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.screens.library import human_size
 from anagnorisis_tui.ui.state.sources import GridSource, ListSource, QueueSource
-from anagnorisis_tui.ui.state.text import safe
+from anagnorisis_tui.ui.state.text import human_size, safe
 from anagnorisis_tui.ui.widgets.image_view import ImageView
 from anagnorisis_tui.ui.widgets.rating_bar import RatingBar
 
@@ -92,7 +91,12 @@ class ViewerScreen(AppScreen):
 
     class _EntryLoaded(Message):
         def __init__(
-            self, token: int, index: int, count: int, entry: ImageEntry | None, prediction: Any
+            self,
+            token: int,
+            index: int,
+            count: int,
+            entry: ImageEntry | None,
+            prediction: Prediction | None,
         ) -> None:
             super().__init__()
             self.token, self.index, self.count = token, index, count
@@ -104,7 +108,7 @@ class ViewerScreen(AppScreen):
         self.index = 0
         self.count = 0
         self.entry: ImageEntry | None = None
-        self.prediction: Any = None
+        self.prediction: Prediction | None = None
         self.auto_advance = True
         self._token = 0
         self._shown_token = 0
@@ -116,7 +120,7 @@ class ViewerScreen(AppScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="viewer-body"):
-            yield ImageView(id="image")
+            yield ImageView(self.app.image_class, id="image")
             with Vertical(id="info"):
                 yield Static("", id="details", markup=False)
                 yield Static("Your rating", classes="heading", markup=False)
@@ -124,10 +128,6 @@ class ViewerScreen(AppScreen):
                 yield Static("", id="rating-text", markup=False)
                 yield Static("", id="prediction", markup=False)
                 yield Static("", id="position", markup=False)
-
-    @property
-    def library(self) -> Any:
-        return self.app.library  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         if self.source is None:
@@ -168,7 +168,7 @@ class ViewerScreen(AppScreen):
         index = max(0, min(index, count - 1)) if count else 0
         page = source.page(index, 1) if count else []
         entry = page[0] if page else None
-        prediction = None
+        prediction: Prediction | None = None
         if entry is not None:
             try:
                 prediction = self.library.evaluator.prediction(entry.hash)
@@ -201,7 +201,7 @@ class ViewerScreen(AppScreen):
         self._load(target)
 
     def action_close(self) -> None:
-        self.app.viewer_closed(self.source, self.index)  # type: ignore[attr-defined]
+        self.app.viewer_closed(self.source, self.index)
 
     # -- rating ----------------------------------------------------------------------------
     def action_rate(self, value: int) -> None:
@@ -274,7 +274,7 @@ class ViewerScreen(AppScreen):
             if found is not None:
                 entries.append(replace(found, score=hit.score))
         title = f"More like {safe(entry.name)}"
-        self.app.call_from_thread(self.app.show_results, title, entries)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.app.show_results, title, entries)
 
     # -- details ---------------------------------------------------------------------------
     def _update_info(self) -> None:
@@ -315,8 +315,7 @@ class ViewerScreen(AppScreen):
         p = self.prediction
         if p is None:
             return Text("Model: no prediction", style="dim")
-        value = getattr(p, "value", p)
-        text = Text.assemble(("Model ", "dim"), f"{rating_text.prediction(float(value))} / 10")
-        if getattr(p, "stale", False):
+        text = Text.assemble(("Model ", "dim"), f"{rating_text.prediction(p.value)} / 10")
+        if p.stale:
             text.append("  (stale: an older model)", style="italic yellow")
         return text

@@ -5,12 +5,12 @@ report's shape is absorbed in one place.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from anagnorisis_tui.ui.widgets.metrics_table import MetricsRow
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.evaluator.training import TrainReport
 
 MODEL_NAMES = {
     "ridge": "ridge regression",
@@ -22,6 +22,17 @@ MODEL_NAMES = {
 
 def model_name(kind: str | None) -> str:
     return MODEL_NAMES.get(kind or "", kind or "?")
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    name: str
+    mae: float | None
+    spearman: float | None
+    pairwise: float | None
+    scope: str = ""  # e.g. "held-out (30 images)"; rows of one scope are listed together
+    chosen: bool = False
+    baseline: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,12 +58,8 @@ class QueueItem:
     reason: str
 
 
-def _as_dict(report: Any) -> dict[str, Any]:
-    if isinstance(report, dict):
-        return report
-    if hasattr(report, "as_dict"):
-        return report.as_dict()
-    return dataclasses.asdict(report)
+def _as_dict(report: TrainReport | dict[str, Any]) -> dict[str, Any]:
+    return report if isinstance(report, dict) else report.as_dict()
 
 
 def _row(scope: str, name: str, metrics: dict | None, **flags: bool) -> MetricsRow:
@@ -67,7 +74,7 @@ def _row(scope: str, name: str, metrics: dict | None, **flags: bool) -> MetricsR
     )
 
 
-def train_view(report: Any) -> TrainView:
+def train_view(report: TrainReport | dict[str, Any]) -> TrainView:
     """A TrainReport, or the dict saved with the active evaluator (no per-candidate rows)."""
     r = _as_dict(report)
     chosen = r.get("chosen")

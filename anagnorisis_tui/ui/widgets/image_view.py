@@ -10,16 +10,19 @@ flipping through cached-size images does not flash.
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Static
 
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, load_reduced
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.graphics import PictureWidget
 
 LOADING_DELAY = 0.25
 
@@ -50,9 +53,9 @@ class ImageView(ForwardWorkerErrors, Container):
             super().__init__()
             self.token, self.image, self.error = token, image, error
 
-    def __init__(self, image_class: type[Widget] | None = None, id: str | None = None) -> None:
+    def __init__(self, image_class: type[PictureWidget], id: str | None = None) -> None:
         super().__init__(id=id)
-        self._image_class = image_class
+        self._picture = image_class(classes="picture")
         self.token = 0
         self.path: str | None = None
         self.image: PILImage.Image | None = None
@@ -60,8 +63,7 @@ class ImageView(ForwardWorkerErrors, Container):
         self._loaded_token = 0
 
     def compose(self) -> ComposeResult:
-        image_class = self._image_class or self.app.image_class  # type: ignore[attr-defined]
-        yield image_class(classes="picture")
+        yield self._picture
         yield Static("", classes="message", markup=False)
 
     def show(self, path: str | None, message: str = "") -> None:
@@ -111,9 +113,8 @@ class ImageView(ForwardWorkerErrors, Container):
 
     def _set(self, image: PILImage.Image | None, message: str) -> None:
         self.image = image
-        picture = self.query_one(".picture")
-        picture.image = image  # type: ignore[attr-defined]
-        picture.display = image is not None
+        self._picture.image = image
+        self._picture.display = image is not None
         text = self.query_one(".message", Static)
         text.display = image is None
         text.update(message)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from anagnorisis_tui.core.base.progress import format_eta
+from anagnorisis_tui.ui.app import AnagnorisisApp
 
 JOB_ORDER = ("scan", "thumbnails", "embed")
 # What each stage of a job is doing, in words (core Progress.stage).
@@ -22,6 +24,8 @@ STAGES = {
 
 
 class JobPanel(Vertical):
+    app = getters.app(AnagnorisisApp)
+
     DEFAULT_CSS = """
     JobPanel { height: auto; }
     JobPanel > .job { height: auto; display: none; }
@@ -53,15 +57,11 @@ class JobPanel(Vertical):
         self._job_rows: dict[str, tuple[Vertical, Static, ProgressBar]] = {}
 
     def on_mount(self) -> None:
-        signal = getattr(self.app, "job_signal", None)
-        if signal is not None:
-            signal.subscribe(self, lambda _: self.refresh_jobs())
+        self.app.job_signal.subscribe(self, lambda _: self.refresh_jobs())
         self.refresh_jobs()
 
     def refresh_jobs(self) -> None:
-        jobs = getattr(self.app, "jobs", None)
-        if jobs is None:
-            return
+        jobs = self.app.jobs
         for name in JOB_ORDER:
             job = jobs.jobs.get(name)
             shown = job is not None and job.running

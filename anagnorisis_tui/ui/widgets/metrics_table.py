@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-
-@dataclass(frozen=True)
-class MetricsRow:
-    name: str
-    mae: float | None
-    spearman: float | None
-    pairwise: float | None
-    scope: str = ""  # e.g. "held-out (30 images)"; rows of one scope are listed together
-    chosen: bool = False
-    baseline: bool = False
+from anagnorisis_tui.ui.state.train_view import MetricsRow
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -33,13 +23,17 @@ class MetricsTable(Static):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown = False
+
     def on_mount(self) -> None:
         if not self.renderable_is_set:
             self.show_rows([], note="not trained yet: rate some images, then press t")
 
     @property
     def renderable_is_set(self) -> bool:
-        return getattr(self, "_shown", False)
+        return self._shown
 
     def show_rows(self, rows: Sequence[MetricsRow], *, note: str = "") -> None:
         self._shown = True

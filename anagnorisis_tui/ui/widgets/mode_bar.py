@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events
+from textual import events, getters
 from textual.widget import Widget
 
 from anagnorisis_tui.core.base.progress import format_eta
+from anagnorisis_tui.ui.app import AnagnorisisApp
 
 MODE_TITLES = {"library": "Library", "search": "Search", "viewer": "Viewer", "train": "Train"}
 
 
 class ModeBar(Widget):
+    app = getters.app(AnagnorisisApp)
+
     DEFAULT_CSS = """
     ModeBar {
         height: 1;
@@ -26,9 +29,7 @@ class ModeBar(Widget):
         self._spans: list[tuple[int, int, str]] = []
 
     def on_mount(self) -> None:
-        jobs_signal = getattr(self.app, "job_signal", None)
-        if jobs_signal is not None:
-            jobs_signal.subscribe(self, lambda _: self.refresh())
+        self.app.job_signal.subscribe(self, lambda _: self.refresh())
         self.app.mode_change_signal.subscribe(self, lambda _: self.refresh())
 
     def _key_for(self, mode: str) -> str:
@@ -59,11 +60,8 @@ class ModeBar(Widget):
         return text
 
     def _job_status(self) -> str:
-        jobs = getattr(self.app, "jobs", None)
-        if jobs is None:
-            return ""
         parts = []
-        for job in jobs.jobs.values():
+        for job in self.app.jobs.jobs.values():
             if job.running and job.progress is not None:
                 p = job.progress
                 pct = f" {p.fraction:.0%}" if p.fraction is not None else f" {p.done:,}"
@@ -76,7 +74,7 @@ class ModeBar(Widget):
         for start, end, mode in self._spans:
             if start <= event.x < end:
                 if mode == "viewer":
-                    self.app.action_view_current()  # type: ignore[attr-defined]
+                    self.app.action_view_current()
                 else:
                     self.app.switch_mode(mode)
                 return

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PIL import Image as PILImage
 from rich.text import Text
 from textual import events
@@ -12,6 +15,9 @@ from textual.widget import Widget
 from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.state.text import safe
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.graphics import PictureWidget
 
 
 def caption(entry: ImageEntry | None) -> Text:
@@ -68,7 +74,7 @@ class GridCell(Widget):
             self.cell = cell
             self.chain = chain
 
-    def __init__(self, image_class: type[Widget], slot: int) -> None:
+    def __init__(self, image_class: type[PictureWidget], slot: int) -> None:
         super().__init__()
         self.slot = slot
         self.index: int | None = None
@@ -120,7 +126,7 @@ class GridCell(Widget):
         if image is self._shown and (image is not None or placeholder == self._placeholder_text):
             return
         self._shown = image
-        self._thumb.image = image  # type: ignore[attr-defined]
+        self._thumb.image = image
         self._thumb.display = image is not None
         new_placeholder = "" if image is not None else placeholder
         if new_placeholder != self._placeholder_text:
@@ -133,14 +139,16 @@ class GridCell(Widget):
 
 
 class GridScrollbar(Widget):
-    """A one-column position indicator for the grid; click or drag to jump."""
+    """A one-column position indicator for the grid; click or drag to jump (`scroll_to` takes
+    the fraction of the way down)."""
 
     DEFAULT_CSS = """
     GridScrollbar { width: 1; height: 100%; color: $accent; background: $panel; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scroll_to: Callable[[float], None]) -> None:
         super().__init__()
+        self._jump_to = scroll_to
         self.total_rows = 0
         self.window_rows = 0
         self.top_row = 0
@@ -160,9 +168,8 @@ class GridScrollbar(Widget):
         return Text("\n".join("█" if start <= y < start + size else " " for y in range(height)))
 
     def _jump(self, y: int) -> None:
-        scroll_to = getattr(self.parent, "scroll_to_fraction", None)
-        if scroll_to is not None and self.size.height > 0:
-            scroll_to(y / max(1, self.size.height - 1))
+        if self.size.height > 0:
+            self._jump_to(y / max(1, self.size.height - 1))
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         self.capture_mouse()

@@ -4,7 +4,7 @@ Entries are read page by page from the source in worker threads and kept in a sm
 thumbnails are loaded (or made) in an exclusive worker that is cancelled when the view moves on,
 and a result is applied only to a cell that still shows that image (the token guard), so a late
 thumbnail never lands on the wrong cell. Where the image class can paint ahead (the half-cell
-strips, ui/widgets/grid/halfcell.py), the next and previous screens are painted off the event loop too.
+strips, halfcell.py), the next and previous screens are painted off the event loop too.
 ThumbnailGrid builds on this with the cells, the cursor and the keys.
 """
 
@@ -14,6 +14,7 @@ import contextlib
 from collections import OrderedDict
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
 from textual import on
@@ -24,7 +25,11 @@ from textual.worker import get_current_worker
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.state.sources import GridSource
+from anagnorisis_tui.ui.widgets.grid import halfcell
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.graphics import PictureWidget
 
 PAGE_SIZE = 200  # entries read from the source at once
 MAX_PAGES = 12  # pages kept in memory (LRU)
@@ -46,15 +51,16 @@ class GridLoader(Widget):
         self,
         source: GridSource | None,
         *,
-        image_class: type[Widget] | None,
-        thumbnails: ThumbnailStore | None,
+        image_class: type[PictureWidget],
+        thumbnails: ThumbnailStore,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self._source = source
         self._image_class = image_class
-        self._thumbnails = thumbnails
+        self._paints_ahead = halfcell.paints_ahead(image_class)
+        self._store = thumbnails
         self.cursor = 0
         self.count: int | None = None
         self._cells: list[GridCell] = []
@@ -141,7 +147,7 @@ class GridLoader(Widget):
         is also rendered here for the cell it will land in, so a page flip only paints.
         """
         store = self._store
-        prerender = getattr(self._image_class, "prerender", None)
+        prerender = halfcell.prerender if self._paints_ahead else None
         worker = get_current_worker()
         for content_hash, path, box in wanted:
             if worker.is_cancelled:
@@ -161,12 +167,6 @@ class GridLoader(Widget):
                 image = store.get(content_hash, path)
                 if prerender is not None and box[0] > 0 and box[1] > 0:
                     prerender(image, box)
-
-    @property
-    def _store(self) -> ThumbnailStore:
-        if self._thumbnails is None:
-            self._thumbnails = self.app.thumbnails  # type: ignore[attr-defined]
-        return self._thumbnails
 
     @on(_CountLoaded)
     def _count_loaded(self, message: _CountLoaded) -> None:
@@ -231,7 +231,7 @@ class GridLoader(Widget):
         # Then the next and previous screens' thumbnails, into memory (and painted ahead where
         # the image class can): a page flip then finds them ready, with no placeholder flash.
         screen = len(self._cells)
-        prerender = hasattr(self._image_class, "prerender")
+        prerender = self._paints_ahead
         if prerender and not self._cells[-1].content_size.area and not self._rebind_pending:
             # Cells not laid out yet: painting ahead needs their size, so look again after.
             self._rebind_pending = True
@@ -243,7 +243,7 @@ class GridLoader(Widget):
                 continue
             box = box_of(self._cells[(index - first) % screen])
             image = store.peek(entry.hash)
-            if image is None or (prerender and not self._image_class.prerendered(image, box)):
+            if image is None or (prerender and not halfcell.prerendered(image, box)):
                 nearby.append((entry.hash, entry.os_path, box))
         self._thumb_request += 1
         if wanted:

@@ -11,13 +11,17 @@ thumbnails read ahead paints strips that already exist.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PIL import Image as PILImage
 from rich.color import Color
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.graphics import PictureWidget
 
 _ATTR = "_anagnorisis_halfcell"  # per-image dict: (width, height) -> list[Strip]
 _STYLES: dict[tuple[int, int, int, int, int, int], Style] = {}
@@ -103,11 +107,19 @@ def prerendered(image: PILImage.Image, box: tuple[int, int]) -> bool:
     return cache is not None and fitted_size(image, *box) in cache
 
 
-def cached_class(base: type[Widget]) -> type[Widget]:
+class PaintsAhead:
+    """Marks a picture class whose strips `prerender` can make from a worker thread."""
+
+
+def paints_ahead(image_class: type) -> bool:
+    """Whether `prerender` makes what pictures of `image_class` paint (see the grid's loader)."""
+    return issubclass(image_class, PaintsAhead)
+
+
+def cached_class(base: type[PictureWidget]) -> type[PictureWidget]:
     """`base` (a textual-image widget with the half-cell renderable) painting cached strips."""
 
-    class CachedHalfcellImage(base, Renderable=base._Renderable):  # type: ignore[misc, valid-type, call-arg]
-        # Worker threads call this to paint ahead (see ThumbnailGrid).
+    class CachedHalfcellImage(base, PaintsAhead, Renderable=base._Renderable):  # type: ignore[misc, valid-type, call-arg]
         prerender = staticmethod(prerender)
         prerendered = staticmethod(prerendered)
 

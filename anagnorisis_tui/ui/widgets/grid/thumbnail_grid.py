@@ -4,20 +4,21 @@ Never one widget per image: the grid owns a fixed pool of cells, as many as fit 
 rebinds them to entries as the view moves. Reading pages and loading thumbnails (with the token
 guard against late results) is the base class's job: grid_loading.GridLoader.
 
-Reuse: `ThumbnailGrid(source)` with a `ViewSource` (paged SQL) or a `ListSource` (search
-results, similar images); `set_source`, `reload`, `go_to`; it posts `Highlighted` and `Selected`.
+Reuse: `ThumbnailGrid(source, image_class=, thumbnails=)` with a `ViewSource` (paged SQL) or a
+`ListSource` (search results, similar images), the picture widget class and the thumbnail store
+the app holds; `set_source`, `reload`, `go_to`; it posts `Highlighted` and `Selected`.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Static
 
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
@@ -32,6 +33,9 @@ from anagnorisis_tui.ui.widgets.grid.grid_loading import (
     Wanted,
     box_of,
 )
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.graphics import PictureWidget
 
 __all__ = ["PAGE_SIZE", "GridCell", "GridScrollbar", "ThumbnailGrid", "caption"]
 
@@ -119,8 +123,8 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
         self,
         source: GridSource | None = None,
         *,
-        image_class: type[Widget] | None = None,
-        thumbnails: ThumbnailStore | None = None,
+        image_class: type[PictureWidget],
+        thumbnails: ThumbnailStore,
         cell_size: tuple[int, int] = (CELL_WIDTH, CELL_HEIGHT),
         empty_text: str = "No images here.",
         id: str | None = None,
@@ -240,11 +244,9 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(self.empty_text, id="empty", markup=False)
         yield Container(id="cells")
-        yield GridScrollbar()
+        yield GridScrollbar(self.scroll_to_fraction)
 
     def on_mount(self) -> None:
-        if self._image_class is None:
-            self._image_class = self.app.image_class  # type: ignore[attr-defined]
         self.set_class(True, "-empty")
         if self._source is not None:
             self.reload()

@@ -1,10 +1,12 @@
-"""The catalogue service: saved library folders, scanning, the folder tree, scan errors."""
+"""The catalogue service: saved library folders, scanning, the folder tree, scan errors, and the
+grid thumbnails cached on disk."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.config import Settings
@@ -12,6 +14,9 @@ from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.catalogue import scan as scanmod
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 
 
 class CatalogueService:
@@ -59,6 +64,23 @@ class CatalogueService:
             products=products,
             ingested=ingested,
         )
+
+    def make_thumbnails(
+        self,
+        items: Iterable[tuple[str, str]],
+        *,
+        total: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ThumbnailSummary:
+        """Cache the grid thumbnail of each (content hash, path) that has none yet.
+
+        Returns what was done, with cancelled=True when `cancel` stopped it.
+        """
+        from anagnorisis_tui.core.catalogue import thumbnails  # Pillow: only when making them
+
+        cache = thumbnails.cache_dir(self._settings.data_dir)
+        return thumbnails.generate(cache, items, total=total, progress=progress, cancel=cancel)
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:
         """(folder relative to root, images in it and below) for a folder tree, '' first."""

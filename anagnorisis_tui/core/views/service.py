@@ -7,6 +7,7 @@ service) and joined in SQL as temporary score tables, so paging and re-sorting n
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -28,6 +29,16 @@ class ViewsService:
 
     def page(self, spec: paging.ViewSpec, offset: int, limit: int) -> list[paging.ImageEntry]:
         return paging.page(self._connections.db, spec, offset, limit, scores=self._score_table)
+
+    def walk(self, spec: paging.ViewSpec, *, batch: int = 500) -> Iterator[paging.ImageEntry]:
+        """Every entry of `spec` in its order, read `batch` at a time on the calling thread."""
+        offset = 0
+        while True:
+            found = self.page(spec, offset, batch)
+            if not found:
+                return
+            yield from found
+            offset += len(found)
 
     def entry(self, path: str) -> paging.ImageEntry | None:
         """The catalogue entry of a present file by its catalogue path text, or None."""

@@ -1,6 +1,7 @@
 """The grid's data side: a source read page by page, and thumbnails loaded (and painted) ahead.
 
-Entries are read page by page from the source in worker threads and kept in a small LRU;
+Entries are read page by page from the source in worker threads and kept in a small LRU
+(state/page_cache.py);
 thumbnails are loaded (or made) in an exclusive worker that is cancelled when the view moves on,
 and a result is applied only to a cell that still shows that image (the token guard), so a late
 thumbnail never lands on the wrong cell. Where the image class can paint ahead (the half-cell
@@ -11,8 +12,6 @@ ThumbnailGrid builds on this with the cells, the cursor and the keys.
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
-from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from textual.worker import get_current_worker
 
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
+from anagnorisis_tui.ui.state.page_cache import PAGE_SIZE, PageCache
 from anagnorisis_tui.ui.state.sources import GridSource
 from anagnorisis_tui.ui.widgets.grid import halfcell
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
@@ -31,8 +31,8 @@ from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
 if TYPE_CHECKING:
     from anagnorisis_tui.ui.graphics import PictureWidget
 
-PAGE_SIZE = 200  # entries read from the source at once
-MAX_PAGES = 12  # pages kept in memory (LRU)
+__all__ = ["LOADING", "PAGE_SIZE", "GridLoader", "Wanted", "box_of"]
+
 LOADING = "…"  # a cell's placeholder until its thumbnail (or its page) arrives
 
 Wanted = tuple[str, str, tuple[int, int]]  # content hash, path, the cell's picture box
@@ -64,9 +64,8 @@ class GridLoader(Widget):
         self.cursor = 0
         self.count: int | None = None
         self._cells: list[GridCell] = []
-        self._pages: OrderedDict[int, list[ImageEntry]] = OrderedDict()
-        self._pending: set[int] = set()
-        self._generation = 0  # bumped on reload so pages of an older read are dropped
+        self._paging = PageCache()
+        self._paging.clear(source.key if source else 0)
         # Enter pressed while the cursor's page was being (re)read: opened when it arrives.
         self._select_when_loaded: int | None = None
         self._rebind_pending = False
@@ -92,22 +91,16 @@ class GridLoader(Widget):
         return self.entry_at(self.cursor)
 
     def entry_at(self, index: int) -> ImageEntry | None:
-        page = self._pages.get(index // PAGE_SIZE)
-        if page is None:
-            return None
-        offset = index % PAGE_SIZE
-        return page[offset] if offset < len(page) else None
+        return self._paging.entry_at(index)
 
     def reload(self) -> None:
         """Read the count and the pages on screen again (after a scan, a rating, a filter)."""
-        self._generation += 1
-        self._pages.clear()
-        self._pending.clear()
-        if self._source is None:
+        source = self._source
+        self._paging.clear(source.key if source else 0)
+        if source is None:
             self._set_count(0)
             return
-        key = self._key
-        source = self._source
+        key = self._paging.key
         self.run_worker(
             partial(self._read_count, source, key),
             thread=True,
@@ -121,16 +114,8 @@ class GridLoader(Widget):
 
     def update_entry(self, content_hash: str, **changes: object) -> None:
         """Change cached entries for `content_hash` (e.g. rating=7) without a reload."""
-        for number, page in self._pages.items():
-            if any(e.hash == content_hash for e in page):
-                self._pages[number] = [
-                    replace(e, **changes) if e.hash == content_hash else e for e in page
-                ]
+        self._paging.update(content_hash, **changes)
         self._bind()
-
-    @property
-    def _key(self) -> tuple[int, int]:
-        return (self._source.key if self._source else 0, self._generation)
 
     def _read_count(self, source: GridSource, key: tuple[int, int]) -> None:
         count = source.count()
@@ -170,18 +155,14 @@ class GridLoader(Widget):
 
     @on(_CountLoaded)
     def _count_loaded(self, message: _CountLoaded) -> None:
-        if message.key != self._key:
+        if message.key != self._paging.key:
             return
         self._set_count(message.count)
 
     @on(_PageLoaded)
     def _page_loaded(self, message: _PageLoaded) -> None:
-        if message.key != self._key:
+        if not self._paging.store(message.key, message.number, message.entries):
             return  # a page of an older source or an older read: dropped
-        self._pending.discard(message.number)
-        self._pages[message.number] = message.entries
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
         self._bind()
         if message.number == self.cursor // PAGE_SIZE:
             self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
@@ -213,11 +194,10 @@ class GridLoader(Widget):
         )
 
     def _request_page(self, number: int) -> None:
-        if number in self._pages or number in self._pending or self._source is None:
+        if self._source is None or not self._paging.request(number):
             return
-        self._pending.add(number)
         self.run_worker(
-            partial(self._read_page, self._source, self._key, number),
+            partial(self._read_page, self._source, self._paging.key, number),
             thread=True,
             group="grid-pages",
             exit_on_error=False,

@@ -12,6 +12,7 @@ ThumbnailGrid builds on this with the cells, the cursor and the keys.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -125,7 +126,7 @@ class GridLoader(Widget):
         entries = list(source.page(number * PAGE_SIZE, PAGE_SIZE))
         self.post_message(self._PageLoaded(key, number, entries))
 
-    def _read_thumbnails(self, wanted: list[Wanted], nearby: list[Wanted] = ()) -> None:
+    def _read_thumbnails(self, wanted: list[Wanted], nearby: Sequence[Wanted] = ()) -> None:
         """Thumbnails on screen (each posted as it is ready), then nearby ones into memory.
 
         Where the image class can paint ahead (`prerender`, the half-cell strips), each picture
@@ -153,6 +154,18 @@ class GridLoader(Widget):
                 if prerender is not None and box[0] > 0 and box[1] > 0:
                     prerender(image, box)
 
+    # -- what the grid built on this (ThumbnailGrid) does with what arrives --------------------
+    def _set_count(self, count: int) -> None:
+        raise NotImplementedError
+
+    def _bind(self) -> None:
+        """Point the cells at the entries they show now; ask for what is missing."""
+        raise NotImplementedError
+
+    def _cursor_page_loaded(self) -> None:
+        """The page under the cursor arrived."""
+        raise NotImplementedError
+
     @on(_CountLoaded)
     def _count_loaded(self, message: _CountLoaded) -> None:
         if message.key != self._paging.key:
@@ -165,10 +178,7 @@ class GridLoader(Widget):
             return  # a page of an older source or an older read: dropped
         self._bind()
         if message.number == self.cursor // PAGE_SIZE:
-            self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
-            pending, self._select_when_loaded = self._select_when_loaded, None
-            if pending == self.cursor and self.current_entry is not None:
-                self.action_select()
+            self._cursor_page_loaded()
 
     @on(_ThumbReady)
     def _thumb_ready(self, message: _ThumbReady) -> None:
@@ -181,7 +191,9 @@ class GridLoader(Widget):
         self._rebind_pending = False
         self._bind()
 
-    def _start_thumbnails(self, request: int, wanted: list[Wanted], nearby: list[Wanted]) -> None:
+    def _start_thumbnails(
+        self, request: int, wanted: list[Wanted], nearby: Sequence[Wanted]
+    ) -> None:
         if request != self._thumb_request:
             return  # a newer view asked since; its own request covers what is needed
         self.run_worker(

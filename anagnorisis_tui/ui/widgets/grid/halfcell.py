@@ -66,6 +66,7 @@ def fitted_size(image: PILImage.Image, width: int, height: int) -> tuple[int, in
 
 def strips(image: PILImage.Image, width: int, height: int) -> list[Strip]:
     """`image` as half-cell strips exactly `width` x `height` cells (cached on the image)."""
+    # The strips live on the PIL image (an attribute Pillow does not know), so they go with it.
     cache: dict[tuple[int, int], list[Strip]] | None = getattr(image, _ATTR, None)
     if cache is None:
         cache = {}

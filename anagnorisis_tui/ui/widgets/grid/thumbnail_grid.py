@@ -287,6 +287,12 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
             self._ensure_cursor_visible()
         self._bind()
 
+    def _cursor_page_loaded(self) -> None:
+        self.post_message(self.Highlighted(self, self.cursor, self.current_entry))
+        pending, self._select_when_loaded = self._select_when_loaded, None
+        if pending == self.cursor and self.current_entry is not None:
+            self.action_select()
+
     def _set_count(self, count: int) -> None:
         self.count = count
         self.set_class(count == 0, "-empty")

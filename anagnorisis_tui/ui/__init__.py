@@ -1,1 +1,2 @@
-"""The Textual layer: thin screens and widgets over the core facade (core/library.py)."""
+"""The Textual layer: the app (app.py), its screens and widgets over the core Library
+(core/library.py), and the UI-free view state they read (state/)."""

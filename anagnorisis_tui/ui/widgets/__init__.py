@@ -1,1 +1,1 @@
-"""Reusable widgets, one per file."""
+"""Reusable widgets, one per file; the thumbnail grid is the package grid/."""

@@ -20,14 +20,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.app import App
 from textual.worker import Worker
 
 from anagnorisis_tui.core.base.progress import Progress
 from anagnorisis_tui.core.work.runner import ChildTask, EventCallback
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.app import AnagnorisisApp
 
 # At most this many progress messages per second per job reach the UI thread.
 PROGRESS_RATE = 8.0
@@ -57,7 +59,7 @@ class Job:
 class Jobs:
     """The app's long-running jobs, by name (one of each at a time)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: AnagnorisisApp) -> None:
         self.app = app
         self.jobs: dict[str, Job] = {}
 
@@ -122,7 +124,7 @@ class Jobs:
         shows as a notice."""
         if self.running(name):
             return None
-        child = ChildTask(task, self.app.settings, args)  # type: ignore[attr-defined]
+        child = ChildTask(task, self.app.settings, args)
 
         def run(progress: Any, cancel: threading.Event) -> Any:
             return child.run(progress=progress, cancel=cancel, on_event=on_event)

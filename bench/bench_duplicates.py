@@ -1,7 +1,8 @@
 """Duplicates you can trust: precision, recall, F1 and the distinct pictures a `dedupe --trash`
 would move, on bench/hardset.py (hard negatives beside true copies), for the perceptual hash
-alone (today's grouping), our verified tiers, and peers run by this same script on the same
-files: imagededup (PHash, DHash), imagehash (phash, every pair) and czkawka (Python binding).
+alone (the grouping before verification: 10 bits, union-find), our verified tiers (pHash
+candidates within 12 bits, the default; within 16 bits; and with tiny-clip vectors as extra
+candidates), and peers run by this same script on the same files: imagededup (PHash, DHash), imagehash (phash, every pair) and czkawka (Python binding).
 
 Each method runs in its own child process, so its time and peak memory (max RSS, from wait4)
 are its own and from scratch: ours includes the scan (content and pixel hashes), the one
@@ -36,6 +37,7 @@ OUT = ROOT / "bench" / "out"
 METHODS = (
     "phash-alone",
     "ours",
+    "ours-d16",
     "ours+vectors",
     "imagededup-phash",
     "imagededup-dhash",
@@ -51,7 +53,7 @@ def _image_files(folder: Path) -> list[str]:
     return sorted(str(p) for p in folder.rglob("*") if p.is_file())
 
 
-def run_ours(folder: Path, vectors: bool, phash_only: bool = False) -> dict:
+def run_ours(folder: Path, vectors: bool, phash_only: bool = False, distance: int = 12) -> dict:
     from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.core.library import Library
 
@@ -68,7 +70,7 @@ def run_ours(folder: Path, vectors: bool, phash_only: bool = False) -> dict:
         if vectors:
             lib.semantic.embed()
             method = "both"
-        found = lib.duplicates.groups(method=method)
+        found = lib.duplicates.groups(method=method, phash_distance=distance)
         plan = lib.duplicates.plan_group_action(found, action="trash")
         groups = [[m.path for m in g.members if m.tier != "similar"] for g in found]
         return {
@@ -145,6 +147,8 @@ def child(method: str, folder: Path, out: Path) -> None:
         result = run_ours(folder, vectors=False, phash_only=True)
     elif method == "ours":
         result = run_ours(folder, vectors=False)
+    elif method == "ours-d16":
+        result = run_ours(folder, vectors=False, distance=16)
     elif method == "ours+vectors":
         result = run_ours(folder, vectors=True)
     elif method.startswith("imagededup-"):

@@ -200,3 +200,12 @@ def test_an_old_catalogue_gains_the_renditions_table(tmp_path):
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "renditions" in tables
     assert dbmod.schema_version(db) == len(dbmod.MIGRATIONS)
+
+
+def test_what_grouping_left_out_is_said_in_one_line():
+    from anagnorisis_tui.core.duplicates.groups import GroupReport
+    from anagnorisis_tui.ui.state.group_view import left_out_text
+
+    assert left_out_text(GroupReport([], 0, 0, 0)) == ""
+    text = left_out_text(GroupReport([], 3, 2, 1))
+    assert text.startswith("3 low-detail pictures") and "2 images not verified" in text

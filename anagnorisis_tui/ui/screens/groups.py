@@ -30,6 +30,7 @@ from anagnorisis_tui.ui.state.group_view import (
     Decision,
     GroupRow,
     entry_for,
+    left_out_text,
     members_of,
     summary_text,
 )
@@ -130,6 +131,7 @@ class GroupsScreen(AppScreen):
     @dataclass
     class GroupsLoaded(Message):
         groups: list[GroupRow]
+        left_out: str = ""  # what grouping left out and why, for the summary
 
     @dataclass
     class ActionDone(Message):
@@ -154,6 +156,7 @@ class GroupsScreen(AppScreen):
         self.method = method
         self.scope = {"root": root, "folder": folder}
         self.all_groups: list[GroupRow] = []
+        self.left_out = ""
         self.tier_filter: str | None = None  # None: every group
         self.selected: dict[int, set[str]] = {}  # group id -> paths 't' would trash
         self.groups: list[GroupRow] = []
@@ -198,7 +201,7 @@ class GroupsScreen(AppScreen):
         if self.threshold is not None:
             kwargs["threshold"] = self.threshold
         try:
-            found = self.library.duplicates.groups(
+            report = self.library.duplicates.group_report(
                 progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
             )
         except Cancelled:
@@ -210,8 +213,8 @@ class GroupsScreen(AppScreen):
             return
         if cancel.is_set():
             return
-        rows = [GroupRow(g, [entry_for(self.library, m) for m in g.members]) for g in found]
-        self.post_message(self.GroupsLoaded(rows))
+        rows = [GroupRow(g, [entry_for(self.library, m) for m in g.members]) for g in report.groups]
+        self.post_message(self.GroupsLoaded(rows, left_out_text(report)))
 
     @on(Grouping)
     def _grouping(self, message: Grouping) -> None:
@@ -228,6 +231,7 @@ class GroupsScreen(AppScreen):
     @on(GroupsLoaded)
     def _groups_loaded(self, message: GroupsLoaded) -> None:
         self.all_groups = message.groups
+        self.left_out = message.left_out
         self.keepers.clear()
         self.decisions.clear()
         # Only verified duplicates are preselected for the trash; "similar" never is.
@@ -335,7 +339,10 @@ class GroupsScreen(AppScreen):
         self._show_summary()
 
     def _show_summary(self) -> None:
-        self.query_one("#groups-log", Static).update(summary_text(self.decisions))
+        log = summary_text(self.decisions)
+        if self.left_out:
+            log.append(f"\n{self.left_out}", style="dim")
+        self.query_one("#groups-log", Static).update(log)
 
     @on(ThumbnailGrid.Highlighted, "#members")
     def _member_highlighted(self, message: ThumbnailGrid.Highlighted) -> None:

@@ -62,6 +62,20 @@ def entry_for(library: Any, member: Any) -> ImageEntry:
     )
 
 
+def left_out_text(report: Any) -> str:
+    """What grouping left out and why (a core GroupReport), in one plain line; "" for nothing."""
+    parts = []
+    if report.low_detail:
+        parts.append(
+            f"{report.low_detail} low-detail pictures (flat, gradients) grouped only when identical"
+        )
+    if report.split:
+        parts.append(f"{report.split} images not verified against a keeper kept apart")
+    if report.unverified:
+        parts.append(f"{report.unverified} images could not be verified")
+    return "; ".join(parts)
+
+
 def summary_text(decisions: dict[int, Decision]) -> Text:
     """What was moved and where, newest group first (plain text: paths are user data)."""
     log = Text()

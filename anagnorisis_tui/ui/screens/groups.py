@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
 from anagnorisis_tui.core.duplicates.options import TIERS
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
@@ -206,7 +207,7 @@ class GroupsScreen(AppScreen):
             )
         except Cancelled:
             return
-        except ValueError as exc:  # GroupError: parameters or data that cannot be grouped
+        except UserError as exc:  # parameters or data that cannot be grouped
             self.app.call_from_thread(
                 self.query_one("#groups-head", Static).update, Text(f"cannot group: {exc}")
             )

@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from anagnorisis_tui.core.base import rating_text
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
@@ -256,9 +257,9 @@ class SearchScreen(AppScreen):
             wait(future)
             if worker.is_cancelled:
                 return
-        except (ValueError, LookupError, RuntimeError) as exc:
-            # The core's user-facing errors: empty query, only negative terms, missing path,
-            # model unavailable. Shown beside the query, never as a traceback.
+        except UserError as exc:
+            # Empty query, only negative terms, missing path, model unavailable: shown beside
+            # the query, never as a traceback.
             if not worker.is_cancelled:
                 self.post_message(self.SearchFailed(token, str(exc)))
             return

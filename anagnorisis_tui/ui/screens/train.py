@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -184,7 +185,7 @@ class TrainScreen(AppScreen):
         """The active evaluator's saved report, so the screen shows where things stand."""
         try:
             info = self.library.evaluator.info()
-        except ValueError:  # no vectors yet: nothing to show, and training will say why
+        except UserError:  # no vectors yet: nothing to show, and training will say why
             return
         if info and info.get("metrics"):
             self.post_message(self.Trained(train_view(info["metrics"])))
@@ -210,8 +211,7 @@ class TrainScreen(AppScreen):
             )
         except Cancelled:
             return None
-        except ValueError as exc:
-            # TrainingError and friends: a reason for the user (too few ratings, no vectors).
+        except UserError as exc:  # too few ratings, no vectors, an evaluator of another model
             self.post_message(self.TrainRefused(str(exc)))
             return None
         if cancel.is_set() or report.cancelled:
@@ -290,7 +290,7 @@ class TrainScreen(AppScreen):
     def _load_queue(self) -> None:
         try:
             items = queue_items(self.library.evaluator.rate_next(top_k=QUEUE_SIZE))
-        except ValueError:  # no vectors yet (the evaluator says so when training)
+        except UserError:  # no vectors yet (the evaluator says so when training)
             items = []
         # Full catalogue entries, so the viewer shows and rates them like any other image.
         entries = [self.library.views.entry(item.path) for item in items]

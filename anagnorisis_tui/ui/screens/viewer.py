@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from anagnorisis_tui.core.base import rating_text
+from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.evaluator.store import Prediction
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
@@ -258,12 +259,9 @@ class ViewerScreen(AppScreen):
         )
 
     def _find_similar(self, entry: ImageEntry) -> None:
-        from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
-        from anagnorisis_tui.core.semantic.search import NoVector
-
         try:
             hits = self.library.semantic.similar(entry.hash, top_k=100)
-        except (ModelUnavailable, NoVector) as exc:
+        except UserError as exc:  # no model, or no vector for this image yet
             self.app.call_from_thread(
                 self.notify, f"No similar images: {exc}", severity="warning", markup=False
             )

@@ -1,7 +1,8 @@
 """CLI start-up and the no-change scan, as whole processes beside baselines from the same run.
 
 Every figure is the median of 5 runs of a fresh process (`sys.executable`, this checkout first
-on PYTHONPATH), interleaved with its baseline so that load drifts hit both alike:
+on PYTHONPATH), interleaved with its baseline in alternating order so that load drifts hit both
+alike (before each scan pair an untimed walk warms the tree's metadata in the OS cache):
   1. `anagnorisis-tui --version` and `--help` beside `python -c pass`;
   2. for each library size, a no-change `anagnorisis-tui scan LIB --quiet` (after one first
      scan into a fresh data dir) beside a bare Python process that walks the same tree with
@@ -57,11 +58,25 @@ def _time(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def compare(label: str, cmd: list[str], base_label: str, base: list[str], env, runs: int) -> None:
+def compare(
+    label: str,
+    cmd: list[str],
+    base_label: str,
+    base: list[str],
+    env: dict[str, str],
+    runs: int,
+    warm: list[str] | None = None,
+) -> None:
+    """Median of `runs` of each; the order alternates, and `warm` (untimed) runs before each
+    pair, so neither side is the one that finds the tree's metadata in the cache."""
     ours, theirs = [], []
-    for _ in range(runs):
-        theirs.append(_time(base, env))
-        ours.append(_time(cmd, env))
+    for i in range(runs):
+        if warm:
+            _time(warm, env)
+        first, second = (base, cmd) if i % 2 == 0 else (cmd, base)
+        a, b = _time(first, env), _time(second, env)
+        theirs.append(a if first is base else b)
+        ours.append(b if first is base else a)
     a, b = statistics.median(ours), statistics.median(theirs)
     print(f"   {label:<34} {a:7.3f} s   {base_label:<28} {b:7.3f} s   = {a / b:5.2f}x")
     print(f"      runs {[round(t, 3) for t in ours]} / {[round(t, 3) for t in theirs]}")
@@ -121,6 +136,7 @@ def main() -> None:
                 [py, "-c", WALK, str(root)],
                 env,
                 args.runs,
+                warm=[py, "-c", WALK, str(root)],
             )
     print(f"\nload average after: {os.getloadavg()}")
 

@@ -1,8 +1,10 @@
 """CLI start-up and the no-change scan, as whole processes beside baselines from the same run.
 
 Every figure is the median of 5 runs of a fresh process (`sys.executable`, this checkout first
-on PYTHONPATH), interleaved with its baseline in alternating order so that load drifts hit both
-alike (before each scan pair an untimed walk warms the tree's metadata in the OS cache):
+on PYTHONPATH), as wall time and as CPU time (user + system of the process and the children it
+reaped: on a machine shared with other work, wall time mostly measures the wait for a core).
+Runs alternate with their baseline, so load drifts hit both alike, and an untimed walk before
+each scan pair warms the tree's metadata in the OS cache:
   1. `anagnorisis-tui --version` and `--help` beside `python -c pass`;
   2. for each library size, a no-change `anagnorisis-tui scan LIB --quiet` (after one first
      scan into a fresh data dir) beside a bare Python process that walks the same tree with
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,10 +55,15 @@ def _env(state: Path) -> dict[str, str]:
     return env
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
+def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the process and every child it reaped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def compare(
@@ -67,8 +75,8 @@ def compare(
     runs: int,
     warm: list[str] | None = None,
 ) -> None:
-    """Median of `runs` of each; the order alternates, and `warm` (untimed) runs before each
-    pair, so neither side is the one that finds the tree's metadata in the cache."""
+    """Medians of `runs` of each, wall and CPU time; the order alternates, and `warm` (untimed)
+    runs before each pair, so neither side is the one that finds the tree's metadata cached."""
     ours, theirs = [], []
     for i in range(runs):
         if warm:
@@ -77,9 +85,12 @@ def compare(
         a, b = _time(first, env), _time(second, env)
         theirs.append(a if first is base else b)
         ours.append(b if first is base else a)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"   {label:<34} {a:7.3f} s   {base_label:<28} {b:7.3f} s   = {a / b:5.2f}x")
-    print(f"      runs {[round(t, 3) for t in ours]} / {[round(t, 3) for t in theirs]}")
+    for k, what in ((0, "wall"), (1, "CPU")):
+        a = statistics.median(t[k] for t in ours)
+        b = statistics.median(t[k] for t in theirs)
+        print(f"   {label:<34} {a:7.3f} s   {base_label:<24} {b:7.3f} s   = {a / b:5.2f}x  {what}")
+    print(f"      wall {[round(t[0], 3) for t in ours]} / {[round(t[0], 3) for t in theirs]}")
+    print(f"      CPU  {[round(t[1], 3) for t in ours]} / {[round(t[1], 3) for t in theirs]}")
 
 
 def main() -> None:
@@ -122,9 +133,7 @@ def main() -> None:
             build_library(root, n, (96, 64))
             data = state / f"data-{n}"
             scan = [*app, "scan", str(root), "--quiet", "--data-dir", str(data)]
-            start = time.perf_counter()
-            subprocess.run(scan, env=env, check=True)
-            first = time.perf_counter() - start
+            first, _cpu = _time(scan, env)
             print(
                 f"\n2. no-change scan of {n:,} files (first scan call took {first:.1f} s; "
                 f"median of {args.runs} processes)"

@@ -21,6 +21,7 @@ class Progress:
     bytes_done: int = 0
     elapsed: float = 0.0
     detail: str = ""  # the current file or step, plain text
+    done_before: int = 0  # units done by an earlier run this one resumes (not in the rate)
 
     @property
     def fraction(self) -> float | None:
@@ -30,12 +31,12 @@ class Progress:
 
     @property
     def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        return (self.done - self.done_before) / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
         """Seconds left at the average rate so far, None while unknown."""
-        if not self.total or self.done <= 0 or self.elapsed <= 0:
+        if not self.total or self.done <= self.done_before or self.elapsed <= 0:
             return None
         return max(0.0, (self.total - self.done) / self.rate)
 

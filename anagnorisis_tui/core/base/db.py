@@ -18,7 +18,7 @@ from pathlib import Path
 
 from anagnorisis_tui.core.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 # 8 KiB pages: 512-d float32 vectors are 2 KiB blobs; with the default 4 KiB page many rows
 # spill to overflow pages and the file roughly doubles (see BENCHMARKS.md, vector storage).
@@ -178,6 +178,16 @@ CREATE TABLE meta (
 );
 """
 
+# When a photo was taken (EXIF DateTimeOriginal, see core/capture_date.py), per content.
+# taken_read = 1 once the file's EXIF was looked at: rows from older catalogues are 0 until a
+# scan reads their dates, so "no date in the file" (taken NULL, taken_read 1) is told apart.
+_MIGRATION_CAPTURE_DATE = """
+ALTER TABLE images ADD COLUMN taken REAL;          -- seconds since the epoch, NULL: none
+ALTER TABLE images ADD COLUMN taken_offset INTEGER; -- minutes east of UTC, NULL: not recorded
+ALTER TABLE images ADD COLUMN taken_read INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX images_taken_unread ON images(taken_read) WHERE taken_read = 0;
+"""
+
 # Append new migrations; never edit one that has shipped.
 # Duplicate verification renditions (core/duplicates/verify.py), one per content hash.
 _MIGRATION_RENDITIONS = """
@@ -189,7 +199,7 @@ CREATE TABLE renditions (
 );
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_RENDITIONS]
+MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_RENDITIONS, _MIGRATION_CAPTURE_DATE]
 
 
 def connect(path: Path, *, readonly: bool = False) -> Database:

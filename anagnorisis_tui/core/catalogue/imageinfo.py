@@ -11,7 +11,6 @@ Bad input raises BadImage with a reason a user can act on; the scanner records i
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import stat
@@ -20,8 +19,9 @@ from struct import unpack_from
 from typing import NamedTuple
 
 import xxhash
-from PIL import Image, UnidentifiedImageError, features
+from PIL import Image, UnidentifiedImageError
 
+from anagnorisis_tui.core import capture_date, formats
 from anagnorisis_tui.core.base.hashing import CHUNK
 
 # Decompression-bomb policy: refuse anything whose header declares more pixels than Pillow's own
@@ -37,30 +37,10 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 WHOLE_READ_LIMIT = 64 << 20
 HEAD_BYTES = 1 << 20  # header bytes kept from a streamed file for the fast parsers
 
-EXTENSIONS = {
-    ".jpg",
-    ".jpeg",
-    ".jpe",
-    ".jfif",
-    ".png",
-    ".apng",
-    ".webp",
-    ".gif",
-    ".bmp",
-    ".dib",
-    ".tif",
-    ".tiff",
-}
-if features.check("avif"):
-    EXTENSIONS.add(".avif")
-if importlib.util.find_spec("pillow_heif") is not None:  # optional plugin, not a dependency
-    try:
-        import pillow_heif  # type: ignore[import-not-found]
-
-        pillow_heif.register_heif_opener()
-        EXTENSIONS.update({".heic", ".heif"})
-    except Exception:  # a broken plugin install must not stop scans of everything else
-        pass
+EXTENSIONS = set(formats.EXTENSIONS)  # HEIC/HEIF and AVIF included (core/formats.py)
+# The capture date is read with the header (core/capture_date.py); bench/bench_capture_dates.py
+# turns it off to measure what it costs.
+READ_CAPTURE_DATES = True
 
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -81,6 +61,8 @@ class ImageInfo(NamedTuple):
     format: str
     frames: int = 1
     orientation: int = 1
+    taken: float | None = None  # capture time from EXIF, seconds since the epoch
+    taken_offset: int | None = None  # its UTC offset in minutes, when the file records one
 
 
 class Inspected(NamedTuple):
@@ -123,7 +105,14 @@ def _exif_orientation(data: bytes, start: int, end: int) -> int:
     return 1
 
 
-def _oriented(width: int, height: int, fmt: str, frames: int, orientation: int) -> ImageInfo:
+def _oriented(
+    width: int,
+    height: int,
+    fmt: str,
+    frames: int,
+    orientation: int,
+    taken: capture_date.CaptureTime | None = None,
+) -> ImageInfo:
     if width <= 0 or height <= 0:
         raise BadImage(f"{fmt} header declares an empty image ({width}x{height})")
     if width * height > MAX_PIXELS:
@@ -133,7 +122,9 @@ def _oriented(width: int, height: int, fmt: str, frames: int, orientation: int) 
         )
     if orientation >= 5:
         width, height = height, width
-    return ImageInfo(width, height, fmt, frames, orientation)
+    if taken is None:
+        return ImageInfo(width, height, fmt, frames, orientation)
+    return ImageInfo(width, height, fmt, frames, orientation, taken.timestamp, taken.offset)
 
 
 def parse_jpeg(data: bytes, *, need_scan: bool = True) -> tuple[ImageInfo, int] | None:
@@ -146,6 +137,7 @@ def parse_jpeg(data: bytes, *, need_scan: bool = True) -> tuple[ImageInfo, int] 
     n = len(data)
     i = 2
     orientation = 0
+    taken: capture_date.CaptureTime | None = None
     size: tuple[int, int] | None = None
     while i + 4 <= n:
         fill, marker, length = unpack_from(">BBH", data, i)
@@ -165,6 +157,8 @@ def parse_jpeg(data: bytes, *, need_scan: bool = True) -> tuple[ImageInfo, int] 
         if marker == 0xE1:
             if not orientation and data[body : body + 6] == b"Exif\x00\x00":
                 orientation = _exif_orientation(data, body + 6, i + 2 + length)
+                if READ_CAPTURE_DATES:
+                    taken = capture_date.from_tiff(data, body + 6, i + 2 + length)
         elif marker in _SOF:
             if size is None:
                 if body + 5 > n:
@@ -174,11 +168,11 @@ def parse_jpeg(data: bytes, *, need_scan: bool = True) -> tuple[ImageInfo, int] 
                     return None
                 size = (width, height)
                 if not need_scan:
-                    return _oriented(width, height, "JPEG", 1, orientation or 1), -1
+                    return _oriented(width, height, "JPEG", 1, orientation or 1, taken), -1
         elif marker == 0xDA:
             if size is None:
                 return None
-            return _oriented(size[0], size[1], "JPEG", 1, orientation or 1), i + 2 + length
+            return _oriented(size[0], size[1], "JPEG", 1, orientation or 1, taken), i + 2 + length
         i += 2 + length
     return None
 
@@ -190,6 +184,7 @@ def parse_png(data: bytes) -> ImageInfo | None:
     size: tuple[int, int] | None = None
     frames = 1
     orientation = 1
+    taken: capture_date.CaptureTime | None = None
     while p + 8 <= n:
         length, kind = unpack_from(">I4s", data, p)
         body = p + 8
@@ -201,12 +196,14 @@ def parse_png(data: bytes) -> ImageInfo | None:
             frames = max(1, unpack_from(">I", data, body)[0])
         elif kind == b"eXIf":
             orientation = _exif_orientation(data, body, body + length)
+            if READ_CAPTURE_DATES:
+                taken = capture_date.from_tiff(data, body, body + length)
         elif kind in (b"tEXt", b"zTXt", b"iTXt") and data[body : body + 16] == b"Raw profile type":
             return None  # ImageMagick-style EXIF in text: Pillow knows how to read it
         elif kind == b"IDAT":
             if size is None:
                 return None
-            return _oriented(size[0], size[1], "PNG", frames, orientation)
+            return _oriented(size[0], size[1], "PNG", frames, orientation, taken)
         p = body + length + 4
     return None
 
@@ -218,7 +215,9 @@ def _pil_info(source: str | io.BytesIO) -> ImageInfo:
             fmt = im.format or "unknown"
             if width * height > MAX_PIXELS:
                 return _oriented(width, height, fmt, 1, 1)  # raises with the reason
-            orientation = im.getexif().get(0x0112, 1)
+            exif = im.getexif()
+            orientation = exif.get(0x0112, 1)
+            taken = capture_date.from_exif(exif) if READ_CAPTURE_DATES else None
             frames = int(getattr(im, "n_frames", 1) or 1)
     except UnidentifiedImageError:
         raise BadImage("not an image, or a format this program cannot read") from None
@@ -230,7 +229,7 @@ def _pil_info(source: str | io.BytesIO) -> ImageInfo:
         raise BadImage(f"cannot read the image header: {exc}") from None
     if not isinstance(orientation, int) or not 1 <= orientation <= 8:
         orientation = 1
-    return _oriented(width, height, fmt, frames, orientation)
+    return _oriented(width, height, fmt, frames, orientation, taken)
 
 
 def os_error_reason(exc: OSError) -> str:

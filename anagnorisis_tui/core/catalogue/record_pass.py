@@ -34,9 +34,12 @@ _UPSERT_FILE = (
     "size=excluded.size, mtime_ns=excluded.mtime_ns, present=1, scan_id=excluded.scan_id, "
     "updated=excluded.updated"
 )
+# Known content keeps its row; only a capture date never read (an older catalogue) is filled in.
 _INSERT_IMAGE = (
-    "INSERT OR IGNORE INTO images(hash, size, width, height, format, frames, first_seen) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO images(hash, size, width, height, format, frames, first_seen, taken, "
+    "taken_offset, taken_read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(hash) DO "
+    "UPDATE SET taken=excluded.taken, taken_offset=excluded.taken_offset, taken_read=1 "
+    "WHERE images.taken_read = 0"
 )
 _UPSERT_ERROR = (
     "INSERT OR REPLACE INTO scan_errors(path, root, reason, size, mtime_ns, at) "
@@ -180,7 +183,17 @@ def catalogue_pass(
                 size = got.size
                 done_bytes += size
                 batch.images.append(
-                    (got.hash, size, info.width, info.height, info.format, info.frames, now)
+                    (
+                        got.hash,
+                        size,
+                        info.width,
+                        info.height,
+                        info.format,
+                        info.frames,
+                        now,
+                        info.taken,
+                        info.taken_offset,
+                    )
                 )
                 batch.files.append(
                     (text, root_db, folder, name, got.hash, size, got.mtime_ns, scan_id, now, now)

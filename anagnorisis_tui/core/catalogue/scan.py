@@ -33,6 +33,7 @@ from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products, ingest_pass
 from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
+from anagnorisis_tui.core.dates_pass import dates_pass
 from anagnorisis_tui.core.catalogue.scan_types import (
     FileCallback,
     FileEvent,
@@ -90,6 +91,9 @@ def scan(
             db, root_db, todo, summary, report, cancel, on_file, batch_size, batch_seconds
         )
         summary.stage_seconds["catalogue"] = round(stage.elapsed, 3)
+        stage = Timer()
+        if dates_pass(db, root_db, report, cancel):
+            summary.stage_seconds["dates"] = round(stage.elapsed, 3)
         if pixels:
             stage = Timer()
             wanted = products or Products(phash=False)

@@ -30,6 +30,7 @@ SORT_KEYS = (
     "name",
     "size",
     "mtime",
+    "taken",
     "resolution",
     "proportion",
     "random",
@@ -74,12 +75,16 @@ class Filters:
     min_rating: float | None = None  # the user's rating, else the model's prediction
     max_rating: float | None = None
     concept: Concept | None = None
+    # When taken (EXIF capture date, else the file's mtime), seconds since the epoch, inclusive.
+    min_taken: float | None = None
+    max_taken: float | None = None
 
     def __post_init__(self) -> None:
         _range("megapixels", self.min_megapixels, self.max_megapixels, low=0.0)
         _range("proportion (width/height)", self.min_ratio, self.max_ratio, low=0.0, strict=True)
         _range("file size", self.min_bytes, self.max_bytes, low=0, integer=True)
         _range("rating", self.min_rating, self.max_rating, low=0.0, high=10.0)
+        _range("date taken", self.min_taken, self.max_taken, low=-1e11)
         if self.shape is not None and self.shape not in SHAPES:
             raise FilterError(f"unknown shape {self.shape!r}; choose one of {', '.join(SHAPES)}")
         if self.concept is not None and not isinstance(self.concept, Concept):
@@ -104,6 +109,10 @@ class Filters:
             out.append(f"size {_span(lo, hi)}")
         if self.min_rating is not None or self.max_rating is not None:
             out.append(f"rating {_span(self.min_rating, self.max_rating)}")
+        if self.min_taken is not None or self.max_taken is not None:
+            lo = format_day(self.min_taken) if self.min_taken is not None else None
+            hi = format_day(self.max_taken) if self.max_taken is not None else None
+            out.append(f"taken {_span(lo, hi)}")
         if self.concept:
             verb = "without" if self.concept.exclude else "with"
             out.append(f"{verb} {self.concept.text!r} (>= {self.concept.threshold:g})")
@@ -208,3 +217,48 @@ def format_bytes(n: int | None) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"
+
+
+_DATE_TEXT = re.compile(
+    r"\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?)?)?\s*"
+)
+
+
+def parse_date(text: str, *, end: bool = False) -> float:
+    """'2024', '2024-05', '2024-05-06', '2024-05-06 14:30' in local time -> epoch seconds.
+
+    With end=True the last second of what the text names (the year, month, day or minute), so
+    `--taken-to 2024-05` includes all of May.
+    """
+    import calendar
+    from datetime import datetime, timedelta
+
+    match = _DATE_TEXT.fullmatch(str(text))
+    if not match:
+        raise FilterError(f"not a date: {text!r} (try 2024, 2024-05 or 2024-05-06)")
+    year, month, day, hour, minute, second = (
+        int(g) if g is not None else None for g in match.groups()
+    )
+    try:
+        start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0)
+    except ValueError as exc:
+        raise FilterError(f"not a date: {text!r} ({exc})") from None
+    if not end:
+        return start.timestamp()
+    if month is None:
+        stop = start.replace(year=year + 1)
+    elif day is None:
+        stop = start + timedelta(days=calendar.monthrange(year, month)[1])
+    elif hour is None:
+        stop = start + timedelta(days=1)
+    elif second is None:
+        stop = start + timedelta(minutes=1)
+    else:
+        stop = start + timedelta(seconds=1)
+    return stop.timestamp() - 1e-6
+
+
+def format_day(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d", time.localtime(timestamp))

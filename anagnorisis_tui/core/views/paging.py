@@ -35,6 +35,13 @@ class ImageEntry:
     score: float | None = None  # search score, else the text-concept score, where one applies
     predicted: float | None = None  # the active evaluator's prediction, where there is one
     concept: float | None = None  # cosine to the text concept, when a concept filter is on
+    taken: float | None = None  # EXIF capture time (epoch s), None when the file has none
+    taken_offset: int | None = None  # its UTC offset in minutes, when recorded
+
+    @property
+    def when(self) -> float:
+        """When the photo was taken, else when the file was last modified (epoch seconds)."""
+        return self.taken if self.taken is not None else self.mtime_ns / 1e9
 
     @property
     def effective_rating(self) -> float | None:
@@ -74,6 +81,8 @@ _PREDICTION = (
     "(SELECT id FROM evaluators WHERE active = 1 ORDER BY created DESC LIMIT 1)"
 )
 _EFFECTIVE_RATING = "coalesce(r.value, p.value)"
+# Capture time, else the file's mtime: every image has one, so the sort never puts any last.
+_TAKEN = "coalesce(i.taken, f.mtime_ns / 1e9)"
 
 
 def _sort_expr(spec: ViewSpec) -> str:
@@ -82,6 +91,7 @@ def _sort_expr(spec: ViewSpec) -> str:
         "name": "f.name COLLATE NOCASE",
         "size": "f.size",
         "mtime": "f.mtime_ns",
+        "taken": _TAKEN,
         "resolution": "(i.width * i.height)",
         "proportion": "(CAST(i.width AS REAL) / nullif(i.height, 0))",
         "random": "anag_shuffle(:seed, f.hash)",
@@ -97,7 +107,7 @@ def _shuffle(seed: int, content_hash: str) -> int:
 
 
 # Sort keys that are never NULL: no "unknown last" term, so SQLite can walk an index.
-_NOT_NULL = {"path", "name", "size", "mtime", "random"}
+_NOT_NULL = {"path", "name", "size", "mtime", "random", "taken"}
 
 
 def _sql(spec: ViewSpec, scores: ScoreTables | None) -> tuple[str, str, dict[str, object]]:
@@ -105,9 +115,17 @@ def _sql(spec: ViewSpec, scores: ScoreTables | None) -> tuple[str, str, dict[str
     flt = spec.filters
     params: dict[str, object] = {"seed": int(spec.seed) & 0xFFFFFFFFFFFFFFFF}
     joins = ["files f"]
-    if spec.sort in ("resolution", "proportion") or any(
+    if spec.sort in ("resolution", "proportion", "taken") or any(
         v is not None
-        for v in (flt.min_megapixels, flt.max_megapixels, flt.min_ratio, flt.max_ratio, flt.shape)
+        for v in (
+            flt.min_megapixels,
+            flt.max_megapixels,
+            flt.min_ratio,
+            flt.max_ratio,
+            flt.shape,
+            flt.min_taken,
+            flt.max_taken,
+        )
     ):
         joins.append("JOIN images i ON i.hash = f.hash")
     # "+" keeps SQLite off the (unselective) present index so a path sort can walk the
@@ -160,6 +178,8 @@ def _sql(spec: ViewSpec, scores: ScoreTables | None) -> tuple[str, str, dict[str
     bound("f.size", "<=", "max_bytes", flt.max_bytes)
     bound(_EFFECTIVE_RATING, ">=", "min_rating", flt.min_rating)
     bound(_EFFECTIVE_RATING, "<=", "max_rating", flt.max_rating)
+    bound(_TAKEN, ">=", "min_taken", flt.min_taken)
+    bound(_TAKEN, "<=", "max_taken", flt.max_taken)
     return " ".join(joins), " AND ".join(where), params
 
 
@@ -235,7 +255,8 @@ def _details(
     marks = ",".join("?" * len(paths))
     rows = db.execute(
         "SELECT f.path, f.hash, f.name, f.folder, f.root, f.size, i.width, i.height, i.format, "
-        f"f.mtime_ns, r.value, coalesce({search_col}, {concept_col}), p.value, {concept_col} "
+        f"f.mtime_ns, r.value, coalesce({search_col}, {concept_col}), p.value, {concept_col}, "
+        "i.taken, i.taken_offset "
         f"FROM {' '.join(joins)} WHERE f.path IN ({marks})",
         paths,
     ).fetchall()

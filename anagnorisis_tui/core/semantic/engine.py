@@ -19,11 +19,13 @@ import numpy as np
 
 from anagnorisis_tui.core.semantic.model_choice import (
     CONFIGS_DIR,
+    HF_HUB,
     ModelChoice,
     ModelUnavailable,
     WeightsError,
     local_config,
 )
+from anagnorisis_tui.core.progress import ProgressCallback
 
 DEFAULT_MEAN = (0.48145466, 0.4578275, 0.40821073)
 DEFAULT_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -142,10 +144,17 @@ def _open_clip() -> Any:
 
 
 def load(
-    choice: ModelChoice, *, cache_dir: str | None = None, allow_random: bool = False
+    choice: ModelChoice,
+    *,
+    cache_dir: str | None = None,
+    allow_random: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> Embedder:
     """Load the chosen model; raises ModelUnavailable (with the fix) when it cannot be had.
 
+    Weights not on this machine yet are downloaded first (core/weights.py), reporting
+    `Progress("download", bytes, total)` and stopping with progress.Cancelled on `cancel`.
     `allow_random` builds the architecture with random weights when no weights are given; it
     exists for speed benchmarks only and such an embedder says so (`random_weights`).
     """
@@ -155,17 +164,20 @@ def load(
     device = pick_device(choice.device)
     name = choice.name
     cfg = local_config(choice)
-    if cfg is None and open_clip.get_model_config(name) is None:
+    if cfg is None and not name.startswith(HF_HUB) and open_clip.get_model_config(name) is None:
         raise ModelUnavailable(
             f"unknown model {name!r}; choose an open_clip architecture (e.g. ViT-B-32, "
             f"ViT-B-16, convnext_base_w), `tiny-clip`, or local-dir:/folder"
         )
     random_weights = False
+    hub_folder = None
     try:
         if choice.weights is not None:
             model = _build_local(open_clip, torch, choice, cfg)
+        elif name.startswith(HF_HUB):
+            model, hub_folder = _build_hub(open_clip, choice, cache_dir, progress, cancel)
         elif choice.pretrained:
-            model = _build_tagged(open_clip, choice, cache_dir)
+            model = _build_tagged(open_clip, choice, cache_dir, progress, cancel)
         elif allow_random:
             with _quiet():
                 model = open_clip.create_model(name, pretrained=None)
@@ -180,7 +192,12 @@ def load(
     pcfg = open_clip.get_model_preprocess_cfg(model)
     size = pcfg.get("size", 224)
     size = int(size[0] if isinstance(size, list | tuple) else size)
-    tokenizer = open_clip.get_tokenizer(f"local-dir:{choice.config_dir}" if cfg else name)
+    if cfg is not None:
+        tokenizer = open_clip.get_tokenizer(f"local-dir:{choice.config_dir}")
+    elif hub_folder is not None:
+        tokenizer = open_clip.get_tokenizer(f"local-dir:{hub_folder}")
+    else:
+        tokenizer = open_clip.get_tokenizer(name)
     with torch.inference_mode():
         dim = int(model.encode_text(tokenizer(["probe"]).to(device)).shape[-1])
     return Embedder(
@@ -197,7 +214,16 @@ def load(
     )
 
 
-def _build_tagged(open_clip: Any, choice: ModelChoice, cache_dir: str | None) -> Any:
+def _build_tagged(
+    open_clip: Any,
+    choice: ModelChoice,
+    cache_dir: str | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Any:
+    """An open_clip tag's model, its weights obtained through core/weights.py (the hub)."""
+    from anagnorisis_tui.core import weights
+
     name, tag = choice.name, choice.pretrained
     tags = open_clip.list_pretrained_tags_by_model(name)
     if tag not in tags:
@@ -207,67 +233,108 @@ def _build_tagged(open_clip: Any, choice: ModelChoice, cache_dir: str | None) ->
             "--pretrained with the path of a local weights file"
         )
     tag_cfg = open_clip.get_pretrained_cfg(name, tag) or {}
-    repo = "/".join(tag_cfg.get("hf_hub", "").strip("/").split("/")[:2])
-    if not _reachable("huggingface.co" if repo else _host(tag_cfg.get("url", ""))):
-        # Offline: use a copy downloaded earlier, without minutes of retries first.
-        cached = _cached_checkpoint(repo, cache_dir) if repo else None
-        if cached is not None:
-            with _quiet(), _skip_init():
-                model = open_clip.create_model(name, pretrained=None)
-            state = _read_state_dict(open_clip, cached)
-            import torch
+    files = weights.tag_files(tag_cfg)
+    if not files:  # a tag served from a plain URL (OpenAI's originals): open_clip fetches it
+        try:
+            with _quiet():
+                return open_clip.create_model(name, pretrained=tag, cache_dir=cache_dir)
+        except Exception as exc:  # noqa: BLE001 - download failures come in many types
+            raise ModelUnavailable(_unavailable(choice, _short(exc), tag_cfg.get("url"))) from exc
+    path = _weights_file(files, choice, cache_dir, progress, cancel)
+    with _quiet(), _skip_init():
+        model = open_clip.create_model(name, pretrained=None)
+    _load_checked(open_clip, model, path, choice)
+    pcfg = open_clip.transform.merge_preprocess_dict(
+        open_clip.get_model_preprocess_cfg(model), tag_cfg
+    )
+    open_clip.set_model_preprocess_cfg(model, pcfg)
+    return model
 
-            _load_into(open_clip, torch, model, state)
-            pcfg = open_clip.transform.merge_preprocess_dict(
-                open_clip.get_model_preprocess_cfg(model), tag_cfg
-            )
-            open_clip.set_model_preprocess_cfg(model, pcfg)
-            return model
-        raise ModelUnavailable(_offline_message(name, tag, repo, tag_cfg, "no network"))
+
+def _weights_file(
+    files: list,
+    choice: ModelChoice,
+    cache_dir: str | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> Any:
+    """A copy from an earlier download (the data dir's own cache first), else the hub's."""
+    from anagnorisis_tui.core import weights
+
+    if cache_dir:
+        old = weights.cached(files, weights.hub_config(cache_dir))
+        if old is not None:
+            return old
     try:
-        with _quiet(), _skip_init():
-            return open_clip.create_model(name, pretrained=tag, cache_dir=cache_dir)
-    except Exception as exc:  # noqa: BLE001 - download failures come in many types
-        raise ModelUnavailable(_offline_message(name, tag, repo, tag_cfg, _short(exc))) from exc
+        return weights.fetch(files, what=choice.label, progress=progress, cancel=cancel)
+    except weights.DownloadError as exc:
+        raise ModelUnavailable(_unavailable(choice, str(exc), None)) from exc
 
 
-def _offline_message(name: str, tag: str, repo: str, tag_cfg: dict, why: str) -> str:
-    where = f"https://huggingface.co/{repo}" if repo else tag_cfg.get("url", "the model hub")
+def _unavailable(choice: ModelChoice, why: str, url: str | None) -> str:
+    where = f" ({url})" if url else ""
     return (
-        f"cannot get the weights for {name} ({tag}): {why}. On a machine with internet, "
-        f"download the checkpoint (open_clip_model.safetensors or open_clip_pytorch_model.bin) "
-        f"from {where}, copy it here and pass --pretrained /path/to/that/file (or set "
-        f"model.pretrained in the settings, or ANAGNORISIS_PRETRAINED). To try the app "
-        f"without it: --model tiny-clip (a tiny demo model that only knows coloured shapes)"
+        f"cannot get the weights for {choice.label}{where}: {why}. To try the app without "
+        "them: --model tiny-clip (a tiny demo model that only knows coloured shapes)"
     )
 
 
-def _host(url: str) -> str:
-    from urllib.parse import urlparse
+def _build_hub(
+    open_clip: Any,
+    choice: ModelChoice,
+    cache_dir: str | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> tuple[Any, Any]:
+    """`hf-hub:org/repo`: the repo's open_clip_config.json and weights, as open_clip names them."""
+    from anagnorisis_tui.core import weights
 
-    return urlparse(url).hostname or "huggingface.co"
+    repo = choice.name[len(HF_HUB) :]
+    config = _weights_file(
+        [weights.HubFile(repo, "open_clip_config.json")], choice, cache_dir, None, cancel
+    )
+    path = _weights_file(
+        [
+            weights.HubFile(repo, "open_clip_model.safetensors"),
+            weights.HubFile(repo, "open_clip_pytorch_model.bin"),
+        ],
+        choice,
+        cache_dir,
+        progress,
+        cancel,
+    )
+    folder = config.parent
+    if path.parent != folder:
+        raise WeightsError(f"{repo}: the config and the weights come from different revisions")
+    with _quiet():
+        model = open_clip.create_model(f"local-dir:{folder}", load_weights=False)
+    _load_checked(open_clip, model, path, choice)
+    return model, folder
 
 
-def _reachable(host: str, timeout: float = 3.0) -> bool:
-    import socket
+def _load_checked(open_clip: Any, model: Any, path: Any, choice: ModelChoice) -> None:
+    import torch
 
     try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def _cached_checkpoint(repo: str, cache_dir: str | None) -> Any:
+        state = _read_state_dict(open_clip, path)
+    except Exception as exc:  # noqa: BLE001
+        raise WeightsError(
+            f"{path} is truncated or not a model weights file ({_short(exc)}); copy or "
+            "download it again, or choose another with --pretrained"
+        ) from exc
     try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    for filename in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin"):
-        found = try_to_load_from_cache(repo, filename, cache_dir=cache_dir)
-        if isinstance(found, str):
-            return found
-    return None
+        missing, unexpected = _load_into(open_clip, torch, model, state)
+    except RuntimeError as exc:
+        raise WeightsError(
+            f"{path} does not fit {choice.display_name}: {_short(exc, 300)}; pass the "
+            "matching --model for these weights"
+        ) from exc
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path} does not fit {choice.display_name}: {len(missing)} missing and "
+            f"{len(unexpected)} unexpected tensors (e.g. {(missing or unexpected)[0]}); pass "
+            "the matching --model for these weights"
+        )
 
 
 @contextlib.contextmanager
@@ -325,13 +392,6 @@ def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | No
     assert weights is not None
     if not weights.is_file():
         raise WeightsError(f"weights file {weights} not found")
-    try:
-        state = _read_state_dict(open_clip, weights)
-    except Exception as exc:  # noqa: BLE001
-        raise WeightsError(
-            f"{weights} is truncated or not a model weights file ({_short(exc)}); copy it again "
-            "or choose another with --pretrained"
-        ) from exc
     if cfg is not None:
         # The folder's own config and preprocessing; the weights are loaded (checked) below.
         with _quiet(), _skip_init():
@@ -339,19 +399,7 @@ def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | No
     else:
         with _quiet(), _skip_init():
             model = open_clip.create_model(choice.name, pretrained=None)
-    try:
-        missing, unexpected = _load_into(open_clip, torch, model, state)
-    except RuntimeError as exc:
-        raise WeightsError(
-            f"{weights} does not fit {choice.display_name}: {_short(exc, 300)}; pass the "
-            "matching --model for these weights"
-        ) from exc
-    if missing or unexpected:
-        raise WeightsError(
-            f"{weights} does not fit {choice.display_name}: "
-            f"{len(missing)} missing and {len(unexpected)} unexpected tensors "
-            f"(e.g. {(missing or unexpected)[0]}); pass the matching --model for these weights"
-        )
+    _load_checked(open_clip, model, weights, choice)
     return model
 
 

@@ -1,7 +1,8 @@
 """Which CLIP model to use, and its stable id - decided without importing torch.
 
 A model is chosen by name (an open_clip architecture such as `ViT-B-32`, the shipped
-`tiny-clip`, or `local-dir:/folder`) plus `pretrained`: an open_clip tag (downloaded on a
+`tiny-clip`, `local-dir:/folder`, or `hf-hub:org/repo` for an open_clip repo on the model hub)
+plus `pretrained`: an open_clip tag (downloaded on a
 machine with internet), or a local weights file, or a folder holding one. Vectors are stored
 per model id, so the id names the weights, not just the architecture: a local file's id carries
 a fingerprint of its bytes, so replacing the file re-embeds.
@@ -25,6 +26,7 @@ CONFIGS_DIR = SHIPPED_WEIGHTS / "configs"  # open_clip model configs registered 
 TINY_CLIP = "tiny-clip"
 TINY_CLIP_DIR = SHIPPED_WEIGHTS / TINY_CLIP
 LOCAL_DIR = "local-dir:"
+HF_HUB = "hf-hub:"  # `hf-hub:org/repo`: an open_clip repo on the model hub (config + weights)
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 # Preferred checkpoint names inside a folder, as open_clip's own `local-dir:` loader orders them.
 _DIR_CHECKPOINTS = (
@@ -66,7 +68,7 @@ class ModelChoice:
     def label(self) -> str:
         """Human-readable: `ViT-B-32-256 (datacomp_s34b_b86k)` or `tiny-clip (…/tiny-clip)`."""
         source = str(self.weights) if self.weights else self.pretrained
-        return f"{self.display_name} ({source})"
+        return f"{self.display_name} ({source})" if source else self.display_name
 
     @property
     def display_name(self) -> str:
@@ -124,6 +126,11 @@ def resolve(
     if name.startswith(LOCAL_DIR):
         folder = Path(name[len(LOCAL_DIR) :]).expanduser().resolve()
         return _from_folder(folder, name=f"{LOCAL_DIR}{folder}", device=device)
+    if name.startswith(HF_HUB):
+        repo = name[len(HF_HUB) :].strip("/")
+        if repo.count("/") != 1 or not all(repo.split("/")):
+            raise ModelUnavailable(f"{name!r}: name a model hub repo as hf-hub:org/name")
+        return ModelChoice(f"{HF_HUB}{repo}", "", None, None, device, f"hf-hub/{repo}")
 
     looks_like_path = (
         os.sep in pretrained

@@ -172,7 +172,13 @@ def wants_accelerator(device: str) -> bool:
 
 
 def load_engine(
-    choice: ModelChoice, data_dir: Path, *, engine: str = "auto", cache_dir: str | None = None
+    choice: ModelChoice,
+    data_dir: Path,
+    *,
+    engine: str = "auto",
+    cache_dir: str | None = None,
+    progress: Any = None,
+    cancel: Any = None,
 ) -> Any:
     """The fastest faithful engine for the model: on a CPU the ONNX export (made now, once,
     when there is none), else torch (cuda, mps, `engine="torch"`, or a model that does not
@@ -185,7 +191,8 @@ def load_engine(
             return cached
     from anagnorisis_tui.core.semantic import engine as embeddings
 
-    emb = embeddings.load(choice, cache_dir=cache_dir)
+    # A first use may download the weights: `progress` hears of it, `cancel` stops it.
+    emb = embeddings.load(choice, cache_dir=cache_dir, progress=progress, cancel=cancel)
     if engine == "torch" or emb.device != "cpu" or emb.random_weights:
         return emb
     from anagnorisis_tui.core.semantic import onnx_export

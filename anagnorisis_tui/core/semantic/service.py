@@ -45,7 +45,7 @@ class SemanticService:
         self._on_vectors_added = on_vectors_added
         self._lock = threading.RLock()  # model loading takes seconds: not under the db lock
         self._choice: model_choice.ModelChoice | None = None
-        self._choice_key: tuple[str, str, str] | None = None
+        self._choice_key: tuple[str, str, str, str] | None = None
         self._embedder: Any = None
         self._text: Any = None  # NumpyTextEncoder or onnx_engine.OnnxText
         self._searcher: search.Searcher | None = None
@@ -57,7 +57,8 @@ class SemanticService:
     def model_choice(self) -> model_choice.ModelChoice:
         """The configured model, resolved without importing torch; raises ModelUnavailable when
         a configured local path does not exist."""
-        key = (self.settings.model, self.settings.pretrained, self.settings.device)
+        settings = self.settings
+        key = (settings.session_model, settings.model, settings.pretrained, settings.device)
         with self._lock:
             if self._choice is None or self._choice_key != key:
                 self._choice = model_choice.resolve(settings=self.settings)
@@ -73,19 +74,28 @@ class SemanticService:
         with self._lock:
             self._embedder = embedder
 
-    def embedder(self) -> Any:
+    def embedder(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Any:
         """The model's engine, loaded once: ONNX Runtime on a CPU (exported the first time,
-        then opened without torch), torch on a GPU or for a model that will not export."""
+        then opened without torch), torch on a GPU or for a model that will not export. A
+        first use may download the weights, reported to `progress` ("download")."""
         from anagnorisis_tui.core.semantic import onnx_engine
 
         with self._lock:
             model_id = self.model_id
             if self._embedder is None or self._embedder.model_id != model_id:
+                # Weights downloaded by earlier versions into the data dir are still found there.
                 self._embedder = onnx_engine.load_engine(
                     self.model_choice(),
                     self.data_dir,
                     engine=self.settings.engine,
                     cache_dir=str(self.data_dir / "models"),
+                    progress=progress,
+                    cancel=cancel,
                 )
             return self._embedder
 
@@ -180,7 +190,7 @@ class SemanticService:
         """Embed every present image without a vector for the model, then rebuild the search
         index when it has fallen behind and tell `on_vectors_added` about new vectors."""
         db = self._connections.db
-        emb = self.embedder()
+        emb = self.embedder(progress=progress, cancel=cancel)
         self.export_text(emb)
         summary = embed_pipeline.embed_library(
             db,

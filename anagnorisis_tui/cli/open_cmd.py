@@ -25,17 +25,23 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 
 def library_from_args(args: argparse.Namespace):
-    """(settings, library folder) for `open`: see core.demo.resolve_library."""
+    """(settings, Library, library folder) for `open`: see core.demo.resolve_library."""
     from anagnorisis_tui.cli import settings_from_args
     from anagnorisis_tui.core.demo.generate import resolve_library
+    from anagnorisis_tui.core.library import Library
 
     settings = settings_from_args(args, graphics=getattr(args, "graphics", None))
-    return settings, resolve_library(settings, args.library)
+    library = Library(settings)
+    try:
+        return settings, library, resolve_library(settings, args.library, library)
+    except BaseException:
+        library.close()
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
-    settings, root = library_from_args(args)
+    settings, library, root = library_from_args(args)
     # textual-image asks the terminal what it can draw when imported: before Textual owns
     # stdin. An explicit --graphics / [ui] graphics overrides what it finds.
     from anagnorisis_tui.ui.graphics import image_widget_class
@@ -44,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.ui.app import make_app
     from anagnorisis_tui.ui.terminal_guard import guard
 
-    app = make_app(settings, image_class=image_class, root=str(root))
+    app = make_app(settings, library=library, image_class=image_class, root=str(root))
     try:
         with guard(app):  # the terminal comes back clean even after kill -9
             app.run()

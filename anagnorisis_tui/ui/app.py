@@ -136,7 +136,7 @@ class AnagnorisisApp(App):
         # opens its own connection: two threads migrating a fresh database at once collide.
         library.db  # noqa: B018
         # The library grid's first count and page are read while Textual starts up.
-        roots = [root] if root else list(settings.library_roots)
+        roots = [root] if root else library.catalogue.roots()
         self.first_source: ViewSource | None = ViewSource(
             library, library_spec(roots), title="All images"
         )

@@ -125,18 +125,26 @@ def test_open_resolves_folder_saved_root_then_demo(library, tmp_path):
     # `open` launches the app (tested with the UI); which library it opens is decided here.
     from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.core.demo.generate import LibraryNotFound, resolve_library
+    from anagnorisis_tui.core.library import Library
 
-    settings = load_settings()
-    demo = resolve_library(settings, None)  # nothing saved: the demo, not saved as the root
+    def resolve(arg):
+        settings = load_settings()
+        lib = Library(settings)
+        try:
+            return resolve_library(settings, arg, lib), lib.catalogue.roots()
+        finally:
+            lib.close()
+
+    demo, saved = resolve(None)  # nothing saved: the demo, not saved as the root
     assert demo == Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "demo-library"
-    assert settings.library_roots == []
+    assert saved == []
     jpgs = list(demo.rglob("*.jpg"))
     assert len(jpgs) >= 5 and any("scikit-learn" in str(p) for p in jpgs)
-    assert resolve_library(settings, str(library)) == library  # a folder is saved...
-    assert resolve_library(load_settings(), None) == library  # ...and opened next time
+    assert resolve(str(library))[0] == library  # a folder is saved...
+    assert resolve(None) == (library, [str(library)])  # ...and opened next time
     shutil.move(library, tmp_path / "elsewhere")
     with pytest.raises(LibraryNotFound, match="mounted"):
-        resolve_library(load_settings(), None)  # a missing saved root is an error, not the demo
+        resolve(None)  # a missing saved root is an error, not the demo
 
 
 def test_demo_library_scans_clean():

@@ -29,9 +29,13 @@ async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_
         assert isinstance(app.screen, SetLibraryScreen)
         await pilot.press(*str(root), "enter")
         await settle(pilot, rounds=30)
-        # Saved to the settings file, scanned, thumbnails cached.
-        saved = load_settings(config_file=settings.config_file, data_dir=settings.data_dir)
-        assert saved.library_roots == [str(root)]
+        # Saved in this data dir's catalogue (not the settings file), scanned, thumbnails cached.
+        again = Library(load_settings(config_file=settings.config_file, data_dir=settings.data_dir))
+        assert again.roots() == [str(root)]
+        again.close()
+        assert (
+            not settings.config_file.exists() or str(root) not in settings.config_file.read_text()
+        )
         assert grid.count == 7
         cache = thumbnails.cache_dir(settings.data_dir)
         assert len(list(cache.rglob("*.jpg"))) == 7

@@ -12,13 +12,15 @@ from anagnorisis_tui.core.base.config import ConfigError, load_settings
 
 def test_settings_roundtrip_and_env(tmp_path, monkeypatch):
     s = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
-    s.library_roots = ["/photos"]
+    s.library_roots = ["/session-only"]  # a session override: never written
+    s.legacy_roots = ["/photos"]  # roots of an older file, kept until a catalogue adopts them
     s.excludes = ["raw"]
     s.graphics = "sixel"
     s.keymap = {"rate_up": "plus"}
     s.save()
     again = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
-    assert again.library_roots == ["/photos"]
+    assert again.legacy_roots == ["/photos"] and again.library_roots == []
+    assert "session-only" not in (tmp_path / "c.toml").read_text()
     assert again.excludes == ["raw"]
     assert again.graphics == "sixel"
     assert again.keymap == {"rate_up": "plus"}

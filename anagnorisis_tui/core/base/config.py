@@ -46,7 +46,12 @@ class ConfigError(UserError, ValueError):
 class Settings:
     data_dir: Path
     config_file: Path
+    # Library folders for this session only (ANAGNORISIS_LIBRARY); never written anywhere.
+    # The saved libraries belong to the catalogue of the data dir (core/roots.py).
     library_roots: list[str] = field(default_factory=list)
+    # `[library] roots` of a settings file from before roots lived in the catalogue: kept until
+    # a catalogue holding files under them adopts them (core/roots.py).
+    legacy_roots: list[str] = field(default_factory=list)
     excludes: list[str] = field(default_factory=list)
     model: str = DEFAULT_MODEL
     pretrained: str = DEFAULT_PRETRAINED
@@ -64,8 +69,11 @@ class Settings:
 
     def save(self) -> None:
         """Write the user-editable part back to the TOML file, atomically."""
+        library: dict[str, Any] = {"excludes": list(self.excludes)}
+        if self.legacy_roots:
+            library["roots"] = list(self.legacy_roots)
         doc: dict[str, Any] = {
-            "library": {"roots": list(self.library_roots), "excludes": list(self.excludes)},
+            "library": library,
             "model": {
                 "name": self.model,
                 "pretrained": self.pretrained,
@@ -142,7 +150,7 @@ def _apply_file(settings: Settings, doc: dict[str, Any], where: Path) -> None:
         raise ConfigError(f"{where}: library.roots must be a list of paths")
     if not isinstance(excludes, list) or not all(isinstance(e, str) for e in excludes):
         raise ConfigError(f"{where}: library.excludes must be a list of names or globs")
-    settings.library_roots = roots
+    settings.legacy_roots = roots
     settings.excludes = excludes
     keys = (("name", "model"), ("pretrained", "pretrained"), ("device", "device"))
     for key, attr in (*keys, ("engine", "engine")):

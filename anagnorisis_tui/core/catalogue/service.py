@@ -12,6 +12,7 @@ from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.catalogue import roots
 from anagnorisis_tui.core.catalogue import scan as scanmod
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
 
@@ -25,17 +26,17 @@ class CatalogueService:
         self._connections = connections
 
     def roots(self) -> list[str]:
-        """Saved library folders (absolute paths), the current one first."""
-        return list(self._settings.library_roots)
+        """This catalogue's library folders (absolute paths), the current one first."""
+        return roots.current(self._connections.db, self._settings)
 
     def set_root(self, path: str | os.PathLike[str]) -> str:
-        """Make `path` the library folder (saved to settings); returns its absolute path.
+        """Make `path` the library folder (saved in the catalogue); returns its absolute path.
 
         Raises ScanError if it does not exist or is not a folder.
         """
         root = scanmod.normalise_root(path)
-        self._settings.library_roots = [root]
-        self._settings.save()
+        roots.remember(self._connections.db, root)
+        self._settings.library_roots = []  # a session override gives way to the chosen folder
         return root
 
     def scan(
@@ -49,11 +50,15 @@ class CatalogueService:
         ingested: list[IngestSummary] | None = None,
     ) -> scanmod.ScanSummary:
         """Scan `root` (default: the saved library) into the catalogue from this thread;
-        new content gets its pixel identity and `products` (core/catalogue/ingest_pass.py)."""
+        new content gets its pixel identity and `products` (core/catalogue/ingest_pass.py). A
+        folder scanned here becomes one of this catalogue's libraries."""
         if root is None:
-            if not self._settings.library_roots:
+            saved = self.roots()
+            if not saved:
                 raise scanmod.ScanError("no library folder saved: choose one first")
-            root = self._settings.library_roots[0]
+            root = saved[0]
+        else:
+            roots.note_scanned(self._connections.db, self._settings, scanmod.normalise_root(root))
         return scanmod.scan(
             self._connections.db,
             root,

@@ -135,13 +135,13 @@ class LibraryNotFound(UserError, ValueError):
     """The saved or given library folder is missing; the message says what to do."""
 
 
-def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None) -> Path:
-    """Which folder `anagnorisis-tui [LIBRARY]` opens.
+def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None, library) -> Path:
+    """Which folder `anagnorisis-tui [LIBRARY]` opens, for `library` (a core.library.Library).
 
-    LIBRARY given: validated, saved as the library root, returned. Else the saved root; if
-    none is saved, the demo library (built on first use, never saved as the root). A saved
-    root that has gone missing is an error, not a silent switch to the demo: on a NAS it
-    usually means a share is not mounted.
+    LIBRARY given: validated, saved as the library root of this data dir's catalogue, returned.
+    Else the catalogue's saved root; if none is saved, the demo library (built on first use,
+    never saved as the root). A saved root that has gone missing is an error, not a silent
+    switch to the demo: on a NAS it usually means a share is not mounted.
     """
     from anagnorisis_tui.core.catalogue.scan import ScanError, normalise_root
 
@@ -150,13 +150,13 @@ def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None) -> P
             root = normalise_root(arg)
         except ScanError as exc:
             raise LibraryNotFound(str(exc)) from None
-        if settings.library_roots[:1] != [root]:
-            settings.library_roots = [root]
-            settings.save()
+        if library.catalogue.roots()[:1] != [root]:
+            library.catalogue.set_root(root)
         return Path(root)
-    if settings.library_roots:
+    saved = library.catalogue.roots()
+    if saved:
         try:
-            return Path(normalise_root(settings.library_roots[0]))
+            return Path(normalise_root(saved[0]))
         except ScanError as exc:
             raise LibraryNotFound(
                 f"saved library: {exc} (is the share mounted? open another folder with "

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from anagnorisis_tui.core.base import paths
+from anagnorisis_tui.core.base import formats, paths
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+
+formats.register()  # HEIC/HEIF thumbnails in any process, whatever it imported first
 
 # Longest side in pixels. A grid cell of ~24x12 characters at 10x20-pixel cells is 240x240
 # pixels, so this serves sixel and kitty at full cell resolution and half-cell trivially.

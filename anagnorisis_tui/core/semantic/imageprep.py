@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from anagnorisis_tui.core.base import formats
 from anagnorisis_tui.core.errors import UserError
+
+formats.register()  # HEIC/HEIF model input in any process, whatever it imported first
 
 # Decompression-bomb guard: refuse images above this many pixels (a 200 MP panorama is fine).
 MAX_PIXELS = 250_000_000

@@ -30,7 +30,9 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         "--sort",
         choices=SORT_KEYS,
         help="sort key (default: path; score when searching). resolution = megapixels, "
-        "proportion = width/height (--desc: wide to tall), rating = yours, else the model's",
+        "proportion = width/height (--desc: wide to tall), rating = yours, else the model's, "
+        "taken = when the photo was taken (EXIF), else the file's mtime; with --search and "
+        "--cutoff: the matches above the cutoff in that order",
     )
     order.add_argument("--desc", action="store_true", help="descending")
     order.add_argument("--asc", action="store_true", help="ascending (the default but for score)")
@@ -47,6 +49,10 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     flt.add_argument("--max-size", metavar="SIZE", help="file size at most")
     flt.add_argument("--min-rating", type=float, help="rating (yours, else the model's) >=")
     flt.add_argument("--max-rating", type=float, help="rating (yours, else the model's) <=")
+    flt.add_argument(
+        "--taken-from", metavar="DATE", help="taken on or after DATE (2024, 2024-05, 2024-05-06)"
+    )
+    flt.add_argument("--taken-to", metavar="DATE", help="taken on or before DATE (inclusive)")
     flt.add_argument("--concept", metavar="TEXT", help="keep images matching TEXT")
     flt.add_argument("--exclude-concept", metavar="TEXT", help="drop images matching TEXT")
     flt.add_argument(
@@ -81,6 +87,7 @@ def spec_from_args(args: argparse.Namespace):
         FilterError,
         Filters,
         parse_bytes,
+        parse_date,
         parse_ratio,
     )
     from anagnorisis_tui.core.views.paging import ViewSpec
@@ -111,6 +118,8 @@ def spec_from_args(args: argparse.Namespace):
         min_rating=args.min_rating,
         max_rating=args.max_rating,
         concept=concept,
+        min_taken=parse_date(args.taken_from) if args.taken_from else None,
+        max_taken=parse_date(args.taken_to, end=True) if args.taken_to else None,
     )
     sort = args.sort or ("score" if args.search else "path")
     # A score reads best high-to-low; every other key low-to-high unless asked.
@@ -189,6 +198,8 @@ def _entry_json(entry) -> dict:
         "height": entry.height,
         "format": entry.format,
         "mtime_ns": entry.mtime_ns,
+        "taken": entry.taken,
+        "taken_offset": entry.taken_offset,
         "rating": entry.rating,
         "predicted": entry.predicted,
         "score": entry.score,
@@ -204,6 +215,8 @@ def _entry_line(entry, format_bytes) -> str:
     score = "" if entry.score is None else f"  {entry.score:.3f}"
     # Names may hold anything a filesystem allows, escape sequences included: shown as text.
     from anagnorisis_tui.core.base import fsnames
+    from anagnorisis_tui.core.catalogue.capture_date import describe
 
     path = fsnames.display(entry.path)
-    return f"{path}\t{format_bytes(entry.size)}\t{dims}\t{rated}{score}"
+    when = describe(entry.taken, entry.taken_offset) if entry.taken is not None else "-"
+    return f"{path}\t{format_bytes(entry.size)}\t{dims}\t{when}\t{rated}{score}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +24,7 @@ class HubFiles:
     commit: str = "0123456789abcdef0123456789abcdef01234567"
     cut_after: int | None = None
     corrupt: bool = False
+    chunk_delay: float = 0.0  # seconds between 64 KiB pieces of a GET body (a slow link)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, Range
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,7 +95,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        self.wfile.write(body)
+        if not self.hub.chunk_delay:
+            self.wfile.write(body)
+            return
+        try:
+            for start in range(0, len(body), 1 << 16):
+                self.wfile.write(body[start : start + (1 << 16)])
+                self.wfile.flush()
+                time.sleep(self.hub.chunk_delay)
+        except OSError:  # the client hung up (a cancelled download)
+            self.close_connection = True
 
     def do_HEAD(self) -> None:
         self._answer(head=True)

@@ -57,6 +57,10 @@ class ProgressLine:
         self.last = now
         if p.stage == "walk":
             text = f"listing  {p.done:,} image files found"
+        elif p.stage == "download":
+            from anagnorisis_tui.core.weights import progress_text
+
+            text = progress_text(p)
         else:
             total = f"/{p.total:,}" if p.total else ""
             size = f"  {p.bytes_done / 1e6:,.1f} MB" if p.bytes_done else ""
@@ -70,7 +74,7 @@ class ProgressLine:
                 f"{label}  {p.done:,}{total} files{size}  {p.rate:,.0f} files/s{mbps}  "
                 f"ETA {format_eta(p.eta)}"
             )
-        if p.detail:
+        if p.detail and p.stage != "download":
             text += "  " + fsnames.display(p.detail)[:40]
         try:
             columns = os.get_terminal_size(self.stream.fileno()).columns

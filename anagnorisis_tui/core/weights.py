@@ -364,3 +364,16 @@ def _link(folder: Path, f: HubFile, meta: _Meta, blob: Path) -> Path:
 
 def _mb(n: int | None) -> str:
     return "?" if n is None else f"{n / 1e6:,.1f} MB"
+
+
+def progress_text(p: Progress) -> str:
+    """ "downloading open_clip_model.safetensors  120.5/605.2 MB  4.8 MB/s  ETA 01:41"."""
+    from anagnorisis_tui.core.progress import format_eta
+
+    total = f"/{p.total / 1e6:,.1f}" if p.total else ""
+    rate = f"  {p.rate / 1e6:,.1f} MB/s" if p.rate > 0 else ""
+    resumed = f"  (resumed at {p.done_before / 1e6:,.1f} MB)" if p.done_before else ""
+    return (
+        f"downloading {p.detail or 'weights'}  {p.done / 1e6:,.1f}{total} MB{rate}  "
+        f"ETA {format_eta(p.eta)}{resumed}"
+    )

@@ -75,6 +75,11 @@ class JobPanel(Vertical):
             label = Text(job.title, style="bold")
             if p is None:
                 label.append("  starting…")
+            elif p.stage == "download":  # the model's weights, before the first image
+                from anagnorisis_tui.core.weights import progress_text
+
+                label.append("  " + progress_text(p))
+                label.append("  (x cancels; the next run resumes)", style="dim")
             else:
                 label.append(f"  {STAGES.get(p.stage, p.stage)}")
                 total = f" / {p.total:,}" if p.total else ""

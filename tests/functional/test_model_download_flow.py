@@ -1,0 +1,80 @@
+"""A first run in the app: the model's weights download with progress on screen, `x` stops it,
+and the next embed resumes it (against tests/hubserver.py on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from anagnorisis_tui.core import models
+from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.ui.widgets.job_panel import JobPanel
+from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
+from tests.hubserver import LocalHub
+
+REPO = "test-org/tiny-clip"
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch):
+    with LocalHub() as server:
+        config = (models.TINY_CLIP_DIR / "open_clip_config.json").read_text()
+        server.files.add(REPO, "open_clip_config.json", json.dumps(json.loads(config)).encode())
+        server.files.add(
+            REPO,
+            "open_clip_model.safetensors",
+            models.TINY_CLIP_DIR / "open_clip_model.safetensors",
+        )
+        server.files.chunk_delay = 0.03  # ~3 s for the 6.8 MB file: time to see and cancel it
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        yield server
+
+
+def _panel_text(app) -> str:
+    panel = app.screen.query_one(JobPanel)
+    return " ".join(str(s.render()) for s in panel.query(Static))
+
+
+async def _until(pilot, check, rounds: int = 400) -> bool:
+    for _ in range(rounds):
+        if check():
+            return True
+        await pilot.pause(0.05)
+    return False
+
+
+async def test_download_progress_cancel_and_resume(
+    hub: LocalHub, library: Library, photo_root: Path, make_test_app, settle
+):
+    library.settings.model = f"hf-hub:{REPO}"
+    library.settings.pretrained = ""
+    library.settings.device = "cpu"
+    app = make_test_app(library, root=str(photo_root))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        assert await _until(pilot, lambda: "downloading open_clip_model" in _panel_text(app))
+        assert await _until(
+            pilot, lambda: "Model download" in str(app.screen.query_one(ModeBar).render())
+        )
+        text = _panel_text(app)
+        assert " MB" in text and "ETA" in text and "x cancels" in text
+        await pilot.press("x")
+        assert await _until(pilot, lambda: not app.jobs.running("embed"))
+        await settle(pilot)
+        assert any("Model download stopped" in str(n.message) for n in app._notifications)
+        parts = list(Path(os.environ["HF_HUB_CACHE"]).rglob("*.part"))
+        assert len(parts) == 1 and parts[0].stat().st_size > 0
+        kept = parts[0].stat().st_size
+
+        hub.files.chunk_delay = 0.0
+        await pilot.press("e")
+        assert await _until(pilot, lambda: not app.jobs.running("embed"), rounds=1200)
+        await settle(pilot)
+    assert hub.files.gets()[-1][2] == f"bytes={kept}-"
+    assert library.vector_counts() == (10, 10)

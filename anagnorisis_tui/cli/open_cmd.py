@@ -41,7 +41,10 @@ def library_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
+    from anagnorisis_tui.core.demo import use_demo_model
+
     settings, library, root = library_from_args(args)
+    use_demo_model(settings, root)
     # textual-image asks the terminal what it can draw when imported: before Textual owns
     # stdin. An explicit --graphics / [ui] graphics overrides what it finds.
     from anagnorisis_tui.ui.graphics import image_widget_class

@@ -55,6 +55,10 @@ class Settings:
     excludes: list[str] = field(default_factory=list)
     model: str = DEFAULT_MODEL
     pretrained: str = DEFAULT_PRETRAINED
+    # Whether the model was chosen (settings file, env or a flag) rather than defaulted.
+    model_chosen: bool = False
+    # A model for this session only, never saved: the demo library's shipped tiny model.
+    session_model: str = ""
     device: str = "auto"
     engine: str = "auto"  # "auto": ONNX Runtime on a CPU, torch on a GPU; or "torch"
     graphics: str = "auto"
@@ -119,6 +123,7 @@ def load_settings(
     for env, attr in _ENV_KEYS.items():
         if os.environ.get(env):
             setattr(settings, attr, os.environ[env])
+            settings.model_chosen |= attr in ("model", "pretrained")
     if os.environ.get("ANAGNORISIS_LIBRARY"):
         settings.library_roots = [os.environ["ANAGNORISIS_LIBRARY"]]
     for key, value in (overrides or {}).items():
@@ -126,6 +131,7 @@ def load_settings(
             if not hasattr(settings, key):
                 raise ConfigError(f"unknown setting {key!r}")
             setattr(settings, key, value)
+            settings.model_chosen |= key in ("model", "pretrained")
     if settings.graphics not in GRAPHICS_CHOICES:
         raise ConfigError(
             f"graphics must be one of {', '.join(GRAPHICS_CHOICES)}, not {settings.graphics!r}"
@@ -158,6 +164,7 @@ def _apply_file(settings: Settings, doc: dict[str, Any], where: Path) -> None:
             if not isinstance(model[key], str):
                 raise ConfigError(f"{where}: model.{key} must be a string")
             setattr(settings, attr, model[key])
+            settings.model_chosen |= attr in ("model", "pretrained")
     if "graphics" in ui:
         settings.graphics = str(ui["graphics"])
     settings.keymap = {str(k): str(v) for k, v in keymap.items()}

@@ -2,8 +2,13 @@
 
 The demo is built under the data dir (never inside an installed package, which is only read)
 from sample images that ship inside installed packages: scikit-learn's sample photos,
-scikit-image's data (when installed) and textual-image's sample, plus a few images drawn with
-Pillow in nested folders (EXIF rotation, transparency, animation, 16-bit, CMYK, WebP).
+scikit-image's data (when installed) and textual-image's sample, plus images drawn with Pillow
+in nested folders (EXIF rotation, transparency, animation, 16-bit, CMYK, WebP) and a folder of
+coloured shapes (`shapes/`) that the shipped tiny model knows.
+
+The demo is searched with that tiny model unless a model was chosen (`use_demo_model`): it
+works offline and on any machine, and the screen names it. A photo library never gets it
+without being asked: the tiny model knows coloured shapes and nothing else.
 """
 
 from __future__ import annotations
@@ -128,7 +133,51 @@ def build_demo(data_dir: Path) -> Path:
         shutil.copyfile(source, tmp)
         os.replace(tmp, out)
     _generated(target)
+    _shapes(target / "shapes")
     return target
+
+
+def _shapes(folder: Path) -> None:
+    """Every colour and shape the tiny model knows, twice on other backgrounds, one folder per
+    colour, named by their captions: what its search finds can be checked by eye."""
+    import random
+
+    from anagnorisis_tui.core.demo.shapes import BACKGROUNDS, COLOURS, SHAPES, ShapeSpec, render
+
+    done = folder / ".complete"
+    if done.exists():
+        return
+    # Written aside and renamed, as the other demo files: a scan never sees half of them.
+    tmp = folder.with_name(f".{folder.name}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    backgrounds = list(BACKGROUNDS)
+    n = 0
+    for colour in COLOURS:
+        (tmp / colour).mkdir(parents=True)
+        for shape in SHAPES:
+            for k in range(2):
+                spec = ShapeSpec(colour, shape, backgrounds[(n + k) % len(backgrounds)])
+                image = render(spec, size=160, rng=random.Random(n * 2 + k))
+                image.save(tmp / colour / f"{spec.slug}-{k + 1}.jpg", "JPEG", quality=90)
+            n += 1
+    (tmp / ".complete").touch()
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+
+
+def is_demo(settings: Settings, root: str | os.PathLike[str]) -> bool:
+    return os.path.abspath(root) == os.path.abspath(paths.demo_library_dir(settings.data_dir))
+
+
+def use_demo_model(settings: Settings, root: str | os.PathLike[str]) -> bool:
+    """For the demo library without a chosen model: the shipped tiny model, for this session
+    only (never saved). Returns whether it applies."""
+    from anagnorisis_tui.core.semantic.model_choice import TINY_CLIP
+
+    if not is_demo(settings, root) or settings.model_chosen:
+        return False
+    settings.session_model = TINY_CLIP
+    return True
 
 
 class LibraryNotFound(UserError, ValueError):

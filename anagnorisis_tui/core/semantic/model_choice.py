@@ -116,6 +116,8 @@ def resolve(
     Raises ModelUnavailable for local paths that do not exist or hold no weights; a tag is only
     checked when the model loads (that needs open_clip, hence torch).
     """
+    if not name and settings is not None and settings.session_model:
+        name, pretrained = settings.session_model, pretrained or ""
     name = (name or (settings.model if settings else "") or "").strip()
     pretrained = pretrained if pretrained is not None else (settings.pretrained if settings else "")
     pretrained = (pretrained or "").strip()
@@ -203,3 +205,12 @@ def index_name(model_id: str) -> str:
     """A file-name-safe stem for per-model files (the Annoy index)."""
     digest = xxhash.xxh3_64_hexdigest(model_id.encode())[:8]
     return f"{_safe(model_id)[:80]}-{digest}"
+
+
+def describe(choice: ModelChoice, *, demo: bool) -> str:
+    """What the screen says about the model in use; the tiny model always says what it is."""
+    if choice.name == TINY_CLIP:
+        if demo:
+            return "tiny-clip, the demo's shipped model: it knows coloured shapes only"
+        return "tiny-clip: knows coloured shapes only, not photos (choose a model: model.name)"
+    return choice.label

@@ -128,7 +128,23 @@ class LibraryScreen(AppScreen):
         roots = self._roots()
         label = Text("Library: ", style="bold")
         label.append(", ".join(safe(r) for r in roots) if roots else "not set (press o)")
+        label.append("\nModel: ", style="bold")
+        label.append(self._model_text(roots))
         self.query_one("#root-label", Static).update(label)
+
+    def _model_text(self, roots: list[str]) -> str:
+        """The model searches use, named; resolved without loading it (no torch)."""
+        choose = getattr(self.library, "model_choice", None)
+        if choose is None:
+            return "none"
+        from anagnorisis_tui.core import demo, models
+
+        try:
+            choice = choose()
+        except models.ModelUnavailable as exc:
+            return f"none ({exc})"
+        is_demo = bool(roots) and demo.is_demo(self.library.settings, roots[0])
+        return models.describe(choice, demo=is_demo)
 
     def reload(self) -> None:
         """Re-read counts, pages and folders (after a scan batch, a move, a new root)."""

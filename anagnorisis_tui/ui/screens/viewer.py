@@ -285,7 +285,14 @@ class ViewerScreen(AppScreen):
         text = Text()
         text.append(safe(entry.name) + "\n", style="bold")
         text.append(safe(entry.path) + "\n\n")
+        from anagnorisis_tui.core.capture_date import describe
+
+        if entry.taken is not None:
+            when = ("Taken", describe(entry.taken, entry.taken_offset))
+        else:  # no capture date in the file: the file's own time stands in, and says so
+            when = ("Modified", describe(entry.mtime_ns / 1e9, None) + " (no capture date)")
         rows = [
+            when,
             ("Size", human_size(entry.size)),
             ("Resolution", f"{entry.width}×{entry.height}" if entry.width else "unknown"),
             ("Format", entry.format or "unknown"),

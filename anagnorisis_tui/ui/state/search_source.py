@@ -50,6 +50,7 @@ def to_view_spec(state: SearchState) -> ViewSpec:
     concept = None
     if state.concept.strip():
         concept = Concept(state.concept.strip(), state.concept_threshold, state.concept_exclude)
+    min_taken, max_taken = state.taken_bounds()
     filters = Filters(
         min_megapixels=state.min_megapixels,
         max_megapixels=state.max_megapixels,
@@ -61,6 +62,8 @@ def to_view_spec(state: SearchState) -> ViewSpec:
         min_rating=state.min_rating,
         max_rating=state.max_rating,
         concept=concept,
+        min_taken=min_taken,
+        max_taken=max_taken,
     )
     return ViewSpec(
         root=state.root,
@@ -69,6 +72,7 @@ def to_view_spec(state: SearchState) -> ViewSpec:
         descending=state.effective_descending,
         filters=filters,
         search=state.query.strip() or None,
+        search_cutoff=state.min_score if state.query.strip() else None,
         seed=state.seed,
     )
 

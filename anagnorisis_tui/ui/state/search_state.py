@@ -21,6 +21,7 @@ SORTS: dict[str, str] = {
     "proportion": "proportion",
     "size": "file size",
     "random": "random",
+    "taken": "date taken",
     "mtime": "modified",
     "name": "name",
     "path": "path",
@@ -111,6 +112,10 @@ class SearchState:
     max_bytes: int | None = None
     min_rating: float | None = None
     max_rating: float | None = None
+    # Date taken (EXIF, else the file's mtime), as typed: "2024", "2024-05", "2024-05-06".
+    taken_from: str = ""
+    taken_to: str = ""
+    min_score: float | None = None  # search results scoring below this are left out
     sort: str = "score"
     descending: bool = True
     seed: int = 0
@@ -131,6 +136,11 @@ class SearchState:
         ):
             if low is not None and high is not None and low > high:
                 raise FilterInputError(f"{label}: the minimum is above the maximum")
+        low, high = self.taken_bounds()
+        if low is not None and high is not None and low > high:
+            raise FilterInputError("date taken: the start is after the end")
+        if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
+            raise FilterInputError("min score: a cosine similarity from -1 to 1")
         if not -1.0 <= self.concept_threshold <= 1.0:
             raise FilterInputError("concept threshold: a cosine similarity from -1 to 1")
         for value in (self.min_rating, self.max_rating):
@@ -142,6 +152,17 @@ class SearchState:
             and self.min_rating > self.max_rating
         ):
             raise FilterInputError("rating: the minimum is above the maximum")
+
+    def taken_bounds(self) -> tuple[float | None, float | None]:
+        """(first, last) second of the date range typed, local time; raises FilterInputError."""
+        from anagnorisis_tui.core.filters import FilterError, parse_date
+
+        try:
+            low = parse_date(self.taken_from) if self.taken_from.strip() else None
+            high = parse_date(self.taken_to, end=True) if self.taken_to.strip() else None
+        except FilterError as exc:
+            raise FilterInputError(f"date taken: {exc}") from None
+        return low, high
 
     @property
     def is_plain_search(self) -> bool:
@@ -156,11 +177,14 @@ class SearchState:
             self.max_bytes,
             self.min_rating,
             self.max_rating,
+            self.min_score,
             self.root,
             self.folder,
         )
         return (
-            bool(self.query.strip())
+            not self.taken_from.strip()
+            and not self.taken_to.strip()
+            and bool(self.query.strip())
             and not self.concept.strip()
             and self.sort == "score"
             and self.descending
@@ -189,6 +213,8 @@ class SearchState:
         out: list[str] = []
         if self.query.strip():
             out.append(f"search: {self.query.strip()}")
+            if self.min_score is not None:
+                out.append(f"score ≥ {self.min_score:.2f}")
         if self.concept.strip():
             verb = "without" if self.concept_exclude else "only"
             out.append(f"{verb} “{self.concept.strip()}” ≥ {self.concept_threshold:.2f}")
@@ -206,6 +232,11 @@ class SearchState:
                 else f"size ≤ {high}"
             )
         out += _range_chip("rating", self.min_rating, self.max_rating, "{:g}")
+        frm, to = self.taken_from.strip(), self.taken_to.strip()
+        if frm or to:
+            out.append(
+                f"taken {frm}–{to}" if frm and to else f"taken ≥ {frm}" if frm else f"taken ≤ {to}"
+            )
         if self.folder:
             out.append(f"in {self.folder}/")
         arrow = "↓" if self.effective_descending else "↑"

@@ -133,6 +133,15 @@ class FilterPanel(VerticalScroll, can_focus=False):
             yield Input(
                 str(s.seed), compact=True, id="seed", tooltip="random order seed; r reshuffles"
             )
+        with Horizontal():
+            yield Label("min score")
+            yield Input(
+                _fmt(s.min_score),
+                placeholder="e.g. 0.25",
+                compact=True,
+                id="min_score",
+                tooltip="leave out search results below this score; then sort by any key",
+            )
         yield Static("Text concept", classes="heading")
         with Horizontal():
             yield Label("concept")
@@ -170,6 +179,11 @@ class FilterPanel(VerticalScroll, can_focus=False):
             yield Label("min–max")
             yield Input(_fmt(s.min_rating), placeholder="0", compact=True, id="min_rating")
             yield Input(_fmt(s.max_rating), placeholder="10", compact=True, id="max_rating")
+        yield Static("Date taken (EXIF, else modified)", classes="heading")
+        with Horizontal():
+            yield Label("from–to")
+            yield Input(s.taken_from, placeholder="2023", compact=True, id="taken_from")
+            yield Input(s.taken_to, placeholder="2024-06", compact=True, id="taken_to")
         yield Static("Similarity groups", classes="heading")
         with Horizontal():
             yield Label("min sim")
@@ -216,6 +230,9 @@ class FilterPanel(VerticalScroll, can_focus=False):
         self.query_one("#max_size", Input).value = size_text(state.max_bytes)
         self.query_one("#min_rating", Input).value = _fmt(state.min_rating)
         self.query_one("#max_rating", Input).value = _fmt(state.max_rating)
+        self.query_one("#taken_from", Input).value = state.taken_from
+        self.query_one("#taken_to", Input).value = state.taken_to
+        self.query_one("#min_score", Input).value = _fmt(state.min_score)
         self._set_error(None)
 
     def read_controls(self) -> SearchState:
@@ -239,6 +256,9 @@ class FilterPanel(VerticalScroll, can_focus=False):
             max_bytes=parse_size(value("max_size"), what="max size"),
             min_rating=parse_number(value("min_rating"), what="min rating"),
             max_rating=parse_number(value("max_rating"), what="max rating"),
+            taken_from=value("taken_from").strip(),
+            taken_to=value("taken_to").strip(),
+            min_score=parse_number(value("min_score"), what="min score", minimum=-1.0),
         )
         state.validate()
         return state

@@ -41,7 +41,7 @@ def library_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
-    from anagnorisis_tui.core.demo import use_demo_model
+    from anagnorisis_tui.core.demo.generate import use_demo_model
 
     settings, library, root = library_from_args(args)
     use_demo_model(settings, root)

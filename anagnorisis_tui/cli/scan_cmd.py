@@ -58,7 +58,7 @@ class ProgressLine:
         if p.stage == "walk":
             text = f"listing  {p.done:,} image files found"
         elif p.stage == "download":
-            from anagnorisis_tui.core.weights import progress_text
+            from anagnorisis_tui.core.semantic.weights import progress_text
 
             text = progress_text(p)
         else:

@@ -1,7 +1,7 @@
 """A model whose weights come from the model hub, end to end, against tests/hubserver.py.
 
 The hub serves the shipped tiny model as an open_clip repo; the engine must download it through
-core/weights.py (progress reported), load it, and embed exactly as the shipped copy does.
+core/semantic/weights.py (progress reported), load it, and embed exactly as the shipped copy does.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anagnorisis_tui.core import embeddings, models
-from anagnorisis_tui.core.progress import Cancelled, Progress
+from anagnorisis_tui.core.base.progress import Cancelled, Progress
+from anagnorisis_tui.core.semantic import engine as embeddings
+from anagnorisis_tui.core.semantic import model_choice as models
 from tests.hubserver import LocalHub
 
 REPO = "test-org/tiny-clip"

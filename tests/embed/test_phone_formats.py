@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core import formats, thumbnails
-from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.base import formats
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.demo.shapes import ShapeSpec, render
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import ShapeSpec, render
 
 
 def exif(date: str, offset: str) -> bytes:
@@ -53,7 +54,7 @@ def test_heic_and_avif_through_scan_thumbnails_and_embedding(
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     lib = Library(settings)
-    summary = lib.scan(phone)
+    summary = lib.catalogue.scan(phone)
     assert summary.files == 3 and summary.errors == 0, summary
     rows = {
         Path(path).name: row
@@ -79,17 +80,17 @@ def test_heic_and_avif_through_scan_thumbnails_and_embedding(
             b = np.asarray(source.convert("RGB"), dtype=np.float32)
             assert np.abs(a - b).mean() < 8, name
 
-    lib.use_embedder(tiny_embedder)
-    embedded = lib.embed()
-    assert embedded.errors == 0 and lib.vector_counts() == (3, 3)
-    hits = lib.search("a red circle", top_k=3)
+    lib.semantic.use_embedder(tiny_embedder)
+    embedded = lib.semantic.embed()
+    assert embedded.errors == 0 and lib.semantic.vector_counts() == (3, 3)
+    hits = lib.semantic.search("a red circle", top_k=3)
     assert Path(hits[0].path).name.startswith("IMG_0001")
     lib.close()
 
 
 def test_a_process_that_only_makes_thumbnails_reads_heic(phone: Path):
     code = (
-        "import sys; from anagnorisis_tui.core import thumbnails; "
+        "import sys; from anagnorisis_tui.core.catalogue import thumbnails; "
         "im = thumbnails.make_thumbnail(sys.argv[1]); print(im.size)"
     )
     out = subprocess.run(

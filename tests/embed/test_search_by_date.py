@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from anagnorisis_tui.cli import main
-from anagnorisis_tui.core import query
-from anagnorisis_tui.core.config import load_settings
-from anagnorisis_tui.core.filters import Filters, parse_date
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.demo.shapes import ShapeSpec, render
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import ShapeSpec, render
+from anagnorisis_tui.core.views import paging as query
+from anagnorisis_tui.core.views.filters import Filters, parse_date
 
 SPECS = [
     ShapeSpec("red", "circle", "white"),
@@ -41,9 +41,9 @@ def dated(tmp_path: Path, tiny_embedder) -> tuple[Path, Path]:
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     lib = Library(settings)
-    lib.scan(root)
-    lib.use_embedder(tiny_embedder)
-    lib.embed()
+    lib.catalogue.scan(root)
+    lib.semantic.use_embedder(tiny_embedder)
+    lib.semantic.embed()
     lib.close()
     return root, data
 
@@ -86,7 +86,7 @@ def test_the_views_give_the_same_order(dated, tiny_embedder):
             overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
         )
     )
-    lib.use_embedder(tiny_embedder)
+    lib.semantic.use_embedder(tiny_embedder)
     spec = query.ViewSpec(
         sort="taken",
         descending=True,
@@ -94,7 +94,7 @@ def test_the_views_give_the_same_order(dated, tiny_embedder):
         search_cutoff=0.2,
         filters=Filters(min_taken=parse_date("2013")),
     )
-    entries = lib.page(spec, 0, 50)
+    entries = lib.views.page(spec, 0, 50)
     assert entries and [e.taken for e in entries] == sorted(
         (e.taken for e in entries), reverse=True
     )

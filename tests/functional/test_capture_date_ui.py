@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from textual.widgets import Input
 
-from anagnorisis_tui.core.config import load_settings
-from anagnorisis_tui.core.filters import parse_date
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.demo.shapes import ShapeSpec, render
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.shapes import ShapeSpec, render
+from anagnorisis_tui.core.views.filters import parse_date
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
@@ -38,10 +38,10 @@ def dated(tmp_path: Path, tiny_embedder):
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     lib = Library(settings)
-    lib.set_root(root)
-    lib.scan(root)
-    lib.use_embedder(tiny_embedder)
-    lib.embed()
+    lib.catalogue.set_root(root)
+    lib.catalogue.scan(root)
+    lib.semantic.use_embedder(tiny_embedder)
+    lib.semantic.embed()
     yield lib
     lib.close()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from anagnorisis_tui.core.config import load_settings
-from anagnorisis_tui.core.demo import resolve_library, use_demo_model
+from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.demo.generate import resolve_library, use_demo_model
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
@@ -36,13 +36,15 @@ async def test_the_demo_is_embedded_with_the_tiny_model_and_searchable(
     library = Library(settings)
     root = resolve_library(settings, None, library)
     assert use_demo_model(settings, root)  # no model chosen: the demo's own
-    assert library.model_choice().name == "tiny-clip"
-    library.use_embedder(tiny_embedder)
+    assert library.semantic.model_choice().name == "tiny-clip"
+    library.semantic.use_embedder(tiny_embedder)
     app = make_app(settings, library=library, graphics="unicode", root=str(root))
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         assert "tiny-clip, the demo's shipped model" in _label(app)
-        embedded = lambda: library.vector_counts()[0] == library.vector_counts()[1] > 40  # noqa: E731
+        embedded = lambda: (
+            library.semantic.vector_counts()[0] == library.semantic.vector_counts()[1] > 40
+        )  # noqa: E731
         assert await _until(pilot, lambda: embedded() and not app.jobs.any_running())
         await settle(pilot)
         await pilot.press("slash")
@@ -73,7 +75,7 @@ async def test_a_photo_library_keeps_the_configured_model(
         messages = [str(n.message) for n in app._notifications]
         assert any("cannot get the weights for ViT-B-32" in m for m in messages), messages
     assert library.db.execute("SELECT count(*) FROM vectors").fetchone()[0] == 0
-    assert library.model_choice().name == "ViT-B-32"
+    assert library.semantic.model_choice().name == "ViT-B-32"
 
 
 async def test_a_chosen_tiny_model_on_photos_says_what_it_is(

@@ -31,7 +31,7 @@ async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_
         await settle(pilot, rounds=30)
         # Saved in this data dir's catalogue (not the settings file), scanned, thumbnails cached.
         again = Library(load_settings(config_file=settings.config_file, data_dir=settings.data_dir))
-        assert again.roots() == [str(root)]
+        assert again.catalogue.roots() == [str(root)]
         again.close()
         assert (
             not settings.config_file.exists() or str(root) not in settings.config_file.read_text()

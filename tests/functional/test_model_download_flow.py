@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from anagnorisis_tui.core import models
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
 from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
 from tests.hubserver import LocalHub
@@ -77,4 +77,4 @@ async def test_download_progress_cancel_and_resume(
         assert await _until(pilot, lambda: not app.jobs.running("embed"), rounds=1200)
         await settle(pilot)
     assert hub.files.gets()[-1][2] == f"bytes={kept}-"
-    assert library.vector_counts() == (10, 10)
+    assert library.semantic.vector_counts() == (10, 10)

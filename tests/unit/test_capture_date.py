@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core import capture_date as cd
+from anagnorisis_tui.core.catalogue import capture_date as cd
 
 
 def exif_block(**tags: str) -> Image.Exif:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from anagnorisis_tui.core import db as dbmod
-from anagnorisis_tui.core import query
-from anagnorisis_tui.core.filters import FilterError, Filters, parse_date
-from anagnorisis_tui.core.scan import scan
+from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.catalogue.scan import scan
+from anagnorisis_tui.core.views import paging as query
+from anagnorisis_tui.core.views.filters import FilterError, Filters, parse_date
 from tests.imagefiles import noise
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from anagnorisis_tui.core.config import load_settings
+from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.library import Library
 from tests.imagefiles import jpeg_bytes, write
 
@@ -30,16 +30,16 @@ def library(tmp_path: Path, config: Path, name: str) -> Library:
 def test_each_data_dir_remembers_its_own_library(tmp_path: Path, config: Path):
     one, two = photos(tmp_path / "one", 1), photos(tmp_path / "two", 2)
     a = library(tmp_path, config, "data-a")
-    a.set_root(one)
-    a.scan()
+    a.catalogue.set_root(one)
+    a.catalogue.scan()
     a.close()
     b = library(tmp_path, config, "data-b")
-    assert b.roots() == []  # a fresh data dir sees nothing of another's
-    b.scan(two)  # a folder scanned into a catalogue becomes its library
-    assert b.roots() == [str(two)]
+    assert b.catalogue.roots() == []  # a fresh data dir sees nothing of another's
+    b.catalogue.scan(two)  # a folder scanned into a catalogue becomes its library
+    assert b.catalogue.roots() == [str(two)]
     b.close()
-    assert library(tmp_path, config, "data-a").roots() == [str(one)]
-    assert library(tmp_path, config, "data-b").roots() == [str(two)]
+    assert library(tmp_path, config, "data-a").catalogue.roots() == [str(one)]
+    assert library(tmp_path, config, "data-b").catalogue.roots() == [str(two)]
     text = config.read_text() if config.exists() else ""
     assert str(one) not in text and str(two) not in text  # preferences only
 
@@ -47,11 +47,11 @@ def test_each_data_dir_remembers_its_own_library(tmp_path: Path, config: Path):
 def test_set_root_keeps_earlier_libraries_behind_the_current_one(tmp_path: Path, config: Path):
     one, two = photos(tmp_path / "one", 1), photos(tmp_path / "two", 2)
     lib = library(tmp_path, config, "data")
-    lib.set_root(one)
-    lib.set_root(two)
-    assert lib.roots() == [str(two), str(one)]
-    lib.scan(one)  # scanning a known library does not make it current
-    assert lib.roots() == [str(two), str(one)]
+    lib.catalogue.set_root(one)
+    lib.catalogue.set_root(two)
+    assert lib.catalogue.roots() == [str(two), str(one)]
+    lib.catalogue.scan(one)  # scanning a known library does not make it current
+    assert lib.catalogue.roots() == [str(two), str(one)]
 
 
 def test_an_older_settings_file_is_migrated_into_the_catalogue_that_holds_it(
@@ -59,7 +59,7 @@ def test_an_older_settings_file_is_migrated_into_the_catalogue_that_holds_it(
 ):
     one = photos(tmp_path / "one", 1)
     old = library(tmp_path, config, "data")
-    old.scan(one)
+    old.catalogue.scan(one)
     with old.db.conn:  # as a catalogue written before roots lived in it
         old.db.execute("DELETE FROM meta WHERE key = 'library_roots'")
     old.close()
@@ -68,14 +68,14 @@ def test_an_older_settings_file_is_migrated_into_the_catalogue_that_holds_it(
     )
 
     fresh = library(tmp_path, config, "other-data")
-    assert fresh.roots() == []  # holds nothing under it: not adopted, the file keeps it
+    assert fresh.catalogue.roots() == []  # holds nothing under it: not adopted, the file keeps it
     assert "roots" in tomllib.loads(config.read_text())["library"]
 
     lib = library(tmp_path, config, "data")
-    assert lib.roots() == [str(one)]
+    assert lib.catalogue.roots() == [str(one)]
     doc = tomllib.loads(config.read_text())
     assert doc == {"library": {"excludes": ["raw"]}, "ui": {"graphics": "sixel"}}
-    assert library(tmp_path, config, "data").roots() == [str(one)]
+    assert library(tmp_path, config, "data").catalogue.roots() == [str(one)]
 
 
 def test_a_catalogue_without_settings_roots_adopts_the_folder_it_last_scanned(
@@ -83,12 +83,12 @@ def test_a_catalogue_without_settings_roots_adopts_the_folder_it_last_scanned(
 ):
     one, two = photos(tmp_path / "one", 1), photos(tmp_path / "two", 2)
     old = library(tmp_path, config, "data")
-    old.scan(one)
-    old.scan(two)
+    old.catalogue.scan(one)
+    old.catalogue.scan(two)
     with old.db.conn:
         old.db.execute("DELETE FROM meta WHERE key = 'library_roots'")
     old.close()
-    assert library(tmp_path, config, "data").roots() == [str(two)]
+    assert library(tmp_path, config, "data").catalogue.roots() == [str(two)]
 
 
 def test_the_session_override_wins_and_is_never_saved(
@@ -96,9 +96,9 @@ def test_the_session_override_wins_and_is_never_saved(
 ):
     one, two = photos(tmp_path / "one", 1), photos(tmp_path / "two", 2)
     lib = library(tmp_path, config, "data")
-    lib.set_root(one)
+    lib.catalogue.set_root(one)
     lib.close()
     monkeypatch.setenv("ANAGNORISIS_LIBRARY", str(two))
-    assert library(tmp_path, config, "data").roots() == [str(two)]
+    assert library(tmp_path, config, "data").catalogue.roots() == [str(two)]
     monkeypatch.delenv("ANAGNORISIS_LIBRARY")
-    assert library(tmp_path, config, "data").roots() == [str(one)]
+    assert library(tmp_path, config, "data").catalogue.roots() == [str(one)]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from anagnorisis_tui.core import weights
-from anagnorisis_tui.core.models import TINY_CLIP_DIR
-from anagnorisis_tui.core.progress import Cancelled, Progress
+from anagnorisis_tui.core.base.progress import Cancelled, Progress
+from anagnorisis_tui.core.semantic import weights
+from anagnorisis_tui.core.semantic.model_choice import TINY_CLIP_DIR
 from tests.hubserver import LocalHub
 
 REPO = "test-org/tiny-clip"

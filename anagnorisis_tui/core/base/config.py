@@ -47,10 +47,10 @@ class Settings:
     data_dir: Path
     config_file: Path
     # Library folders for this session only (ANAGNORISIS_LIBRARY); never written anywhere.
-    # The saved libraries belong to the catalogue of the data dir (core/roots.py).
+    # The saved libraries belong to the catalogue of the data dir (core/catalogue/roots.py).
     library_roots: list[str] = field(default_factory=list)
     # `[library] roots` of a settings file from before roots lived in the catalogue: kept until
-    # a catalogue holding files under them adopts them (core/roots.py).
+    # a catalogue holding files under them adopts them (core/catalogue/roots.py).
     legacy_roots: list[str] = field(default_factory=list)
     excludes: list[str] = field(default_factory=list)
     model: str = DEFAULT_MODEL

@@ -178,7 +178,7 @@ CREATE TABLE meta (
 );
 """
 
-# When a photo was taken (EXIF DateTimeOriginal, see core/capture_date.py), per content.
+# When a photo was taken (EXIF DateTimeOriginal, see core/catalogue/capture_date.py), per content.
 # taken_read = 1 once the file's EXIF was looked at: rows from older catalogues are 0 until a
 # scan reads their dates, so "no date in the file" (taken NULL, taken_read 1) is told apart.
 _MIGRATION_CAPTURE_DATE = """

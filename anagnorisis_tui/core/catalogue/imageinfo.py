@@ -21,8 +21,9 @@ from typing import NamedTuple
 import xxhash
 from PIL import Image, UnidentifiedImageError
 
-from anagnorisis_tui.core import capture_date, formats
+from anagnorisis_tui.core.base import formats
 from anagnorisis_tui.core.base.hashing import CHUNK
+from anagnorisis_tui.core.catalogue import capture_date
 
 # Decompression-bomb policy: refuse anything whose header declares more pixels than Pillow's own
 # hard limit (~179 MP: a 16-bit RGBA decode of that is ~1.4 GB). Real photos, even 100 MP
@@ -37,8 +38,8 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 WHOLE_READ_LIMIT = 64 << 20
 HEAD_BYTES = 1 << 20  # header bytes kept from a streamed file for the fast parsers
 
-EXTENSIONS = set(formats.EXTENSIONS)  # HEIC/HEIF and AVIF included (core/formats.py)
-# The capture date is read with the header (core/capture_date.py); bench/bench_capture_dates.py
+EXTENSIONS = set(formats.EXTENSIONS)  # HEIC/HEIF and AVIF included (core/base/formats.py)
+# The capture date is read with the header (core/catalogue/capture_date.py); bench/bench_capture_dates.py
 # turns it off to measure what it costs.
 READ_CAPTURE_DATES = True
 

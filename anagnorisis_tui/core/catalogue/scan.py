@@ -6,9 +6,11 @@ Passes, each reported as its own progress stage:
    never reopened; an unchanged bad file is not retried. Known paths not seen are marked
    present=0 (they leave the views; nothing keyed by their content is touched).
 2. catalogue (record_pass.py): read each new or changed file once, a few files ahead in reader
-   threads: content hash (xxh3-128) and header info. A new path whose content is
-   already known (move, rename, copy) reuses everything keyed by content. One writer thread
-   commits short batched transactions (the single writer for the pass).
+   threads: content hash (xxh3-128) and header info, capture date included. A new path whose
+   content is already known (move, rename, copy) reuses everything keyed by content. One
+   writer thread commits short batched transactions (the single writer for the pass).
+   Content catalogued before capture dates were read gets them in a "dates" stage
+   (dates_pass.py).
 3. ingest (ingest_pass.py): one read and at most one decode of each new content
    for its pixel identity and whatever else is asked for (perceptual hash, thumbnail, vector).
    New content whose pixels equal known content (a metadata-only rewrite) gets that content's
@@ -31,9 +33,9 @@ from collections.abc import Sequence
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.catalogue.dates_pass import dates_pass
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products, ingest_pass
 from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
-from anagnorisis_tui.core.dates_pass import dates_pass
 from anagnorisis_tui.core.catalogue.scan_types import (
     FileCallback,
     FileEvent,

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.semantic.model_choice import (
     CONFIGS_DIR,
     HF_HUB,
@@ -25,7 +26,6 @@ from anagnorisis_tui.core.semantic.model_choice import (
     WeightsError,
     local_config,
 )
-from anagnorisis_tui.core.progress import ProgressCallback
 
 DEFAULT_MEAN = (0.48145466, 0.4578275, 0.40821073)
 DEFAULT_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -153,7 +153,7 @@ def load(
 ) -> Embedder:
     """Load the chosen model; raises ModelUnavailable (with the fix) when it cannot be had.
 
-    Weights not on this machine yet are downloaded first (core/weights.py), reporting
+    Weights not on this machine yet are downloaded first (core/semantic/weights.py), reporting
     `Progress("download", bytes, total)` and stopping with progress.Cancelled on `cancel`.
     `allow_random` builds the architecture with random weights when no weights are given; it
     exists for speed benchmarks only and such an embedder says so (`random_weights`).
@@ -221,8 +221,8 @@ def _build_tagged(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> Any:
-    """An open_clip tag's model, its weights obtained through core/weights.py (the hub)."""
-    from anagnorisis_tui.core import weights
+    """An open_clip tag's model, its weights obtained through core/semantic/weights.py (the hub)."""
+    from anagnorisis_tui.core.semantic import weights
 
     name, tag = choice.name, choice.pretrained
     tags = open_clip.list_pretrained_tags_by_model(name)
@@ -259,7 +259,7 @@ def _weights_file(
     cancel: threading.Event | None,
 ) -> Any:
     """A copy from an earlier download (the data dir's own cache first), else the hub's."""
-    from anagnorisis_tui.core import weights
+    from anagnorisis_tui.core.semantic import weights
 
     if cache_dir:
         old = weights.cached(files, weights.hub_config(cache_dir))
@@ -287,7 +287,7 @@ def _build_hub(
     cancel: threading.Event | None,
 ) -> tuple[Any, Any]:
     """`hf-hub:org/repo`: the repo's open_clip_config.json and weights, as open_clip names them."""
-    from anagnorisis_tui.core import weights
+    from anagnorisis_tui.core.semantic import weights
 
     repo = choice.name[len(HF_HUB) :]
     config = _weights_file(

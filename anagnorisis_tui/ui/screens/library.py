@@ -134,10 +134,9 @@ class LibraryScreen(AppScreen):
 
     def _model_text(self, roots: list[str]) -> str:
         """The model searches use, named; resolved without loading it (no torch)."""
-        choose = getattr(self.library, "model_choice", None)
-        if choose is None:
-            return "none"
-        from anagnorisis_tui.core import demo, models
+        choose = self.library.semantic.model_choice
+        from anagnorisis_tui.core.demo import generate as demo
+        from anagnorisis_tui.core.semantic import model_choice as models
 
         try:
             choice = choose()

@@ -285,7 +285,7 @@ class ViewerScreen(AppScreen):
         text = Text()
         text.append(safe(entry.name) + "\n", style="bold")
         text.append(safe(entry.path) + "\n\n")
-        from anagnorisis_tui.core.capture_date import describe
+        from anagnorisis_tui.core.catalogue.capture_date import describe
 
         if entry.taken is not None:
             when = ("Taken", describe(entry.taken, entry.taken_offset))

@@ -155,7 +155,7 @@ class SearchState:
 
     def taken_bounds(self) -> tuple[float | None, float | None]:
         """(first, last) second of the date range typed, local time; raises FilterInputError."""
-        from anagnorisis_tui.core.filters import FilterError, parse_date
+        from anagnorisis_tui.core.views.filters import FilterError, parse_date
 
         try:
             low = parse_date(self.taken_from) if self.taken_from.strip() else None

@@ -76,7 +76,7 @@ class JobPanel(Vertical):
             if p is None:
                 label.append("  starting…")
             elif p.stage == "download":  # the model's weights, before the first image
-                from anagnorisis_tui.core.weights import progress_text
+                from anagnorisis_tui.core.semantic.weights import progress_text
 
                 label.append("  " + progress_text(p))
                 label.append("  (x cancels; the next run resumes)", style="dim")

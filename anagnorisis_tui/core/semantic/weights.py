@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anagnorisis_tui.core.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 
 CHUNK = 1 << 20
 REPORT_BYTES = 256 << 10  # progress at most once per this many bytes
@@ -368,7 +368,7 @@ def _mb(n: int | None) -> str:
 
 def progress_text(p: Progress) -> str:
     """ "downloading open_clip_model.safetensors  120.5/605.2 MB  4.8 MB/s  ETA 01:41"."""
-    from anagnorisis_tui.core.progress import format_eta
+    from anagnorisis_tui.core.base.progress import format_eta
 
     total = f"/{p.total / 1e6:,.1f}" if p.total else ""
     rate = f"  {p.rate / 1e6:,.1f} MB/s" if p.rate > 0 else ""

@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlite_utils
 from PIL import Image
 
-from anagnorisis_tui.core import capture_date, fsnames
-from anagnorisis_tui.core.imageinfo import parse_jpeg
-from anagnorisis_tui.core.progress import Progress, ProgressCallback, Timer, check
-from anagnorisis_tui.core.scantypes import prefix_range
+from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.catalogue import capture_date
+from anagnorisis_tui.core.catalogue.imageinfo import parse_jpeg
+from anagnorisis_tui.core.catalogue.scan_types import prefix_range
 
 HEAD = 256 << 10  # EXIF lives in a JPEG's first 64 KiB; a little more for odd writers
 BATCH = 500

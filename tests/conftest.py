@@ -85,7 +85,9 @@ def tiny_embedder():
 @pytest.fixture(scope="session")
 def _shapes_catalogue(tmp_path_factory, shapes_root, tiny_embedder) -> Path:
     state = tmp_path_factory.mktemp("shapes-state")
-    lib = Library(_shapes_settings(state))
+    settings = _shapes_settings(state)
+    settings.save()  # the model in the settings file too: CLI tests run with this config
+    lib = Library(settings)
     lib.catalogue.set_root(shapes_root)
     lib.catalogue.scan(shapes_root)
     lib.semantic.use_embedder(

@@ -60,9 +60,8 @@ def test_embed_command_end_to_end(tmp_path, capsys):
 
 def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
     from anagnorisis_tui.core.demo.shapes import write_library
-    from anagnorisis_tui.core.semantic import engine as embeddings
 
-    monkeypatch.setattr(embeddings, "_reachable", lambda *a, **k: False)
+    # The tests' hub endpoint (tests/conftest.py) is a port nothing listens on: no network.
     write_library(tmp_path / "lib", 3, size=64)
     args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
     assert main(["embed", *args, str(tmp_path / "lib")]) == 2  # default model, no network
@@ -71,3 +70,7 @@ def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
         f"error: cannot get the weights for {DEFAULT_MODEL} ({DEFAULT_PRETRAINED})"
     )
     assert "--pretrained" in err and "CLIP-ViT-B-32-256x256-DataComp-s34B-b86K" in err
+    assert "cannot reach http://127.0.0.1:9" in err and "HTTPS_PROXY" in err
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert main(["embed", *args, str(tmp_path / "lib")]) == 2
+    assert "HF_HUB_OFFLINE" in capsys.readouterr().err

@@ -42,9 +42,11 @@ async def test_the_demo_is_embedded_with_the_tiny_model_and_searchable(
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         assert "tiny-clip, the demo's shipped model" in _label(app)
-        embedded = lambda: (
-            library.semantic.vector_counts()[0] == library.semantic.vector_counts()[1] > 40
-        )  # noqa: E731
+
+        def embedded() -> bool:
+            done, total = library.semantic.vector_counts()
+            return done == total > 40
+
         assert await _until(pilot, lambda: embedded() and not app.jobs.any_running())
         await settle(pilot)
         await pilot.press("slash")

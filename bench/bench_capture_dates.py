@@ -1,0 +1,149 @@
+"""What reading capture dates costs a scan: the first scan with them beside the same scan without.
+
+Builds N small JPEGs that carry EXIF like a phone's (DateTimeOriginal, OffsetTimeOriginal and a
+dozen other tags), then runs the first scan (fresh catalogue, catalogue pass only, no pixel
+pass) alternately with capture dates read (`imageinfo.READ_CAPTURE_DATES = True`, the default)
+and without, several rounds, and prints each round's times and the median ratio. Also times the
+catch-up "dates" stage that older catalogues go through once, beside a rescan that finds
+nothing to do. Page cache is warm for every timed run (the files are read once first).
+
+    nice python bench/bench_capture_dates.py               # 20,000 files, 5 rounds
+    nice python bench/bench_capture_dates.py --files 5000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.catalogue import imageinfo  # noqa: E402
+from anagnorisis_tui.core.catalogue.scan import scan  # noqa: E402
+
+
+def phone_exif(i: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x0110] = "Phone 15"
+    exif[0x0112] = 1
+    exif[0x0131] = "17.4"
+    exif[0x0132] = "2024:05:06 07:08:09"
+    exif[0x8769] = {
+        0x829A: (1, 120),
+        0x829D: (18, 10),
+        0x8827: 64,
+        0x9003: f"2024:05:{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:09",
+        0x9004: "2024:05:06 07:08:09",
+        0x9011: "+02:00",
+        0x9012: "+02:00",
+        0x9291: "123",
+        0x920A: (57, 10),
+        0xA002: 64,
+        0xA003: 48,
+    }
+    return exif.tobytes()
+
+
+def build(root: Path, files: int) -> None:
+    marker = root / ".complete"
+    if marker.exists() and marker.read_text() == str(files):
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    rng = np.random.default_rng(0)
+    base = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    for i in range(files):
+        folder = root / f"d{i // 500:03d}"
+        if i % 500 == 0:
+            folder.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        base.save(buf, "JPEG", quality=80, exif=phone_exif(i))
+        (folder / f"IMG_{i:06d}.jpg").write_bytes(buf.getvalue())
+    marker.write_text(str(files))
+
+
+def warm(root: Path) -> None:
+    for path in root.rglob("*.jpg"):
+        path.read_bytes()
+
+
+def first_scan(root: Path, work: Path, dates: bool) -> float:
+    imageinfo.READ_CAPTURE_DATES = dates
+    path = work / f"scan-{time.monotonic_ns()}.db"
+    db = dbmod.connect(path)
+    start = time.perf_counter()
+    scan(db, root, pixels=False)
+    elapsed = time.perf_counter() - start
+    if dates:
+        n = db.execute("SELECT count(*) FROM images WHERE taken IS NOT NULL").fetchone()[0]
+        assert n > 0, "no capture dates were read"
+    db.conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    imageinfo.READ_CAPTURE_DATES = True
+    return elapsed
+
+
+def catch_up(root: Path, work: Path) -> tuple[float, float]:
+    """(seconds of the one-time dates stage for an older catalogue, of a rescan with nothing)."""
+    db = dbmod.connect(work / "old.db")
+    scan(db, root, pixels=False)
+    with db.conn:
+        db.execute("UPDATE images SET taken = NULL, taken_offset = NULL, taken_read = 0")
+    start = time.perf_counter()
+    summary = scan(db, root, pixels=False)
+    stage = time.perf_counter() - start
+    assert "dates" in summary.stage_seconds
+    start = time.perf_counter()
+    scan(db, root, pixels=False)
+    plain = time.perf_counter() - start
+    db.conn.close()
+    return stage, plain
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--dir", type=Path, default=Path(__file__).resolve().parent / "out")
+    args = parser.parse_args()
+    root = args.dir / f"capture-dates-{args.files}"
+    build(root, args.files)
+    warm(root)
+    print(f"{args.files:,} phone-like JPEGs under {root}; load {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        first_scan(root, work, True)  # one untimed round: imports, page cache
+        ratios = []
+        for r in range(args.rounds):
+            order = (True, False) if r % 2 == 0 else (False, True)
+            times = {dates: first_scan(root, work, dates) for dates in order}
+            ratio = times[True] / times[False]
+            ratios.append(ratio)
+            print(
+                f"round {r + 1}: with dates {times[True]:.2f} s "
+                f"({args.files / times[True]:,.0f} files/s), without {times[False]:.2f} s "
+                f"({args.files / times[False]:,.0f} files/s), ratio {ratio:.3f}"
+            )
+        print(f"median ratio with/without capture dates: {statistics.median(ratios):.3f}")
+        stage, plain = catch_up(root, work)
+        print(
+            f"older catalogue, one-time dates stage: rescan {stage:.2f} s "
+            f"({args.files / stage:,.0f} files/s) beside a rescan with nothing to do {plain:.2f} s"
+        )
+    print(f"load {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

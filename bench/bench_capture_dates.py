@@ -7,8 +7,8 @@ and without, several rounds, and prints each round's times and the median ratio.
 catch-up "dates" stage that older catalogues go through once, beside a rescan that finds
 nothing to do. Page cache is warm for every timed run (the files are read once first).
 
-    nice python bench/bench_capture_dates.py               # 20,000 files, 5 rounds
-    nice python bench/bench_capture_dates.py --files 5000 --rounds 3
+    nice python bench/bench_capture_dates.py               # 20,000 tiny files, 5 rounds
+    nice python bench/bench_capture_dates.py --files 2000 --size 2000x1500   # photo-sized
 """
 
 from __future__ import annotations
@@ -56,13 +56,15 @@ def phone_exif(i: int) -> bytes:
     return exif.tobytes()
 
 
-def build(root: Path, files: int) -> None:
+def build(root: Path, files: int, size: tuple[int, int]) -> None:
     marker = root / ".complete"
-    if marker.exists() and marker.read_text() == str(files):
+    if marker.exists() and marker.read_text() == f"{files} {size}":
         return
     shutil.rmtree(root, ignore_errors=True)
     rng = np.random.default_rng(0)
-    base = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    w, h = size
+    small = rng.integers(0, 255, (max(1, h // 16), max(1, w // 16), 3), dtype=np.uint8)
+    base = Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC)
     for i in range(files):
         folder = root / f"d{i // 500:03d}"
         if i % 500 == 0:
@@ -70,7 +72,7 @@ def build(root: Path, files: int) -> None:
         buf = io.BytesIO()
         base.save(buf, "JPEG", quality=80, exif=phone_exif(i))
         (folder / f"IMG_{i:06d}.jpg").write_bytes(buf.getvalue())
-    marker.write_text(str(files))
+    marker.write_text(f"{files} {size}")
 
 
 def warm(root: Path) -> None:
@@ -116,12 +118,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--size", default="64x48", help="WxH of each JPEG (default 64x48)")
     parser.add_argument("--dir", type=Path, default=Path(__file__).resolve().parent / "out")
     args = parser.parse_args()
-    root = args.dir / f"capture-dates-{args.files}"
-    build(root, args.files)
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    root = args.dir / f"capture-dates-{args.files}-{args.size}"
+    build(root, args.files, size)  # type: ignore[arg-type]
     warm(root)
-    print(f"{args.files:,} phone-like JPEGs under {root}; load {os.getloadavg()[0]:.1f}")
+    mb = sum(p.stat().st_size for p in root.rglob("*.jpg")) / 1e6
+    print(
+        f"{args.files:,} phone-like {args.size} JPEGs ({mb:,.0f} MB) under {root}; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         first_scan(root, work, True)  # one untimed round: imports, page cache

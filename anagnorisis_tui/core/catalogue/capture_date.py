@@ -16,10 +16,10 @@ give None, and the caller falls back to the file's mtime.
 from __future__ import annotations
 
 import re
+import struct
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
-from struct import unpack_from
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 EXIF_IFD = 0x8769
@@ -48,6 +48,9 @@ def parse(text: Any, offset: Any = None, subsec: Any = None) -> CaptureTime | No
     text = _text(text)
     if not text:
         return None
+    fast = _canonical(text, offset, subsec)
+    if fast is not None:
+        return fast
     m = _DATE.match(text)
     if m is None:
         return None
@@ -66,6 +69,30 @@ def parse(text: Any, offset: Any = None, subsec: Any = None) -> CaptureTime | No
         return CaptureTime(_local_timestamp(moment), None)
     aware = moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
     return CaptureTime(aware.timestamp(), minutes)
+
+
+_EPOCH_DAYS = date(1970, 1, 1).toordinal()
+
+
+def _canonical(text: str, offset: Any, subsec: Any) -> CaptureTime | None:
+    """The common "YYYY:MM:DD HH:MM:SS" with a "+HH:MM" offset, without datetime objects."""
+    if len(text) != 19 or text[4] != ":" or text[7] != ":" or text[13] != ":":
+        return None
+    minutes = _offset_minutes(_text(offset))
+    if minutes is None:
+        return None
+    try:
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+        days = date(year, month, day).toordinal() - _EPOCH_DAYS
+    except ValueError:
+        return None
+    if not (MIN_YEAR <= year <= MAX_YEAR and hour < 24 and minute < 60 and second < 60):
+        return None
+    fraction = _text(subsec)
+    micro = int((fraction + "000000")[:6]) / 1e6 if fraction.isdigit() else 0.0
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second - minutes * 60
+    return CaptureTime(seconds + micro, minutes)
 
 
 def _local_timestamp(moment: datetime) -> float:
@@ -133,51 +160,66 @@ def from_tiff(data: bytes, start: int, end: int) -> CaptureTime | None:
     if end - start < 8:
         return None
     order = data[start : start + 2]
-    fmt = "<" if order == b"II" else ">" if order == b"MM" else ""
-    if not fmt:
+    structs = _LE if order == b"II" else _BE if order == b"MM" else None
+    if structs is None:
         return None
     try:
-        ifd0 = _entries(data, fmt, start, end, start + unpack_from(fmt + "I", data, start + 4)[0])
-        pointer = ifd0.get(EXIF_IFD)
-        if pointer is None or pointer[0] not in (4, 13):
+        pointer = _find(data, structs, start, end, start + structs[2](data, start + 4)[0], _IFD0)
+        entry = pointer.get(EXIF_IFD)
+        if entry is None or entry[0] not in (4, 13):
             return None
-        exif_ifd = _entries(data, fmt, start, end, start + _inline_long(data, fmt, pointer))
-        values = {tag: _ascii(data, fmt, start, end, e) for tag, e in exif_ifd.items()}
-    except (IndexError, ValueError, OverflowError, Exception):  # noqa: BLE001 - hostile bytes
+        exif_ifd = start + structs[2](data, entry[2])[0]
+        found = _find(data, structs, start, end, exif_ifd, _TAGS)
+        if DATE_ORIGINAL not in found and DATE_DIGITIZED not in found:
+            return None
+        values = {tag: _ascii(data, structs, start, end, e) for tag, e in found.items()}
+    except Exception:  # noqa: BLE001 - hostile bytes: no date, never a failed file
         return None
     for date_tag, offset_tag, subsec_tag in _WANTED:
-        found = parse(values.get(date_tag), values.get(offset_tag), values.get(subsec_tag))
-        if found is not None:
-            return found
+        taken = parse(values.get(date_tag), values.get(offset_tag), values.get(subsec_tag))
+        if taken is not None:
+            return taken
     return None
 
 
+# (tag, type-and-count of an entry, a LONG) readers for each byte order, compiled once.
+_LE = (
+    struct.Struct("<H").unpack_from,
+    struct.Struct("<HI").unpack_from,
+    struct.Struct("<I").unpack_from,
+)
+_BE = (
+    struct.Struct(">H").unpack_from,
+    struct.Struct(">HI").unpack_from,
+    struct.Struct(">I").unpack_from,
+)
+_IFD0 = frozenset({EXIF_IFD})
+_TAGS = frozenset(tag for group in _WANTED for tag in group)
 _Entry = tuple[int, int, int]  # (type, count, offset of the entry's value field)
 
 
-def _entries(data: bytes, fmt: str, start: int, end: int, p: int) -> dict[int, _Entry]:
+def _find(
+    data: bytes, structs: tuple, start: int, end: int, p: int, wanted: frozenset[int]
+) -> dict[int, _Entry]:
+    """The entries of the IFD at `p` whose tags are wanted (the first of each)."""
     if p + 2 > end or p < start:
         return {}
-    count = unpack_from(fmt + "H", data, p)[0]
+    short, kind_count, _ = structs
+    count = min(short(data, p)[0], 512, (end - p - 2) // 12)
     out: dict[int, _Entry] = {}
-    for k in range(min(count, 512)):
-        e = p + 2 + 12 * k
-        if e + 12 > end:
-            break
-        tag, kind, n = unpack_from(fmt + "HHI", data, e)
-        out.setdefault(tag, (kind, n, e + 8))
+    for e in range(p + 2, p + 2 + 12 * count, 12):
+        tag = short(data, e)[0]
+        if tag in wanted and tag not in out:
+            kind, n = kind_count(data, e + 2)
+            out[tag] = (kind, n, e + 8)
     return out
 
 
-def _inline_long(data: bytes, fmt: str, entry: _Entry) -> int:
-    return unpack_from(fmt + "I", data, entry[2])[0]
-
-
-def _ascii(data: bytes, fmt: str, start: int, end: int, entry: _Entry) -> str | None:
+def _ascii(data: bytes, structs: tuple, start: int, end: int, entry: _Entry) -> str | None:
     kind, n, at = entry
     if kind not in (2, 7) or n == 0 or n > 64:  # ASCII (or UNDEFINED, as some writers use)
         return None
-    where = at if n <= 4 else start + unpack_from(fmt + "I", data, at)[0]
+    where = at if n <= 4 else start + structs[2](data, at)[0]
     if where < start or where + n > end:
         return None
     return data[where : where + n].decode("ascii", "replace")

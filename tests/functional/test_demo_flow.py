@@ -19,7 +19,8 @@ def _label(app) -> str:
     return str(app.screen.query_one("#root-label", Static).render())
 
 
-async def _until(pilot, check, rounds: int = 600) -> bool:
+async def _until(pilot, check, rounds: int = 6000) -> bool:
+    """Wait for `check` (at most 5 minutes: a loaded machine imports torch slowly)."""
     for _ in range(rounds):
         if check():
             return True

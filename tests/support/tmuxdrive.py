@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -57,7 +58,11 @@ def start_app(
     """Start `python -m anagnorisis_tui ARGS` in a new tmux session of `size`; its exit status
     is written to `done`, then the shell runs `after` in the same pane. Returns the session
     name (kill it when finished)."""
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in {"PYTHONPATH": str(REPO), **env}.items())
+    # The tests' model hub settings (tests/conftest.py) reach the app in tmux too.
+    hub = {k: os.environ[k] for k in ("HF_ENDPOINT", "HF_HUB_CACHE") if k in os.environ}
+    exports = " ".join(
+        f"{k}={shlex.quote(v)}" for k, v in {"PYTHONPATH": str(REPO), **hub, **env}.items()
+    )
     command = (
         # -u COLUMNS/LINES: a value inherited from the test runner would override the pane size.
         f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES {exports} "

@@ -42,7 +42,8 @@ def embedded(tmp_path: Path, tiny_embedder) -> tuple[Path, Path, Path]:
         data_dir=data, config_file=config, overrides={"model": "tiny-clip", "device": "cpu"}
     )
     library = Library(settings)
-    library.catalogue.set_root(root)  # saves the settings file, model included
+    settings.save()  # the settings file names the model, as a user's would
+    library.catalogue.set_root(root)  # saved in the data dir's catalogue
     library.catalogue.scan(root)
     library._embedder = tiny_embedder
     library.semantic.embed()

@@ -16,7 +16,7 @@ from anagnorisis_tui.core.views.filters import parse_date
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
-from anagnorisis_tui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
 SPECS = [ShapeSpec("red", "circle", "white"), ShapeSpec("blue", "square", "black")]
 

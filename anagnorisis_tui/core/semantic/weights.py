@@ -297,7 +297,12 @@ def _transfer(
                         report()
                         reported = done
             report()
-    except (DownloadError, Cancelled):
+    except Cancelled:
+        raise Cancelled(
+            f"the download of {f.label} was stopped at {_mb(done)} of {_mb(total)}; the next "
+            "embed resumes it from there"
+        ) from None
+    except DownloadError:
         raise
     except Exception as exc:  # noqa: BLE001 - a cut connection: the bytes so far are kept
         raise DownloadError(

@@ -33,7 +33,11 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
     try:
         embedder = None
         if args.get("embed"):
-            future = loader.submit(lib.semantic.embedder)
+            # A first use downloads the weights: its progress ("download") reaches the caller,
+            # and a cancel keeps the bytes for the next run.
+            future = loader.submit(
+                lambda: lib.semantic.embedder(progress=channel.progress, cancel=cancel)
+            )
             embedder = future.result
         on_file = None
         if args.get("files"):

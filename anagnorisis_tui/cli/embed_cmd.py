@@ -32,6 +32,25 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     parser.set_defaults(func=run)
 
 
+class DownloadNotes:
+    """Progress for a stream that is no terminal: one line when a download starts and ends."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.started = False
+
+    def __call__(self, p) -> None:
+        if p.stage != "download":
+            return
+        if not self.started:
+            self.started = True
+            size = f" ({p.total / 1e6:,.1f} MB)" if p.total else ""
+            resumed = f", resuming at {p.done_before / 1e6:,.1f} MB" if p.done_before else ""
+            print(f"downloading {p.detail}{size}{resumed}", file=self.stream, flush=True)
+        elif p.total and p.done >= p.total:
+            print(f"downloaded {p.detail} in {p.elapsed:.0f} s", file=self.stream, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan and embed in one child process (the runner the app uses): each new image is read
     and decoded once for its catalogue entry, identity, thumbnail, perceptual hash and vector."""
@@ -44,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_with_model(args)
     cancel = threading.Event()
     line = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    # A first use downloads the weights: on the line, or a note when it starts and ends.
+    notes = None if args.quiet or line is not None else DownloadNotes(sys.stderr)
 
     def stop(_signum, _frame) -> None:
         cancel.set()
@@ -55,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     old_int = signal.signal(signal.SIGINT, stop)
     try:
         work = {"root": str(root), "embed": True, "batch_size": args.batch}
-        result = run_task("ingest", settings, work, progress=line, cancel=cancel)
+        result = run_task("ingest", settings, work, progress=line or notes, cancel=cancel)
     except Exception as exc:
         raise command_error(exc, settings) from None
     finally:
@@ -64,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
             line.clear()
     scanned, ingest, embed = result["scan"], result["ingest"], result.get("embed")
     if ingest.get("model_error"):
+        if cancel.is_set():  # Ctrl-C during the download: the bytes so far are kept
+            print(f"interrupted: {ingest['model_error']}", file=sys.stderr)
+            return 130
         raise CommandError(ingest["model_error"])
     if embed is None:
         print("interrupted during the scan; nothing embedded", file=sys.stderr)

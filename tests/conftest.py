@@ -28,7 +28,7 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     ):
         monkeypatch.delenv(var, raising=False)
     # The model hub: nothing listens on port 9, so no test ever reaches the real hub, and
-    # downloads land in the test's own cache (tests that download start tests/hubserver.py).
+    # downloads land in the test's own cache (tests that download start tests/support/hubserver.py).
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("HF_HUB_CACHE", str(state / "hub-cache"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)

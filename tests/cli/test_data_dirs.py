@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.cli.test_scan_cli import run_cli
-from tests.imagefiles import jpeg_bytes, write
+from tests.support.imagefiles import jpeg_bytes, write
 
 
 def test_embed_without_a_folder_uses_the_data_dirs_own_library(tmp_path: Path):

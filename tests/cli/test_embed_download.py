@@ -1,5 +1,5 @@
 """`embed` with a model that is not on this machine yet: downloaded from the hub named by
-HF_ENDPOINT (tests/hubserver.py on 127.0.0.1), a note when it starts and ends, then embedded."""
+HF_ENDPOINT (tests/support/hubserver.py on 127.0.0.1), a note when it starts and ends, then embedded."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from anagnorisis_tui.core.semantic import model_choice
 from tests.cli.test_scan_cli import run_cli
-from tests.hubserver import LocalHub
-from tests.imagefiles import jpeg_bytes, write
+from tests.support.hubserver import LocalHub
+from tests.support.imagefiles import jpeg_bytes, write
 
 REPO = "test-org/tiny-clip"
 

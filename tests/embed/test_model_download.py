@@ -1,4 +1,4 @@
-"""A model whose weights come from the model hub, end to end, against tests/hubserver.py.
+"""A model whose weights come from the model hub, end to end, against tests/support/hubserver.py.
 
 The hub serves the shipped tiny model as an open_clip repo; the engine must download it through
 core/semantic/weights.py (progress reported), load it, and embed exactly as the shipped copy does.
@@ -16,7 +16,7 @@ import pytest
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
 from anagnorisis_tui.core.semantic import engine as embeddings
 from anagnorisis_tui.core.semantic import model_choice as models
-from tests.hubserver import LocalHub
+from tests.support.hubserver import LocalHub
 
 REPO = "test-org/tiny-clip"
 

@@ -1,5 +1,5 @@
 """A first run in the app: the model's weights download with progress on screen, `x` stops it,
-and the next embed resumes it (against tests/hubserver.py on 127.0.0.1)."""
+and the next embed resumes it (against tests/support/hubserver.py on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
 from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
-from tests.hubserver import LocalHub
+from tests.support.hubserver import LocalHub
 
 REPO = "test-org/tiny-clip"
 

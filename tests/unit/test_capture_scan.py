@@ -13,7 +13,7 @@ from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue.scan import scan
 from anagnorisis_tui.core.views import paging as query
 from anagnorisis_tui.core.views.filters import FilterError, Filters, parse_date
-from tests.imagefiles import noise
+from tests.support.imagefiles import noise
 
 
 def exif_bytes(date: str | None, offset: str | None = None) -> bytes:

@@ -9,7 +9,7 @@ import pytest
 
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.library import Library
-from tests.imagefiles import jpeg_bytes, write
+from tests.support.imagefiles import jpeg_bytes, write
 
 
 def photos(folder: Path, seed: int) -> Path:

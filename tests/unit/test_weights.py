@@ -1,4 +1,4 @@
-"""The weights download against a local hub speaking the hub's file protocol (tests/hubserver.py).
+"""The weights download against a local hub speaking the hub's file protocol (tests/support/hubserver.py).
 
 The code under test is the code a user runs: the hub client's configuration read from the
 environment, its HTTP session, the hub cache layout. The checkpoint served is the shipped tiny
@@ -16,7 +16,7 @@ import pytest
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
 from anagnorisis_tui.core.semantic import weights
 from anagnorisis_tui.core.semantic.model_choice import TINY_CLIP_DIR
-from tests.hubserver import LocalHub
+from tests.support.hubserver import LocalHub
 
 REPO = "test-org/tiny-clip"
 NAME = "open_clip_model.safetensors"

@@ -13,10 +13,10 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import sqlite_utils
 from PIL import Image
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue import capture_date
 from anagnorisis_tui.core.catalogue.imageinfo import parse_jpeg
@@ -51,7 +51,7 @@ def read_capture_date(path: str) -> capture_date.CaptureTime | None:
 
 
 def dates_pass(
-    db: sqlite_utils.Database,
+    db: Database,
     root_db: str,
     report: ProgressCallback,
     cancel: threading.Event | None,

@@ -17,17 +17,17 @@ import os
 import tomllib
 from pathlib import Path
 
-import sqlite_utils
 import tomli_w
 
 from anagnorisis_tui.core.base import fsnames, paths
 from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.catalogue.scan_types import prefix_range
 
 KEY = "library_roots"
 
 
-def stored(db: sqlite_utils.Database) -> list[str] | None:
+def stored(db: Database) -> list[str] | None:
     """The roots saved in this catalogue, the current one first; None if it never saved any."""
     row = db.execute("SELECT value FROM meta WHERE key = ?", [KEY]).fetchone()
     if row is None:
@@ -39,7 +39,7 @@ def stored(db: sqlite_utils.Database) -> list[str] | None:
     return [str(r) for r in value] if isinstance(value, list) else []
 
 
-def save(db: sqlite_utils.Database, roots: list[str]) -> None:
+def save(db: Database, roots: list[str]) -> None:
     with db.conn:
         db.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
@@ -48,7 +48,7 @@ def save(db: sqlite_utils.Database, roots: list[str]) -> None:
         )
 
 
-def current(db: sqlite_utils.Database, settings: Settings) -> list[str]:
+def current(db: Database, settings: Settings) -> list[str]:
     """This session's roots: a session override (ANAGNORISIS_LIBRARY), else the catalogue's."""
     if settings.library_roots:
         return list(settings.library_roots)
@@ -58,13 +58,13 @@ def current(db: sqlite_utils.Database, settings: Settings) -> list[str]:
     return saved
 
 
-def remember(db: sqlite_utils.Database, root: str) -> None:
+def remember(db: Database, root: str) -> None:
     """Make `root` (absolute) the current library of this catalogue, keeping the others."""
     saved = stored(db) or []
     save(db, [root] + [r for r in saved if r != root])
 
 
-def note_scanned(db: sqlite_utils.Database, settings: Settings, root: str) -> None:
+def note_scanned(db: Database, settings: Settings, root: str) -> None:
     """A folder scanned into this catalogue becomes one of its libraries (the demo aside);
     the current one stays current."""
     if os.path.abspath(root) == os.path.abspath(paths.demo_library_dir(settings.data_dir)):
@@ -74,7 +74,7 @@ def note_scanned(db: sqlite_utils.Database, settings: Settings, root: str) -> No
         save(db, saved + [root])
 
 
-def migrate(db: sqlite_utils.Database, settings: Settings) -> list[str]:
+def migrate(db: Database, settings: Settings) -> list[str]:
     """Adopt the roots an older settings file listed (see the module docstring); saves them."""
     legacy = list(settings.legacy_roots)
     adopted = [r for r in legacy if _holds(db, r)]
@@ -93,7 +93,7 @@ def migrate(db: sqlite_utils.Database, settings: Settings) -> list[str]:
     return adopted
 
 
-def _holds(db: sqlite_utils.Database, root: str) -> bool:
+def _holds(db: Database, root: str) -> bool:
     lo, hi = prefix_range(fsnames.to_db(root))
     return (
         db.execute("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1", [lo, hi]).fetchone()

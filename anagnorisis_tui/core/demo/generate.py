@@ -165,6 +165,9 @@ def _shapes(folder: Path) -> None:
     os.replace(tmp, folder)
 
 
+DEMO_MODEL = "tiny-clip"  # the shipped model's name (core/semantic/model_choice.py TINY_CLIP)
+
+
 def is_demo(settings: Settings, root: str | os.PathLike[str]) -> bool:
     return os.path.abspath(root) == os.path.abspath(paths.demo_library_dir(settings.data_dir))
 
@@ -172,11 +175,9 @@ def is_demo(settings: Settings, root: str | os.PathLike[str]) -> bool:
 def use_demo_model(settings: Settings, root: str | os.PathLike[str]) -> bool:
     """For the demo library without a chosen model: the shipped tiny model, for this session
     only (never saved). Returns whether it applies."""
-    from anagnorisis_tui.core.semantic.model_choice import TINY_CLIP
-
     if not is_demo(settings, root) or settings.model_chosen:
         return False
-    settings.session_model = TINY_CLIP
+    settings.session_model = DEMO_MODEL
     return True
 
 

@@ -50,6 +50,7 @@ def embedded(tmp_path: Path, tiny_embedder) -> tuple[Path, Path, Path]:
     settings = load_settings(
         data_dir=data, config_file=config, overrides={"model": "tiny-clip", "device": "cpu"}
     )
+    settings.save()  # the settings file names the model, as a user's would
     library = Library(settings)
     library.catalogue.set_root(root)
     library.catalogue.scan(root)

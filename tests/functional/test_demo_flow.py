@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.base.config import DEFAULT_MODEL, DEFAULT_PRETRAINED, load_settings
 from anagnorisis_tui.core.demo.generate import resolve_library, use_demo_model
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.search import SearchScreen
@@ -73,14 +73,14 @@ async def test_a_photo_library_keeps_the_configured_model(
     app = make_test_app(library, root=str(photo_root))
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
-        assert "ViT-B-32 (laion2b_s34b_b79k)" in _label(app)
+        assert f"{DEFAULT_MODEL} ({DEFAULT_PRETRAINED})" in _label(app).replace("\n", " ")
         await pilot.press("e")  # no weights here and no hub: told so, no tiny model instead
         assert await _until(pilot, lambda: not app.jobs.running("embed"))
         await settle(pilot)
         messages = [str(n.message) for n in app._notifications]
-        assert any("cannot get the weights for ViT-B-32" in m for m in messages), messages
+        assert any(f"cannot get the weights for {DEFAULT_MODEL}" in m for m in messages), messages
     assert library.db.execute("SELECT count(*) FROM vectors").fetchone()[0] == 0
-    assert library.semantic.model_choice().name == "ViT-B-32"
+    assert library.semantic.model_choice().name == DEFAULT_MODEL
 
 
 async def test_a_chosen_tiny_model_on_photos_says_what_it_is(

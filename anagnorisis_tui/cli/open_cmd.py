@@ -21,6 +21,12 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         choices=["auto", "kitty", "sixel", "halfcell", "unicode"],
         help="terminal graphics protocol for images (default: auto-detect)",
     )
+    parser.add_argument(
+        "--pictures",
+        choices=["auto", "high", "low"],
+        help="picture quality: low sends fewer bytes (sixel colours, kitty resolution); "
+        "auto (default) turns low when the link to the terminal is slow",
+    )
     parser.set_defaults(func=run)
 
 
@@ -30,7 +36,9 @@ def library_from_args(args: argparse.Namespace):
     from anagnorisis_tui.core.demo.generate import resolve_library
     from anagnorisis_tui.core.library import Library
 
-    settings = settings_from_args(args, graphics=getattr(args, "graphics", None))
+    settings = settings_from_args(
+        args, graphics=getattr(args, "graphics", None), pictures=getattr(args, "pictures", None)
+    )
     library = Library(settings)
     try:
         return settings, library, resolve_library(settings, args.library, library)

@@ -18,6 +18,7 @@ from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
@@ -29,6 +30,7 @@ from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
+from anagnorisis_tui.ui.pictures import LinkMeter, Pictures, metered_driver
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
 from anagnorisis_tui.ui.typeahead import TypeAhead
 from anagnorisis_tui.ui.widgets.folder_tree import Scope
@@ -143,6 +145,7 @@ class AnagnorisisApp(App):
         self.first_source.prefetch(FIRST_PAGE)
         # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
         self.library_scope: Scope | None = None
+        self.link_meter = LinkMeter()  # before super().__init__, which picks the driver
         super().__init__()
         self.job_signal: Signal[str] = Signal(self, "jobs")
         self.library_signal: Signal[None] = Signal(self, "library")
@@ -150,6 +153,20 @@ class AnagnorisisApp(App):
         self.keymap_problems: list[str] = []
         self._viewer_context: tuple[GridSource, int] | None = None
         self.typeahead = TypeAhead(self)
+        self.pictures = Pictures(getattr(settings, "pictures", "auto"), self.link_meter)
+        self.pictures.on_change = self._pictures_changed
+
+    def get_driver_class(self) -> type[Driver]:
+        # Writes to the terminal are timed so `[ui] pictures = "auto"` can follow the link.
+        base = super().get_driver_class()
+        if base.__name__ != "LinuxDriver":
+            return base
+        return metered_driver(base, self.link_meter)
+
+    def _pictures_changed(self, level: str) -> None:
+        if level == "low":
+            text = 'Slow link: pictures sent at low quality ([ui] pictures = "high" keeps them)'
+            self.call_later(self.notify, text, title="Pictures", timeout=6, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         # Keys go through the type-ahead gate (ui/typeahead.py) so none is lost while a screen

@@ -63,6 +63,8 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
     widgets = _import_widgets()
     sixel = _fixed_sixel_class()
     auto = sixel if widgets.Image is widgets.SixelImage else widgets.Image
+    if auto is widgets.AutoImage and widgets.AutoImage._Renderable is widgets.TGPRenderable:
+        auto = widgets.TGPImage
     chosen = {
         "auto": auto,
         "kitty": widgets.TGPImage,
@@ -73,7 +75,22 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
     if chosen._Renderable is widgets.HalfcellRenderable:
         # Half cells (tmux, SSH, most CI terminals) are text: paint them from cached strips.
         return _cached_halfcell_class(chosen)
+    if chosen is widgets.TGPImage:
+        # Each picture sent once and then only placed (ui/pictures.py).
+        return _kitty_class()
     return chosen
+
+
+_KITTY_CLASS: type[PictureWidget] | None = None
+
+
+def _kitty_class() -> type[PictureWidget]:
+    global _KITTY_CLASS
+    if _KITTY_CLASS is None:
+        from anagnorisis_tui.ui.pictures import kitty_class
+
+        _KITTY_CLASS = kitty_class()  # type: ignore[assignment]
+    return _KITTY_CLASS  # type: ignore[return-value]
 
 
 _HALFCELL_CLASSES: dict[type[PictureWidget], type[PictureWidget]] = {}
@@ -114,7 +131,10 @@ def _fixed_sixel_class() -> type[PictureWidget]:
 
     class SixelImage(sixel_module.Image, Renderable=sixel_module._NoopRenderable):  # type: ignore[misc]
         def compose(self):  # noqa: ANN201 - Textual's ComposeResult
-            yield _SixelImpl(self.image, self._sixel_options)
+            from anagnorisis_tui.ui.pictures import current
+
+            # The palette follows the picture quality in force (ui/pictures.py).
+            yield _SixelImpl(self.image, self._sixel_options or current().sixel_options())
 
     _SIXEL_CLASS = SixelImage
     return SixelImage
@@ -123,4 +143,6 @@ def _fixed_sixel_class() -> type[PictureWidget]:
 def protocol_name(cls: type[PictureWidget]) -> str:
     """The protocol a widget class draws with: sixel, kitty, halfcell or unicode."""
     module = cls._Renderable.__module__.rsplit(".", 1)[-1]
+    if module == "pictures":
+        return "kitty"
     return {"tgp": "kitty"}.get(module, module)

@@ -68,12 +68,20 @@ class TypeAhead:
         self._busy = False
         self._task: asyncio.Task[None] | None = None
         self._last: events.Key | None = None
+        self._drained: list[Callable[[], object]] = []
         self.delivered = 0  # keys handed on, for tests and the benchmark
 
     @property
     def backlog(self) -> int:
         """Keys typed and not yet delivered."""
         return len(self._queue)
+
+    def when_drained(self, callback: Callable[[], object]) -> None:
+        """Call `callback` (on the app's loop) once no typed key is waiting any more."""
+        if not self._queue:
+            self.app.call_later(callback)
+        elif callback not in self._drained:
+            self._drained.append(callback)
 
     def hold(
         self, until: Callable[[], bool] = lambda: False, timeout: float = 10.0, reason: str = ""
@@ -114,6 +122,9 @@ class TypeAhead:
                 await self._settle()
                 if not self._queue:
                     self._busy = False
+                    drained, self._drained = self._drained, []
+                    for callback in drained:
+                        self.app.call_later(callback)
                     return
                 key = self._queue.popleft()
                 released = events.Key(key.key, key.character)

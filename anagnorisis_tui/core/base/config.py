@@ -20,6 +20,7 @@ from anagnorisis_tui.core.errors import UserError
 GRAPHICS_CHOICES = ("auto", "kitty", "sixel", "halfcell", "unicode")
 DEFAULT_MODEL = "ViT-B-32-256"
 DEFAULT_PRETRAINED = "datacomp_s34b_b86k"
+PICTURES_CHOICES = ("auto", "high", "low")
 
 # Folders users expect a scan to skip: Synology/QNAP metadata, thumbnail caches, trash.
 DEFAULT_EXCLUDES = [
@@ -62,6 +63,7 @@ class Settings:
     device: str = "auto"
     engine: str = "auto"  # "auto": ONNX Runtime on a CPU, torch on a GPU; or "torch"
     graphics: str = "auto"
+    pictures: str = "auto"  # picture quality: auto (by the link's speed), high, low
     keymap: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -84,7 +86,7 @@ class Settings:
                 "device": self.device,
                 "engine": self.engine,
             },
-            "ui": {"graphics": self.graphics},
+            "ui": {"graphics": self.graphics, "pictures": self.pictures},
         }
         if self.keymap:
             doc["keymap"] = dict(self.keymap)
@@ -100,6 +102,7 @@ _ENV_KEYS = {
     "ANAGNORISIS_DEVICE": "device",
     "ANAGNORISIS_ENGINE": "engine",
     "ANAGNORISIS_GRAPHICS": "graphics",
+    "ANAGNORISIS_PICTURES": "pictures",
 }
 
 
@@ -136,6 +139,10 @@ def load_settings(
         raise ConfigError(
             f"graphics must be one of {', '.join(GRAPHICS_CHOICES)}, not {settings.graphics!r}"
         )
+    if settings.pictures not in PICTURES_CHOICES:
+        raise ConfigError(
+            f"pictures must be one of {', '.join(PICTURES_CHOICES)}, not {settings.pictures!r}"
+        )
     return settings
 
 
@@ -167,6 +174,8 @@ def _apply_file(settings: Settings, doc: dict[str, Any], where: Path) -> None:
             settings.model_chosen |= attr in ("model", "pretrained")
     if "graphics" in ui:
         settings.graphics = str(ui["graphics"])
+    if "pictures" in ui:
+        settings.pictures = str(ui["pictures"])
     settings.keymap = {str(k): str(v) for k, v in keymap.items()}
 
 

@@ -349,6 +349,13 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
         first = self._top_row * self._cols
         wanted_thumbs: list[Wanted] = []
         store = self._store
+        # More keys are waiting (a burst of PageDown, a slow link delivering several at once):
+        # this page will be flipped past, so its pictures are not sent; they come once the
+        # keys have been handled.
+        typeahead = getattr(self.app, "typeahead", None)
+        passing = typeahead is not None and typeahead.backlog > 0
+        if passing:
+            typeahead.when_drained(self._bind)
         for slot, cell in enumerate(self._cells):
             index = first + slot
             if index >= count:
@@ -360,10 +367,10 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
                 self._request_page(index // PAGE_SIZE)
                 cell.bind(index, None, None, LOADING)
             else:
-                image = store.peek(entry.hash)
+                image = None if passing else store.peek(entry.hash)
                 failure = store.failure(entry.hash) if image is None else None
                 cell.bind(index, entry, image, "unreadable" if failure else LOADING)
-                if image is None and failure is None:
+                if image is None and failure is None and not passing:
                     wanted_thumbs.append((entry.hash, entry.os_path, box_of(cell)))
             cell.set_class(index == self.cursor, "-cursor")
         # Prefetch the next screen's page so a page flip finds its entries in memory.
@@ -372,4 +379,5 @@ class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
             self._request_page(next_page_index // PAGE_SIZE)
         self.query_one(GridScrollbar).set_position(self._total_rows, self._rows, self._top_row)
         self.border_subtitle = f"{self.cursor + 1:,} / {count:,}" if count else ""
-        self._load_thumbnails(first, wanted_thumbs)
+        if not passing:
+            self._load_thumbnails(first, wanted_thumbs)

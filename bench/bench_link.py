@@ -1,0 +1,171 @@
+"""Bytes the app sends over the link, and how fast keys get an answer on a slow one.
+
+The real app (`python -m anagnorisis_tui`) runs on a pseudo-terminal of 160x48 cells (10x20
+pixel cells) on a library of 300 photo-like 640x480 JPEGs with warm thumbnails, behind
+tests/support/ptylink.py: a relay with a byte rate, a one-way delay and a 256 kB send buffer.
+For each graphics protocol it counts the bytes of the first screen, of each page flip (PageDown)
+of each flip back to a page already seen (PageUp) and of each viewer image (Enter, then `l`
+three times), and the time from a key leaving the far
+end to the first byte of its answer arriving there ("first change"). Baseline in the same run:
+the same protocol unthrottled, and `--compare` runs the same flow with pictures at the other
+quality setting.
+
+    nice python bench/bench_link.py [--graphics sixel,kitty,halfcell] [--links none,10:50,2:150]
+                                    [--quality auto] [--flips 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.support.ptylink import Link, PtyApp  # noqa: E402
+
+PAGE_DOWN = b"\x1b[6~"
+PAGE_UP = b"\x1b[5~"
+
+
+def photo(path: Path, seed: int) -> None:
+    """A photo-like JPEG: smooth colour fields with fine texture (sixel cannot run-length it)."""
+    rng = np.random.default_rng(seed)
+    base = Image.fromarray(rng.integers(0, 255, (5, 7, 3), dtype=np.uint8)).resize(
+        (640, 480), Image.Resampling.BICUBIC
+    )
+    grain = rng.normal(0, 10, (480, 640, 3))
+    pixels = np.clip(np.asarray(base, dtype=np.float32) + grain, 0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, quality=88)
+
+
+def library(base: Path, images: int) -> tuple[Path, dict[str, str]]:
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore, cache_dir
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.views.paging import ViewSpec
+
+    root = base / "Pictures"
+    for i in range(images):
+        target = root / f"{i // 100:02d}" / f"photo{i:04d}.jpg"
+        if not target.exists():
+            photo(target, i)
+    data, config = base / "data", base / "config.toml"
+    settings = load_settings(data_dir=data, config_file=config)
+    with Library(settings) as lib:
+        lib.catalogue.set_root(root)
+        lib.catalogue.scan(root)
+        store = ThumbnailStore(cache_dir(data))
+        for entry in lib.views.page(ViewSpec(), 0, images):
+            store.get(entry.hash, entry.os_path)  # warm: the grid reads them from disk
+    env = {
+        "ANAGNORISIS_DATA_DIR": str(data),
+        "ANAGNORISIS_CONFIG": str(config),
+        "ANAGNORISIS_PRETRAINED": str(base / "no-such-weights.safetensors"),
+    }
+    return root, env
+
+
+def run_flow(
+    root: Path, env: dict[str, str], graphics: str, link: Link, flips: int, quality: str
+) -> dict[str, list[float]]:
+    app = PtyApp(
+        [str(root), "--graphics", graphics],
+        {**env, "ANAGNORISIS_PICTURES": quality},
+        link=link,
+    )
+    app.start()
+    out: dict[str, list[float]] = {"first": [], "flip": [], "view": [], "first_change": []}
+    try:
+        app.pump_until_quiet(quiet=4.0, timeout=180, seen=b"photo0000")
+        out["first"].append(app.produced)
+        for _ in range(flips):
+            before = app.produced
+            response = app.send(PAGE_DOWN)
+            app.pump_until_quiet(quiet=2.5, timeout=60, after=response)
+            out["flip"].append(app.produced - before)
+            if response.first_s is not None:
+                out["first_change"].append(response.first_s)
+        out["back"] = []
+        for _ in range(2):
+            before = app.produced
+            response = app.send(PAGE_UP)
+            app.pump_until_quiet(quiet=2.5, timeout=60, after=response)
+            out["back"].append(app.produced - before)
+            if response.first_s is not None:
+                out["first_change"].append(response.first_s)
+        for key in (b"\r", b"l", b"l", b"l"):
+            before = app.produced
+            response = app.send(key)
+            app.pump_until_quiet(quiet=2.5, timeout=60, after=response)
+            out["view"].append(app.produced - before)
+            if response.first_s is not None:
+                out["first_change"].append(response.first_s)
+        out["backlog"] = [app.max_backlog]
+        app.send(b"q")
+        app.wait_exit(30)
+    finally:
+        app.kill()
+    return out
+
+
+def parse_link(text: str) -> tuple[str, Link]:
+    if text == "none":
+        return "unthrottled", Link()
+    mbit, delay = text.split(":")
+    return f"{mbit} Mbit/s {delay} ms", Link.mbit(float(mbit), float(delay))
+
+
+def kb(values: list[float]) -> str:
+    if not values:
+        return "-"
+    med = statistics.median(values) / 1000
+    return f"{med:8.1f} kB (min {min(values) / 1000:.1f}, max {max(values) / 1000:.1f})"
+
+
+def ms(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return (
+        f"median {statistics.median(values) * 1000:6.0f} ms  max {max(values) * 1000:6.0f} ms"
+        f"  ({len(values)} keys)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--graphics", default="sixel,kitty,halfcell")
+    parser.add_argument("--links", default="none")
+    parser.add_argument("--quality", default="high")
+    parser.add_argument("--compare", default="", help="also run with this picture quality")
+    parser.add_argument("--flips", type=int, default=6)
+    parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--dir", default="")
+    args = parser.parse_args()
+    base = Path(args.dir or tempfile.mkdtemp(prefix="bench-link-"))
+    root, env = library(base, args.images)
+    print(f"load: {os.getloadavg()[0]:.1f}  library: {args.images} photos at {base}")
+    qualities = [args.quality] + ([args.compare] if args.compare else [])
+    for graphics in args.graphics.split(","):
+        for label, link in map(parse_link, args.links.split(",")):
+            for quality in qualities:
+                result = run_flow(root, env, graphics, link, args.flips, quality)
+                print(f"\n{graphics:8s} {label:18s} quality={quality}")
+                print(f"  first screen      {kb(result['first'])}")
+                print(f"  page flip         {kb(result['flip'])}")
+                print(f"  flip back         {kb(result['back'])}")
+                print(f"  viewer image      {kb(result['view'])}")
+                print(f"  key->first change {ms(result['first_change'])}")
+                print(f"  most queued in the link {result['backlog'][0] / 1000:.0f} kB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Pictures sized to the link: kitty pictures sent once and placed again, sixel palettes at low
+quality, no pictures for pages flipped past in a burst of keys, the link meter's verdict."""
+
+from __future__ import annotations
+
+import time
+
+from keyburst import burst
+
+from anagnorisis_tui.ui.graphics import image_widget_class
+from anagnorisis_tui.ui.pictures import LOW_SIXEL_COLOURS, LinkMeter, MeteredFile, Pictures
+from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+
+SIZE = (120, 40)
+
+
+async def _all_shown(pilot, settle, grid) -> None:
+    for _ in range(30):
+        await settle(pilot)
+        if all(c.shown_image is not None for c in grid.cells if c.index is not None):
+            return
+
+
+async def test_kitty_pictures_are_sent_once_and_placed_again(library, make_test_app, settle):
+    kitty = image_widget_class("kitty")
+    app = make_test_app(library, image_class=kitty)
+    async with app.run_test(size=(60, 30)) as pilot:  # two cells: ten images make five pages
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _all_shown(pilot, settle, grid)
+        first = kitty.transmitted
+        assert first >= 1
+        await pilot.press("pagedown")
+        await _all_shown(pilot, settle, grid)
+        after_new_page = kitty.transmitted
+        assert after_new_page > first  # new pictures are sent
+        await pilot.press("pageup")
+        await _all_shown(pilot, settle, grid)
+        await pilot.press("right", "left")  # the cursor's restyle repaints the cells
+        await settle(pilot)
+        assert kitty.transmitted == after_new_page  # seen before: placed, not sent again
+
+
+async def test_low_quality_sixel_uses_a_small_palette(library, make_test_app, settle):
+    sixel = image_widget_class("sixel")
+    app = make_test_app(library, image_class=sixel)
+    app.pictures = Pictures("low")
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _all_shown(pilot, settle, grid)
+        impls = [w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl"]
+        assert impls and all(w._sixel_options.colors == LOW_SIXEL_COLOURS for w in impls)
+
+
+async def test_pages_flipped_past_in_a_burst_get_no_pictures(
+    library, make_test_app, settle, monkeypatch
+):
+    shown: list[int] = []
+    original = GridCell.set_image
+
+    def record(cell, image, placeholder=""):
+        if image is not None and cell.index is not None:
+            shown.append(cell.index)
+        return original(cell, image, placeholder)
+
+    monkeypatch.setattr(GridCell, "set_image", record)
+    app = make_test_app(library)
+    async with app.run_test(size=(60, 30)) as pilot:  # two cells a page
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _all_shown(pilot, settle, grid)
+        per_page = len(grid.cells)
+        shown.clear()
+        burst(app, "pagedown", "pagedown", "pagedown")
+        for _ in range(40):
+            await settle(pilot)
+            if not app.typeahead.backlog and grid.top_index == 3 * per_page:
+                break
+        await _all_shown(pilot, settle, grid)
+        last_page = set(range(3 * per_page, 4 * per_page))
+        assert set(shown) == last_page  # pages 2 and 3 were passed without pictures
+
+
+class _SlowTerminal:
+    """A terminal on a link of `rate` bytes/s: flushing waits until the bytes got through."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.pending = rate, 0
+
+    def write(self, text: str) -> int:
+        self.pending += len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        time.sleep(self.pending / self.rate)
+        self.pending = 0
+
+
+def test_link_meter_turns_auto_quality_low_on_a_slow_link_only():
+    slow, fast = Pictures("auto", LinkMeter()), Pictures("auto", LinkMeter())
+    for pictures, rate in ((slow, 1e6), (fast, 50e6)):
+        terminal = MeteredFile(_SlowTerminal(rate), pictures.meter)
+        for _ in range(3):
+            terminal.write("x" * 100_000)
+            terminal.flush()
+    assert slow.level == "low" and fast.level == "high"
+    assert Pictures("high", slow.meter).level == "high"  # a fixed setting is never changed

@@ -1,0 +1,224 @@
+"""The real app behind a pseudo-terminal and a simulated network link, counting what it sends.
+
+`PtyApp` starts `python -m anagnorisis_tui ...` on a new pty of a given size (cell pixels set in
+the window size, so sixel and kitty pictures are sized as in a real terminal) and reads its output
+through a `Link`: a relay with a byte rate, a one-way delay and a send buffer of bounded size, like
+SSH over a slow connection (the app's writes block once the buffer is full, as they would when
+the TCP window is full). Keys typed go through the same delay.
+
+Each write of keys marks the output position at that moment; the key's *response* starts at the
+first byte the app wrote after it, and `Response` says when that byte (and the rest of the burst)
+reached the far end. Nothing here asserts timings: the tests check that responses arrive and the
+backlog stays bounded; the benchmark prints the times.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import select
+import signal
+import struct
+import sys
+import termios
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# Escape sequences (CSI, OSC, DCS such as sixel, APC such as kitty graphics) dropped from text.
+_TEXT = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[P_\]][^\x1b]*(\x1b\\)?|\x1b.")
+CELL_PIXELS = (10, 20)
+
+
+@dataclass
+class Link:
+    """A network link: `rate` bytes/s (None: unlimited), `delay` s one way, `buffer` bytes."""
+
+    rate: float | None = None
+    delay: float = 0.0
+    buffer: int = 256 * 1024
+
+    @classmethod
+    def mbit(cls, mbit_s: float, delay_ms: float) -> Link:
+        return cls(rate=mbit_s * 1e6 / 8, delay=delay_ms / 1000)
+
+
+@dataclass
+class Response:
+    sent_at: float
+    mark: int  # output offset when the key was written to the app
+    first_at: float | None = None  # first byte of the response at the far end
+    quiet_at: float | None = None  # the far end had all the response (output quiet since)
+    bytes: int = 0
+
+    @property
+    def first_s(self) -> float | None:
+        return None if self.first_at is None else self.first_at - self.sent_at
+
+
+@dataclass
+class _Chunk:
+    offset: int
+    data: bytes
+    ready_at: float  # when it may leave the link (its delay)
+
+
+@dataclass
+class PtyApp:
+    args: list[str]
+    env: dict[str, str]
+    size: tuple[int, int] = (160, 48)
+    link: Link = field(default_factory=Link)
+
+    def __post_init__(self) -> None:
+        self.pid = 0
+        self.fd = -1
+        self.produced = 0  # bytes the app wrote (read from the pty)
+        self.delivered = 0  # bytes that reached the far end
+        self.max_backlog = 0  # most bytes ever waiting in the link
+        self._queue: deque[_Chunk] = deque()
+        self._queued = 0
+        self._sent_budget = 0.0
+        self._last_tick = time.monotonic()
+        self._keys: deque[tuple[float, bytes]] = deque()
+        self.responses: list[Response] = []
+        self.last_output_at = time.monotonic()
+        self.tail = b""  # the last bytes delivered, for diagnostics
+        self.seen_text = b""  # printable text delivered, without escape sequences (bounded)
+
+    # -- process ------------------------------------------------------------------------
+    def start(self) -> None:
+        cols, rows = self.size
+        pid, fd = os.forkpty()
+        if pid == 0:  # the child: the app on the pty's slave side
+            winsize = struct.pack("HHHH", rows, cols, cols * CELL_PIXELS[0], rows * CELL_PIXELS[1])
+            fcntl.ioctl(0, termios.TIOCSWINSZ, winsize)
+            env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+            env.update({"PYTHONPATH": str(REPO), "TERM": "xterm-256color", **self.env})
+            os.chdir(REPO)
+            os.execve(sys.executable, [sys.executable, "-m", "anagnorisis_tui", *self.args], env)
+        self.pid, self.fd = pid, fd
+        os.set_blocking(fd, False)
+
+    def alive(self) -> bool:
+        if not self.pid:
+            return False
+        done, _ = os.waitpid(self.pid, os.WNOHANG)
+        if done:
+            self.pid = 0
+        return bool(self.pid)
+
+    def wait_exit(self, timeout: float) -> float | None:
+        """Seconds until the app exited (pumping its output meanwhile), None if it did not."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            self.pump(0.02)
+            if not self.alive():
+                return time.monotonic() - start
+        return None
+
+    def kill(self) -> None:
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    # -- keys and output ----------------------------------------------------------------
+    def send(self, keys: bytes) -> Response:
+        """Type `keys` at the far end; they reach the app after the link's delay."""
+        now = time.monotonic()
+        response = Response(sent_at=now, mark=-1)
+        self._keys.append((now + self.link.delay, keys))
+        self.responses.append(response)
+        return response
+
+    def pump(self, seconds: float) -> None:
+        """Run the link for `seconds`: keys in, output read (while the buffer has room), out."""
+        end = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            while self._keys and self._keys[0][0] <= now:
+                _, keys = self._keys.popleft()
+                response = next(r for r in self.responses if r.mark < 0)
+                response.mark = self.produced
+                os.write(self.fd, keys)
+            self._read(now)
+            self._deliver(now)
+            if now >= end:
+                return
+            select.select([self.fd] if self._room() else [], [], [], min(0.005, end - now))
+
+    def pump_until_quiet(
+        self, quiet: float, timeout: float, *, after: Response | None = None, seen: bytes = b""
+    ) -> float:
+        """Pump until nothing was delivered for `quiet` s, once `after` (a key's response) has
+        begun to arrive and `seen` has been delivered; at most `timeout` s. Returns elapsed s."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            self.pump(0.02)
+            if seen and seen not in self.seen_text:
+                continue
+            if after is not None and after.first_at is None:
+                continue
+            idle = time.monotonic() - self.last_output_at
+            if idle >= quiet and not self._queued and not self._keys:
+                break
+        return time.monotonic() - start
+
+    def _room(self) -> bool:
+        return self._queued < self.link.buffer
+
+    def _read(self, now: float) -> None:
+        while self._room() and self.fd >= 0:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:  # the app exited: the pty is closed
+                return
+            if not data:
+                return
+            self._queue.append(_Chunk(self.produced, data, now + self.link.delay))
+            self.produced += len(data)
+            self._queued += len(data)
+            self.max_backlog = max(self.max_backlog, self._queued)
+
+    def _deliver(self, now: float) -> None:
+        rate = self.link.rate
+        if rate is not None:
+            self._sent_budget = min(
+                self._sent_budget + (now - self._last_tick) * rate, max(rate * 0.01, 1500)
+            )
+        self._last_tick = now
+        while self._queue and self._queue[0].ready_at <= now:
+            chunk = self._queue[0]
+            take = len(chunk.data) if rate is None else min(len(chunk.data), int(self._sent_budget))
+            if take <= 0:
+                return
+            self._arrived(chunk.offset, chunk.data[:take], now)
+            if rate is not None:
+                self._sent_budget -= take
+            if take == len(chunk.data):
+                self._queue.popleft()
+            else:
+                self._queue[0] = _Chunk(chunk.offset + take, chunk.data[take:], chunk.ready_at)
+            self._queued -= take
+
+    def _arrived(self, offset: int, data: bytes, now: float) -> None:
+        self.delivered += len(data)
+        self.last_output_at = now
+        self.tail = (self.tail + data)[-4096:]
+        self.seen_text = (self.seen_text + _TEXT.sub(b"", data))[-65536:]
+        end = offset + len(data)
+        for response in self.responses:
+            if response.mark < 0 or end <= response.mark:
+                continue
+            if response.first_at is None:
+                response.first_at = now
+            response.bytes += end - max(offset, response.mark)

@@ -85,7 +85,7 @@ def run_flow(
     app.start()
     out: dict[str, list[float]] = {"first": [], "flip": [], "view": [], "first_change": []}
     try:
-        app.pump_until_quiet(quiet=4.0, timeout=180, seen=b"photo0000")
+        app.pump_until_quiet(quiet=3.0, timeout=180, seen=b"photo0000", pictures=1)
         out["first"].append(app.produced)
         for _ in range(flips):
             before = app.produced

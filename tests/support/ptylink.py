@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+_HALF = "▀".encode()
 # Escape sequences (CSI, OSC, DCS such as sixel, APC such as kitty graphics) dropped from text.
 _TEXT = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[P_\]][^\x1b]*(\x1b\\)?|\x1b.")
 CELL_PIXELS = (10, 20)
@@ -88,6 +89,7 @@ class PtyApp:
         self.last_output_at = time.monotonic()
         self.tail = b""  # the last bytes delivered, for diagnostics
         self.seen_text = b""  # printable text delivered, without escape sequences (bounded)
+        self.pictures = 0  # picture sequences started (sixel DCS, kitty APC) or half-cells seen
 
     # -- process ------------------------------------------------------------------------
     def start(self) -> None:
@@ -155,14 +157,21 @@ class PtyApp:
             select.select([self.fd] if self._room() else [], [], [], min(0.005, end - now))
 
     def pump_until_quiet(
-        self, quiet: float, timeout: float, *, after: Response | None = None, seen: bytes = b""
+        self,
+        quiet: float,
+        timeout: float,
+        *,
+        after: Response | None = None,
+        seen: bytes = b"",
+        pictures: int = 0,
     ) -> float:
         """Pump until nothing was delivered for `quiet` s, once `after` (a key's response) has
-        begun to arrive and `seen` has been delivered; at most `timeout` s. Returns elapsed s."""
+        begun to arrive, `seen` has been delivered and `pictures` pictures have begun; at most
+        `timeout` s. Returns elapsed s."""
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             self.pump(0.02)
-            if seen and seen not in self.seen_text:
+            if (seen and seen not in self.seen_text) or self.pictures < pictures:
                 continue
             if after is not None and after.first_at is None:
                 continue
@@ -215,6 +224,7 @@ class PtyApp:
         self.last_output_at = now
         self.tail = (self.tail + data)[-4096:]
         self.seen_text = (self.seen_text + _TEXT.sub(b"", data))[-65536:]
+        self.pictures += data.count(b"\x1bP") + data.count(b"\x1b_G") + data.count(_HALF)
         end = offset + len(data)
         for response in self.responses:
             if response.mark < 0 or end <= response.mark:

@@ -69,14 +69,17 @@ def _ratings(db: Path) -> list[tuple[str, float]]:
         )
 
 
+BUSY = ("searching…", "Loading…")  # the app is still at work on the last key
+
+
 def _settled(session: str, quiet: float = 0.8) -> str:
-    """The pane once it has not changed for `quiet` seconds."""
+    """The pane once it has not changed for `quiet` seconds and says it is not busy."""
     end = time.monotonic() + DEADLINE
     last, since = screen(session), time.monotonic()
     while time.monotonic() < end:
         time.sleep(0.1)
         now = screen(session)
-        if now != last:
+        if now != last or any(word in now for word in BUSY):
             last, since = now, time.monotonic()
         elif time.monotonic() - since >= quiet:
             return now

@@ -37,7 +37,10 @@ from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
 
 SEARCH_GROUP = "search"
-ENCODE_AFTER_S = 0.15  # a pause in typing this long starts encoding the query
+ENCODE_AFTER_S = 0.15
+# Keys typed after Enter wait this long at most for the results (a first search on a busy NAS
+# loads the text model); ctrl+q is never held.
+SEARCH_HOLD_S = 120.0  # a pause in typing this long starts encoding the query
 FIRST_PAGE = PAGE_SIZE  # the grid's first read is served from what the search already read
 
 QUERY_HELP = (
@@ -331,7 +334,7 @@ class SearchScreen(AppScreen):
         hold_keys(
             self.app,
             lambda: self._focus_results_for != token or self._token != token,
-            timeout=30.0,
+            timeout=SEARCH_HOLD_S,
             reason="search",
         )
 

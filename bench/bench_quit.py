@@ -23,10 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
-from bench_link import photo  # noqa: E402
-
+from tests.support.photo_library import photo  # noqa: E402
 from tests.support.ptylink import PtyApp  # noqa: E402
 
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"

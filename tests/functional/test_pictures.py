@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 
-from keyburst import burst
-
 from anagnorisis_tui.ui.graphics import image_widget_class
 from anagnorisis_tui.ui.pictures import LOW_SIXEL_COLOURS, LinkMeter, MeteredFile, Pictures
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from tests.support.keyburst import burst
 
 SIZE = (120, 40)
 

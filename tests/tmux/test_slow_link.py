@@ -8,16 +8,13 @@ so the link meter's switch to small frames is exercised too. Times are printed, 
 from __future__ import annotations
 
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.photo_library import library
 from tests.support.ptylink import Link, PtyApp
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_link import library  # noqa: E402
 
 pytestmark = [pytest.mark.tmux]
 

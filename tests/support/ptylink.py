@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-_HALF = "▀".encode()  # pictures begin with a sixel header, a kitty command or this
+_HALF = "▀".encode()  # pictures: a sixel header, a kitty transmission (f=100) or this
 # Escape sequences (CSI, OSC, DCS such as sixel, APC such as kitty graphics) dropped from text.
 _TEXT = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[P_\]][^\x1b]*(\x1b\\)?|\x1b.")
 CELL_PIXELS = (10, 20)
@@ -224,7 +224,7 @@ class PtyApp:
         self.last_output_at = now
         self.tail = (self.tail + data)[-4096:]
         self.seen_text = (self.seen_text + _TEXT.sub(b"", data))[-65536:]
-        self.pictures += data.count(b"\x1bP0;0;0q") + data.count(b"\x1b_G") + data.count(_HALF)
+        self.pictures += data.count(b"\x1bP0;0;0q") + data.count(b",f=100,") + data.count(_HALF)
         end = offset + len(data)
         for response in self.responses:
             if response.mark < 0 or end <= response.mark:

@@ -62,6 +62,7 @@ class Jobs:
     def __init__(self, app: AnagnorisisApp) -> None:
         self.app = app
         self.jobs: dict[str, Job] = {}
+        self.loose: set[ChildTask] = set()  # children run by screens outside any job
 
     def running(self, name: str) -> bool:
         job = self.jobs.get(name)
@@ -134,11 +135,29 @@ class Jobs:
             job.child = child
         return job
 
+    def run_child(
+        self,
+        task: str,
+        args: dict[str, Any],
+        *,
+        progress: Any = None,
+        cancel: threading.Event | None = None,
+    ) -> Any:
+        """Run core task `task` in a child process from a screen's own worker thread and return
+        its result; quitting stops it like a job's (`stop_all`). Raises TaskFailed."""
+        child = ChildTask(task, self.app.settings, args)  # type: ignore[attr-defined]
+        self.loose.add(child)
+        try:
+            return child.run(progress=progress, cancel=cancel)
+        finally:
+            self.loose.discard(child)
+
     def stop_all(self, grace: float = 0.15) -> None:
         """Stop everything now: cancel every job, give child processes `grace` seconds to
         commit their batch, then kill them (what they committed is kept)."""
         self.cancel_all()
         children = [job.child for job in self.jobs.values() if job.child is not None]
+        children += list(self.loose)
         for child in children:
             child.cancel_now()
         deadline = time.monotonic() + grace

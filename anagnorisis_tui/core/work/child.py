@@ -73,7 +73,10 @@ def main() -> int:
         value = fn(settings, request.get("args") or {}, channel, cancel)
     except Exception as exc:  # reported to the caller, who shows it as a notice
         traceback.print_exc(file=sys.stderr)
-        channel.send({"t": "error", "type": type(exc).__name__, "message": str(exc)})
+        from anagnorisis_tui.core.errors import UserError
+
+        user = isinstance(exc, UserError)
+        channel.send({"t": "error", "type": type(exc).__name__, "message": str(exc), "user": user})
         return 1
     channel.send({"t": "result", "value": value})
     channel.stream.flush()

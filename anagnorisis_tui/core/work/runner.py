@@ -49,9 +49,12 @@ _CHILD_MAIN = (
 class TaskFailed(RuntimeError):
     """The task raised (message is the reason a user reads) or the child process died."""
 
-    def __init__(self, message: str, *, kind: str = "", crashed: bool = False) -> None:
+    def __init__(
+        self, message: str, *, kind: str = "", user: bool = False, crashed: bool = False
+    ) -> None:
         super().__init__(message)
         self.kind = kind  # the exception class name raised in the child, if it raised
+        self.user = user  # that exception was a UserError: its message is for the user
         self.crashed = crashed
 
 
@@ -179,7 +182,11 @@ class ChildTask:
         if self.killed:
             return None
         if error is not None:
-            raise TaskFailed(str(error.get("message", "")), kind=str(error.get("type", "")))
+            raise TaskFailed(
+                str(error.get("message", "")),
+                kind=str(error.get("type", "")),
+                user=bool(error.get("user")),
+            )
         if got_result and code == 0:
             return result
         raise TaskFailed(self._crash_message(code), crashed=True)

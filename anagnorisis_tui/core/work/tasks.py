@@ -1,5 +1,7 @@
 """The tasks a child process runs (core/work/child.py), by name. Each returns plain JSON data.
 
+`train`: train the personal evaluator (numpy, CPU-heavy) away from the UI's threads.
+
 `ingest`: scan a library root and derive, from one decode per new content, its pixel identity,
 perceptual hash, grid thumbnail and (with `embed`) its vector; then the search index and the
 rating predictions catch up. The model loads in a thread while the walk and catalogue pass
@@ -86,4 +88,50 @@ def _catch_up(lib: Library, done: IngestSummary, channel: Any, cancel: threading
     }
 
 
-TASKS = {"ingest": ingest}
+def train(settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event) -> Any:
+    """Train the evaluator on the ratings: {"report": TrainReport.as_dict()} or
+    {"cancelled": True}. A reason not to train (too few ratings) raises TrainingError."""
+    from anagnorisis_tui.core.base.progress import Cancelled
+
+    with Library(settings) as lib:
+        try:
+            report = lib.evaluator.train(
+                progress=channel.progress, cancel=cancel, seed=int(args.get("seed", 0))
+            )
+        except Cancelled:
+            return {"cancelled": True}
+        if getattr(report, "cancelled", False) or cancel.is_set():
+            return {"cancelled": True}
+        return {"report": report.as_dict()}
+
+
+def make_thumbnails(
+    settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event
+) -> Any:
+    """Every missing grid thumbnail of present images under args["roots"] (all when empty)."""
+    from anagnorisis_tui.core.base import fsnames
+    from anagnorisis_tui.core.catalogue.scan_types import prefix_range
+
+    with Library(settings) as lib:
+        items: list[tuple[str, str]] = []
+        for root in args.get("roots") or [None]:
+            scope, params = "", []
+            if root:
+                lo, hi = prefix_range(fsnames.to_db(root))
+                scope, params = " AND path >= ? AND path < ?", [lo, hi]
+            items += lib.db.execute(
+                f"SELECT hash, min(path) FROM files WHERE present = 1{scope} GROUP BY hash "
+                "ORDER BY min(path)",
+                params,
+            ).fetchall()
+        done = thumbnails.generate(
+            thumbnails.cache_dir(settings.data_dir),
+            ((h, fsnames.to_os(p)) for h, p in items),
+            total=len(items),
+            progress=channel.progress,
+            cancel=cancel,
+        )
+        return dataclasses.asdict(done)
+
+
+TASKS = {"ingest": ingest, "train": train, "thumbnails": make_thumbnails}

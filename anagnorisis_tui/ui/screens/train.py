@@ -21,9 +21,10 @@ from textual.widgets import Button, DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base import rating_text
-from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
+from anagnorisis_tui.core.base.progress import Progress, format_eta
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
+from anagnorisis_tui.core.work.runner import TaskFailed
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.sources import QueueSource
@@ -205,18 +206,24 @@ class TrainScreen(AppScreen):
 
     @work(thread=True, group=TRAIN_GROUP, exclusive=True, exit_on_error=False)
     def _train(self, cancel: threading.Event) -> TrainView | None:
+        # In a child process (core/work/tasks.py): the fitting never competes with the UI
+        # thread for the GIL, and quitting stops it at once.
         try:
-            report = self.library.evaluator.train(
-                progress=lambda p: self.post_message(self.ProgressMade(p)), cancel=cancel
+            result = self.app.jobs.run_child(  # type: ignore[attr-defined]
+                "train",
+                {},
+                progress=lambda p: self.post_message(self.ProgressMade(p)),
+                cancel=cancel,
             )
-        except Cancelled:
-            return None
-        except UserError as exc:  # too few ratings, no vectors, an evaluator of another model
+        except TaskFailed as exc:
+            if not exc.user:
+                raise
+            # TrainingError and friends: a reason for the user (too few ratings, no vectors).
             self.post_message(self.TrainRefused(str(exc)))
             return None
-        if cancel.is_set() or report.cancelled:
+        if cancel.is_set() or not isinstance(result, dict) or result.get("cancelled"):
             return None
-        view = train_view(report)
+        view = train_view(result["report"])
         self.post_message(self.Trained(view))
         # New predictions: grids sorted or filtered by rating and the viewer read them again.
         self.app.post_message(LibraryChanged())

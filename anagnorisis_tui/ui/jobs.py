@@ -64,6 +64,10 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self.loose: set[ChildTask] = set()  # children run by screens outside any job
 
+    def _settings(self) -> Any:
+        # The library's own settings: the child opens the same catalogue as this process.
+        return self.app.library.settings  # type: ignore[attr-defined]
+
     def running(self, name: str) -> bool:
         job = self.jobs.get(name)
         return job is not None and job.running
@@ -125,7 +129,7 @@ class Jobs:
         shows as a notice."""
         if self.running(name):
             return None
-        child = ChildTask(task, self.app.settings, args)
+        child = ChildTask(task, self._settings(), args)
 
         def run(progress: Any, cancel: threading.Event) -> Any:
             return child.run(progress=progress, cancel=cancel, on_event=on_event)
@@ -145,7 +149,7 @@ class Jobs:
     ) -> Any:
         """Run core task `task` in a child process from a screen's own worker thread and return
         its result; quitting stops it like a job's (`stop_all`). Raises TaskFailed."""
-        child = ChildTask(task, self.app.settings, args)  # type: ignore[attr-defined]
+        child = ChildTask(task, self._settings(), args)
         self.loose.add(child)
         try:
             return child.run(progress=progress, cancel=cancel)

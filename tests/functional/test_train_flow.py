@@ -4,13 +4,13 @@ rate-next -> rate in the viewer -> retrain."""
 from __future__ import annotations
 
 import re
-import threading
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.train import TrainScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
+from tests.support import childhooks
 from tests.support.app_fixtures import RATED
 
 
@@ -157,20 +157,12 @@ async def test_train_from_the_command_palette_on_any_screen(rated, make_test_app
         assert library.evaluator.info()["metrics"]["n_ratings"] == RATED
 
 
-async def test_escape_cancels_training_and_the_previous_model_stays(rated, make_test_app, settle):
+async def test_escape_cancels_training_and_the_previous_model_stays(
+    rated, make_test_app, settle, tmp_path, monkeypatch
+):
     library, _ = rated
-    real_train = library.evaluator.train
-    started = threading.Event()
-
-    def held_train(*, progress=None, cancel=None, seed=0):
-        def gate(p):  # the real training, held at each step until the user cancels
-            progress(p)
-            started.set()
-            cancel.wait(10)
-
-        return real_train(progress=gate, cancel=cancel, seed=seed)
-
-    library.evaluator.train = held_train
+    # The real training, in its child process, held at each step until the user cancels.
+    childhooks.install(tmp_path, monkeypatch, childhooks.HELD_TRAINING)
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -178,10 +170,11 @@ async def test_escape_cancels_training_and_the_previous_model_stays(rated, make_
         await settle(pilot)
         screen = app.screen
         await pilot.press("t")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if started.is_set():
-                break
+        label = screen.query_one("#train-progress-label")
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if "starting" not in str(label.render()):
+                break  # the child reported its first step
         assert screen.query_one("#train-progress-row").display
         assert screen.query_one("#cancel-button").disabled is False
         await pilot.press("escape")

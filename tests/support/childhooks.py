@@ -39,6 +39,23 @@ ImageFile.ImageFile.load = _load
 """
 
 
+# Training in the child holds at each progress step until the caller cancels it.
+HELD_TRAINING = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from anagnorisis_tui.core.evaluator import training
+_real = training.train
+def _held(*args, progress=None, cancel=None, **kw):
+    def gate(p):
+        if progress is not None:
+            progress(p)
+        if cancel is not None:
+            cancel.wait(10)
+    return _real(*args, progress=gate, cancel=cancel, **kw)
+training.train = _held
+"""
+
+
 def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
     folder = tmp_path / "child-hook"
     folder.mkdir(exist_ok=True)

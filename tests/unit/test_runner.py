@@ -138,7 +138,7 @@ def test_training_refused_for_a_reason_is_a_user_error(settings):
     with pytest.raises(TaskFailed) as failed:
         run_task("train", settings, {})
     assert failed.value.user and failed.value.kind == "TrainingError"
-    assert "rat" in str(failed.value)  # says what is missing: ratings
+    assert "embed" in str(failed.value)  # says what is missing and what to run
 
 
 def test_thumbnails_task_fills_the_cache_for_what_a_scan_left(settings, tmp_path):

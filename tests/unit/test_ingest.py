@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from anagnorisis_tui.core.base import hashing
-from anagnorisis_tui.core.catalogue import ingest_pass, thumbnails
+from anagnorisis_tui.core.catalogue import ingest_derive, ingest_pass, thumbnails
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX, stream_identity
 from anagnorisis_tui.core.duplicates import phash
 from anagnorisis_tui.core.library import Library
@@ -140,7 +140,7 @@ def test_one_read_and_one_reduced_decode_give_every_product(lib, tmp_path, monke
             reads.append(str(path))
         return real_open(path, mode, *a, **kw)
 
-    monkeypatch.setattr(ingest_pass, "open", counting_open, raising=False)
+    monkeypatch.setattr(ingest_derive, "open", counting_open, raising=False)
     model = FakeModel()
     cache = thumbnails.cache_dir(lib.settings.data_dir)
     products = ingest_pass.Products(thumbnail_cache=cache, phash=True, embedder=model)

@@ -20,7 +20,6 @@ model. Content whose pixels cannot be decoded leaves the catalogue as a recorded
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 import time
@@ -29,41 +28,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-import xxhash
-from PIL import Image, ImageOps
 
-from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
-from anagnorisis_tui.core.base.hashing import canonical_pixels, hash_canonical
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue import thumbnails
-from anagnorisis_tui.core.catalogue.imageinfo import os_error_reason, parse_jpeg
+from anagnorisis_tui.core.catalogue.ingest_derive import (
+    Derived,
+    Job,
+    Products,
+    decode_size,
+    derive_many,
+)
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
-from anagnorisis_tui.core.catalogue.jpeg_identity import stream_identity
 from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
 from anagnorisis_tui.core.catalogue.scan_types import ScanSummary, prefix_range
 from anagnorisis_tui.core.duplicates import phash
 
 PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
-
-
-@dataclass
-class Products:
-    """What the pass derives besides pixel identity."""
-
-    thumbnail_cache: Path | None = None  # None: no thumbnails
-    thumbnail_size: int = thumbnails.THUMB_SIZE
-    phash: bool = True
-    # The model (Embedder interface: model_id, dim, image_size, resize_mode, encode_images,
-    # info) or a callable that returns it: called once, when the pass starts, so a model can
-    # load while the walk and the catalogue pass run. None: no vectors.
-    embedder: Any = None
-    batch_size: int = 32
-    workers: int | None = None
 
 
 @dataclass
@@ -82,30 +66,7 @@ class IngestSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-class _Job(NamedTuple):
-    content: str
-    path: str
-    identify: bool
-    legacy: bool  # a rewritten JPEG may match content identified by a full decode earlier
-    phash: bool
-    thumb: bool
-    embed: bool
-
-
-class _Derived(NamedTuple):
-    job: _Job
-    pixel: str | None = None
-    legacy_pixel: str | None = None
-    phash: int | None = None
-    clip: np.ndarray | None = None
-    thumb: bool = False
-    failure: str | None = None
-    missing: bool = False
-
-
-def _jobs(
-    db: Database, root_db: str | None, products: Products, model_id: str | None
-) -> list[_Job]:
+def _jobs(db: Database, root_db: str | None, products: Products, model_id: str | None) -> list[Job]:
     scope, params = "", []
     if root_db is not None:
         lo, hi = prefix_range(root_db)
@@ -136,7 +97,7 @@ def _jobs(
         if cache is not None:
             thumb = not thumbnails.thumbnail_path(cache, content, size).is_file()
         jobs.append(
-            _Job(
+            Job(
                 content,
                 path,
                 bool(identify),
@@ -163,90 +124,9 @@ def _legacy_sizes(db: Database) -> set[tuple[int, int]]:
     }
 
 
-def _decode_size(products: Products, embedder: Any) -> int:
-    sizes = [phash.DECODE_SIDE]
-    if products.thumbnail_cache is not None:
-        sizes.append(products.thumbnail_size)
-    if embedder is not None:
-        sizes.append(int(embedder.image_size))
-    return max(sizes)
-
-
-def derive(
-    job: _Job, products: Products, decode_side: int, model: tuple[int, str] | None
-) -> _Derived:
-    """Everything `job` needs from one read of its file (runs in a worker thread)."""
-    try:
-        with open(fsnames.to_os(job.path), "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return _Derived(job, missing=True)
-    except OSError as exc:
-        return _Derived(job, failure=os_error_reason(exc))
-    if xxhash.xxh3_128_hexdigest(data) != job.content:
-        return _Derived(job, missing=True)
-    pixel = None
-    if job.identify and data[:3] == b"\xff\xd8\xff":
-        parsed = parse_jpeg(data, need_scan=False)
-        if parsed is not None:
-            pixel = stream_identity(data, parsed[0].orientation)
-    need_image = job.phash or job.thumb or job.embed
-    full = (job.identify and pixel is None) or job.legacy
-    if not need_image and not full:
-        return _Derived(job, pixel=pixel)
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            if full:
-                upright = canonical_pixels(opened)
-                decoded = hash_canonical(upright)
-            else:
-                if opened.format == "JPEG":
-                    # The smallest DCT scale whose sides are all still >= decode_side.
-                    opened.draft("RGB", (decode_side, decode_side))
-                opened.load()
-                upright = ImageOps.exif_transpose(opened) or opened
-                decoded = None
-            legacy = decoded if (job.legacy and pixel is not None) else None
-            pixel = pixel or decoded
-            if not need_image:
-                return _Derived(job, pixel=pixel, legacy_pixel=legacy)
-            # The duplicate finder's products of this decode (perceptual hash) are made here.
-            value = phash.phash_image(upright) if job.phash else None
-            made = False
-            if job.thumb and products.thumbnail_cache is not None:
-                small = thumbnails.shrink(upright, products.thumbnail_size)
-                try:
-                    thumbnails.save_thumbnail(
-                        products.thumbnail_cache, job.content, small, products.thumbnail_size
-                    )
-                    made = True
-                except thumbnails.ThumbnailError:
-                    pass  # an unwritable cache is not the image's fault; the grid retries
-            clip = None
-            if job.embed and model is not None:
-                from anagnorisis_tui.core.semantic import imageprep
-
-                clip = np.asarray(imageprep.fit(upright, model[0], model[1]), dtype=np.uint8)
-            return _Derived(job, pixel, legacy, value, clip, made)
-    except Image.DecompressionBombError as exc:
-        return _Derived(job, failure=f"too large (possible decompression bomb): {exc}")
-    except MemoryError:
-        return _Derived(job, failure="not enough memory to decode the pixels")
-    except Exception as exc:  # decoders raise many types on hostile bytes
-        message = str(exc) or type(exc).__name__
-        prefix = "truncated image" if "truncated" in message else "cannot decode the pixels"
-        return _Derived(job, failure=f"{prefix}: {message}")
-
-
-def _derive_many(
-    jobs: list[_Job], products: Products, side: int, model: tuple[int, str] | None
-) -> list[_Derived]:
-    return [derive(job, products, side, model) for job in jobs]
-
-
 def _ahead(
-    pool: ThreadPoolExecutor, tasks: list[list[_Job]], window: int, run: Callable[..., Any]
-) -> Iterator[list[_Derived]]:
+    pool: ThreadPoolExecutor, tasks: list[list[Job]], window: int, run: Callable[..., Any]
+) -> Iterator[list[Derived]]:
     """Task results in order, `window` tasks in flight ahead of the consumer."""
     queue: deque[Future] = deque()
     pending = iter(tasks)
@@ -313,14 +193,14 @@ def ingest_pass(
     summary.total = len(jobs)
     if not jobs:
         return summary
-    side = _decode_size(products, embedder)
+    side = decode_size(products, embedder)
     model = (int(embedder.image_size), embedder.resize_mode) if embedder is not None else None
     workers = products.workers or _default_workers(embedder)
     tasks = [jobs[i : i + PER_TASK] for i in range(0, len(jobs), PER_TASK)]
     batch = _Batch()
     done = 0
     last_write = time.monotonic()
-    run = partial(_derive_many, products=products, side=side, model=model)
+    run = partial(derive_many, products=products, side=side, model=model)
 
     def flush() -> None:
         batch.write(db, embedder, summary, scan_summary)
@@ -349,13 +229,13 @@ def ingest_pass(
 
 class _Batch:
     def __init__(self) -> None:
-        self.items: list[_Derived] = []
-        self.clips: list[_Derived] = []
+        self.items: list[Derived] = []
+        self.clips: list[Derived] = []
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def add(self, got: _Derived) -> None:
+    def add(self, got: Derived) -> None:
         self.items.append(got)
         if got.clip is not None:
             self.clips.append(got)

@@ -157,20 +157,18 @@ class Jobs:
             self.loose.discard(child)
 
     def stop_all(self, grace: float = 0.15) -> None:
-        """Stop everything now: cancel every job, give child processes `grace` seconds to
-        commit their batch, then kill them (what they committed is kept)."""
+        """Stop everything now, without waiting: cancel every job and tell each child process
+        to stop; a child still running `grace` seconds later is killed (what it committed is
+        kept). The app's own shutdown runs meanwhile; job threads end once their child has."""
         self.cancel_all()
         children = [job.child for job in self.jobs.values() if job.child is not None]
         children += list(self.loose)
         for child in children:
             child.cancel_now()
-        deadline = time.monotonic() + grace
-        for child in children:
-            process = child.process
-            if process is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(max(0.0, deadline - time.monotonic()))
-            child.kill()
+        if children:
+            threading.Thread(
+                target=_kill_after, args=(children, grace), name="stop-children", daemon=True
+            ).start()
 
     def cancel(self, name: str) -> bool:
         job = self.jobs.get(name)
@@ -190,3 +188,13 @@ class Jobs:
             if job.worker is not None:
                 job.finished.wait(max(0.0, deadline - time.monotonic()))
         return not self.any_running()
+
+
+def _kill_after(children: list[ChildTask], grace: float) -> None:
+    deadline = time.monotonic() + grace
+    for child in children:
+        process = child.process
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.0, deadline - time.monotonic()))
+        child.kill()

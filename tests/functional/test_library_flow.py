@@ -92,10 +92,10 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
                 break
             await pilot.pause(0.05)
         await pilot.press("q")
+    assert app.jobs.wait(10)  # the job's thread ended with its child
     child = app.jobs.jobs["scan"].child
     assert child is not None and child.process is not None
     assert child.process.poll() is not None  # stopped, not left running
-    assert app.jobs.wait(10)
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # Whatever was recorded is whole: every file row points at an image row.
     orphans = library.db.execute(

@@ -14,8 +14,6 @@ between units of work and returns what it finished, so the database stays consis
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -156,19 +154,16 @@ class Jobs:
         finally:
             self.loose.discard(child)
 
-    def stop_all(self, grace: float = 0.15) -> None:
-        """Stop everything now, without waiting: cancel every job and tell each child process
-        to stop; a child still running `grace` seconds later is killed (what it committed is
-        kept). The app's own shutdown runs meanwhile; job threads end once their child has."""
+    def stop_all(self) -> None:
+        """Stop everything now: cancel every job and kill every child process at once.
+
+        Killing loses only the batch in flight (every batch commits on its own, the database
+        stays consistent) and frees the CPU for the app's own shutdown at once; on a busy NAS
+        a child given time to finish its batch made quitting slower (BENCHMARKS.md)."""
         self.cancel_all()
         children = [job.child for job in self.jobs.values() if job.child is not None]
-        children += list(self.loose)
-        for child in children:
-            child.cancel_now()
-        if children:
-            threading.Thread(
-                target=_kill_after, args=(children, grace), name="stop-children", daemon=True
-            ).start()
+        for child in [*children, *self.loose]:
+            child.kill()
 
     def cancel(self, name: str) -> bool:
         job = self.jobs.get(name)
@@ -189,12 +184,3 @@ class Jobs:
                 job.finished.wait(max(0.0, deadline - time.monotonic()))
         return not self.any_running()
 
-
-def _kill_after(children: list[ChildTask], grace: float) -> None:
-    deadline = time.monotonic() + grace
-    for child in children:
-        process = child.process
-        if process is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(max(0.0, deadline - time.monotonic()))
-        child.kill()

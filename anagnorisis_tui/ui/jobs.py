@@ -183,4 +183,3 @@ class Jobs:
             if job.worker is not None:
                 job.finished.wait(max(0.0, deadline - time.monotonic()))
         return not self.any_running()
-

@@ -139,16 +139,3 @@ def test_training_refused_for_a_reason_is_a_user_error(settings):
         run_task("train", settings, {})
     assert failed.value.user and failed.value.kind == "TrainingError"
     assert "embed" in str(failed.value)  # says what is missing and what to run
-
-
-def test_thumbnails_task_fills_the_cache_for_what_a_scan_left(settings, tmp_path):
-    from anagnorisis_tui.core.library import Library
-
-    root = _library(tmp_path / "lib", 5)
-    with Library(settings) as lib:
-        lib.catalogue.scan(root)  # identity only: no thumbnails
-    cache = thumbnails.cache_dir(settings.data_dir)
-    assert not list(cache.rglob("*.jpg"))
-    done = run_task("thumbnails", settings, {"roots": [str(root)]})
-    assert (done["made"], done["failed"]) == (5, 0)
-    assert len(list(cache.rglob("*.jpg"))) == 5

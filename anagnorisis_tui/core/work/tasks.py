@@ -105,33 +105,4 @@ def train(settings: Settings, args: dict[str, Any], channel: Any, cancel: thread
         return {"report": report.as_dict()}
 
 
-def make_thumbnails(
-    settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event
-) -> Any:
-    """Every missing grid thumbnail of present images under args["roots"] (all when empty)."""
-    from anagnorisis_tui.core.base import fsnames
-    from anagnorisis_tui.core.catalogue.scan_types import prefix_range
-
-    with Library(settings) as lib:
-        items: list[tuple[str, str]] = []
-        for root in args.get("roots") or [None]:
-            scope, params = "", []
-            if root:
-                lo, hi = prefix_range(fsnames.to_db(root))
-                scope, params = " AND path >= ? AND path < ?", [lo, hi]
-            items += lib.db.execute(
-                f"SELECT hash, min(path) FROM files WHERE present = 1{scope} GROUP BY hash "
-                "ORDER BY min(path)",
-                params,
-            ).fetchall()
-        done = thumbnails.generate(
-            thumbnails.cache_dir(settings.data_dir),
-            ((h, fsnames.to_os(p)) for h, p in items),
-            total=len(items),
-            progress=channel.progress,
-            cancel=cancel,
-        )
-        return dataclasses.asdict(done)
-
-
-TASKS = {"ingest": ingest, "train": train, "thumbnails": make_thumbnails}
+TASKS = {"ingest": ingest, "train": train}

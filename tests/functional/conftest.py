@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.library import Library
@@ -37,8 +37,9 @@ async def _settle(pilot, rounds: int = 8) -> None:
     """Let workers finish and their messages be handled (no sleeps, no clocks)."""
     app = pilot.app
     for _ in range(rounds):
-        # A failed worker is the app's business (it becomes a notification), not the wait's.
-        with contextlib.suppress(WorkerFailed):
+        # A failed worker is the app's business (it becomes a notification), and a cancelled
+        # one was replaced by a newer request (exclusive groups): neither is the wait's.
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.is_running for w in app.workers):

@@ -82,9 +82,10 @@ def test_list_shows_predictions_as_ratings_marked_as_the_models(shapes_pref, sha
     capsys.readouterr()
     assert shapes_main(["list", "--sort", "rating", "--desc"]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    # Columns: path, size, dimensions, when taken, rating (yours, or ~ the model's).
     mine = set(shapes_pref.paths[:40])
-    rated = [row[3] for row in rows if row[0] in mine]
-    guessed = [row[3] for row in rows if row[0] not in mine]
+    rated = [row[4] for row in rows if row[0] in mine]
+    guessed = [row[4] for row in rows if row[0] not in mine]
     assert len(rated) == 40
     assert all(re.fullmatch(r"\d{1,2}", c) for c in rated), rated[:5]
     assert len(guessed) == len(shapes_pref.hashes) - 40

@@ -24,6 +24,7 @@ from anagnorisis_tui.core.semantic.model_choice import (
     ModelChoice,
     ModelUnavailable,
     WeightsError,
+    engine_info,
     local_config,
 )
 
@@ -54,14 +55,7 @@ class Embedder:
         return "torch"
 
     def info(self) -> dict[str, Any]:
-        return {
-            "name": self.choice.name,
-            "pretrained": self.choice.pretrained,
-            "weights": str(self.choice.weights) if self.choice.weights else None,
-            "image_size": self.image_size,
-            "resize_mode": self.resize_mode,
-            "engine": self.engine,
-        }
+        return engine_info(self.choice, self.image_size, self.resize_mode, self.engine)
 
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32."""

@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import xxhash
 
@@ -214,3 +215,17 @@ def describe(choice: ModelChoice, *, demo: bool) -> str:
             return "tiny-clip, the demo's shipped model: it knows coloured shapes only"
         return "tiny-clip: knows coloured shapes only, not photos (choose a model: model.name)"
     return choice.label
+
+
+def engine_info(
+    choice: ModelChoice, image_size: int, resize_mode: str, engine: str
+) -> dict[str, Any]:
+    """What every engine reports about itself (`embed` prints it; tests compare engines)."""
+    return {
+        "name": choice.name,
+        "pretrained": choice.pretrained,
+        "weights": str(choice.weights) if choice.weights else None,
+        "image_size": image_size,
+        "resize_mode": resize_mode,
+        "engine": engine,
+    }

@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 
 from anagnorisis_tui.core.semantic import text_numpy as textnp
-from anagnorisis_tui.core.semantic.model_choice import ModelChoice, ModelUnavailable, index_name
+from anagnorisis_tui.core.semantic.model_choice import (
+    ModelChoice,
+    ModelUnavailable,
+    engine_info,
+    index_name,
+)
 
 FORMAT = 1
 ENGINES = ("auto", "torch")
@@ -87,14 +92,7 @@ class OnnxEmbedder:
         return f"onnx-{self.precision}"
 
     def info(self) -> dict[str, Any]:
-        return {
-            "name": self.choice.name,
-            "pretrained": self.choice.pretrained,
-            "weights": str(self.choice.weights) if self.choice.weights else None,
-            "image_size": self.image_size,
-            "resize_mode": self.resize_mode,
-            "engine": self.engine,
-        }
+        return engine_info(self.choice, self.image_size, self.resize_mode, self.engine)
 
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32 (ONNX Runtime is thread-safe)."""

@@ -16,15 +16,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
-from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.base.progress import ProgressCallback
+from anagnorisis_tui.core.duplicates.decode_pass import DecodeSummary, run_decode_pass
 
 PHASH_MODEL = "phash"
 HASH_SIZE = 8
@@ -85,13 +83,7 @@ def popcount64(x: np.ndarray) -> np.ndarray:
     return table[x.view(np.uint8).reshape(*x.shape, 8)].sum(axis=-1)
 
 
-@dataclass(frozen=True)
-class PhashSummary:
-    done: int
-    failed: int
-    missing: int  # files gone since the scan: left for the next scan to sort out
-    seconds: float
-    cancelled: bool = False
+PhashSummary = DecodeSummary
 
 
 def pending(db: Database) -> int:
@@ -103,15 +95,6 @@ def pending(db: Database) -> int:
     ).fetchone()[0]
 
 
-def _hash_one(path: str) -> tuple[str, int | str | None]:
-    try:
-        return "ok", phash_file(fsnames.to_os(path))
-    except FileNotFoundError:
-        return "missing", None
-    except Exception as exc:  # any decoder failure: recorded, never stops the pass
-        return "error", f"{type(exc).__name__}: {exc}"[:300]
-
-
 def compute_missing(
     db: Database,
     *,
@@ -120,63 +103,37 @@ def compute_missing(
     batch: int = 64,
     workers: int | None = None,
 ) -> PhashSummary:
-    """Hash every present image that has no pHash yet, writing in short transactions.
+    """Hash every present image that has no pHash yet, writing in short transactions."""
 
-    Decoding runs in a small thread pool (Pillow releases the GIL while decoding); this thread
-    alone writes to the database."""
-    timer = Timer()
-    total = pending(db)
-    done = failed = missing = 0
-    cancelled = False
-    last_hash = ""
-    workers = workers or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="phash") as pool:
-        while not cancelled:
-            # Keyset pagination over the hash: writes between batches cannot disturb it.
-            rows = db.execute(
-                "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND "
-                "f.present = 1) FROM images i WHERE i.phash IS NULL AND i.hash > ? AND "
-                "EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) AND "
-                "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND "
-                "e.model_id = ?) ORDER BY i.hash LIMIT ?",
-                [last_hash, PHASH_MODEL, batch],
-            ).fetchall()
-            if not rows:
-                break
-            last_hash = rows[-1][0]
-            futures = [pool.submit(_hash_one, path) for _, path in rows]
-            results: list[tuple[int, str]] = []
-            errors: list[tuple[str, str]] = []
-            try:
-                for future, (content_hash, path) in zip(futures, rows, strict=True):
-                    check(cancel)
-                    status, value = future.result()
-                    if status == "ok":
-                        results.append((int(value), content_hash))  # type: ignore[arg-type]
-                    elif status == "error":
-                        errors.append((content_hash, str(value)))
-                    else:
-                        missing += 1
-                    if progress:
-                        finished = done + failed + missing + len(results) + len(errors)
-                        progress(
-                            Progress("phash", finished, total, elapsed=timer.elapsed, detail=path)
-                        )
-            except Cancelled:
-                cancelled = True
-                for future in futures:
-                    future.cancel()
-            # What was finished before a cancel is kept.
-            _write(db, results, errors)
-            done += len(results)
-            failed += len(errors)
-    return PhashSummary(done, failed, missing, timer.elapsed, cancelled)
+    def page(after: str, limit: int) -> list[tuple[str, str]]:
+        return db.execute(
+            "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND "
+            "f.present = 1) FROM images i WHERE i.phash IS NULL AND i.hash > ? AND "
+            "EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) AND "
+            "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND "
+            "e.model_id = ?) ORDER BY i.hash LIMIT ?",
+            [after, PHASH_MODEL, limit],
+        ).fetchall()
+
+    return run_decode_pass(
+        stage="phash",
+        total=pending(db),
+        page=page,
+        decode=phash_file,
+        write=lambda good, errors: _write(db, good, errors),
+        progress=progress,
+        cancel=cancel,
+        batch=batch,
+        workers=workers,
+    )
 
 
-def _write(db: Database, results: list[tuple[int, str]], errors: list[tuple[str, str]]) -> None:
+def _write(db: Database, results: list[tuple[str, int]], errors: list[tuple[str, str]]) -> None:
     at = time.time()
     with db.conn:
-        db.conn.executemany("UPDATE images SET phash = ? WHERE hash = ?", results)
+        db.conn.executemany(
+            "UPDATE images SET phash = ? WHERE hash = ?", [(v, h) for h, v in results]
+        )
         db.conn.executemany(
             "INSERT OR REPLACE INTO embed_errors(hash, model_id, reason, at) VALUES (?, ?, ?, ?)",
             [(h, PHASH_MODEL, reason, at) for h, reason in errors],

@@ -10,19 +10,16 @@ hash. A picture that cannot be decoded is recorded in embed_errors under model i
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
-from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.duplicates import verify
+from anagnorisis_tui.core.duplicates.decode_pass import DecodeSummary, run_decode_pass
 from anagnorisis_tui.core.duplicates.phash import phash_image
 
 RENDITION_MODEL = "rendition"
@@ -31,13 +28,7 @@ RENDITION_MODEL = "rendition"
 DECODE_SIDE = 256
 
 
-@dataclass(frozen=True)
-class RenditionSummary:
-    done: int
-    failed: int
-    missing: int  # files gone since the scan
-    seconds: float
-    cancelled: bool = False
+RenditionSummary = DecodeSummary
 
 
 def store(db: Database, rows: Iterable[tuple[str, bytes, int, int]]) -> None:
@@ -86,15 +77,6 @@ def pending(db: Database) -> int:
     return db.execute(f"SELECT count(*) {_PENDING}", [RENDITION_MODEL]).fetchone()[0]
 
 
-def _one(path: str) -> tuple[str, object]:
-    try:
-        return "ok", decode_for_duplicates(fsnames.to_os(path))
-    except FileNotFoundError:
-        return "missing", None
-    except Exception as exc:  # any decoder failure: recorded, never stops the pass
-        return "error", f"{type(exc).__name__}: {exc}"[:300]
-
-
 def compute_missing(
     db: Database,
     *,
@@ -103,64 +85,39 @@ def compute_missing(
     batch: int = 64,
     workers: int | None = None,
 ) -> RenditionSummary:
-    """A rendition (and a pHash where missing) for every present image that lacks one.
+    """A rendition (and a pHash where missing) for every present image that lacks one."""
 
-    Decoding runs in a small thread pool (Pillow releases the GIL while decoding); this thread
-    alone writes, in short transactions, so what was finished before a cancel is kept."""
-    timer = Timer()
-    total = pending(db)
-    done = failed = missing = 0
-    cancelled = False
-    last = ""
-    workers = workers or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rendition") as pool:
-        while not cancelled:
-            rows = db.execute(
-                "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND "
-                f"f.present = 1) {_PENDING} AND i.hash > ? ORDER BY i.hash LIMIT ?",
-                [RENDITION_MODEL, last, batch],
-            ).fetchall()
-            if not rows:
-                break
-            last = rows[-1][0]
-            futures = [pool.submit(_one, path) for _, path in rows]
-            good: list[tuple[str, bytes, int, int]] = []
-            hashes: list[tuple[int, str]] = []
-            errors: list[tuple[str, str]] = []
-            try:
-                for future, (content_hash, path) in zip(futures, rows, strict=True):
-                    check(cancel)
-                    status, value = future.result()
-                    if status == "ok":
-                        data, w, h, code = value  # type: ignore[misc]
-                        good.append((content_hash, data, w, h))
-                        hashes.append((code, content_hash))
-                    elif status == "error":
-                        errors.append((content_hash, str(value)))
-                    else:
-                        missing += 1
-                    if progress:
-                        finished = done + failed + missing + len(good) + len(errors)
-                        progress(
-                            Progress(
-                                "renditions", finished, total, elapsed=timer.elapsed, detail=path
-                            )
-                        )
-            except Cancelled:
-                cancelled = True
-                for future in futures:
-                    future.cancel()
-            store(db, good)
-            at = time.time()
-            with db.conn:
-                db.conn.executemany(
-                    "UPDATE images SET phash = ? WHERE hash = ? AND phash IS NULL", hashes
-                )
-                db.conn.executemany(
-                    "INSERT OR REPLACE INTO embed_errors(hash, model_id, reason, at) "
-                    "VALUES (?, ?, ?, ?)",
-                    [(h, RENDITION_MODEL, reason, at) for h, reason in errors],
-                )
-            done += len(good)
-            failed += len(errors)
-    return RenditionSummary(done, failed, missing, timer.elapsed, cancelled)
+    def page(after: str, limit: int) -> list[tuple[str, str]]:
+        return db.execute(
+            "SELECT i.hash, (SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND "
+            f"f.present = 1) {_PENDING} AND i.hash > ? ORDER BY i.hash LIMIT ?",
+            [RENDITION_MODEL, after, limit],
+        ).fetchall()
+
+    def write(
+        good: list[tuple[str, tuple[bytes, int, int, int]]], errors: list[tuple[str, str]]
+    ) -> None:
+        store(db, [(h, data, w, hgt) for h, (data, w, hgt, _code) in good])
+        at = time.time()
+        with db.conn:
+            db.conn.executemany(
+                "UPDATE images SET phash = ? WHERE hash = ? AND phash IS NULL",
+                [(code, h) for h, (_data, _w, _hgt, code) in good],
+            )
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO embed_errors(hash, model_id, reason, at) "
+                "VALUES (?, ?, ?, ?)",
+                [(h, RENDITION_MODEL, reason, at) for h, reason in errors],
+            )
+
+    return run_decode_pass(
+        stage="renditions",
+        total=pending(db),
+        page=page,
+        decode=decode_for_duplicates,
+        write=write,
+        progress=progress,
+        cancel=cancel,
+        batch=batch,
+        workers=workers,
+    )

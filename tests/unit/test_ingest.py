@@ -7,6 +7,7 @@ import os
 import struct
 import threading
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -266,3 +267,43 @@ def test_undecodable_content_is_recorded_and_cancel_keeps_what_was_done(lib, tmp
     ).fetchone() == (0,)
     errors = dict(lib.catalogue.errors())
     assert any(p.endswith("broken.png") and "pixels" in r for p, r in errors.items())
+
+
+def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, monkeypatch):
+    from anagnorisis_tui.core.duplicates import renditions, verify
+
+    root = tmp_path / "lib"
+    photo = _photo(60, (640, 480))
+    write(root / "a.jpg", _jpeg(60))
+    save(root / "a-small.png", photo.resize((320, 240)))
+    # EXIF-rotated: the rendition is of the picture as displayed, with its displayed size.
+    write(root / "turned.jpg", _jpeg(61, exif=_exif(x0112=6)))
+    logo = Image.new("RGBA", (200, 200), (255, 255, 255, 0))
+    logo.paste((255, 255, 255, 255), (40, 40, 160, 160))
+    save(root / "logo.png", logo)
+    lib.catalogue.scan(root, products=ingest_pass.Products(phash=True))
+    assert renditions.pending(lib.db) == 0
+    stored = {
+        h: (w, hgt)
+        for h, w, hgt in lib.db.execute("SELECT hash, width, height FROM renditions").fetchall()
+    }
+    by_path = dict(lib.db.execute("SELECT path, hash FROM files").fetchall())
+    assert len(stored) == 4
+    assert stored[by_path[str(root / "turned.jpg")]] == (480, 640)
+    assert stored[by_path[str(root / "a.jpg")]] == (640, 480)
+    # What the ingest pass stored is what the lazy pass would make from its own decode.
+    for name in ("a.jpg", "turned.jpg", "logo.png"):
+        data, w, hgt, _ = renditions.decode_for_duplicates(str(root / name))
+        made = renditions.load(lib.db, [by_path[str(root / name)]])[by_path[str(root / name)]]
+        assert (made.width, made.height) == (w, hgt)
+        assert np.abs(made.pixels - verify.from_bytes(data, w, hgt).pixels).mean() < 2.0
+
+    # Grouping reads no file and decodes nothing: the renditions are there.
+    def no_decode(self):
+        raise AssertionError("grouping must not decode what the scan already decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    report = lib.duplicates.group_report(method="phash")
+    assert report.unverified == 0
+    together = [{Path(m.path).name for m in g.members} for g in report.groups]
+    assert {"a.jpg", "a-small.png"} in together

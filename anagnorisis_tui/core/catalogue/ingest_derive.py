@@ -2,7 +2,9 @@
 
 `derive` runs in a worker thread: it reads the file, checks its bytes against the catalogued
 content hash, takes the JPEG identity without a decode where it can, decodes once at the
-largest size any product needs, and makes every product from that one upright image.
+largest size any product needs, and makes every product from that one upright image: with the
+perceptual hash, the duplicate finder's verification rendition (core/duplicates/verify.py), so
+grouping never decodes the file again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from anagnorisis_tui.core.base.hashing import canonical_pixels, hash_canonical
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.catalogue.imageinfo import os_error_reason, parse_jpeg
 from anagnorisis_tui.core.catalogue.jpeg_identity import stream_identity
-from anagnorisis_tui.core.duplicates import phash
+from anagnorisis_tui.core.duplicates import phash, verify
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Job(NamedTuple):
     phash: bool
     thumb: bool
     embed: bool
+    rendition: bool = False  # the duplicate finder's verification rendition is missing
 
 
 class Derived(NamedTuple):
@@ -58,6 +61,7 @@ class Derived(NamedTuple):
     thumb: bool = False
     failure: str | None = None
     missing: bool = False
+    rendition: tuple[bytes, int, int] | None = None  # bytes, displayed width and height
 
 
 def decode_size(products: Products, embedder: Any) -> int:
@@ -87,7 +91,7 @@ def derive(
         parsed = parse_jpeg(data, need_scan=False)
         if parsed is not None:
             pixel = stream_identity(data, parsed[0].orientation)
-    need_image = job.phash or job.thumb or job.embed
+    need_image = job.phash or job.thumb or job.embed or job.rendition
     full = (job.identify and pixel is None) or job.legacy
     if not need_image and not full:
         return Derived(job, pixel=pixel)
@@ -96,19 +100,26 @@ def derive(
             if full:
                 upright = canonical_pixels(opened)
                 decoded = hash_canonical(upright)
+                shown = upright.size
             else:
+                full_w, full_h = opened.size  # draft() below may shrink the decode
                 if opened.format == "JPEG":
                     # The smallest DCT scale whose sides are all still >= decode_side.
                     opened.draft("RGB", (decode_side, decode_side))
                 opened.load()
                 upright = ImageOps.exif_transpose(opened) or opened
+                turned = upright.size != opened.size
+                shown = (full_h, full_w) if turned else (full_w, full_h)
                 decoded = None
             legacy = decoded if (job.legacy and pixel is not None) else None
             pixel = pixel or decoded
             if not need_image:
                 return Derived(job, pixel=pixel, legacy_pixel=legacy)
-            # The duplicate finder's products of this decode (perceptual hash) are made here.
+            # The duplicate finder's products of this decode (perceptual hash, rendition).
             value = phash.phash_image(upright) if job.phash else None
+            shape = None
+            if job.rendition:
+                shape = (verify.rendition(upright), shown[0], shown[1])
             made = False
             if job.thumb and products.thumbnail_cache is not None:
                 small = thumbnails.shrink(upright, products.thumbnail_size)
@@ -124,7 +135,7 @@ def derive(
                 from anagnorisis_tui.core.semantic import imageprep
 
                 clip = np.asarray(imageprep.fit(upright, model[0], model[1]), dtype=np.uint8)
-            return Derived(job, pixel, legacy, value, clip, made)
+            return Derived(job, pixel, legacy, value, clip, made, rendition=shape)
     except Image.DecompressionBombError as exc:
         return Derived(job, failure=f"too large (possible decompression bomb): {exc}")
     except MemoryError:

@@ -9,8 +9,8 @@ that its bytes still hash to the catalogued content hash, and then:
   parser is not sure of, the full decode's pixel hash (core/base/hashing.py);
 - one decode at the largest size the products need: the full decode when identity took one,
   else a reduced JPEG decode (`Image.draft`, 1/2..1/8 scale straight out of libjpeg);
-- from that upright image: the perceptual hash, the grid thumbnail (written to the cache) and
-  the model's input array.
+- from that upright image: the perceptual hash and the duplicate finder's verification
+  rendition, the grid thumbnail (written to the cache) and the model's input array.
 
 This thread gathers results, runs the model on full batches, and is the single writer: each
 batch commits on its own, so a pass killed at any moment keeps what it committed and the next
@@ -45,7 +45,7 @@ from anagnorisis_tui.core.catalogue.ingest_derive import (
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
 from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
 from anagnorisis_tui.core.catalogue.scan_types import ScanSummary, prefix_range
-from anagnorisis_tui.core.duplicates import phash
+from anagnorisis_tui.core.duplicates import phash, renditions
 
 PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
 
@@ -79,18 +79,26 @@ def _jobs(db: Database, root_db: str | None, products: Products, model_id: str |
             "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?)"
         )
     rows = db.execute(
-        "SELECT hash, path, format, width, height, identify, ph, vec FROM (SELECT i.hash, "
+        "SELECT hash, path, format, width, height, identify, ph, vec, rend FROM (SELECT i.hash, "
         f"(SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND f.present = 1{scope}) AS path,"
         " i.format, i.width, i.height, i.pixel_hash IS NULL AS identify, "
         f"{want_phash} AND i.phash IS NULL AND NOT EXISTS (SELECT 1 FROM embed_errors e "
         "WHERE e.hash = i.hash AND e.model_id = ?) AS ph, "
-        f"{vector} AS vec FROM images i) WHERE path IS NOT NULL AND (identify OR ph OR vec)",
-        [*params, phash.PHASH_MODEL, *([model_id, model_id] if model_id else [])],
+        f"{want_phash} AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.hash = i.hash) AND "
+        "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?) "
+        f"AS rend, {vector} AS vec FROM images i) "
+        "WHERE path IS NOT NULL AND (identify OR ph OR vec OR rend)",
+        [
+            *params,
+            phash.PHASH_MODEL,
+            renditions.RENDITION_MODEL,
+            *([model_id, model_id] if model_id else []),
+        ],
     ).fetchall()
     legacy = _legacy_sizes(db) if any(r[5] and r[2] == "JPEG" for r in rows) else set()
     cache, size = products.thumbnail_cache, products.thumbnail_size
     jobs = []
-    for content, path, fmt, width, height, identify, ph, vec in rows:
+    for content, path, fmt, width, height, identify, ph, vec, rend in rows:
         thumb = False
         # Thumbnails are made with the content's first pass (or with any product it still
         # lacks); already-ingested content is not stat'ed in the cache on every scan.
@@ -105,6 +113,7 @@ def _jobs(db: Database, root_db: str | None, products: Products, model_id: str |
                 bool(ph),
                 thumb,
                 bool(vec),
+                bool(rend),
             )
         )
     return jobs
@@ -272,6 +281,11 @@ class _Batch:
             # the embedding and duplicate passes always did, so it is not retried every scan.
             bad = [d for d in items if d.failure is not None and not d.job.identify]
             rows = [(d.job.content, phash.PHASH_MODEL, d.failure, now) for d in bad if d.job.phash]
+            rows += [
+                (d.job.content, renditions.RENDITION_MODEL, d.failure, now)
+                for d in bad
+                if d.job.rendition
+            ]
             if embedder is not None:
                 model_id = embedder.model_id
                 rows += [(d.job.content, model_id, d.failure, now) for d in bad if d.job.embed]
@@ -280,6 +294,7 @@ class _Batch:
                 "VALUES (?, ?, ?, ?)",
                 [(h, m, str(r)[:500], at) for h, m, r, at in rows],
             )
+        renditions.store(db, [(d.job.content, *d.rendition) for d in items if d.rendition])
         if matrix is not None:
             from anagnorisis_tui.core.semantic import vectors
 

@@ -24,14 +24,14 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
-from anagnorisis_tui.ui.state.search_state import SORTS, SearchState, format_size
+from anagnorisis_tui.ui.state.search_state import SORTS, SearchState
 from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.typeahead import hold_keys
+from anagnorisis_tui.ui.widgets.entry_summary import describe_entry
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
 from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE, ThumbnailGrid
@@ -47,26 +47,6 @@ QUERY_HELP = (
     "describe images: beach sunset -people 2:golden · an image path finds similar ones "
     "· Enter searches"
 )
-
-
-def describe_entry(entry: ImageEntry) -> Text:
-    """The highlighted result in one line: name, score, resolution, size, rating."""
-    line = Text(entry.name, style="bold")
-    if entry.score is not None:
-        line.append(f"   score {entry.score:.3f}", style="bold cyan")
-    if entry.concept is not None and entry.concept != entry.score:
-        line.append(f"   concept {entry.concept:.3f}", style="cyan")
-    if entry.width and entry.height:
-        mp = entry.width * entry.height / 1e6
-        line.append(
-            f"   {entry.width}×{entry.height} ({mp:.1f} MP, {entry.width / entry.height:.2f})"
-        )
-    line.append(f"   {format_size(entry.size)}")
-    if entry.rating is not None:
-        line.append(f"   rated {rating_text.user_rating(entry.rating)}")
-    elif entry.predicted is not None:
-        line.append(f"   model predicts {rating_text.prediction(entry.predicted)}", style="italic")
-    return line
 
 
 class SearchScreen(AppScreen):

@@ -11,8 +11,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--model",
         metavar="NAME",
         help="open_clip architecture (e.g. ViT-B-32), `tiny-clip` (the small demo/test model "
-        "that ships with the app) or local-dir:/folder (settings: model.name; env "
-        "ANAGNORISIS_MODEL)",
+        "that ships with the app), local-dir:/folder or hf-hub:org/repo[@revision] "
+        "(settings: model.name; env ANAGNORISIS_MODEL)",
     )
     group.add_argument(
         "--pretrained",

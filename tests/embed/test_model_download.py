@@ -93,3 +93,42 @@ def test_no_hub_gives_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(models.ModelUnavailable, match="HF_HUB_OFFLINE"):
         embeddings.load(models.resolve(f"hf-hub:{REPO}", "", "cpu"))
+
+
+def _other_weights() -> bytes:
+    """The tiny model with another text projection: a second revision that embeds differently."""
+    import safetensors.numpy
+
+    state = safetensors.numpy.load_file(models.TINY_CLIP_DIR / "open_clip_model.safetensors")
+    state["text_projection"] = state["text_projection"][:, ::-1].copy()
+    return safetensors.numpy.save(state)
+
+
+def test_a_revision_is_downloaded_loaded_and_cached_on_its_own(
+    hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+):
+    config = (models.TINY_CLIP_DIR / "open_clip_config.json").read_bytes()
+    hub.files.add(REPO, "open_clip_config.json", config, revision="v2")
+    hub.files.add(REPO, "open_clip_model.safetensors", _other_weights(), revision="v2")
+    main_choice = models.resolve(f"hf-hub:{REPO}", "", "cpu")
+    v2_choice = models.resolve(f"hf-hub:{REPO}@v2", "", "cpu")
+    assert v2_choice.model_id == f"hf-hub/{REPO}@v2" != main_choice.model_id
+    assert models.resolve(f"hf-hub:{REPO}@main", "", "cpu").model_id == main_choice.model_id
+
+    texts = ["a red circle"]
+    v2 = embeddings.load(v2_choice).encode_texts(texts)
+    assert hub.files.gets() and all("/resolve/v2/" in r[1] for r in hub.files.gets())
+    main = embeddings.load(main_choice).encode_texts(texts)
+    assert not np.allclose(v2, main, atol=1e-3)  # each revision's own weights
+
+    # Each revision is kept apart in the cache: offline, both load again, each its own.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert np.allclose(embeddings.load(v2_choice).encode_texts(texts), v2, atol=1e-5)
+    assert np.allclose(embeddings.load(main_choice).encode_texts(texts), main, atol=1e-5)
+
+
+def test_an_unknown_revision_says_so(hub: LocalHub):
+    with pytest.raises(models.ModelUnavailable, match="has no revision 'nope'"):
+        embeddings.load(models.resolve(f"hf-hub:{REPO}@nope", "", "cpu"))
+    with pytest.raises(models.ModelUnavailable, match="after @ name a revision"):
+        models.resolve(f"hf-hub:{REPO}@", "", "cpu")

@@ -3,7 +3,9 @@
 `HEAD /{org}/{repo}/resolve/{revision}/{filename}` answers with `X-Repo-Commit`, `ETag` (the
 file's SHA-256, as the hub gives for large files) and `Content-Length`; `GET` of the same path
 honours `Range: bytes=N-` with 206. Anything under `/api/` is a JSON 404, as the hub client
-tolerates. Knobs a test turns: `cut_after` closes the connection after that many bytes of the
+tolerates. A file added with a `revision` is served under that revision (a branch or tag name,
+or its commit) with its own commit; an unknown revision answers `X-Error-Code: RevisionNotFound`
+as the hub does. Knobs a test turns: `cut_after` closes the connection after that many bytes of the
 next GET; `corrupt` serves altered bytes under the right ETag; `requests` records what came.
 """
 
@@ -28,8 +30,26 @@ class HubFiles:
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, Range
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, repo: str, filename: str, data: bytes | Path) -> None:
-        self.files[(repo, filename)] = data.read_bytes() if isinstance(data, Path) else data
+    # Files of other revisions: (repo, revision, filename), and each revision's commit.
+    revisions: dict[tuple[str, str, str], bytes] = field(default_factory=dict)
+    revision_commits: dict[str, str] = field(default_factory=dict)
+
+    def add(self, repo: str, filename: str, data: bytes | Path, revision: str = "main") -> None:
+        body = data.read_bytes() if isinstance(data, Path) else data
+        if revision == "main":
+            self.files[(repo, filename)] = body
+            return
+        self.revisions[(repo, revision, filename)] = body
+        self.revision_commits[revision] = hashlib.sha1(revision.encode()).hexdigest()
+
+    def lookup(self, repo: str, revision: str, filename: str) -> tuple[bytes | None, str] | None:
+        """(the file or None, the revision's commit); None when the revision is unknown."""
+        if revision in ("main", self.commit):
+            return self.files.get((repo, filename)), self.commit
+        for name, commit in self.revision_commits.items():
+            if revision in (name, commit):
+                return self.revisions.get((repo, name, filename)), commit
+        return None
 
     def gets(self) -> list[tuple[str, str, str]]:
         return [r for r in self.requests if r[0] == "GET" and "/resolve/" in r[1]]
@@ -42,22 +62,28 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # quiet test output
         pass
 
-    def _file(self) -> tuple[bytes, str] | None:
-        parts = self.path.split("?")[0].strip("/").split("/")
-        if len(parts) < 5 or parts[2] != "resolve":
-            return None
-        repo, filename = "/".join(parts[:2]), "/".join(parts[4:])
-        data = self.hub.files.get((repo, filename))
-        if data is None:
-            return None
-        return data, hashlib.sha256(data).hexdigest()
+    def _file(self) -> tuple[bytes, str, str] | str:
+        """(data, sha256, commit), or the hub's error code."""
+        from urllib.parse import unquote
 
-    def _not_found(self, head: bool) -> None:
-        body = json.dumps({"error": "Entry not found"}).encode()
+        parts = [unquote(p) for p in self.path.split("?")[0].strip("/").split("/")]
+        if len(parts) < 5 or parts[2] != "resolve":
+            return "EntryNotFound"
+        repo, filename = "/".join(parts[:2]), "/".join(parts[4:])
+        found = self.hub.lookup(repo, parts[3], filename)
+        if found is None:
+            return "RevisionNotFound"
+        data, commit = found
+        if data is None:
+            return "EntryNotFound"
+        return data, hashlib.sha256(data).hexdigest(), commit
+
+    def _not_found(self, head: bool, code: str = "EntryNotFound") -> None:
+        body = json.dumps({"error": code}).encode()
         self.send_response(404)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Error-Code", "EntryNotFound")
+        self.send_header("X-Error-Code", code)
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -65,11 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         with self.hub.lock:
             self.hub.requests.append((self.command, self.path, self.headers.get("Range") or ""))
-        found = None if self.path.startswith("/api/") else self._file()
-        if found is None:
-            self._not_found(head)
+        found = "EntryNotFound" if self.path.startswith("/api/") else self._file()
+        if isinstance(found, str):
+            self._not_found(head, found)
             return
-        data, sha = found
+        data, sha, commit = found
         start = 0
         rng = self.headers.get("Range") or ""
         if not head and rng.startswith("bytes=") and rng.endswith("-"):
@@ -78,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.hub.corrupt and not head and body:
             body = bytes([body[0] ^ 0xFF]) + body[1:]
         self.send_response(206 if start else 200)
-        self.send_header("X-Repo-Commit", self.hub.commit)
+        self.send_header("X-Repo-Commit", commit)
         self.send_header("ETag", f'"{sha}"')
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")

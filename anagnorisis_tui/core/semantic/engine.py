@@ -280,17 +280,19 @@ def _build_hub(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> tuple[Any, Any]:
-    """`hf-hub:org/repo`: the repo's open_clip_config.json and weights, as open_clip names them."""
+    """`hf-hub:org/repo[@rev]`: the repo's open_clip_config.json and weights at that revision,
+    as open_clip names them."""
     from anagnorisis_tui.core.semantic import weights
+    from anagnorisis_tui.core.semantic.model_choice import hub_repo
 
-    repo = choice.name[len(HF_HUB) :]
+    repo, revision = hub_repo(choice.name)
     config = _weights_file(
-        [weights.HubFile(repo, "open_clip_config.json")], choice, cache_dir, None, cancel
+        [weights.HubFile(repo, "open_clip_config.json", revision)], choice, cache_dir, None, cancel
     )
     path = _weights_file(
         [
-            weights.HubFile(repo, "open_clip_model.safetensors"),
-            weights.HubFile(repo, "open_clip_pytorch_model.bin"),
+            weights.HubFile(repo, "open_clip_model.safetensors", revision),
+            weights.HubFile(repo, "open_clip_pytorch_model.bin", revision),
         ],
         choice,
         cache_dir,

@@ -1,7 +1,8 @@
 """Which CLIP model to use, and its stable id - decided without importing torch.
 
 A model is chosen by name (an open_clip architecture such as `ViT-B-32`, the shipped
-`tiny-clip`, `local-dir:/folder`, or `hf-hub:org/repo` for an open_clip repo on the model hub)
+`tiny-clip`, `local-dir:/folder`, or `hf-hub:org/repo[@revision]` for an open_clip repo on the
+model hub, at a branch, tag or commit; `main` when none is named)
 plus `pretrained`: an open_clip tag (downloaded on a
 machine with internet), or a local weights file, or a folder holding one. Vectors are stored
 per model id, so the id names the weights, not just the architecture: a local file's id carries
@@ -27,7 +28,8 @@ CONFIGS_DIR = SHIPPED_WEIGHTS / "configs"  # open_clip model configs registered 
 TINY_CLIP = "tiny-clip"
 TINY_CLIP_DIR = SHIPPED_WEIGHTS / TINY_CLIP
 LOCAL_DIR = "local-dir:"
-HF_HUB = "hf-hub:"  # `hf-hub:org/repo`: an open_clip repo on the model hub (config + weights)
+HF_HUB = "hf-hub:"  # `hf-hub:org/repo[@rev]`: an open_clip repo on the model hub (config + weights)
+HUB_DEFAULT_REVISION = "main"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 # Preferred checkpoint names inside a folder, as open_clip's own `local-dir:` loader orders them.
 _DIR_CHECKPOINTS = (
@@ -130,10 +132,10 @@ def resolve(
         folder = Path(name[len(LOCAL_DIR) :]).expanduser().resolve()
         return _from_folder(folder, name=f"{LOCAL_DIR}{folder}", device=device)
     if name.startswith(HF_HUB):
-        repo = name[len(HF_HUB) :].strip("/")
-        if repo.count("/") != 1 or not all(repo.split("/")):
-            raise ModelUnavailable(f"{name!r}: name a model hub repo as hf-hub:org/name")
-        return ModelChoice(f"{HF_HUB}{repo}", "", None, None, device, f"hf-hub/{repo}")
+        repo, revision = hub_repo(name)
+        # The revision is part of the id: vectors and the ONNX export are kept per revision.
+        at = f"@{revision}" if revision != HUB_DEFAULT_REVISION else ""
+        return ModelChoice(f"{HF_HUB}{repo}{at}", "", None, None, device, f"hf-hub/{repo}{at}")
 
     looks_like_path = (
         os.sep in pretrained
@@ -164,6 +166,25 @@ def resolve(
             "cannot search"
         )
     return ModelChoice(name, pretrained, None, None, device, f"{name}/{pretrained}")
+
+
+def hub_repo(name: str) -> tuple[str, str]:
+    """`hf-hub:org/repo@rev` as ("org/repo", "rev"); the revision is `main` when none is named.
+
+    The `@revision` form is the one timm and the hub's own URLs use; a revision is a branch, a
+    tag or a commit hash.
+    """
+    spec = name[len(HF_HUB) :] if name.startswith(HF_HUB) else name
+    repo, at, revision = spec.strip().partition("@")
+    repo, revision = repo.strip("/"), revision.strip()
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise ModelUnavailable(f"{name!r}: name a model hub repo as hf-hub:org/name[@revision]")
+    if at and (not revision or any(c.isspace() for c in revision)):
+        raise ModelUnavailable(
+            f"{name!r}: after @ name a revision (a branch, a tag or a commit hash), e.g. "
+            f"hf-hub:{repo}@main"
+        )
+    return repo, revision or HUB_DEFAULT_REVISION
 
 
 def _from_folder(folder: Path, *, name: str, device: str) -> ModelChoice:

@@ -53,7 +53,8 @@ class HubFile:
 
     @property
     def label(self) -> str:
-        return f"{self.repo}/{self.filename}"
+        at = f"@{self.revision}" if self.revision != "main" else ""
+        return f"{self.repo}{at}/{self.filename}"
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,20 @@ class _Meta:
 
 def _metadata(f: HubFile, config: HubConfig) -> _Meta:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
-    from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     url = hf_hub_url(f.repo, f.filename, revision=f.revision, endpoint=config.endpoint)
     try:
         meta = get_hf_file_metadata(url, endpoint=config.endpoint)
+    except RevisionNotFoundError as exc:
+        raise DownloadError(
+            f"{config.endpoint}/{f.repo} has no revision {f.revision!r} (a branch, tag or "
+            f"commit); name one it has, e.g. hf-hub:{f.repo}@main"
+        ) from exc
     except (EntryNotFoundError, RepositoryNotFoundError) as exc:
         raise _NotThere from exc
     except Exception as exc:  # noqa: BLE001 - connection, TLS, proxy and HTTP errors

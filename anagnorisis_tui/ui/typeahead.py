@@ -9,6 +9,12 @@ the screen has stopped changing, no widget asked to hold keys (`hold`, e.g. the 
 results have the focus) and the focused widget and the screen, where they say so
 (`typeahead_ready()`), can take keys. So a burst gives what the same keys typed slowly give.
 
+Quitting never waits: a key bound to the app's quit action where it is going (the focused
+widget, or the widget a hold says its keys are for, such as the search results) quits at once once
+the screen has stopped changing, ahead of a slow screen or hold. Keys typed before it are still
+delivered first (a rating typed before `q` is kept), and where the key is text (a query box has
+the focus, or is about to) it is text. ctrl+q never enters the gate (app.py).
+
 Nothing waits forever: a key is let through after `SETTLE_TIMEOUT_S` (or when the holds in force
 expire), so a stuck worker can delay keys but never swallow them. `backlog` lets the grid skip pictures of
 pages the user has already flipped past.
@@ -25,15 +31,31 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.binding import Binding
+from textual.keys import key_to_character
 from textual.widgets import Input
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.dom import DOMNode
     from textual.message_pump import MessagePump
+    from textual.screen import Screen
 
 SETTLE_TIMEOUT_S = 5.0  # the most a key waits for the previous one to settle
 POLL_S = 0.004  # between checks while something is still happening
-_RELEASED = "_anagnorisis_typeahead_released"
+STEADY_BARRIERS = 3  # barriers in a row that find the same mounted screen: it has settled
+QUIT_ACTIONS = ("quit", "app.quit")  # bindings that never wait behind a slow screen
+
+
+class TypeAheadTarget:
+    """A widget or screen that can ask typed keys to wait (mixed into its class).
+
+    The gate asks the focused widget and the screen; a class that is not one of these is ready.
+    """
+
+    def typeahead_ready(self) -> bool:
+        """False while the next typed key would act on something not shown yet."""
+        return True
 
 
 @dataclass
@@ -43,6 +65,7 @@ class Hold:
     until: Callable[[], bool]
     deadline: float
     reason: str = ""
+    keys_for: DOMNode | None = None  # where the held keys will go (None: the focused widget)
     done: bool = field(default=False)
 
     def release(self) -> None:
@@ -69,6 +92,10 @@ class TypeAhead:
         self._task: asyncio.Task[None] | None = None
         self._last: events.Key | None = None
         self._drained: list[Callable[[], object]] = []
+        # Keys this gate posted itself, by identity: they pass `intercept` untouched.
+        self._released: dict[int, events.Key] = {}
+        # The screen found steady since the last key was delivered (None: not yet, or changing).
+        self._steady: Screen | None = None
         self.delivered = 0  # keys handed on, for tests and the benchmark
 
     @property
@@ -84,16 +111,25 @@ class TypeAhead:
             self._drained.append(callback)
 
     def hold(
-        self, until: Callable[[], bool] = lambda: False, timeout: float = 10.0, reason: str = ""
+        self,
+        until: Callable[[], bool] = lambda: False,
+        timeout: float = 10.0,
+        reason: str = "",
+        keys_for: DOMNode | None = None,
     ) -> Hold:
-        """Keys typed from now on wait until `until()` is true, `release()` or `timeout` s."""
-        hold = Hold(until, time.monotonic() + timeout, reason)
+        """Keys typed from now on wait until `until()` is true, `release()` or `timeout` s.
+
+        `keys_for`: the widget that will have the focus when they are let through, so a key
+        that quits there quits at once (the search's results, while its query box still has
+        the focus)."""
+        hold = Hold(until, time.monotonic() + timeout, reason, keys_for)
         self._holds.append(hold)
         return hold
 
     def intercept(self, event: events.Key) -> bool:
-        """True when `event` was queued (the caller must not deliver it now)."""
-        if getattr(event, _RELEASED, False):
+        """True when `event` was queued or handled here (the caller must not deliver it now)."""
+        if self._released.get(id(event)) is event:
+            del self._released[id(event)]
             return False
         split = _split_meta(event, self.app)
         if split is not None:
@@ -103,14 +139,44 @@ class TypeAhead:
             self._start()
             return True
         if self._busy or self._queue:
+            action = None if self._queue else self._quit_action(event)
+            if action is not None:
+                self.app.call_next(self.app.run_action, action, self.app)
+                return True
             self._queue.append(event)
             self._start()
             return True
         self._busy = True
         self._last = event
+        self._steady = None
         self.delivered += 1
         self._start()
         return False
+
+    def _quit_action(self, key: events.Key) -> str | None:
+        """The app's quit action when `key` runs it where the key is going, else None.
+
+        Only on a screen found steady since the last key went out: while a screen is being
+        shown, what will have the focus (the query box after `/`) is not known yet."""
+        app = self.app
+        screen = self._steady
+        if screen is None or app.screen is not screen:
+            return None
+        target = self._target(screen)
+        bound = _bound_action(app, target, key.key) if target is not None else None
+        if bound is None or bound[0] is not app or bound[1] not in QUIT_ACTIONS:
+            return None
+        return bound[1]
+
+    def _target(self, screen: Screen) -> DOMNode | None:
+        """Where a key let through now would go: the widget a hold in force names, else the
+        focused widget (Textual ignores one that is loading), else the screen."""
+        now = time.monotonic()
+        for hold in self._holds:
+            if hold.keys_for is not None and hold.active(now):
+                return hold.keys_for if hold.keys_for.is_attached else None
+        focused = screen.focused
+        return focused if focused is not None and not focused.loading else screen
 
     def _start(self) -> None:
         if self._task is None or self._task.done():
@@ -127,9 +193,14 @@ class TypeAhead:
                         self.app.call_later(callback)
                     return
                 key = self._queue.popleft()
+                action = self._quit_action(key)
+                if action is not None:
+                    await self.app.run_action(action, self.app)
+                    continue
                 released = events.Key(key.key, key.character)
-                setattr(released, _RELEASED, True)
+                self._released[id(released)] = released
                 self._last = released
+                self._steady = None
                 self.delivered += 1
                 self.app.post_message(released)
         finally:
@@ -143,13 +214,14 @@ class TypeAhead:
         are handled)
         found the same, mounted screen, no hold in force and the focused widget ready. A busy
         app (a job posting progress, a spinner) never has empty queues, so emptiness is not
-        asked for.
+        asked for. A quit key waiting first in the queue goes as soon as the screen is steady
+        (the same three barriers, holds and readiness aside).
         """
         app = self.app
         if self._typed_into_input():
             return  # text for a focused input changes nothing else: the next key may follow
         start = time.monotonic()
-        stable = 0
+        stable = steady = 0
         last: object = None
         while not app._exit:
             now = time.monotonic()
@@ -163,17 +235,20 @@ class TypeAhead:
                 screen = None
             if screen is not None:
                 await _barrier(_key_path(app, screen))
-            if (
+            unchanged = (
                 screen is not None
                 and screen is last
                 and app.screen is screen
-                and not held
                 and screen.is_mounted
                 and not screen._callbacks
-                and self._ready(screen)
-            ):
+            )
+            steady = steady + 1 if unchanged else 0
+            self._steady = screen if steady >= STEADY_BARRIERS else None
+            if self._queue and self._quit_action(self._queue[0]) is not None:
+                return
+            if unchanged and not held and screen is not None and self._ready(screen):
                 stable += 1
-                if stable >= 3:
+                if stable >= STEADY_BARRIERS:
                     return
             else:
                 stable = 0
@@ -190,12 +265,37 @@ class TypeAhead:
             return False
         return isinstance(self.app.focused, Input)
 
-    def _ready(self, screen: object) -> bool:
+    def _ready(self, screen: Screen) -> bool:
         for node in (self.app.focused, screen):
-            ready = getattr(node, "typeahead_ready", None)
-            if ready is not None and not ready():
+            if isinstance(node, TypeAheadTarget) and not node.typeahead_ready():
                 return False
         return True
+
+
+def _bound_action(app: App, node: DOMNode, key: str) -> tuple[DOMNode, str] | None:
+    """(namespace, action) of the binding `key` runs with `node` focused, as Textual resolves
+    it (screen.py `_binding_chain`, app.py `_check_bindings`): priority bindings from the app
+    down, then the others from `node` up to the first modal screen; a widget that takes the key
+    as text (an Input) keeps it from every binding above it. None: no binding runs."""
+    keymap = app._keymap
+    chain: list[tuple[DOMNode, list[Binding]]] = []
+    for namespace in node.ancestors_with_self:
+        bindings = namespace._bindings.copy()
+        if keymap:
+            bindings.apply_keymap(keymap)
+        chain.append((namespace, bindings.key_to_bindings.get(key, [])))
+    for namespace, bindings in reversed(chain):
+        for binding in bindings:
+            if binding.priority:
+                return namespace, binding.action
+    character = key_to_character(key)
+    for namespace, bindings in chain:
+        for binding in bindings:
+            if not binding.priority:
+                return namespace, binding.action
+        if namespace.is_modal or namespace.check_consume_key(key, character):
+            return None
+    return None
 
 
 def _key_path(app: App, screen: MessagePump) -> list[MessagePump]:
@@ -247,11 +347,3 @@ def _split_meta(event: events.Key, app: App) -> list[events.Key] | None:
     rest = event.key.removeprefix("alt+")
     key = event.character if rest.startswith("shift+") else rest
     return [events.Key("escape", "\x1b"), events.Key(key, event.character)]
-
-
-def hold_keys(
-    app: App, until: Callable[[], bool], timeout: float = 10.0, reason: str = ""
-) -> Hold | None:
-    """`app.typeahead.hold(...)` where the app has a type-ahead gate (None elsewhere)."""
-    gate = getattr(app, "typeahead", None)
-    return gate.hold(until, timeout, reason) if isinstance(gate, TypeAhead) else None

@@ -7,9 +7,13 @@ from __future__ import annotations
 import threading
 
 import pytest
+from textual.widgets import Input
 
+from anagnorisis_tui.ui.screens.help import HelpScreen
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.state.search_source import SearchSource
+from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from tests.support.keyburst import burst
 
 SIZE = (120, 40)
 
@@ -75,3 +79,84 @@ async def test_ctrl_q_quits_while_keys_wait_for_a_search(
         await pilot.pause()
         assert app._exit
         release.set()
+
+
+async def _until_exit(pilot, rounds: int = 50) -> bool:
+    for _ in range(rounds):
+        if pilot.app._exit:
+            return True
+        await pilot.pause()
+    return pilot.app._exit
+
+
+@pytest.fixture
+def stuck_search(monkeypatch):
+    """Searches that do not finish until the test sets the event (a model still loading)."""
+    release = threading.Event()
+    original = SearchSource.prepare
+
+    def stuck(self, *args, **kwargs):
+        release.wait(30)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SearchSource, "prepare", stuck)
+    yield release
+    release.set()
+
+
+@pytest.mark.parametrize("typed", ["key by key", "in one burst"])
+async def test_q_after_a_search_quits_without_waiting_for_its_results(
+    typed, library, make_test_app, settle, stuck_search
+):
+    # Keys typed after Enter wait for the results; `q` quits there, so it does not wait.
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        if typed == "key by key":
+            await pilot.press(*"sky", "enter")
+            await pilot.press("q")
+        else:
+            burst(app, *"sky", "enter", "q")
+        assert await _until_exit(pilot), "q waited for the search"
+        assert app.screen.query_one("#query", Input).value == "sky"
+        assert not stuck_search.is_set()
+
+
+async def test_q_typed_ahead_into_the_query_box_is_text(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "slash", *"quiet")
+        for _ in range(40):
+            await settle(pilot)
+            if not app.typeahead.backlog and not app.typeahead._busy:
+                break
+        assert not app._exit
+        assert app.screen.query_one("#query", Input).value == "quiet"
+
+
+async def test_q_typed_ahead_closes_the_help_it_follows(library, make_test_app, settle):
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "question_mark", "q")
+        for _ in range(40):
+            await settle(pilot)
+            if not app.typeahead.backlog and not app.typeahead._busy:
+                break
+        assert not app._exit
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_typed_ahead_in_the_viewer_quits_after_the_rating_before_it(
+    library, make_test_app, settle
+):
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = app.screen.query_one(ThumbnailGrid).current_entry
+        burst(app, "enter", "7", "q")
+        assert await _until_exit(pilot)
+    assert library.ratings.get(first.hash) == 7.0

@@ -30,7 +30,6 @@ from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
 from anagnorisis_tui.ui.state.search_state import SORTS, SearchState
 from anagnorisis_tui.ui.state.sources import ListSource
-from anagnorisis_tui.ui.typeahead import hold_keys
 from anagnorisis_tui.ui.widgets.entry_summary import describe_entry
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
 from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
@@ -311,11 +310,11 @@ class SearchScreen(AppScreen):
         # screen and rebuild the footer while the search runs, delaying the results.
         self._focus_results_for = token = self._token
         # Keys typed after Enter are for the results: they wait until those have the focus.
-        hold_keys(
-            self.app,
+        self.app.typeahead.hold(
             lambda: self._focus_results_for != token or self._token != token,
             timeout=SEARCH_HOLD_S,
             reason="search",
+            keys_for=self.query_one("#results", ThumbnailGrid),
         )
 
     @on(Input.Changed, "#query")

@@ -27,6 +27,7 @@ from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.sources import GridSource, ListSource, QueueSource
 from anagnorisis_tui.ui.state.text import human_size, safe
+from anagnorisis_tui.ui.typeahead import TypeAheadTarget
 from anagnorisis_tui.ui.widgets.image_view import ImageView
 from anagnorisis_tui.ui.widgets.rating_bar import RatingBar
 
@@ -44,7 +45,7 @@ _RATE_BINDINGS = [
 ]
 
 
-class ViewerScreen(AppScreen):
+class ViewerScreen(TypeAheadTarget, AppScreen):
     BINDINGS = [
         *_RATE_BINDINGS,
         Binding("t", "rate(10)", "Rate 10", id="viewer.rate_10", tooltip="Rate 10 (ten)"),

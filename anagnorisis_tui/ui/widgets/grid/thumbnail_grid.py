@@ -25,6 +25,7 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.state.sources import GridSource
+from anagnorisis_tui.ui.typeahead import TypeAheadTarget
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell, GridScrollbar, caption
 from anagnorisis_tui.ui.widgets.grid.grid_loading import (
     LOADING,
@@ -43,7 +44,7 @@ CELL_WIDTH = 22  # target characters per cell, borders included
 CELL_HEIGHT = 11  # target lines per cell: picture plus one caption line
 
 
-class ThumbnailGrid(ForwardWorkerErrors, GridLoader, can_focus=True):
+class ThumbnailGrid(ForwardWorkerErrors, TypeAheadTarget, GridLoader, can_focus=True):
     """A virtualised, keyboard- and mouse-driven grid of thumbnails over a GridSource."""
 
     DEFAULT_CSS = """

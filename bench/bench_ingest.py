@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
+from anagnorisis_tui.core.base.config import DEFAULT_MODEL  # noqa: E402
 from anagnorisis_tui.core.catalogue import scan, thumbnails  # noqa: E402
 from anagnorisis_tui.core.catalogue.imageinfo import decode_pixel_hash  # noqa: E402
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products  # noqa: E402
@@ -49,12 +50,15 @@ from anagnorisis_tui.core.semantic import model_choice as models  # noqa: E402
 
 
 def make_photos(folder: Path, count: int) -> list[Path]:
-    """Distinct photo-like JPEGs: one of a few scenes (shapes over a gradient, upscaled), shifted
-    and with its own sensor noise, so each file is new content that compresses like a camera's."""
+    """Distinct photo-like JPEGs: one of a few scenes (shapes over a gradient, upscaled), shifted,
+    with sensor noise cut at its own offset from one shared noise field (a fresh field per image
+    cost as much as the JPEG encode), so each file is new content that compresses like a
+    camera's. Written under a temporary name first: an interrupted run leaves no bad file."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     scenes: list[np.ndarray] = []
+    noise = np.empty(0, np.int16)
     out = []
     for i in range(count):
         path = folder / f"IMG_{i:04d}.jpg"
@@ -64,10 +68,17 @@ def make_photos(folder: Path, count: int) -> list[Path]:
         rng = np.random.default_rng(i)
         if not scenes:
             scenes = [_scene(np.random.default_rng(1000 + k)) for k in range(8)]
+            shape = scenes[0].shape
+            noise = np.random.default_rng(999).integers(
+                -12, 13, (shape[0] + 64, shape[1] + 64, 3), dtype=np.int16
+            )
         shifted = np.roll(scenes[i % len(scenes)], int(rng.integers(0, 4000)), axis=1)
-        noise = rng.integers(-12, 13, shifted.shape, dtype=np.int16)
-        pixels = (shifted.astype(np.int16) + noise).clip(0, 255).astype(np.uint8)
-        Image.fromarray(pixels).save(path, "JPEG", quality=90)
+        dy, dx = (int(v) for v in rng.integers(0, 64, 2))
+        grain = noise[dy : dy + shifted.shape[0], dx : dx + shifted.shape[1]]
+        pixels = (shifted.astype(np.int16) + grain).clip(0, 255).astype(np.uint8)
+        partial = path.with_name(f".{path.name}.part")
+        Image.fromarray(pixels).save(partial, "JPEG", quality=90)
+        os.replace(partial, path)
     return out
 
 
@@ -100,9 +111,10 @@ def ingest(emb, photos: Path, work: Path, batch: int) -> tuple[float, IngestSumm
     )
     done: list[IngestSummary] = []
     start = time.perf_counter()
-    scan.scan(db, str(photos), products=products, ingested=done)
+    summary = scan.scan(db, str(photos), products=products, ingested=done)
     seconds = time.perf_counter() - start
     db.conn.close()
+    done[0].stage_seconds = summary.stage_seconds
     return seconds, done[0]
 
 
@@ -168,13 +180,93 @@ def identity_costs(paths: list[Path]) -> None:
     )
 
 
-def load_model(name: str):
+def stage_costs(emb, paths: list[Path], batch: int) -> None:
+    """Per-image cost of each step the ingest pass takes for a new 12 MP JPEG, one at a time on
+    one thread (median ms), beside the model's forward per image at `batch`: where the time goes."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    from anagnorisis_tui.core.catalogue.ingest_derive import decode_size
+    from anagnorisis_tui.core.catalogue.jpeg_identity import stream_identity
+
+    side = decode_size(Products(thumbnail_cache=Path("."), phash=True), emb)
+    steps: dict[str, list[float]] = {}
+
+    def timed(name: str, fn):
+        t = time.perf_counter()
+        out = fn()
+        steps.setdefault(name, []).append(time.perf_counter() - t)
+        return out
+
+    import xxhash
+
+    from anagnorisis_tui.core.catalogue.imageinfo import parse_jpeg
+
+    with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
+        for path in paths:
+            data = timed("read", path.read_bytes)
+            timed("content hash (xxh3-128)", lambda: xxhash.xxh3_128_hexdigest(data))  # noqa: B023
+            timed(
+                "pixel identity (JPEG stream)",
+                lambda: stream_identity(data, parse_jpeg(data, need_scan=False)[0].orientation),  # noqa: B023
+            )
+
+            def decode():
+                opened = Image.open(io.BytesIO(data))  # noqa: B023
+                opened.draft("RGB", (side, side))
+                opened.load()
+                return ImageOps.exif_transpose(opened) or opened
+
+            upright = timed(f"reduced decode (draft to >= {side} px)", decode)
+            timed("perceptual hash", lambda: phash.phash_image(upright))  # noqa: B023
+            small = timed("thumbnail shrink", lambda: thumbnails.shrink(upright))  # noqa: B023
+            timed(
+                "thumbnail encode + write",
+                lambda: thumbnails.save_thumbnail(Path(tmp), path.stem, small),  # noqa: B023
+            )
+            timed(
+                "model input (fit)",
+                lambda: imageprep.fit(upright, emb.image_size, emb.resize_mode),  # noqa: B023
+            )
+    inputs = np.zeros((batch, emb.image_size, emb.image_size, 3), np.uint8)
+    emb.encode_images(inputs)  # warm
+    forward = []
+    for _ in range(3):
+        t = time.perf_counter()
+        emb.encode_images(inputs)
+        forward.append((time.perf_counter() - t) / batch)
+    steps["model forward (per image)"] = forward
+    total = 0.0
+    print(f"per image, median of {len(paths)} (model forward: median of 3 batches of {batch}):")
+    for name, values in steps.items():
+        ms = statistics.median(values) * 1000
+        total += ms
+        print(f"  {name:<36} {ms:8.1f} ms")
+    print(f"  {'sum':<36} {total:8.1f} ms", flush=True)
+
+
+def load_model(name: str, engine: str, cache: Path):
+    """The model every pipeline of the run shares. ViT models get random weights (speed does not
+    depend on them), saved once to a checkpoint under `cache`; `onnx` exports that checkpoint
+    once into `cache` (onnx_export.py, int8 where it agrees: the CPU default), `torch` runs
+    it eagerly. The model id is "bench", so such vectors never meet a real catalogue."""
     if name == models.TINY_CLIP:
-        emb = embeddings.load(models.resolve(name, "", "cpu"))
+        choice = models.resolve(name, "", "cpu")
     else:
-        choice = models.ModelChoice(name, "", None, None, "cpu", f"{name}/random")
-        emb = embeddings.load(choice, allow_random=True)
-    # The benchmark's own model id: random weights never meet real data.
+        from bench.bench_engine import random_checkpoint
+
+        cache.mkdir(parents=True, exist_ok=True)
+        weights = cache / f"{name}-random.safetensors"
+        if not weights.exists():
+            random_checkpoint(name, weights)
+        choice = models.resolve(name, str(weights), "cpu")
+    if engine == "onnx":
+        from anagnorisis_tui.core.semantic import onnx_engine
+
+        emb = onnx_engine.load_engine(choice, cache)
+    else:
+        emb = embeddings.load(choice)
     return replace(emb, random_weights=False, choice=replace(emb.choice, model_id="bench"))
 
 
@@ -185,10 +277,23 @@ def load() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=200, help="12 MP JPEGs (made once)")
-    parser.add_argument("--model", default="ViT-B-32")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--engine", choices=("onnx", "torch"), default="onnx")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "bench-ingest-models",
+        help="random-weights checkpoints and their ONNX exports, made once",
+    )
     parser.add_argument("--batch", type=int, default=embed_pipeline.DEFAULT_BATCH)
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds")
     parser.add_argument("--photos", type=Path, default=Path(tempfile.gettempdir()) / "bench-12mp")
+    parser.add_argument(
+        "--no-today", action="store_true", help="floor and ingest only (a quicker comparison)"
+    )
+    parser.add_argument(
+        "--stages", action="store_true", help="only the per-image cost of each step"
+    )
     parser.add_argument(
         "--identity-only", action="store_true", help="only the pixel identity costs (no model)"
     )
@@ -210,8 +315,11 @@ def main() -> int:
     identity_costs(paths[:20])
     if args.identity_only:
         return 0
-    emb = load_model(args.model)
+    emb = load_model(args.model, args.engine, args.cache)
     engine = getattr(emb, "engine", "torch")
+    if args.stages:
+        stage_costs(emb, paths[:30], args.batch)
+        return 0
     print(
         f"{len(paths)} JPEGs 4000x3000, {mb:.1f} MB each (ready in {time.perf_counter() - t:.0f} s)"
     )
@@ -223,11 +331,14 @@ def main() -> int:
             seconds, done = ingest(emb, photos, Path(tmp) / f"new-{r}", args.batch)
             assert done.embedded == done.phashed == done.thumbnails == len(paths), done
             ingests.append(seconds)
-            old, stages = today(emb, photos, Path(tmp) / f"old-{r}", args.batch)
+            old, stages = float("nan"), {}
+            if not args.no_today:
+                old, stages = today(emb, photos, Path(tmp) / f"old-{r}", args.batch)
             todays.append(old)
             split = ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+            ours = ", ".join(f"{k} {v:.1f}" for k, v in done.stage_seconds.items())
             print(
-                f"round {r + 1}: floor {floors[-1]:.1f} s | ingest {ingests[-1]:.1f} s | "
+                f"round {r + 1}: floor {floors[-1]:.1f} s | ingest {ingests[-1]:.1f} s ({ours}) | "
                 f"today {old:.1f} s ({split})",
                 flush=True,
             )

@@ -154,6 +154,28 @@ class Jobs:
         finally:
             self.loose.discard(child)
 
+    def image_vector(self, path: str) -> Any:
+        """The unit vector of an image file for a query by image, computed in a child process
+        (the UI never decodes it or loads the model); a file or model that cannot be used
+        raises the child's QueryError or ModelUnavailable with its message."""
+        import numpy as np
+
+        from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
+        from anagnorisis_tui.core.semantic.search import QueryError
+        from anagnorisis_tui.core.work.runner import TaskFailed
+
+        try:
+            result = self.run_child("image_vector", {"path": path})
+        except TaskFailed as exc:
+            if exc.kind == "ModelUnavailable":
+                raise ModelUnavailable(str(exc)) from None
+            if exc.user:
+                raise QueryError(str(exc)) from None
+            raise
+        if result is None:  # killed: the app is quitting
+            raise QueryError(f"stopped before {path} was read")
+        return np.asarray(result["vector"], dtype=np.float32)
+
     def stop_all(self) -> None:
         """Stop everything now: cancel every job and kill every child process at once.
 

@@ -61,3 +61,63 @@ def test_scan_and_embed_from_the_app_never_import_torch_in_it(tmp_path: Path):
     assert report["heavy"] == [], report
     assert report["vectors"] == 24, report  # embedded, by the child
     assert report["embed"]["embedded"] == 24
+
+
+QUERY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.ui.app import make_app
+
+    tmp = Path(sys.argv[1])
+    settings = load_settings(
+        data_dir=tmp / "data", config_file=tmp / "c.toml",
+        overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
+    )
+    library = Library(settings)
+    app = make_app(settings, library=library, graphics="unicode", root=str(tmp / "lib"),
+                   scan_on_start=False, embed_after_scan=False)
+    vector = library.semantic.query_vector(str(tmp / "outside.png"))
+    try:
+        library.semantic.query_vector(str(tmp / "broken.png"))
+        error = None
+    except Exception as exc:
+        error = [type(exc).__name__, str(exc)]
+    heavy = sorted(m for m in ("torch", "onnxruntime", "open_clip") if m in sys.modules)
+    print(json.dumps({"vector": vector.tolist(), "heavy": heavy, "error": error}))
+    """
+)
+
+
+def test_a_query_by_an_image_with_no_vector_is_encoded_in_a_child(tmp_path: Path):
+    import numpy as np
+
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.demo.shapes import write_library
+    from anagnorisis_tui.core.library import Library
+
+    write_library(tmp_path / "lib", 3, size=80, seed=2)
+    outside = tmp_path / "outside.png"
+    next((tmp_path / "lib").rglob("*.png")).rename(outside)  # not in any catalogue
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    out = subprocess.run(
+        [sys.executable, "-c", QUERY_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["heavy"] == [], report
+    assert report["error"][0] == "QueryError" and "broken.png" in report["error"][1], report
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        config_file=tmp_path / "c.toml",
+        overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
+    )
+    with Library(settings) as lib:  # the same engine (the export the child made), here
+        expected = lib.semantic.query_vector(str(outside))
+    assert float(np.dot(np.asarray(report["vector"]), expected)) > 0.999

@@ -216,7 +216,7 @@ def ingest_pass(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
         try:
-            for results in _ahead(pool, tasks, workers * 2, run):
+            for results in _ahead(pool, tasks, _window(workers, embedder, products), run):
                 check(cancel)
                 for got in results:
                     done += 1
@@ -305,6 +305,15 @@ class _Batch:
         summary.embedded += len(clips)
         summary.failed += sum(d.failure is not None for d in items)
         summary.missing += sum(d.missing for d in items)
+
+
+def _window(workers: int, embedder: Any, products: Products) -> int:
+    """Tasks decoded ahead of the consumer. With a model, two batches' worth: the consumer
+    runs the model on batch N while the workers decode batch N+1 (a shorter window left them
+    idle for half of every forward); each one ahead holds only its small model input."""
+    if embedder is None:
+        return workers * 2
+    return max(workers * 2, 2 * -(-products.batch_size // PER_TASK))
 
 
 def _default_workers(embedder: Any) -> int:

@@ -30,6 +30,8 @@ from anagnorisis_tui.core.semantic import text_numpy as textnp
 
 # Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
 VectorsAdded = Callable[[ProgressCallback | None, threading.Event | None], object]
+# Computes the vector of an image file that has none stored: path -> unit vector.
+ImageEncoder = Callable[[str], np.ndarray]
 
 
 class SemanticService:
@@ -49,6 +51,7 @@ class SemanticService:
         self._embedder: Any = None
         self._text: Any = None  # NumpyTextEncoder or onnx_engine.OnnxText
         self._searcher: search.Searcher | None = None
+        self._image_encoder: ImageEncoder | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -73,6 +76,12 @@ class SemanticService:
         """Share an already loaded engine (tests, or a UI that loaded it elsewhere)."""
         with self._lock:
             self._embedder = embedder
+
+    def use_image_encoder(self, encode: ImageEncoder | None) -> None:
+        """Compute the vectors of images with none stored through `encode` instead of this
+        process's engine (the app: in a child process, so the UI never loads a model)."""
+        with self._lock:
+            self._image_encoder = encode
 
     def embedder(
         self,
@@ -156,6 +165,8 @@ class SemanticService:
         _, matrix = vectors.load_vectors(db, self.model_id, [content_hash])
         if len(matrix):
             return matrix[0]
+        if self._image_encoder is not None:
+            return self._image_encoder(path)
         emb = self.embedder()
         try:
             pixels = imageprep.load(path, emb.image_size, emb.resize_mode)

@@ -6,6 +6,9 @@
 perceptual hash, grid thumbnail and (with `embed`) its vector; then the search index and the
 rating predictions catch up. The model loads in a thread while the walk and catalogue pass
 run, so the grid fills before the model is ready.
+
+`image_vector`: the vector of an image file for a search by an image that has none stored
+(the app's query by image), so the UI process never decodes it or loads the model.
 """
 
 from __future__ import annotations
@@ -105,4 +108,13 @@ def train(settings: Settings, args: dict[str, Any], channel: Any, cancel: thread
         return {"report": report.as_dict()}
 
 
-TASKS = {"ingest": ingest, "train": train}
+def image_vector(
+    settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event
+) -> Any:
+    """{"vector": [floats]} of the image at args["path"]; a file that cannot be used raises
+    search.QueryError (a UserError: the caller shows its message)."""
+    with Library(settings) as lib:
+        return {"vector": lib.semantic.image_vector(str(args["path"])).tolist()}
+
+
+TASKS = {"ingest": ingest, "train": train, "image_vector": image_vector}

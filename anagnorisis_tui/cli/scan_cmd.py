@@ -136,12 +136,19 @@ def summary_lines(summary) -> list[str]:
 
 
 def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
-    """Scan and report in `mode` text/json/quiet. The work runs in a child process (the same
-    runner the app uses): catalogue, pixel identity, perceptual hashes and thumbnails."""
-    from anagnorisis_tui.core.work.runner import run_task
+    """Scan and report in `mode` text/json/quiet.
+
+    The walk and its comparison with the catalogue run here; what is left to read or derive
+    (catalogue, pixel identity, perceptual hashes, thumbnails) runs in a child process (the same
+    runner the app uses), started only when there is some: a scan that finds nothing new or
+    changed loads no decoder and starts no second interpreter."""
+    from anagnorisis_tui.core.library import Library
 
     cancel = threading.Event()
     line = ProgressLine(sys.stderr) if mode == "text" and sys.stderr.isatty() else None
+
+    def on_file(event) -> None:
+        _json_line(file_record(event))
 
     def on_event(event: dict) -> None:
         if mode == "json" and event.pop("kind", None) == "file":
@@ -150,11 +157,23 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
     def stop(_signum, _frame) -> None:
         cancel.set()
 
+    files = on_file if mode == "json" else None
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     try:
-        args = {"root": library, "files": mode == "json"}
-        result = run_task("ingest", settings, args, progress=line, cancel=cancel, on_event=on_event)
+        with Library(settings) as lib:
+            walked = lib.catalogue.start_scan(library, progress=line, cancel=cancel, on_file=files)
+            work = lib.catalogue.has_work(walked)
+            if not work:
+                scan = lib.catalogue.finish_scan(walked, on_file=files).to_dict()
+        if work:
+            from anagnorisis_tui.core.work.runner import run_task
+
+            args = {"root": library, "files": mode == "json", "walked": walked.to_payload()}
+            result = run_task(
+                "ingest", settings, args, progress=line, cancel=cancel, on_event=on_event
+            )
+            scan = result["scan"]
     except Exception as exc:
         raise command_error(exc, settings) from None
     finally:
@@ -162,9 +181,9 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
         signal.signal(signal.SIGTERM, old_term)
         if line is not None:
             line.clear()
-    summary = SimpleNamespace(**result["scan"])
+    summary = SimpleNamespace(**scan)
     if mode == "json":
-        _json_line({"type": "summary", **result["scan"]})
+        _json_line({"type": "summary", **scan})
     elif mode == "text":
         for text in summary_lines(summary):
             print(text)
@@ -172,13 +191,20 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
 
 
 def command_error(exc: Exception, settings) -> Exception:
-    """The CommandError a user reads for what a child task raised (TaskFailed)."""
+    """The CommandError a user reads for what the scan raised, here or in the child task
+    (TaskFailed)."""
+    import sqlite3
+
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.core.work.runner import TaskFailed
 
-    if not isinstance(exc, TaskFailed):
+    if isinstance(exc, sqlite3.OperationalError):
+        kind = "OperationalError"
+    elif isinstance(exc, TaskFailed):
+        kind = exc.kind
+    else:
         return exc
-    if exc.kind == "OperationalError":
+    if kind == "OperationalError":
         return CommandError(
             f"cannot write the catalogue in {settings.data_dir}: {exc}; check that the data dir "
             "is writable or choose another with --data-dir or ANAGNORISIS_DATA_DIR"

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomli_w
 
 from anagnorisis_tui.core.base import paths
 from anagnorisis_tui.core.errors import UserError
@@ -92,6 +89,8 @@ class Settings:
             doc["keymap"] = dict(self.keymap)
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.config_file.with_suffix(".toml.tmp")
+        import tomli_w
+
         tmp.write_text(tomli_w.dumps(doc), encoding="utf-8")
         os.replace(tmp, self.config_file)
 
@@ -116,6 +115,8 @@ def load_settings(
     cfg_path = paths.config_file(config_file)
     settings = Settings(data_dir=paths.data_dir(data_dir), config_file=cfg_path)
     if cfg_path.exists():
+        import tomllib  # only with a file to read: a command's start-up pays for what it uses
+
         try:
             doc = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -17,24 +17,9 @@ import threading
 
 from PIL import features
 
-BASE_EXTENSIONS = frozenset(
-    {
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".jfif",
-        ".png",
-        ".apng",
-        ".webp",
-        ".gif",
-        ".bmp",
-        ".dib",
-        ".tif",
-        ".tiff",
-    }
-)
-HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})
-AVIF_EXTENSIONS = frozenset({".avif"})
+from anagnorisis_tui.core.base.extensions import AVIF as AVIF_EXTENSIONS
+from anagnorisis_tui.core.base.extensions import BASE as BASE_EXTENSIONS
+from anagnorisis_tui.core.base.extensions import HEIF as HEIF_EXTENSIONS
 
 _lock = threading.Lock()
 _state: dict[str, bool] = {}

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "anagnorisis-tui"
 
 ENV_DATA_DIR = "ANAGNORISIS_DATA_DIR"
@@ -23,6 +21,8 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return Path(env).expanduser()
+    import platformdirs  # ~10 ms of imports, not paid when the place is given
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
@@ -33,6 +33,8 @@ def config_file(override: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(ENV_CONFIG_FILE)
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
 
 

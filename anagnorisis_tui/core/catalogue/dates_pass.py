@@ -18,9 +18,8 @@ from PIL import Image
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer, check
-from anagnorisis_tui.core.catalogue import capture_date
+from anagnorisis_tui.core.catalogue import capture_date, pending
 from anagnorisis_tui.core.catalogue.imageinfo import parse_jpeg
-from anagnorisis_tui.core.catalogue.scan_types import prefix_range
 
 HEAD = 256 << 10  # EXIF lives in a JPEG's first 64 KiB; a little more for odd writers
 BATCH = 500
@@ -59,13 +58,7 @@ def dates_pass(
     readers: int = 4,
 ) -> int:
     """Read the capture dates still unread under `root_db`; returns how many were read."""
-    lo, hi = prefix_range(root_db)
-    todo = db.execute(
-        "SELECT i.hash, min(f.path) FROM images i JOIN files f ON f.hash = i.hash "
-        "WHERE i.taken_read = 0 AND f.present = 1 AND f.path >= ? AND f.path < ? "
-        "GROUP BY i.hash",
-        [lo, hi],
-    ).fetchall()
+    todo = pending.dates_rows(db, root_db)
     if not todo:
         return 0
     timer = Timer()

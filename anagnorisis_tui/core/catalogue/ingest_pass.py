@@ -34,7 +34,7 @@ import numpy as np
 
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
-from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.catalogue import pending, thumbnails
 from anagnorisis_tui.core.catalogue.ingest_derive import (
     Derived,
     Job,
@@ -44,7 +44,7 @@ from anagnorisis_tui.core.catalogue.ingest_derive import (
 )
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
 from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
-from anagnorisis_tui.core.catalogue.scan_types import ScanSummary, prefix_range
+from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
 from anagnorisis_tui.core.duplicates import phash, renditions
 
 PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
@@ -67,34 +67,7 @@ class IngestSummary:
 
 
 def _jobs(db: Database, root_db: str | None, products: Products, model_id: str | None) -> list[Job]:
-    scope, params = "", []
-    if root_db is not None:
-        lo, hi = prefix_range(root_db)
-        scope, params = " AND f.path >= ? AND f.path < ?", [lo, hi]
-    want_phash = "1" if products.phash else "0"
-    vector = "0"
-    if model_id is not None:
-        vector = (
-            "NOT EXISTS (SELECT 1 FROM vectors v WHERE v.hash = i.hash AND v.model_id = ?) AND "
-            "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?)"
-        )
-    rows = db.execute(
-        "SELECT hash, path, format, width, height, identify, ph, vec, rend FROM (SELECT i.hash, "
-        f"(SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND f.present = 1{scope}) AS path,"
-        " i.format, i.width, i.height, i.pixel_hash IS NULL AS identify, "
-        f"{want_phash} AND i.phash IS NULL AND NOT EXISTS (SELECT 1 FROM embed_errors e "
-        "WHERE e.hash = i.hash AND e.model_id = ?) AS ph, "
-        f"{want_phash} AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.hash = i.hash) AND "
-        "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?) "
-        f"AS rend, {vector} AS vec FROM images i) "
-        "WHERE path IS NOT NULL AND (identify OR ph OR vec OR rend)",
-        [
-            *params,
-            phash.PHASH_MODEL,
-            renditions.RENDITION_MODEL,
-            *([model_id, model_id] if model_id else []),
-        ],
-    ).fetchall()
+    rows = pending.ingest_rows(db, root_db, phash=products.phash, model_id=model_id)
     legacy = _legacy_sizes(db) if any(r[5] and r[2] == "JPEG" for r in rows) else set()
     cache, size = products.thumbnail_cache, products.thumbnail_size
     jobs = []

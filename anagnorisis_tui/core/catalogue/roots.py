@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from pathlib import Path
-
-import tomli_w
 
 from anagnorisis_tui.core.base import fsnames, paths
 from anagnorisis_tui.core.base.config import Settings
@@ -103,6 +100,10 @@ def _holds(db: Database, root: str) -> bool:
 
 def drop_roots_from(config_file: Path) -> None:
     """Remove `[library] roots` from a settings file; every other key stays as written."""
+    import tomllib
+
+    import tomli_w
+
     try:
         doc = tomllib.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -19,6 +19,11 @@ Passes, each reported as its own progress stage:
 Every bad file goes to scan_errors with its reason; one bad file never stops a scan. A scan
 killed at any point leaves a consistent database (WAL, batched transactions) and the next scan
 carries on from what was committed. Nothing is ever written inside the library folder.
+
+`scan` is `start` (pass 1) then `carry_on` (the rest, then `finish`). Pass 1 and `has_work`
+import no decoder and no numpy, so a caller can walk in its own process and hand the rest to
+another (`Walked.to_payload`) only when there is something to read or derive; with nothing,
+`finish` closes the scan where it is (cli/scan_cmd.py does this).
 """
 
 from __future__ import annotations
@@ -29,13 +34,12 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
-from anagnorisis_tui.core.catalogue.dates_pass import dates_pass
-from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products, ingest_pass
-from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
+from anagnorisis_tui.core.catalogue import pending
 from anagnorisis_tui.core.catalogue.scan_types import (
     FileCallback,
     FileEvent,
@@ -46,7 +50,50 @@ from anagnorisis_tui.core.catalogue.scan_types import (
 )
 from anagnorisis_tui.core.catalogue.walk import Problem, walk
 
-__all__ = ["FileEvent", "ScanError", "ScanSummary", "normalise_root", "scan"]
+if TYPE_CHECKING:  # the passes after the walk import the decoders: only when they run
+    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+
+__all__ = ["FileEvent", "ScanError", "ScanSummary", "Walked", "normalise_root", "scan"]
+
+# A file the catalogue pass reads: (os path, path text, folder text, name text, path known
+# before, path recorded as bad before).
+Todo = tuple[str, str, str, str, bool, bool]
+
+
+@dataclasses.dataclass
+class Walked:
+    """A scan that has walked its root: what the later passes carry on with. Plain data
+    (`to_payload`), so they can run in another process (core/work/tasks.py)."""
+
+    root_db: str
+    summary: ScanSummary
+    todo: list[Todo]
+    elapsed: float = 0.0  # seconds spent before the handover, counted in summary.seconds
+    timer: Timer = dataclasses.field(default_factory=Timer, repr=False)
+
+    @property
+    def seconds(self) -> float:
+        return self.elapsed + self.timer.elapsed
+
+    def to_payload(self) -> dict[str, Any]:
+        # The path text is sent only where it differs from the OS path (names not UTF-8).
+        todo = [[p, None if t == p else t, f, n, k, b] for p, t, f, n, k, b in self.todo]
+        return {
+            "root_db": self.root_db,
+            "summary": self.summary.to_dict(),
+            "todo": todo,
+            "elapsed": self.seconds,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Walked:
+        todo = [(p, p if t is None else t, f, n, k, b) for p, t, f, n, k, b in payload["todo"]]
+        return cls(
+            payload["root_db"],
+            ScanSummary(**payload["summary"]),
+            todo,
+            elapsed=float(payload["elapsed"]),
+        )
 
 
 def scan(
@@ -67,10 +114,37 @@ def scan(
     """Scan one library root into the catalogue; returns what happened (see ScanSummary).
 
     With `pixels`, new content gets its pixel identity and `products` (default: nothing more);
-    the ingest pass's own summary is appended to `ingested` when given."""
+    the ingest pass's own summary is appended to `ingested` when given. The same as
+    `start` then `carry_on`."""
+    walked = start(db, root, excludes=excludes, progress=progress, cancel=cancel, on_file=on_file)
+    return carry_on(
+        db,
+        walked,
+        progress=progress,
+        cancel=cancel,
+        on_file=on_file,
+        batch_size=batch_size,
+        batch_seconds=batch_seconds,
+        workers=workers,
+        pixels=pixels,
+        products=products,
+        ingested=ingested,
+    )
+
+
+def start(
+    db: Database,
+    root: str | os.PathLike[str],
+    *,
+    excludes: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    on_file: FileCallback | None = None,
+) -> Walked:
+    """Record the scan, walk the root and compare it with the catalogue (pass 1)."""
+    timer = Timer()
     root_os = normalise_root(root)
     root_db = fsnames.to_db(root_os)
-    timer = Timer()
     summary = ScanSummary(root=root_db)
     report = progress or (lambda _p: None)
 
@@ -83,14 +157,57 @@ def scan(
             "INSERT INTO scans(root, started) VALUES (?, ?)", [root_db, time.time()]
         )
         summary.scan_id = int(cur.lastrowid or 0)
-
+    walked = Walked(root_db, summary, [], timer=timer)
     try:
         stage = Timer()
-        todo = _walk_and_compare(db, root_os, root_db, excludes, summary, report, cancel, on_file)
+        walked.todo = _walk_and_compare(
+            db, root_os, root_db, excludes, summary, report, cancel, on_file
+        )
         summary.stage_seconds["walk"] = round(stage.elapsed, 3)
+    except Cancelled:
+        summary.cancelled = True
+    return walked
+
+
+def has_work(db: Database, walked: Walked, *, phash: bool, model_id: str | None = None) -> bool:
+    """Whether `carry_on` would read or derive anything (with a perceptual hash wanted when
+    `phash`, a vector when `model_id`); False for a cancelled walk."""
+    if walked.summary.cancelled:
+        return False
+    return bool(
+        walked.todo
+        or pending.dates_rows(db, walked.root_db, limit=1)
+        or pending.ingest_rows(db, walked.root_db, phash=phash, model_id=model_id, limit=1)
+    )
+
+
+def carry_on(
+    db: Database,
+    walked: Walked,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    on_file: FileCallback | None = None,
+    batch_size: int = 2000,
+    batch_seconds: float = 1.0,
+    workers: int | None = None,
+    pixels: bool = True,
+    products: Products | None = None,
+    ingested: list[IngestSummary] | None = None,
+) -> ScanSummary:
+    """The passes after the walk (catalogue, dates, ingest), then `finish` (see `scan`)."""
+    from anagnorisis_tui.core.catalogue.dates_pass import dates_pass
+    from anagnorisis_tui.core.catalogue.ingest_pass import Products, ingest_pass
+    from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
+
+    summary, root_db = walked.summary, walked.root_db
+    report = progress or (lambda _p: None)
+    try:
+        if summary.cancelled:
+            raise Cancelled
         stage = Timer()
         catalogue_pass(
-            db, root_db, todo, summary, report, cancel, on_file, batch_size, batch_seconds
+            db, root_db, walked.todo, summary, report, cancel, on_file, batch_size, batch_seconds
         )
         summary.stage_seconds["catalogue"] = round(stage.elapsed, 3)
         stage = Timer()
@@ -110,6 +227,12 @@ def scan(
             check(cancel)
     except Cancelled:
         summary.cancelled = True
+    return finish(db, walked, on_file=on_file)
+
+
+def finish(db: Database, walked: Walked, *, on_file: FileCallback | None = None) -> ScanSummary:
+    """Count what the root holds, close the scan's record, then report the unchanged files."""
+    summary, root_db = walked.summary, walked.root_db
     lo, hi = prefix_range(root_db)
     # Every present file under the root carries its label now (the walk relabels what it sees),
     # so the (present, root) index answers without touching the rows.
@@ -119,7 +242,7 @@ def scan(
     summary.errors = db.execute(
         "SELECT count(*) FROM scan_errors WHERE path >= ? AND path < ?", [lo, hi]
     ).fetchone()[0]
-    summary.seconds = round(timer.elapsed, 3)
+    summary.seconds = round(walked.seconds, 3)
     with db.conn:
         db.execute(
             "UPDATE scans SET finished = ?, summary = ? WHERE id = ?",
@@ -143,7 +266,7 @@ def _walk_and_compare(
     report: ProgressCallback,
     cancel: threading.Event | None,
     on_file: FileCallback | None,
-) -> list[tuple[str, str, str, str, bool, bool]]:
+) -> list[Todo]:
     """Walk; mark vanished and revived paths; return the files to read (see catalogue_pass)."""
     stage = Timer()
     lo, hi = prefix_range(root_db)
@@ -155,7 +278,7 @@ def _walk_and_compare(
     stat_files = bool(known or bad)
     to_db = fsnames.to_db
 
-    todo: list[tuple[str, str, str, str, bool, bool]] = []
+    todo: list[Todo] = []
     # Seen paths are popped from known and bad: what is left at the end was not seen.
     revive: list[tuple] = []  # unchanged but marked absent, or filed under another root
     problems: list[tuple] = []

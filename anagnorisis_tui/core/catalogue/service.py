@@ -14,9 +14,9 @@ from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.catalogue import roots
 from anagnorisis_tui.core.catalogue import scan as scanmod
-from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
 
 if TYPE_CHECKING:
+    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
     from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 
 
@@ -52,6 +52,26 @@ class CatalogueService:
         """Scan `root` (default: the saved library) into the catalogue from this thread;
         new content gets its pixel identity and `products` (core/catalogue/ingest_pass.py). A
         folder scanned here becomes one of this catalogue's libraries."""
+        walked = self.start_scan(root, progress=progress, cancel=cancel, on_file=on_file)
+        return self.carry_on(
+            walked,
+            progress=progress,
+            cancel=cancel,
+            on_file=on_file,
+            products=products,
+            ingested=ingested,
+        )
+
+    def start_scan(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        on_file: Callable[..., None] | None = None,
+    ) -> scanmod.Walked:
+        """The first part of `scan`: record it, walk `root` and compare (no decoder loads).
+        Then `carry_on` (here or in another process), or `finish` when not `has_work`."""
         if root is None:
             saved = self.roots()
             if not saved:
@@ -59,16 +79,45 @@ class CatalogueService:
             root = saved[0]
         else:
             roots.note_scanned(self._connections.db, self._settings, scanmod.normalise_root(root))
-        return scanmod.scan(
+        return scanmod.start(
             self._connections.db,
             root,
             excludes=self._settings.all_excludes(),
             progress=progress,
             cancel=cancel,
             on_file=on_file,
+        )
+
+    def has_work(self, walked: scanmod.Walked, *, phash: bool = True) -> bool:
+        """Whether the rest of the scan would read or derive anything (see scan.has_work)."""
+        return scanmod.has_work(self._connections.db, walked, phash=phash)
+
+    def carry_on(
+        self,
+        walked: scanmod.Walked,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        on_file: Callable[..., None] | None = None,
+        products: Products | None = None,
+        ingested: list[IngestSummary] | None = None,
+    ) -> scanmod.ScanSummary:
+        """The rest of a scan `start_scan` began (here or in another process)."""
+        return scanmod.carry_on(
+            self._connections.db,
+            walked,
+            progress=progress,
+            cancel=cancel,
+            on_file=on_file,
             products=products,
             ingested=ingested,
         )
+
+    def finish_scan(
+        self, walked: scanmod.Walked, *, on_file: Callable[..., None] | None = None
+    ) -> scanmod.ScanSummary:
+        """Close a scan that has nothing left to do (not `has_work`)."""
+        return scanmod.finish(self._connections.db, walked, on_file=on_file)
 
     def make_thumbnails(
         self,

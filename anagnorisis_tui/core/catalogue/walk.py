@@ -3,7 +3,8 @@
 Skipped: hidden files and folders (a leading dot: .thumbnails, ._AppleDouble files, .git),
 the settings' excludes (config.DEFAULT_EXCLUDES: Synology @eaDir, #recycle, thumbnail caches...,
 plus the user's names or globs; a glob with a `/` matches the path relative to the root), and
-files whose extension is not an image format Pillow can read here.
+files whose extension is not of an image format read here (core/base/extensions.py: known
+without importing Pillow).
 
 Symbolic links are followed, but each folder is visited once (by device and inode), so a link
 to an ancestor (a loop) or to a folder already scanned adds nothing; a loop is reported.
@@ -19,7 +20,7 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
-from anagnorisis_tui.core.catalogue.imageinfo import EXTENSIONS
+from anagnorisis_tui.core.base import extensions as image_extensions
 
 
 class Found(NamedTuple):  # a NamedTuple: one is built per file, cheaply
@@ -63,7 +64,7 @@ def walk(
     root: str,
     excludes: Sequence[str] = (),
     *,
-    extensions: frozenset[str] | set[str] = frozenset(EXTENSIONS),
+    extensions: frozenset[str] | set[str] | None = None,
     stat_files: bool = True,
 ) -> Iterator[tuple[str, str, str, int | None, int | None] | Problem]:
     """Yield every image file under root (depth first), and a Problem for each unreadable part.
@@ -71,8 +72,10 @@ def walk(
     A file is a plain tuple shaped like Found (path, folder, name, size, mtime_ns): one is built
     per file, and a tuple is the cheapest thing to build. With stat_files=False a regular file
     comes without size and mtime (no stat call; the reader takes them from the open file);
-    symbolic links are always checked.
+    symbolic links are always checked. `extensions` defaults to core/base/extensions.py's.
     """
+    if extensions is None:
+        extensions = image_extensions.listed()
     literal, name_glob, path_glob = exclude_matcher(excludes)
     top = os.stat(root)
     visited = {(top.st_dev, top.st_ino)}

@@ -2,9 +2,9 @@
 
 `train`: train the personal evaluator (numpy, CPU-heavy) away from the UI's threads.
 
-`ingest`: scan a library root and derive, from one decode per new content, its pixel identity,
-perceptual hash, grid thumbnail and (with `embed`) its vector; then the search index and the
-rating predictions catch up. The model loads in a thread while the walk and catalogue pass
+`ingest`: scan a library root (or, given `walked`, carry on a scan the caller walked) and
+derive, from one decode per new content, its pixel identity, perceptual hash, grid thumbnail
+and (with `embed`) its vector; then the search index and the rating predictions catch up. The model loads in a thread while the walk and catalogue pass
 run, so the grid fills before the model is ready.
 
 `image_vector`: the vector of an image file for a search by an image that has none stored
@@ -21,6 +21,7 @@ from typing import Any
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+from anagnorisis_tui.core.catalogue.scan import Walked
 from anagnorisis_tui.core.library import Library
 
 
@@ -54,14 +55,18 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
         if args.get("batch_size"):
             products.batch_size = int(args["batch_size"])
         ingested: list[IngestSummary] = []
-        summary = lib.catalogue.scan(
-            args.get("root"),
-            progress=channel.progress,
-            cancel=cancel,
-            on_file=on_file,
-            products=products,
-            ingested=ingested,
-        )
+        passes: dict[str, Any] = {
+            "progress": channel.progress,
+            "cancel": cancel,
+            "on_file": on_file,
+            "products": products,
+            "ingested": ingested,
+        }
+        if args.get("walked"):  # the caller walked already (cli/scan_cmd.py): the rest
+            walked = Walked.from_payload(args["walked"])
+            summary = lib.catalogue.carry_on(walked, **passes)
+        else:
+            summary = lib.catalogue.scan(args.get("root"), **passes)
         done = ingested[0] if ingested else IngestSummary()
         out: dict[str, Any] = {"scan": summary.to_dict(), "ingest": dataclasses.asdict(done)}
         if args.get("embed") and done.model_error is None and not summary.cancelled:

@@ -44,14 +44,16 @@ def ingest_rows(
     verification rendition) of each present content that lacks one of those. The perceptual
     hash and the rendition are wanted with `phash`.
 
-    The cheap column tests come first, so content that lacks nothing (a no-change scan: every
-    row) is passed over without the per-row file look-up."""
+    Built for the usual answer, none: the candidates come from one pass over the images table
+    for its own columns and one pass per side table in hash order (the index alone, each probe
+    next to the last), and only they are looked up further (flags, a present file)."""
     scope, params = "", []
     if root_db is not None:
         lo, hi = prefix_range(root_db)
         scope, params = " AND f.path >= ? AND f.path < ?", [lo, hi]
     ph = rend = vec = "0"
-    wants: list[str] = []
+    flags: list[str] = []
+    candidates = ["SELECT hash FROM images WHERE pixel_hash IS NULL"]
     if phash:
         ph = (
             "(i.phash IS NULL AND NOT EXISTS (SELECT 1 FROM embed_errors e "
@@ -61,19 +63,29 @@ def ingest_rows(
             "(NOT EXISTS (SELECT 1 FROM renditions r WHERE r.hash = i.hash) AND "
             "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?))"
         )
-        wants += [PHASH_ERRORS, RENDITION_ERRORS]
+        flags += [PHASH_ERRORS, RENDITION_ERRORS]
+        candidates += [
+            "SELECT hash FROM images WHERE phash IS NULL",
+            f"SELECT hash FROM images i WHERE {rend}",
+        ]
     if model_id is not None:
         vec = (
             "(NOT EXISTS (SELECT 1 FROM vectors v WHERE v.hash = i.hash AND v.model_id = ?) AND "
             "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?))"
         )
-        wants += [model_id, model_id]
+        flags += [model_id, model_id]
+        candidates.append(f"SELECT hash FROM images i WHERE {vec}")
+    candidate_params = [
+        *([RENDITION_ERRORS] if phash else []),
+        *([model_id, model_id] if model_id else []),
+    ]
     return db.execute(
         "SELECT hash, path, format, width, height, identify, ph, vec, rend FROM (SELECT i.hash, "
         f"(SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND f.present = 1{scope}) AS path,"
         f" i.format, i.width, i.height, i.pixel_hash IS NULL AS identify, {ph} AS ph, "
         f"{rend} AS rend, {vec} AS vec FROM images i "
-        f"WHERE i.pixel_hash IS NULL OR {ph} OR {rend} OR {vec}) "
-        "WHERE path IS NOT NULL" + (f" LIMIT {int(limit)}" if limit else ""),
-        [*params, *wants, *wants],
+        f"WHERE i.hash IN ({' UNION ALL '.join(candidates)})) "
+        "WHERE path IS NOT NULL AND (identify OR ph OR vec OR rend)"
+        + (f" LIMIT {int(limit)}" if limit else ""),
+        [*params, *flags, *candidate_params],
     ).fetchall()

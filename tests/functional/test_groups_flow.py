@@ -142,7 +142,8 @@ def tiered(settings, tmp_path, trash_home):
     china.thumbnail((256, 256))
     china.save(root / "china.jpg", quality=92)
     china.resize((china.width // 2, china.height // 2)).save(root / "china-half.jpg", quality=90)
-    ImageEnhance.Brightness(china).enhance(1.4).save(root / "china-bright.jpg", quality=92)
+    # Far brighter than a light edit (clipped highlights, gain beyond the fit): only "similar".
+    ImageEnhance.Brightness(china).enhance(1.6).save(root / "china-bright.jpg", quality=92)
     library = Library(settings)
     library.catalogue.set_root(root)
     library.catalogue.scan(root)

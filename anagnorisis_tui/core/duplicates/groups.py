@@ -2,7 +2,8 @@
 
 Candidates come cheaply, without an N x N matrix: several files with one content hash; equal
 decoded pixels (images.pixel_hash); perceptual hashes within `phash_distance` bits
-(multi-index hashing, core/duplicates/neighbours.py); and, with vectors, the mutual k nearest
+(multi-index hashing, core/duplicates/neighbours.py); crop boxes of one rendition hashing
+close to another whole picture (core/duplicates/probes.py); and, with vectors, the mutual k nearest
 CLIP neighbours whose cosine is at least `threshold`. Every candidate pair is then verified on
 the two colour renditions (core/duplicates/verify.py) and given a tier: "bytes", "pixels",
 "same" (re-encoded, resized, another format, EXIF-rotated, metadata edited), "edited" (crop up
@@ -26,7 +27,14 @@ import numpy as np
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
-from anagnorisis_tui.core.duplicates import metadata, neighbours, renditions, tiers, verify
+from anagnorisis_tui.core.duplicates import (
+    metadata,
+    neighbours,
+    probes,
+    renditions,
+    tiers,
+    verify,
+)
 from anagnorisis_tui.core.duplicates.options import (
     DEFAULT_PHASH_DISTANCE,
     DEFAULT_THRESHOLD,
@@ -194,6 +202,8 @@ def group_report(
             codes, phash_distance, cancel=cancel, tick=report("phash pairs")
         )
         candidates.update(_expand(where_have, codes, i[d > 0], j[d > 0]))
+        # Crops beyond the pHash radius: crop boxes of each rendition against whole pictures.
+        candidates.update(probes.crop_pairs(db, hashes, cancel=cancel, tick=report("crop pairs")))
     del rows
     if method in ("both", "vectors") and n > 1:
         vi, vj, _ = _vector_edges(

@@ -15,11 +15,13 @@ The rule, per pair, gives the strongest tier both renditions support:
   percentile of the absolute difference under tight limits);
 - "edited": a crop of up to ~10% (searched over crop boxes), brightness or contrast changed, a
   small colour shift: after the best crop box and one brightness/contrast fit shared by all
-  channels plus a bounded offset per channel, the residual is under a limit, and the alpha
-  channels agree;
+  channels plus a bounded offset per channel (fitted on pixels the edit did not clip, and
+  predicting the clipping), the residual is under a limit, and the alpha channels agree;
 - "similar": alike in structure (grey correlation) but not a copy: for browsing only;
 - None: not alike.
-Pictures with little detail (every channel of the rendition nearly constant) only reach "similar" here:
+A small picture (an icon) is compared at its own scale: both renditions are averaged down to
+16 or 8 pixels first. Pictures with little detail (every channel of the rendition nearly
+constant) only reach "similar" here:
 they are trusted as duplicates only when their bytes or pixels are identical.
 The limits were measured on bench/hardset.py (BENCHMARKS.md, "Duplicates you can trust").
 """
@@ -54,6 +56,7 @@ PREFILTER_CORR = 0.3
 LOW_DETAIL_STD = 6.0  # channel standard deviation of the rendition below which detail is "low"
 MAX_GAIN = 1.35  # brightness/contrast: the fitted gain stays within [1/MAX_GAIN, MAX_GAIN]
 MAX_SHIFT = 14.0  # per-channel offset left after the shared fit (a small colour shift)
+CLIPPED = 3.0  # a channel this close to 0 or 255 may have been clipped by the edit
 SMALL_SLACK = 1.5
 ALIGNED_CORR = 0.9  # grey correlation after the best crop box
 EXPLAINED = 0.6  # the edit must cut the difference to this share of what it was before
@@ -116,7 +119,7 @@ def _grey(pixels: np.ndarray) -> np.ndarray:
 HALF = SIDE // 2
 
 
-def _interp(begin: float, end: float) -> np.ndarray:
+def interp(begin: float, end: float) -> np.ndarray:
     """SIDE x SIDE bilinear resampling of the span [begin, end) of a SIDE-wide axis."""
     out = np.zeros((SIDE, SIDE), np.float32)
     taps = (begin + (np.arange(SIDE) + 0.5) / SIDE * (end - begin)) * SIDE - 0.5
@@ -146,9 +149,10 @@ def _shrink(factor: int) -> np.ndarray:
 def _factor(a: Rendition, b: Rendition) -> int:
     """1, or 2 or 4 when the smaller picture is not much larger than the rendition: it was
     resampled into it by a small, uneven factor, or enlarged, and both are compared at the
-    scale where that stops mattering."""
+    smaller picture's scale, where that stops mattering (an icon under 64 pixels at 8 x 8:
+    a 48-pixel one resampled by 1.5 into the rendition still has uneven edges at 16 x 16)."""
     smallest = min(a.width, a.height, b.width, b.height)
-    return 4 if smallest < SIDE else 2 if smallest < 4 * SIDE else 1
+    return 4 if smallest < 2 * SIDE else 2 if smallest < 4 * SIDE else 1
 
 
 @lru_cache(maxsize=3)
@@ -163,7 +167,7 @@ def _boxes(factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for crop in CROP_STEPS:
         for pos in (0.0, 0.5, 1.0) if crop else (0.0,):
             begin = crop * pos
-            mats.append(sampler @ _interp(begin, begin + 1 - crop))
+            mats.append(sampler @ interp(begin, begin + 1 - crop))
             cuts.append(crop)
     return np.stack(mats), np.array(cuts), sampler
 
@@ -194,16 +198,26 @@ def _residual(
     cb = b[..., :3].reshape(1, -1, 3)
     gain = np.ones(k, np.float32)
     if fit:
+        # Pixels the edit drove into black or white (a brightened sky) say nothing of the
+        # gain: the fit uses the others, and its prediction is clipped as the edit was.
         ga, gb = ca.mean(axis=2), cb.mean(axis=2)
-        da, db = ga - ga.mean(axis=1, keepdims=True), gb - gb.mean(axis=1, keepdims=True)
-        va = (da * da).mean(axis=1)
-        gain = np.where(va > 1e-6, (da * db).mean(axis=1) / np.maximum(va, 1e-6), 1.0)
+        inside = ((cb > CLIPPED) & (cb < 255 - CLIPPED)).all(axis=2).astype(np.float32)
+        inside = np.broadcast_to(inside, ga.shape)
+        count = np.maximum(inside.sum(axis=1, keepdims=True), 1.0)
+        ma = (ga * inside).sum(axis=1, keepdims=True) / count
+        mb = (gb * inside).sum(axis=1, keepdims=True) / count
+        da, db = (ga - ma) * inside, (gb - mb) * inside
+        va = (da * da).sum(axis=1) / count[:, 0]
+        cov = (da * db).sum(axis=1) / count[:, 0]
+        gain = np.where(va > 1e-6, cov / np.maximum(va, 1e-6), 1.0)
         gain = np.clip(gain, 1 / MAX_GAIN, MAX_GAIN).astype(np.float32)
         fitted = ca * gain[:, None, None]
-        shift = (cb - fitted).mean(axis=1)  # K x 3
+        weight = inside[..., None]
+        shift = ((cb - fitted) * weight).sum(axis=1) / count  # K x 3
         common = np.median(shift, axis=1, keepdims=True)
         shift = common + np.clip(shift - common, -MAX_SHIFT, MAX_SHIFT)
-        diff = np.abs(cb - fitted - shift[:, None, :]).max(axis=2)
+        predicted = np.clip(fitted + shift[:, None, :], 0.0, 255.0)
+        diff = np.abs(cb - predicted).max(axis=2)
     else:
         diff = np.abs(cb - ca).max(axis=2)
     if not tails:

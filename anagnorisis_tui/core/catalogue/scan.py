@@ -48,12 +48,16 @@ from anagnorisis_tui.core.catalogue.scan_types import (
     normalise_root,
     prefix_range,
 )
-from anagnorisis_tui.core.catalogue.walk import Problem, walk
+from anagnorisis_tui.core.catalogue.walk import Problem, walk_folders
 
 if TYPE_CHECKING:  # the passes after the walk import the decoders: only when they run
     from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
 
 __all__ = ["FileEvent", "ScanError", "ScanSummary", "Walked", "normalise_root", "scan"]
+
+_PRESENT, _HERE = 1, 2  # the state bits _load_known gives each known path
+_PRESENT_HERE = _PRESENT | _HERE
+_REPORT_EVERY = 2048  # files between walk progress reports (and cancel checks)
 
 # A file the catalogue pass reads: (os path, path text, folder text, name text, path known
 # before, path recorded as bad before).
@@ -284,43 +288,44 @@ def _walk_and_compare(
     problems: list[tuple] = []
     now = time.time()
     count = unchanged = 0
-    folder_text = {"": ""}
-    for item in walk(root_os, excludes, stat_files=stat_files):
-        if type(item) is Problem:
-            text = to_db(item.path)
-            known.pop(text, None)
-            bad.pop(text, None)
-            problems.append((text, root_db, item.reason, None, None, now))
-            if on_file is not None:
-                on_file(FileEvent(text, "error", reason=item.reason))
-            continue
-        path, folder_os, name, size, mtime = item  # type: ignore[misc]
-        text = path if path.isascii() else to_db(path)
-        old = known.pop(text, None)
-        count += 1
-        if count & 2047 == 0:
+    next_report = _REPORT_EVERY
+    name = ""
+    for folder_os, items in walk_folders(root_os, excludes, stat_files=stat_files):
+        folder = folder_os if folder_os.isascii() else to_db(folder_os)
+        for item in items:
+            if type(item) is Problem:
+                text = to_db(item.path)
+                known.pop(text, None)
+                bad.pop(text, None)
+                problems.append((text, root_db, item.reason, None, None, now))
+                if on_file is not None:
+                    on_file(FileEvent(text, "error", reason=item.reason))
+                continue
+            path, name, size, mtime = item  # type: ignore[misc]
+            count += 1
+            text = path if path.isascii() else to_db(path)
+            old = known.pop(text, None)
+            if old is not None and old[1] == mtime and old[2] == size:
+                unchanged += 1
+                if old[3] != _PRESENT_HERE:  # was absent, or filed under another root
+                    revive.append((root_db, folder, summary.scan_id, text))
+                continue
+            was_bad = bad.pop(text, None)
+            if was_bad is not None and was_bad[0] == size and was_bad[1] == mtime:
+                # An unchanged bad file: not retried, still counted in errors.
+                if on_file is not None:
+                    on_file(FileEvent(text, "error", size=size, reason=was_bad[2]))
+                continue
+            todo.append((path, text, folder, to_db(name), old is not None, was_bad is not None))
+        if count >= next_report:
+            next_report = count + _REPORT_EVERY
             check(cancel)
             report(Progress("walk", count, None, elapsed=stage.elapsed, detail=name))
-        folder = folder_text.get(folder_os)
-        if folder is None:
-            folder = folder_text[folder_os] = to_db(folder_os)
-        if old is not None and old[0] == mtime and old[1] == size:
-            unchanged += 1
-            if not old[2] or not old[3]:  # was absent, or filed under another root
-                revive.append((root_db, folder, summary.scan_id, text))
-            continue
-        was_bad = bad.pop(text, None)
-        if was_bad is not None and was_bad[0] == size and was_bad[1] == mtime:
-            # An unchanged bad file: not retried, still counted in errors.
-            if on_file is not None:
-                on_file(FileEvent(text, "error", size=size, reason=was_bad[2]))
-            continue
-        todo.append((path, text, folder, to_db(name), old is not None, was_bad is not None))
     summary.unchanged += unchanged
     check(cancel)
     report(Progress("walk", count, count, elapsed=stage.elapsed))
 
-    vanished = [(now, p) for p, v in known.items() if v[2]]
+    vanished = [(now, p) for p, v in known.items() if v[3] & _PRESENT]
     stale_errors = [(p,) for p in bad]
     with db.conn:
         if vanished:
@@ -350,20 +355,21 @@ def _walk_and_compare(
 
 def _load_known(
     db: Database, root_db: str, lo: str, hi: str
-) -> tuple[dict[str, tuple[int, int, int, int]], dict[str, tuple[int | None, int | None, str]]]:
-    """({path: (mtime, size, present, filed under this root)}, {bad path: (size, mtime, why)}).
+) -> tuple[dict[str, tuple[str, int, int, int]], dict[str, tuple[int | None, int | None, str]]]:
+    """({path: (path, mtime, size, state)}, {bad path: (size, mtime, why)}); state has bit
+    _PRESENT when the file is present and _HERE when it is filed under this root.
 
-    '+path' makes SQLite scan the table instead of walking the primary-key index and looking
-    every row up again: twice as fast when (as usual) most rows are under this root.
+    The rows are kept as SQLite returns them and the two flags come as one column: the sqlite3
+    module's cost is per value, and this is one row per file of the library. '+path' makes
+    SQLite scan the table instead of walking the primary-key index and looking every row up
+    again: twice as fast when (as usual) most rows are under this root.
     """
-    known = {
-        path: (mtime, size, present, here)
-        for path, mtime, size, present, here in db.execute(
-            "SELECT path, mtime_ns, size, present, root = ? FROM files "
-            "WHERE +path >= ? AND +path < ?",
-            [root_db, lo, hi],
-        )
-    }
+    rows = db.execute(
+        "SELECT path, mtime_ns, size, present + 2 * (root = ?) FROM files "
+        "WHERE +path >= ? AND +path < ?",
+        [root_db, lo, hi],
+    ).fetchall()
+    known = {row[0]: row for row in rows}
     bad = {
         path: (size, mtime, reason)
         for path, size, mtime, reason in db.execute(

@@ -60,6 +60,11 @@ _GLOB = re.compile(r"[*?\[]")
 _S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 
 
+# A file as walk_folders gives it: (OS path, name, size, mtime_ns); no folder, its batch has it.
+FolderFile = tuple[str, str, int | None, int | None]
+BATCH = 2048  # files per batch at most, so a huge folder still reports progress and cancels
+
+
 def walk(
     root: str,
     excludes: Sequence[str] = (),
@@ -69,10 +74,32 @@ def walk(
 ) -> Iterator[tuple[str, str, str, int | None, int | None] | Problem]:
     """Yield every image file under root (depth first), and a Problem for each unreadable part.
 
-    A file is a plain tuple shaped like Found (path, folder, name, size, mtime_ns): one is built
-    per file, and a tuple is the cheapest thing to build. With stat_files=False a regular file
-    comes without size and mtime (no stat call; the reader takes them from the open file);
-    symbolic links are always checked. `extensions` defaults to core/base/extensions.py's.
+    A file is a plain tuple shaped like Found (path, folder, name, size, mtime_ns). The same
+    walk as `walk_folders`, one item at a time."""
+    for rel, items in walk_folders(root, excludes, extensions=extensions, stat_files=stat_files):
+        for item in items:
+            if type(item) is Problem:
+                yield item
+            else:
+                path, name, size, mtime = item  # type: ignore[misc]
+                yield (path, rel, name, size, mtime)
+
+
+def walk_folders(
+    root: str,
+    excludes: Sequence[str] = (),
+    *,
+    extensions: frozenset[str] | set[str] | None = None,
+    stat_files: bool = True,
+) -> Iterator[tuple[str, list[FolderFile | Problem]]]:
+    """Yield (folder relative to the root, its image files and Problems in listing order) for
+    each folder under root (depth first), in batches of at most BATCH.
+
+    A file is a plain tuple (path, name, size, mtime_ns): one is built per file, and a tuple is
+    the cheapest thing to build; a batch per folder spares the caller a generator step and a
+    folder look-up per file. With stat_files=False a regular file comes without size and mtime
+    (no stat call; the reader takes them from the open file); symbolic links are always
+    checked. `extensions` defaults to core/base/extensions.py's.
     """
     if extensions is None:
         extensions = image_extensions.listed()
@@ -89,9 +116,11 @@ def walk(
             it = os.scandir(dirpath)
         except OSError as exc:
             if exc.errno != errno.ENOENT:  # a folder removed mid-scan is just gone
-                yield Problem(dirpath, f"cannot list the folder: {exc.strerror or exc}")
+                yield rel, [Problem(dirpath, f"cannot list the folder: {exc.strerror or exc}")]
             continue
         subdirs = []
+        items: list[FolderFile | Problem] = []
+        add = items.append
         with it:
             for entry in it:
                 name = entry.name
@@ -108,49 +137,56 @@ def walk(
                 if is_dir:
                     subdirs.append((entry, f"{rel}/{name}" if rel else name))
                     continue
-                dot = name.rfind(".")
-                if dot <= 0:
-                    continue
-                ext = name[dot:]
+                # No dot: the last letter, never an extension (a leading dot was skipped above).
+                ext = name[name.rfind(".") :]
                 if ext not in extensions and ext.lower() not in extensions:
                     continue
+                if len(items) >= BATCH:
+                    yield rel, items
+                    items = []
+                    add = items.append
                 if not stat_files and not entry.is_symlink():
                     try:
                         regular = entry.is_file(follow_symlinks=False)
                     except OSError:
                         continue
                     if regular:
-                        yield (entry.path, rel, name, None, None)
+                        add((entry.path, name, None, None))
                     else:
-                        yield Problem(entry.path, "not a regular file")
+                        add(Problem(entry.path, "not a regular file"))
                     continue
                 try:
                     st = entry.stat()
                 except OSError as exc:
                     if exc.errno == errno.ELOOP:
-                        yield Problem(entry.path, "symbolic link loop")
+                        add(Problem(entry.path, "symbolic link loop"))
                     elif exc.errno == errno.ENOENT and entry.is_symlink():
-                        yield Problem(entry.path, "broken symbolic link")
+                        add(Problem(entry.path, "broken symbolic link"))
                     elif exc.errno != errno.ENOENT:
-                        yield Problem(entry.path, f"cannot read the file: {exc.strerror}")
+                        add(Problem(entry.path, f"cannot read the file: {exc.strerror}"))
                     continue
                 if st.st_mode & _S_IFMT != _S_IFREG:
-                    yield Problem(entry.path, "not a regular file")
+                    add(Problem(entry.path, "not a regular file"))
                     continue
-                yield (entry.path, rel, name, st.st_size, st.st_mtime_ns)
+                add((entry.path, name, st.st_size, st.st_mtime_ns))
+        if items:
+            yield rel, items
         # Reverse so the stack pops folders in name order (stable, predictable output).
+        loops: list[FolderFile | Problem] = []
         for entry, relpath in sorted(subdirs, key=lambda e: e[0].name, reverse=True):
             try:
                 st = entry.stat()
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
-                    yield Problem(entry.path, "symbolic link loop")
+                    loops.append(Problem(entry.path, "symbolic link loop"))
                 continue
             key = (st.st_dev, st.st_ino)
             if key in ancestors:
-                yield Problem(entry.path, "symbolic link loop: links to a folder above it")
+                loops.append(Problem(entry.path, "symbolic link loop: links to a folder above it"))
                 continue
             if key in visited:
                 continue  # already scanned through another link
             visited.add(key)
             stack.append((entry.path, relpath, (*ancestors, key)))
+        if loops:
+            yield rel, loops

@@ -16,12 +16,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from anagnorisis_tui.core.base.progress import Cancelled, Progress, format_eta
+from anagnorisis_tui.core.base.progress import Cancelled, Progress
 from anagnorisis_tui.core.duplicates.options import TIERS
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
@@ -30,14 +30,19 @@ from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 from anagnorisis_tui.ui.state.group_view import (
     Decision,
     GroupRow,
+    confirm_text,
     entry_for,
+    head_text,
     left_out_text,
     members_of,
+    preselected,
+    progress_text,
     summary_text,
+    with_tier,
 )
-from anagnorisis_tui.ui.state.search_state import format_size
 from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from anagnorisis_tui.ui.widgets.group_members import GroupMembers
 
 GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"
@@ -60,20 +65,6 @@ class GroupsScreen(AppScreen):
     GroupsScreen #members {
         width: 1fr;
         height: 1fr;
-    }
-    GroupsScreen #groups-side {
-        width: 2fr;
-        max-width: 90;
-        height: 1fr;
-        border-left: vkey $foreground 20%;
-    }
-    GroupsScreen #member-table {
-        height: auto;
-        max-height: 50%;
-    }
-    GroupsScreen #groups-log {
-        height: 1fr;
-        padding: 1 1 0 1;
     }
     """
 
@@ -176,15 +167,9 @@ class GroupsScreen(AppScreen):
                 empty_text="No similar images found.",
                 id="members",
             )
-            with VerticalScroll(id="groups-side"):
-                table = DataTable(id="member-table", cursor_type="row", zebra_stripes=True)
-                table.can_focus = False
-                yield table
-                yield Static("", id="groups-log")
+            yield GroupMembers(id="groups-side")
 
     def on_mount(self) -> None:
-        table = self.query_one("#member-table", DataTable)
-        table.add_columns("", "image", "why", "resolution", "size", "folder", "rating")
         self._load()
         self.query_one("#members", ThumbnailGrid).focus()
 
@@ -219,11 +204,7 @@ class GroupsScreen(AppScreen):
 
     @on(Grouping)
     def _grouping(self, message: Grouping) -> None:
-        p = message.progress
-        text = Text(f"finding similar images: {p.stage}", style="italic")
-        if p.total:
-            text.append(f" {p.done:,}/{p.total:,}  ETA {format_eta(p.eta)}", style="dim")
-        self.query_one("#groups-head", Static).update(text)
+        self.query_one("#groups-head", Static).update(progress_text(message.progress))
 
     def on_unmount(self) -> None:
         if self._cancel_load is not None:
@@ -235,19 +216,11 @@ class GroupsScreen(AppScreen):
         self.left_out = message.left_out
         self.keepers.clear()
         self.decisions.clear()
-        # Only verified duplicates are preselected for the trash; "similar" never is.
-        self.selected = {
-            row.group.id: {m.path for m in row.group.duplicates()} for row in message.groups
-        }
+        self.selected = preselected(message.groups)
         self._apply_filter()
 
     def _apply_filter(self) -> None:
-        wanted = self.tier_filter
-        self.groups = [
-            row
-            for row in self.all_groups
-            if wanted is None or any(m.tier == wanted for m in row.group.others)
-        ]
+        self.groups = with_tier(self.all_groups, self.tier_filter)
         self.index = 0
         self.decisions.clear()
         self._show()
@@ -282,74 +255,45 @@ class GroupsScreen(AppScreen):
         group = self.groups[index]
         return self.keepers.get(index) or group.keeper
 
-    def _head(self) -> Text:
-        method = f"{self.method}" + (
-            f", threshold {self.threshold:g}" if self.threshold is not None else ""
-        )
-        tier = f" · tier {self.tier_filter}" if self.tier_filter else ""
-        if not self.groups:
-            return Text(f"No groups ({method}{tier}). T tier, - looser, + stricter, m method.")
-        done = sum(1 for d in self.decisions.values() if d.kind != "skipped")
-        group = self.group
-        head = Text()
-        head.append(f"Group {self.index + 1} of {len(self.groups)}", style="bold")
-        if group is not None:
-            head.append(f" · {len(members_of(group))} images")
-            head.append(f" · tier {group.group.tier}", style="bold")
-            head.append(f" · similarity ≥ {group.group.similarity:.2f}")
-        head.append(f" · {done} decided · {method}{tier}", style="dim")
-        decision = self.decisions.get(self.index)
-        if decision is not None:
-            head.append(f" · {decision.kind}", style="bold yellow")
-        return head
-
     def _show(self) -> None:
-        self.query_one("#groups-head", Static).update(self._head())
+        head = head_text(
+            method=self.method,
+            threshold=self.threshold,
+            tier_filter=self.tier_filter,
+            index=self.index,
+            groups=self.groups,
+            decisions=self.decisions,
+        )
+        self.query_one("#groups-head", Static).update(head)
         grid = self.query_one("#members", ThumbnailGrid)
-        table = self.query_one("#member-table", DataTable)
-        table.clear()
+        side = self.query_one("#groups-side", GroupMembers)
         group = self.group
         if group is None:
+            side.show_members([], keeper="", suggested="", trash=set(), why={})
             grid.set_source(None)
             self._show_summary()
             return
         members = members_of(group)
-        keeper = self.keeper_of(self.index)
-        trash = set(self.to_trash(self.index))
-        why = {m.path: m.why or m.tier for m in group.group.members}
         grid.set_source(ListSource(members, title=f"group {self.index + 1}"))
-        for entry in members:
-            if entry.path == keeper:
-                mark = Text("★ keep", style="bold green")
-            elif entry.path in trash:
-                mark = Text("✗ trash", style="red")
-            else:
-                mark = Text("· stays", style="dim")
-            resolution = f"{entry.width}×{entry.height}" if entry.width and entry.height else "?"
-            rating = "" if entry.rating is None else f"{entry.rating:g}"
-            table.add_row(
-                mark,
-                Text(entry.name),
-                Text("suggested keeper" if entry.path == group.keeper else why.get(entry.path, "")),
-                resolution,
-                format_size(entry.size),
-                Text(entry.folder or "."),
-                rating,
-                key=entry.path,
-            )
+        side.show_members(
+            members,
+            keeper=self.keeper_of(self.index),
+            suggested=group.keeper,
+            trash=set(self.to_trash(self.index)),
+            why={m.path: m.why or m.tier for m in group.group.members},
+        )
         self._show_summary()
 
     def _show_summary(self) -> None:
         log = summary_text(self.decisions)
         if self.left_out:
             log.append(f"\n{self.left_out}", style="dim")
-        self.query_one("#groups-log", Static).update(log)
+        self.query_one("#groups-side", GroupMembers).show_log(log)
 
     @on(ThumbnailGrid.Highlighted, "#members")
     def _member_highlighted(self, message: ThumbnailGrid.Highlighted) -> None:
-        table = self.query_one("#member-table", DataTable)
-        if message.entry is not None and table.row_count:
-            table.move_cursor(row=message.index)
+        if message.entry is not None:
+            self.query_one("#groups-side", GroupMembers).highlight(message.index)
 
     @on(ThumbnailGrid.Selected, "#members")
     def _member_selected(self, message: ThumbnailGrid.Selected) -> None:
@@ -409,15 +353,9 @@ class GroupsScreen(AppScreen):
         if not others:
             self.notify("Nothing in this group is marked for the trash (i marks an image).")
             return
-        body = Text()
-        body.append("Keep: ", style="bold")
-        body.append(keeper)
-        body.append(f"\nMove {len(others)} to the system trash (undo with u):", style="bold")
-        for member in others:
-            body.append(f"\n  {member.path}")
-        index = self.index
-
         paths = [m.path for m in others]
+        body = confirm_text(keeper, paths)
+        index = self.index
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -1,5 +1,6 @@
 """What the similarity groups view shows, as plain data and text: a group with its members as
-catalogue entries, the user's decision per group, and the summary of what moved where.
+catalogue entries, the user's decision per group, the head line and the summary of what moved
+where.
 
 Kept apart from the screen (no Textual here) so it stays small and is read at a glance.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
+from anagnorisis_tui.core.base.progress import format_eta
 from anagnorisis_tui.core.views.paging import ImageEntry
 
 
@@ -40,6 +42,17 @@ class GroupRow:
 
 def members_of(row: GroupRow) -> list[ImageEntry]:
     return row.entries
+
+
+def preselected(rows: list[GroupRow]) -> dict[int, set[str]]:
+    """Group id -> the members marked for the trash at first: the verified duplicates only,
+    never a "similar" one."""
+    return {row.group.id: {m.path for m in row.group.duplicates()} for row in rows}
+
+
+def with_tier(rows: list[GroupRow], tier: str | None) -> list[GroupRow]:
+    """The groups with a member of `tier` (None: every group)."""
+    return [row for row in rows if tier is None or any(m.tier == tier for m in row.group.others)]
 
 
 def entry_for(library: Any, member: Any) -> ImageEntry:
@@ -74,6 +87,54 @@ def left_out_text(report: Any) -> str:
     if report.unverified:
         parts.append(f"{report.unverified} images could not be verified")
     return "; ".join(parts)
+
+
+def progress_text(p: Any) -> Text:
+    """The head line while grouping runs (a core Progress)."""
+    text = Text(f"finding similar images: {p.stage}", style="italic")
+    if p.total:
+        text.append(f" {p.done:,}/{p.total:,}  ETA {format_eta(p.eta)}", style="dim")
+    return text
+
+
+def confirm_text(keeper: str, paths: list[str]) -> Text:
+    """What the trash confirmation lists: the keeper, then every file that would move."""
+    body = Text()
+    body.append("Keep: ", style="bold")
+    body.append(keeper)
+    body.append(f"\nMove {len(paths)} to the system trash (undo with u):", style="bold")
+    for path in paths:
+        body.append(f"\n  {path}")
+    return body
+
+
+def head_text(
+    *,
+    method: str,
+    threshold: float | None,
+    tier_filter: str | None,
+    index: int,
+    groups: list[GroupRow],
+    decisions: dict[int, Decision],
+) -> Text:
+    """The groups view's head line: where the user is, the shown group's tier, the settings."""
+    shown = f"{method}" + (f", threshold {threshold:g}" if threshold is not None else "")
+    tier = f" · tier {tier_filter}" if tier_filter else ""
+    if not groups:
+        return Text(f"No groups ({shown}{tier}). T tier, - looser, + stricter, m method.")
+    done = sum(1 for d in decisions.values() if d.kind != "skipped")
+    group = groups[index] if 0 <= index < len(groups) else None
+    head = Text()
+    head.append(f"Group {index + 1} of {len(groups)}", style="bold")
+    if group is not None:
+        head.append(f" · {len(members_of(group))} images")
+        head.append(f" · tier {group.group.tier}", style="bold")
+        head.append(f" · similarity ≥ {group.group.similarity:.2f}")
+    head.append(f" · {done} decided · {shown}{tier}", style="dim")
+    decision = decisions.get(index)
+    if decision is not None:
+        head.append(f" · {decision.kind}", style="bold yellow")
+    return head
 
 
 def summary_text(decisions: dict[int, Decision]) -> Text:

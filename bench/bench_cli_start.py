@@ -11,6 +11,11 @@ each scan pair warms the tree's metadata in the OS cache:
      os.scandir and stats every file.
 The libraries are small JPEGs (96x64, unique bytes) built by bench_scan.build_library.
 
+The checkout's bytecode is compiled first (`compileall`, into the __pycache__ folders git
+ignores), as an installed package's is: where PYTHONDONTWRITEBYTECODE is set (this project's
+sandboxes set it) every process would otherwise compile the package's sources again, which
+an installed command never does. `--source` times it that way instead.
+
     nice python bench/bench_cli_start.py                       # 20,000 and 100,000 files
     nice python bench/bench_cli_start.py --sizes 20000 --runs 7
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -103,8 +109,21 @@ def main() -> None:
         help="keep the data dirs (catalogues) here, so a rerun skips the first scans "
         "(default: a temporary folder, removed afterwards)",
     )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="remove the checkout's bytecode instead of compiling it (where "
+        "PYTHONDONTWRITEBYTECODE is set, every process then compiles the package from source)",
+    )
     args = parser.parse_args()
     py = sys.executable
+    package = REPO / "anagnorisis_tui"
+    if args.source:
+        for cache in package.rglob("__pycache__"):
+            shutil.rmtree(cache)
+    else:
+        subprocess.run([py, "-m", "compileall", "-q", str(package)], check=True)
+    print(f"bytecode: {'compiled by each process' if args.source else 'compiled once, first'}")
     app = [py, "-m", "anagnorisis_tui"]
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:

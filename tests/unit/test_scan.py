@@ -213,13 +213,17 @@ def test_skips_hidden_synology_and_configured_excludes(settings, tmp_path):
         "other/tmp/h.jpg",
         "#recycle/i.jpg",
         "keep/notes.txt",
+        "keep/j-draft.jpg",
+        "keep/jpg",
+        "keep/k.",
+        "keep/L.JPG",
     ]:
         write(root / rel, jpeg_bytes(len(rel)))
-    settings.excludes = ["raw", "keep/tmp"]
+    settings.excludes = ["raw", "keep/tmp", "*-draft.jpg"]
     lib = Library(settings)
     lib.catalogue.scan(root)
     names = sorted(os.path.basename(p) for (p,) in lib.db.execute("SELECT path FROM files"))
-    assert names == ["a.jpg", "h.jpg"]
+    assert names == ["L.JPG", "a.jpg", "h.jpg"]
     lib.close()
 
 

@@ -290,6 +290,7 @@ def _walk_and_compare(
     count = unchanged = 0
     next_report = _REPORT_EVERY
     name = ""
+    pop, present_here = known.pop, _PRESENT_HERE  # locals: this loop runs once per file
     for folder_os, items in walk_folders(root_os, excludes, stat_files=stat_files):
         folder = folder_os if folder_os.isascii() else to_db(folder_os)
         for item in items:
@@ -304,10 +305,10 @@ def _walk_and_compare(
             path, name, size, mtime = item  # type: ignore[misc]
             count += 1
             text = path if path.isascii() else to_db(path)
-            old = known.pop(text, None)
+            old = pop(text, None)
             if old is not None and old[1] == mtime and old[2] == size:
                 unchanged += 1
-                if old[3] != _PRESENT_HERE:  # was absent, or filed under another root
+                if old[3] != present_here:  # was absent, or filed under another root
                     revive.append((root_db, folder, summary.scan_id, text))
                 continue
             was_bad = bad.pop(text, None)

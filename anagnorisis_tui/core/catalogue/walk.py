@@ -60,6 +60,17 @@ _GLOB = re.compile(r"[*?\[]")
 _S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 
 
+def _globbed(
+    name: str,
+    rel: str,
+    name_glob: Callable[[str], object] | None,
+    path_glob: Callable[[str], object] | None,
+) -> bool:
+    if name_glob is not None and name_glob(name):
+        return True
+    return path_glob is not None and bool(path_glob(f"{rel}/{name}" if rel else name))
+
+
 # A file as walk_folders gives it: (OS path, name, size, mtime_ns); no folder, its batch has it.
 FolderFile = tuple[str, str, int | None, int | None]
 BATCH = 2048  # files per batch at most, so a huge folder still reports progress and cancels
@@ -104,6 +115,10 @@ def walk_folders(
     if extensions is None:
         extensions = image_extensions.listed()
     literal, name_glob, path_glob = exclude_matcher(excludes)
+    # Locals for the loop below, which runs once per directory entry.
+    globs = name_glob is not None or path_glob is not None
+    skip_stat = not stat_files
+    ifmt, ifreg = _S_IFMT, _S_IFREG
     top = os.stat(root)
     visited = {(top.st_dev, top.st_ino)}
     # (dir path, relative folder, ids of the folders above it, for loop detection)
@@ -126,9 +141,7 @@ def walk_folders(
                 name = entry.name
                 if name[0] == "." or name in literal:
                     continue
-                if name_glob is not None and name_glob(name):
-                    continue
-                if path_glob is not None and path_glob(f"{rel}/{name}" if rel else name):
+                if globs and _globbed(name, rel, name_glob, path_glob):
                     continue
                 try:
                     is_dir = entry.is_dir()
@@ -145,7 +158,7 @@ def walk_folders(
                     yield rel, items
                     items = []
                     add = items.append
-                if not stat_files and not entry.is_symlink():
+                if skip_stat and not entry.is_symlink():
                     try:
                         regular = entry.is_file(follow_symlinks=False)
                     except OSError:
@@ -165,7 +178,7 @@ def walk_folders(
                     elif exc.errno != errno.ENOENT:
                         add(Problem(entry.path, f"cannot read the file: {exc.strerror}"))
                     continue
-                if st.st_mode & _S_IFMT != _S_IFREG:
+                if st.st_mode & ifmt != ifreg:
                     add(Problem(entry.path, "not a regular file"))
                     continue
                 add((entry.path, name, st.st_size, st.st_mtime_ns))

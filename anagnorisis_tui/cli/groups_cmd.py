@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     groups = sub.add_parser(
         "groups",
         help="duplicate groups, each member verified against the keeper, strongest tier first",
-        description="Group duplicates. Perceptual hashes (and CLIP vectors, with --method both "
-        "or vectors) propose pairs; every pair is verified on a small colour rendition that "
+        description="Group duplicates. Perceptual hashes of whole pictures and of crop boxes (and "
+        "CLIP vectors, with --method both or vectors) propose pairs; every pair is verified on a small colour rendition that "
         "respects transparency, and each member is shown with its tier: identical bytes, "
         "identical pixels, same picture (re-encoded, resized, another format, EXIF-rotated), "
         "lightly edited (crop up to ~10%%, brightness/contrast, a small colour shift) or "

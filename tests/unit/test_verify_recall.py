@@ -99,3 +99,17 @@ def test_colour_variants_stay_apart_under_the_clip_aware_fit(tmp_path):
         for y in range(4):
             if x != y:
                 assert verify.verify(plain[x], shown[y]).tier not in verify.DUPLICATE_TIERS
+
+
+@pytest.mark.parametrize("distance", [3, 5, 7])
+def test_crop_box_search_equals_brute_force(distance):
+    rng = np.random.default_rng(distance)
+    index = rng.integers(0, 2**63, 3000, dtype=np.int64).view(np.uint64)
+    queries = index[rng.integers(0, len(index), 2000)].copy()
+    for row in range(len(queries)):  # near copies: 0 to 9 bits flipped
+        for bit in rng.choice(64, rng.integers(0, 10), replace=False):
+            queries[row] ^= np.uint64(1) << np.uint64(bit)
+    q, i = probes._cross(queries, index, distance, None)
+    got = set(zip(q.tolist(), i.tolist(), strict=True))
+    close = np.bitwise_count(queries[:, None] ^ index[None, :]) <= distance
+    assert got == set(zip(*(a.tolist() for a in np.nonzero(close)), strict=True))

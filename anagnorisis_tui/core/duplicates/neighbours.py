@@ -30,7 +30,8 @@ MAX_TABLE_BITS = 22  # a bucket table of 2^22 int32 starts + counts: 32 MiB
 PAIR_STEP = 4_000_000  # candidate pairs materialised at once, bounding memory
 
 
-def _masks(width: int, radius: int) -> np.ndarray:
+def masks(width: int, radius: int) -> np.ndarray:
+    """Every mask of `width` bits with at most `radius` set (0 first)."""
     out = [0]
     for r in range(1, radius + 1):
         for bits in combinations(range(width), r):
@@ -127,7 +128,7 @@ def _mih(
         w = BITS // m + (1 if c < BITS % m else 0)
         chunks.append((shift, w))
         shift += w
-        masks_by_width.setdefault(w, _masks(w, radius))
+        masks_by_width.setdefault(w, masks(w, radius))
         total_steps += len(masks_by_width[w])
     step = 0
     index = np.arange(n, dtype=np.int64)

@@ -6,9 +6,9 @@ of the crop's whole-picture hash (0 to 4 bits on bench/hardset.py's photos). So 
 gets, besides the hash of its whole rendition, the hashes of a few crop boxes (the centre at 5%
 and 10%, the four corners at 10%), all from the 32-pixel rendition the verification reads
 (nothing is decoded), and a pair is proposed when one's box hash is within PROBE_DISTANCE bits
-of the other's whole hash. The search is multi-index hashing over all the codes
-(neighbours.phash_pairs), so it stays sub-quadratic; the pairs are only proposals and go
-through verify.verify() like every other candidate.
+of the other's whole hash. The search is multi-index hashing of the box codes against the whole
+codes, so it stays sub-quadratic; the pairs are only proposals and go through verify.verify()
+like every other candidate.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import numpy as np
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.duplicates import neighbours, verify
+from anagnorisis_tui.core.duplicates.phash import BITS, popcount64
 
-PROBE_DISTANCE = 6
+PROBE_DISTANCE = 5
+STEP = 200_000  # probed buckets expanded at once, bounding memory
 # (cut fraction, vertical position, horizontal position) of each box; (0, 0, 0) is the whole.
 BOXES = (
     (0.0, 0.0, 0.0),
@@ -100,35 +102,65 @@ def crop_pairs(
         owners.extend(position[h] for h, _ in rows)
     if len(owners) < 2:
         return set()
-    codes = np.concatenate(blocks).ravel()  # box b of picture n at n * len(BOXES) + b
-    owner = np.repeat(np.array(owners, np.int64), len(BOXES))
-    whole = np.tile(np.arange(len(BOXES)) == 0, len(owners))
-    unique, inverse = np.unique(codes, return_inverse=True)
-    ui, uj, _ = neighbours.phash_pairs(unique, distance, cancel=cancel, tick=tick)
-    counts = np.bincount(inverse, minlength=len(unique))
-    order = np.argsort(inverse, kind="stable")
-    starts = np.cumsum(counts) - counts
-    # Codes held once (most): their pairs map straight back to one box each.
-    single = (counts[ui] == 1) & (counts[uj] == 1)
-    x, y = order[starts[ui[single]]], order[starts[uj[single]]]
-    out = _keep(owner, whole, x, y)
-    # Codes several boxes share (copies, flat pictures): each pair of holders, a bounded few.
-    shared = [(int(u), int(u)) for u in np.nonzero(counts > 1)[0]]
-    for u, v in [*shared, *zip(ui[~single].tolist(), uj[~single].tolist(), strict=True)]:
-        check(cancel)
-        xs = order[starts[u] : starts[u] + min(int(counts[u]), limit)]
-        ys = order[starts[v] : starts[v] + min(int(counts[v]), limit)]
-        gx, gy = np.meshgrid(xs, ys, indexing="ij")
-        out |= _keep(owner, whole, gx.ravel(), gy.ravel())
-    return out
-
-
-def _keep(
-    owner: np.ndarray, whole: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> set[tuple[int, int]]:
-    """Pairs of pictures from pairs of boxes: one side's whole picture against the other's
-    crop box. A picture's own boxes, and two boxes (what the whole hashes already compare),
-    propose nothing."""
-    keep = (owner[x] != owner[y]) & (whole[x] != whole[y])
-    a, b = owner[x[keep]], owner[y[keep]]
+    codes = np.concatenate(blocks)  # N x len(BOXES)
+    owner = np.array(owners, np.int64)
+    # The index: each distinct whole-picture code, with the pictures that have it.
+    whole, inverse = np.unique(codes[:, 0], return_inverse=True)
+    holders = np.argsort(inverse, kind="stable")
+    held = np.bincount(inverse, minlength=len(whole))
+    first = np.cumsum(held) - held
+    boxes = codes[:, 1:].ravel()
+    q, u = _cross(boxes.view(np.uint64), whole.view(np.uint64), distance, cancel)
+    picture = q // (len(BOXES) - 1)
+    # A code many pictures share (copies, flat pictures) proposes a bounded few of them.
+    take = np.minimum(held[u], limit)
+    a = np.repeat(picture, take)
+    b = holders[
+        np.repeat(first[u], take)
+        + (np.arange(int(take.sum())) - np.repeat(np.cumsum(take) - take, take))
+    ]
+    a, b = owner[a], owner[b]
+    keep = a != b
+    a, b = a[keep], b[keep]
     return set(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True))
+
+
+def _cross(
+    queries: np.ndarray, index: np.ndarray, distance: int, cancel: threading.Event | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(query, index) positions of every pair within `distance` bits, by multi-index hashing:
+    the 64 bits in m chunks, each index chunk in a bucket table, each query probing its chunk
+    XOR every mask of at most r bits, with m (r + 1) > distance (pigeonhole: a close pair
+    agrees on some chunk to within r bits). Only pairs sharing a bucket are compared."""
+    m = 3 if distance < 6 else 4  # chunks of 21-22 or 16 bits: tables of 4 M or 64 K starts
+    radius = -(-(distance + 1) // m) - 1
+    found_q, found_i = [], []
+    shift = 0
+    for c in range(m):
+        width = BITS // m + (1 if c < BITS % m else 0)
+        low = np.uint64((1 << width) - 1)
+        keys = ((index >> np.uint64(shift)) & low).astype(np.int64)
+        probe_keys = ((queries >> np.uint64(shift)) & low).astype(np.int64)
+        shift += width
+        order = np.argsort(keys, kind="stable")
+        counts = np.bincount(keys, minlength=1 << width)
+        starts = np.cumsum(counts) - counts
+        for mask in neighbours.masks(width, radius):
+            check(cancel)
+            probe = probe_keys ^ mask
+            cnt = counts[probe]
+            has = np.nonzero(cnt)[0]
+            for begin in range(0, len(has), STEP):
+                part = has[begin : begin + STEP]
+                n = cnt[part]
+                qa = np.repeat(part, n)
+                offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+                ib = order[np.repeat(starts[probe[part]], n) + offsets]
+                close = popcount64(queries[qa] ^ index[ib]) <= distance
+                found_q.append(qa[close])
+                found_i.append(ib[close])
+    if not found_q:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # A pair close in several chunks is found once per chunk: one of each.
+    keys = np.unique(np.concatenate(found_q) * len(index) + np.concatenate(found_i))
+    return keys // len(index), keys % len(index)

@@ -43,7 +43,7 @@ from anagnorisis_tui.core.catalogue.imageinfo import decode_pixel_hash  # noqa: 
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products  # noqa: E402
 from anagnorisis_tui.core.catalogue.pixel_pass import store_pixels  # noqa: E402
 from anagnorisis_tui.core.catalogue.scan_types import ScanSummary  # noqa: E402
-from anagnorisis_tui.core.duplicates import phash  # noqa: E402
+from anagnorisis_tui.core.duplicates import phash, verify  # noqa: E402
 from anagnorisis_tui.core.semantic import embed_pipeline, imageprep  # noqa: E402
 from anagnorisis_tui.core.semantic import engine as embeddings  # noqa: E402
 from anagnorisis_tui.core.semantic import model_choice as models  # noqa: E402
@@ -220,6 +220,7 @@ def stage_costs(emb, paths: list[Path], batch: int) -> None:
 
             upright = timed(f"reduced decode (draft to >= {side} px)", decode)
             timed("perceptual hash", lambda: phash.phash_image(upright))  # noqa: B023
+            timed("verification rendition", lambda: verify.rendition(upright))  # noqa: B023
             small = timed("thumbnail shrink", lambda: thumbnails.shrink(upright))  # noqa: B023
             timed(
                 "thumbnail encode + write",

@@ -134,6 +134,8 @@ class AnagnorisisApp(App):
         self.embed_after_scan = embed_after_scan
         self.thumbnails = ThumbnailStore(cache_dir(settings.data_dir))
         self.jobs = Jobs(self)
+        # Thumbnails the cache lacks are made in a child process: the UI never decodes an original.
+        self.thumbnails.maker = self.jobs.make_thumbnails
         # A query by an image with no stored vector is encoded in a child process too.
         library.semantic.use_image_encoder(self.jobs.image_vector)
         # Open (create, migrate) the catalogue here, on one thread, before any other thread

@@ -144,15 +144,39 @@ class Jobs:
         *,
         progress: Any = None,
         cancel: threading.Event | None = None,
+        on_event: EventCallback | None = None,
     ) -> Any:
         """Run core task `task` in a child process from a screen's own worker thread and return
         its result; quitting stops it like a job's (`stop_all`). Raises TaskFailed."""
         child = ChildTask(task, self._settings(), args)
         self.loose.add(child)
         try:
-            return child.run(progress=progress, cancel=cancel)
+            return child.run(progress=progress, cancel=cancel, on_event=on_event)
         finally:
             self.loose.discard(child)
+
+    def make_thumbnails(
+        self, items: list[tuple[str, str]], size: int, made: Callable[[str, str], bool]
+    ) -> None:
+        """The ThumbnailStore's maker: the thumbnails the cache lacks, made in one child process
+        (the UI never decodes an original); `made(hash, error)` hears of each, False stops it."""
+        from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError
+        from anagnorisis_tui.core.work.runner import TaskFailed
+
+        cancel = threading.Event()
+
+        def on_event(message: dict[str, Any]) -> None:
+            if message.get("kind") == "thumb" and not made(
+                str(message.get("hash", "")), str(message.get("error", ""))
+            ):
+                cancel.set()
+
+        try:
+            self.run_child(
+                "thumbnails", {"items": items, "size": size}, cancel=cancel, on_event=on_event
+            )
+        except TaskFailed as exc:
+            raise ThumbnailError(str(exc)) from None
 
     def image_vector(self, path: str) -> Any:
         """The unit vector of an image file for a query by image, computed in a child process

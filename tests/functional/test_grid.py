@@ -267,3 +267,39 @@ async def test_enter_before_the_first_count_arrives_opens_the_image(library, tmp
             if selected:
                 break
         assert selected == [0]
+
+
+async def test_thumbnails_the_cache_lacks_are_made_by_a_child_process(
+    library, settings, photo_root, make_test_app, settle, monkeypatch
+):
+    from anagnorisis_tui.core.catalogue import thumbnails
+
+    decoded_here: list[str] = []
+    made_here = thumbnails.make_thumbnail
+
+    def spy(source, *args, **kw):
+        decoded_here.append(str(source))
+        return made_here(source, *args, **kw)
+
+    monkeypatch.setattr(thumbnails, "make_thumbnail", spy)
+    broken = photo_root / "a" / "img00.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")  # catalogued, now unreadable
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = app.screen.query_one(ThumbnailGrid)
+        for _ in range(200):
+            await settle(pilot)
+            cells = [c for c in grid.cells if c.entry is not None]
+            if cells and all(
+                c.shown_image is not None or "unreadable" in c.placeholder_text for c in cells
+            ):
+                break
+            await pilot.pause(0.05)
+        by_name = {c.entry.name: c for c in grid.cells if c.entry is not None}
+        assert "img00.jpg" in by_name and len(by_name) >= 6
+        assert "unreadable" in by_name["img00.jpg"].placeholder_text
+        assert all(c.shown_image is not None for name, c in by_name.items() if name != "img00.jpg")
+    assert decoded_here == []  # no original was decoded in the app's process
+    cache = thumbnails.cache_dir(settings.data_dir)
+    made = {p.stem for p in cache.rglob("*.jpg")}  # written by the child
+    assert {c.entry.hash for n, c in by_name.items() if n != "img00.jpg"} <= made

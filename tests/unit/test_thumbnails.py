@@ -101,3 +101,32 @@ def test_generate_skips_cached_and_stops_on_cancel(tmp_path):
     cancel.set()
     stopped = th.generate(cache, items, cancel=cancel)
     assert stopped.cancelled and stopped.done == 0
+
+
+def test_get_many_sends_what_the_cache_lacks_to_the_maker_and_survives_its_crash(tmp_path):
+    cache = tmp_path / "cache"
+    paths = [_jpeg(tmp_path / f"p{i}.jpg", size=(320, 240)) for i in range(4)]
+    th.ensure_thumbnail(cache, paths[0], "h0")  # already cached: never sent to the maker
+    asked: list[list[tuple[str, str]]] = []
+
+    def maker(items, size, made):
+        asked.append(items)
+        h, path = items[0]
+        th.ensure_thumbnail(cache, path, h, size)  # as the child process does
+        assert made(h, "")
+        raise th.ThumbnailError("the thumbnail process was killed by SIGSEGV")
+
+    store = th.ThumbnailStore(cache, maker=maker)
+    got: dict[str, tuple[bool, str]] = {}
+    store.get_many(
+        [(f"h{i}", str(p)) for i, p in enumerate(paths)],
+        lambda h, image, error: got.__setitem__(h, (image is not None, error)),
+    )
+    assert asked == [[("h1", str(paths[1])), ("h2", str(paths[2])), ("h3", str(paths[3]))]]
+    assert got["h0"] == (True, "") and got["h1"] == (True, "")
+    assert not got["h2"][0] and "SIGSEGV" in got["h2"][1] and not got["h3"][0]
+    # The item it died on is remembered (no crash on every scroll); the rest are asked again.
+    assert store.failure("h2") and store.failure("h3") is None
+    asked.clear()
+    store.get_many([("h2", str(paths[2])), ("h3", str(paths[3]))], lambda *_: None)
+    assert asked == [[("h3", str(paths[3]))]]

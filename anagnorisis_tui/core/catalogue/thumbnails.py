@@ -17,7 +17,7 @@ import threading
 import uuid
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,15 @@ BACKGROUND = (30, 30, 30)
 
 class ThumbnailError(Exception):
     """The source cannot be turned into a thumbnail (unreadable, corrupt, not an image)."""
+
+
+# Makes missing thumbnails into the cache somewhere else (the app: a child process, so the UI
+# never decodes an original): (items of (content hash, path), size, made) where
+# made(content_hash, error) is called as each one is done ("" when it was written) and returns
+# False to stop. Raises ThumbnailError when it cannot run at all.
+Maker = Callable[[list[tuple[str, str]], int, Callable[[str, str], bool]], None]
+# Where get_many delivers each thumbnail: (content hash, image or None, the error when None).
+Ready = Callable[[str, "Image.Image | None", str], None]
 
 
 @dataclass(frozen=True)
@@ -208,10 +217,13 @@ class ThumbnailStore:
     for the session so an unreadable file is not re-read on every scroll.
     """
 
-    def __init__(self, cache: Path, size: int = THUMB_SIZE, memory: int = 400) -> None:
+    def __init__(
+        self, cache: Path, size: int = THUMB_SIZE, memory: int = 400, maker: Maker | None = None
+    ) -> None:
         self.cache = Path(cache)
         self.size = size
         self.memory = memory
+        self.maker = maker
         self._images: OrderedDict[str, Image.Image] = OrderedDict()
         self._failed: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -239,9 +251,78 @@ class ThumbnailStore:
             path = ensure_thumbnail(self.cache, source, content_hash, self.size)
             image = load_thumbnail(path)
         except ThumbnailError as exc:
-            with self._lock:
-                self._failed[content_hash] = str(exc)
+            self._fail(content_hash, str(exc))
             raise
+        return self._keep(content_hash, image)
+
+    def get_many(
+        self,
+        items: Sequence[tuple[str, str]],
+        ready: Ready,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Each thumbnail of (content hash, path) `items`, to `ready` as soon as it is had:
+        from memory or the disk cache at once, then the missing ones made together by the
+        maker when there is one (else here, one by one). Stops early when `stop()` is true."""
+        missing: list[tuple[str, str]] = []
+        for content_hash, source in items:
+            if stop():
+                return
+            if self.maker is not None and not self._known(content_hash):
+                missing.append((content_hash, source))
+                continue
+            try:
+                image = self.get(content_hash, source)
+            except ThumbnailError as exc:
+                ready(content_hash, None, str(exc))
+            else:
+                ready(content_hash, image, "")
+        if missing and self.maker is not None:
+            self._make(missing, ready, stop)
+
+    def _known(self, content_hash: str) -> bool:
+        """Whether the thumbnail is had without a decode: in memory, failed, or on disk."""
+        with self._lock:
+            if content_hash in self._images or content_hash in self._failed:
+                return True
+        return cached(self.cache, content_hash, self.size) is not None
+
+    def _make(self, missing: list[tuple[str, str]], ready: Ready, stop: Callable[[], bool]) -> None:
+        assert self.maker is not None
+        left = dict(missing)
+
+        def made(content_hash: str, error: str) -> bool:
+            if left.pop(content_hash, None) is None:
+                return not stop()
+            if error:
+                self._fail(content_hash, error)
+                ready(content_hash, None, error)
+            else:
+                try:  # the file just made, never a decode of the original here
+                    image = load_thumbnail(thumbnail_path(self.cache, content_hash, self.size))
+                except ThumbnailError as exc:
+                    ready(content_hash, None, str(exc))
+                else:
+                    ready(content_hash, self._keep(content_hash, image), "")
+            return not stop()
+
+        try:
+            self.maker(missing, self.size, made)
+        except ThumbnailError as exc:
+            if stop():
+                return
+            # The maker died (a decoder crash takes its process down): the item it was on is
+            # remembered as failed so a crash is not repeated on every scroll; the rest retry.
+            for number, content_hash in enumerate(list(left)):
+                if number == 0:
+                    self._fail(content_hash, str(exc))
+                ready(content_hash, None, str(exc))
+
+    def _fail(self, content_hash: str, reason: str) -> None:
+        with self._lock:
+            self._failed[content_hash] = reason
+
+    def _keep(self, content_hash: str, image: Image.Image) -> Image.Image:
         with self._lock:
             self._images[content_hash] = image
             while len(self._images) > self.memory:

@@ -9,6 +9,10 @@ run, so the grid fills before the model is ready.
 
 `image_vector`: the vector of an image file for a search by an image that has none stored
 (the app's query by image), so the UI process never decodes it or loads the model.
+
+`thumbnails`: the grid thumbnails the app shows that the cache lacks (content the ingest pass
+has not reached yet), each reported as an event once written, so the UI never decodes an
+original.
 """
 
 from __future__ import annotations
@@ -16,24 +20,34 @@ from __future__ import annotations
 import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.catalogue import thumbnails
-from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
-from anagnorisis_tui.core.catalogue.scan import Walked
-from anagnorisis_tui.core.library import Library
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.catalogue.ingest_pass import Products
+    from anagnorisis_tui.core.library import Library
+
+# The library and the passes are imported by the tasks that use them: a child that only makes
+# thumbnails starts in half the time.
 
 
 def ingest_products(lib: Library, embedder: Any = None) -> Products:
     """What a scan derives for the app: thumbnails and perceptual hashes, and vectors when
     `embedder` (a model, or a callable returning one) is given."""
+    from anagnorisis_tui.core.catalogue.ingest_pass import Products
+
     return Products(
         thumbnail_cache=thumbnails.cache_dir(lib.settings.data_dir), phash=True, embedder=embedder
     )
 
 
 def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event) -> Any:
+    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary
+    from anagnorisis_tui.core.catalogue.scan import Walked
+    from anagnorisis_tui.core.library import Library
+
     lib = Library(settings)
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-load")
     try:
@@ -77,7 +91,7 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
         lib.close()
 
 
-def _catch_up(lib: Library, done: IngestSummary, channel: Any, cancel: threading.Event) -> dict:
+def _catch_up(lib: Library, done: Any, channel: Any, cancel: threading.Event) -> dict:
     """Embed what the ingest pass left (content already identified elsewhere), then the index
     and the predictions."""
     rest = lib.semantic.embed(progress=channel.progress, cancel=cancel)
@@ -100,6 +114,7 @@ def train(settings: Settings, args: dict[str, Any], channel: Any, cancel: thread
     """Train the evaluator on the ratings: {"report": TrainReport.as_dict()} or
     {"cancelled": True}. A reason not to train (too few ratings) raises TrainingError."""
     from anagnorisis_tui.core.base.progress import Cancelled
+    from anagnorisis_tui.core.library import Library
 
     with Library(settings) as lib:
         try:
@@ -118,8 +133,36 @@ def image_vector(
 ) -> Any:
     """{"vector": [floats]} of the image at args["path"]; a file that cannot be used raises
     search.QueryError (a UserError: the caller shows its message)."""
+    from anagnorisis_tui.core.library import Library
+
     with Library(settings) as lib:
         return {"vector": lib.semantic.image_vector(str(args["path"])).tolist()}
 
 
-TASKS = {"ingest": ingest, "train": train, "image_vector": image_vector}
+def make_thumbnails(
+    settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event
+) -> Any:
+    """Write the thumbnails of args["items"] ([content hash, path] pairs) at args["size"] into
+    the cache, each followed by an event {"kind": "thumb", "hash", "error"} ("" when made)."""
+    cache = thumbnails.cache_dir(settings.data_dir)
+    size = int(args.get("size") or thumbnails.THUMB_SIZE)
+    made = 0
+    for content_hash, path in args.get("items") or []:
+        if cancel.is_set():
+            break
+        error = ""
+        try:
+            thumbnails.ensure_thumbnail(cache, path, content_hash, size)
+            made += 1
+        except thumbnails.ThumbnailError as exc:
+            error = str(exc) or "cannot make the thumbnail"
+        channel.event(kind="thumb", hash=content_hash, error=error)
+    return {"made": made}
+
+
+TASKS = {
+    "ingest": ingest,
+    "train": train,
+    "image_vector": image_vector,
+    "thumbnails": make_thumbnails,
+}

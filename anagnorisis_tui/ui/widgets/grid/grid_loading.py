@@ -11,7 +11,6 @@ ThumbnailGrid builds on this with the cells, the cursor and the keys.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
-from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, ThumbnailStore
+from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.state.page_cache import PAGE_SIZE, PageCache
 from anagnorisis_tui.ui.state.sources import GridSource
@@ -135,24 +134,25 @@ class GridLoader(Widget):
         store = self._store
         prerender = halfcell.prerender if self._paints_ahead else None
         worker = get_current_worker()
-        for content_hash, path, box in wanted:
-            if worker.is_cancelled:
-                return
-            try:
-                image = store.get(content_hash, path)
-            except ThumbnailError as exc:
-                self.post_message(self._ThumbReady(content_hash, None, str(exc)))
-            else:
-                if prerender is not None and box[0] > 0 and box[1] > 0:
-                    prerender(image, box)
-                self.post_message(self._ThumbReady(content_hash, image, ""))
-        for content_hash, path, box in nearby:
-            if worker.is_cancelled:
-                return
-            with contextlib.suppress(ThumbnailError):
-                image = store.get(content_hash, path)
-                if prerender is not None and box[0] > 0 and box[1] > 0:
-                    prerender(image, box)
+        boxes = {content_hash: box for content_hash, _, box in [*nearby, *wanted]}
+        stop = lambda: worker.is_cancelled  # noqa: E731
+
+        def paint_ahead(content_hash: str, image: PILImage.Image | None) -> None:
+            box = boxes.get(content_hash, (0, 0))
+            if image is not None and prerender is not None and box[0] > 0 and box[1] > 0:
+                prerender(image, box)
+
+        shown = {content_hash for content_hash, _, _ in wanted}
+
+        def ready(content_hash: str, image: PILImage.Image | None, error: str) -> None:
+            paint_ahead(content_hash, image)
+            if content_hash in shown:
+                self.post_message(self._ThumbReady(content_hash, image, error))
+
+        # On screen first; those the cache lacks are made together (in a child process, in
+        # the app), so one process start serves the whole view.
+        items = {h: path for h, path, _ in [*wanted, *nearby]}
+        store.get_many(list(items.items()), ready, stop)
 
     # -- what the grid built on this (ThumbnailGrid) does with what arrives --------------------
     def _set_count(self, count: int) -> None:

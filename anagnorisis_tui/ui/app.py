@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,8 @@ from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
-from anagnorisis_tui.ui.pictures import LinkMeter, Pictures, metered_driver
+from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
+from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
 from anagnorisis_tui.ui.typeahead import TypeAhead
 from anagnorisis_tui.ui.widgets.folder_tree import Scope
@@ -150,6 +151,13 @@ class AnagnorisisApp(App):
         # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
         self.library_scope: Scope | None = None
         self.link_meter = LinkMeter()  # before super().__init__, which picks the driver
+        # What the driver writes to the terminal through (None: not a terminal, e.g. tests).
+        self.terminal_output: MeteredFile | None = None
+        # Set by the command line (ui/terminal_guard.py): gives the terminal back and ends the
+        # process, instead of Textual's own shutdown (draining its queues, pruning every widget,
+        # joining its threads, then the interpreter's teardown: 0.5-1.5 s on a loaded CPU).
+        self.end_process: Callable[[int], None] | None = None
+        self.quit_watch = QuitWatch()  # quits from the input thread while the loop is busy
         super().__init__()
         self.job_signal: Signal[str] = Signal(self, "jobs")
         self.library_signal: Signal[None] = Signal(self, "library")
@@ -157,7 +165,7 @@ class AnagnorisisApp(App):
         self.keymap_problems: list[str] = []
         self._viewer_context: tuple[GridSource, int] | None = None
         self.typeahead = TypeAhead(self)
-        self.pictures = Pictures(getattr(settings, "pictures", "auto"), self.link_meter)
+        self.pictures = Pictures(settings.pictures, self.link_meter)
         self.pictures.on_change = self._pictures_changed
 
     def get_driver_class(self) -> type[Driver]:
@@ -165,7 +173,11 @@ class AnagnorisisApp(App):
         base = super().get_driver_class()
         if base.__name__ != "LinuxDriver":
             return base
-        return metered_driver(base, self.link_meter)
+        metered = metered_driver(base, self.link_meter, self._output_opened)
+        return watching_driver(metered, self.quit_watch)
+
+    def _output_opened(self, output: MeteredFile) -> None:
+        self.terminal_output = output
 
     def _pictures_changed(self, level: str) -> None:
         if level == "low":
@@ -175,13 +187,11 @@ class AnagnorisisApp(App):
     async def on_event(self, event: events.Event) -> None:
         # Keys go through the type-ahead gate (ui/typeahead.py) so none is lost while a screen
         # is being shown; ctrl+q quits at once, whatever is queued.
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and event.key != "ctrl+q"
-            and self.typeahead.intercept(event)
-        ):
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if not self.typeahead.released(event):
+                self.quit_watch.key_taken()
+            if event.key != "ctrl+q" and self.typeahead.intercept(event):
+                return
         await super().on_event(event)
 
     # -- startup -----------------------------------------------------------------------------
@@ -192,6 +202,11 @@ class AnagnorisisApp(App):
             # Long enough to read, and to outlive a slow start on a loaded machine.
             self.notify(problem, title="Settings", severity="warning", markup=False, timeout=30)
         self.call_after_refresh(self._freeze_startup_objects)
+        if self.quit_watch.quit is not None:
+            self.set_interval(REFRESH_S, self._publish_quit_keys)
+
+    def _publish_quit_keys(self) -> None:
+        self.quit_watch.keys = self.typeahead.quit_keys()
 
     def _freeze_startup_objects(self) -> None:
         # Every repaint allocates thousands of short-lived strips, which regularly sets off a
@@ -267,11 +282,19 @@ class AnagnorisisApp(App):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        # Child processes are killed after a moment (each committed batch is kept, the
-        # database stays consistent); thread jobs poll their cancel event, and the CLI waits
-        # for their threads after run() so nothing is half-written.
+        self.quit_now()
+
+    def quit_now(self, return_code: int = 0) -> None:
+        """Stop every job and end the app: at once where the command line set `end_process`.
+
+        Child processes are killed at once and thread jobs told to stop; what they committed is
+        kept and the database stays consistent (every batch is its own transaction, every file
+        is renamed into place), so nothing needs waiting for. Without `end_process` (tests),
+        Textual's own shutdown runs and the CLI waits for the job threads."""
         self.jobs.stop_all()
-        self.exit()
+        if self.end_process is not None and self.terminal_output is not None:
+            self.end_process(return_code)
+        self.exit(return_code=return_code)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from anagnorisis_tui.ui.screens.base import AppScreen

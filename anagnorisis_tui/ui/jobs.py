@@ -207,8 +207,9 @@ class Jobs:
         stays consistent) and frees the CPU for the app's own shutdown at once; on a busy NAS
         a child given time to finish its batch made quitting slower (BENCHMARKS.md)."""
         self.cancel_all()
-        children = [job.child for job in self.jobs.values() if job.child is not None]
-        for child in [*children, *self.loose]:
+        # Copies first: this may run in the terminal's input thread (ui/quick_quit.py).
+        jobs, loose = list(self.jobs.values()), list(self.loose)
+        for child in [*(job.child for job in jobs if job.child is not None), *loose]:
             child.kill()
 
     def cancel(self, name: str) -> bool:
@@ -219,7 +220,7 @@ class Jobs:
         return True
 
     def cancel_all(self) -> None:
-        for job in self.jobs.values():
+        for job in list(self.jobs.values()):
             job.cancel.set()
 
     def wait(self, timeout: float) -> bool:

@@ -50,37 +50,72 @@ class LinkMeter:
 
 
 class MeteredFile:
-    """A text file (the terminal) whose write-and-flush rounds are timed for a LinkMeter."""
+    """A text file (the terminal) whose write-and-flush rounds are timed for a LinkMeter.
+
+    `hand_back(text)` writes `text` as the last thing the terminal gets from this process:
+    every later write (frames still queued in Textual's output thread) is dropped. A frame is
+    written in chunks, so that waits for one chunk to go out over a slow link, not a whole
+    sixel page; a sequence cut off there is ended by the escape that starts `text`.
+    """
+
+    CHUNK = 16 * 1024
 
     def __init__(self, file: Any, meter: LinkMeter) -> None:
         self._file = file
         self._meter = meter
         self._pending = 0
         self._since = 0.0
+        self._lock = threading.Lock()
+        self._handed_back = False
 
     def write(self, text: str) -> int:
         if not self._pending:
             self._since = time.perf_counter()
         self._pending += len(text)
-        return self._file.write(text)
+        for start in range(0, len(text), self.CHUNK):
+            with self._lock:
+                if self._handed_back:
+                    break
+                self._file.write(text[start : start + self.CHUNK])
+        return len(text)
 
     def flush(self) -> None:
-        self._file.flush()
+        with self._lock:
+            if self._handed_back:
+                return
+            self._file.flush()
         if self._pending:
             self._meter.record(self._pending, time.perf_counter() - self._since)
             self._pending = 0
+
+    def hand_back(self, text: str, wait: float = 1.0) -> None:
+        """Write `text` and flush; nothing written after it reaches the terminal.
+
+        A terminal that takes nothing for `wait` seconds gets `text` anyway, amid the chunk."""
+        self._handed_back = True  # first: the writer stops at its next chunk
+        locked = self._lock.acquire(timeout=wait)
+        try:
+            self._file.write(text)
+            self._file.flush()
+        finally:
+            if locked:
+                self._lock.release()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
 
 
-def metered_driver(base: type, meter: LinkMeter) -> type:
-    """`base` (Textual's Linux driver) writing through a MeteredFile."""
+def metered_driver(
+    base: type, meter: LinkMeter, on_output: Callable[[MeteredFile], None] | None = None
+) -> type:
+    """`base` (Textual's Linux driver) writing through a MeteredFile (given to `on_output`)."""
 
     class MeteredDriver(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._file = MeteredFile(self._file, meter)
+            if on_output is not None:
+                on_output(self._file)
 
     MeteredDriver.__name__ = base.__name__
     return MeteredDriver

@@ -4,9 +4,18 @@ Textual restores the terminal when it exits normally or on an exception. A signa
 process (kill, a closed SSH session, the OOM killer) leaves the alternate screen on, the cursor
 hidden, mouse reporting on and the tty raw. Two things cover that:
 
-- `guard(app)`: SIGTERM and SIGHUP ask the app to exit as `q` does (jobs stop, the terminal is
-  restored by Textual); if that has not finished after `FORCE_AFTER_S`, the terminal is
-  restored here and the process ends.
+- `guard(app)`: quitting (`q`, SIGTERM, SIGHUP) gives the terminal back and ends the process at
+  once (`end_process`): the restoring sequence goes out after the chunk of output being written
+  (frames still queued are dropped), the tty settings are put back, then `os._exit`. Textual's
+  own shutdown (draining its queues, pruning every widget, joining its threads) and the
+  interpreter's teardown took 0.5-1.5 s on a loaded CPU, and nothing in them needs keeping: the
+  children are killed and thread jobs may stop anywhere, because every write to the catalogue
+  is a committed SQLite transaction (WAL; a transaction cut short is rolled back when the file
+  is next opened) and every file is renamed into place. The catalogue's connections are not
+  closed: worker threads may be inside a statement on them, and closing adds nothing to what
+  SQLite keeps. A signal quits the same way, from a thread, so a loop busy painting does not
+  delay it; if that has not ended the process after `FORCE_AFTER_S`, the terminal is restored
+  here and the process ends.
 - A watchdog process (`python -m anagnorisis_tui.ui.terminal_guard`), started before the app
   takes the terminal: it saves the tty's settings, then waits on a pipe that only the app holds
   open. When the app ends without saying "clean" on that pipe (SIGKILL, a segfault), it writes
@@ -22,7 +31,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.ui.app import AnagnorisisApp
 
 FORCE_AFTER_S = 3.0
 CLEAN = b"clean\n"
@@ -38,11 +50,18 @@ def restore_terminal(fd: int = 2, attrs: list[Any] | None = None) -> None:
     """Write the restoring sequence to `fd` and put the tty settings `attrs` back (on stdin)."""
     with contextlib.suppress(OSError):
         os.write(fd, RESTORE.encode())
-    if attrs is not None:
-        import termios
+    restore_tty(attrs)
 
-        with contextlib.suppress(OSError, termios.error):
-            termios.tcsetattr(0, termios.TCSANOW, attrs)
+
+def restore_tty(attrs: list[Any] | None) -> None:
+    """Put the tty settings `attrs` back on stdin and drop input the app did not read."""
+    if attrs is None:
+        return
+    import termios
+
+    with contextlib.suppress(OSError, termios.error):
+        termios.tcsetattr(0, termios.TCSANOW, attrs)
+        termios.tcflush(0, termios.TCIFLUSH)
 
 
 def _tty_attrs() -> list[Any] | None:
@@ -94,12 +113,43 @@ def stop_watchdog(pipe: int | None) -> None:
         os.close(pipe)
 
 
+_ENDING = threading.Lock()
+
+
+def end_process(app: AnagnorisisApp, attrs: list[Any] | None, pipe: int | None, code: int) -> None:
+    """Give the terminal back and end the process now (never returns).
+
+    Called once the app's jobs were told to stop and its children killed: on the app's loop, or
+    from another thread while the loop is busy (ui/quick_quit.py, a signal); a second caller
+    waits for the first."""
+    _ENDING.acquire()
+    output = app.terminal_output
+    try:
+        if output is not None:
+            output.hand_back(RESTORE)
+        else:
+            restore_terminal(2, None)
+    except (OSError, ValueError):
+        pass  # the terminal is gone (a closed SSH session): nothing to give back
+    restore_tty(attrs)
+    stop_watchdog(pipe)
+    os._exit(code)
+
+
 @contextlib.contextmanager
-def guard(app: Any) -> Iterator[None]:
-    """Around `app.run()`: the watchdog, and SIGTERM/SIGHUP as a quit."""
+def guard(app: AnagnorisisApp) -> Iterator[None]:
+    """Around `app.run()`: the watchdog, quitting at once, and SIGTERM/SIGHUP as a quit."""
     attrs = _tty_attrs()
     pipe = start_watchdog(attrs)
     previous: dict[int, Any] = {}
+    app.end_process = lambda code: end_process(app, attrs, pipe, code)
+
+    def quit_from_thread(code: int = 0) -> None:
+        with contextlib.suppress(Exception):  # the loop may be changing the jobs: end anyway
+            app.jobs.stop_all()
+        end_process(app, attrs, pipe, code)
+
+    app.quit_watch.quit = quit_from_thread
 
     def on_signal(signum: int, frame: object) -> None:
         def force() -> None:
@@ -109,14 +159,9 @@ def guard(app: Any) -> Iterator[None]:
         timer = threading.Timer(FORCE_AFTER_S, force)
         timer.daemon = True
         timer.start()
-        loop = getattr(app, "_loop", None)
-        try:
-            if loop is not None and loop.is_running():
-                loop.call_soon_threadsafe(app.exit, None, 128 + signum)
-            else:
-                force()
-        except RuntimeError:
-            force()
+        # Not here: this handler interrupts the loop's thread, which may hold a lock.
+        quitter = threading.Thread(target=quit_from_thread, args=(128 + signum,), daemon=True)
+        quitter.start()
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError, OSError):  # not the main thread: no handlers
@@ -124,6 +169,7 @@ def guard(app: Any) -> Iterator[None]:
     try:
         yield
     finally:
+        app.end_process = app.quit_watch.quit = None
         for signum, handler in previous.items():
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(signum, handler)

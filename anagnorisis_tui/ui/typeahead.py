@@ -126,6 +126,10 @@ class TypeAhead:
         self._holds.append(hold)
         return hold
 
+    def released(self, event: events.Key) -> bool:
+        """True for a key this gate let through (it was typed earlier and taken then)."""
+        return self._released.get(id(event)) is event
+
     def intercept(self, event: events.Key) -> bool:
         """True when `event` was queued or handled here (the caller must not deliver it now)."""
         if self._released.get(id(event)) is event:
@@ -138,11 +142,16 @@ class TypeAhead:
                 self._queue.append(key)
             self._start()
             return True
-        if self._busy or self._queue:
-            action = None if self._queue else self._quit_action(event)
+        if not self._queue:
+            # Idle, everything typed has settled: the screen showing now is where keys go.
+            # Busy: only once the screen was found steady after the last key.
+            action = self._quit_action(event.key, self._steady if self._busy else self._screen())
             if action is not None:
+                # Straight to the app's action: through the screen's and the focused widget's
+                # queues it waited behind their work (the first paint, thumbnails arriving).
                 self.app.call_next(self.app.run_action, action, self.app)
                 return True
+        if self._busy or self._queue:
             self._queue.append(event)
             self._start()
             return True
@@ -153,17 +162,39 @@ class TypeAhead:
         self._start()
         return False
 
-    def _quit_action(self, key: events.Key) -> str | None:
-        """The app's quit action when `key` runs it where the key is going, else None.
-
-        Only on a screen found steady since the last key went out: while a screen is being
-        shown, what will have the focus (the query box after `/`) is not known yet."""
+    def quit_keys(self) -> frozenset[str]:
+        """The keys that, typed now, quit the app at once (ui/quick_quit.py)."""
+        if self._queue:
+            return frozenset()
+        screen = self._steady if self._busy else self._screen()
         app = self.app
-        screen = self._steady
-        if screen is None or app.screen is not screen:
+        bindings = app._bindings.copy()
+        if app._keymap:
+            bindings.apply_keymap(app._keymap)
+        return frozenset(
+            key
+            for key, bound in bindings.key_to_bindings.items()
+            if any(b.action in QUIT_ACTIONS for b in bound) and self._quit_action(key, screen)
+        )
+
+    def _screen(self) -> Screen | None:
+        try:
+            screen = self.app.screen
+        except Exception:  # noqa: BLE001 - no screen yet (starting up) or any more
+            return None
+        return screen if screen.is_mounted else None
+
+    def _quit_action(self, key: str, screen: Screen | None) -> str | None:
+        """The app's quit action when `key` runs it where the key is going on `screen`, else
+        None.
+
+        `screen` must have settled since the last key went out: while a screen is being shown,
+        what will have the focus (the query box after `/`) is not known yet."""
+        app = self.app
+        if screen is None or self._screen() is not screen:
             return None
         target = self._target(screen)
-        bound = _bound_action(app, target, key.key) if target is not None else None
+        bound = _bound_action(app, target, key) if target is not None else None
         if bound is None or bound[0] is not app or bound[1] not in QUIT_ACTIONS:
             return None
         return bound[1]
@@ -193,7 +224,7 @@ class TypeAhead:
                         self.app.call_later(callback)
                     return
                 key = self._queue.popleft()
-                action = self._quit_action(key)
+                action = self._quit_action(key.key, self._steady)
                 if action is not None:
                     await self.app.run_action(action, self.app)
                     continue
@@ -244,7 +275,7 @@ class TypeAhead:
             )
             steady = steady + 1 if unchanged else 0
             self._steady = screen if steady >= STEADY_BARRIERS else None
-            if self._queue and self._quit_action(self._queue[0]) is not None:
+            if self._queue and self._quit_action(self._queue[0].key, self._steady) is not None:
                 return
             if unchanged and not held and screen is not None and self._ready(screen):
                 stable += 1

@@ -160,3 +160,20 @@ async def test_q_typed_ahead_in_the_viewer_quits_after_the_rating_before_it(
         burst(app, "enter", "7", "q")
         assert await _until_exit(pilot)
     assert library.ratings.get(first.hash) == 7.0
+
+
+async def test_the_keys_said_to_quit_at_once_follow_the_focus(library, make_test_app, settle):
+    # What the terminal's input thread may act on while the loop is busy (ui/quick_quit.py).
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.typeahead.quit_keys() == {"q", "ctrl+q"}
+        await pilot.press("slash")  # the query box: q is text there
+        await settle(pilot)
+        assert app.typeahead.quit_keys() == {"ctrl+q"}
+        await pilot.press("escape")  # the results
+        await settle(pilot)
+        assert app.typeahead.quit_keys() == {"q", "ctrl+q"}
+        await pilot.press("question_mark")  # help: q closes it
+        await settle(pilot)
+        assert app.typeahead.quit_keys() == {"ctrl+q"}

@@ -60,6 +60,18 @@ _GLOB = re.compile(r"[*?\[]")
 _S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 
 
+_COMMON = (".jpg", ".jpeg", ".png", ".heic")  # tried first: most files of a photo library
+
+
+def _suffixes(extensions: frozenset[str] | set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names ending in one of these are listed, else a lower-cased name ending in one of
+    those is): the same test as "the name's last extension, or it lower-cased, is one of
+    `extensions`" (each a dot and letters), as one str.endswith per file."""
+    ordered = sorted(extensions, key=lambda e: (_COMMON.index(e) if e in _COMMON else 99, e))
+    upper = [e.upper() for e in ordered if e == e.lower() and e.upper() not in extensions]
+    return tuple(ordered) + tuple(upper), tuple(ordered)
+
+
 def _globbed(
     name: str,
     rel: str,
@@ -115,6 +127,7 @@ def walk_folders(
     if extensions is None:
         extensions = image_extensions.listed()
     literal, name_glob, path_glob = exclude_matcher(excludes)
+    suffixes, lowered = _suffixes(extensions)
     # Locals for the loop below, which runs once per directory entry.
     globs = name_glob is not None or path_glob is not None
     skip_stat = not stat_files
@@ -150,9 +163,7 @@ def walk_folders(
                 if is_dir:
                     subdirs.append((entry, f"{rel}/{name}" if rel else name))
                     continue
-                # No dot: the last letter, never an extension (a leading dot was skipped above).
-                ext = name[name.rfind(".") :]
-                if ext not in extensions and ext.lower() not in extensions:
+                if not name.endswith(suffixes) and not name.lower().endswith(lowered):
                     continue
                 if len(items) >= BATCH:
                     yield rel, items

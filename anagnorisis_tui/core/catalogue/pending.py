@@ -46,14 +46,16 @@ def ingest_rows(
 
     Built for the usual answer, none: the candidates come from one pass over the images table
     for its own columns and one pass per side table in hash order (the index alone, each probe
-    next to the last), and only they are looked up further (flags, a present file)."""
+    next to the last), and only they are looked up further (flags, a present file).
+    tests/unit/test_pending.py holds the answers to those of the one-pass query it replaced."""
     scope, params = "", []
     if root_db is not None:
         lo, hi = prefix_range(root_db)
         scope, params = " AND f.path >= ? AND f.path < ?", [lo, hi]
     ph = rend = vec = "0"
     flags: list[str] = []
-    candidates = ["SELECT hash FROM images WHERE pixel_hash IS NULL"]
+    own = "pixel_hash IS NULL"  # the images table's own columns: one pass for all of them
+    candidates = []
     if phash:
         ph = (
             "(i.phash IS NULL AND NOT EXISTS (SELECT 1 FROM embed_errors e "
@@ -64,10 +66,8 @@ def ingest_rows(
             "NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?))"
         )
         flags += [PHASH_ERRORS, RENDITION_ERRORS]
-        candidates += [
-            "SELECT hash FROM images WHERE phash IS NULL",
-            f"SELECT hash FROM images i WHERE {rend}",
-        ]
+        own += " OR phash IS NULL"
+        candidates.append(f"SELECT hash FROM images i WHERE {rend}")
     if model_id is not None:
         vec = (
             "(NOT EXISTS (SELECT 1 FROM vectors v WHERE v.hash = i.hash AND v.model_id = ?) AND "
@@ -79,12 +79,13 @@ def ingest_rows(
         *([RENDITION_ERRORS] if phash else []),
         *([model_id, model_id] if model_id else []),
     ]
+    union = " UNION ALL ".join([f"SELECT hash FROM images WHERE {own}", *candidates])
     return db.execute(
         "SELECT hash, path, format, width, height, identify, ph, vec, rend FROM (SELECT i.hash, "
         f"(SELECT min(f.path) FROM files f WHERE f.hash = i.hash AND f.present = 1{scope}) AS path,"
         f" i.format, i.width, i.height, i.pixel_hash IS NULL AS identify, {ph} AS ph, "
         f"{rend} AS rend, {vec} AS vec FROM images i "
-        f"WHERE i.hash IN ({' UNION ALL '.join(candidates)})) "
+        f"WHERE i.hash IN ({union})) "
         "WHERE path IS NOT NULL AND (identify OR ph OR vec OR rend)"
         + (f" LIMIT {int(limit)}" if limit else ""),
         [*params, *flags, *candidate_params],

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from anagnorisis_tui.cli.model_args import add_model_options, settings_with_model
+from anagnorisis_tui.cli.model_args import ModelNotes, add_model_options, settings_with_model
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -32,25 +32,6 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     parser.set_defaults(func=run)
 
 
-class DownloadNotes:
-    """Progress for a stream that is no terminal: one line when a download starts and ends."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.started = False
-
-    def __call__(self, p) -> None:
-        if p.stage != "download":
-            return
-        if not self.started:
-            self.started = True
-            size = f" ({p.total / 1e6:,.1f} MB)" if p.total else ""
-            resumed = f", resuming at {p.done_before / 1e6:,.1f} MB" if p.done_before else ""
-            print(f"downloading {p.detail}{size}{resumed}", file=self.stream, flush=True)
-        elif p.total and p.done >= p.total:
-            print(f"downloaded {p.detail} in {p.elapsed:.0f} s", file=self.stream, flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
     """Scan and embed in one child process (the runner the app uses): each new image is read
     and decoded once for its catalogue entry, identity, thumbnail, perceptual hash and vector."""
@@ -63,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_with_model(args)
     cancel = threading.Event()
     line = ProgressLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
-    # A first use downloads the weights: on the line, or a note when it starts and ends.
-    notes = None if args.quiet or line is not None else DownloadNotes(sys.stderr)
+    # A first use downloads and prepares the model: on the line, or a note at each start and end.
+    notes = None if args.quiet or line is not None else ModelNotes(sys.stderr)
 
     def stop(_signum, _frame) -> None:
         cancel.set()

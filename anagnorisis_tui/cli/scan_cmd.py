@@ -57,10 +57,10 @@ class ProgressLine:
         self.last = now
         if p.stage == "walk":
             text = f"listing  {p.done:,} image files found"
-        elif p.stage == "download":
-            from anagnorisis_tui.core.semantic.weights import progress_text
+        elif p.stage in ("download", "prepare"):  # a model's first use
+            from anagnorisis_tui.core.semantic import model_progress
 
-            text = progress_text(p)
+            text = model_progress.text(p)
         else:
             total = f"/{p.total:,}" if p.total else ""
             size = f"  {p.bytes_done / 1e6:,.1f} MB" if p.bytes_done else ""
@@ -74,10 +74,12 @@ class ProgressLine:
                 f"{label}  {p.done:,}{total} files{size}  {p.rate:,.0f} files/s{mbps}  "
                 f"ETA {format_eta(p.eta)}"
             )
-        if p.detail and p.stage != "download":
+        if p.detail and p.stage not in ("download", "prepare"):
             text += "  " + fsnames.display(p.detail)[:40]
         try:
-            columns = os.get_terminal_size(self.stream.fileno()).columns
+            # A terminal that reports no size (0 columns: a fresh pty, some serial consoles)
+            # gets the usual width, not a 10-character line.
+            columns = os.get_terminal_size(self.stream.fileno()).columns or 100
         except OSError:
             columns = 100
         text = text[: max(10, columns - 1)]

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from anagnorisis_tui.cli.model_args import add_model_options, settings_with_model
+from anagnorisis_tui.cli.model_args import ModelFeedback, add_model_options, settings_with_model
 
 _FLAGS_WITH_VALUE = {
     "--top",
@@ -176,7 +176,15 @@ def run_search(args: argparse.Namespace) -> int:
     parse(query)  # bad queries fail before anything is loaded
     with _open(args) as lib:
         _ready(lib)
-        hits = lib.semantic.search(query, top_k=args.top, cutoff=args.cutoff)
+        with ModelFeedback() as feedback:
+            hits = _interruptible(
+                feedback,
+                lambda: lib.semantic.search(
+                    query, top_k=args.top, cutoff=args.cutoff, **feedback.kwargs
+                ),
+            )
+    if hits is None:
+        return 130
     _print_hits(hits, args.json)
     if not hits and not args.json:
         print(
@@ -195,6 +203,28 @@ def run_similar(args: argparse.Namespace) -> int:
         raise CommandError(f"image {args.image} does not exist")
     with _open(args) as lib:
         _ready(lib)
-        hits = lib.semantic.similar_image(args.image, top_k=args.top)
+        with ModelFeedback() as feedback:
+            hits = _interruptible(
+                feedback,
+                lambda: lib.semantic.similar_image(args.image, top_k=args.top, **feedback.kwargs),
+            )
+    if hits is None:
+        return 130
     _print_hits(hits, args.json)
     return 0
+
+
+def _interruptible(feedback: ModelFeedback, call: Callable[[], list]) -> list | None:
+    """The hits, or None after Ctrl-C (a model's first download keeps its bytes for the next
+    run; a stop during its one-time preparation starts that again next time)."""
+    from anagnorisis_tui.core.base.progress import Cancelled
+
+    try:
+        hits = call()
+    except Cancelled as exc:
+        print(f"interrupted: {exc}" if str(exc) else "interrupted", file=sys.stderr)
+        return None
+    if feedback.cancel.is_set():
+        print("interrupted", file=sys.stderr)
+        return None
+    return hits

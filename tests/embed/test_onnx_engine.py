@@ -53,7 +53,10 @@ def test_cached_engine_runs_without_torch(exported, tiny_embedder):
 
 
 def test_int8_only_when_it_agrees_and_is_faster(tiny_embedder, tmp_path, monkeypatch):
-    monkeypatch.setattr(onnx_export, "_timed", lambda sessions, pixels: [1.0, 0.5])
+    import itertools
+
+    times = itertools.cycle([1.0, 0.5])  # fp32, then int8, each export
+    monkeypatch.setattr(onnx_export, "_timed", lambda session, pixels: next(times))
     engine = onnx_export.export(tiny_embedder, tmp_path / "a")
     assert engine.precision == "int8" and engine.spec["image_file"] == "image.int8.onnx"
     assert not (engine.folder / "image.fp32.onnx").exists()  # only the engine in use is kept
@@ -63,7 +66,8 @@ def test_int8_only_when_it_agrees_and_is_faster(tiny_embedder, tmp_path, monkeyp
     monkeypatch.setattr(onnx_export, "INT8_MIN_MEAN_COSINE", 1.01)  # int8 "disagrees"
     assert onnx_export.export(tiny_embedder, tmp_path / "b").precision == "fp32"
     monkeypatch.setattr(onnx_export, "INT8_MIN_MEAN_COSINE", 0.5)
-    monkeypatch.setattr(onnx_export, "_timed", lambda sessions, pixels: [0.5, 1.0])  # slower
+    times = itertools.cycle([0.5, 1.0])  # int8 slower
+    monkeypatch.setattr(onnx_export, "_timed", lambda session, pixels: next(times))
     assert onnx_export.export(tiny_embedder, tmp_path / "c").precision == "fp32"
 
 
@@ -127,3 +131,49 @@ def test_onnx_text_tower_for_models_numpy_does_not_cover(tiny_embedder, tmp_path
     vectors = np.frombuffer(bytes.fromhex(out.stdout), np.float32).reshape(2, -1)
     reference = tiny_embedder.encode_texts(["a red circle", "blue star"])
     assert (vectors * reference).sum(1).min() > 0.9999
+
+
+def test_the_export_reports_its_steps_and_stops_between_them(tiny_embedder, tmp_path):
+    import threading
+
+    from anagnorisis_tui.core.base.progress import Cancelled, Progress
+
+    seen: list[Progress] = []
+    onnx_export.export(tiny_embedder, tmp_path / "a", progress=seen.append)
+    assert {p.stage for p in seen} == {"prepare"}
+    steps = [p.done for p in seen]
+    assert steps == sorted(steps) and steps[-1] == seen[-1].total == onnx_export.STEPS
+    assert seen[-1].detail == "done" and len({p.detail for p in seen}) == onnx_export.STEPS + 1
+    from anagnorisis_tui.core.semantic import model_progress
+
+    assert model_progress.text(seen[1]).startswith("preparing the model for this CPU, once: ")
+
+    cancel = threading.Event()
+
+    def stop_at_quantising(p: Progress) -> None:
+        if p.detail == "quantising to int8":
+            cancel.set()
+
+    with pytest.raises(Cancelled, match="prepares it again"):
+        onnx_export.export(
+            tiny_embedder, tmp_path / "b", progress=stop_at_quantising, cancel=cancel
+        )
+    folder = onnx_engine.cache_dir(tmp_path / "b", tiny_embedder.model_id)
+    assert not folder.exists() and not list(folder.parent.glob(".export-*"))
+    assert onnx_export.refused(tmp_path / "b", tiny_embedder.model_id) is None  # tried again
+    assert tiny_embedder.model is not None  # not released unless asked
+
+
+def test_a_released_torch_model_is_loaded_again_when_the_export_fails(tmp_path, monkeypatch):
+    from anagnorisis_tui.core.semantic import model_choice
+
+    choice = model_choice.resolve("tiny-clip", "", "cpu")
+
+    def broken(emb, path):
+        emb.model = None  # as the export releases it, then fails
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(onnx_export, "export_image_tower", broken)
+    emb = onnx_engine.load_engine(choice, tmp_path)
+    assert emb.engine == "torch" and emb.model is not None
+    assert emb.encode_texts(["a red circle"]).shape == (1, emb.dim)

@@ -1,5 +1,6 @@
 """A first run in the app: the model's weights download with progress on screen, `x` stops it,
-and the next embed resumes it (against tests/support/hubserver.py on 127.0.0.1)."""
+the next embed resumes it and then shows the one-time preparation for the CPU (against
+tests/support/hubserver.py on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ async def test_download_progress_cancel_and_resume(
         text = _panel_text(app)
         assert " MB" in text and "ETA" in text and "x cancels" in text
         await pilot.press("x")
-        assert await _until(pilot, lambda: not app.jobs.running("embed"))
+        assert await _until(pilot, lambda: not app.jobs.running("scan"))
         await settle(pilot)
         assert any("was stopped at" in str(n.message) for n in app._notifications), [
             str(n.message) for n in app._notifications
@@ -77,7 +78,21 @@ async def test_download_progress_cancel_and_resume(
 
         hub.files.chunk_delay = 0.0
         await pilot.press("e")
-        assert await _until(pilot, lambda: not app.jobs.running("embed"))
+        # Then the one-time export to the CPU engine, a stage of its own with its time so far.
+        seen: set[str] = set()
+        assert await _until(pilot, lambda: app.jobs.running("scan"))
+
+        def preparing() -> bool:
+            text = _panel_text(app)
+            if "preparing the model for this CPU, once" in text:
+                seen.add(text)
+                seen.add(str(app.screen.query_one(ModeBar).render()))
+            return bool(seen) or not app.jobs.running("scan")
+
+        assert await _until(pilot, preparing)
+        assert any("(step " in t and "x cancels" in t for t in seen), seen
+        assert any("Preparing model" in t for t in seen), seen
+        assert await _until(pilot, lambda: not app.jobs.running("scan"))
         await settle(pilot)
     assert hub.files.gets()[-1][2] == f"bytes={kept}-"
     assert library.semantic.vector_counts() == (10, 10)

@@ -199,6 +199,12 @@ def load_engine(
     if cached is not None or onnx_export.refused(data_dir, choice.model_id):
         return cached or emb
     try:
-        return onnx_export.export(emb, data_dir)
+        # The export may let go of the torch model midway (less peak memory); it reports its
+        # steps as "prepare" and stops between them on `cancel`.
+        return onnx_export.export(
+            emb, data_dir, progress=progress, cancel=cancel, release_torch=True
+        )
     except onnx_export.ExportError:
+        if emb.model is None:  # released before the export failed: torch it is, loaded again
+            return embeddings.load(choice, cache_dir=cache_dir)
         return emb

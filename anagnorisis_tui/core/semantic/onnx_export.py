@@ -17,13 +17,16 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.semantic import text_numpy as textnp
+from anagnorisis_tui.core.semantic.model_progress import PREPARE
 from anagnorisis_tui.core.semantic.onnx_engine import (
     FORMAT,
     OnnxEmbedder,
@@ -165,29 +168,101 @@ def agreement(reference: np.ndarray, other: np.ndarray, top_k: int = 10) -> dict
     return {"cos_mean": float(cos.mean()), "cos_min": float(cos.min()), "overlap": overlap}
 
 
-def _timed(sessions: list[Any], pixels: np.ndarray, rounds: int = 2) -> list[float]:
-    """Median seconds per run of each session on `pixels`, runs alternating between them so a
-    change of load on a shared machine hits both alike."""
-    times: list[list[float]] = [[] for _ in sessions]
-    for session in sessions:
-        session.run(None, {"pixels": pixels})  # the first run allocates
+def _timed(session: Any, pixels: np.ndarray, rounds: int = 3) -> float:
+    """Median seconds per run of a session on `pixels`. fp32 and int8 are timed one after the
+    other, not alternating, so that both graphs are never in memory at once; the median of a
+    few runs takes out most of a shared machine's swings, and int8's margin here is 2x or more
+    (BENCHMARKS.md)."""
+    session.run(None, {"pixels": pixels})  # the first run allocates
+    times = []
     for _ in range(rounds):
-        for i, session in enumerate(sessions):
-            start = time.perf_counter()
-            session.run(None, {"pixels": pixels})
-            times[i].append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
+        start = time.perf_counter()
+        session.run(None, {"pixels": pixels})
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
-def export(torch_embedder: Any, data_dir: Path) -> OnnxEmbedder:
+class _Steps:
+    """The export's steps reported as `Progress("prepare", step, of, elapsed, detail)`, again
+    every second while one runs (a step blocks for tens of seconds), and the cancel checked
+    between them: torch's export and the quantiser cannot be stopped inside."""
+
+    def __init__(self, progress: ProgressCallback | None, cancel: threading.Event | None) -> None:
+        self.progress = progress
+        self.cancel = cancel
+        self.timer = Timer()
+        self.done = 0
+        self.detail = ""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if progress is not None:
+            self._ticker = threading.Thread(target=self._tick, name="export-ticks", daemon=True)
+            self._ticker.start()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            with self._lock:
+                p = Progress(
+                    PREPARE, self.done, STEPS, elapsed=self.timer.elapsed, detail=self.detail
+                )
+            self.progress(p)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            self._report()
+
+    def step(self, detail: str) -> None:
+        check(self.cancel)
+        with self._lock:
+            self.done, self.detail = min(self.done + 1, STEPS), detail
+        self._report()
+
+    def finish(self, ok: bool) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2)
+        if ok:
+            with self._lock:
+                self.done, self.detail = STEPS, "done"
+            self._report()
+
+
+STEPS = 5  # the step() calls in _build
+
+
+def export(
+    torch_embedder: Any,
+    data_dir: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    release_torch: bool = False,
+) -> OnnxEmbedder:
     """Export, verify and publish the ONNX engine for a loaded torch embedder; ExportError (and
-    a note so it is not tried again for these weights) when ONNX cannot match torch."""
+    a note so it is not tried again for these weights) when ONNX cannot match torch.
+
+    Each step is reported to `progress` (stage "prepare"); `cancel` stops between steps with
+    progress.Cancelled, leaving nothing behind (the next use exports again). `release_torch`
+    lets the export drop the embedder's torch model once the graphs are written, so that it is
+    not held while the graph is quantised (the caller then must not use the embedder again).
+    """
     folder = cache_dir(data_dir, torch_embedder.model_id)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(folder.parent)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    steps = _Steps(progress, cancel)
     try:
-        spec = _build(torch_embedder, Path(data_dir), work)
+        spec = _build(torch_embedder, Path(data_dir), work, steps, release_torch)
+    except Cancelled:
+        steps.finish(False)
+        shutil.rmtree(work, ignore_errors=True)
+        raise Cancelled(
+            f"the one-time preparation of {torch_embedder.model_id} for this CPU was stopped; "
+            "the next use of the model prepares it again"
+        ) from None
     except Exception as exc:
+        steps.finish(False)
         shutil.rmtree(work, ignore_errors=True)
         _refuse(folder, torch_embedder.model_id, exc)
         raise ExportError(f"cannot run {torch_embedder.model_id} through ONNX: {exc}") from exc
@@ -198,10 +273,22 @@ def export(torch_embedder: Any, data_dir: Path) -> OnnxEmbedder:
         os.replace(work, folder)
     except OSError:  # another process published the same export first
         shutil.rmtree(work, ignore_errors=True)
+    steps.finish(True)
     cached = open_cached(torch_embedder.choice, data_dir)
     if cached is None:
         raise ExportError(f"the export of {torch_embedder.model_id} could not be read back")
     return cached
+
+
+def _sweep(parent: Path, older_than: float = 24 * 3600) -> None:
+    """Remove work folders of exports killed midway (a day old: not one running now)."""
+    now = time.time()
+    for stale in parent.glob(".export-*"):
+        try:
+            if now - stale.stat().st_mtime > older_than:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _refuse(folder: Path, model_id: str, exc: BaseException) -> None:
@@ -222,40 +309,46 @@ def _refuse(folder: Path, model_id: str, exc: BaseException) -> None:
         pass
 
 
-def _build(emb: Any, data_dir: Path, work: Path) -> dict:
+def _build(emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: bool) -> dict:
+    """Everything torch is needed for comes first (reference vectors, the text tower, the fp32
+    image graph), so that the torch model can be let go before the graph is quantised; the fp32
+    session is timed and closed before quantising too (BENCHMARKS.md, "export peak memory")."""
+    import gc
+
     import onnxruntime
 
+    steps.step("checking the model on probe images")
     probe = probe_images(emb.image_size)
     reference = emb.encode_images(probe)
+    steps.step("the text tower")
+    text = _text_tower(emb, data_dir, work)
+    steps.step("exporting the image tower")
     export_image_tower(emb, work / "image.fp32.onnx")
+    if release_torch:
+        emb.model = None  # the caller is done with torch: its ~600 MB go before quantising
+    gc.collect()
     fp32 = open_session(work / "image.fp32.onnx")
     out32 = unit_rows(fp32.run(None, {"pixels": probe})[0])
     vs_torch = agreement(reference, out32, PROBE_TOP_K)
     if vs_torch["cos_min"] < FP32_MIN_COSINE:
         raise ValueError(f"ONNX fp32 differs from torch (cosine {vs_torch['cos_min']:.5f})")
+    t32 = _timed(fp32, probe[:8])
+    del fp32
+    gc.collect()
+    steps.step("quantising to int8")
     quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
+    steps.step("checking int8 against full precision")
     int8 = open_session(work / "image.int8.onnx")
     vs_fp32 = agreement(out32, unit_rows(int8.run(None, {"pixels": probe})[0]), PROBE_TOP_K)
-    t32, t8 = _timed([fp32, int8], probe[:8])
+    t8 = _timed(int8, probe[:8])
     agrees = (
         vs_fp32["cos_mean"] >= INT8_MIN_MEAN_COSINE
         and vs_fp32["cos_min"] >= INT8_MIN_COSINE
         and vs_fp32["overlap"] >= INT8_MIN_OVERLAP
     )
     precision = "int8" if agrees and t8 <= t32 else "fp32"
-    del fp32, int8
+    del int8
     (work / f"image.{'fp32' if precision == 'int8' else 'int8'}.onnx").unlink()
-    text = "numpy" if textnp.available(data_dir, emb.model_id) else None
-    if text is None and textnp.export(emb, data_dir):
-        text = "numpy"
-    if text is None:
-        export_text_tower(emb, work / "text.onnx")
-        probe_texts = textnp.PROBES
-        onnx_text = OnnxText(work / "text.onnx", emb.tokenizer.context_length, emb.model_id)
-        cos = (onnx_text.encode_texts(probe_texts) * emb.encode_texts(probe_texts)).sum(1)
-        if float(cos.min()) < FP32_MIN_COSINE:
-            raise ValueError(f"the ONNX text tower differs from torch (cosine {cos.min():.5f})")
-        text = "onnx"
     return {
         "format": FORMAT,
         "model_id": emb.model_id,
@@ -276,6 +369,19 @@ def _build(emb: Any, data_dir: Path, work: Path) -> dict:
         "onnxruntime": onnxruntime.__version__,
         "made": time.time(),
     }
+
+
+def _text_tower(emb: Any, data_dir: Path, work: Path) -> str:
+    """The text tower for searches without torch: numpy where supported, else an ONNX graph."""
+    if textnp.available(data_dir, emb.model_id) or textnp.export(emb, data_dir):
+        return "numpy"
+    export_text_tower(emb, work / "text.onnx")
+    probe_texts = textnp.PROBES
+    onnx_text = OnnxText(work / "text.onnx", emb.tokenizer.context_length, emb.model_id)
+    cos = (onnx_text.encode_texts(probe_texts) * emb.encode_texts(probe_texts)).sum(1)
+    if float(cos.min()) < FP32_MIN_COSINE:
+        raise ValueError(f"the ONNX text tower differs from torch (cosine {cos.min():.5f})")
+    return "onnx"
 
 
 def refused(data_dir: Path, model_id: str) -> str | None:

@@ -108,10 +108,16 @@ class SemanticService:
                 )
             return self._embedder
 
-    def text_encoder(self) -> Any:
+    def text_encoder(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Any:
         """The loaded engine if there is one, else the verified numpy export of the text tower
         (no torch import; the fastest cold start, BENCHMARKS.md), else its ONNX export, else
-        the engine itself - which exports them so the next process needs no torch."""
+        the engine itself - which exports them so the next process needs no torch. Loading the
+        engine may download and prepare the model: `progress` hears of it, `cancel` stops it."""
         from anagnorisis_tui.core.semantic import onnx_engine
 
         with self._lock:
@@ -124,7 +130,7 @@ class SemanticService:
                 ) or onnx_engine.open_text(self.data_dir, model_id)
             if self._text is not None:
                 return self._text
-            emb = self.embedder()
+            emb = self.embedder(progress=progress, cancel=cancel)
             self.export_text(emb)
             return emb
 
@@ -144,19 +150,37 @@ class SemanticService:
                 self._searcher = search.Searcher(self.data_dir, model_id)
             return self._searcher
 
-    def query_vector(self, query: str) -> np.ndarray:
+    def query_vector(
+        self,
+        query: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> np.ndarray:
         """The unit vector of a query in the search language (search.py); raises QueryError
-        (bad query) or ModelUnavailable (no model)."""
+        (bad query) or ModelUnavailable (no model). A model's first use reports its download
+        and preparation to `progress` and stops on `cancel` (progress.Cancelled)."""
         terms = search.parse(query)
         parts: list[tuple[float, np.ndarray]] = []
         texts = [t for t in terms if t.kind == "text"]
         if texts:
-            encoded = self.text_encoder().encode_texts([t.value for t in texts])
+            encoder = self.text_encoder(progress=progress, cancel=cancel)
+            encoded = encoder.encode_texts([t.value for t in texts])
             parts += [(t.weight, v) for t, v in zip(texts, encoded, strict=True)]
-        parts += [(t.weight, self.image_vector(t.value)) for t in terms if t.kind == "image"]
+        parts += [
+            (t.weight, self.image_vector(t.value, progress=progress, cancel=cancel))
+            for t in terms
+            if t.kind == "image"
+        ]
         return search.combine(parts)
 
-    def image_vector(self, path: str) -> np.ndarray:
+    def image_vector(
+        self,
+        path: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> np.ndarray:
         """A file's vector: the stored one when its content is embedded, else computed now."""
         db = self._connections.db
         from anagnorisis_tui.core.semantic import imageprep
@@ -167,7 +191,7 @@ class SemanticService:
             return matrix[0]
         if self._image_encoder is not None:
             return self._image_encoder(path)
-        emb = self.embedder()
+        emb = self.embedder(progress=progress, cancel=cancel)
         try:
             pixels = imageprep.load(path, emb.image_size, emb.resize_mode)
         except imageprep.ImageDecodeError as exc:
@@ -280,10 +304,16 @@ class SemanticService:
         return [(h, s) for h, s in found if cutoff is None or s >= cutoff]
 
     def search(
-        self, query: str, *, top_k: int = 100, cutoff: float | None = None
+        self,
+        query: str,
+        *,
+        top_k: int = 100,
+        cutoff: float | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> list[search.SearchHit]:
-        """Top images for a query (hash, path, score)."""
-        vec = self.query_vector(query)
+        """Top images for a query (hash, path, score); `progress`/`cancel` as query_vector's."""
+        vec = self.query_vector(query, progress=progress, cancel=cancel)
         db = self._connections.db
         return search.hits(db, self.searcher(), vec, top_k=top_k, cutoff=cutoff)
 
@@ -294,9 +324,17 @@ class SemanticService:
         db = self._connections.db
         return search.hits(db, self.searcher(), vec, top_k=top_k, exclude={content_hash})
 
-    def similar_image(self, path: str, *, top_k: int = 100) -> list[search.SearchHit]:
-        """Images most like an image file (in the library or not; itself excluded)."""
+    def similar_image(
+        self,
+        path: str,
+        *,
+        top_k: int = 100,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[search.SearchHit]:
+        """Images most like an image file (in the library or not; itself excluded);
+        `progress`/`cancel` as query_vector's."""
         db = self._connections.db
         content_hash = search.image_hash_for(db, path)
-        vec = self.image_vector(path)
+        vec = self.image_vector(path, progress=progress, cancel=cancel)
         return search.hits(db, self.searcher(), vec, top_k=top_k, exclude={content_hash})

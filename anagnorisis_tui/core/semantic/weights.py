@@ -310,7 +310,7 @@ def _transfer(
     except Cancelled:
         raise Cancelled(
             f"the download of {f.label} was stopped at {_mb(done)} of {_mb(total)}; the next "
-            "embed resumes it from there"
+            "use of the model resumes it from there"
         ) from None
     except DownloadError:
         raise

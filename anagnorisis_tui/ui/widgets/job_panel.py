@@ -75,11 +75,12 @@ class JobPanel(Vertical):
             label = Text(job.title, style="bold")
             if p is None:
                 label.append("  starting…")
-            elif p.stage == "download":  # the model's weights, before the first image
-                from anagnorisis_tui.core.semantic.weights import progress_text
+            elif p.stage in ("download", "prepare"):  # a model's first use, before any image
+                from anagnorisis_tui.core.semantic import model_progress
 
-                label.append("  " + progress_text(p))
-                label.append("  (x cancels; the next run resumes)", style="dim")
+                label.append("  " + model_progress.text(p))
+                hint = "the next run resumes" if p.stage == "download" else "it starts again"
+                label.append(f"  (x cancels; {hint})", style="dim")
             else:
                 label.append(f"  {STAGES.get(p.stage, p.stage)}")
                 total = f" / {p.total:,}" if p.total else ""

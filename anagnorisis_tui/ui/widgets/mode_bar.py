@@ -65,7 +65,9 @@ class ModeBar(Widget):
             if job.running and job.progress is not None:
                 p = job.progress
                 pct = f" {p.fraction:.0%}" if p.fraction is not None else f" {p.done:,}"
-                title = "Model download" if p.stage == "download" else job.title
+                title = {"download": "Model download", "prepare": "Preparing model"}.get(
+                    p.stage, job.title
+                )
                 parts.append(f"{title}{pct} ETA {format_eta(p.eta)}")
             elif job.running:
                 parts.append(f"{job.title}…")

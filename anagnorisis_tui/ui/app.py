@@ -28,6 +28,7 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore, cache_dir
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
+from anagnorisis_tui.ui.graphics import take_typed_at_start
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
@@ -198,6 +199,9 @@ class AnagnorisisApp(App):
     def on_mount(self) -> None:
         self._apply_keymap()
         self.switch_mode("library")
+        # Keys typed while the terminal was being asked what it can draw (ui/graphics.py).
+        for key, character in take_typed_at_start():
+            self.post_message(events.Key(key, character))
         for problem in self.keymap_problems:
             # Long enough to read, and to outlive a slow start on a loaded machine.
             self.notify(problem, title="Settings", severity="warning", markup=False, timeout=30)

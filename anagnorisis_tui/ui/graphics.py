@@ -5,6 +5,9 @@ before Textual takes over stdin, so the CLI calls `image_widget_class` before `A
 choice (`--graphics`, `[ui] graphics`) skips nothing of the detection but overrides its result.
 On a 0x0 terminal (a detached pty, some CI runners) textual-image divides by zero while measuring
 the cell size; we seed its cache with the usual 10x20 pixel cell instead of crashing.
+Its queries wait 0.1 s for an answer, less than a round trip over many SSH links: the late
+answers are collected right after the import (ui/terminal_replies.py) so Textual never reads
+them as keys, and what they say decides `auto` when textual-image gave up waiting.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     # Type only: importing textual_image.widget queries the terminal (see _import_widgets).
     from textual_image.widget._base import Image as PictureWidget
+
+    from anagnorisis_tui.ui.terminal_replies import Replies
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode")
 _DEFAULT_CELL = (10, 20)
@@ -61,10 +66,16 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
     if graphics not in GRAPHICS:
         raise ValueError(f"graphics must be one of {', '.join(GRAPHICS)}, not {graphics!r}")
     widgets = _import_widgets()
+    replies = _settle_terminal()
     sixel = _fixed_sixel_class()
     auto = sixel if widgets.Image is widgets.SixelImage else widgets.Image
     if auto is widgets.AutoImage and widgets.AutoImage._Renderable is widgets.TGPRenderable:
         auto = widgets.TGPImage
+    answered = replies.best_graphics() if replies is not None else None
+    if answered is not None:
+        auto = {"sixel": sixel, "kitty": widgets.TGPImage, "halfcell": widgets.HalfcellImage}[
+            answered
+        ]
     chosen = {
         "auto": auto,
         "kitty": widgets.TGPImage,
@@ -79,6 +90,41 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
         # Each picture sent once and then only placed (ui/pictures.py).
         return _kitty_class()
     return chosen
+
+
+_TYPED_AT_START: list[tuple[str, str | None]] = []
+
+
+def _settle_terminal() -> Replies | None:
+    """Collect the terminal's late answers (None when stdin and stdout are not a terminal)."""
+    stdin, stdout = sys.__stdin__, sys.__stdout__
+    if stdin is None or stdout is None:
+        return None
+    try:
+        fd_in, fd_out = stdin.fileno(), stdout.fileno()
+        if not (os.isatty(fd_in) and os.isatty(fd_out)):
+            return None
+        stdout.flush()
+        from anagnorisis_tui.ui.terminal_replies import settle, typed_keys
+
+        replies = settle(fd_in, fd_out)
+    except (OSError, ValueError):
+        return None
+    if replies.cell is not None:
+        from textual_image import _terminal
+
+        # textual-image measured nothing (its own answer came too late): use the late answer.
+        if _terminal.get_cell_size.__dict__.get("_result") == _terminal.CellSize(*_DEFAULT_CELL):
+            _terminal.get_cell_size.__dict__["_result"] = _terminal.CellSize(*replies.cell)
+    _TYPED_AT_START.extend(typed_keys(replies.typed))
+    return replies
+
+
+def take_typed_at_start() -> list[tuple[str, str | None]]:
+    """Keys typed while the terminal was being asked, for the app to replay once (in order)."""
+    keys = list(_TYPED_AT_START)
+    _TYPED_AT_START.clear()
+    return keys
 
 
 _KITTY_CLASS: type[PictureWidget] | None = None

@@ -47,6 +47,16 @@ class Link:
         return cls(rate=mbit_s * 1e6 / 8, delay=delay_ms / 1000)
 
 
+# What a terminal at the far end answers to the queries a program sends at start-up
+# (attributes, status report, name and version, kitty graphics), as bytes by query.
+XTERM_SIXEL = {
+    b"\x1b[c": b"\x1b[?63;1;2;4;6;9;15;16;22;28c",
+    b"\x1b[5n": b"\x1b[0n",
+    b"\x1b[>0q": b"\x1bP>|XTerm(379)\x1b\\",
+}
+_QUERY = re.compile(rb"\x1b\[c|\x1b\[5n|\x1b\[>0q")
+
+
 @dataclass
 class Response:
     sent_at: float
@@ -73,6 +83,8 @@ class PtyApp:
     env: dict[str, str]
     size: tuple[int, int] = (160, 48)
     link: Link = field(default_factory=Link)
+    # The far end's answers to terminal queries (XTERM_SIXEL), None: a pty nobody answers on.
+    answers: dict[bytes, bytes] | None = None
 
     def __post_init__(self) -> None:
         self.pid = 0
@@ -84,12 +96,14 @@ class PtyApp:
         self._queued = 0
         self._sent_budget = 0.0
         self._last_tick = time.monotonic()
-        self._keys: deque[tuple[float, bytes]] = deque()
+        self._keys: deque[tuple[float, bytes, bool]] = deque()  # (due, bytes, typed by a user)
+        self._unanswered = b""  # the end of the output, where a query may be half arrived
         self.responses: list[Response] = []
         self.last_output_at = time.monotonic()
         self.tail = b""  # the last bytes delivered, for diagnostics
         self.seen_text = b""  # printable text delivered, without escape sequences (bounded)
         self.pictures = 0  # picture sequences started (sixel DCS, kitty APC) or half-cells seen
+        self.sixels = 0  # of which sixel pictures
 
     # -- process ------------------------------------------------------------------------
     def start(self) -> None:
@@ -136,7 +150,7 @@ class PtyApp:
         """Type `keys` at the far end; they reach the app after the link's delay."""
         now = time.monotonic()
         response = Response(sent_at=now, mark=-1)
-        self._keys.append((now + self.link.delay, keys))
+        self._keys.append((now + self.link.delay, keys, True))
         self.responses.append(response)
         return response
 
@@ -146,9 +160,10 @@ class PtyApp:
         while True:
             now = time.monotonic()
             while self._keys and self._keys[0][0] <= now:
-                _, keys = self._keys.popleft()
-                response = next(r for r in self.responses if r.mark < 0)
-                response.mark = self.produced
+                _, keys, typed = self._keys.popleft()
+                if typed:
+                    response = next(r for r in self.responses if r.mark < 0)
+                    response.mark = self.produced
                 os.write(self.fd, keys)
             self._read(now)
             self._deliver(now)
@@ -224,7 +239,10 @@ class PtyApp:
         self.last_output_at = now
         self.tail = (self.tail + data)[-4096:]
         self.seen_text = (self.seen_text + _TEXT.sub(b"", data))[-65536:]
+        self.sixels += data.count(b"\x1bP0;0;0q")
         self.pictures += data.count(b"\x1bP0;0;0q") + data.count(b",f=100,") + data.count(_HALF)
+        if self.answers is not None:
+            self._answer(data, now)
         end = offset + len(data)
         for response in self.responses:
             if response.mark < 0 or end <= response.mark:
@@ -232,3 +250,13 @@ class PtyApp:
             if response.first_at is None:
                 response.first_at = now
             response.bytes += end - max(offset, response.mark)
+
+    def _answer(self, data: bytes, now: float) -> None:
+        """The terminal answers each query that reached it; the answer takes the delay back."""
+        assert self.answers is not None
+        seen = self._unanswered + data
+        end = 0
+        for match in _QUERY.finditer(seen):
+            self._keys.append((now + self.link.delay, self.answers[match[0]], False))
+            end = match.end()
+        self._unanswered = seen[max(end, len(seen) - 8) :]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.photo_library import library
-from tests.support.ptylink import Link, PtyApp
+from tests.support.ptylink import XTERM_SIXEL, Link, PtyApp
 
 pytestmark = [pytest.mark.tmux]
 
@@ -37,7 +37,9 @@ def test_flip_open_rate_over_a_slow_link(photos, name: str):
     with sqlite3.connect(Path(env["ANAGNORISIS_DATA_DIR"]) / "library.db") as conn:
         conn.execute("DELETE FROM ratings")
     link = LINKS[name]
-    app = PtyApp([str(root), "--graphics", "sixel"], env, size=(120, 40), link=link)
+    app = PtyApp(
+        [str(root), "--graphics", "sixel"], env, size=(120, 40), link=link, answers=XTERM_SIXEL
+    )
     app.start()
     try:
         app.pump_until_quiet(quiet=2.0, timeout=180, seen=b"photo0000")

@@ -1,0 +1,155 @@
+"""The terminal's answers to the start-up queries, collected before Textual reads the keyboard.
+
+textual-image asks the terminal what it can draw (a DA1 query for sixel, a kitty graphics
+query) when it is imported, and waits 0.1 s for each answer. Over SSH the answer takes a round
+trip, often longer than that: the query gives up, and the answer arrives later, on the same
+stdin as the keyboard. Textual then reads it as typed keys: `?62;4c` opens the help screen
+(`?`) and types digits into whatever has focus; a kitty answer types letters.
+
+`settle` runs once after that import: it sends its own queries (kitty graphics, XTVERSION,
+DA1) followed by a status report request (DSR 5), whose answer `ESC [ 0 n` comes after every
+earlier answer because terminals answer in order. It reads until that answer (or a timeout),
+with echo off, and splits what it read into the terminal's answers (from the late ones of
+textual-image and from its own) and whatever the user typed meanwhile, which the app replays.
+What the answers say decides `auto` graphics when textual-image's own detection timed out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import time
+from dataclasses import dataclass, field
+
+# A kitty graphics query (a=q: answer only, store nothing), the terminal's name and version,
+# its attributes (4 = sixel), then a status report whose answer ends the exchange.
+_KITTY_ID = 0x5A4E  # any number; the answer echoes it
+QUERIES = (
+    f"\x1b_Gi={_KITTY_ID},s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
+    "\x1b[>0q"
+    "\x1b[c"
+    "\x1b[5n"
+).encode()
+_STATUS = re.compile(rb"\x1b\[[03]n")
+# Answers, and the tails of answers whose first bytes textual-image read before giving up
+# (it reads one byte at a time and stops at the first that does not fit what it waited for).
+_ATTRIBUTES = re.compile(rb"(?:\x1b\[|\[)?\?([0-9;]+)c")
+_KITTY = re.compile(rb"(?:\x1b_|_)?G([^\x1b]*)\x1b\\")
+_VERSION = re.compile(rb"\x1bP>\|([^\x1b]*)\x1b\\")
+_CELL = re.compile(rb"\x1b\[6;(\d+);(\d+)t")
+# Unicode placeholders, which textual-image's kitty pictures need, came with kitty 0.28.
+_KITTY_PLACEHOLDERS = (0, 28)
+
+
+@dataclass
+class Replies:
+    """What the terminal said, and what was typed while it was saying it."""
+
+    answered: bool = False  # the status report came back: every answer is in
+    attributes: list[set[str]] = field(default_factory=list)  # each DA1 answer
+    kitty_ok: bool = False  # a kitty graphics answer said OK
+    version: str = ""  # XTVERSION, e.g. "kitty(0.26.5)", "XTerm(390)", "tmux 3.3a"
+    cell: tuple[int, int] | None = None  # (width, height) pixels, from a late ESC[16t answer
+    typed: bytes = b""
+
+    @property
+    def sixel(self) -> bool:
+        return any("4" in attrs for attrs in self.attributes)
+
+    @property
+    def kitty_pictures(self) -> bool:
+        """The kitty protocol with the Unicode placeholders textual-image draws with."""
+        if not self.kitty_ok:
+            return False
+        match = re.fullmatch(r"kitty\((\d+)\.(\d+)[^)]*\)", self.version)
+        return match is None or (int(match[1]), int(match[2])) >= _KITTY_PLACEHOLDERS
+
+    def best_graphics(self) -> str | None:
+        """The protocol to draw with, in textual-image's order (sixel, kitty, half cells);
+        None when the terminal never finished answering (then nothing here is known)."""
+        if not self.answered:
+            return None
+        if self.sixel:
+            return "sixel"
+        return "kitty" if self.kitty_pictures else "halfcell"
+
+
+def parse(data: bytes) -> Replies:
+    """Split what stdin held into the terminal's answers and the keys typed between them."""
+    replies = Replies()
+
+    def attributes(match: re.Match[bytes]) -> bytes:
+        replies.attributes.append(set(match[1].decode().split(";")))
+        return b""
+
+    def kitty(match: re.Match[bytes]) -> bytes:
+        replies.kitty_ok = replies.kitty_ok or match[1].endswith(b";OK")
+        return b""
+
+    def version(match: re.Match[bytes]) -> bytes:
+        replies.version = match[1].decode(errors="replace")
+        return b""
+
+    def cell(match: re.Match[bytes]) -> bytes:
+        replies.cell = (int(match[2]), int(match[1]))
+        return b""
+
+    def status(match: re.Match[bytes]) -> bytes:
+        replies.answered = True
+        return b""
+
+    rest = _STATUS.sub(status, data)
+    rest = _VERSION.sub(version, rest)
+    rest = _KITTY.sub(kitty, rest)
+    rest = _CELL.sub(cell, rest)
+    replies.typed = _ATTRIBUTES.sub(attributes, rest)
+    return replies
+
+
+def settle(fd_in: int, fd_out: int, timeout: float = 2.0) -> Replies:
+    """Ask, then read every answer still on its way (echo off); see the module docstring."""
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd_in)
+    tty.setcbreak(fd_in, termios.TCSANOW)
+    data = b""
+    try:
+        os.write(fd_out, QUERIES)
+        deadline = time.monotonic() + timeout
+        while not _STATUS.search(data):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd_in], [], [], left)[0]:
+                break
+            chunk = os.read(fd_in, 4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        termios.tcsetattr(fd_in, termios.TCSANOW, saved)
+    return parse(data)
+
+
+def typed_keys(typed: bytes) -> list[tuple[str, str | None]]:
+    """(Textual key name, character) for each key in `typed` that replays safely: printable
+    characters, Enter, Tab, Backspace and Escape alone. Other sequences (arrows typed before
+    the first paint) are dropped: without Textual's parser they cannot be told from noise."""
+    from textual.keys import _character_to_key
+
+    named = {"\r": "enter", "\n": "enter", "\t": "tab", "\x7f": "backspace", "\x1b": "escape"}
+    text = typed.decode(errors="ignore")
+    keys: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\x1b" and i + 1 < len(text):  # an escape sequence: skip it whole
+            match = re.match(r"\x1b(\[[0-?]*[ -/]*[@-~]|O.|.)", text[i:])
+            i += len(match[0]) if match else 1
+            continue
+        if char in named:
+            keys.append((named[char], char if char != "\x1b" else None))
+        elif char.isprintable():
+            keys.append((_character_to_key(char), char))
+        i += 1
+    return keys

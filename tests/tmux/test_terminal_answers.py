@@ -1,0 +1,62 @@
+"""A terminal that answers the start-up queries over a link with a round trip longer than
+textual-image waits (0.1 s): its late answers must not reach the app as keys (`?63;1;2;4c`
+opened the help screen and typed digits), `auto` still finds the sixel support they report, and
+keys typed while the answers were on their way are not lost.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.photo_library import library
+from tests.support.ptylink import XTERM_SIXEL, Link, PtyApp
+
+pytestmark = [pytest.mark.tmux]
+
+HELP_TEXT = b"Rebind keys in the settings file"
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    return library(tmp_path_factory.mktemp("answers"), 12)
+
+
+def test_late_answers_are_not_keys_and_auto_finds_sixel(photos):
+    root, env = photos
+    app = PtyApp([str(root)], env, size=(120, 40), link=Link(delay=0.15), answers=XTERM_SIXEL)
+    app.start()
+    try:
+        app.pump_until_quiet(quiet=2.0, timeout=120, seen=b"photo0000", pictures=1)
+        shown = app.seen_text
+        app.send(b"q")
+        exited = app.wait_exit(60)
+    finally:
+        app.kill()
+    assert HELP_TEXT not in shown  # the answer's "?" was not read as the help key
+    assert app.sixels > 0  # auto drew sixel, as the (late) attributes answer says it can
+    assert exited is not None
+
+
+def test_keys_typed_while_the_terminal_answers_are_replayed(photos):
+    root, env = photos
+    app = PtyApp(
+        [str(root), "--graphics", "halfcell"],
+        env,
+        size=(120, 40),
+        link=Link(delay=0.15),
+        answers=XTERM_SIXEL,
+    )
+    app.start()
+    try:
+        app.send(b"/zebra stripes")  # typed at once, before the app has asked anything
+        app.pump_until_quiet(quiet=2.0, timeout=120, seen=b"zebra stripes")
+        shown = app.seen_text
+        app.send(b"\x11")  # ctrl+q
+        exited = app.wait_exit(60)
+    finally:
+        app.kill()
+    assert HELP_TEXT not in shown
+    assert b"zebra stripes" in shown
+    assert exited is not None

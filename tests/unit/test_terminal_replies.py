@@ -1,0 +1,70 @@
+"""The start-up answers of a terminal told apart from keys typed meanwhile (ui/terminal_replies)."""
+
+from __future__ import annotations
+
+import os
+
+from anagnorisis_tui.ui.terminal_replies import QUERIES, parse, settle, typed_keys
+
+
+def test_late_answers_and_their_tails_are_not_keys():
+    # textual-image gave up on its attributes query and read "\x1b[" of the answer while
+    # waiting for a kitty answer: the tail "?62;4c" is still an answer, not "?", "6", ...
+    data = b"?62;4c\x1b_Gi=23118;OK\x1b\\/red\x1bP>|kitty(0.35.1)\x1b\\\x1b[?62;4c\x1b[0n"
+    replies = parse(data)
+    assert replies.answered
+    assert replies.typed == b"/red"
+    assert replies.sixel and replies.kitty_ok
+    assert replies.best_graphics() == "sixel"
+
+
+def test_graphics_follow_what_the_terminal_said():
+    tmux = parse(b"\x1b[?1;2c\x1bP>|tmux 3.3a\x1b\\\x1b[0n")
+    assert tmux.best_graphics() == "halfcell"
+    kitty = parse(b"\x1b_Gi=1;OK\x1b\\\x1bP>|kitty(0.35.1)\x1b\\\x1b[?62;c\x1b[0n")
+    assert kitty.best_graphics() == "kitty"
+    # Debian 12's kitty answers the graphics query but predates the Unicode placeholders.
+    old_kitty = parse(b"\x1b_Gi=1;OK\x1b\\\x1bP>|kitty(0.26.5)\x1b\\\x1b[?62;c\x1b[0n")
+    assert old_kitty.best_graphics() == "halfcell"
+    unfinished = parse(b"\x1b[?62;4c")  # the status report never came: nothing is known
+    assert unfinished.best_graphics() is None
+
+
+def test_a_late_cell_size_answer_is_read():
+    assert parse(b"\x1b[6;20;9t\x1b[0n").cell == (9, 20)
+
+
+def test_typed_keys_replay_printables_enter_and_escape_only():
+    keys = typed_keys(b"/a b\r\x1b[A\x1b")
+    assert keys == [
+        ("slash", "/"),
+        ("a", "a"),
+        ("space", " "),
+        ("b", "b"),
+        ("enter", "\r"),
+        ("escape", None),
+    ]
+
+
+def test_settle_reads_until_the_status_report():
+    master, slave = os.openpty()
+    try:
+        # The far end has already answered and a key was typed between the answers.
+        os.write(master, b"\x1b[?63;4cx\x1b[0n")
+        replies = settle(slave, slave, timeout=2.0)
+        assert os.read(master, 4096) == QUERIES  # what the terminal was asked
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert replies.answered and replies.sixel
+    assert replies.typed == b"x"
+
+
+def test_settle_gives_up_on_a_terminal_that_never_answers():
+    master, slave = os.openpty()
+    try:
+        replies = settle(slave, slave, timeout=0.2)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert not replies.answered and replies.best_graphics() is None

@@ -13,7 +13,12 @@ import sys
 import threading
 from collections.abc import Callable
 
-from anagnorisis_tui.cli.model_args import ModelNotes, add_model_options, settings_with_model
+from anagnorisis_tui.cli.model_args import (
+    ModelNotes,
+    add_model_options,
+    demo_model_note,
+    settings_with_model,
+)
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -37,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     and decoded once for its catalogue entry, identity, thumbnail, perceptual hash and vector."""
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.scan_cmd import ProgressLine, command_error
-    from anagnorisis_tui.core.base import fsnames
+    from anagnorisis_tui.core.base import fsnames, paths
     from anagnorisis_tui.core.library import Library
     from anagnorisis_tui.core.work.runner import run_task
 
@@ -51,7 +56,14 @@ def run(args: argparse.Namespace) -> int:
         cancel.set()
 
     with Library(settings) as lib:
-        root = args.library or (lib.catalogue.roots() or [None])[0]
+        roots = lib.catalogue.roots()
+        root = args.library or (roots or [None])[0]
+    # The demo library (what `anagnorisis-tui` opens with no library) embeds with its model.
+    note = demo_model_note(settings, roots, root)
+    if note and root is None:
+        root = paths.demo_library_dir(settings.data_dir)
+    if note and not args.quiet:
+        print(note, file=sys.stderr)
     if root is None:
         raise CommandError("no library folder: pass LIBRARY or save one with `scan LIBRARY`")
     old_int = signal.signal(signal.SIGINT, stop)

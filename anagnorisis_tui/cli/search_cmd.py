@@ -12,7 +12,12 @@ import json
 import sys
 from collections.abc import Callable
 
-from anagnorisis_tui.cli.model_args import ModelFeedback, add_model_options, settings_with_model
+from anagnorisis_tui.cli.model_args import (
+    ModelFeedback,
+    add_model_options,
+    demo_model_note,
+    settings_with_model,
+)
 
 _FLAGS_WITH_VALUE = {
     "--top",
@@ -121,9 +126,15 @@ def _print_hits(hits, as_json: bool) -> None:
 
 
 def _open(args: argparse.Namespace):
+    """The library; on the demo library without a chosen model, with the demo's model (as the
+    app searches it), named on stderr."""
     from anagnorisis_tui.core.library import Library
 
-    return Library(settings_with_model(args))
+    lib = Library(settings_with_model(args))
+    note = demo_model_note(lib.settings, lib.catalogue.roots())
+    if note:
+        print(note, file=sys.stderr)
+    return lib
 
 
 def _ready(lib) -> None:

@@ -74,3 +74,37 @@ def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert main(["embed", *args, str(tmp_path / "lib")]) == 2
     assert "HF_HUB_OFFLINE" in capsys.readouterr().err
+
+
+def test_the_demo_from_the_command_line_uses_its_model_and_names_it(tmp_path, capsys):
+    """After `anagnorisis-tui` opened the demo (no library saved), `embed` and `search` work on
+    it with the shipped model, as the app does, and say so; a saved library of photos does not."""
+    import os
+    from pathlib import Path
+
+    from anagnorisis_tui.core.demo.generate import build_demo
+
+    demo = build_demo(Path(os.environ["ANAGNORISIS_DATA_DIR"]))
+    assert main(["embed"]) == 0  # no LIBRARY, none saved: the demo
+    captured = capsys.readouterr()
+    assert "the demo library: tiny-clip, the demo's shipped model" in captured.err
+    assert "with tiny-clip" in captured.out and "tiny-clip" in captured.out.splitlines()[-1]
+    assert main(["search", "red", "circle", "--top", "5", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "the demo library: tiny-clip, the demo's shipped model" in captured.err
+    hits = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(hits) == 5 and all(Path(h["path"]).is_relative_to(demo) for h in hits)
+    assert any("red-circle" in Path(h["path"]).name for h in hits)
+    probe = next((demo / "shapes" / "blue").glob("blue-star-*"))
+    assert main(["similar", str(probe), "-k", "1"]) == 0
+    assert "/shapes/blue/" in capsys.readouterr().out  # the tiny model knows its colours
+
+    photos = tmp_path / "photos"
+    from tests.support.imagefiles import jpeg_bytes, write
+
+    write(photos / "a.jpg", jpeg_bytes(1, (40, 30)))
+    assert main(["scan", str(photos), "--quiet"]) == 0  # now a library of its own is saved
+    capsys.readouterr()
+    assert main(["search", "red", "circle"]) == 2
+    err = capsys.readouterr().err
+    assert "demo" not in err and DEFAULT_MODEL in err  # never the tiny model silently

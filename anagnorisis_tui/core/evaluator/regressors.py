@@ -103,7 +103,10 @@ def fit_ridge(x: np.ndarray, y: np.ndarray) -> FittedModel:
     for alpha in RIDGE_ALPHAS:
         f = 1.0 / (lam + alpha)
         resid = yc - q @ (f * qy)
-        leverage = np.minimum(q2 @ f, 1.0 - 1e-9)
+        # The intercept is fitted too (the ratings' mean): its 1/n belongs in every leverage.
+        # Without it a fit that interpolates the ratings looks perfect whenever there are fewer
+        # ratings than vector dimensions, and the smallest alpha always wins.
+        leverage = np.minimum(1.0 / len(yc) + q2 @ f, 1.0 - 1e-9)
         loo_mse.append(float(np.mean((resid / (1.0 - leverage)) ** 2)))
         train_mse.append(float(np.mean(resid**2)))
     best = int(np.argmin(loo_mse))

@@ -19,6 +19,8 @@ from anagnorisis_tui.core.semantic import vectors
 
 # A model range at least this wide (rating points) is "unsure"; a narrower one is a guess.
 UNSURE_WIDTH = 3
+# Unrated images the rule looks at per refresh (a seeded uniform sample of the library).
+POOL_ROWS = 3_000
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,21 @@ def _alpha(x: np.ndarray, y: np.ndarray) -> float:
     return float(regressors.fit("ridge", x[take], y[take], seed=0).arrays["alpha"][0])
 
 
+def _unrated(db: Database, model_id: str, present_only: bool) -> list[str]:
+    """Hashes of the model's unrated images (those with a present file), in hash order."""
+    # "+model_id" keeps SQLite off the model_id index: it then walks the (hash, model_id) key
+    # alone, in hash order, never touching the vector blobs; the other two tables are read
+    # whole and joined here, which is several times faster at 100,000 images than a
+    # correlated lookup per image.
+    rows = db.execute("SELECT hash FROM vectors WHERE +model_id = ? ORDER BY hash", [model_id])
+    rated = {r[0] for r in db.execute("SELECT hash FROM ratings")}
+    hashes = [r[0] for r in rows.fetchall() if r[0] not in rated]
+    if present_only:
+        present = {r[0] for r in db.execute("SELECT hash FROM files WHERE present = 1")}
+        hashes = [h for h in hashes if h in present]
+    return hashes
+
+
 def rate_next(
     db: Database,
     model_id: str,
@@ -97,18 +114,22 @@ def rate_next(
     top_k: int = 50,
     present_only: bool = True,
 ) -> list[QueueItem]:
-    """Unrated images to rate next, in order, each with the reason it was chosen."""
-    sql = (
-        "SELECT v.hash FROM vectors v WHERE v.model_id = ? "
-        "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.hash = v.hash)"
-    )
-    if present_only:
-        sql += " AND EXISTS (SELECT 1 FROM files f WHERE f.hash = v.hash AND f.present = 1)"
-    cand_hashes = [r[0] for r in db.execute(sql + " ORDER BY v.hash", [model_id]).fetchall()]
+    """Unrated images to rate next, in order, each with the reason it was chosen.
+
+    The rule sees a seeded sample of at most POOL_ROWS unrated images (a fresh sample after
+    every new rating), so a refresh reads that many vectors, not the whole library: a uniform
+    sample stands for the library in every way the rule looks at it."""
+    cand_hashes = _unrated(db, model_id, present_only)
     if not cand_hashes:
         return []
-    cand_hashes, x_cand = vectors.load_vectors(db, model_id, cand_hashes)
     given = dict(db.execute("SELECT hash, value FROM ratings ORDER BY hash").fetchall())
+    if len(cand_hashes) > POOL_ROWS:
+        rng = np.random.default_rng([len(given), len(cand_hashes)])
+        take = np.sort(rng.permutation(len(cand_hashes))[:POOL_ROWS])
+        cand_hashes = [cand_hashes[i] for i in take]
+    cand_hashes, x_cand = vectors.load_vectors(db, model_id, cand_hashes)
+    if not cand_hashes:
+        return []
     rated, x_rated = vectors.load_vectors(db, model_id, list(given))
     if x_rated.size == 0:
         x_rated = np.zeros((0, x_cand.shape[1]), dtype=np.float32)

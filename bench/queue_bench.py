@@ -199,6 +199,22 @@ def cmd_summary(args: argparse.Namespace) -> None:
         cpu = np.mean([by[w, rule]["cpu_s"] for w in ws])
         print(f"  {rule:<8} {len(ws):>3} runs  rho {cells[0]}   top-decile precision {cells[1]}")
         print(f"  {'':<8} rule cpu {cpu:.1f} s per run (300 ratings)")
+    print("geometric mean of ratings needed, rule / random, over runs x rho targets (the choice):")
+    cap = max(GRID) * 1.5
+    for rule in rules:
+        ws = [w for w in worlds if (w, rule) in by and (w, args.vs) in by]
+        logs = []
+        for t in RHO_TARGETS:
+            for w in ws:
+                a = needed(by[w, rule]["rho"], t)
+                b = baseline_needed(by, w, args.vs, "rho", t)
+                if not (np.isinf(a) and np.isinf(b)):
+                    logs.append(np.log(min(a, cap) / min(b, cap)))
+        logs_a = np.array(logs)
+        print(
+            f"  {rule:<8} {np.exp(logs_a.mean()):.2f}  ({len(logs_a)} run-targets; "
+            f"{(logs_a > np.log(1.1)).sum()} > 10 % worse, {(logs_a < -np.log(1.1)).sum()} > 10 % better)"
+        )
     targets = [("rho", t) for t in RHO_TARGETS] + [("prec", t) for t in PREC_TARGETS]
     print(
         "target      rule     runs  rule med [IQR]   base med [IQR]  med ratio  "

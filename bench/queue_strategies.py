@@ -10,8 +10,9 @@ little more than one fit).
   queue the package shipped before this study (its runs are named "shipped" in the records
   made before the switch).
 - queue: what the package's rate-next queue does now (queue_rules.plan): coverage for the
-  cold start, then alternately possible favourites (ensemble mean + spread) and random picks;
-  ucbr below is its prototype.
+  cold start, then alternately coverage and random picks; cmix below is its prototype. (In
+  the records of the second study, "queue" is the rule shipped before: coverage for the cold
+  start, then alternately possible favourites (ensemble mean + spread) and random, as ucbr.)
 - qbc: coverage for the first COLD ratings, then the largest ensemble disagreement (std of the
   bootstrap predictions), one pick per k-means region of the unrated images.
 - qbct: qbc x typicality (mean similarity to the nearest images) so outliers are not chased.
@@ -24,6 +25,15 @@ little more than one fit).
 - ucbr, qbcr: coverage first; then half of each batch ucb (qbc) picks, half random.
 - thompson: coverage first; then the highest predictions of one bootstrap member (a fresh
   draw each batch), one per region.
+- chance: one more random order, scored like a rule against the median of the random orders:
+  how often luck alone makes a run more than 10 % worse.
+- ted: greedy transductive experimental design (Yu, Bi, Tresp 2006) for ridge at the current
+  alpha, all the way; ted1 at a fixed alpha of 1. tedr: ted for the cold start, then half ted,
+  half random; tedrand / t1rand: ted / ted1 for the cold start, then random.
+- strat / stratw: ted for the cold start, then one random image per equal-count / equal-width
+  bin of the predicted rating; t1stratw: ted1 for the cold start, then stratw.
+- crand: coverage for the cold start, then random; cmix: coverage for the cold start, then
+  half coverage, half random; q40: the previous queue (as ucbr) with 40 ratings of coverage.
 """
 
 from __future__ import annotations
@@ -204,10 +214,151 @@ def random_rule(ctx: Context, batch: int) -> np.ndarray:
     return ctx.rng.choice(rest, size=min(batch, len(rest)), replace=False)
 
 
+def design(
+    x_rated: np.ndarray,
+    x_cand: np.ndarray,
+    top_k: int,
+    *,
+    alpha: float,
+    pool_rows: int = 2_000,
+    seed: int = 0,
+) -> np.ndarray:
+    """Indices into x_cand, in order: greedy transductive experimental design (Yu, Bi and
+    Tresp 2006) for ridge at `alpha`. Each pick is the image whose rating would shrink the
+    model's total uncertainty over the library the most, given the rated images and the picks
+    before it. It depends on the vectors only, never on the ratings.
+
+    The library is represented by a seeded sample of at most pool_rows candidates, and picks
+    come from that sample: with M = Xp (Xr'Xr + alpha I)^-1 Xp' on the centred sample Xp (the
+    ridge posterior covariance of the predictions there, in units of the noise), a pick c
+    removes |M[:, c]|^2 / (1 + M[c, c]) of trace(M), and M takes a rank-one update."""
+    from threadpoolctl import threadpool_limits
+
+    n_cand = len(x_cand)
+    top_k = min(top_k, n_cand)
+    if top_k <= 0:
+        return np.zeros(0, dtype=int)
+    pool = np.arange(n_cand)
+    if n_cand > pool_rows:
+        pool = np.sort(np.random.default_rng(seed).permutation(n_cand)[:pool_rows])
+    with threadpool_limits(1, "blas"):
+        xp = np.asarray(x_cand[pool], np.float64)
+        mean = xp.mean(axis=0)
+        xp -= mean
+        xr = np.asarray(x_rated, np.float64).reshape(-1, xp.shape[1]) - mean
+        d = xp.shape[1]
+        if len(xr) < d:
+            # Dual form: (Xr'Xr + aI)^-1 = (I - Xr'(XrXr' + aI)^-1 Xr) / a.
+            kpr = xp @ xr.T
+            inner = np.linalg.solve(xr @ xr.T + alpha * np.eye(len(xr)), kpr.T)
+            m = (xp @ xp.T - kpr @ inner) / alpha
+        else:
+            m = xp @ np.linalg.solve(xr.T @ xr + alpha * np.eye(d), xp.T)
+        picks: list[int] = []
+        taken = np.zeros(len(pool), dtype=bool)
+        for _ in range(min(top_k, len(pool))):
+            gain = (m * m).sum(axis=0) / (1.0 + np.diag(m))
+            gain[taken] = -np.inf
+            c = int(np.argmax(gain))
+            picks.append(c)
+            taken[c] = True
+            col = m[:, c].copy()
+            m -= np.outer(col, col) / (1.0 + col[c])
+    return pool[np.array(picks, dtype=int)]
+
+
+def ted(ctx: Context, batch: int) -> np.ndarray:
+    """Transductive experimental design for ridge at the current alpha, all the way."""
+    rest = ctx.rest
+    return rest[design(ctx.x[ctx.rated], ctx.x[rest], batch, alpha=ctx.alpha)]
+
+
+def ted1(ctx: Context, batch: int) -> np.ndarray:
+    """ted at a fixed alpha of 1 (the LOO alpha of an actively chosen sample may mislead)."""
+    rest = ctx.rest
+    return rest[design(ctx.x[ctx.rated], ctx.x[rest], batch, alpha=1.0)]
+
+
+def _ted_cold(rule):
+    def pick(ctx: Context, batch: int) -> np.ndarray:
+        if len(ctx.rated) < COLD or np.ptp(ctx.y[ctx.rated]) == 0:
+            return ted(ctx, batch)
+        return rule(ctx, batch)
+
+    return pick
+
+
+@_ted_cold
+def tedr(ctx: Context, batch: int) -> np.ndarray:
+    """ted for the cold start, then half ted, half random."""
+    first = ted(ctx, batch - batch // 2)
+    rest = np.setdiff1d(ctx.rest, first)
+    return np.concatenate([first, ctx.rng.choice(rest, batch // 2, replace=False)])
+
+
+@_ted_cold
+def tedrand(ctx: Context, batch: int) -> np.ndarray:
+    """ted for the cold start, then random."""
+    return random_rule(ctx, batch)
+
+
+@_ted_cold
+def strat(ctx: Context, batch: int) -> np.ndarray:
+    """ted for the cold start, then one random image from each of `batch` equal-count bins of
+    the model's predicted rating (covers the whole score range rho is computed over)."""
+    rest = ctx.rest
+    mean, _ = ensemble(ctx, ctx.x[rest])
+    order = np.argsort(mean, kind="stable")
+    return rest[[int(ctx.rng.choice(b)) for b in np.array_split(order, batch)]]
+
+
+@_ted_cold
+def stratw(ctx: Context, batch: int) -> np.ndarray:
+    """ted for the cold start, then one random image from each of `batch` equal-width bins of
+    the predicted rating (the tails weigh more than in random order)."""
+    rest = ctx.rest
+    mean, _ = ensemble(ctx, ctx.x[rest])
+    edges = np.linspace(mean.min(), mean.max() + 1e-9, batch + 1)
+    out: list[int] = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        members = np.flatnonzero((mean >= lo) & (mean < hi))
+        members = np.setdiff1d(members, out)
+        if len(members):
+            out.append(int(ctx.rng.choice(members)))
+    left = np.setdiff1d(np.arange(len(rest)), out)
+    out += ctx.rng.choice(left, batch - len(out), replace=False).tolist()
+    return rest[np.array(out, dtype=int)]
+
+
+def _cold_with(cold_rule, rule):
+    def pick(ctx: Context, batch: int) -> np.ndarray:
+        if len(ctx.rated) < COLD or np.ptp(ctx.y[ctx.rated]) == 0:
+            return cold_rule(ctx, batch)
+        return rule(ctx, batch)
+
+    return pick
+
+
+def q40(ctx: Context, batch: int) -> np.ndarray:
+    """The shipped queue with coverage for the first 40 ratings instead of 20."""
+    if len(ctx.rated) < 40 or np.ptp(ctx.y[ctx.rated]) == 0:
+        return cover(ctx, batch)
+    return shipped(ctx, batch)
+
+
+@_after_cold
+def cmix(ctx: Context, batch: int) -> np.ndarray:
+    """Coverage for the cold start, then half coverage, half random."""
+    first = cover(ctx, batch - batch // 2)
+    rest = np.setdiff1d(ctx.rest, first)
+    return np.concatenate([first, ctx.rng.choice(rest, batch // 2, replace=False)])
+
+
 RULES = {
     "random": random_rule,
     "random1": random_rule,  # further random orders: ctx.rng is seeded per rule name
     "random2": random_rule,
+    "chance": random_rule,  # one more random order, as a rule: the noise floor of a comparison
     "cover": cover,
     "queue": shipped,
     "qbc": qbc,
@@ -219,4 +370,15 @@ RULES = {
     "ucbr": _half_random(ucb),
     "qbcr": _half_random(qbc),
     "thompson": thompson,
+    "ted": ted,
+    "ted1": ted1,
+    "tedr": tedr,
+    "tedrand": tedrand,
+    "strat": strat,
+    "stratw": stratw,
+    "t1rand": _cold_with(ted1, random_rule),
+    "t1stratw": _cold_with(ted1, stratw),
+    "crand": _cold_with(cover, random_rule),
+    "q40": q40,
+    "cmix": cmix,
 }

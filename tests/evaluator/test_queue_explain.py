@@ -1,4 +1,4 @@
-"""Rate-next queue on a real library (coverage, then possible favourites and random picks, each
+"""Rate-next queue on a real library (coverage, then coverage and random picks in turn, each
 with its reason) and explanations by the nearest rated images."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The rate-next rule on arrays: coverage at the cold start, then possible favourites and
-random picks, and the words each pick is explained with."""
+"""The rate-next rule on arrays: coverage at the cold start, then coverage and random picks
+in turn, and the words each pick is explained with."""
 
 from __future__ import annotations
 
@@ -55,32 +55,38 @@ def test_coverage_with_more_ratings_than_fitted_rows_still_fills_the_queue(monke
     assert len({p.index for p in picks}) == 5
 
 
-def test_after_the_cold_start_favourites_are_where_the_high_ratings_are():
-    # Ratings rise along the first axis; after 30 of them, the favourite picks sit high on it
-    # and come from different places (no two the same picture), the random ones anywhere.
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(600, 8)).astype(np.float32)
-    y = np.clip(np.rint(5 + 2 * x[:, 0]), 0, 10).astype(np.float32)
-    picks = queue_rules.plan(x[:30], y[:30], x[30:], 10, alpha=1.0)
-    kinds = [p.kind for p in picks]
-    assert kinds == ["favourite", "random"] * 5
-    fav = [p.index for p in picks if p.kind == "favourite"]
-    assert np.mean(x[30:][fav, 0]) > 1.0  # the top ~15 % of the axis
-    assert len(set(p.index for p in picks)) == 10
+def test_after_the_cold_start_coverage_and_random_picks_take_turns():
+    # Three tight groups of 200, 150 and 100 vectors; 100 varied ratings, all in the first two
+    # groups. The coverage picks go mostly to the group nobody rated, the random ones anywhere (most
+    # of the library is in the other two); every pick carries the model's range there.
+    x, group = _groups((200, 150, 100))
+    rated = np.concatenate([np.arange(0, 60), np.arange(200, 240)])
+    y = np.array([2.0, 8.0] * 50, dtype=np.float32)
+    cand = np.setdiff1d(np.arange(len(x)), rated)
+    picks = queue_rules.plan(x[rated], y, x[cand], 10, alpha=1.0)
+    assert [p.kind for p in picks] == ["new", "random"] * 5
+    news = [group[cand][p.index] for p in picks if p.kind == "new"]
+    assert news[0] == 2 and news.count(2) >= 3  # group 2 is 100 of the 350 unrated
+    assert len({p.index for p in picks}) == 10
     for p in picks:
         assert p.low is not None and p.high is not None and 0 <= p.low <= p.high <= 10
         assert p.spread >= 0
+    assert [p.index for p in picks] == [
+        p.index for p in queue_rules.plan(x[rated], y, x[cand], 10, alpha=1.0)
+    ]
 
 
 def test_reasons_read_as_words_with_whole_ratings():
     Pick = queue_rules.Pick
     assert rate_next.reason(Pick(0, "new")) == "nothing like this is rated yet"
-    assert rate_next.reason(Pick(0, "favourite", 3.6, 7.2, 1.0)) == "the model is unsure here: 3–8"
     assert (
-        rate_next.reason(Pick(0, "favourite", 7.4, 8.6, 0.3))
-        == "could be a favourite: the model says 7–9"
+        rate_next.reason(Pick(0, "new", 3.6, 7.2, 1.0))
+        == "nothing like this is rated yet; the model is unsure here: 3–8"
     )
-    assert rate_next.reason(Pick(0, "random", 2.0, 4.0, 0.5)).startswith("picked at random")
+    assert (
+        rate_next.reason(Pick(0, "random", 7.4, 8.6, 0.3))
+        == "picked at random, so the model sees your library as it is; the model guesses 7–9"
+    )
     assert rate_next.rating_range(10.0, 10.0) == (9, 10)
     assert rate_next.rating_range(0.0, 0.0) == (0, 1)
     assert rate_next.rating_range(4.0, 6.0) == (4, 6)

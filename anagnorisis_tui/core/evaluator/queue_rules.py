@@ -1,25 +1,20 @@
 """The rate-next rule on arrays: which unrated images to ask about next, and why each one.
 
-Cold start (fewer than COLD_START ratings, or all ratings equal): cover the library. The vectors
-of every image are grouped by k-means into as many clusters as there will be ratings after the
-batch; each pick is the most central image (medoid) of a cluster with no rating yet, biggest
-first, so each rating speaks for a large, typical group nobody has rated.
+Coverage: the vectors of the rated and unrated images are grouped by k-means into as many
+clusters as there will be ratings after the batch; a coverage pick is the most central image
+(medoid) of a cluster with no rating yet, biggest first, so each rating speaks for a large,
+typical group nobody has rated.
 
-After that, the queue alternates two kinds of pick:
+Cold start (fewer than COLD_START ratings, or all ratings equal): coverage only. After that the
+queue alternates coverage picks and random images, so the ratings keep looking like the library
+as a whole while no big kind of picture stays unrated. Each pick after the cold start carries
+the range a bootstrap ensemble of ridge fits (the head `train` picks on image vectors, at the
+alpha leave-one-out picks for the ratings so far) predicts there, for its reason.
 
-- possible favourites: a bootstrap ensemble of ridge fits (the head `train` picks on image
-  vectors, at the alpha leave-one-out picks for the ratings so far) predicts every unrated
-  image; the score is the ensemble's mean plus its spread (an optimistic guess), and picks are
-  spread over regions of the library (the best-scored images grouped by k-means, the best of
-  each group), so one batch never asks five times about one kind of picture. These find what
-  the user rates highest, which is what the rating sort shows first.
-- random images: half the queue, so the ratings keep looking like the library as a whole and
-  the model's ranking of everything else does not fall behind random choices.
-
-bench/queue_bench.py measured this against random choices and the alternatives (ensemble
-disagreement, typicality weighting, improved greedy sampling, Thompson sampling, coverage all
-the way); BENCHMARKS.md has the figures and the reasoning. Deterministic for the same vectors
-and ratings: every draw is seeded.
+bench/queue_bench.py measured this against random order and the alternatives (possible
+favourites, ensemble disagreement, transductive experimental design, stratified and
+typicality-weighted picks, coverage all the way); BENCHMARKS.md has the figures and the
+reasoning. Deterministic for the same vectors and ratings: every draw is seeded.
 """
 
 from __future__ import annotations
@@ -37,13 +32,12 @@ ENSEMBLE_ROWS = 2_000  # rated rows a bootstrap fit sees at most (10,000 ratings
 # top CLUSTER_DIMS principal directions when vectors are wider: same groups, far cheaper.
 FIT_ROWS = 10_000
 CLUSTER_DIMS = 64
-REGION_ROWS = 4_000  # the best-scored candidates that are spread over regions
 
 
 @dataclass(frozen=True)
 class Pick:
     index: int  # into the candidates
-    kind: str  # "new" (nothing like it rated), "favourite" (may be loved), "random"
+    kind: str  # "new" (coverage: nothing like it rated), "random"
     low: float | None = None  # the ensemble's range of predictions there (rating points)
     high: float | None = None
     spread: float = 0.0  # the ensemble's standard deviation there (rating points)
@@ -127,20 +121,6 @@ def ensemble(
     return np.clip(out, 0.0, 10.0)
 
 
-def regions(x: np.ndarray, score: np.ndarray, count: int, *, seed: int = 0) -> np.ndarray:
-    """Indices of `count` high scorers from different regions: the best REGION_ROWS (at least
-    8 per pick) grouped by k-means into `count` groups, the best of each, best first."""
-    count = min(count, len(x))
-    if count <= 0:
-        return np.zeros(0, dtype=int)
-    top = np.argsort(-score, kind="stable")[: max(count * 8, min(REGION_ROWS, len(x) // 4))]
-    if len(top) <= count:
-        return top[:count]
-    labels, _ = _kmeans(x[top], count, seed)
-    best = [top[labels == j][np.argmax(score[top[labels == j]])] for j in np.unique(labels)]
-    return np.array(sorted(best, key=lambda i: -score[i]), dtype=int)
-
-
 def plan(
     x_rated: np.ndarray,
     y_rated: np.ndarray,
@@ -159,17 +139,21 @@ def plan(
     if len(y_rated) < COLD_START or np.ptp(y_rated) == 0:
         picks = [Pick(int(i), "new") for i in cover(x_rated, x_cand, top_k, seed=seed)]
         return _fill_random(picks, len(x_cand), top_k, seed)
-    preds = ensemble(x_rated, y_rated, x_cand, alpha=alpha, seed=seed)
-    low, high = np.percentile(preds, [10, 90], axis=0)
-    mean, std = preds.mean(axis=0), preds.std(axis=0)
-    favourites = regions(x_cand, mean + std, top_k - top_k // 2, seed=seed)
-    rest = np.setdiff1d(np.arange(len(x_cand)), favourites)
+    news = cover(x_rated, x_cand, top_k - top_k // 2, seed=seed)
+    rest = np.setdiff1d(np.arange(len(x_cand)), news)
     rng = np.random.default_rng([seed, len(y_rated)])
-    randoms = rng.permutation(rest)[: top_k - len(favourites)]
+    randoms = rng.permutation(rest)[: top_k - len(news)]
     # Alternated, so the first few the user rates hold both kinds.
-    order = [int(i) for pair in zip_longest(favourites, randoms) for i in pair if i is not None]
-    kinds = {int(i): "favourite" for i in favourites} | {int(i): "random" for i in randoms}
-    return [Pick(i, kinds[i], float(low[i]), float(high[i]), float(std[i])) for i in order[:top_k]]
+    order = [int(i) for pair in zip_longest(news, randoms) for i in pair if i is not None]
+    kinds = {int(i): "new" for i in news} | {int(i): "random" for i in randoms}
+    order = order[:top_k]
+    # The model's range at the picks only: the reasons need nothing more.
+    preds = ensemble(x_rated, y_rated, x_cand[order], alpha=alpha, seed=seed)
+    low, high = np.percentile(preds, [10, 90], axis=0)
+    std = preds.std(axis=0)
+    return [
+        Pick(i, kinds[i], float(low[j]), float(high[j]), float(std[j])) for j, i in enumerate(order)
+    ]
 
 
 def _fill_random(picks: list[Pick], n: int, top_k: int, seed: int) -> list[Pick]:

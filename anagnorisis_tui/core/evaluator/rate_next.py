@@ -31,7 +31,7 @@ class QueueItem:
     predicted: float | None  # stored prediction, if any
     nearest_rated: float | None  # cosine similarity to the closest rated image
     reason: str  # why it is in the queue, for the user to read
-    kind: str = "new"  # queue_rules.Pick.kind: "new", "favourite" or "random"
+    kind: str = "new"  # queue_rules.Pick.kind: "new" (coverage) or "random"
     low: int | None = None  # the range the model's bootstrap fits give, whole ratings
     high: int | None = None
 
@@ -64,14 +64,17 @@ def rating_range(low: float, high: float) -> tuple[int, int]:
 
 def reason(pick: queue_rules.Pick) -> str:
     """Why the image is in the queue, in words a person understands."""
-    if pick.kind == "random":
-        return "picked at random, so the model sees your library as it is"
-    if pick.kind == "new" or pick.low is None or pick.high is None:
-        return "nothing like this is rated yet"
+    why = (
+        "picked at random, so the model sees your library as it is"
+        if pick.kind == "random"
+        else "nothing like this is rated yet"
+    )
+    if pick.low is None or pick.high is None:
+        return why
     lo, hi = rating_range(pick.low, pick.high)
     if hi - lo >= UNSURE_WIDTH:
-        return f"the model is unsure here: {lo}–{hi}"
-    return f"could be a favourite: the model says {lo}–{hi}"
+        return f"{why}; the model is unsure here: {lo}–{hi}"
+    return f"{why}; the model guesses {lo}–{hi}"
 
 
 def _path(db: Database, content_hash: str) -> str | None:
@@ -148,7 +151,7 @@ def rate_next(
             QueueItem(
                 h,
                 _path(db, h),
-                None if pick.kind == "new" else pick.spread,
+                None if pick.low is None else pick.spread,
                 pred.value if pred else None,
                 near,
                 reason(pick),

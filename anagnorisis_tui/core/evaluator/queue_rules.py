@@ -32,6 +32,11 @@ ENSEMBLE_ROWS = 2_000  # rated rows a bootstrap fit sees at most (10,000 ratings
 # top CLUSTER_DIMS principal directions when vectors are wider: same groups, far cheaper.
 FIT_ROWS = 10_000
 CLUSTER_DIMS = 64
+# Coverage looks at a seeded sample of at most COVER_RATED rated images and makes at most
+# MAX_CLUSTERS groups, so a refresh stays a few seconds with 10,000 ratings; by then every big
+# kind of picture holds ratings, coverage finds few unrated groups and random picks fill up.
+COVER_RATED = 3_000
+MAX_CLUSTERS = 500
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,15 @@ def _kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def cover(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, *, seed: int = 0) -> np.ndarray:
     """Indices into x_cand: medoids of the biggest k-means clusters that hold no rated image
-    (k = rated + top_k, on rated and candidate vectors together). May return fewer than top_k."""
+    (k = rated + top_k, at most MAX_CLUSTERS, on rated and candidate vectors together). May
+    return fewer than top_k."""
     x_rated = np.asarray(x_rated, np.float32).reshape(-1, x_cand.shape[1])
+    if len(x_rated) > COVER_RATED:
+        keep = np.random.default_rng(seed).permutation(len(x_rated))[:COVER_RATED]
+        x_rated = x_rated[np.sort(keep)]
     x_all = np.concatenate([x_rated, np.asarray(x_cand, np.float32)])
     # k-means is fitted on at most FIT_ROWS rows, so it can find no more clusters than that.
-    k = min(len(x_rated) + top_k, len(x_all), FIT_ROWS)
+    k = min(len(x_rated) + top_k, len(x_all), FIT_ROWS, MAX_CLUSTERS)
     labels, dist = _kmeans(x_all, k, seed)
     covered = set(labels[: len(x_rated)].tolist())
     cand_labels, cand_dist = labels[len(x_rated) :], dist[len(x_rated) :]

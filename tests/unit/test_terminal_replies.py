@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import termios
+import tty
 
 from anagnorisis_tui.ui.terminal_replies import QUERIES, parse, settle, typed_keys
 
@@ -49,6 +51,9 @@ def test_typed_keys_replay_printables_enter_and_escape_only():
 def test_settle_reads_until_the_status_report():
     master, slave = os.openpty()
     try:
+        # Echo off first, as a terminal app has it: the bytes written below must not come back
+        # to the far end as echo (whether they do depends on when the line discipline runs).
+        tty.setcbreak(slave, termios.TCSANOW)
         # The far end has already answered and a key was typed between the answers.
         os.write(master, b"\x1b[?63;4cx\x1b[0n")
         replies = settle(slave, slave, timeout=2.0)

@@ -15,7 +15,8 @@ dir, with one model loaded once (random weights: speed does not depend on them; 
 is "bench" so such vectors never meet a real catalogue). The JPEGs are made once into
 --photos (photo-like: shapes over gradients, sensor noise, q90) and stay in the page cache.
 
-    nice python bench/bench_ingest.py --images 200 [--model ViT-B-32] [--rounds 1]
+    python bench/bench_ingest.py --images 1000 [--model ViT-B-32-256] [--engine onnx|torch]
+    python bench/bench_ingest.py --stages   # where one image's time goes, step by step
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ before Textual takes over stdin, so the CLI calls `image_widget_class` before `A
 choice (`--graphics`, `[ui] graphics`) skips nothing of the detection but overrides its result.
 On a 0x0 terminal (a detached pty, some CI runners) textual-image divides by zero while measuring
 the cell size; we seed its cache with the usual 10x20 pixel cell instead of crashing.
-Its queries wait 0.1 s for an answer, less than a round trip over many SSH links: the late
-answers are collected right after the import (ui/terminal_replies.py) so Textual never reads
-them as keys, and what they say decides `auto` when textual-image gave up waiting.
+Its queries wait 0.1 s for an answer, less than a round trip over many SSH links, and the late
+answers reached Textual as keys: on a terminal it is imported seeing no terminal (it asks
+nothing), and ui/terminal_replies.py asks, waiting for every answer; `auto` follows them.
 """
 
 from __future__ import annotations
@@ -46,18 +46,51 @@ def _terminal_is_empty() -> bool:
     return size.columns == 0 or size.lines == 0
 
 
+class _NotATerminal:
+    """stdout as textual-image's import sees it on a terminal: not one, so it asks nothing
+    (its 0.1 s waits lose answers over SSH and read typed keys as answers); we ask instead."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _on_a_terminal() -> bool:
+    stdin, stdout = sys.__stdin__, sys.__stdout__
+    try:
+        return bool(stdin and stdout and os.isatty(stdin.fileno()) and os.isatty(stdout.fileno()))
+    except (OSError, ValueError):
+        return False
+
+
 def _import_widgets():  # noqa: ANN202 - returns the module
+    if "textual_image.widget" in sys.modules:
+        return sys.modules["textual_image.widget"]
     if _terminal_is_empty():
         _seed_cell_size()
-    from textual_image._terminal import TerminalError
+    from textual_image import _terminal
 
+    quiet = _on_a_terminal()
+    real = sys.__stdout__
+    if quiet:
+        sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment]
     try:
         import textual_image.widget as widgets
-    except (ZeroDivisionError, TerminalError):
+    except (ZeroDivisionError, _terminal.TerminalError):
         # ZeroDivisionError on 0x0 terminals; TerminalError when stdout is closed.
         sys.modules.pop("textual_image.widget", None)
         _seed_cell_size()
         import textual_image.widget as widgets
+    finally:
+        sys.__stdout__ = real
+    if quiet and not _terminal_is_empty():
+        # Measured while stdout looked like no terminal: measure again for real (ioctl).
+        _terminal.get_cell_size.__dict__.pop("_result", None)
     return widgets
 
 
@@ -71,7 +104,7 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
     auto = sixel if widgets.Image is widgets.SixelImage else widgets.Image
     if auto is widgets.AutoImage and widgets.AutoImage._Renderable is widgets.TGPRenderable:
         auto = widgets.TGPImage
-    answered = replies.best_graphics() if replies is not None else None
+    answered = None if replies is None else replies.best_graphics() or "halfcell"
     if answered is not None:
         auto = {"sixel": sixel, "kitty": widgets.TGPImage, "halfcell": widgets.HalfcellImage}[
             answered
@@ -93,30 +126,37 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
 
 
 _TYPED_AT_START: list[tuple[str, str | None]] = []
+_SIXEL_MAX: tuple[int, int] | None = None  # the terminal's largest sixel picture, pixels
 
 
 def _settle_terminal() -> Replies | None:
-    """Collect the terminal's late answers (None when stdin and stdout are not a terminal)."""
-    stdin, stdout = sys.__stdin__, sys.__stdout__
-    if stdin is None or stdout is None:
+    """Ask the terminal what it can draw and collect every answer (None off a terminal)."""
+    if not _on_a_terminal():
         return None
+    stdin, stdout = sys.__stdin__, sys.__stdout__
+    assert stdin is not None and stdout is not None
     try:
-        fd_in, fd_out = stdin.fileno(), stdout.fileno()
-        if not (os.isatty(fd_in) and os.isatty(fd_out)):
-            return None
         stdout.flush()
         from anagnorisis_tui.ui.terminal_replies import settle, typed_keys
 
-        replies = settle(fd_in, fd_out)
+        replies = settle(stdin.fileno(), stdout.fileno())
     except (OSError, ValueError):
         return None
-    if replies.cell is not None:
-        from textual_image import _terminal
+    from textual_image import _terminal
 
-        # textual-image measured nothing (its own answer came too late): use the late answer.
-        if _terminal.get_cell_size.__dict__.get("_result") == _terminal.CellSize(*_DEFAULT_CELL):
-            _terminal.get_cell_size.__dict__["_result"] = _terminal.CellSize(*replies.cell)
+    cached = _terminal.get_cell_size.__dict__
+    if "_result" not in cached:
+        try:
+            rows, cols, width, height = _terminal.get_tiocgwinsz()
+            cell = (width // cols, height // rows) if rows and cols else (0, 0)
+        except OSError:
+            cell = (0, 0)
+        if not all(cell):  # no pixel size from the kernel: the terminal's answer, else 10x20
+            cell = replies.cell or _DEFAULT_CELL
+        cached["_result"] = _terminal.CellSize(*cell)
     _TYPED_AT_START.extend(typed_keys(replies.typed))
+    global _SIXEL_MAX
+    _SIXEL_MAX = replies.sixel_limit
     return replies
 
 
@@ -168,6 +208,19 @@ def _fixed_sixel_class() -> type[PictureWidget]:
     from textual_image.widget import sixel as sixel_module
 
     class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
+        def _crop_image(self, image, crop, terminal_sizes):  # noqa: ANN001, ANN202
+            # A terminal that shows sixel pictures only up to a size (xterm: 1000x1000 by
+            # default) draws nothing at all for a larger one: the viewer stayed black. The
+            # picture as cut for the screen is scaled down to fit (a crop is padded to the
+            # cells it covers, so this comes after it).
+            cut = super()._crop_image(image, crop, terminal_sizes)
+            if _SIXEL_MAX is None:
+                return cut
+            fit = min(_SIXEL_MAX[0] / max(1, cut.width), _SIXEL_MAX[1] / max(1, cut.height))
+            if fit >= 1.0:
+                return cut
+            return cut.scaled(max(1, int(cut.width * fit)), max(1, int(cut.height * fit)))
+
         def _get_sixel_segments(self, sixel_data: str) -> list[Segment]:
             segments = list(super()._get_sixel_segments(sixel_data))
             region = self.screen.find_widget(self).visible_region

@@ -1,17 +1,16 @@
-"""The terminal's answers to the start-up queries, collected before Textual reads the keyboard.
+"""What the terminal can draw, asked once before Textual reads the keyboard.
 
-textual-image asks the terminal what it can draw (a DA1 query for sixel, a kitty graphics
-query) when it is imported, and waits 0.1 s for each answer. Over SSH the answer takes a round
-trip, often longer than that: the query gives up, and the answer arrives later, on the same
-stdin as the keyboard. Textual then reads it as typed keys: `?62;4c` opens the help screen
-(`?`) and types digits into whatever has focus; a kitty answer types letters.
-
-`settle` runs once after that import: it sends its own queries (kitty graphics, XTVERSION,
-DA1) followed by a status report request (DSR 5), whose answer `ESC [ 0 n` comes after every
-earlier answer because terminals answer in order. It reads until that answer (or a timeout),
-with echo off, and splits what it read into the terminal's answers (from the late ones of
-textual-image and from its own) and whatever the user typed meanwhile, which the app replays.
-What the answers say decides `auto` graphics when textual-image's own detection timed out.
+textual-image asks the terminal (a DA1 query for sixel, a kitty graphics query) when it is
+imported and waits 0.1 s for each answer. Over SSH an answer takes a round trip, often longer:
+the query gave up, the answer arrived later on the same stdin as the keyboard, and Textual read
+it as typed keys (`?62;4c` opened the help screen and typed digits); keys typed meanwhile were
+read as wrong answers and lost. So textual-image is imported where it asks nothing
+(ui/graphics.py) and `settle` asks instead: kitty graphics, XTVERSION, the cell size, the
+largest sixel picture (XTSMGRAPHICS) and DA1, then a status report (DSR 5) whose answer
+`ESC [ 0 n` comes after every other because terminals answer in order. It reads until that
+answer (or a timeout) with echo off, and splits what it read into the terminal's answers and
+whatever the user typed meanwhile, which the app replays. (The patterns also accept the tails
+of answers to queries given up on, should anything else have asked.)
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ _KITTY_ID = 0x5A4E  # any number; the answer echoes it
 QUERIES = (
     f"\x1b_Gi={_KITTY_ID},s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
     "\x1b[>0q"
+    "\x1b[16t"  # the cell size in pixels, where the kernel has no pixel size (some SSH)
+    "\x1b[?2;1S"  # XTSMGRAPHICS: the largest sixel picture it shows (xterm: 1000x1000)
     "\x1b[c"
     "\x1b[5n"
 ).encode()
@@ -38,8 +39,10 @@ _ATTRIBUTES = re.compile(rb"(?:\x1b\[|\[)?\?([0-9;]+)c")
 _KITTY = re.compile(rb"(?:\x1b_|_)?G([^\x1b]*)\x1b\\")
 _VERSION = re.compile(rb"\x1bP>\|([^\x1b]*)\x1b\\")
 _CELL = re.compile(rb"\x1b\[6;(\d+);(\d+)t")
+_SIXEL_SIZE = re.compile(rb"\x1b\[\?2;(\d+)(?:;(\d+);(\d+))?S")
 # Unicode placeholders, which textual-image's kitty pictures need, came with kitty 0.28.
 _KITTY_PLACEHOLDERS = (0, 28)
+_XTERM_SIXEL_MAX = (1000, 1000)  # XTerm*maxGraphicSize's default
 
 
 @dataclass
@@ -51,7 +54,17 @@ class Replies:
     kitty_ok: bool = False  # a kitty graphics answer said OK
     version: str = ""  # XTVERSION, e.g. "kitty(0.26.5)", "XTerm(390)", "tmux 3.3a"
     cell: tuple[int, int] | None = None  # (width, height) pixels, from a late ESC[16t answer
+    # The largest sixel picture shown, pixels; xterm draws nothing at all for a larger one.
+    sixel_max: tuple[int, int] | None = None
     typed: bytes = b""
+
+    @property
+    def sixel_limit(self) -> tuple[int, int] | None:
+        """The largest sixel picture it shows: its own answer, else xterm's default (which
+        xterm 379 does not report: it draws nothing at all for a larger picture)."""
+        if self.sixel_max is not None:
+            return self.sixel_max
+        return _XTERM_SIXEL_MAX if self.version.startswith("XTerm(") else None
 
     @property
     def sixel(self) -> bool:
@@ -95,6 +108,11 @@ def parse(data: bytes) -> Replies:
         replies.cell = (int(match[2]), int(match[1]))
         return b""
 
+    def sixel_size(match: re.Match[bytes]) -> bytes:
+        if match[1] == b"0" and match[2] and match[3]:
+            replies.sixel_max = (int(match[2]), int(match[3]))
+        return b""
+
     def status(match: re.Match[bytes]) -> bytes:
         replies.answered = True
         return b""
@@ -103,6 +121,7 @@ def parse(data: bytes) -> Replies:
     rest = _VERSION.sub(version, rest)
     rest = _KITTY.sub(kitty, rest)
     rest = _CELL.sub(cell, rest)
+    rest = _SIXEL_SIZE.sub(sixel_size, rest)
     replies.typed = _ATTRIBUTES.sub(attributes, rest)
     return replies
 

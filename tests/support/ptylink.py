@@ -54,7 +54,10 @@ XTERM_SIXEL = {
     b"\x1b[5n": b"\x1b[0n",
     b"\x1b[>0q": b"\x1bP>|XTerm(379)\x1b\\",
 }
+# Seen in xterm 379 (-ti vt340): no answer to XTSMGRAPHICS, and a sixel picture larger than
+# 1000x1000 pixels (maxGraphicSize) is not drawn at all. `sixel_sizes` lists what was sent.
 _QUERY = re.compile(rb"\x1b\[c|\x1b\[5n|\x1b\[>0q")
+_SIXEL_SIZE = re.compile(rb'\x1bP[0-9;]*q"1;1;(\d+);(\d+)')
 
 
 @dataclass
@@ -104,6 +107,7 @@ class PtyApp:
         self.seen_text = b""  # printable text delivered, without escape sequences (bounded)
         self.pictures = 0  # picture sequences started (sixel DCS, kitty APC) or half-cells seen
         self.sixels = 0  # of which sixel pictures
+        self.sixel_sizes: list[tuple[int, int]] = []  # (width, height) pixels of each
 
     # -- process ------------------------------------------------------------------------
     def start(self) -> None:
@@ -240,6 +244,7 @@ class PtyApp:
         self.tail = (self.tail + data)[-4096:]
         self.seen_text = (self.seen_text + _TEXT.sub(b"", data))[-65536:]
         self.sixels += data.count(b"\x1bP0;0;0q")
+        self.sixel_sizes += [(int(w), int(h)) for w, h in _SIXEL_SIZE.findall(data)]
         self.pictures += data.count(b"\x1bP0;0;0q") + data.count(b",f=100,") + data.count(_HALF)
         if self.answers is not None:
             self._answer(data, now)

@@ -1,7 +1,8 @@
 """A terminal that answers the start-up queries over a link with a round trip longer than
 textual-image waits (0.1 s): its late answers must not reach the app as keys (`?63;1;2;4c`
 opened the help screen and typed digits), `auto` still finds the sixel support they report, and
-keys typed while the answers were on their way are not lost.
+keys typed while the answers were on their way are not lost. And xterm's largest sixel picture
+(1000x1000 pixels: it draws nothing for a larger one; the viewer stayed black) is respected.
 """
 
 from __future__ import annotations
@@ -59,4 +60,25 @@ def test_keys_typed_while_the_terminal_answers_are_replayed(photos):
         app.kill()
     assert HELP_TEXT not in shown
     assert b"zebra stripes" in shown
+    assert exited is not None
+
+
+def test_the_viewer_fits_xterms_largest_sixel_picture(photos):
+    root, env = photos
+    # 160x48 cells of 10x20 pixels: the viewer's picture area is about 1200x900 pixels.
+    app = PtyApp([str(root), "--graphics", "sixel"], env, size=(160, 48), answers=XTERM_SIXEL)
+    app.start()
+    try:
+        app.pump_until_quiet(quiet=2.0, timeout=120, seen=b"photo0000", pictures=1)
+        before = len(app.sixel_sizes)
+        opened = app.send(b"\r")
+        app.pump_until_quiet(quiet=2.0, timeout=120, after=opened, seen=b"Resolution")
+        viewer = app.sixel_sizes[before:]
+        app.send(b"\x11")
+        exited = app.wait_exit(60)
+    finally:
+        app.kill()
+    assert viewer, "the viewer sent no picture"
+    assert max(w for w, _ in viewer) > 600  # the large picture, not only thumbnails
+    assert all(w <= 1000 and h <= 1000 for w, h in viewer), viewer
     assert exited is not None

@@ -73,3 +73,12 @@ def test_settle_gives_up_on_a_terminal_that_never_answers():
         os.close(master)
         os.close(slave)
     assert not replies.answered and replies.best_graphics() is None
+
+
+def test_the_largest_sixel_picture_from_the_answer_else_xterms_default():
+    answered = parse(b"\x1b[?2;0;1920;1080S\x1bP>|XTerm(390)\x1b\\\x1b[?63;4c\x1b[0n")
+    assert answered.sixel_limit == (1920, 1080) and answered.typed == b""
+    xterm = parse(b"\x1bP>|XTerm(379)\x1b\\\x1b[?63;1;2;4;6c\x1b[0n")  # 379 does not answer
+    assert xterm.sixel_limit == (1000, 1000)
+    foot = parse(b"\x1bP>|foot(1.16.2)\x1b\\\x1b[?62;4c\x1b[0n")
+    assert foot.sixel_limit is None

@@ -120,3 +120,9 @@ def shapes_library(_shapes_catalogue: Path, tmp_path: Path, tiny_embedder) -> Li
     lib.semantic.use_embedder(tiny_embedder)
     yield lib
     lib.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests that drive the real app in tmux or behind a slow link run first: they are the
+    # longest (mostly waiting), and run last they were the tail of a parallel run.
+    items.sort(key=lambda item: item.get_closest_marker("tmux") is None)

@@ -48,16 +48,21 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_scan_and_embed_from_the_app_never_import_torch_in_it(tmp_path: Path):
+def _report(script: str, tmp_path: Path) -> dict:
+    """Run `script` in a fresh interpreter; the JSON line it ends with."""
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        [sys.executable, "-c", script, str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_scan_and_embed_from_the_app_never_import_torch_in_it(tmp_path: Path):
+    report = _report(SCRIPT, tmp_path)
     assert report["heavy"] == [], report
     assert report["vectors"] == 24, report  # embedded, by the child
     assert report["embed"]["embedded"] == 24
@@ -102,15 +107,7 @@ def test_a_query_by_an_image_with_no_vector_is_encoded_in_a_child(tmp_path: Path
     outside = tmp_path / "outside.png"
     next((tmp_path / "lib").rglob("*.png")).rename(outside)  # not in any catalogue
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    out = subprocess.run(
-        [sys.executable, "-c", QUERY_SCRIPT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = _report(QUERY_SCRIPT, tmp_path)
     assert report["heavy"] == [], report
     assert report["error"][0] == "QueryError" and "broken.png" in report["error"][1], report
     settings = load_settings(

@@ -30,6 +30,7 @@ from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
 from anagnorisis_tui.ui.graphics import take_typed_at_start
 from anagnorisis_tui.ui.jobs import Jobs
+from anagnorisis_tui.ui.key_input import escape_aware_driver
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
@@ -175,7 +176,8 @@ class AnagnorisisApp(App):
         if base.__name__ != "LinuxDriver":
             return base
         metered = metered_driver(base, self.link_meter, self._output_opened)
-        return watching_driver(metered, self.quit_watch)
+        # Escape and the key after it, typed together, read as two keys (ui/key_input.py).
+        return watching_driver(escape_aware_driver(metered), self.quit_watch)
 
     def _output_opened(self, output: MeteredFile) -> None:
         self.terminal_output = output

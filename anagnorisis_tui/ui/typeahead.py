@@ -45,6 +45,7 @@ SETTLE_TIMEOUT_S = 5.0  # the most a key waits for the previous one to settle
 POLL_S = 0.004  # between checks while something is still happening
 STEADY_BARRIERS = 3  # barriers in a row that find the same mounted screen: it has settled
 QUIT_ACTIONS = ("quit", "app.quit")  # bindings that never wait behind a slow screen
+WORD_MOVES = {"alt+f": "ctrl+right", "alt+b": "ctrl+left"}  # ESC f / ESC b in a text box
 
 
 class TypeAheadTarget:
@@ -135,7 +136,9 @@ class TypeAhead:
         if self._released.get(id(event)) is event:
             del self._released[id(event)]
             return False
-        split = _split_meta(event, self.app)
+        # Escape and a key typed together (ui/key_input.py): split where the key goes, which is
+        # known now only when nothing typed earlier is still on its way (else when released).
+        split = None if self._busy or self._queue else _split_meta(event, self.app)
         if split is not None:
             # Escape then a key, sent together, read as one alt+key that nothing binds.
             for key in split:
@@ -224,6 +227,10 @@ class TypeAhead:
                         self.app.call_later(callback)
                     return
                 key = self._queue.popleft()
+                split = _split_meta(key, self.app)
+                if split is not None:
+                    self._queue.extendleft(reversed(split))
+                    continue
                 action = self._quit_action(key.key, self._steady)
                 if action is not None:
                     await self.app.run_action(action, self.app)
@@ -367,6 +374,10 @@ def _split_meta(event: events.Key, app: App) -> list[events.Key] | None:
     """
     if not event.key.startswith("alt+") or event.character is None:
         return None
+    if event.key in WORD_MOVES and isinstance(app.focused, Input):
+        # ESC f / ESC b (ui/key_input.py): word movement in a text box, as Textual reads them
+        # (macOS Terminal's option+arrow keys send them).
+        return [events.Key(WORD_MOVES[event.key], None)]
     if len(event.character) != 1 or not event.character.isprintable():
         return None
     try:

@@ -125,3 +125,51 @@ async def test_escape_and_a_key_read_together_as_alt_are_both_delivered(
         await _drain(pilot, settle)
         assert app.screen.query_one("#results", ThumbnailGrid).has_focus
         assert app.screen.state.sort != SearchState().sort
+
+
+async def test_a_query_typed_before_the_index_runs_again_and_the_keys_wait_for_it(
+    tmp_path, tiny_embedder, make_test_app, settle
+):
+    """A first run: the whole flow typed while the scan is still indexing. Nothing is indexed
+    when the search runs, so it says so and runs again when the scan is done; the keys typed
+    after Enter (open, rate) wait for those results instead of reaching an empty grid."""
+    from anagnorisis_tui.core.base.config import load_settings
+    from anagnorisis_tui.core.demo.shapes import write_library
+    from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.ui.jobs import Job
+    from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        config_file=tmp_path / "config.toml",
+        overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
+    )
+    root = tmp_path / "Pictures"
+    write_library(root, 48, size=64, seed=4)
+    library = Library(settings)
+    library.catalogue.set_root(root)
+    library.catalogue.scan(root)
+    library.semantic.use_embedder(tiny_embedder)
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        scan = Job("scan", "Scanning and embedding", worker=object())  # the first scan, running
+        app.jobs.jobs["scan"] = scan
+        burst(app, *"/red circle", "enter", "enter", "7")
+        await _drain(pilot, settle)
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        assert "searching again when the scan is done" in str(screen.query_one(FilterBar).render())
+        assert app.typeahead.backlog == 2  # Enter and 7 wait for the results
+        assert not list(library.db.query("SELECT * FROM ratings"))
+
+        library.semantic.embed()  # what the scan's child did meanwhile
+        scan.finished.set()
+        app.job_signal.publish("scan")
+        await _drain(pilot, settle)
+        assert isinstance(app.screen, ViewerScreen)
+        rated = list(library.db.query("SELECT hash, value FROM ratings"))
+        assert [row["value"] for row in rated] == [7.0]
+        top = screen.query_one("#results", ThumbnailGrid).entry_at(0)
+        assert rated[0]["hash"] == top.hash
+    library.close()

@@ -15,7 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -39,7 +39,8 @@ SEARCH_GROUP = "search"
 ENCODE_AFTER_S = 0.15
 # Keys typed after Enter wait this long at most for the results (a first search on a busy NAS
 # loads the text model); ctrl+q is never held.
-SEARCH_HOLD_S = 120.0  # a pause in typing this long starts encoding the query
+SEARCH_HOLD_S = 120.0
+NOTHING_MATCHES = "nothing matches: loosen a filter (x clears them all)"
 FIRST_PAGE = PAGE_SIZE  # the grid's first read is served from what the search already read
 
 QUERY_HELP = (
@@ -142,7 +143,11 @@ class SearchScreen(AppScreen):
         self._reader = CoreReader()
         self._pending: tuple[str, Sequence[ImageEntry]] | None = None
         self._keep_focus = False
+        # Enter in the query box: the search whose results take the focus once painted, and
+        # whether the keys typed after Enter still wait for that (they are for the results).
         self._focus_results_for: int | None = None
+        self._awaiting_results_focus = False
+        self._again_after_scan = False  # nothing matched while the library was being indexed
         self._encode_timer: Timer | None = None
         self._preview_token = 0
 
@@ -154,7 +159,10 @@ class SearchScreen(AppScreen):
             yield FilterPanel(self.state, id="filters")
             with Vertical(id="results-column"):
                 yield ThumbnailGrid(
-                    image_class=self.app.image_class, thumbnails=self.app.thumbnails, id="results"
+                    image_class=self.app.image_class,
+                    thumbnails=self.app.thumbnails,
+                    typeahead=self.app.typeahead,
+                    id="results",
                 )
                 yield Static("", id="highlighted")
 
@@ -168,6 +176,12 @@ class SearchScreen(AppScreen):
         # Load the text encoder while the user types, so the first Enter does not wait for it
         # (its own thread: browsing without a query never waits for the model).
         self.run_worker(self._warm_model, thread=True, group="search-warm", exit_on_error=False)
+        self.app.job_signal.subscribe(self, self._job_event)
+
+    def _job_event(self, name: str) -> None:
+        if name == "scan" and self._again_after_scan and not self.app.jobs.running("scan"):
+            self._again_after_scan = False
+            self.apply(self.state)
 
     def _warm_model(self) -> None:
         try:
@@ -203,6 +217,11 @@ class SearchScreen(AppScreen):
         """Show `state` everywhere and fetch its results (superseding any search in flight)."""
         self.state = state
         self._token += 1
+        self._again_after_scan = False
+        if self._focus_results_for is not None:
+            # Superseded (the filter panel echoing the sort Enter chose, a new scope): the
+            # results the user will see are this search's.
+            self._focus_results_for = self._token
         self.query_one(FilterBar).show(state, "searching…")
         self._search(state, self._token, time.perf_counter())
 
@@ -267,32 +286,41 @@ class SearchScreen(AppScreen):
             self.last_seconds = message.seconds
         count = message.source.count()
         noun = "result" if count == 1 else "results"
-        self.query_one(FilterBar).set_status(f"{count:,} {noun}")
+        # On a first run the query can come before the index: nothing matches yet. It runs
+        # again once the scan is done, and keys typed after Enter wait for those results.
+        indexing = bool(self.state.query.strip()) and self.app.jobs.running("scan")
+        self._again_after_scan = indexing and not count
+        if self._again_after_scan:
+            status = "nothing indexed matches yet: searching again when the scan is done"
+        else:
+            more = " · still indexing: more may match" if indexing else ""
+            status = f"{count:,} {noun}{more}"
+        self.query_one(FilterBar).set_status(status)
         grid = self.query_one("#results", ThumbnailGrid)
         # After a preview the user may already be moving in it: the cursor stays where it is.
         cursor = grid.cursor if self._preview_token == message.token else 0
         grid.set_source(message.source, cursor=min(cursor, max(0, count - 1)))
         self.painted_token = message.token
         if not count:
-            if self._focus_results_for == message.token:
+            if self._focus_results_for == message.token and not self._again_after_scan:
                 self._focus_results_for = None
-                self.action_focus_results()
+                self._focus_awaited_results()
             self.query_one("#highlighted", Static).update(
-                Text("nothing matches: loosen a filter (x clears them all)")
+                Text(status if self._again_after_scan else NOTHING_MATCHES)
             )
 
     @on(SearchFailed)
     def _search_failed(self, message: SearchFailed) -> None:
         if message.token != self._token:
             return
-        self._focus_results_for = None
+        self._stop_awaiting_results()
         self.query_one(FilterBar).set_status(f"error: {message.error}")
         self.notify(message.error, title="Search", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app's one handler reports the error itself; the bar must not say "searching…".
         if event.worker.group == SEARCH_GROUP and event.state == WorkerState.ERROR:
-            self._focus_results_for = None
+            self._stop_awaiting_results()
             self.query_one(FilterBar).set_status("search failed")
 
     # -- inputs ---------------------------------------------------------------------------
@@ -308,10 +336,12 @@ class SearchScreen(AppScreen):
         self.apply(state)
         # Focus moves to the results once they are painted: moving it now would restyle the
         # screen and rebuild the footer while the search runs, delaying the results.
-        self._focus_results_for = token = self._token
-        # Keys typed after Enter are for the results: they wait until those have the focus.
+        self._focus_results_for = self._token
+        self._awaiting_results_focus = True
+        # Keys typed after Enter are for the results: they wait until those have the focus
+        # (not merely until it was asked for: Enter typed next must not reach the query box).
         self.app.typeahead.hold(
-            lambda: self._focus_results_for != token or self._token != token,
+            lambda: not self._awaiting_results_focus,
             timeout=SEARCH_HOLD_S,
             reason="search",
             keys_for=self.query_one("#results", ThumbnailGrid),
@@ -365,8 +395,23 @@ class SearchScreen(AppScreen):
         entry = event.entry
         if entry is not None and self._focus_results_for == self.painted_token:
             self._focus_results_for = None
-            self.call_after_refresh(self.action_focus_results)
+            self.call_after_refresh(self._focus_awaited_results)
         self.query_one("#highlighted", Static).update(describe_entry(entry) if entry else "")
+
+    def _focus_awaited_results(self) -> None:
+        grid = self.query_one("#results", ThumbnailGrid)
+        if grid.has_focus:
+            self._awaiting_results_focus = False
+        else:
+            grid.focus()  # on_descendant_focus ends the wait once it has happened
+
+    def _stop_awaiting_results(self) -> None:
+        self._focus_results_for = None
+        self._awaiting_results_focus = False
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "results":
+            self._awaiting_results_focus = False
 
     # -- actions --------------------------------------------------------------------------
     def _set(self, state: SearchState) -> None:

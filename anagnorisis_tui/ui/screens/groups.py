@@ -164,6 +164,7 @@ class GroupsScreen(AppScreen):
             yield ThumbnailGrid(
                 image_class=self.app.image_class,
                 thumbnails=self.app.thumbnails,
+                typeahead=self.app.typeahead,
                 empty_text="No similar images found.",
                 id="members",
             )

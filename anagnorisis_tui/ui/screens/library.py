@@ -89,6 +89,7 @@ class LibraryScreen(AppScreen):
                 yield ThumbnailGrid(
                     image_class=self.app.image_class,
                     thumbnails=self.app.thumbnails,
+                    typeahead=self.app.typeahead,
                     empty_text="No images yet. Press o to choose your image folder.",
                     id="grid",
                 )

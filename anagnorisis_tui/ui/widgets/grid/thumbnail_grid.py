@@ -25,7 +25,7 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.state.sources import GridSource
-from anagnorisis_tui.ui.typeahead import TypeAheadTarget
+from anagnorisis_tui.ui.typeahead import TypeAhead, TypeAheadTarget
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell, GridScrollbar, caption
 from anagnorisis_tui.ui.widgets.grid.grid_loading import (
     LOADING,
@@ -128,12 +128,14 @@ class ThumbnailGrid(ForwardWorkerErrors, TypeAheadTarget, GridLoader, can_focus=
         thumbnails: ThumbnailStore,
         cell_size: tuple[int, int] = (CELL_WIDTH, CELL_HEIGHT),
         empty_text: str = "No images here.",
+        typeahead: TypeAhead | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(
             source, image_class=image_class, thumbnails=thumbnails, id=id, classes=classes
         )
+        self.typeahead = typeahead  # the app's key gate: pages flipped past get no pictures
         self.cell_size = cell_size
         self.empty_text = empty_text
         self._top_row = 0
@@ -353,7 +355,7 @@ class ThumbnailGrid(ForwardWorkerErrors, TypeAheadTarget, GridLoader, can_focus=
         # More keys are waiting (a burst of PageDown, a slow link delivering several at once):
         # this page will be flipped past, so its pictures are not sent; they come once the
         # keys have been handled.
-        typeahead = getattr(self.app, "typeahead", None)
+        typeahead = self.typeahead
         passing = typeahead is not None and typeahead.backlog > 0
         if passing:
             typeahead.when_drained(self._bind)

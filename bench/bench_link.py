@@ -5,10 +5,12 @@ pixel cells) on a library of 300 photo-like 640x480 JPEGs with warm thumbnails, 
 tests/support/ptylink.py: a relay with a byte rate, a one-way delay and a 256 kB send buffer.
 For each graphics protocol it counts the bytes of the first screen, of each page flip (PageDown)
 of each flip back to a page already seen (PageUp) and of each viewer image (Enter, then `l`
-three times), and the time from a key leaving the far
-end to the first byte of its answer arriving there ("first change"). Baseline in the same run:
-the same protocol unthrottled, and `--compare` runs the same flow with pictures at the other
-quality setting.
+three times), and the time from a key leaving the far end to its answer arriving there: to
+the first byte ("first byte") and to the first byte that changes a cell ("first change":
+printable text or a sixel picture, not an escape sequence such as kitty's picture data; see
+tests/support/ptylink.py `Visible`). Baseline in the same run: the same protocol unthrottled,
+and `--compare` runs the same flow with pictures at the other quality setting. With `auto`
+quality it says after which key the app switched to `low` (its "Slow link" notice).
 
     nice python bench/bench_link.py [--graphics sixel,kitty,halfcell] [--links none,10:50,2:150]
                                     [--quality auto] [--flips 6]
@@ -33,6 +35,12 @@ PAGE_DOWN = b"\x1b[6~"
 PAGE_UP = b"\x1b[5~"
 
 
+def keys_of(flips: int) -> list[tuple[bytes, str]]:
+    """The flow's keys and what each measures: flips, flips back, viewer images."""
+    keys = [(PAGE_DOWN, "flip")] * flips + [(PAGE_UP, "back")] * 2
+    return keys + [(b"\r", "view"), (b"l", "view"), (b"l", "view"), (b"l", "view")]
+
+
 def run_flow(
     root: Path, env: dict[str, str], graphics: str, link: Link, flips: int, quality: str
 ) -> dict[str, list[float]]:
@@ -42,32 +50,33 @@ def run_flow(
         link=link,
     )
     app.start()
-    out: dict[str, list[float]] = {"first": [], "flip": [], "view": [], "first_change": []}
+    out: dict[str, list[float]] = {
+        "first": [],
+        "flip": [],
+        "back": [],
+        "view": [],
+        "first_byte": [],
+        "first_change": [],
+        "low_after": [],
+    }
     try:
         app.pump_until_quiet(quiet=3.0, timeout=180, seen=b"photo0000", pictures=1)
         out["first"].append(app.produced)
-        for _ in range(flips):
-            before = app.produced
-            response = app.send(PAGE_DOWN)
-            app.pump_until_quiet(quiet=2.5, timeout=60, after=response)
-            out["flip"].append(app.produced - before)
-            if response.first_s is not None:
-                out["first_change"].append(response.first_s)
-        out["back"] = []
-        for _ in range(2):
-            before = app.produced
-            response = app.send(PAGE_UP)
-            app.pump_until_quiet(quiet=2.5, timeout=60, after=response)
-            out["back"].append(app.produced - before)
-            if response.first_s is not None:
-                out["first_change"].append(response.first_s)
-        for key in (b"\r", b"l", b"l", b"l"):
+        keys = keys_of(flips)
+        for n, (key, kind) in enumerate(keys):
+            if not out["low_after"] and b"Slow link" in app.seen_text:
+                out["low_after"].append(n)
             before = app.produced
             response = app.send(key)
             app.pump_until_quiet(quiet=2.5, timeout=60, after=response)
-            out["view"].append(app.produced - before)
+            out[kind].append(app.produced - before)
             if response.first_s is not None:
-                out["first_change"].append(response.first_s)
+                out["first_byte"].append(response.first_s)
+            if response.changed_s is not None:
+                out["first_change"].append(response.changed_s)
+                out[f"change_{kind}"] = [*out.get(f"change_{kind}", []), response.changed_s]
+        if not out["low_after"] and b"Slow link" in app.seen_text:
+            out["low_after"].append(len(keys))
         out["backlog"] = [app.max_backlog]
         app.send(b"q")
         app.wait_exit(30)
@@ -122,7 +131,20 @@ def main() -> None:
                 print(f"  page flip         {kb(result['flip'])}")
                 print(f"  flip back         {kb(result['back'])}")
                 print(f"  viewer image      {kb(result['view'])}")
+                print(f"  key->first byte   {ms(result['first_byte'])}")
                 print(f"  key->first change {ms(result['first_change'])}")
+                print(
+                    "    of which medians: "
+                    + ", ".join(
+                        f"{kind} {statistics.median(result[f'change_{kind}']) * 1000:.0f} ms"
+                        for kind in ("flip", "back", "view")
+                        if result.get(f"change_{kind}")
+                    )
+                )
+                if quality == "auto":
+                    low = result["low_after"]
+                    said = "high" if not low else f"low from key {low[0] + 1}" if low[0] else "low"
+                    print(f"  auto quality      {said} (of {len(keys_of(args.flips))} keys)")
                 print(f"  most queued in the link {result['backlog'][0] / 1000:.0f} kB")
 
 

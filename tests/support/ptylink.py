@@ -8,8 +8,10 @@ the TCP window is full). Keys typed go through the same delay.
 
 Each write of keys marks the output position at that moment; the key's *response* starts at the
 first byte the app wrote after it, and `Response` says when that byte (and the rest of the burst)
-reached the far end. Nothing here asserts timings: the tests check that responses arrive and the
-backlog stays bounded; the benchmark prints the times.
+reached the far end, and when the first byte that changes a cell did (`changed_at`: printable
+text or the start of a sixel picture; escape sequences alone, such as kitty's picture data or
+cursor moves, change none). Nothing here asserts timings: the tests check that responses arrive
+and the backlog stays bounded; the benchmark prints the times.
 """
 
 from __future__ import annotations
@@ -65,12 +67,92 @@ class Response:
     sent_at: float
     mark: int  # output offset when the key was written to the app
     first_at: float | None = None  # first byte of the response at the far end
+    changed_at: float | None = None  # its first byte that changes a cell (see `Visible`)
+    changed_offset: int = -1  # where that byte is in the output
+    picture_offset: int = -1  # where its first picture (sixel, kitty transmission) starts
     quiet_at: float | None = None  # the far end had all the response (output quiet since)
     bytes: int = 0
 
     @property
     def first_s(self) -> float | None:
         return None if self.first_at is None else self.first_at - self.sent_at
+
+    @property
+    def changed_s(self) -> float | None:
+        return None if self.changed_at is None else self.changed_at - self.sent_at
+
+
+# The start of a picture: a sixel DCS, or the first message of a kitty transmission (f=100).
+_PICTURE_START = re.compile(rb"\x1bP[0-9;]*q|\x1b_G[^;\x1b]*f=100")
+_CSI_TAIL = re.compile(rb"[0-?]*[ -/]*[@-~]")  # parameters, intermediates, the final byte
+_PRINTABLE = re.compile(rb"[\x20-\x7e\x80-\xff]")  # a character (UTF-8 bytes included)
+
+
+class Visible:
+    """Finds, in a terminal stream fed piece by piece, the bytes that change a cell on screen:
+    printable text, or the start of a sixel picture (a DCS whose final byte is `q`). Escape
+    sequences by themselves change no cell: CSI (cursor moves, modes), OSC, and APC (kitty
+    graphics: a picture transmitted or placed shows only where placeholder text is written) and
+    any other DCS. Sequences may be cut anywhere between pieces."""
+
+    def __init__(self) -> None:
+        self._head = b""  # an escape sequence cut off at the end of the last piece
+        self._in_string = False  # inside an APC, OSC, DCS, PM or SOS string (until ST)
+        self._bell_ends = False  # OSC: BEL ends it too
+
+    def feed(self, data: bytes, since: int = 0) -> int | None:
+        """Index in `data` of its first byte at or after `since` that changes a cell (None:
+        none)."""
+        buf = self._head + data
+        base = len(self._head)  # buf index - base = data index
+        self._head = b""
+        since += base
+        first: int | None = None
+        i, n = 0, len(buf)
+        while i < n:
+            if self._in_string:
+                end = buf.find(b"\x1b\\", i)
+                bell = buf.find(b"\x07", i, end if end >= 0 else n) if self._bell_ends else -1
+                if bell >= 0:
+                    i, self._in_string = bell + 1, False
+                elif end >= 0:
+                    i, self._in_string = end + 2, False
+                else:
+                    if buf.endswith(b"\x1b"):
+                        self._head = b"\x1b"  # perhaps the first half of ST
+                    return None if first is None else first - base
+                continue
+            esc = buf.find(b"\x1b", i)
+            stop = n if esc < 0 else esc
+            if first is None and stop > max(i, since):
+                text = _PRINTABLE.search(buf, max(i, since), stop)
+                if text:
+                    first = text.start()
+            if esc < 0:
+                break
+            if esc + 1 >= n:
+                self._head = buf[esc:]
+                break
+            kind = buf[esc + 1]
+            if kind in b"[P":
+                tail = _CSI_TAIL.match(buf, esc + 2)
+                if tail is None:
+                    if n - esc < 64:  # cut off: finish it with the next piece
+                        self._head = buf[esc:]
+                        break
+                    i = esc + 2  # malformed: skip its introducer
+                    continue
+                i = tail.end()
+                if kind == ord("P"):  # DCS: a string follows; with `q` it is a sixel picture
+                    if buf[i - 1] == ord("q") and first is None and esc >= since:
+                        first = esc
+                    self._in_string, self._bell_ends = True, False
+            elif kind in b"_]^X":
+                i = esc + 2
+                self._in_string, self._bell_ends = True, kind == ord("]")
+            else:
+                i = esc + 2
+        return None if first is None else first - base
 
 
 @dataclass
@@ -108,6 +190,8 @@ class PtyApp:
         self.pictures = 0  # picture sequences started (sixel DCS, kitty APC) or half-cells seen
         self.sixels = 0  # of which sixel pictures
         self.sixel_sizes: list[tuple[int, int]] = []  # (width, height) pixels of each
+        self._visible = Visible()
+        self._picture_head = b""  # the end of the output, where a picture may be half begun
 
     # -- process ------------------------------------------------------------------------
     def start(self) -> None:
@@ -249,12 +333,25 @@ class PtyApp:
         if self.answers is not None:
             self._answer(data, now)
         end = offset + len(data)
+        head = self._picture_head
+        starts = [offset - len(head) + m.start() for m in _PICTURE_START.finditer(head + data)]
+        self._picture_head = (head + data)[-32:]
+        waiting = [r for r in self.responses if r.mark >= 0 and r.changed_at is None]
+        since = min((r.mark for r in waiting), default=end) - offset
+        visible = self._visible.feed(data, max(0, since))
         for response in self.responses:
             if response.mark < 0 or end <= response.mark:
                 continue
             if response.first_at is None:
                 response.first_at = now
             response.bytes += end - max(offset, response.mark)
+            fresh = visible is not None and offset + visible >= response.mark
+            if response.changed_at is None and fresh:
+                response.changed_at = now
+                response.changed_offset = offset + visible
+            if response.picture_offset < 0:
+                later = [start for start in starts if start >= response.mark]
+                response.picture_offset = later[0] if later else -1
 
     def _answer(self, data: bytes, now: float) -> None:
         """The terminal answers each query that reached it; the answer takes the delay back."""

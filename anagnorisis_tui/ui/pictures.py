@@ -5,7 +5,8 @@ Over SSH every picture crosses the network: with sixel a page flip of a 160x48 g
 
 - `LinkMeter` times the app's writes to the terminal in Textual's output thread (the terminal
   or the SSH channel blocks those writes once its buffer is full), so the app knows how many
-  bytes per second actually get through.
+  bytes per second actually get through: the last half megabyte's bytes over the seconds its
+  writes took.
 - `Pictures` turns the `[ui] pictures` setting (auto, high, low) into what the widgets draw:
   `low` sends sixel with 32 colours and kitty pictures at half resolution (the terminal scales
   them up to the same cells); `auto` is `high` until the link is measured slower than
@@ -20,7 +21,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,25 +29,44 @@ from textual.widget import Widget
 
 QUALITIES = ("auto", "high", "low")
 SLOW_LINK_BYTES_S = 2.5e6  # 20 Mbit/s: at 10 Mbit/s a 1 MB sixel page takes most of a second
-MEASURE_FROM_BYTES = 32 * 1024  # smaller writes fit in the terminal's buffer: they say nothing
+METER_WINDOW_BYTES = 512 * 1024  # the rate is taken over at least this much of the output
 KITTY_KEEP = 400  # pictures left in the terminal for reuse (~50 MB of kitty's 320 MB quota)
 LOW_SIXEL_COLOURS = 32
 LOW_KITTY_SCALE = 0.5
 
 
 class LinkMeter:
-    """Bytes per second the terminal takes, from timed writes (smoothed; None until known)."""
+    """Bytes per second the terminal takes: the latest output's bytes over the time its writes
+    took (None until `window` bytes have been written).
 
-    def __init__(self) -> None:
+    Bytes over seconds, not an average of each write's rate: a write that fits in the
+    terminal's or the network's buffers returns at once however slow the link, and one such
+    write outweighed the seconds-long ones that showed the link (an average of rates read
+    44 MB/s on a 2 Mbit/s link after one 69 kB write went into the buffers, so `auto` stayed
+    high). Over a window of bytes, the writes that blocked are what the time is made of.
+    """
+
+    def __init__(self, window: int = METER_WINDOW_BYTES) -> None:
         self.rate: float | None = None
+        self._window = window
+        self._samples: deque[tuple[int, float]] = deque()  # (bytes, seconds) of each write
+        self._bytes = 0
+        self._seconds = 0.0
         self._lock = threading.Lock()
 
     def record(self, nbytes: int, seconds: float) -> None:
-        if nbytes < MEASURE_FROM_BYTES or seconds <= 0:
+        if nbytes <= 0:
             return
-        sample = nbytes / seconds
         with self._lock:
-            self.rate = sample if self.rate is None else 0.6 * self.rate + 0.4 * sample
+            self._samples.append((nbytes, max(0.0, seconds)))
+            self._bytes += nbytes
+            self._seconds += max(0.0, seconds)
+            while self._bytes - self._samples[0][0] >= self._window:
+                old_bytes, old_seconds = self._samples.popleft()
+                self._bytes -= old_bytes
+                self._seconds -= old_seconds
+            if self._bytes >= self._window:
+                self.rate = self._bytes / max(self._seconds, 1e-6)
 
 
 class MeteredFile:

@@ -203,11 +203,62 @@ def _fixed_sixel_class() -> type[PictureWidget]:
     global _SIXEL_CLASS
     if _SIXEL_CLASS is not None:
         return _SIXEL_CLASS
+    import asyncio
+    from functools import partial
+
     from rich.control import Control
     from rich.segment import Segment
+    from textual.dom import NoScreen
+    from textual.strip import Strip
+    from textual_image._geometry import ImageSize
+    from textual_image._pixeldata import PixelData
+    from textual_image._terminal import get_cell_size
     from textual_image.widget import sixel as sixel_module
 
+    from anagnorisis_tui.ui.pictures import SIXELS, picture_key
+
     class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
+        def render_lines(self, crop):  # noqa: ANN001, ANN201 - Textual's Region, list[Strip]
+            # textual-image encodes the picture here, in the frame: a screen of thumbnails held
+            # a key's answer back by a good part of a second. The encoding is made off the event
+            # loop instead (ui/pictures.py SixelEncoder): until it is there the cell is drawn
+            # blank, so the frame after a key shows its text at once and the picture follows.
+            try:
+                if not self.image or not self.screen.is_active:
+                    return []
+            except NoScreen:
+                return []
+            image = self.image
+            cells = get_cell_size()
+            background = self._get_background_rgba()
+            size = self.content_size
+            key = (picture_key(image), crop, size, cells, self._sixel_options, background)
+            sixel_data = SIXELS.get(key)
+            if sixel_data is None:
+                styled = self.parent._get_styled_size()
+                width, height = ImageSize(
+                    image.width, image.height, width=styled[0], height=styled[1]
+                ).get_pixel_size(size.width, size.height, cells)
+                loop = asyncio.get_running_loop()
+                SIXELS.request(
+                    key,
+                    partial(self._encode, image, (width, height), crop, cells, background),
+                    wanted=lambda: self.is_attached and self.image is image,
+                    done=lambda: loop.call_soon_threadsafe(self._encoded, image),
+                )
+                return [Strip.blank(crop.width, self.rich_style)] * crop.height
+            segments = self._get_sixel_segments(sixel_data)
+            return [Strip([])] * (crop.height - 1) + [Strip(segments, cell_length=crop.width)]
+
+        def _encode(self, image, pixels, crop, cells, background) -> str:  # noqa: ANN001
+            """In the encoder's thread: no DOM here, only the picture and the numbers."""
+            data = self._crop_image(PixelData(image).scaled(*pixels), crop, cells)
+            return self._image_to_sixels(data.pil_image, self._sixel_options, background)
+
+        def _encoded(self, image) -> None:  # noqa: ANN001
+            if self.is_attached and self.image is image:
+                self.refresh()
+
         def _crop_image(self, image, crop, terminal_sizes):  # noqa: ANN001, ANN202
             # A terminal that shows sixel pictures only up to a size (xterm: 1000x1000 by
             # default) draws nothing at all for a larger one: the viewer stayed black. The

@@ -12,17 +12,27 @@ Over SSH every picture crosses the network: with sixel a page flip of a 160x48 g
   them up to the same cells); `auto` is `high` until the link is measured slower than
   `SLOW_LINK_BYTES_S`, then `low` (and the app says so once).
 - `kitty_class()`: a kitty graphics widget that sends each picture (at each size) once and
-  afterwards only places it, through Textual's output thread, never blocking the event loop;
-  the terminal keeps the last `KITTY_KEEP` pictures.
+  afterwards only places it; the terminal keeps the last `KITTY_KEEP` pictures. The frame draws
+  the picture's placeholder cells at once; the picture itself is encoded and sent after that
+  frame, in the output's picture lane (`MeteredFile.send_picture`): frames go first, a picture
+  between them, so a key's answer never waits behind picture data still going out. kitty shows
+  placeholder cells written before their picture as soon as its virtual placement arrives (it
+  redraws every placeholder line when one does: kitty/screen.c, screen_handle_graphics_command).
+- `SixelEncoder`: sixel pictures are encoded off the event loop and kept (by picture, crop,
+  size and palette), so the frame after a key carries its text at once and each picture follows
+  in a later frame; a page seen before is drawn from the kept encodings.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from functools import partial
 from typing import Any
 
 from textual.widget import Widget
@@ -69,8 +79,17 @@ class LinkMeter:
                 self.rate = self._bytes / max(self._seconds, 1e-6)
 
 
+Picture = str | Callable[[], str]  # a picture's escape sequence, or what makes it
+
+
 class MeteredFile:
     """A text file (the terminal) whose write-and-flush rounds are timed for a LinkMeter.
+
+    Frames come from Textual's output thread (`write`, `flush`). Pictures that can be sent apart
+    from the frame that shows them (kitty's) come through `send_picture` and go out in a lane of
+    their own, in order, in pieces that end with an escape sequence (about `CHUNK`), each only
+    while no frame is waiting (`frame_queued` counts those Textual has been given but not yet
+    written): a frame waits for at most one piece of a picture, never for pictures queued.
 
     `hand_back(text)` writes `text` as the last thing the terminal gets from this process:
     every later write (frames still queued in Textual's output thread) is dropped. A frame is
@@ -85,19 +104,72 @@ class MeteredFile:
         self._meter = meter
         self._pending = 0
         self._since = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one chunk at a time (hand_back cuts in between)
+        self._order = threading.Lock()  # a whole frame or a whole picture at a time
+        self._lane = threading.Condition()
+        self._frames_waiting = 0
+        self._pictures: deque[Picture] = deque()
+        self._lane_thread: threading.Thread | None = None
         self._handed_back = False
 
+    def frame_queued(self) -> None:
+        """A frame was given to Textual's output thread: pictures wait until it is written."""
+        with self._lane:
+            self._frames_waiting += 1
+
     def write(self, text: str) -> int:
-        if not self._pending:
-            self._since = time.perf_counter()
-        self._pending += len(text)
+        with self._order:
+            if not self._pending:
+                self._since = time.perf_counter()
+            self._pending += len(text)
+            self._write_chunks(text)
+        with self._lane:
+            self._frames_waiting = max(0, self._frames_waiting - 1)
+            self._lane.notify_all()
+        return len(text)
+
+    def _write_chunks(self, text: str) -> None:
         for start in range(0, len(text), self.CHUNK):
             with self._lock:
                 if self._handed_back:
                     break
                 self._file.write(text[start : start + self.CHUNK])
-        return len(text)
+
+    def send_picture(self, picture: Picture) -> None:
+        """Send `picture` after the frames queued so far, in order with other pictures (a
+        callable is called in the lane's thread, so encoding leaves the event loop too)."""
+        with self._lane:
+            self._pictures.append(picture)
+            self._lane.notify_all()
+            if self._lane_thread is None:
+                self._lane_thread = threading.Thread(
+                    target=self._run_lane, name="picture-lane", daemon=True
+                )
+                self._lane_thread.start()
+
+    @property
+    def pictures_waiting(self) -> int:
+        return len(self._pictures)
+
+    def _run_lane(self) -> None:
+        while True:
+            with self._lane:
+                self._lane.wait_for(lambda: self._pictures or self._handed_back)
+                if self._handed_back:
+                    return
+                picture = self._pictures.popleft()
+            text = picture() if callable(picture) else picture
+            for piece in _pieces(text, self.CHUNK):
+                with self._lane:  # frames first: wait until none is waiting to be written
+                    self._lane.wait_for(lambda: not self._frames_waiting or self._handed_back)
+                with self._order:
+                    started = time.perf_counter()
+                    self._write_chunks(piece)
+                    with self._lock:
+                        if self._handed_back:
+                            return
+                        self._file.flush()
+                    self._meter.record(len(piece), time.perf_counter() - started)
 
     def flush(self) -> None:
         with self._lock:
@@ -125,6 +197,18 @@ class MeteredFile:
         return getattr(self._file, name)
 
 
+def _pieces(text: str, size: int) -> Iterator[str]:
+    """`text` in pieces of about `size` that end where an escape sequence does (after ST), so
+    a frame may go out between them: kitty takes other output between the chunks of one
+    picture's transmission (only other graphics commands must wait for its last chunk)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\x1b\\", start + size)
+        end = len(text) if end < 0 else end + 2
+        yield text[start:end]
+        start = end
+
+
 def metered_driver(
     base: type, meter: LinkMeter, on_output: Callable[[MeteredFile], None] | None = None
 ) -> type:
@@ -136,6 +220,10 @@ def metered_driver(
             self._file = MeteredFile(self._file, meter)
             if on_output is not None:
                 on_output(self._file)
+
+        def write(self, data: str) -> None:
+            self._file.frame_queued()
+            super().write(data)
 
     MeteredDriver.__name__ = base.__name__
     return MeteredDriver
@@ -204,16 +292,27 @@ def picture_key(image: object) -> int:
     return key
 
 
-def _emit(sequence: str) -> None:
-    """Through Textual's output thread, in order with the frames (not straight to stdout)."""
+def _send_after_frame(picture: Picture) -> None:
+    """Send `picture` after the frame now being drawn, in the output's picture lane (without
+    one, e.g. headless: made now and written in order with the frames)."""
     from textual._context import active_app
 
     try:
         driver = active_app.get()._driver
     except LookupError:
         driver = None
-    if driver is not None:
-        driver.write(sequence)
+    if driver is None:
+        return
+    output = getattr(driver, "_file", None)
+    if isinstance(output, MeteredFile):
+        # Called while the frame is being rendered: queued once it has been given to the
+        # output thread (it is, before the event loop runs anything else).
+        try:
+            asyncio.get_running_loop().call_soon(output.send_picture, picture)
+        except RuntimeError:  # not rendering in the event loop
+            output.send_picture(picture)
+    else:
+        driver.write(picture() if callable(picture) else picture)
 
 
 def kitty_class() -> type[Widget]:
@@ -230,6 +329,19 @@ def kitty_class() -> type[Widget]:
     def message(payload: str = "", **keys: object) -> str:
         args = ",".join(f"{k}={v}" for k, v in keys.items() if v is not None)
         return f"\x1b_G{args}{';' + payload if payload else ''}\x1b\\"
+
+    def transmission(
+        image: Any, image_id: int, width: int, height: int, cells: tuple[int, int]
+    ) -> str:
+        """The picture as PNG at `width` x `height` pixels, then its virtual placement."""
+        data = PixelData(image).scaled(width, height).to_base64()
+        parts = [data[i : i + 4096] for i in range(0, len(data), 4096)] or [""]
+        out = [
+            message(part, i=image_id, m=int(n < len(parts) - 1), f=100, q=2)
+            for n, part in enumerate(parts)
+        ]
+        out.append(message(a="p", i=image_id, c=cells[0], r=cells[1], U=1, q=2))
+        return "".join(out)
 
     class ReusedRenderable(tgp.Image):
         def __init__(self, image: Any, width: Any = None, height: Any = None) -> None:
@@ -250,19 +362,16 @@ def kitty_class() -> type[Widget]:
             if image_id is None:
                 image_id = next(tgp.Image._image_id_counter) & 0xFFFFFFFF or 1
                 width, height = (max(1, round(p * scale)) for p in pixels)
-                data = PixelData(self._image_data.pil_image).scaled(width, height).to_base64()
-                parts = [data[i : i + 4096] for i in range(0, len(data), 4096)] or [""]
-                out = [
-                    message(part, i=image_id, m=int(n < len(parts) - 1), f=100, q=2)
-                    for n, part in enumerate(parts)
-                ]
-                out.append(message(a="p", i=image_id, c=cells[0], r=cells[1], U=1, q=2))
-                _emit("".join(out))
+                _send_after_frame(
+                    partial(
+                        transmission, self._image_data.pil_image, image_id, width, height, cells
+                    )
+                )
                 KittyImage.transmitted += 1
                 sent[key] = image_id
                 while len(sent) > KITTY_KEEP:
                     _, old = sent.popitem(last=False)
-                    _emit(message(a="d", d="I", i=old, q=2))
+                    _send_after_frame(message(a="d", d="I", i=old, q=2))
             else:
                 sent.move_to_end(key)
             self.terminal_image_id = image_id
@@ -273,3 +382,93 @@ def kitty_class() -> type[Widget]:
 
     KittyImage.sent = sent  # type: ignore[attr-defined]
     return KittyImage
+
+
+SIXEL_KEEP_CHARS = 48 * 1024 * 1024  # kept sixel encodings (~25 kB a thumbnail: ~2,000)
+
+
+class SixelEncoder:
+    """Sixel pictures encoded in a thread of their own, and kept for the next time they are drawn.
+
+    Encoding a thumbnail takes several milliseconds (a screen of them, a good part of a second
+    on a loaded machine), and in the render it held back the frame that answers a key. Here a
+    widget draws what is kept under its key at once, or asks for it (`request`) and draws it
+    when told (`done`); a request no longer `wanted` when its turn comes (the user flipped on)
+    is dropped unencoded.
+    """
+
+    def __init__(self, keep_chars: int = SIXEL_KEEP_CHARS) -> None:
+        self._keep_chars = keep_chars
+        self._kept: OrderedDict[Hashable, str] = OrderedDict()
+        self._chars = 0
+        self._cv = threading.Condition()
+        self._queue: deque[Hashable] = deque()
+        self._makers: dict[Hashable, Callable[[], str]] = {}
+        self._waiters: dict[Hashable, list[tuple[Callable[[], bool], Callable[[], None]]]] = {}
+        self._thread: threading.Thread | None = None
+        self._working = False
+        self.encoded = 0  # pictures encoded (for tests and benches)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing asked for is waiting or being encoded."""
+        with self._cv:
+            return not self._queue and not self._working
+
+    def get(self, key: Hashable) -> str | None:
+        with self._cv:
+            data = self._kept.get(key)
+            if data is not None:
+                self._kept.move_to_end(key)
+            return data
+
+    def request(
+        self,
+        key: Hashable,
+        make: Callable[[], str],
+        wanted: Callable[[], bool],
+        done: Callable[[], None],
+    ) -> None:
+        """Encode `make()` off the event loop, keep it under `key`, then call `done()` (in the
+        encoder's thread) if still `wanted()`; nothing at all if no asker wants it by then."""
+        with self._cv:
+            self._waiters.setdefault(key, []).append((wanted, done))
+            if key not in self._makers:
+                self._makers[key] = make
+                self._queue.append(key)
+                self._cv.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sixel", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: self._queue)
+                key = self._queue.popleft()
+                make = self._makers.pop(key)
+                waiters = self._waiters.pop(key, [])
+                self._working = True
+            try:
+                waiters = [(wanted, done) for wanted, done in waiters if wanted()]
+                data = make() if waiters else None
+            except Exception:  # noqa: BLE001 - a picture that cannot be encoded stays blank
+                data = None
+            with self._cv:
+                self._working = False
+                if data is None:
+                    continue
+                self.encoded += 1
+                if key not in self._kept:
+                    self._kept[key] = data
+                    self._chars += len(data)
+                while self._chars > self._keep_chars and len(self._kept) > 1:
+                    _, old = self._kept.popitem(last=False)
+                    self._chars -= len(old)
+            for _, done in waiters:
+                # RuntimeError: the app's event loop is closed, nobody is left to draw it.
+                with contextlib.suppress(RuntimeError):
+                    done()
+
+
+SIXELS = SixelEncoder()

@@ -3,10 +3,19 @@ quality, no pictures for pages flipped past in a burst of keys, the link meter's
 
 from __future__ import annotations
 
+import threading
 import time
 
+from textual_image.widget import sixel as sixel_module
+
 from anagnorisis_tui.ui.graphics import image_widget_class
-from anagnorisis_tui.ui.pictures import LOW_SIXEL_COLOURS, LinkMeter, MeteredFile, Pictures
+from anagnorisis_tui.ui.pictures import (
+    LOW_SIXEL_COLOURS,
+    SIXELS,
+    LinkMeter,
+    MeteredFile,
+    Pictures,
+)
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support.keyburst import burst
@@ -49,6 +58,47 @@ async def test_low_quality_sixel_uses_a_small_palette(library, make_test_app, se
         await _all_shown(pilot, settle, grid)
         impls = [w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl"]
         assert impls and all(w._sixel_options.colors == LOW_SIXEL_COLOURS for w in impls)
+
+
+async def _sixels_drawn(pilot, settle, grid) -> None:
+    await _all_shown(pilot, settle, grid)
+    for _ in range(60):
+        await settle(pilot)
+        if SIXELS.idle:
+            await settle(pilot)
+            return
+
+
+async def test_sixel_pictures_are_encoded_off_the_event_loop_and_kept(
+    library, make_test_app, settle, monkeypatch
+):
+    # Encoding a screen of sixel thumbnails in the render held back the frame that answers a
+    # key; now the frame goes out with blank cells and each picture follows once encoded in
+    # the encoder's thread. A page seen before is drawn from the kept encodings.
+    on_loop: list[bool] = []
+    original = sixel_module._ImageSixelImpl._image_to_sixels
+
+    def record(self, *args, **kwargs):
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sixel_module._ImageSixelImpl, "_image_to_sixels", record)
+    sixel = image_widget_class("sixel")
+    app = make_test_app(library, image_class=sixel)
+    async with app.run_test(size=(60, 30)) as pilot:  # two cells a page
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _sixels_drawn(pilot, settle, grid)
+        await pilot.press("pagedown")
+        await _sixels_drawn(pilot, settle, grid)
+        two_pages = len(on_loop)
+        await pilot.press("pageup")
+        await _sixels_drawn(pilot, settle, grid)
+        impls = [w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl"]
+        lines = [impl.render_lines(impl.size.region) for impl in impls if impl.image]
+    assert two_pages >= 2 * len(grid.cells)  # both pages' pictures were encoded
+    assert not any(on_loop)  # never on the event loop's thread
+    assert len(on_loop) == two_pages  # the first page again: drawn from the kept encodings
+    assert lines and all("\x1bP" in line[-1].text for line in lines)  # with its pictures
 
 
 async def test_pages_flipped_past_in_a_burst_get_no_pictures(

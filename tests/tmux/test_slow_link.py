@@ -67,3 +67,28 @@ def test_flip_open_rate_over_a_slow_link(photos, name: str):
     assert _ratings(env) == [7.0]
     assert drained  # the app stopped sending once the keys were answered
     assert quit_key.mark >= 0 and exited is not None
+
+
+def test_kitty_page_flip_draws_its_text_before_sending_its_pictures(photos):
+    # kitty pictures were sent while the frame was being drawn, so ahead of it: a page flip's
+    # first changed cell came after all of its picture data (about 1 MB at high quality). The
+    # frame now goes first, its placeholder cells show each picture when it arrives after it.
+    root, env = photos
+    app = PtyApp(
+        [str(root), "--graphics", "kitty"],
+        {**env, "ANAGNORISIS_PICTURES": "high"},
+        size=(120, 40),
+        link=Link.mbit(10, 20),
+    )
+    app.start()
+    flips = []
+    try:
+        app.pump_until_quiet(quiet=2.0, timeout=180, seen=b"photo0000", pictures=1)
+        for _ in range(2):  # pages never shown: their pictures are sent
+            flips.append(app.send(b"\x1b[6~"))
+            app.pump_until_quiet(quiet=2.0, timeout=120, after=flips[-1])
+    finally:
+        app.kill()
+    for flip in flips:
+        assert flip.picture_offset >= 0  # the new page's pictures were sent
+        assert 0 <= flip.changed_offset < flip.picture_offset  # after its text

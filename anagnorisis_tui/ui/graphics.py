@@ -232,7 +232,11 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             cells = get_cell_size()
             background = self._get_background_rgba()
             size = self.content_size
-            key = (picture_key(image), crop, size, cells, self._sixel_options, background)
+            # The background shows only through a transparent picture: an opaque one is not
+            # encoded again when its cell's background changes (the grid's cursor).
+            see_through = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            shows = background if see_through else None
+            key = (picture_key(image), crop, size, cells, self._sixel_options, shows)
             sixel_data = SIXELS.get(key)
             if sixel_data is None:
                 styled = self.parent._get_styled_size()

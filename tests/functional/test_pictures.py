@@ -93,11 +93,13 @@ async def test_sixel_pictures_are_encoded_off_the_event_loop_and_kept(
         two_pages = len(on_loop)
         await pilot.press("pageup")
         await _sixels_drawn(pilot, settle, grid)
+        await pilot.press("right")  # the cursor's cell changes background: opaque, no matter
+        await _sixels_drawn(pilot, settle, grid)
         impls = [w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl"]
         lines = [impl.render_lines(impl.size.region) for impl in impls if impl.image]
     assert two_pages >= 2 * len(grid.cells)  # both pages' pictures were encoded
     assert not any(on_loop)  # never on the event loop's thread
-    assert len(on_loop) == two_pages  # the first page again: drawn from the kept encodings
+    assert len(on_loop) == two_pages  # the first page again, the cursor moved: all kept
     assert lines and all("\x1bP" in line[-1].text for line in lines)  # with its pictures
 
 

@@ -33,6 +33,7 @@ from tests.support.ptylink import Link, PtyApp  # noqa: E402
 
 PAGE_DOWN = b"\x1b[6~"
 PAGE_UP = b"\x1b[5~"
+NOTICE = b"Slow link"  # the app's notice when auto quality goes low
 
 
 def keys_of(flips: int) -> list[tuple[bytes, str]]:
@@ -49,6 +50,7 @@ def run_flow(
         {**env, "ANAGNORISIS_PICTURES": quality},
         link=link,
     )
+    app.watch(NOTICE)
     app.start()
     out: dict[str, list[float]] = {
         "first": [],
@@ -64,7 +66,7 @@ def run_flow(
         out["first"].append(app.produced)
         keys = keys_of(flips)
         for n, (key, kind) in enumerate(keys):
-            if not out["low_after"] and b"Slow link" in app.seen_text:
+            if not out["low_after"] and app.watched[NOTICE] >= 0:
                 out["low_after"].append(n)
             before = app.produced
             response = app.send(key)
@@ -75,7 +77,7 @@ def run_flow(
             if response.changed_s is not None:
                 out["first_change"].append(response.changed_s)
                 out[f"change_{kind}"] = [*out.get(f"change_{kind}", []), response.changed_s]
-        if not out["low_after"] and b"Slow link" in app.seen_text:
+        if not out["low_after"] and app.watched[NOTICE] >= 0:
             out["low_after"].append(len(keys))
         out["backlog"] = [app.max_backlog]
         app.send(b"q")

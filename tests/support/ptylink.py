@@ -191,6 +191,8 @@ class PtyApp:
         self.sixels = 0  # of which sixel pictures
         self.sixel_sizes: list[tuple[int, int]] = []  # (width, height) pixels of each
         self._visible = Visible()
+        # Text to watch for (`watch`): the output offset where each was first delivered.
+        self.watched: dict[bytes, int] = {}
         self._picture_head = b""  # the end of the output, where a picture may be half begun
 
     # -- process ------------------------------------------------------------------------
@@ -232,6 +234,11 @@ class PtyApp:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+    def watch(self, text: bytes) -> None:
+        """Note where `text` first arrives (`watched[text]`, -1 until then), however much output
+        comes after it (seen_text keeps only the last 64 kB)."""
+        self.watched.setdefault(text, -1)
 
     # -- keys and output ----------------------------------------------------------------
     def send(self, keys: bytes) -> Response:
@@ -326,7 +333,11 @@ class PtyApp:
         self.delivered += len(data)
         self.last_output_at = now
         self.tail = (self.tail + data)[-4096:]
-        self.seen_text = (self.seen_text + _TEXT.sub(b"", data))[-65536:]
+        text = _TEXT.sub(b"", data)
+        for watched, at in self.watched.items():
+            if at < 0 and watched in self.seen_text[-len(watched) :] + text:
+                self.watched[watched] = offset
+        self.seen_text = (self.seen_text + text)[-65536:]
         self.sixels += data.count(b"\x1bP0;0;0q")
         self.sixel_sizes += [(int(w), int(h)) for w, h in _SIXEL_SIZE.findall(data)]
         self.pictures += data.count(b"\x1bP0;0;0q") + data.count(b",f=100,") + data.count(_HALF)

@@ -8,14 +8,20 @@ macOS option character), ESC ESC is one Escape, ESC f / ESC b are ctrl+right / c
 
 `EscapeAwareParser` reads those pairs itself, outside bracketed pastes:
 
-- ESC before Enter, a digit, a space, `-`, `=`, `§` or another ESC: Escape, then the key (no
-  binding of this app is an alt+ one of these, and Textual drops the alt anyway);
-- ESC f / ESC b: alt+f / alt+b, for the type-ahead gate to read where the key goes: word
-  movement (ctrl+right / ctrl+left, as Textual reads them) in a text box, else Escape and the
-  letter (ui/typeahead.py `_split_meta`, which also splits other alt+letters no binding takes).
+- ESC before Enter, another ESC, or a printable character that is not a letter and does not
+  start an escape sequence (`[`, `O`, `]`, `P`, `_`, `\\`): Escape, then the key. No
+  binding of this app is an alt+ one of these, and Textual drops the alt or the Escape anyway
+  (a digit becomes a macOS option character; before more keys, Textual kept reading them as
+  one unknown sequence and gave the Escape back as `^`).
+- ESC and a letter: alt+letter, read right there (before more keys Textual gave `^` and the
+  letter too), for the type-ahead gate to read where the key goes: an alt binding where there
+  is one, word movement for ESC f / ESC b in a text box (ctrl+right / ctrl+left, as Textual
+  reads them: macOS Terminal's option+arrow keys), else Escape and the letter
+  (ui/typeahead.py `_split_meta`).
 
-Everything else (escape sequences, alt+letter, terminal answers) goes to Textual's parser as
-before. An ESC that ends one read and its key at the start of the next are Textual's to read.
+Everything else (escape sequences, ESC Tab, ESC Backspace, terminal answers) goes to Textual's
+parser as before. An ESC that ends one read and its key at the start of the next are Textual's
+to read.
 """
 
 from __future__ import annotations
@@ -26,10 +32,21 @@ from textual import events
 from textual._xterm_parser import XTermParser
 
 ESC = "\x1b"
-SPLIT_AFTER_ESCAPE = frozenset("\r\n 0123456789-=§" + ESC)
-WORD_KEYS = frozenset("fb")
+INTRODUCERS = frozenset("[O]P_\\")  # CSI, SS3, OSC, DCS, APC, ST: what terminals send and answer
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
+
+
+def _after_escape(char: str) -> str | None:
+    """How ESC then `char` is read: "split" (Escape, then the key), "alt" (alt+letter), or
+    None (Textual's parser reads it)."""
+    if char in ("\r", "\n", ESC):
+        return "split"
+    if char in INTRODUCERS or not char.isprintable():
+        return None
+    if char.isascii() and char.isalpha():
+        return "alt"
+    return "split"
 
 
 class EscapeAwareParser(XTermParser):
@@ -53,13 +70,15 @@ class EscapeAwareParser(XTermParser):
                 scan = at + len(PASTE_START)
                 continue
             after = data[at + 1]
-            if self._pasting or (after not in SPLIT_AFTER_ESCAPE and after not in WORD_KEYS):
+            reading = None if self._pasting else _after_escape(after)
+            if reading is None:
                 scan = at + 1
                 continue
             if at > start:
                 yield from super().feed(data[start:at])
-            if after in WORD_KEYS:
-                yield events.Key(f"alt+{after}", after)
+            if reading == "alt":
+                key = f"alt+shift+{after.lower()}" if after.isupper() else f"alt+{after}"
+                yield events.Key(key, after)
                 start = scan = at + 2
             else:
                 yield events.Key("escape", ESC)

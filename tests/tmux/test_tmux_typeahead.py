@@ -1,7 +1,7 @@
 """Every main flow typed at full speed in one tmux send-keys gives what it gives typed slowly.
 
 Search `red circle`, open the second result, rate two images (each rating moves on), back to
-the results, a page down, open, rate, back, sort by rating, quit: once as one burst of keys (as
+the results, a page down, open, rate, back, sort by rating, a text-concept filter, quit: once as one burst of keys (as
 a paste, a fast typist or a laggy SSH link delivers them), once key by key waiting for the
 screen to stop changing between keys. The ratings stored (which image got which value), the
 line that says what is in force and the exit status must be the same. Escape and the key after
@@ -47,6 +47,14 @@ FLOW: list[list[str]] = [
     ["9"],
     ["Escape"],
     ["o"],
+    ["F"],  # the filter panel: sort, order, seed, min score, then the text concept
+    ["Tab"],
+    ["Tab"],
+    ["Tab"],
+    ["Tab"],
+    ["-l", "blue"],
+    ["Enter"],
+    ["Escape"],
 ]
 
 
@@ -110,7 +118,7 @@ def _run(embedded, name: str, fast: bool) -> tuple[list[tuple[str, float]], str,
             for keys in FLOW:
                 tmux("send-keys", "-t", session, *keys)
                 _settled(session)
-        wait_for(session, "sort: rating")
+        wait_for(session, "sort: rating", "only “blue”")
         shown = _settled(session)
         bar = next(line for line in shown.splitlines() if "search: red circle" in line)
         tmux("send-keys", "-t", session, "q")

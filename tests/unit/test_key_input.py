@@ -29,6 +29,14 @@ def keys(parser_class: type[XTermParser], *reads: str) -> list[str]:
         ("\x1b ", ["space"], ["escape", "space"]),
         ("\x1b-", ["en_dash"], ["escape", "minus"]),
         ("\x1b\x1b8", ["escape", "bullet"], ["escape", "escape", "8"]),
+        # Before many more keys (a burst) Textual reads on, as one unknown sequence, and gives
+        # the Escape back as "^".
+        ("\x1bo" + "F" * 32, ["circumflex_accent", "o"] + ["F"] * 32, ["alt+o"] + ["F"] * 32),
+        (
+            "\x1b/" + "x" * 32,
+            ["circumflex_accent", "slash"] + ["x"] * 32,
+            ["escape", "slash"] + ["x"] * 32,
+        ),
     ],
 )
 def test_escape_then_a_key_in_one_read_is_two_keys(data, textual_reads, expected):

@@ -1,24 +1,31 @@
 """Rate-next rules against random choices on many fresh libraries and simulated users.
 
-    nice python bench/queue_bench.py run --source tiny-clip --seeds 400-419 --rules random,random1,random2,cover,queue
-    nice python bench/queue_bench.py run --source clusters --seeds 500-519 --rules random,random1,random2,cover,queue
+    nice -n 19 python bench/queue_bench.py run --source clusters --seeds 900-913 --rules random,chance,queue --draws 5
     python bench/queue_bench.py summary bench/out/queue-*.jsonl [--vs random]
 
 A run is one library (bench/queue_worlds.py), one simulated user and one held-out split (1,000
 images never rated); every rule in the run sees the same library, ratings and split, so rules
-are compared in pairs. Each rule hands out BATCH images at a time, as a user working the queue;
-after every batch the ridge model (`train`'s head on these vectors, alpha by leave-one-out) is
-refitted, its alpha passed to the rule, and at each count of GRID the held-out Spearman rho and
-the top-decile precision are recorded: of the 10 % of held-out images the model rates highest,
-the share the user loves most (their top taste level), out of the most that could be.
+are compared in pairs. Each rule is run --draws times with different seeds for its own random
+choices (for `random` and `chance`: different random orders). It hands out BATCH images at a
+time, as the app does: the Train screen asks for a queue of QUEUE_LEN and works it out again
+every 5 ratings (ui/screens/train.py REFRESH_EVERY), so the user rates the first 5 of each
+queue. After every batch the ridge model (`train`'s head on these vectors, alpha by
+leave-one-out) is refitted, its alpha passed to the rule, and at each count of GRID the
+held-out Spearman rho and the top-decile precision are recorded: of the 10 % of held-out images
+the model rates highest, the share the user loves most (their top taste level), out of the most
+that could be.
 
-`summary` prints, per target, the ratings each rule needed (median, IQR), the ratio of medians
-against the baseline rule, how many runs needed fewer / the same / more, the worst run's ratio,
-the share of runs more than 10 % worse, and paired tests (sign test, Wilcoxon signed-rank on
-log ratings-needed; a run where neither reached the target is left out, one where only one did
-counts the other as needing more than the last count). "Needed" is the fewest ratings at
-which the target is reached and still held at the next count; the random baseline of a run is
-the median over its draws (rules random, random1, random2, ...: different random orders).
+"Needed" is the fewest ratings at which the target is reached and still held over the next
+HOLD ratings (a lucky crossing is not a model the user has); never within the run counts as
+CAP. A rule's figure on a run (one library, one user) is the mean over its draws of the ratings
+needed: what a user of that library should expect, not one lucky or unlucky order. The random
+baseline is the same mean over random order's draws; `chance` is a second, independent set of
+random orders scored exactly like a rule, so its row shows what luck alone does.
+
+`summary` prints, per target, those per-run figures (median, IQR over runs), the ratio of
+medians against the baseline, how many runs needed fewer / the same / more, the worst run's
+ratio, the runs more than 10 % worse, and paired tests (sign test, Wilcoxon signed-rank on log
+figures); a run where no draw of either reached the target is left out.
 """
 
 from __future__ import annotations
@@ -44,8 +51,12 @@ import queue_worlds as qw  # noqa: E402
 from anagnorisis_tui.core.evaluator import metrics as eval_metrics  # noqa: E402
 from anagnorisis_tui.core.evaluator import regressors as eval_models  # noqa: E402
 
-BATCH = 10
-GRID = (*range(10, 201, 10), 250, 300)
+BATCH = 5  # ratings between queue refreshes, as ui/screens/train.py REFRESH_EVERY
+QUEUE_LEN = 50  # the queue the Train screen asks for (ui/screens/train.py QUEUE_SIZE)
+GRID = (*range(5, 201, 5), 250, 300)
+HOLD = 10  # a target counts as reached once it holds over the next HOLD ratings
+CAP = max(GRID) * 1.5  # "needed more than the last count"
+OLD_GRID = (*range(10, 201, 10), 250, 300)  # records made before --draws (batch 10)
 RHO_TARGETS = (0.30, 0.35, 0.40)
 PREC_TARGETS = (0.5, 0.7)
 N_TEST = 1000
@@ -60,13 +71,16 @@ def top_decile_precision(taste: np.ndarray, pred: np.ndarray) -> float:
     return float(loved[np.argsort(-pred, kind="stable")[:k]].sum()) / best
 
 
-def run_rule(world: qw.World, rule: str, pool: np.ndarray, test: np.ndarray, rep: int) -> dict:
+def run_rule(
+    world: qw.World, rule: str, pool: np.ndarray, test: np.ndarray, rep: int, draw: int
+) -> dict:
     ctx = qs.Context(
         x=world.x[pool],
         rated=[],
         y=world.y[pool],
         alpha=1.0,
-        rng=np.random.default_rng([rep, sum(map(ord, rule))] if rule != "random" else rep),
+        rng=np.random.default_rng([rep, sum(map(ord, rule)), draw]),
+        queue_len=QUEUE_LEN,
     )
     rho, prec, secs = [], [], 0.0
     while len(ctx.rated) < max(GRID):
@@ -100,42 +114,55 @@ def cmd_run(args: argparse.Namespace) -> None:
     if out.exists():
         for line in out.read_text().splitlines():
             r = json.loads(line)
-            done.add((r["world"], r["rule"]))
+            done.add((r["world"], r["rule"], r.get("draw", 0)))
     for source, seed, taste, noise in qw.plan(args.source, list(range(lo, hi + 1)), args.users):
         world = qw.make_world(source, seed, taste, noise)
         rep = seed * 10 + qw.TASTES.index(taste)
         order = np.random.default_rng(1000 + rep).permutation(len(world.y))
         pool, test = order[N_TEST:], order[:N_TEST]
-        for rule in rules:
-            if (world.name, rule) in done:
-                continue
-            result = run_rule(world, rule, pool, test, rep)
-            rec = {"world": world.name, "source": source, "seed": seed, "taste": taste}
-            rec |= {"noise": noise, "rule": rule, **result}
-            with out.open("a") as f:
-                f.write(json.dumps(rec) + "\n")
-            print(
-                f"{world.name:<28} {rule:<8} rho@30 {result['rho'][2]:.3f} @100 "
-                f"{result['rho'][9]:.3f}  {result['cpu_s']:.1f}s",
-                file=sys.stderr,
-                flush=True,
-            )
+        for draw in range(args.draws):
+            for rule in rules:
+                if (world.name, rule, draw) in done:
+                    continue
+                result = run_rule(world, rule, pool, test, rep, draw)
+                rec = {"world": world.name, "source": source, "seed": seed, "taste": taste}
+                rec |= {"noise": noise, "rule": rule, "draw": draw, **result}
+                rec |= {"batch": BATCH, "grid": list(GRID)}
+                with out.open("a") as f:
+                    f.write(json.dumps(rec) + "\n")
+                print(
+                    f"{world.name:<28} {rule:<8} {draw} rho@30 "
+                    f"{result['rho'][GRID.index(30)]:.3f} @100 "
+                    f"{result['rho'][GRID.index(100)]:.3f}  {result['cpu_s']:.1f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
 
 # -- summary -----------------------------------------------------------------------------------
-def needed(curve: list[float], target: float) -> float:
-    """The fewest ratings at which the curve reaches the target and still holds it at the next
-    count of the grid (a single lucky crossing at 10 ratings is not a model the user has)."""
-    held = [
-        a >= target and b >= target for a, b in zip(curve, [*curve[1:], curve[-1]], strict=True)
-    ]
-    return next((n for n, ok in zip(GRID, held, strict=True) if ok), float("inf"))
+def needed(curve: list[float], target: float, grid: tuple[int, ...] = GRID) -> float:
+    """The fewest ratings at which the curve reaches the target and still holds it over the
+    next HOLD ratings, and at least at the next count of the grid (a single lucky crossing is
+    not a model the user has)."""
+    for i, n in enumerate(grid):
+        ahead = [j for j in range(i, len(grid)) if grid[j] <= n + HOLD or j == i + 1]
+        if all(curve[j] >= target for j in ahead):
+            return float(n)
+    return float("inf")
 
 
-def baseline_needed(by: dict, world: str, base: str, metric: str, target: float) -> float:
-    """Ratings needed by the baseline: the median over its draws (base, base1, base2, ...)."""
-    draws = [r for (w, rule), r in by.items() if w == world and rule.rstrip("0123456789") == base]
-    return float(np.median([needed(r[metric], target) for r in draws]))
+def base_name(rule: str) -> str:
+    """Records made before --draws named further random orders random1, random2: draws."""
+    return rule.rstrip("0123456789") if rule.startswith("random") else rule
+
+
+def figure(draws: list[dict], metric: str, target: float) -> float:
+    """A rule's ratings needed on one run: the mean over its draws (never = CAP); inf when no
+    draw reached the target."""
+    vals = np.array([needed(r[metric], target, tuple(r.get("grid", OLD_GRID))) for r in draws])
+    if np.isinf(vals).all():
+        return float("inf")
+    return float(np.minimum(vals, CAP).mean())
 
 
 def paired(a: np.ndarray, b: np.ndarray) -> dict:
@@ -144,7 +171,7 @@ def paired(a: np.ndarray, b: np.ndarray) -> dict:
 
     keep = ~(np.isinf(a) & np.isinf(b))
     a, b = a[keep], b[keep]
-    cap = max(GRID) * 1.5  # "needed more than the last count"
+    cap = CAP
     la, lb = np.log(np.minimum(a, cap)), np.log(np.minimum(b, cap))
     fewer, more = int((a < b).sum()), int((a > b).sum())
     sign_p = stats.binomtest(fewer, fewer + more).pvalue if fewer + more else 1.0
@@ -169,62 +196,73 @@ def paired(a: np.ndarray, b: np.ndarray) -> dict:
 
 
 def _fmt(v: float) -> str:
-    return f">{max(GRID)}" if v > max(GRID) else f"{v:g}"
+    return f">{max(GRID)}" if v > max(GRID) else f"{v:.3g}"
+
+
+def at(rec: dict, metric: str, n: int) -> float:
+    grid = rec.get("grid", OLD_GRID)
+    return rec[metric][grid.index(n)]
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
     recs = [json.loads(line) for p in args.files for line in Path(p).read_text().splitlines()]
     if args.source:
         recs = [r for r in recs if r["source"] == args.source]
-    by = {(r["world"], r["rule"]): r for r in recs}
+    by: dict[tuple[str, str], list[dict]] = {}
+    for r in recs:
+        by.setdefault((r["world"], base_name(r["rule"])), []).append(r)
     worlds = sorted({r["world"] for r in recs})
-    rules = [r for r in dict.fromkeys(r["rule"] for r in recs) if r.rstrip("0123456789") != args.vs]
+    rules = [r for r in dict.fromkeys(base_name(r["rule"]) for r in recs) if r != args.vs]
     if args.rules:
         rules = [r for r in args.rules.split(",") if r in rules]
     libs = {r["world"].rsplit("-", 2)[0] for r in recs}
-    print(f"{len(worlds)} runs on {len(libs)} libraries; baseline {args.vs}")
-    mean_at = [GRID.index(n) for n in (20, 30, 50, 100, 200)]
-    print("mean over the runs both have, at 20 / 30 / 50 / 100 / 200 ratings (rule vs random):")
+    draws = {k: len(v) for k, v in by.items()}
+    print(
+        f"{len(worlds)} runs on {len(libs)} libraries; baseline {args.vs}; draws per run and "
+        f"rule {min(draws.values())}-{max(draws.values())}"
+    )
+    print("mean over runs (and draws), at 20 / 30 / 50 / 100 / 200 ratings (rule vs baseline):")
     for rule in rules:
         ws = [w for w in worlds if (w, rule) in by and (w, args.vs) in by]
         cells = []
         for metric in ("rho", "prec"):
-            mine = np.array([by[w, rule][metric] for w in ws])
-            base = np.array([by[w, args.vs][metric] for w in ws])
-            cells.append(
-                " / ".join(
-                    f"{np.nanmean(mine[:, i]):.2f}:{np.nanmean(base[:, i]):.2f}" for i in mean_at
-                )
-            )
-        cpu = np.mean([by[w, rule]["cpu_s"] for w in ws])
+            cell = []
+            for n in (20, 30, 50, 100, 200):
+                mine = [np.nanmean([at(r, metric, n) for r in by[w, rule]]) for w in ws]
+                base = [np.nanmean([at(r, metric, n) for r in by[w, args.vs]]) for w in ws]
+                cell.append(f"{np.nanmean(mine):.2f}:{np.nanmean(base):.2f}")
+            cells.append(" / ".join(cell))
+        cpu = np.mean([r["cpu_s"] for w in ws for r in by[w, rule]])
         print(f"  {rule:<8} {len(ws):>3} runs  rho {cells[0]}   top-decile precision {cells[1]}")
-        print(f"  {'':<8} rule cpu {cpu:.1f} s per run (300 ratings)")
-    print("geometric mean of ratings needed, rule / random, over runs x rho targets (the choice):")
-    cap = max(GRID) * 1.5
+        print(f"  {'':<8} rule cpu {cpu:.1f} s per draw (300 ratings)")
+    print(
+        "geometric mean of ratings needed, rule / baseline, over runs x rho targets (the choice):"
+    )
     for rule in rules:
         ws = [w for w in worlds if (w, rule) in by and (w, args.vs) in by]
         logs = []
         for t in RHO_TARGETS:
             for w in ws:
-                a = needed(by[w, rule]["rho"], t)
-                b = baseline_needed(by, w, args.vs, "rho", t)
+                a = figure(by[w, rule], "rho", t)
+                b = figure(by[w, args.vs], "rho", t)
                 if not (np.isinf(a) and np.isinf(b)):
-                    logs.append(np.log(min(a, cap) / min(b, cap)))
+                    logs.append(np.log(min(a, CAP) / min(b, CAP)))
         logs_a = np.array(logs)
         print(
             f"  {rule:<8} {np.exp(logs_a.mean()):.2f}  ({len(logs_a)} run-targets; "
             f"{(logs_a > np.log(1.1)).sum()} > 10 % worse, {(logs_a < -np.log(1.1)).sum()} > 10 % better)"
         )
     targets = [("rho", t) for t in RHO_TARGETS] + [("prec", t) for t in PREC_TARGETS]
-    print(
-        "target      rule     runs  rule med [IQR]   base med [IQR]  med ratio  "
-        "fewer/tie/more  worst  >10%worse  sign p  wilcoxon p"
-    )
+    if not args.markdown:
+        print(
+            "target      rule     runs  rule med [IQR]   base med [IQR]  med ratio  "
+            "fewer/tie/more  worst  >10%worse  sign p  wilcoxon p"
+        )
     for metric, t in targets:
         for rule in rules:
             ws = [w for w in worlds if (w, rule) in by and (w, args.vs) in by]
-            a = np.array([needed(by[w, rule][metric], t) for w in ws])
-            b = np.array([baseline_needed(by, w, args.vs, metric, t) for w in ws])
+            a = np.array([figure(by[w, rule], metric, t) for w in ws])
+            b = np.array([figure(by[w, args.vs], metric, t) for w in ws])
             s = paired(a, b)
             if args.markdown:
                 print(
@@ -253,7 +291,8 @@ def main() -> int:
     r.add_argument("--source", choices=["tiny-clip", "clusters"], default="tiny-clip")
     r.add_argument("--seeds", default="400-419")
     r.add_argument("--users", type=int, default=2, help="simulated users per library")
-    r.add_argument("--rules", default="random,random1,random2,cover,queue")
+    r.add_argument("--rules", default="random,chance,queue")
+    r.add_argument("--draws", type=int, default=5, help="seeds per rule (random: orders)")
     r.add_argument("--out")
     s = sub.add_parser("summary")
     s.add_argument("files", nargs="+")

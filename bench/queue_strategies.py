@@ -55,6 +55,7 @@ class Context:
     y: np.ndarray  # the pool's ratings (read only at rated indices)
     alpha: float
     rng: np.random.Generator
+    queue_len: int = 0  # the queue the app asks for; 0: just the batch
     cache: dict = field(default_factory=dict)
 
     @property
@@ -118,11 +119,15 @@ def cover(ctx: Context, batch: int) -> np.ndarray:
 
 
 def shipped(ctx: Context, batch: int) -> np.ndarray:
-    """What the package's rate-next queue does (queue_rules.plan)."""
+    """What the package's rate-next queue does (queue_rules.plan), as the app asks for it: a
+    queue of ctx.queue_len, of which the user rates the first `batch` before the next refresh.
+    Its seed comes from the draw's generator (the app's seed is fixed, its library is not)."""
     rest = ctx.rest
     y = ctx.y[ctx.rated]
-    picks = queue_rules.plan(ctx.x[ctx.rated], y, ctx.x[rest], batch, alpha=ctx.alpha)
-    return rest[np.array([p.index for p in picks], dtype=int)]
+    seed = int(ctx.rng.integers(2**31))
+    top_k = max(batch, ctx.queue_len)
+    picks = queue_rules.plan(ctx.x[ctx.rated], y, ctx.x[rest], top_k, alpha=ctx.alpha, seed=seed)
+    return rest[np.array([p.index for p in picks[:batch]], dtype=int)]
 
 
 def _after_cold(rule):

@@ -9,10 +9,13 @@ little more than one fit).
 - cover: k-means coverage (medoids of the biggest clusters with no rating) all the way: the
   queue the package shipped before this study (its runs are named "shipped" in the records
   made before the switch).
-- queue: what the package's rate-next queue does now (queue_rules.plan): coverage for the
-  cold start, then alternately coverage and random picks; cmix below is its prototype. (In
-  the records of the second study, "queue" is the rule shipped before: coverage for the cold
-  start, then alternately possible favourites (ensemble mean + spread) and random, as ucbr.)
+- queue: what the package's rate-next queue does now (queue_rules.plan), as the app asks for
+  it (a queue of 50, the first batch rated): greedy facility location on squared distances
+  all the way; fl2 below is its prototype. (In the records of the third study and the
+  fourth's exploration, "queue" is the rule before, now `prev`: k-means coverage for the cold
+  start, then coverage and random in turn; in the second study's records, the one before
+  that: coverage, then possible favourites (ensemble mean + spread) and random, as ucbr.)
+- prev: the third study's package rule (above), as the app asked for it.
 - qbc: coverage for the first COLD ratings, then the largest ensemble disagreement (std of the
   bootstrap predictions), one pick per k-means region of the unrated images.
 - qbct: qbc x typicality (mean similarity to the nearest images) so outliers are not chased.
@@ -33,7 +36,13 @@ little more than one fit).
 - strat / stratw: ted for the cold start, then one random image per equal-count / equal-width
   bin of the predicted rating; t1stratw: ted1 for the cold start, then stratw.
 - crand: coverage for the cold start, then random; cmix: coverage for the cold start, then
-  half coverage, half random; q40: the previous queue (as ucbr) with 40 ratings of coverage.
+  half coverage, half random; q40: the previous queue with 40 ratings of coverage.
+- fourth study (batch 5, the app's queue of 50): cover50: k-means coverage all the way, as the
+  app asks for it; fl: greedy facility location (k-medoids: each pick most shrinks the summed
+  distance from every unrated image to its nearest rated-or-picked one) all the way; flr /
+  flr40: fl for the first 20 / 40 ratings, then fl and random in turn; flr2: two fl picks to
+  one random; fl2: facility location on squared distances (greedy k-means with the rated
+  images as fixed centres) all the way; fl2r: fl2, then fl2 and random in turn.
 """
 
 from __future__ import annotations
@@ -61,6 +70,71 @@ class Context:
     @property
     def rest(self) -> np.ndarray:
         return np.setdiff1d(np.arange(len(self.x)), self.rated)
+
+
+# -- k-means coverage: the package's rule before the fourth study, kept here to measure it ---
+FIT_ROWS = 10_000  # k-means is fitted on a seeded sample this big, then assigns all
+MAX_CLUSTERS = 500
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, squared distance to the own centre) for every row: seeded k-means on a sample."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    sample = np.sort(np.random.default_rng(seed).permutation(len(x))[:FIT_ROWS])
+    with threadpool_limits(1, "blas"):
+        xp = queue_rules._project(np.asarray(x, np.float32), sample)
+        km = KMeans(k, n_init=1, max_iter=50, random_state=seed).fit(xp[sample])
+        labels = km.predict(xp)
+    return labels, ((xp - km.cluster_centers_[labels]) ** 2).sum(axis=1)
+
+
+def kmeans_cover(
+    x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, *, seed: int = 0
+) -> np.ndarray:
+    """Indices into x_cand: medoids of the biggest k-means clusters that hold no rated image
+    (k = rated + top_k, at most MAX_CLUSTERS, on rated and candidate vectors together). May
+    return fewer than top_k."""
+    x_rated = np.asarray(x_rated, np.float32).reshape(-1, x_cand.shape[1])
+    if len(x_rated) > queue_rules.COVER_RATED:
+        keep = np.random.default_rng(seed).permutation(len(x_rated))[: queue_rules.COVER_RATED]
+        x_rated = x_rated[np.sort(keep)]
+    x_all = np.concatenate([x_rated, np.asarray(x_cand, np.float32)])
+    k = min(len(x_rated) + top_k, len(x_all), FIT_ROWS, MAX_CLUSTERS)
+    labels, dist = _kmeans(x_all, k, seed)
+    covered = set(labels[: len(x_rated)].tolist())
+    cand_labels, cand_dist = labels[len(x_rated) :], dist[len(x_rated) :]
+    picks: list[int] = []
+    for cluster in np.argsort(-np.bincount(labels, minlength=k), kind="stable"):
+        if cluster in covered:
+            continue
+        members = np.flatnonzero(cand_labels == cluster)
+        if len(members):
+            picks.append(int(members[np.argmin(cand_dist[members])]))
+        if len(picks) == top_k:
+            break
+    return np.array(picks, dtype=int)
+
+
+def prev(ctx: Context, batch: int) -> np.ndarray:
+    """The package's rule of the third study, as the app asked for it (a queue of 50, the
+    first `batch` rated): k-means coverage for the first 20 ratings, then coverage and random
+    picks in turn (recorded as "queue" in the third study and the fourth's exploration)."""
+    rest = ctx.rest
+    seed = int(ctx.rng.integers(2**31))
+    top_k = min(max(batch, ctx.queue_len), len(rest))
+    y = ctx.y[ctx.rated]
+    if len(y) < COLD or np.ptp(y) == 0:
+        news = kmeans_cover(ctx.x[ctx.rated], ctx.x[rest], top_k, seed=seed)
+        left = np.random.default_rng(seed).permutation(np.setdiff1d(np.arange(len(rest)), news))
+        order = np.concatenate([news, left[: top_k - len(news)]]).astype(int)
+    else:
+        news = kmeans_cover(ctx.x[ctx.rated], ctx.x[rest], top_k - top_k // 2, seed=seed)
+        left = np.setdiff1d(np.arange(len(rest)), news)
+        randoms = np.random.default_rng([seed, len(y)]).permutation(left)[: top_k - len(news)]
+        order = _alternate(news, randoms, top_k)
+    return rest[order[:batch]]
 
 
 def ridge_fixed(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -111,7 +185,7 @@ def spread_top(ctx: Context, rest: np.ndarray, score: np.ndarray, batch: int) ->
 def cover(ctx: Context, batch: int) -> np.ndarray:
     """k-means coverage (queue_rules.cover), filled up at random when it comes up short."""
     rest = ctx.rest
-    idx = queue_rules.cover(ctx.x[ctx.rated], ctx.x[rest], batch)
+    idx = kmeans_cover(ctx.x[ctx.rated], ctx.x[rest], batch)
     if len(idx) < batch:
         others = np.setdiff1d(np.arange(len(rest)), idx)
         idx = np.concatenate([idx, ctx.rng.choice(others, batch - len(idx), replace=False)])
@@ -119,7 +193,7 @@ def cover(ctx: Context, batch: int) -> np.ndarray:
 
 
 def shipped(ctx: Context, batch: int) -> np.ndarray:
-    """What the package's rate-next queue does (queue_rules.plan), as the app asks for it: a
+    """What the package's rate-next queue does now (queue_rules.plan), as the app asks for it: a
     queue of ctx.queue_len, of which the user rates the first `batch` before the next refresh.
     Its seed comes from the draw's generator (the app's seed is fixed, its library is not)."""
     rest = ctx.rest
@@ -387,3 +461,142 @@ RULES = {
     "q40": q40,
     "cmix": cmix,
 }
+
+
+# -- fourth study: the app's queue length, facility location ---------------------------------
+def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between the rows of a and b."""
+    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0))
+
+
+def facility(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int) -> np.ndarray:
+    """Indices into x_cand, in order: greedy facility location (k-medoids) over the candidates
+    given the rated images. Each pick most shrinks the summed distance from every candidate to
+    its nearest rated-or-picked image: typical of a big part of the library, and unlike what is
+    rated. Greedy, so the first picks of a longer queue are the same."""
+    d = _dist(x_cand, x_cand)
+    cur = _dist(x_cand, x_rated).min(1) if len(x_rated) else np.full(len(x_cand), d.max())
+    picks: list[int] = []
+    for _ in range(min(top_k, len(x_cand))):
+        gain = np.maximum(cur[None, :] - d, 0).sum(1)
+        gain[picks] = -np.inf
+        c = int(np.argmax(gain))
+        picks.append(c)
+        cur = np.minimum(cur, d[c])
+    return np.array(picks, dtype=int)
+
+
+def fl(ctx: Context, batch: int) -> np.ndarray:
+    """Facility location all the way."""
+    rest = ctx.rest
+    return rest[facility(ctx.x[ctx.rated], ctx.x[rest], batch)]
+
+
+def _alternate(first: np.ndarray, second: np.ndarray, batch: int) -> np.ndarray:
+    out = [int(i) for pair in zip(first, second, strict=False) for i in pair]
+    out += [int(i) for i in first[len(second) :]] + [int(i) for i in second[len(first) :]]
+    return np.array(out[:batch], dtype=int)
+
+
+def _fl_then(cold: int, share_random: bool):
+    def pick(ctx: Context, batch: int) -> np.ndarray:
+        if len(ctx.rated) < cold or np.ptp(ctx.y[ctx.rated]) == 0 or not share_random:
+            return fl(ctx, batch)
+        # As the app would order a queue of 50: facility, random, facility, ...
+        firsts = fl(ctx, batch - batch // 2)
+        rest = np.setdiff1d(ctx.rest, firsts)
+        return _alternate(firsts, ctx.rng.choice(rest, batch // 2, replace=False), batch)
+
+    return pick
+
+
+def cover50(ctx: Context, batch: int) -> np.ndarray:
+    """k-means coverage all the way, as the app asks: a queue of 50, the first `batch` rated."""
+    rest = ctx.rest
+    seed = int(ctx.rng.integers(2**31))
+    idx = kmeans_cover(ctx.x[ctx.rated], ctx.x[rest], max(batch, ctx.queue_len), seed=seed)
+    idx = idx[:batch]
+    if len(idx) < batch:
+        others = np.setdiff1d(np.arange(len(rest)), idx)
+        idx = np.concatenate([idx, ctx.rng.choice(others, batch - len(idx), replace=False)])
+    return rest[idx.astype(int)]
+
+
+def q40(ctx: Context, batch: int) -> np.ndarray:  # noqa: F811 (now the app's queue length)
+    """The shipped queue with coverage for the first 40 ratings instead of 20."""
+    if len(ctx.rated) < 40 or np.ptp(ctx.y[ctx.rated]) == 0:
+        return cover50(ctx, batch)
+    return shipped(ctx, batch)
+
+
+RULES |= {
+    "fl": fl,
+    "flr": _fl_then(20, True),
+    "flr40": _fl_then(40, True),
+    "cover50": cover50,
+    "q40": q40,
+}
+
+
+def facility_sq(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int) -> np.ndarray:
+    """facility() on squared distances (the k-means objective, greedy)."""
+    d = _dist(x_cand, x_cand) ** 2
+    cur = (_dist(x_cand, x_rated) ** 2).min(1) if len(x_rated) else np.full(len(x_cand), d.max())
+    picks: list[int] = []
+    for _ in range(min(top_k, len(x_cand))):
+        gain = np.maximum(cur[None, :] - d, 0).sum(1)
+        gain[picks] = -np.inf
+        c = int(np.argmax(gain))
+        picks.append(c)
+        cur = np.minimum(cur, d[c])
+    return np.array(picks, dtype=int)
+
+
+def fl2r(ctx: Context, batch: int) -> np.ndarray:
+    """Squared-distance facility location; after the cold start alternated with random."""
+    rest = ctx.rest
+    if len(ctx.rated) < COLD or np.ptp(ctx.y[ctx.rated]) == 0:
+        return rest[facility_sq(ctx.x[ctx.rated], ctx.x[rest], batch)]
+    firsts = rest[facility_sq(ctx.x[ctx.rated], ctx.x[rest], batch - batch // 2)]
+    others = np.setdiff1d(rest, firsts)
+    return _alternate(firsts, ctx.rng.choice(others, batch // 2, replace=False), batch)
+
+
+def flr2(ctx: Context, batch: int) -> np.ndarray:
+    """flr with two facility picks to one random after the cold start (F F R F F R ...)."""
+    if len(ctx.rated) < COLD or np.ptp(ctx.y[ctx.rated]) == 0:
+        return fl(ctx, batch)
+    # The app's queue of 50 would read F F R F F R ...; at its refresh point the rated
+    # share is what counts: 2 of every 3, taken from the running count.
+    n_random = sum(1 for i in range(len(ctx.rated), len(ctx.rated) + batch) if i % 3 == 2)
+    firsts = fl(ctx, batch - n_random)
+    others = np.setdiff1d(ctx.rest, firsts)
+    return np.concatenate([firsts, ctx.rng.choice(others, n_random, replace=False)])
+
+
+RULES |= {"fl2r": fl2r, "flr2": flr2}
+
+
+def fl2(ctx: Context, batch: int) -> np.ndarray:
+    """Squared-distance facility location all the way."""
+    rest = ctx.rest
+    return rest[facility_sq(ctx.x[ctx.rated], ctx.x[rest], batch)]
+
+
+RULES |= {"fl2": fl2, "prev": prev}
+
+
+def fl2w(ctx: Context, batch: int) -> np.ndarray:
+    """fl2 in the whitened principal space of the library (every direction of variation
+    weighs the same, as for a model that may need any of them)."""
+    if "white" not in ctx.cache:
+        xc = ctx.x - ctx.x.mean(0)
+        vals, vecs = np.linalg.eigh(xc.T @ xc / len(xc))
+        ctx.cache["white"] = xc @ vecs / np.sqrt(vals + vals.max() * 1e-3)
+    w = ctx.cache["white"]
+    rest = ctx.rest
+    return rest[facility_sq(w[ctx.rated], w[rest], batch)]
+
+
+RULES |= {"fl2w": fl2w}

@@ -1,5 +1,5 @@
-"""Rate-next queue on a real library (coverage, then coverage and random picks in turn, each
-with its reason) and explanations by the nearest rated images."""
+"""Rate-next queue on a real library (coverage by facility location, each pick with its
+reason) and explanations by the nearest rated images."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The rate-next rule on arrays: coverage at the cold start, then coverage and random picks
-in turn, and the words each pick is explained with."""
+"""The rate-next rule on arrays: coverage by greedy facility location (the same after the cold
+start, then with the model's range at each pick), and the words each pick is explained with."""
 
 from __future__ import annotations
 
@@ -19,16 +19,14 @@ def _groups(sizes, dim=16, seed=0):
 
 def test_cold_start_covers_big_unrated_groups_first_then_fills_up():
     # Three tight groups of 60, 30 and 10 vectors; one image of the biggest is rated. The queue
-    # asks about the two groups with no rating (bigger first, its most central image), and then
-    # fills up rather than stopping short.
+    # asks about the two groups with no rating, bigger first, and then fills up rather than
+    # stopping short. (Which member of a group: the one that most shrinks the summed squared
+    # distances, as test_lazy_greedy_picks_what_rescoring_every_candidate_picks checks.)
     x, group = _groups((60, 30, 10))
     x_rated, x_cand, g_cand = x[:1], x[1:], group[1:]
     picks = queue_rules.plan(x_rated, [5.0], x_cand, 2)
     assert [g_cand[p.index] for p in picks] == [1, 2]
     assert {p.kind for p in picks} == {"new"}
-    members = np.flatnonzero(g_cand == 1)
-    centre = x_cand[members].mean(axis=0)
-    assert picks[0].index == members[np.argmin(((x_cand[members] - centre) ** 2).sum(axis=1))]
     more = queue_rules.plan(x_rated, [5.0], x_cand, 10)
     assert len({p.index for p in more}) == 10
     assert [p.index for p in more] == [
@@ -46,27 +44,51 @@ def test_edge_cases_never_fail_or_repeat():
     assert {p.kind for p in same} <= {"new", "random"} and all(p.low is None for p in same)
 
 
-def test_coverage_with_more_ratings_than_fitted_rows_still_fills_the_queue(monkeypatch):
-    # With many equal ratings the queue stays on coverage; ratings + picks can then exceed
-    # the rows k-means is fitted on (10,000 ratings on a big library), which must not fail.
-    monkeypatch.setattr(queue_rules, "FIT_ROWS", 30)
+def test_more_ratings_than_the_rated_sample_still_fills_the_queue(monkeypatch):
+    # Coverage measures distances to a sample of at most COVER_RATED rated images (10,000
+    # ratings on a big library); with more, the queue still fills with distinct unrated picks.
+    monkeypatch.setattr(queue_rules, "COVER_RATED", 10)
     x, _ = _groups((40, 40))
     picks = queue_rules.plan(x[:28], [6.0] * 28, x[28:], 5)
     assert len({p.index for p in picks}) == 5
 
 
-def test_after_the_cold_start_coverage_and_random_picks_take_turns():
+def _greedy_by_rescoring(x_rated, x_cand, top_k):
+    """Facility location the slow way: every candidate re-scored for every pick."""
+    d = ((x_cand[:, None, :] - x_cand[None, :, :]) ** 2).sum(-1)
+    near = ((x_cand[:, None, :] - x_rated[None, :, :]) ** 2).sum(-1).min(1)
+    picks = []
+    for _ in range(top_k):
+        gain = np.maximum(near[None, :] - d, 0).sum(1)
+        gain[picks] = -np.inf
+        picks.append(int(np.argmax(gain)))
+        near = np.minimum(near, d[picks[-1]])
+    return picks
+
+
+def test_lazy_greedy_picks_what_rescoring_every_candidate_picks():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 8)).astype(np.float32)
+    for n_rated in (1, 12):
+        got = queue_rules.facility(x[:n_rated], x[n_rated:], 25)
+        assert got.tolist() == _greedy_by_rescoring(x[:n_rated], x[n_rated:], 25)
+    # A longer queue starts with the same picks (the app shows 50, the user rates 5).
+    assert queue_rules.facility(x[:12], x[12:], 5).tolist() == got[:5].tolist()
+
+
+def test_after_the_cold_start_coverage_goes_where_no_rating_is_and_carries_the_range():
     # Three tight groups of 200, 150 and 100 vectors; 100 varied ratings, all in the first two
-    # groups. The coverage picks go mostly to the group nobody rated, the random ones anywhere (most
-    # of the library is in the other two); every pick carries the model's range there.
+    # groups. The first pick is in the group nobody rated, and while that group holds fewer
+    # picks and ratings than the others it keeps most of them; every pick carries the model's
+    # range there.
     x, group = _groups((200, 150, 100))
     rated = np.concatenate([np.arange(0, 60), np.arange(200, 240)])
     y = np.array([2.0, 8.0] * 50, dtype=np.float32)
     cand = np.setdiff1d(np.arange(len(x)), rated)
     picks = queue_rules.plan(x[rated], y, x[cand], 10, alpha=1.0)
-    assert [p.kind for p in picks] == ["new", "random"] * 5
-    news = [group[cand][p.index] for p in picks if p.kind == "new"]
-    assert news[0] == 2 and news.count(2) >= 3  # group 2 is 100 of the 350 unrated
+    assert {p.kind for p in picks} == {"new"}
+    groups = [group[cand][p.index] for p in picks]
+    assert groups[0] == 2 and groups.count(2) >= 5
     assert len({p.index for p in picks}) == 10
     for p in picks:
         assert p.low is not None and p.high is not None and 0 <= p.low <= p.high <= 10
@@ -84,8 +106,8 @@ def test_reasons_read_as_words_with_whole_ratings():
         == "nothing like this is rated yet; the model is unsure here: 3–8"
     )
     assert (
-        rate_next.reason(Pick(0, "random", 7.4, 8.6, 0.3))
-        == "picked at random, so the model sees your library as it is; the model guesses 7–9"
+        rate_next.reason(Pick(0, "new", 7.4, 8.6, 0.3))
+        == "nothing like this is rated yet; the model guesses 7–9"
     )
     assert rate_next.rating_range(10.0, 10.0) == (9, 10)
     assert rate_next.rating_range(0.0, 0.0) == (0, 1)

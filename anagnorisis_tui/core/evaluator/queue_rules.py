@@ -1,26 +1,25 @@
 """The rate-next rule on arrays: which unrated images to ask about next, and why each one.
 
-Coverage: the vectors of the rated and unrated images are grouped by k-means into as many
-clusters as there will be ratings after the batch; a coverage pick is the most central image
-(medoid) of a cluster with no rating yet, biggest first, so each rating speaks for a large,
-typical group nobody has rated.
+Coverage by facility location: each pick is the unrated image that most shrinks the summed
+squared distance from every unrated image to its nearest rated-or-picked one (greedy k-means
+on the images, with the rated ones fixed as centres). So each rating speaks for a large,
+typical part of the library that no rating is close to yet, and the queue follows the
+library's shape: dense kinds of picture get more picks, and an outlier is not chased.
 
-Cold start (fewer than COLD_START ratings, or all ratings equal): coverage only. After that the
-queue alternates coverage picks and random images, so the ratings keep looking like the library
-as a whole while no big kind of picture stays unrated. Each pick after the cold start carries
-the range a bootstrap ensemble of ridge fits (the head `train` picks on image vectors, at the
-alpha leave-one-out picks for the ratings so far) predicts there, for its reason.
+That is the whole rule, at the cold start and after it. Each pick after the cold start
+(COLD_START ratings that are not all equal) carries the range a bootstrap ensemble of ridge
+fits (the head `train` picks on image vectors, at the alpha leave-one-out picks for the
+ratings so far) predicts there, for its reason; the ensemble does not steer the picks.
 
-bench/queue_bench.py measured this against random order and the alternatives (possible
-favourites, ensemble disagreement, transductive experimental design, stratified and
-typicality-weighted picks, coverage all the way); BENCHMARKS.md has the figures and the
-reasoning. Deterministic for the same vectors and ratings: every draw is seeded.
+bench/queue_bench.py measured this against random order and the alternatives (k-means
+coverage, coverage and random picks in turn, possible favourites, ensemble disagreement,
+transductive experimental design, stratified and typicality-weighted picks); BENCHMARKS.md
+has the figures and the reasoning. Deterministic for the same vectors and ratings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import zip_longest
 
 import numpy as np
 
@@ -28,21 +27,17 @@ DEFAULT_ALPHA = 1.0  # ridge alpha before there are ratings enough to choose one
 COLD_START = 20  # ratings before the model's own predictions steer the queue
 ENSEMBLE = 8  # bootstrap ridge fits
 ENSEMBLE_ROWS = 2_000  # rated rows a bootstrap fit sees at most (10,000 ratings stay fast)
-# k-means is fitted on a seeded sample of at most FIT_ROWS vectors (then assigns all), in the
-# top CLUSTER_DIMS principal directions when vectors are wider: same groups, far cheaper.
-FIT_ROWS = 10_000
+# Distances are taken in the top CLUSTER_DIMS principal directions when vectors are wider
+# (the same neighbours, far cheaper), against a seeded sample of at most COVER_RATED rated
+# images, so a refresh stays well under a second of this rule with 10,000 ratings.
 CLUSTER_DIMS = 64
-# Coverage looks at a seeded sample of at most COVER_RATED rated images and makes at most
-# MAX_CLUSTERS groups, so a refresh stays a few seconds with 10,000 ratings; by then every big
-# kind of picture holds ratings, coverage finds few unrated groups and random picks fill up.
 COVER_RATED = 3_000
-MAX_CLUSTERS = 500
 
 
 @dataclass(frozen=True)
 class Pick:
     index: int  # into the candidates
-    kind: str  # "new" (coverage: nothing like it rated), "random"
+    kind: str  # "new": coverage, nothing like it rated (the only kind the rule picks now)
     low: float | None = None  # the ensemble's range of predictions there (rating points)
     high: float | None = None
     spread: float = 0.0  # the ensemble's standard deviation there (rating points)
@@ -58,42 +53,55 @@ def _project(x: np.ndarray, sample: np.ndarray) -> np.ndarray:
     return (x - x[sample].mean(axis=0)) @ basis
 
 
-def _kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, squared distance to the own centre) for every row: seeded k-means on a sample."""
-    from sklearn.cluster import KMeans
+def _sq_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of a and b (float32)."""
+    sq = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2 * (a @ b.T)
+    return np.maximum(sq, 0, out=sq)
+
+
+def facility(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, *, seed: int = 0) -> np.ndarray:
+    """Indices into x_cand, in order: greedy facility location over the candidates, given the
+    rated images. Each pick is the image that most shrinks the summed squared distance from
+    every candidate to its nearest rated-or-picked image: typical of a big part of the library
+    and unlike anything rated. Greedy, so a longer queue starts with the same picks.
+
+    Distances are taken in the top CLUSTER_DIMS principal directions of the candidates when the
+    vectors are wider, against a seeded sample of at most COVER_RATED rated images. Lazy greedy
+    (the gains only shrink as picks are added): exact, and far cheaper than re-scoring every
+    candidate for every pick."""
     from threadpoolctl import threadpool_limits
 
-    sample = np.sort(np.random.default_rng(seed).permutation(len(x))[:FIT_ROWS])
-    with threadpool_limits(1, "blas"):
-        xp = _project(np.asarray(x, np.float32), sample)
-        km = KMeans(k, n_init=1, max_iter=50, random_state=seed).fit(xp[sample])
-        labels = km.predict(xp)
-    return labels, ((xp - km.cluster_centers_[labels]) ** 2).sum(axis=1)
-
-
-def cover(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, *, seed: int = 0) -> np.ndarray:
-    """Indices into x_cand: medoids of the biggest k-means clusters that hold no rated image
-    (k = rated + top_k, at most MAX_CLUSTERS, on rated and candidate vectors together). May
-    return fewer than top_k."""
+    x_cand = np.asarray(x_cand, np.float32)
     x_rated = np.asarray(x_rated, np.float32).reshape(-1, x_cand.shape[1])
+    top_k = min(top_k, len(x_cand))
+    if top_k <= 0:
+        return np.zeros(0, dtype=int)
     if len(x_rated) > COVER_RATED:
         keep = np.random.default_rng(seed).permutation(len(x_rated))[:COVER_RATED]
         x_rated = x_rated[np.sort(keep)]
-    x_all = np.concatenate([x_rated, np.asarray(x_cand, np.float32)])
-    # k-means is fitted on at most FIT_ROWS rows, so it can find no more clusters than that.
-    k = min(len(x_rated) + top_k, len(x_all), FIT_ROWS, MAX_CLUSTERS)
-    labels, dist = _kmeans(x_all, k, seed)
-    covered = set(labels[: len(x_rated)].tolist())
-    cand_labels, cand_dist = labels[len(x_rated) :], dist[len(x_rated) :]
-    picks: list[int] = []
-    for cluster in np.argsort(-np.bincount(labels, minlength=k), kind="stable"):
-        if cluster in covered:
-            continue
-        members = np.flatnonzero(cand_labels == cluster)
-        if len(members):
-            picks.append(int(members[np.argmin(cand_dist[members])]))
-        if len(picks) == top_k:
-            break
+    with threadpool_limits(1, "blas"):
+        x_all = _project(
+            np.concatenate([x_rated, x_cand]), np.arange(len(x_rated), len(x_rated) + len(x_cand))
+        )
+        xr, xc = x_all[: len(x_rated)], x_all[len(x_rated) :]
+        dist = _sq_distances(xc, xc)
+        if len(xr):
+            near = np.full(len(xc), np.inf, np.float32)
+            for s in range(0, len(xr), 1_000):
+                near = np.minimum(near, _sq_distances(xc, xr[s : s + 1_000]).min(axis=1))
+        else:
+            near = np.full(len(xc), dist.max(), np.float32)
+        gain = np.maximum(near[None, :] - dist, 0).sum(axis=1, dtype=np.float64)
+        picks: list[int] = []
+        while len(picks) < top_k:
+            c = int(np.argmax(gain))
+            fresh = float(np.maximum(near - dist[c], 0).sum(dtype=np.float64))
+            gain[c] = fresh
+            if int(np.argmax(gain)) != c:
+                continue  # its gain was stale: another candidate may now be better
+            picks.append(c)
+            gain[c] = -np.inf
+            near = np.minimum(near, dist[c])
     return np.array(picks, dtype=int)
 
 
@@ -145,31 +153,13 @@ def plan(
         return []
     x_rated = np.asarray(x_rated, np.float32).reshape(-1, x_cand.shape[1])
     y_rated = np.asarray(y_rated, np.float32).reshape(-1)
+    order = [int(i) for i in facility(x_rated, x_cand, top_k, seed=seed)]
     if len(y_rated) < COLD_START or np.ptp(y_rated) == 0:
-        picks = [Pick(int(i), "new") for i in cover(x_rated, x_cand, top_k, seed=seed)]
-        return _fill_random(picks, len(x_cand), top_k, seed)
-    news = cover(x_rated, x_cand, top_k - top_k // 2, seed=seed)
-    rest = np.setdiff1d(np.arange(len(x_cand)), news)
-    rng = np.random.default_rng([seed, len(y_rated)])
-    randoms = rng.permutation(rest)[: top_k - len(news)]
-    # Alternated, so the first few the user rates hold both kinds.
-    order = [int(i) for pair in zip_longest(news, randoms) for i in pair if i is not None]
-    kinds = {int(i): "new" for i in news} | {int(i): "random" for i in randoms}
-    order = order[:top_k]
+        return [Pick(i, "new") for i in order]
     # The model's range at the picks only: the reasons need nothing more.
     preds = ensemble(x_rated, y_rated, x_cand[order], alpha=alpha, seed=seed)
     low, high = np.percentile(preds, [10, 90], axis=0)
     std = preds.std(axis=0)
     return [
-        Pick(i, kinds[i], float(low[j]), float(high[j]), float(std[j])) for j, i in enumerate(order)
+        Pick(i, "new", float(low[j]), float(high[j]), float(std[j])) for j, i in enumerate(order)
     ]
-
-
-def _fill_random(picks: list[Pick], n: int, top_k: int, seed: int) -> list[Pick]:
-    """Fewer uncovered clusters than picks asked for: the rest at random."""
-    if len(picks) >= top_k:
-        return picks
-    taken = np.zeros(n, dtype=bool)
-    taken[[p.index for p in picks]] = True
-    extra = np.random.default_rng(seed).permutation(np.flatnonzero(~taken))
-    return picks + [Pick(int(i), "random") for i in extra[: top_k - len(picks)]]

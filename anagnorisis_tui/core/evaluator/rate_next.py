@@ -31,7 +31,7 @@ class QueueItem:
     predicted: float | None  # stored prediction, if any
     nearest_rated: float | None  # cosine similarity to the closest rated image
     reason: str  # why it is in the queue, for the user to read
-    kind: str = "new"  # queue_rules.Pick.kind: "new" (coverage) or "random"
+    kind: str = "new"  # queue_rules.Pick.kind: "new" (coverage, the only kind picked now)
     low: int | None = None  # the range the model's bootstrap fits give, whole ratings
     high: int | None = None
 
@@ -64,11 +64,9 @@ def rating_range(low: float, high: float) -> tuple[int, int]:
 
 def reason(pick: queue_rules.Pick) -> str:
     """Why the image is in the queue, in words a person understands."""
-    why = (
-        "picked at random, so the model sees your library as it is"
-        if pick.kind == "random"
-        else "nothing like this is rated yet"
-    )
+    # Every pick is coverage (queue_rules.facility): it stands for the part of the library
+    # that the ratings are furthest from.
+    why = "nothing like this is rated yet"
     if pick.low is None or pick.high is None:
         return why
     lo, hi = rating_range(pick.low, pick.high)

@@ -1,7 +1,8 @@
 """Rate-next rules against random choices on many fresh libraries and simulated users.
 
-    nice -n 19 python bench/queue_bench.py run --source clusters --seeds 900-913 --rules random,chance,queue --draws 5
-    python bench/queue_bench.py summary bench/out/queue-*.jsonl [--vs random]
+    nice -n 19 python bench/queue_bench.py run --source clusters --seeds 900-919 --rules queue --draws 1 --out q.jsonl
+    nice -n 19 python bench/queue_bench.py run --source clusters --seeds 900-919 --rules random,chance --draws 30 --out r.jsonl
+    python bench/queue_bench.py summary q.jsonl r.jsonl [--vs random] [--markdown]
 
 A run is one library (bench/queue_worlds.py), one simulated user and one held-out split (1,000
 images never rated); every rule in the run sees the same library, ratings and split, so rules

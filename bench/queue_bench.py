@@ -209,6 +209,8 @@ def cmd_summary(args: argparse.Namespace) -> None:
     recs = [json.loads(line) for p in args.files for line in Path(p).read_text().splitlines()]
     if args.source:
         recs = [r for r in recs if r["source"] == args.source]
+    if args.draws:
+        recs = [r for r in recs if r.get("draw", 0) < args.draws]
     by: dict[tuple[str, str], list[dict]] = {}
     for r in recs:
         by.setdefault((r["world"], base_name(r["rule"])), []).append(r)
@@ -301,6 +303,7 @@ def main() -> int:
     s.add_argument("--source")
     s.add_argument("--rules", help="only these rules (comma-separated)")
     s.add_argument("--markdown", action="store_true", help="table rows for BENCHMARKS.md")
+    s.add_argument("--draws", type=int, help="only each rule's first DRAWS draws")
     args = parser.parse_args()
     (cmd_run if args.cmd == "run" else cmd_summary)(args)
     return 0

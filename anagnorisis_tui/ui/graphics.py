@@ -244,11 +244,16 @@ def _fixed_sixel_class() -> type[PictureWidget]:
                     image.width, image.height, width=styled[0], height=styled[1]
                 ).get_pixel_size(size.width, size.height, cells)
                 loop = asyncio.get_running_loop()
-                SIXELS.request(
-                    key,
-                    partial(self._encode, image, (width, height), crop, cells, background),
-                    wanted=lambda: self.is_attached and self.image is image,
-                    done=lambda: loop.call_soon_threadsafe(self._encoded, image),
+                # Asked once this frame is out (the event loop runs nothing else before): an
+                # encoder started now would share the GIL with the rest of the frame.
+                loop.call_soon(
+                    partial(
+                        SIXELS.request,
+                        key,
+                        partial(self._encode, image, (width, height), crop, cells, background),
+                        wanted=lambda: self.is_attached and self.image is image,
+                        done=lambda: loop.call_soon_threadsafe(self._encoded, image),
+                    )
                 )
                 return [Strip.blank(crop.width, self.rich_style)] * crop.height
             segments = self._get_sixel_segments(sixel_data)

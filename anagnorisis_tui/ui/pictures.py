@@ -40,6 +40,9 @@ from textual.widget import Widget
 QUALITIES = ("auto", "high", "low")
 SLOW_LINK_BYTES_S = 2.5e6  # 20 Mbit/s: at 10 Mbit/s a 1 MB sixel page takes most of a second
 METER_WINDOW_BYTES = 512 * 1024  # the rate is taken over at least this much of the output
+# A burst of writes smaller than this says nothing of the link (it fits in the terminal's
+# buffers), and its time is mostly the writer thread waiting for the GIL: not counted.
+MEASURE_FROM_BYTES = 32 * 1024
 KITTY_KEEP = 400  # pictures left in the terminal for reuse (~50 MB of kitty's 320 MB quota)
 LOW_SIXEL_COLOURS = 32
 LOW_KITTY_SCALE = 0.5
@@ -54,6 +57,9 @@ class LinkMeter:
     write outweighed the seconds-long ones that showed the link (an average of rates read
     44 MB/s on a 2 Mbit/s link after one 69 kB write went into the buffers, so `auto` stayed
     high). Over a window of bytes, the writes that blocked are what the time is made of.
+    A burst under `MEASURE_FROM_BYTES` is not counted: each write waits for the GIL after its
+    system call (up to 5 ms while the event loop draws), and counted, a stream of small frames
+    on a fast local link read as a slow one.
     """
 
     def __init__(self, window: int = METER_WINDOW_BYTES) -> None:
@@ -65,7 +71,7 @@ class LinkMeter:
         self._lock = threading.Lock()
 
     def record(self, nbytes: int, seconds: float) -> None:
-        if nbytes <= 0:
+        if nbytes < MEASURE_FROM_BYTES:
             return
         with self._lock:
             self._samples.append((nbytes, max(0.0, seconds)))
@@ -159,6 +165,7 @@ class MeteredFile:
                     return
                 picture = self._pictures.popleft()
             text = picture() if callable(picture) else picture
+            taken = 0.0  # the time its pieces took to write (not the waits for frames)
             for piece in _pieces(text, self.CHUNK):
                 with self._lane:  # frames first: wait until none is waiting to be written
                     self._lane.wait_for(lambda: not self._frames_waiting or self._handed_back)
@@ -169,7 +176,8 @@ class MeteredFile:
                         if self._handed_back:
                             return
                         self._file.flush()
-                    self._meter.record(len(piece), time.perf_counter() - started)
+                    taken += time.perf_counter() - started
+            self._meter.record(len(text), taken)
 
     def flush(self) -> None:
         with self._lock:

@@ -42,7 +42,9 @@ little more than one fit).
   distance from every unrated image to its nearest rated-or-picked one) all the way; flr /
   flr40: fl for the first 20 / 40 ratings, then fl and random in turn; flr2: two fl picks to
   one random; fl2: facility location on squared distances (greedy k-means with the rated
-  images as fixed centres) all the way; fl2r: fl2, then fl2 and random in turn.
+  images as fixed centres) all the way; fl2r: fl2, then fl2 and random in turn; fl2w: fl2 in
+  the whitened principal space; fl2r40: fl2 for 40 ratings, then fl2 and random in turn;
+  fl2rand60: fl2 for 60 ratings, then random.
 """
 
 from __future__ import annotations
@@ -600,3 +602,20 @@ def fl2w(ctx: Context, batch: int) -> np.ndarray:
 
 
 RULES |= {"fl2w": fl2w}
+
+
+def _fl2_then(start: int, share: str):
+    """fl2 for the first `start` ratings, then fl2 and random in turn ("half") or random only
+    ("all"): the ratings drift back towards the library's own shape once it is covered."""
+
+    def pick(ctx: Context, batch: int) -> np.ndarray:
+        if len(ctx.rated) < start or np.ptp(ctx.y[ctx.rated]) == 0:
+            return fl2(ctx, batch)
+        if share == "all":
+            return random_rule(ctx, batch)
+        return fl2r(ctx, batch)
+
+    return pick
+
+
+RULES |= {"fl2r40": _fl2_then(40, "half"), "fl2rand60": _fl2_then(60, "all")}

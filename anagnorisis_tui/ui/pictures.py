@@ -392,7 +392,7 @@ def kitty_class() -> type[Widget]:
     return KittyImage
 
 
-SIXEL_KEEP_CHARS = 48 * 1024 * 1024  # kept sixel encodings (~25 kB a thumbnail: ~2,000)
+SIXEL_KEEP_CHARS = 16 * 1024 * 1024  # kept sixel encodings: ~650 thumbnails (~25 kB each)
 
 
 class SixelEncoder:

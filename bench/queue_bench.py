@@ -26,7 +26,8 @@ random orders scored exactly like a rule, so its row shows what luck alone does.
 `summary` prints, per target, those per-run figures (median, IQR over runs), the ratio of
 medians against the baseline, how many runs needed fewer / the same / more, the worst run's
 ratio, the runs more than 10 % worse, and paired tests (sign test, Wilcoxon signed-rank on log
-figures); a run where no draw of either reached the target is left out.
+figures); a run where no draw of either reached the target is left out. With `chance` in the
+files it also counts, per target, the runs where a rule is worse than chance's worst run.
 """
 
 from __future__ import annotations
@@ -285,6 +286,32 @@ def cmd_summary(args: argparse.Namespace) -> None:
                 f"   {s['worst']:.2f}   {s['worse10']:>3}     {s['sign_p']:.3f}   "
                 f"{s['wilcoxon_p']:.3f}"
             )
+    if "chance" in rules:
+        beyond_chance(by, worlds, [r for r in rules if r != "chance"], targets, args.vs)
+
+
+def beyond_chance(by: dict, worlds: list[str], rules: list[str], targets: list, vs: str) -> None:
+    """Per target, the runs where a rule's ratio to the baseline is above the worst ratio
+    `chance` (random order scored as a rule) has on any run: losses luck alone did not show."""
+    print("runs worse than chance's worst run (rule / baseline), per target:")
+    for metric, t in targets:
+        worst: dict[str, list[tuple[float, str]]] = {}
+        for rule in ["chance", *rules]:
+            ratios = []
+            for w in worlds:
+                if (w, rule) not in by or (w, vs) not in by:
+                    continue
+                a, b = figure(by[w, rule], metric, t), figure(by[w, vs], metric, t)
+                if not (np.isinf(a) and np.isinf(b)):
+                    ratios.append((min(a, CAP) / min(b, CAP), w))
+            worst[rule] = sorted(ratios, reverse=True)
+        limit = worst["chance"][0][0]
+        cells = []
+        for rule in rules:
+            bad = [(r, w) for r, w in worst[rule] if r > limit]
+            top = ", ".join(f"{w} {r:.2f}" for r, w in bad[:3])
+            cells.append(f"{rule} {len(bad)}" + (f" ({top})" if top else ""))
+        print(f"  {metric} {t:g}: chance's worst {limit:.2f}; " + "; ".join(cells))
 
 
 def main() -> int:

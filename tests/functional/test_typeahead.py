@@ -156,10 +156,16 @@ async def test_a_query_typed_before_the_index_runs_again_and_the_keys_wait_for_i
         scan = Job("scan", "Scanning and embedding", worker=object())  # the first scan, running
         app.jobs.jobs["scan"] = scan
         burst(app, *"/red circle", "enter", "enter", "7")
-        await _drain(pilot, settle)
-        screen = app.screen
+        waiting = "searching again when the scan is done"
+        for _ in range(100):  # not _drain: the keys are meant to stay queued here
+            await settle(pilot)
+            screen = app.screen
+            if isinstance(screen, SearchScreen) and waiting in str(
+                screen.query_one(FilterBar).render()
+            ):
+                break
         assert isinstance(screen, SearchScreen)
-        assert "searching again when the scan is done" in str(screen.query_one(FilterBar).render())
+        assert waiting in str(screen.query_one(FilterBar).render())
         assert app.typeahead.backlog == 2  # Enter and 7 wait for the results
         assert not list(library.db.query("SELECT * FROM ratings"))
 

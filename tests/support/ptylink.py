@@ -279,9 +279,12 @@ class PtyApp:
         begun to arrive, `seen` has been delivered and `pictures` pictures have begun; at most
         `timeout` s. Returns elapsed s."""
         start = time.monotonic()
+        if seen:
+            self.watch(seen)  # a picture's bytes after it can push it out of seen_text at once
         while time.monotonic() - start < timeout:
             self.pump(0.02)
-            if (seen and seen not in self.seen_text) or self.pictures < pictures:
+            arrived = not seen or seen in self.seen_text or self.watched[seen] >= 0
+            if not arrived or self.pictures < pictures:
                 continue
             if after is not None and after.first_at is None:
                 continue

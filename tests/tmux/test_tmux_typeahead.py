@@ -102,6 +102,15 @@ def _settled(session: str, quiet: float = 0.8) -> str:
     return last
 
 
+def _quit(session: str, done: Path) -> str:
+    """Press q; the app's exit status once its shell has written it."""
+    tmux("send-keys", "-t", session, "q")
+    end = time.monotonic() + DEADLINE
+    while not done.exists() and time.monotonic() < end:
+        time.sleep(0.2)
+    return done.read_text().strip()
+
+
 def _run(embedded, name: str, fast: bool) -> tuple[list[tuple[str, float]], str, str]:
     root, data, config = embedded
     done = root.parent / f"exit-{name}"
@@ -121,11 +130,7 @@ def _run(embedded, name: str, fast: bool) -> tuple[list[tuple[str, float]], str,
         wait_for(session, "sort: rating", "only “blue”")
         shown = _settled(session)
         bar = next(line for line in shown.splitlines() if "search: red circle" in line)
-        tmux("send-keys", "-t", session, "q")
-        end = time.monotonic() + DEADLINE
-        while not done.exists() and time.monotonic() < end:
-            time.sleep(0.2)
-        status = done.read_text().strip()
+        status = _quit(session, done)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     return _ratings(data / "library.db"), bar.strip(" │"), status
@@ -165,11 +170,7 @@ def test_keys_typed_while_the_first_scan_runs_are_all_delivered(tmp_path: Path):
         tmux("send-keys", "-t", session, *FIRST_RUN_FLOW)
         shown = wait_for(session, "search: red circle", "sort: rating")
         _settled(session)
-        tmux("send-keys", "-t", session, "q")
-        end = time.monotonic() + DEADLINE
-        while not done.exists() and time.monotonic() < end:
-            time.sleep(0.2)
-        status = done.read_text().strip()
+        status = _quit(session, done)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     assert status == "0"

@@ -472,13 +472,14 @@ def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sq, 0))
 
 
-def facility(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int) -> np.ndarray:
+def facility(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, power: int = 1) -> np.ndarray:
     """Indices into x_cand, in order: greedy facility location (k-medoids) over the candidates
-    given the rated images. Each pick most shrinks the summed distance from every candidate to
-    its nearest rated-or-picked image: typical of a big part of the library, and unlike what is
-    rated. Greedy, so the first picks of a longer queue are the same."""
-    d = _dist(x_cand, x_cand)
-    cur = _dist(x_cand, x_rated).min(1) if len(x_rated) else np.full(len(x_cand), d.max())
+    given the rated images. Each pick most shrinks the summed distance (to `power`) from every
+    candidate to its nearest rated-or-picked image: typical of a big part of the library, and
+    unlike what is rated. Greedy, so the first picks of a longer queue are the same."""
+    d = _dist(x_cand, x_cand) ** power
+    near = (_dist(x_cand, x_rated) ** power).min(1) if len(x_rated) else None
+    cur = near if near is not None else np.full(len(x_cand), d.max())
     picks: list[int] = []
     for _ in range(min(top_k, len(x_cand))):
         gain = np.maximum(cur[None, :] - d, 0).sum(1)
@@ -543,16 +544,7 @@ RULES |= {
 
 def facility_sq(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int) -> np.ndarray:
     """facility() on squared distances (the k-means objective, greedy)."""
-    d = _dist(x_cand, x_cand) ** 2
-    cur = (_dist(x_cand, x_rated) ** 2).min(1) if len(x_rated) else np.full(len(x_cand), d.max())
-    picks: list[int] = []
-    for _ in range(min(top_k, len(x_cand))):
-        gain = np.maximum(cur[None, :] - d, 0).sum(1)
-        gain[picks] = -np.inf
-        c = int(np.argmax(gain))
-        picks.append(c)
-        cur = np.minimum(cur, d[c])
-    return np.array(picks, dtype=int)
+    return facility(x_rated, x_cand, top_k, power=2)
 
 
 def fl2r(ctx: Context, batch: int) -> np.ndarray:

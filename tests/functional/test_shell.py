@@ -115,3 +115,23 @@ def test_progress_messages_coalesce_per_job():
     newer = JobProgressed("scan", Progress("scan", 20, 100))
     assert newer.can_replace(JobProgressed("scan", Progress("scan", 10, 100)))
     assert not newer.can_replace(JobProgressed("embed", Progress("embed", 10, 100)))
+
+
+async def test_the_status_line_names_the_stage_of_a_scan(library, make_test_app, settle):
+    """A scan runs stage after stage: its first stage at 100 % said "Scanning and embedding
+    100% ETA 00:00" while pictures and vectors were still to come."""
+    from anagnorisis_tui.core.base.progress import Progress
+    from anagnorisis_tui.ui.jobs import Job
+    from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
+
+    app = make_test_app(library)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        job = Job("scan", "Scanning and embedding", worker=object())
+        job.progress = Progress("catalogue", 127, 127, elapsed=1.0)
+        app.jobs.jobs["scan"] = job
+        bar = app.screen.query_one(ModeBar)
+        assert "Scanning and embedding · reading files 100%" in str(bar.render())
+        job.progress = Progress("ingest", 20, 127, elapsed=2.0)
+        assert "Scanning and embedding · pictures and vectors 16%" in str(bar.render())
+        job.finished.set()

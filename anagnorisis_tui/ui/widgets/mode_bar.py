@@ -11,6 +11,16 @@ from anagnorisis_tui.ui.app import AnagnorisisApp
 
 MODE_TITLES = {"library": "Library", "search": "Search", "viewer": "Viewer", "train": "Train"}
 
+# What each stage of a long job is doing, in the words the status line uses.
+STAGE_WORDS = {
+    "walk": "finding files",
+    "catalogue": "reading files",
+    "ingest": "pictures and vectors",
+    "thumbnails": "thumbnails",
+    "dates": "capture dates",
+    "index": "search index",
+}
+
 
 class ModeBar(Widget):
     app = getters.app(AnagnorisisApp)
@@ -65,9 +75,11 @@ class ModeBar(Widget):
             if job.running and job.progress is not None:
                 p = job.progress
                 pct = f" {p.fraction:.0%}" if p.fraction is not None else f" {p.done:,}"
-                title = {"download": "Model download", "prepare": "Preparing model"}.get(
-                    p.stage, job.title
-                )
+                title = {"download": "Model download", "prepare": "Preparing model"}.get(p.stage)
+                if title is None:
+                    # A scan runs stage after stage: "100% ETA 00:00" alone read as done.
+                    step = STAGE_WORDS.get(p.stage)
+                    title = f"{job.title} · {step}" if step else job.title
                 parts.append(f"{title}{pct} ETA {format_eta(p.eta)}")
             elif job.running:
                 parts.append(f"{job.title}…")

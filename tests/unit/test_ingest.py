@@ -307,3 +307,43 @@ def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, m
     assert report.unverified == 0
     together = [{Path(m.path).name for m in g.members} for g in report.groups]
     assert {"a.jpg", "a-small.png"} in together
+
+
+def test_a_batch_stopped_between_its_writes_leaves_none_of_itself(lib, tmp_path, monkeypatch):
+    """A kill between a batch's perceptual hashes and its renditions (CI caught one) left content
+    with a hash and no rendition: the next run redid work the catalogue counted as done. A batch
+    is one transaction: stopped anywhere in its writes, none of it is kept."""
+    from anagnorisis_tui.core.duplicates import renditions
+
+    root = tmp_path / "lib"
+    for i in range(6):
+        write(root / f"p{i}.jpg", jpeg_bytes(i, (64, 48)))
+    model = FakeModel()
+    products = ingest_pass.Products(phash=True, batch_size=3, embedder=lambda: model)
+    calls = {"n": 0}
+    store = renditions.store
+
+    def store_then_die(db, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second batch: its pixels and hashes are written by now
+            raise KeyboardInterrupt
+        store(db, rows)
+
+    monkeypatch.setattr(renditions, "store", store_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        lib.catalogue.scan(root, products=products)
+    monkeypatch.setattr(renditions, "store", store)
+    has = {
+        what: lib.db.execute(f"SELECT count(*) FROM {sql}").fetchone()[0]
+        for what, sql in {
+            "phash": "images WHERE phash IS NOT NULL",
+            "pixels": "images WHERE pixel_hash IS NOT NULL",
+            "renditions": "renditions",
+            "vectors": "vectors",
+        }.items()
+    }
+    kept = has["vectors"]  # the first batch, whole
+    assert 0 < kept < 6 and has == dict.fromkeys(has, kept)
+    rest: list[ingest_pass.IngestSummary] = []
+    lib.catalogue.scan(root, products=products, ingested=rest)
+    assert rest[0].total == 6 - kept and rest[0].embedded == 6 - kept

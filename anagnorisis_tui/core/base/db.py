@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from anagnorisis_tui.core.errors import UserError
@@ -34,10 +35,31 @@ class Database:
     statement on it, `query` yields rows as dicts. That is all the core needs; a fuller wrapper
     (sqlite-utils) costs every command about 0.2 s of imports, numpy included."""
 
-    __slots__ = ("conn",)
+    __slots__ = ("_depth", "conn")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit what is written inside, or roll it back on an error. Nested blocks join the
+        outermost one, which alone commits: a write of several steps (an ingest batch's pixel
+        identities, perceptual hashes, renditions and vectors) is all there after a kill, or
+        none of it is, so the next run redoes exactly the batches that were not finished."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with self.conn:
+                yield
+        finally:
+            self._depth = 0
 
     def execute(
         self, sql: str, parameters: Sequence[object] | Mapping[str, object] | None = None

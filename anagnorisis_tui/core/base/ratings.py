@@ -40,7 +40,7 @@ def parse_rating(value: object) -> float:
 def set_rating(db: Database, content_hash: str, value: object, *, source: str = "user") -> float:
     number = parse_rating(value)
     at = time.time()
-    with db.conn:
+    with db.transaction():
         db.execute(
             "INSERT INTO ratings(hash, value, updated) VALUES (?, ?, ?) "
             "ON CONFLICT(hash) DO UPDATE SET value=excluded.value, updated=excluded.updated",
@@ -56,7 +56,7 @@ def set_rating(db: Database, content_hash: str, value: object, *, source: str = 
 def clear_rating(db: Database, content_hash: str, *, source: str = "user") -> None:
     """Remove the current rating; the history keeps every earlier value."""
     at = time.time()
-    with db.conn:
+    with db.transaction():
         db.execute("DELETE FROM ratings WHERE hash = ?", [content_hash])
         db.execute(
             "INSERT INTO rating_history(hash, value, at, source) VALUES (?, NULL, ?, ?)",

@@ -78,7 +78,7 @@ def dates_pass(
         for start in range(0, len(todo), BATCH):
             check(cancel)
             rows = [r for r in pool.map(one, todo[start : start + BATCH]) if r is not None]
-            with db.conn:
+            with db.transaction():
                 db.conn.executemany(
                     "UPDATE images SET taken = ?, taken_offset = ?, taken_read = ? WHERE hash = ?",
                     rows,

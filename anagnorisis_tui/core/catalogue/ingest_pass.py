@@ -240,12 +240,13 @@ class _Batch:
         # Content that cannot be decoded for its identity leaves the catalogue (scan_errors).
         failures = [(d.job.content, d.failure) for d in items if d.failure and d.job.identify]
         counts = scan_summary if scan_summary is not None else ScanSummary(root="")
-        store_pixels(db, pixels, failures, counts, {})
-        legacy = [(d.job.content, d.legacy_pixel) for d in items if d.legacy_pixel]
-        if legacy:
-            counts.pixel_matched += carry_legacy(db, legacy)
-        now = time.time()
-        with db.conn:
+        # One transaction for the whole batch: a kill leaves all of it or none of it.
+        with db.transaction():
+            store_pixels(db, pixels, failures, counts, {})
+            legacy = [(d.job.content, d.legacy_pixel) for d in items if d.legacy_pixel]
+            if legacy:
+                counts.pixel_matched += carry_legacy(db, legacy)
+            now = time.time()
             db.conn.executemany(
                 "UPDATE images SET phash = ? WHERE hash = ? AND phash IS NULL",
                 [(d.phash, d.job.content) for d in items if d.phash is not None],
@@ -267,11 +268,11 @@ class _Batch:
                 "VALUES (?, ?, ?, ?)",
                 [(h, m, str(r)[:500], at) for h, m, r, at in rows],
             )
-        renditions.store(db, [(d.job.content, *d.rendition) for d in items if d.rendition])
-        if matrix is not None:
-            from anagnorisis_tui.core.semantic import vectors
+            renditions.store(db, [(d.job.content, *d.rendition) for d in items if d.rendition])
+            if matrix is not None:
+                from anagnorisis_tui.core.semantic import vectors
 
-            vectors.put_vectors(db, embedder.model_id, [c.job.content for c in clips], matrix)
+                vectors.put_vectors(db, embedder.model_id, [c.job.content for c in clips], matrix)
         summary.identified += len(pixels)
         summary.phashed += sum(d.phash is not None for d in items)
         summary.thumbnails += sum(d.thumb for d in items)

@@ -26,7 +26,7 @@ def store_pixels(
     if not results and not failures:
         return
     now = time.time()
-    with db.conn:
+    with db.transaction():
         db.conn.executemany(
             "UPDATE images SET pixel_hash = ? WHERE hash = ?", [(v, h) for h, v in results]
         )
@@ -101,7 +101,7 @@ def carry_content(
 
     Never overwrites what target already has (the rating goes through ratings.carry_rating).
     """
-    with db.conn:
+    with db.transaction():
         if vectors_from:
             db.execute(
                 "INSERT OR IGNORE INTO vectors(hash, model_id, vector, at) "

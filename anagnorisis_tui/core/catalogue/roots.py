@@ -37,7 +37,7 @@ def stored(db: Database) -> list[str] | None:
 
 
 def save(db: Database, roots: list[str]) -> None:
-    with db.conn:
+    with db.transaction():
         db.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

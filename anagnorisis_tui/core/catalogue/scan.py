@@ -152,7 +152,7 @@ def start(
     summary = ScanSummary(root=root_db)
     report = progress or (lambda _p: None)
 
-    with db.conn:
+    with db.transaction():
         row = db.execute(
             "SELECT finished FROM scans WHERE root = ? ORDER BY id DESC LIMIT 1", [root_db]
         ).fetchone()
@@ -247,7 +247,7 @@ def finish(db: Database, walked: Walked, *, on_file: FileCallback | None = None)
         "SELECT count(*) FROM scan_errors WHERE path >= ? AND path < ?", [lo, hi]
     ).fetchone()[0]
     summary.seconds = round(walked.seconds, 3)
-    with db.conn:
+    with db.transaction():
         db.execute(
             "UPDATE scans SET finished = ?, summary = ? WHERE id = ?",
             [
@@ -328,7 +328,7 @@ def _walk_and_compare(
 
     vanished = [(now, p) for p, v in known.items() if v[3] & _PRESENT]
     stale_errors = [(p,) for p in bad]
-    with db.conn:
+    with db.transaction():
         if vanished:
             db.conn.executemany(
                 "UPDATE files SET present = 0, updated = ? WHERE path = ?", vanished

@@ -113,7 +113,7 @@ def _act(db: Database, batch: str, item: PlannedAction, report: ActionReport) ->
     # undo knows where to look (and checks the content hash before moving anything back).
     target = _free_name(fsnames.to_os(item.dest)) if item.action == "move" else None
     logged = fsnames.to_db(target) if target is not None else None
-    with db.conn:
+    with db.transaction():
         row_id = db.execute(
             "INSERT INTO file_actions(batch, action, source, dest, hash, at) VALUES (?, ?, ?, ?, ?, ?)",
             [batch, item.action, item.path, logged, item.hash, at],
@@ -126,12 +126,12 @@ def _act(db: Database, batch: str, item: PlannedAction, report: ActionReport) ->
             os.makedirs(os.path.dirname(where_os), exist_ok=True)
             shutil.move(source, where_os)
     except OSError as exc:
-        with db.conn:
+        with db.transaction():
             db.execute("DELETE FROM file_actions WHERE id = ?", [row_id])
         report.skipped.append((item.path, f"could not {item.action} it: {exc}"))
         return None
     where = fsnames.to_db(where_os) if where_os is not None else None
-    with db.conn:
+    with db.transaction():
         db.execute("UPDATE file_actions SET dest = ? WHERE id = ?", [where, row_id])
         _moved_row(db, item.path, where if item.action == "move" else None, at)
     report.done.append((item.path, where if where is not None else "trash"))
@@ -180,7 +180,7 @@ def _carry(db: Database, report: ActionReport, removed: list[str], keeper: str) 
         return
     latest = max(rated, key=lambda r: r.updated)
     if ratings.carry_rating(db, latest.hash, keeper, reason="keeper"):
-        with db.conn:
+        with db.transaction():
             db.execute(
                 "INSERT INTO file_actions(batch, action, source, dest, hash, at) "
                 "VALUES (?, 'carry', ?, ?, ?, ?)",
@@ -251,7 +251,7 @@ def undo(db: Database, batch: str) -> UndoReport:
         except OSError as exc:
             report.failed.append((source, str(exc)))
             continue
-        with db.conn:
+        with db.transaction():
             _restored_row(db, source, dest if action == "move" else None)
         _mark_undone(db, row_id)
         report.restored.append(source)
@@ -289,5 +289,5 @@ def _uncarry(db: Database, from_hash: str, keeper: str) -> int:
 
 
 def _mark_undone(db: Database, row_id: int) -> None:
-    with db.conn:
+    with db.transaction():
         db.execute("UPDATE file_actions SET undone = ? WHERE id = ?", [time.time(), row_id])

@@ -130,7 +130,7 @@ def compute_missing(
 
 def _write(db: Database, results: list[tuple[str, int]], errors: list[tuple[str, str]]) -> None:
     at = time.time()
-    with db.conn:
+    with db.transaction():
         db.conn.executemany(
             "UPDATE images SET phash = ? WHERE hash = ?", [(v, h) for h, v in results]
         )

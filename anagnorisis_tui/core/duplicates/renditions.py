@@ -33,7 +33,7 @@ RenditionSummary = DecodeSummary
 
 def store(db: Database, rows: Iterable[tuple[str, bytes, int, int]]) -> None:
     """(content hash, rendition bytes, width, height) rows, replacing older ones."""
-    with db.conn:
+    with db.transaction():
         db.conn.executemany(
             "INSERT OR REPLACE INTO renditions(hash, data, width, height) VALUES (?, ?, ?, ?)",
             list(rows),
@@ -99,7 +99,7 @@ def compute_missing(
     ) -> None:
         store(db, [(h, data, w, hgt) for h, (data, w, hgt, _code) in good])
         at = time.time()
-        with db.conn:
+        with db.transaction():
             db.conn.executemany(
                 "UPDATE images SET phash = ? WHERE hash = ? AND phash IS NULL",
                 [(code, h) for h, (_data, _w, _hgt, code) in good],

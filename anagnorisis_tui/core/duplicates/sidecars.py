@@ -61,7 +61,7 @@ def follow(
                 kind = "trash"
         try:
             content = hashing.content_hash_file(sidecar)[0]
-            with db.conn:
+            with db.transaction():
                 row_id = db.execute(
                     "INSERT INTO file_actions(batch, action, source, dest, hash, at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -84,7 +84,7 @@ def follow(
         except OSError:
             continue  # the sidecar stays where it was: nothing lost
         shown = fsnames.to_db(where) if where else "trash"
-        with db.conn:
+        with db.transaction():
             db.execute("UPDATE file_actions SET dest = ? WHERE id = ?", [where and shown, row_id])
         out.append((fsnames.to_db(sidecar), shown))
     return out

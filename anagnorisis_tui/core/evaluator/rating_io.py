@@ -249,7 +249,7 @@ def _apply(
         else:
             report.changed += 1
         writes.append((content, value))
-    with db.conn:
+    with db.transaction():
         db.conn.executemany(
             "INSERT INTO ratings(hash, value, updated) VALUES (?, ?, ?) ON CONFLICT(hash) "
             "DO UPDATE SET value=excluded.value, updated=excluded.updated",

@@ -113,7 +113,7 @@ def save(
     tmp = path.with_suffix(".tmp")
     save_file(clean, str(tmp), metadata=metadata)
     tmp.replace(path)
-    with db.conn:
+    with db.transaction():
         db.execute("UPDATE evaluators SET active = 0 WHERE embed_model_id = ?", [embed_model_id])
         db.execute(
             "INSERT INTO evaluators(id, embed_model_id, kind, created, path, metrics, active) "
@@ -249,7 +249,7 @@ def refresh_predictions(
         values = evaluator.predict(mat)
         spread = evaluator.uncertainty(mat)
         at = time.time()
-        with db.conn:
+        with db.transaction():
             db.conn.executemany(
                 "INSERT OR REPLACE INTO predictions(hash, evaluator_id, value, uncertainty, at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -268,7 +268,7 @@ def refresh_predictions(
     if older:
         # Older evaluators' rows for images that now have this one's are dead weight (one
         # set-based statement; after a cancel, the rows left are the stale ones still shown).
-        with db.conn:
+        with db.transaction():
             db.execute(
                 "DELETE FROM predictions WHERE evaluator_id != ? AND hash IN "
                 "(SELECT hash FROM predictions WHERE evaluator_id = ?)",

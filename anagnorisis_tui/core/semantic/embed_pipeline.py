@@ -73,7 +73,7 @@ def counts(db: Database, model_id: str) -> tuple[int, int]:
 
 
 def record_error(db: Database, content_hash: str, model_id: str, reason: str) -> None:
-    with db.conn:
+    with db.transaction():
         db.execute(
             "INSERT OR REPLACE INTO embed_errors(hash, model_id, reason, at) VALUES (?, ?, ?, ?)",
             [content_hash, model_id, reason[:500], time.time()],

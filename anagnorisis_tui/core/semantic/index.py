@@ -201,7 +201,7 @@ def build(
     if spec is None:
         return None
     dim = spec[0]
-    with db.conn:  # one read transaction: the rowid and the rows agree
+    with db.transaction():  # one read transaction: the rowid and the rows agree
         top = max_rowid(db)
         hashes, matrix = vectors.load_vectors(db, model_id)
     if not hashes:

@@ -177,7 +177,7 @@ def _present(db: Database, hashes: list[str]) -> int:
 
 def _clear_errors(db: Database, model_id: str, hashes: list[str]) -> int:
     cleared = 0
-    with db.conn:
+    with db.transaction():
         for start in range(0, len(hashes), 900):
             chunk = hashes[start : start + 900]
             marks = ",".join("?" * len(chunk))

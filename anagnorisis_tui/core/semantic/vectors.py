@@ -27,7 +27,7 @@ def register_model(
 ) -> None:
     if dtype not in ("float16", "float32"):
         raise ValueError(f"unsupported vector dtype {dtype!r}")
-    with db.conn:
+    with db.transaction():
         db.execute(
             "INSERT INTO embed_models(model_id, dim, dtype, info) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(model_id) DO UPDATE SET info=excluded.info",
@@ -73,7 +73,7 @@ def put_vectors(
         raise ValueError(f"expected {len(hashes)}x{dim} vectors, got {matrix.shape}")
     blobs = matrix.astype("<f2" if dtype == "float16" else "<f4")
     at = time.time()
-    with db.conn:
+    with db.transaction():
         db.conn.executemany(
             "INSERT OR REPLACE INTO vectors(hash, model_id, vector, at) VALUES (?, ?, ?, ?)",
             [(h, model_id, blobs[i].tobytes(), at) for i, h in enumerate(hashes)],

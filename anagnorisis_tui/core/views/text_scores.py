@@ -69,7 +69,7 @@ def _fill(db: Database, name: str, model_id: str, query: np.ndarray) -> None:
     np_dtype = np.dtype("<f2" if dtype == "float16" else "<f4")
     # A second cursor reads while the first streams: a separate cursor, same connection.
     cursor = db.conn.execute("SELECT hash, vector FROM vectors WHERE model_id = ?", [model_id])
-    with db.conn:
+    with db.transaction():
         while True:
             rows = cursor.fetchmany(BLOCK)
             if not rows:

@@ -14,6 +14,11 @@ quality it says after which key the app switched to `low` (its "Slow link" notic
 
     nice python bench/bench_link.py [--graphics sixel,kitty,halfcell] [--links none,10:50,2:150]
                                     [--quality auto] [--flips 6]
+
+`--paced S` runs a second flow instead: `--flips` PageDowns typed S seconds apart (faster than
+a slow link takes a page of pictures), then nothing until the link is quiet. It prints the
+bytes sent from the first flip on and the time from the last flip until the last byte arrived
+(the last page complete), beside the same flips each waiting for quiet (pages all seen whole).
 """
 
 from __future__ import annotations
@@ -87,6 +92,46 @@ def run_flow(
     return out
 
 
+def run_paced(
+    root: Path,
+    env: dict[str, str],
+    graphics: str,
+    link: Link,
+    flips: int,
+    quality: str,
+    pace: float | None,
+) -> dict[str, float]:
+    """`flips` PageDowns `pace` s apart (None: each once the link is quiet), then quiet."""
+    app = PtyApp(
+        [str(root), "--graphics", graphics],
+        {**env, "ANAGNORISIS_PICTURES": quality},
+        link=link,
+    )
+    app.start()
+    try:
+        app.pump_until_quiet(quiet=3.0, timeout=180, seen=b"photo0000", pictures=1)
+        before = app.produced
+        last = None
+        for _ in range(flips):
+            last = app.send(PAGE_DOWN)
+            if pace is None:
+                app.pump_until_quiet(quiet=2.5, timeout=120, after=last)
+            else:
+                app.pump(pace)
+        app.pump_until_quiet(quiet=3.0, timeout=180, after=last)
+        assert last is not None
+        out = {
+            "bytes": app.produced - before,
+            "settled": app.last_output_at - last.sent_at,
+            "first_change": last.changed_s or float("nan"),
+        }
+        app.send(b"q")
+        app.wait_exit(30)
+    finally:
+        app.kill()
+    return out
+
+
 def parse_link(text: str) -> tuple[str, Link]:
     if text == "none":
         return "unthrottled", Link()
@@ -119,11 +164,28 @@ def main() -> None:
     parser.add_argument("--flips", type=int, default=6)
     parser.add_argument("--images", type=int, default=300)
     parser.add_argument("--dir", default="")
+    parser.add_argument("--paced", type=float, default=0.0, help="flips this many s apart")
     args = parser.parse_args()
     base = Path(args.dir or tempfile.mkdtemp(prefix="bench-link-"))
     root, env = library(base, args.images)
     print(f"load: {os.getloadavg()[0]:.1f}  library: {args.images} photos at {base}")
     qualities = [args.quality] + ([args.compare] if args.compare else [])
+    if args.paced:
+        for graphics in args.graphics.split(","):
+            for label, link in map(parse_link, args.links.split(",")):
+                for quality in qualities:
+                    print(f"\n{graphics:8s} {label:18s} quality={quality}, {args.flips} flips")
+                    for name, pace in (
+                        ("each when quiet", None),
+                        (f"{args.paced} s apart", args.paced),
+                    ):
+                        r = run_paced(root, env, graphics, link, args.flips, quality, pace)
+                        print(
+                            f"  {name:16s} {r['bytes'] / 1000:8.0f} kB sent, last flip: first "
+                            f"change {r['first_change'] * 1000:5.0f} ms, complete "
+                            f"{r['settled']:5.2f} s"
+                        )
+        return
     for graphics in args.graphics.split(","):
         for label, link in map(parse_link, args.links.split(",")):
             for quality in qualities:

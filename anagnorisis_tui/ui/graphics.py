@@ -173,7 +173,7 @@ _KITTY_CLASS: type[PictureWidget] | None = None
 def _kitty_class() -> type[PictureWidget]:
     global _KITTY_CLASS
     if _KITTY_CLASS is None:
-        from anagnorisis_tui.ui.pictures import kitty_class
+        from anagnorisis_tui.ui.kitty import kitty_class
 
         _KITTY_CLASS = kitty_class()  # type: ignore[assignment]
     return _KITTY_CLASS  # type: ignore[return-value]

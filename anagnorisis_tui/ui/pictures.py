@@ -11,13 +11,8 @@ Over SSH every picture crosses the network: with sixel a page flip of a 160x48 g
   `low` sends sixel with 32 colours and kitty pictures at half resolution (the terminal scales
   them up to the same cells); `auto` is `high` until the link is measured slower than
   `SLOW_LINK_BYTES_S`, then `low` (and the app says so once).
-- `kitty_class()`: a kitty graphics widget that sends each picture (at each size) once and
-  afterwards only places it; the terminal keeps the last `KITTY_KEEP` pictures. The frame draws
-  the picture's placeholder cells at once; the picture itself is encoded and sent after that
-  frame, in the output's picture lane (`MeteredFile.send_picture`): frames go first, a picture
-  between them, so a key's answer never waits behind picture data still going out. kitty shows
-  placeholder cells written before their picture as soon as its virtual placement arrives (it
-  redraws every placeholder line when one does: kitty/screen.c, screen_handle_graphics_command).
+- `MeteredFile`'s picture lane: pictures sent apart from their frame (kitty's, ui/kitty.py) go
+  out after it, between frames, so a key's answer never waits behind picture data.
 - `SixelEncoder`: sixel pictures are encoded off the event loop and kept (by picture, crop,
   size and palette), so the frame after a key carries its text at once and each picture follows
   in a later frame; a page seen before is drawn from the kept encodings.
@@ -25,17 +20,13 @@ Over SSH every picture crosses the network: with sixel a page flip of a 160x48 g
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterator
-from functools import partial
 from typing import Any
-
-from textual.widget import Widget
 
 QUALITIES = ("auto", "high", "low")
 SLOW_LINK_BYTES_S = 2.5e6  # 20 Mbit/s: at 10 Mbit/s a 1 MB sixel page takes most of a second
@@ -43,7 +34,6 @@ METER_WINDOW_BYTES = 512 * 1024  # the rate is taken over at least this much of 
 # A burst of writes smaller than this says nothing of the link (it fits in the terminal's
 # buffers), and its time is mostly the writer thread waiting for the GIL: not counted.
 MEASURE_FROM_BYTES = 32 * 1024
-KITTY_KEEP = 400  # pictures left in the terminal for reuse (~50 MB of kitty's 320 MB quota)
 LOW_SIXEL_COLOURS = 32
 LOW_KITTY_SCALE = 0.5
 
@@ -165,6 +155,8 @@ class MeteredFile:
                     return
                 picture = self._pictures.popleft()
             text = picture() if callable(picture) else picture
+            if not text:  # no longer wanted (ui/kitty.py: a page flipped past)
+                continue
             taken = 0.0  # the time its pieces took to write (not the waits for frames)
             for piece in _pieces(text, self.CHUNK):
                 with self._lane:  # frames first: wait until none is waiting to be written
@@ -298,98 +290,6 @@ def picture_key(image: object) -> int:
         except AttributeError:
             return key
     return key
-
-
-def _send_after_frame(picture: Picture) -> None:
-    """Send `picture` after the frame now being drawn, in the output's picture lane (without
-    one, e.g. headless: made now and written in order with the frames)."""
-    from textual._context import active_app
-
-    try:
-        driver = active_app.get()._driver
-    except LookupError:
-        driver = None
-    if driver is None:
-        return
-    output = getattr(driver, "_file", None)
-    if isinstance(output, MeteredFile):
-        # Called while the frame is being rendered: queued once it has been given to the
-        # output thread (it is, before the event loop runs anything else).
-        try:
-            asyncio.get_running_loop().call_soon(output.send_picture, picture)
-        except RuntimeError:  # not rendering in the event loop
-            output.send_picture(picture)
-    else:
-        driver.write(picture() if callable(picture) else picture)
-
-
-def kitty_class() -> type[Widget]:
-    """textual-image's kitty widget sending each picture once per size, then placing it."""
-    from rich.console import Console, ConsoleOptions
-    from rich.segment import Segment
-    from textual_image._pixeldata import PixelData
-    from textual_image._terminal import get_cell_size
-    from textual_image.renderable import tgp
-    from textual_image.widget._base import Image as BaseImage
-
-    sent: OrderedDict[tuple[int, int, int, int, int, float], int] = OrderedDict()
-
-    def message(payload: str = "", **keys: object) -> str:
-        args = ",".join(f"{k}={v}" for k, v in keys.items() if v is not None)
-        return f"\x1b_G{args}{';' + payload if payload else ''}\x1b\\"
-
-    def transmission(
-        image: Any, image_id: int, width: int, height: int, cells: tuple[int, int]
-    ) -> str:
-        """The picture as PNG at `width` x `height` pixels, then its virtual placement."""
-        data = PixelData(image).scaled(width, height).to_base64()
-        parts = [data[i : i + 4096] for i in range(0, len(data), 4096)] or [""]
-        out = [
-            message(part, i=image_id, m=int(n < len(parts) - 1), f=100, q=2)
-            for n, part in enumerate(parts)
-        ]
-        out.append(message(a="p", i=image_id, c=cells[0], r=cells[1], U=1, q=2))
-        return "".join(out)
-
-    class ReusedRenderable(tgp.Image):
-        def __init__(self, image: Any, width: Any = None, height: Any = None) -> None:
-            super().__init__(image, width, height)
-            self._key = picture_key(image)
-
-        def cleanup(self) -> None:
-            """Kept in the terminal: the same picture is placed again without resending."""
-
-        def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-            sizes = get_cell_size()
-            size = self._render_size
-            cells = size.get_cell_size(options.max_width, options.max_height, sizes)
-            pixels = size.get_pixel_size(options.max_width, options.max_height, sizes)
-            scale = current().kitty_scale
-            key = (self._key, *pixels, *cells, scale)
-            image_id = sent.get(key)
-            if image_id is None:
-                image_id = next(tgp.Image._image_id_counter) & 0xFFFFFFFF or 1
-                width, height = (max(1, round(p * scale)) for p in pixels)
-                _send_after_frame(
-                    partial(
-                        transmission, self._image_data.pil_image, image_id, width, height, cells
-                    )
-                )
-                KittyImage.transmitted += 1
-                sent[key] = image_id
-                while len(sent) > KITTY_KEEP:
-                    _, old = sent.popitem(last=False)
-                    _send_after_frame(message(a="d", d="I", i=old, q=2))
-            else:
-                sent.move_to_end(key)
-            self.terminal_image_id = image_id
-            yield from self._render_diacritics(*cells)
-
-    class KittyImage(BaseImage, Renderable=ReusedRenderable):  # type: ignore[misc, call-arg]
-        transmitted = 0  # pictures sent to the terminal (not placements), for tests and benches
-
-    KittyImage.sent = sent  # type: ignore[attr-defined]
-    return KittyImage
 
 
 SIXEL_KEEP_CHARS = 16 * 1024 * 1024  # kept sixel encodings: ~650 thumbnails (~25 kB each)

@@ -3,6 +3,7 @@ quality, no pictures for pages flipped past in a burst of keys, the link meter's
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -129,6 +130,73 @@ async def test_pages_flipped_past_in_a_burst_get_no_pictures(
         await _all_shown(pilot, settle, grid)
         last_page = set(range(3 * per_page, 4 * per_page))
         assert set(shown) == last_page  # pages 2 and 3 were passed without pictures
+
+
+class _GatedTerminal:
+    """A terminal whose link stalls while `gate` is closed; it records what got through."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.text: list[str] = []
+        self.stalled = threading.Event()  # a write is waiting at the closed gate
+
+    def write(self, text: str) -> int:
+        if not self.gate.is_set():
+            self.stalled.set()
+            self.gate.wait(30)
+        self.text.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def placed(self) -> set[int]:
+        return {int(i) for i in re.findall(r"\x1b_Ga=p,i=(\d+)", "".join(self.text))}
+
+
+async def test_kitty_pictures_queued_for_a_page_flipped_past_are_not_sent(
+    library, make_test_app, settle
+):
+    # Over a slow link a page's kitty pictures take seconds to go out; those still queued when
+    # the user flips on were sent anyway, ahead of the new page's. Now they are dropped, the
+    # one going out is finished, and a page shown again gets what it lacks.
+    kitty = image_widget_class("kitty")
+    app = make_test_app(library, image_class=kitty)
+    terminal = _GatedTerminal()
+
+    def new_ids(before: set[int]) -> set[int]:
+        return {t.image_id for t in kitty.sent.values()} - before
+
+    async with app.run_test(size=(60, 30)) as pilot:  # two cells a page
+        app._driver._file = MeteredFile(terminal, LinkMeter())
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _all_shown(pilot, settle, grid)
+        known = {t.image_id for t in kitty.sent.values()}
+        terminal.gate.clear()  # the link stalls: page 2's first picture gets stuck going out
+        await pilot.press("pagedown")
+        await _all_shown(pilot, settle, grid)
+        page2 = new_ids(known)
+        assert len(page2) == 2 and terminal.stalled.wait(10)
+        known |= page2
+        await pilot.press("pagedown")
+        await _all_shown(pilot, settle, grid)
+        page3 = new_ids(known)
+        assert len(page3) == 2
+        terminal.gate.set()
+        for _ in range(50):
+            await settle(pilot)
+            if page3 <= terminal.placed():
+                break
+        placed = terminal.placed()
+        assert page3 <= placed  # the page on screen has its pictures
+        assert len(page2 & placed) == 1  # the one going out was finished, the other dropped
+        await pilot.press("pageup")  # page 2 again: its missing picture is sent now
+        for _ in range(50):
+            await settle(pilot)
+            if page2 <= terminal.placed():
+                break
+        assert page2 <= terminal.placed()
 
 
 class _SlowTerminal:

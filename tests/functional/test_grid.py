@@ -155,13 +155,25 @@ async def test_half_cell_pictures_of_the_next_screen_are_painted_ahead(
         assert 0 < per_screen < 5
         store, image_class = app.thumbnails, app.image_class
         ahead = [grid.entry_at(i) for i in range(per_screen, 2 * per_screen)]
-        for cell, entry in zip(grid.cells, ahead, strict=True):
-            image = store.peek(entry.hash)
-            assert image is not None
-            box = (cell.content_size.width, cell.content_size.height)
-            assert image_class.prerendered(image, box)
+
+        def painted_ahead() -> bool:
+            for cell, entry in zip(grid.cells, ahead, strict=True):
+                image = store.peek(entry.hash)
+                box = (cell.content_size.width, cell.content_size.height)
+                if image is None or not image_class.prerendered(image, box):
+                    return False
+            return True
+
+        for _ in range(50):  # painted in a thread: under load it may finish after settling
+            if painted_ahead():
+                break
+            await settle(pilot)
+        assert painted_ahead()
         await pilot.press("pagedown")
-        await pilot.pause()
+        for _ in range(50):
+            await pilot.pause()
+            if all(c.entry == e for c, e in zip(grid.cells, ahead, strict=True)):
+                break
         for cell, entry in zip(grid.cells, ahead, strict=True):
             assert cell.entry == entry and cell.shown_image is store.peek(entry.hash)
             thumb = cell.query_one(image_class)

@@ -15,28 +15,38 @@ from tests.support.imagefiles import jpeg_bytes, write
 
 CHILD = textwrap.dedent(
     """
-    import sys, time
+    import sys, threading, time
     from anagnorisis_tui.core.catalogue import record_pass
     from anagnorisis_tui.core.base import db as dbmod
     from anagnorisis_tui.core.catalogue.scan import scan
 
     real = record_pass.inspect_file
-    count = 0
+    count, hung, lock = 0, False, threading.Lock()
+
+    def committed():
+        probe = dbmod.connect(sys.argv[1])
+        return probe.execute("SELECT count(*) FROM files").fetchone()[0]
 
     def slow(path):
-        global count
-        count += 1
-        if count == 40:
-            # Reading runs ahead of the writer: wait until a batch is committed, so the kill
-            # lands with batches committed and one in flight however loaded the machine is.
-            probe = dbmod.connect(sys.argv[1])
+        # Reading runs ahead of the writer, in chunks: hang one reader (where the kill lands)
+        # only once a batch is committed, so batches are committed and one is in flight however
+        # the chunks fell. Hanging at a fixed file could hold the first batch's chunk (CI saw
+        # none committed after 30 s).
+        global count, hung
+        with lock:
+            count += 1
+            mine = count
+        if mine >= 40 and not hung:
+            wait = mine == 80  # the last file: the writer has every earlier one
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if probe.execute("SELECT count(*) FROM files").fetchone()[0]:
-                    break
+            while not committed() and wait and time.monotonic() < deadline:
                 time.sleep(0.05)
-            print("READY", flush=True)
-            time.sleep(60)  # killed here, with batches committed and one in flight
+            with lock:
+                go = not hung and committed() > 0
+                hung = hung or go
+            if go:
+                print("READY", flush=True)
+                time.sleep(60)  # killed here, with batches committed and one in flight
         return real(path)
 
     record_pass.inspect_file = slow

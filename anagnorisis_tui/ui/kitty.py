@@ -47,7 +47,8 @@ class Transmission:
 
     def wanted_by(self, widget: Widget) -> None:
         with self._lock:
-            if not any(ref() is widget for ref in self._owners):
+            # Only a queued one asks who wants it: every repaint of a sent picture lands here.
+            if self.state == "queued" and not any(ref() is widget for ref in self._owners):
                 self._owners.append(weakref.ref(widget))
 
     def _wanted(self) -> bool:

@@ -135,7 +135,9 @@ class AnagnorisisApp(App):
         self.image_class = image_class
         self.scan_on_start = scan_on_start
         self.embed_after_scan = embed_after_scan
-        self.thumbnails = ThumbnailStore(cache_dir(settings.data_dir))
+        # Libraries the app showed before this one (the demo), closed when the app ends.
+        self._retired: list[Library] = []
+        self.thumbnails = ThumbnailStore(cache_dir(library.data_dir))
         self.jobs = Jobs(self)
         # Thumbnails the cache lacks are made in a child process: the UI never decodes an original.
         self.thumbnails.maker = self.jobs.make_thumbnails
@@ -233,6 +235,36 @@ class AnagnorisisApp(App):
         good, self.keymap_problems = keymap.validate(dict(self.settings.keymap), known)
         if good:
             self.set_keymap(good)
+
+    # -- the library shown ---------------------------------------------------------------------
+    @property
+    def on_demo(self) -> bool:
+        """Whether the app shows the demo library (its own catalogue, apart from the user's)."""
+        return self.library.settings.demo
+
+    def switch_library(self, library: Library, root: str) -> None:
+        """Show `library` (the user's, after the demo) from now on: its jobs, thumbnails and
+        every mode's screen start afresh; nothing of the library shown before stays in view."""
+        self.jobs.stop_all()
+        self._retired.append(self.library)
+        self.library = library
+        self.root = root
+        self.thumbnails.move_to(cache_dir(library.data_dir))
+        library.semantic.use_image_encoder(self.jobs.image_vector)
+        library.db  # noqa: B018 - opened (and upgraded) here, before any worker thread
+        self.first_source = None
+        self.library_scope = None
+        self._viewer_context = None
+        for mode, screen in type(self).MODES.items():
+            if mode != self.current_mode:  # made again, on the new library, when next shown
+                self.remove_mode(mode)
+                self.add_mode(mode, screen)
+
+    def close_libraries(self) -> None:
+        """Close the library shown and those shown before it (the command line, at the end)."""
+        for library in (*self._retired, self.library):
+            library.close()
+        self._retired.clear()
 
     # -- navigation --------------------------------------------------------------------------
     def open_viewer(self, source: GridSource | None, index: int) -> None:

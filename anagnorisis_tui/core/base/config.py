@@ -57,6 +57,8 @@ class Settings:
     model_chosen: bool = False
     # A model for this session only, never saved: the demo library's shipped tiny model.
     session_model: str = ""
+    # These settings open the demo library's own data dir (core/demo/generate.py demo_settings).
+    demo: bool = False
     device: str = "auto"
     engine: str = "auto"  # "auto": ONNX Runtime on a CPU, torch on a GPU; or "torch"
     graphics: str = "auto"

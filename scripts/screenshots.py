@@ -49,7 +49,6 @@ async def shoot(out: Path, data: Path) -> list[Path]:
         settings,
         library=library,
         graphics="unicode",
-        root=str(root),
         scan_on_start=False,
         embed_after_scan=False,
     )

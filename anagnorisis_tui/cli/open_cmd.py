@@ -70,7 +70,7 @@ def library_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
-    settings, library, root = library_from_args(args)
+    settings, library, _root = library_from_args(args)  # the catalogue has it as its current
     # textual-image asks the terminal what it can draw when imported: before Textual owns
     # stdin. An explicit --graphics / [ui] graphics overrides what it finds.
     from anagnorisis_tui.ui.graphics import image_widget_class
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.ui.app import make_app
     from anagnorisis_tui.ui.terminal_guard import guard
 
-    app = make_app(settings, library=library, image_class=image_class, root=str(root))
+    app = make_app(settings, library=library, image_class=image_class)
     try:
         with guard(app):  # the terminal comes back clean even after kill -9
             app.run()

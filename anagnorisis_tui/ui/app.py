@@ -124,14 +124,13 @@ class AnagnorisisApp(App):
         library: Library,
         *,
         image_class: type[PictureWidget],
-        root: str | None = None,
         scan_on_start: bool = True,
         embed_after_scan: bool = True,
     ) -> None:
         self.settings = settings
+        # The library shown: its catalogue owns its roots (`library.catalogue.current_root()`:
+        # the folder opened, chosen or the session's; the demo's in the demo's own catalogue).
         self.library = library
-        # The folder this session opened: the saved root, or the demo library (never saved).
-        self.root = root
         self.image_class = image_class
         self.scan_on_start = scan_on_start
         self.embed_after_scan = embed_after_scan
@@ -147,7 +146,8 @@ class AnagnorisisApp(App):
         # opens its own connection: two threads migrating a fresh database at once collide.
         library.db  # noqa: B018
         # The library grid's first count and page are read while Textual starts up.
-        roots = [root] if root else library.catalogue.roots()
+        current = library.catalogue.current_root()
+        roots = [current] if current else []
         self.first_source: ViewSource | None = ViewSource(
             library, library_spec(roots), title="All images"
         )
@@ -242,13 +242,12 @@ class AnagnorisisApp(App):
         """Whether the app shows the demo library (its own catalogue, apart from the user's)."""
         return self.library.settings.demo
 
-    def switch_library(self, library: Library, root: str) -> None:
+    def switch_library(self, library: Library) -> None:
         """Show `library` (the user's, after the demo) from now on: its jobs, thumbnails and
         every mode's screen start afresh; nothing of the library shown before stays in view."""
-        self.jobs.stop_all()
+        self.jobs.forget_all()
         self._retired.append(self.library)
         self.library = library
-        self.root = root
         self.thumbnails.move_to(cache_dir(library.data_dir))
         library.semantic.use_image_encoder(self.jobs.image_vector)
         library.db  # noqa: B018 - opened (and upgraded) here, before any worker thread
@@ -405,7 +404,6 @@ def make_app(
     library: Library | None = None,
     graphics: str | None = None,
     image_class: type[PictureWidget] | None = None,
-    root: str | None = None,
     scan_on_start: bool = True,
     embed_after_scan: bool = True,
 ) -> AnagnorisisApp:
@@ -418,7 +416,6 @@ def make_app(
         settings,
         library or Library(settings),
         image_class=image_class,
-        root=root,
         scan_on_start=scan_on_start,
         embed_after_scan=embed_after_scan,
     )

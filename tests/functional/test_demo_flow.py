@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from anagnorisis_tui.core.base.config import DEFAULT_MODEL, DEFAULT_PRETRAINED
+from anagnorisis_tui.core.base.config import DEFAULT_MODEL, DEFAULT_PRETRAINED, replace
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -50,7 +50,7 @@ async def test_the_demo_is_embedded_with_the_tiny_model_and_searchable(
     assert not settings.demo and library.settings.session_model == "tiny-clip"
     assert library.semantic.model_choice().name == "tiny-clip"
     library.semantic.use_embedder(tiny_embedder)
-    app = make_app(settings, library=library, graphics="unicode", root=str(root))
+    app = make_app(settings, library=library, graphics="unicode")
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         assert "tiny-clip, the demo's shipped model" in _label(app)
@@ -95,7 +95,7 @@ async def test_a_photo_library_keeps_the_configured_model(
 ):
     settings = library.settings
     assert not settings.demo and not settings.session_model
-    app = make_test_app(library, root=str(photo_root))
+    app = make_test_app(library)
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         assert f"{DEFAULT_MODEL} ({DEFAULT_PRETRAINED})" in _label(app).replace("\n", " ")
@@ -111,8 +111,8 @@ async def test_a_photo_library_keeps_the_configured_model(
 async def test_a_chosen_tiny_model_on_photos_says_what_it_is(
     library: Library, photo_root: Path, make_test_app, settle
 ):
-    library.settings.model, library.settings.pretrained = "tiny-clip", ""
-    app = make_test_app(library, root=str(photo_root))
+    library = Library(replace(library.settings, model="tiny-clip", pretrained=""))
+    app = make_test_app(library)
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         assert "knows coloured shapes only, not photos" in _label(app)

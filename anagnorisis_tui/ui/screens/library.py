@@ -121,10 +121,10 @@ class LibraryScreen(AppScreen):
 
     # -- catalogue views -----------------------------------------------------------------
     def _roots(self) -> list[str]:
-        root = self.app.root
-        if root:
-            return [root]
-        return self.library.catalogue.roots()
+        """The library shown: the catalogue's current root (its earlier ones stay out of
+        "All images": the catalogue keeps them for their ratings)."""
+        current = self.library.catalogue.current_root()
+        return [current] if current else []
 
     def _update_root_label(self) -> None:
         roots = self._roots()
@@ -322,7 +322,8 @@ class LibraryScreen(AppScreen):
         from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 
         roots = self._roots()
-        self.app.push_screen(SetLibraryScreen(roots[0] if roots else ""), self._library_chosen)
+        current = roots[0] if roots and not self.app.on_demo else ""  # the demo: theirs to type
+        self.app.push_screen(SetLibraryScreen(current), self._library_chosen)
 
     def _library_chosen(self, path: str | None) -> None:
         if not path:
@@ -337,9 +338,8 @@ class LibraryScreen(AppScreen):
             self.notify(str(exc), title="Library folder", severity="error", markup=False)
             return
         if library is not self.library:
-            self.app.switch_library(library, saved)
+            self.app.switch_library(library)
             self._first_count = True
-        self.app.root = saved
         self._show_scope(Scope(None, None))
         self.notify(f"Saved {safe(saved)}; scanning…", title="Library folder", markup=False)
         self.post_message(LibraryChanged())

@@ -34,9 +34,9 @@ from anagnorisis_tui.ui.key_input import escape_aware_driver
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
+from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
 from anagnorisis_tui.ui.typeahead import TypeAhead
-from anagnorisis_tui.ui.widgets.folder_tree import Scope
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 

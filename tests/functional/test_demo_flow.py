@@ -116,3 +116,48 @@ async def test_a_chosen_tiny_model_on_photos_says_what_it_is(
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot)
         assert "knows coloured shapes only, not photos" in _label(app)
+
+
+async def test_while_the_demo_is_made_the_grid_says_so_and_a_folder_leaves_it_behind(
+    tmp_path: Path, settle
+):
+    """The empty grid shows the demo's making and scanning, not "Press o"; choosing a folder
+    from the demo shows the user's own catalogue on every screen, even while the demo's scan
+    still runs, and the demo's rating stays in the demo."""
+    from anagnorisis_tui.ui.app import make_app
+    from anagnorisis_tui.ui.state.text import NO_IMAGES
+    from tests.support.app_library import make_images
+
+    settings, library, _root = _open(tmp_path)
+    app = make_app(settings, library=library, graphics="unicode", embed_after_scan=False)
+    photos = tmp_path / "photos"
+    make_images(photos, [f"mine{i}.jpg" for i in range(5)])
+    async with app.run_test(size=(140, 44)) as pilot:
+        grid = app.screen.query_one("#grid", ThumbnailGrid)
+        said: list[str] = []
+
+        def says() -> bool:
+            if grid.empty_text != NO_IMAGES:
+                said.append(grid.empty_text)
+            return bool(said) or grid.count > 0
+
+        assert await _until(pilot, says)
+        assert said and said[0].startswith(("Making the demo", "Scanning the demo")), said
+        assert "the demo" in _label(app)
+        demo_db = library.db
+        with demo_db.transaction():  # a rating given in the demo
+            demo_db.execute("INSERT INTO ratings(hash, value, updated) VALUES ('d', 8, 0)")
+        app.screen._library_chosen(str(photos))  # what `o` and Enter do, the scan still running
+        assert not app.on_demo and app.library is not library
+        assert await _until(pilot, lambda: grid.count == 5 and not app.jobs.any_running())
+        await settle(pilot)
+        assert str(photos) in _label(app) and "the demo" not in _label(app)
+        assert "the demo's shipped model" not in _label(app)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.screen.library is app.library  # every mode made again on the user's library
+        user = app.library
+        assert user.db.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
+        assert user.catalogue.roots() == [str(photos)]
+        assert user.db.execute("SELECT count(*) FROM files").fetchone()[0] == 5
+    app.close_libraries()

@@ -18,3 +18,15 @@ def test_list_is_tab_separated_score_included(shapes_library, capsys):
     assert all(cell == cell.strip() and cell for row in rows for cell in row), rows
     scores = [float(row[5]) for row in rows]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_top_level_help_shows_the_apps_own_options(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--graphics {auto|kitty|sixel|halfcell|unicode}" in out
+    assert "--pictures {auto|high|low}" in out
+    assert "Open the app: anagnorisis-tui [LIBRARY]" in out

@@ -30,3 +30,37 @@ def test_top_level_help_shows_the_apps_own_options(capsys):
     assert "--graphics {auto|kitty|sixel|halfcell|unicode}" in out
     assert "--pictures {auto|high|low}" in out
     assert "Open the app: anagnorisis-tui [LIBRARY]" in out
+
+
+def test_the_first_embed_writes_nothing_outside_the_data_dir(tmp_path):
+    """A fresh HOME, the default data and config dirs: only they hold what `embed` wrote (no
+    onnxruntime device id under ~/.cache/Microsoft)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.imagefiles import jpeg_bytes, write
+
+    home = tmp_path / "home"
+    home.mkdir()
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write(photos / f"p{i}.jpg", jpeg_bytes(i, (48, 32)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ANAGNORISIS_"))}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    env["HOME"] = str(home)
+    out = subprocess.run(
+        [sys.executable, "-m", "anagnorisis_tui", "embed", str(photos), "--model", "tiny-clip"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "embedded 3 images" in out.stdout
+    data = home / ".local" / "share" / "anagnorisis-tui"
+    config = home / ".config" / "anagnorisis-tui"  # the settings file, if one was written
+    assert (data / "library.db").is_file()
+    written = [p for p in home.rglob("*") if p.is_file()]
+    outside = [p for p in written if data not in p.parents and config not in p.parents]
+    assert written and not outside, outside

@@ -95,6 +95,8 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     for name in modules:
         module = importlib.import_module(f"anagnorisis_tui.cli.{name}")
         module.register(sub, _common)
+        if name == "open_cmd":  # the app's options, where `anagnorisis-tui --help` shows them
+            parser.epilog = module.app_options_help()
     return parser
 
 

@@ -7,6 +7,24 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+GRAPHICS = ["auto", "kitty", "sixel", "halfcell", "unicode"]
+PICTURES = ["auto", "high", "low"]
+GRAPHICS_HELP = "terminal graphics protocol for images (default: auto-detect)"
+PICTURES_HELP = (
+    "picture quality: low sends fewer bytes (sixel colours, kitty resolution); "
+    "auto (default) turns low when the link to the terminal is slow"
+)
+
+
+def app_options_help() -> str:
+    """The app's own options, for the top-level help (`anagnorisis-tui [LIBRARY]` is `open`)."""
+    graphics, pictures = "|".join(GRAPHICS), "|".join(PICTURES)
+    return (
+        f"Open the app: anagnorisis-tui [LIBRARY] [--graphics {{{graphics}}}] "
+        f"[--pictures {{{pictures}}}]. --graphics: {GRAPHICS_HELP}. --pictures: {PICTURES_HELP}. "
+        "(anagnorisis-tui open --help)"
+    )
+
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
     parser = sub.add_parser(
@@ -20,15 +38,10 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     parser.add_argument("library", nargs="?", metavar="LIBRARY", help="image folder")
     parser.add_argument(
         "--graphics",
-        choices=["auto", "kitty", "sixel", "halfcell", "unicode"],
-        help="terminal graphics protocol for images (default: auto-detect)",
+        choices=GRAPHICS,
+        help=GRAPHICS_HELP,
     )
-    parser.add_argument(
-        "--pictures",
-        choices=["auto", "high", "low"],
-        help="picture quality: low sends fewer bytes (sixel colours, kitty resolution); "
-        "auto (default) turns low when the link to the terminal is slow",
-    )
+    parser.add_argument("--pictures", choices=PICTURES, help=PICTURES_HELP)
     parser.set_defaults(func=run)
 
 

@@ -133,6 +133,8 @@ def _open(path: str | os.PathLike[str]) -> sqlite3.Connection:
     source = Path(path)
     try:
         st = os.stat(source)
+    except FileNotFoundError:
+        raise VectorFileError(f"{source} not found") from None
     except OSError as exc:
         raise VectorFileError(f"{source}: cannot read it: {exc.strerror}") from None
     if not stat.S_ISREG(st.st_mode):

@@ -36,6 +36,8 @@ def test_links_out_of_the_library_are_not_followed(nas: Nas):
     assert str(nas.root / "a" / "holiday.jpg") in skipped
     errors = nas.cli("errors").stdout
     assert errors.count("leads outside the library") == 3
+    summary = nas.cli("scan", str(nas.root)).stdout
+    assert "3 symbolic links lead outside the library: skipped" in summary
     assert nas.state() == state
 
 

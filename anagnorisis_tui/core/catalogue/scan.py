@@ -48,7 +48,7 @@ from anagnorisis_tui.core.catalogue.scan_types import (
     normalise_root,
     prefix_range,
 )
-from anagnorisis_tui.core.catalogue.walk import Problem, walk_folders
+from anagnorisis_tui.core.catalogue.walk import OUTSIDE, Problem, walk_folders
 
 if TYPE_CHECKING:  # the passes after the walk import the decoders: only when they run
     from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
@@ -331,6 +331,7 @@ def _walk_and_compare(
                 known.pop(text, None)
                 bad.pop(text, None)
                 problems.append((text, root_db, item.reason, None, None, now))
+                summary.links_outside += item.reason == OUTSIDE
                 if on_file is not None:
                     on_file(FileEvent(text, "error", reason=item.reason))
                 continue

@@ -93,8 +93,8 @@ def test_a_full_data_dir_is_a_clear_error(small_data_dir: Nas):
         write(nas.root / "more" / f"m{i}.jpg", os.urandom(2048))
     state = nas.state()
     out = nas.cli("scan", str(nas.root), timeout=60)
-    assert out.returncode != 0
-    assert "error: " in out.stderr
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: ") and "disk is full" in out.stderr
     assert nas.state() == state
 
 
@@ -109,6 +109,7 @@ def test_a_read_only_data_dir_keeps_every_rating(rated: Nas):
     try:
         out = nas.cli("rate", str(nas.root / "a" / "p1.jpg"), "5")
         assert out.returncode == 2 and out.stderr.startswith("error: ")
+        assert "read-only" in out.stderr
         listing = nas.cli("list")
         assert listing.returncode in (0, 2)
     finally:

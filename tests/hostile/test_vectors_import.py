@@ -16,8 +16,9 @@ TINY = ("--model", "tiny-clip")
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, list[str]]:
-    """(model id, dim, hashes) of real vectors the program exported from a real embed."""
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, list[str], Path]:
+    """(model id, dim, hashes, data dir) of real vectors the program exported from a real
+    embed, and the data dir it embedded in (with the model's exported engine)."""
     from anagnorisis_tui.core.demo.shapes import write_library
 
     home = tmp_path_factory.mktemp("desktop")
@@ -30,7 +31,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int, list[s
     meta = dict(con.execute("SELECT key, value FROM meta"))
     hashes = [h for (h,) in con.execute("SELECT hash FROM vectors")]
     con.close()
-    return meta["model_id"], int(meta["dim"]), hashes
+    return meta["model_id"], int(meta["dim"]), hashes, nas.data
 
 
 def _import(nas: Nas, file: Path, timeout: float = 90):
@@ -62,7 +63,7 @@ def _good_rows(dim: int, hashes: list[str]) -> list[tuple[object, object]]:
     [(builders.RECURSIVE_VIEW, "view"), (builders.TRIGGER, "trigger"), (builders.VIRTUAL, "fts")],
 )
 def test_views_triggers_and_virtual_tables_are_refused(nas: Nas, exported, extra, word):
-    model_id, dim, hashes = exported
+    model_id, dim, hashes, _ = exported
     file = builders.vectors_file(
         nas.home / "v.sqlite", _good_rows(dim, hashes), model_id=model_id, dim=dim, extra_sql=extra
     )
@@ -88,7 +89,7 @@ def test_views_triggers_and_virtual_tables_are_refused(nas: Nas, exported, extra
     ],
 )
 def test_malformed_fields_are_one_line_errors(nas: Nas, exported, change, word):
-    model_id, dim, hashes = exported
+    model_id, dim, hashes, _ = exported
     fields: dict = {"dim": str(dim)}
     drop = change.pop("drop", ())
     extra_meta = {"format": change.pop("format")} if "format" in change else None
@@ -106,7 +107,7 @@ def test_malformed_fields_are_one_line_errors(nas: Nas, exported, change, word):
 
 
 def test_bad_vectors_are_counted_and_never_stored(nas: Nas, exported):
-    model_id, dim, hashes = exported
+    model_id, dim, hashes, _ = exported
     good = _good_rows(dim, hashes[:3])
     nan = np.full(dim, np.nan, dtype="<f4").tobytes()
     inf = np.full(dim, np.inf, dtype="<f4").tobytes()
@@ -131,7 +132,7 @@ def test_bad_vectors_are_counted_and_never_stored(nas: Nas, exported):
 
 
 def test_a_dim_that_disagrees_with_the_vectors_stores_nothing(nas: Nas, exported):
-    model_id, dim, hashes = exported
+    model_id, dim, hashes, _ = exported
     file = builders.vectors_file(
         nas.home / "v.sqlite", _good_rows(dim, hashes), model_id=model_id, dim=dim * 2
     )
@@ -140,3 +141,16 @@ def test_a_dim_that_disagrees_with_the_vectors_stores_nothing(nas: Nas, exported
     assert _stored(nas) == []
     # The model was not registered with the file's wrong length: a real embed still works.
     assert not nas.query("SELECT * FROM embed_models")
+
+
+def test_a_length_the_model_here_does_not_make_is_refused(nas: Nas, exported):
+    """No vectors here yet, but the model's engine is (its spec says the length it makes): a
+    file of consistent, well-formed vectors of another length is refused, nothing stored."""
+    import shutil
+
+    model_id, dim, hashes, desktop = exported
+    shutil.copytree(desktop / "models", nas.data / "models")
+    rows = [(h, builders.unit_vectors(1, dim * 2, i)[0].tobytes()) for i, h in enumerate(hashes)]
+    file = builders.vectors_file(nas.home / "v.sqlite", rows, model_id=model_id, dim=dim * 2)
+    _refused(_import(nas, file), f"makes {dim}-d vectors here")
+    assert _stored(nas) == []

@@ -262,17 +262,30 @@ def _check_rows(chunk: list[tuple[Any, Any]], dim: int, np_dtype: np.dtype) -> _
     return _Checked([h for (h, _), g in zip(ok, good, strict=True) if g], matrix[good], bad)
 
 
-def import_file(db: Database, path: str | os.PathLike[str], model_id: str) -> ImportSummary:
+def import_file(
+    db: Database,
+    path: str | os.PathLike[str],
+    model_id: str,
+    *,
+    expected_dim: int | None = None,
+) -> ImportSummary:
     """Add the file's vectors to this library for `model_id`, which must be the file's model.
 
     Every field is checked before anything is written, and every vector before its row is;
     malformed vectors are skipped and counted (`bad`). The rows land in one transaction: a
     file that turns out unreadable half-way (or takes too long) leaves the library unchanged.
     Vectors this library already has are kept; images recorded as impossible to embed here
-    lose that note when the file brings their vector.
+    lose that note when the file brings their vector. The vector length must be the one the
+    library's stored vectors of the model have, and `expected_dim` (what this machine's model
+    makes, when known) when given.
     """
     src = _read_source(path)
     try:
+        if expected_dim is not None and src.dim != expected_dim:
+            raise VectorFileError(
+                f"{src.path} has {src.dim}-d vectors but {model_id} makes {expected_dim}-d "
+                "vectors here: not imported"
+            )
         return _import(db, src, model_id)
     finally:
         src.con.close()

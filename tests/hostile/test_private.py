@@ -47,6 +47,7 @@ def test_an_old_loose_data_dir_is_tightened_on_open(nas: Nas):
         (nas.data / "thumbnails" / "ab").mkdir(parents=True)
         (nas.data / "thumbnails" / "ab" / "x.jpg").write_bytes(b"old thumbnail")
         (nas.data / "worker.log").write_text("old log\n")
+        (nas.data / "notes.txt").write_text("a file the app did not make\n")
         nas.data.chmod(0o755)
     finally:
         os.umask(old)
@@ -56,6 +57,7 @@ def test_an_old_loose_data_dir_is_tightened_on_open(nas: Nas):
     modes = _modes(nas.data)
     assert modes["thumbnails"] == modes["thumbnails/ab"] == 0o700
     assert modes["thumbnails/ab/x.jpg"] == modes["worker.log"] == 0o600
+    assert modes["notes.txt"] == 0o644  # not the app's: left as it was (the dir is 0700)
 
 
 def test_a_data_dir_owned_by_another_account_is_refused(nas: Nas):

@@ -154,3 +154,22 @@ def test_a_length_the_model_here_does_not_make_is_refused(nas: Nas, exported):
     file = builders.vectors_file(nas.home / "v.sqlite", rows, model_id=model_id, dim=dim * 2)
     _refused(_import(nas, file), f"makes {dim}-d vectors here")
     assert _stored(nas) == []
+
+
+def test_the_time_a_vectors_file_may_take_is_bounded(tmp_path: Path, monkeypatch):
+    """SQLite's progress handler stops a statement past the limit (here: at once)."""
+    from anagnorisis_tui.core.base import db as dbmod
+    from anagnorisis_tui.core.semantic import vector_io
+    from tests.hostile.builders import unit_vectors, vectors_file
+
+    rows = [(f"{i:032x}", v.tobytes()) for i, v in enumerate(unit_vectors(5000, 8))]
+    file = vectors_file(tmp_path / "v.sqlite", rows, model_id="m", dim=8)
+    db = dbmod.connect(tmp_path / "data" / "library.db")
+    monkeypatch.setattr(vector_io, "TIME_LIMIT_S", -1e9)
+    try:
+        vector_io.import_file(db, file, "m")
+    except vector_io.VectorFileError as exc:
+        assert "took longer than the import allows" in str(exc)
+    else:
+        raise AssertionError("an import past its time limit was not stopped")
+    assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] == 0

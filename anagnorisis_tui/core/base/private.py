@@ -90,12 +90,33 @@ def secure_data_dir(path: Path) -> Path:
     return path
 
 
+# What the app makes in a data dir: only these are tightened, so a data dir pointed at a
+# folder holding other things (`--data-dir ~` by mistake) does not have them changed.
+APP_ENTRIES = (
+    "library.db*",
+    "thumbnails",
+    "index",
+    "models",
+    "demo-library",
+    "worker.log*",
+    "errors.log*",
+    "decode.lock",
+)
+
+
 def tighten(top: Path) -> int:
-    """chmod every folder under top 0700 and every file 0600 (links are left alone, never
-    followed; what belongs to another account is skipped). Returns how many were changed."""
+    """chmod the app's folders under top 0700 and its files 0600 (APP_ENTRIES and all under
+    them; links are left alone, never followed; what belongs to another account is skipped).
+    Returns how many were changed."""
+    import fnmatch
+
     changed = 0
     uid = os.geteuid()
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        if os.path.samefile(dirpath, top):
+            ours = [n for n in dirnames if any(fnmatch.fnmatch(n, p) for p in APP_ENTRIES)]
+            dirnames[:] = ours
+            filenames = [n for n in filenames if any(fnmatch.fnmatch(n, p) for p in APP_ENTRIES)]
         for name in dirnames + filenames:
             full = os.path.join(dirpath, name)
             try:

@@ -151,6 +151,12 @@ def _open(path: str | os.PathLike[str]) -> sqlite3.Connection:
     return con
 
 
+def _too_slow(exc: sqlite3.Error, source: Path) -> VectorFileError | None:
+    if "interrupted" in str(exc):
+        return VectorFileError(f"reading {source} took longer than the import allows: not imported")
+    return None
+
+
 def _not_a_vectors_file(source: Path) -> str:
     return f"{source} is not a vectors file (make one with `anagnorisis-tui vectors export`)"
 
@@ -160,8 +166,8 @@ def _check_schema(con: sqlite3.Connection, source: Path) -> None:
     an extra table in an imported file could run code or queries of the file's choosing."""
     try:
         rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
-    except sqlite3.Error:
-        raise VectorFileError(_not_a_vectors_file(source)) from None
+    except sqlite3.Error as exc:
+        raise _too_slow(exc, source) or VectorFileError(_not_a_vectors_file(source)) from None
     for kind, name, table, sql in rows:
         own_index = kind == "index" and sql is None and table in _TABLES
         plain_table = kind == "table" and name in _TABLES and "VIRTUAL" not in str(sql).upper()[:40]
@@ -194,7 +200,9 @@ def _read_source(path: str | os.PathLike[str]) -> _Source:
         try:
             raw = con.execute("SELECT key, value FROM meta LIMIT 1000").fetchall()
         except sqlite3.Error as exc:
-            raise VectorFileError(f"cannot read {source}: {exc}") from None
+            raise _too_slow(exc, source) or VectorFileError(
+                f"cannot read {source}: {exc}"
+            ) from None
         meta = {k: v for k, v in raw if isinstance(k, str)}
         if meta.get("format") != str(FORMAT) or "model_id" not in meta:
             shown = fsnames.display(str(meta.get("format")))[:20]
@@ -330,14 +338,8 @@ def _import(db: Database, src: _Source, model_id: str) -> ImportSummary:
                 summary.imported += len(new_hashes)
                 summary.in_library += _present(db, new_hashes)
                 summary.errors_cleared += _clear_errors(db, model_id, new_hashes)
-    except sqlite3.OperationalError as exc:
-        if "interrupted" in str(exc):
-            raise VectorFileError(
-                f"reading {path} took longer than the import allows: not imported"
-            ) from None
-        raise VectorFileError(f"cannot read {path}: {exc}") from None
     except sqlite3.Error as exc:
-        raise VectorFileError(f"cannot read {path}: {exc}") from None
+        raise _too_slow(exc, path) or VectorFileError(f"cannot read {path}: {exc}") from None
     return summary
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -408,7 +409,9 @@ class AnagnorisisApp(App):
         try:
             log = Path(self.settings.data_dir) / "errors.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a", encoding="utf-8") as fh:
+            from anagnorisis_tui.core.base import private
+
+            with os.fdopen(private.open_log(log), "a", encoding="utf-8") as fh:
                 fh.write(f"--- {worker.name} ({worker.group})\n")
                 fh.write("".join(traceback.format_exception(error)))
         except OSError:

@@ -47,8 +47,21 @@ def library_from_args(args: argparse.Namespace):
         raise
 
 
+def _quiet_keyboard() -> None:
+    import os
+
+    from anagnorisis_tui.ui.terminal_replies import quiet_keyboard
+
+    try:
+        if os.isatty(0) and os.isatty(1):
+            quiet_keyboard(0)
+    except OSError:
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
+    _quiet_keyboard()  # first: keys typed while the app starts wait for it, unechoed
     from anagnorisis_tui.core.demo.generate import use_demo_model
 
     settings, library, root = library_from_args(args)

@@ -155,9 +155,19 @@ def _settle_terminal() -> Replies | None:
             cell = replies.cell or _DEFAULT_CELL
         cached["_result"] = _terminal.CellSize(*cell)
     _TYPED_AT_START.extend(typed_keys(replies.typed))
-    global _SIXEL_MAX
+    global _SIXEL_MAX, _STATUS_ROUND_TRIP
     _SIXEL_MAX = replies.sixel_limit
+    _STATUS_ROUND_TRIP = replies.round_trip
     return replies
+
+
+_STATUS_ROUND_TRIP: float | None = None  # the terminal answered a status request, this fast
+
+
+def status_round_trip() -> float | None:
+    """Seconds the terminal took to answer the status request asked before start-up (None: it
+    did not answer, or it was not asked): the app's link measure needs those answers."""
+    return _STATUS_ROUND_TRIP
 
 
 def take_typed_at_start() -> list[tuple[str, str | None]]:
@@ -215,7 +225,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
     from textual_image._terminal import get_cell_size
     from textual_image.widget import sixel as sixel_module
 
-    from anagnorisis_tui.ui.pictures import SIXELS, picture_key
+    from anagnorisis_tui.ui.pictures import SIXELS, current, picture_key
 
     class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
         def render_lines(self, crop):  # noqa: ANN001, ANN201 - Textual's Region, list[Strip]
@@ -255,6 +265,13 @@ def _fixed_sixel_class() -> type[PictureWidget]:
                         done=lambda: loop.call_soon_threadsafe(self._encoded, image),
                     )
                 )
+                return [Strip.blank(crop.width, self.rich_style)] * crop.height
+            flight = current().flight
+            if flight is not None and not flight.admit(len(sixel_data)):
+                # The link holds as much as it carries in a moment: the picture waits here,
+                # where a page flip or `q` drops it, and is drawn once answers make room.
+                loop = asyncio.get_running_loop()
+                flight.when_room(partial(_call_soon, loop, partial(self._encoded, image)))
                 return [Strip.blank(crop.width, self.rich_style)] * crop.height
             segments = self._get_sixel_segments(sixel_data)
             return [Strip([])] * (crop.height - 1) + [Strip(segments, cell_length=crop.width)]
@@ -297,6 +314,16 @@ def _fixed_sixel_class() -> type[PictureWidget]:
 
     _SIXEL_CLASS = SixelImage
     return SixelImage
+
+
+def _call_soon(loop: object, callback: object) -> None:
+    """`callback` on the event loop `loop`, from another thread (nothing once it is closed)."""
+    import asyncio
+    import contextlib
+
+    assert isinstance(loop, asyncio.AbstractEventLoop) and callable(callback)
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback)
 
 
 def protocol_name(cls: type[PictureWidget]) -> str:

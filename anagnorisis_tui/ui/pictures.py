@@ -28,6 +28,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
+from anagnorisis_tui.ui.link import PROBE_EVERY, Flight
+
 QUALITIES = ("auto", "high", "low")
 SLOW_LINK_BYTES_S = 2.5e6  # 20 Mbit/s: at 10 Mbit/s a 1 MB sixel page takes most of a second
 METER_WINDOW_BYTES = 512 * 1024  # the rate is taken over at least this much of the output
@@ -36,6 +38,7 @@ METER_WINDOW_BYTES = 512 * 1024  # the rate is taken over at least this much of 
 MEASURE_FROM_BYTES = 32 * 1024
 LOW_SIXEL_COLOURS = 32
 LOW_KITTY_SCALE = 0.5
+SMALL_PIECE = 4096  # output this small (a key's answer) is written whatever is in flight
 
 
 class LinkMeter:
@@ -95,9 +98,11 @@ class MeteredFile:
 
     CHUNK = 16 * 1024
 
-    def __init__(self, file: Any, meter: LinkMeter) -> None:
+    def __init__(self, file: Any, meter: LinkMeter, flight: Flight | None = None) -> None:
         self._file = file
         self._meter = meter
+        # Bytes in flight bounded and the link timed by the terminal's answers (ui/link.py).
+        self.flight = flight if flight is not None and flight.enabled else None
         self._pending = 0
         self._since = 0.0
         self._lock = threading.Lock()  # one chunk at a time (hand_back cuts in between)
@@ -118,7 +123,12 @@ class MeteredFile:
             if not self._pending:
                 self._since = time.perf_counter()
             self._pending += len(text)
-            self._write_chunks(text)
+            if self.flight is None:
+                self._write_chunks(text)
+            else:
+                for piece in _pieces(text, PROBE_EVERY):
+                    self._write_piece(piece, self.flight)
+                self.flight.frame_written(len(text))
         with self._lane:
             self._frames_waiting = max(0, self._frames_waiting - 1)
             self._lane.notify_all()
@@ -130,6 +140,19 @@ class MeteredFile:
                 if self._handed_back:
                     break
                 self._file.write(text[start : start + self.CHUNK])
+
+    def _write_piece(self, piece: str, flight: Flight) -> None:
+        """`piece` (ending outside any escape string) once the link has room for it, then a
+        status request if one is due (written and flushed: its answer times the link)."""
+        if len(piece) > SMALL_PIECE:  # text answering a key never waits for pictures' room
+            flight.wait_room(lambda: self._handed_back)
+        self._write_chunks(piece)
+        probe = flight.wrote(len(piece), boundary=True)
+        if probe:
+            with self._lock:
+                if not self._handed_back:
+                    self._file.write(probe)
+                    self._file.flush()
 
     def send_picture(self, picture: Picture) -> None:
         """Send `picture` after the frames queued so far, in order with other pictures (a
@@ -163,7 +186,10 @@ class MeteredFile:
                     self._lane.wait_for(lambda: not self._frames_waiting or self._handed_back)
                 with self._order:
                     started = time.perf_counter()
-                    self._write_chunks(piece)
+                    if self.flight is not None:
+                        self._write_piece(piece, self.flight)
+                    else:
+                        self._write_chunks(piece)
                     with self._lock:
                         if self._handed_back:
                             return
@@ -210,14 +236,17 @@ def _pieces(text: str, size: int) -> Iterator[str]:
 
 
 def metered_driver(
-    base: type, meter: LinkMeter, on_output: Callable[[MeteredFile], None] | None = None
+    base: type,
+    meter: LinkMeter,
+    on_output: Callable[[MeteredFile], None] | None = None,
+    flight: Flight | None = None,
 ) -> type:
     """`base` (Textual's Linux driver) writing through a MeteredFile (given to `on_output`)."""
 
     class MeteredDriver(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._file = MeteredFile(self._file, meter)
+            self._file = MeteredFile(self._file, meter, flight)
             if on_output is not None:
                 on_output(self._file)
 
@@ -232,11 +261,15 @@ def metered_driver(
 class Pictures:
     """The picture quality in force: the setting, or for `auto` what the link allows."""
 
-    def __init__(self, setting: str = "auto", meter: LinkMeter | None = None) -> None:
+    def __init__(
+        self, setting: str = "auto", meter: LinkMeter | None = None, flight: Flight | None = None
+    ) -> None:
         if setting not in QUALITIES:
             raise ValueError(f"pictures must be one of {', '.join(QUALITIES)}, not {setting!r}")
         self.setting = setting
         self.meter = meter or LinkMeter()
+        # Where the terminal answers status requests, the link measured end to end (ui/link.py).
+        self.flight = flight if flight is not None and flight.enabled else None
         self.on_change: Callable[[str], None] | None = None
         self._announced = "high"
 
@@ -244,8 +277,11 @@ class Pictures:
     def level(self) -> str:
         if self.setting != "auto":
             return self.setting
-        rate = self.meter.rate
-        level = "low" if rate is not None and rate < SLOW_LINK_BYTES_S else "high"
+        if self.flight is not None:
+            level = "low" if self.flight.slow else "high"
+        else:
+            rate = self.meter.rate
+            level = "low" if rate is not None and rate < SLOW_LINK_BYTES_S else "high"
         if level != self._announced:
             self._announced = level
             if self.on_change is not None:

@@ -226,6 +226,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
     from textual_image.widget import sixel as sixel_module
 
     from anagnorisis_tui.ui.pictures import SIXELS, current, picture_key
+    from anagnorisis_tui.ui.sixel_palette import palette_first
 
     class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
         def render_lines(self, crop):  # noqa: ANN001, ANN201 - Textual's Region, list[Strip]
@@ -279,7 +280,8 @@ def _fixed_sixel_class() -> type[PictureWidget]:
         def _encode(self, image, pixels, crop, cells, background) -> str:  # noqa: ANN001
             """In the encoder's thread: no DOM here, only the picture and the numbers."""
             data = self._crop_image(PixelData(image).scaled(*pixels), crop, cells)
-            return self._image_to_sixels(data.pil_image, self._sixel_options, background)
+            sixel = self._image_to_sixels(data.pil_image, self._sixel_options, background)
+            return palette_first(sixel)  # xterm drew the first band wrong (ui/sixel_palette.py)
 
         def _encoded(self, image) -> None:  # noqa: ANN001
             if self.is_attached and self.image is image:

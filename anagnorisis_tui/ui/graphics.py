@@ -240,6 +240,10 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             except NoScreen:
                 return []
             image = self.image
+            # Asked for some of its lines (something else on them changed: the cell's
+            # placeholder text going away), it draws the whole picture it shows, as kept; a
+            # picture of those lines alone, encoded meanwhile, left them black until redrawn.
+            asked, crop = crop, self._shown_part(crop)
             cells = get_cell_size()
             background = self._get_background_rgba()
             size = self.content_size
@@ -266,16 +270,35 @@ def _fixed_sixel_class() -> type[PictureWidget]:
                         done=lambda: loop.call_soon_threadsafe(self._encoded, image),
                     )
                 )
-                return [Strip.blank(crop.width, self.rich_style)] * crop.height
+                return self._not_yet(asked, crop)
             flight = current().flight
             if flight is not None and not flight.admit(len(sixel_data)):
                 # The link holds as much as it carries in a moment: the picture waits here,
                 # where a page flip or `q` drops it, and is drawn once answers make room.
                 loop = asyncio.get_running_loop()
                 flight.when_room(partial(_call_soon, loop, partial(self._encoded, image)))
-                return [Strip.blank(crop.width, self.rich_style)] * crop.height
+                return self._not_yet(asked, crop)
             segments = self._get_sixel_segments(sixel_data)
-            return [Strip([])] * (crop.height - 1) + [Strip(segments, cell_length=crop.width)]
+            return [Strip([])] * (asked.height - 1) + [Strip(segments, cell_length=asked.width)]
+
+        def _shown_part(self, crop):  # noqa: ANN001, ANN202 - Textual's Region
+            """The part of the picture on screen, if `crop` is within it (else `crop`)."""
+            from textual.geometry import Region
+
+            try:
+                geometry = self.screen.find_widget(self)
+            except Exception:  # noqa: BLE001 - not on screen (NoWidget, NoScreen): as asked
+                return crop
+            visible, region = geometry.visible_region, geometry.region
+            shown = Region(visible.x - region.x, visible.y - region.y, *visible.size)
+            return shown if shown.contains_region(crop) else crop
+
+        def _not_yet(self, asked, shown):  # noqa: ANN001, ANN202 - Regions, list[Strip]
+            """Lines while the picture is not drawn: blank for the whole picture; left as they
+            are for some of its lines (the picture on screen stays until the new one comes)."""
+            if asked != shown:
+                return [Strip([])] * asked.height
+            return [Strip.blank(asked.width, self.rich_style)] * asked.height
 
         def _encode(self, image, pixels, crop, cells, background) -> str:  # noqa: ANN001
             """In the encoder's thread: no DOM here, only the picture and the numbers."""

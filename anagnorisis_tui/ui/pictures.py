@@ -6,7 +6,9 @@ Over SSH every picture crosses the network: with sixel a page flip of a 160x48 g
 - `LinkMeter` times the app's writes to the terminal in Textual's output thread (the terminal
   or the SSH channel blocks those writes once its buffer is full), so the app knows how many
   bytes per second actually get through: the last half megabyte's bytes over the seconds its
-  writes took.
+  writes took. Over SSH its buffers take seconds of output at once, so where the terminal
+  answers status requests the link is measured end to end instead (ui/link.py `Flight`: bytes
+  in flight bounded, their drain timed), and `MeteredFile` writes only what fits in flight.
 - `Pictures` turns the `[ui] pictures` setting (auto, high, low) into what the widgets draw:
   `low` sends sixel with 32 colours and kitty pictures at half resolution (the terminal scales
   them up to the same cells); `auto` is `high` until the link is measured slower than
@@ -141,10 +143,10 @@ class MeteredFile:
                     break
                 self._file.write(text[start : start + self.CHUNK])
 
-    def _write_piece(self, piece: str, flight: Flight) -> None:
+    def _write_piece(self, piece: str, flight: Flight, wait: bool = True) -> None:
         """`piece` (ending outside any escape string) once the link has room for it, then a
         status request if one is due (written and flushed: its answer times the link)."""
-        if len(piece) > SMALL_PIECE:  # text answering a key never waits for pictures' room
+        if wait and len(piece) > SMALL_PIECE:  # a key's answer never waits for pictures' room
             flight.wait_room(lambda: self._handed_back)
         self._write_chunks(piece)
         probe = flight.wrote(len(piece), boundary=True)
@@ -182,12 +184,14 @@ class MeteredFile:
                 continue
             taken = 0.0  # the time its pieces took to write (not the waits for frames)
             for piece in _pieces(text, self.CHUNK):
+                if self.flight is not None:  # room on the link, waited for before the frames'
+                    self.flight.wait_room(lambda: self._handed_back)  # turn: they never wait
                 with self._lane:  # frames first: wait until none is waiting to be written
                     self._lane.wait_for(lambda: not self._frames_waiting or self._handed_back)
                 with self._order:
                     started = time.perf_counter()
                     if self.flight is not None:
-                        self._write_piece(piece, self.flight)
+                        self._write_piece(piece, self.flight, wait=False)
                     else:
                         self._write_chunks(piece)
                     with self._lock:

@@ -272,12 +272,15 @@ def _fixed_sixel_class() -> type[PictureWidget]:
                 )
                 return self._not_yet(asked, crop)
             flight = current().flight
-            if flight is not None and not flight.admit(len(sixel_data)):
+            new = key != getattr(self, "_drawn", None)  # not on screen yet (Textual renders
+            # every picture for each frame, writing only the lines that changed)
+            if new and flight is not None and not flight.admit(len(sixel_data)):
                 # The link holds as much as it carries in a moment: the picture waits here,
                 # where a page flip or `q` drops it, and is drawn once answers make room.
                 loop = asyncio.get_running_loop()
                 flight.when_room(partial(_call_soon, loop, partial(self._encoded, image)))
                 return self._not_yet(asked, crop)
+            self._drawn = key
             segments = self._get_sixel_segments(sixel_data)
             return [Strip([])] * (asked.height - 1) + [Strip(segments, cell_length=asked.width)]
 
@@ -298,6 +301,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             are for some of its lines (the picture on screen stays until the new one comes)."""
             if asked != shown:
                 return [Strip([])] * asked.height
+            self._drawn = None
             return [Strip.blank(asked.width, self.rich_style)] * asked.height
 
         def _encode(self, image, pixels, crop, cells, background) -> str:  # noqa: ANN001

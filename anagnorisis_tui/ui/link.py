@@ -12,9 +12,11 @@ before it, so an answer says those bytes crossed the link. From that:
   is in flight, about `FLIGHT_S` of the measured rate plus one round trip: pictures wait in the
   app, where a page flip or `q` drops them, never in SSH's buffers. Pictures drawn in a frame
   (sixel) ask first (`admit`): refused, they are drawn when answers make room (`when_room`).
-- the rate: the bytes between two answers over the time between them, counted only while the
-  link was busy all along (the later request was written before the earlier answer came back),
-  over the last `RATE_WINDOW` bytes. A pause of the app's own (encoding, idle) is not the link.
+- the rate: the bytes between two answers over the time the link spent on them: the time
+  between the answers where the later request was written before the earlier answer came back
+  (the link busy all along), else from its writing to its answer less the round trip at rest
+  (a pause of the app's own, encoding or idle, is not the link); over the last `RATE_WINDOW`
+  bytes, counting only stretches of at least `PROBE_EVERY` bytes (a short one is mostly noise).
 - the round trip at rest (`rtt`): the shortest time any request took to be answered. A terminal
   on this machine answers in a few milliseconds: however slowly it draws pictures, it is not a
   slow link (`slow`), and fewer colours would not make it draw faster.
@@ -35,12 +37,12 @@ from collections.abc import Callable
 PROBE = "\x1b[5n"  # device status report; the answer is ANSWER
 ANSWER = "\x1b[0n"
 PROBE_EVERY = 8 * 1024  # a request after at most this many bytes (at a boundary)
-FLIGHT_S = 0.08  # bytes in flight: this much of the rate, plus a round trip
-MIN_BUDGET = 32 * 1024  # bytes in flight allowed however slow the link (and before it is known)
+FLIGHT_S = 0.05  # bytes in flight: this much of the rate, plus a round trip
+MIN_BUDGET = 24 * 1024  # bytes in flight allowed however slow the link (and before it is known)
 MAX_BUDGET = 4 * 1024 * 1024
 RATE_WINDOW = 128 * 1024  # the rate is taken over at least this many answered bytes
 SLOW_LINK_BYTES_S = 625e3  # 5 Mbit/s: below this, `auto` sends low-quality pictures
-LOCAL_RTT_S = 0.01  # a terminal answering faster than this at rest is on this machine
+LOCAL_RTT_S = 0.02  # a terminal answering faster than this at rest is on this machine (or near)
 ANSWER_WAIT_S = 2.0  # no answer at all for this long: stop waiting (the terminal went quiet)
 
 
@@ -73,7 +75,7 @@ class Flight:
     def budget(self) -> int:
         if self.rate is None:
             return MIN_BUDGET
-        window = self.rate * (FLIGHT_S + (self.rtt or 0.0)) * 1.25
+        window = self.rate * (FLIGHT_S + (self.rtt or 0.0))
         return int(min(MAX_BUDGET, max(MIN_BUDGET, window)))
 
     def wrote(self, nbytes: int, boundary: bool) -> str:
@@ -111,12 +113,13 @@ class Flight:
                     return  # nothing came back: go on rather than hang the output
 
     def admit(self, nbytes: int) -> bool:
-        """May a frame carry a picture of `nbytes` now? (True: counted as pending.)"""
+        """May a frame carry a picture of `nbytes` now? Yes while less than `budget` is in
+        flight or admitted (so one picture may go past it: a picture is not cut, and the link
+        stays busy). True: counted as pending until its frame is written."""
         if not self.enabled:
             return True
         with self._cv:
-            ahead = self.in_flight + self._admitted
-            if ahead and ahead + nbytes > self.budget:
+            if self.in_flight + self._admitted >= self.budget:
                 return False
             self._admitted += nbytes
             return True
@@ -140,9 +143,13 @@ class Flight:
             self.answered = max(self.answered, upto)
             took = now - written_at
             self.rtt = took if self.rtt is None else min(self.rtt, took)
-            last = self._last_answer
-            if last is not None and written_at <= last[1] and upto > last[0]:
-                self._add_sample(upto - last[0], now - last[1])
+            last = self._last_answer or (0, written_at)
+            if written_at <= last[1]:  # the link was busy with earlier bytes until last[1]
+                seconds = now - last[1]
+            else:  # it was idle: these bytes took a round trip more than their transfer
+                seconds = now - written_at - min(self.rtt, took)
+            if upto - last[0] >= PROBE_EVERY and seconds > 1e-3:
+                self._add_sample(upto - last[0], seconds)
             self._last_answer = (upto, now)
             self._cv.notify_all()
             room = self.in_flight + self._admitted < self.budget

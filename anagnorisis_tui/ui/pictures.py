@@ -40,7 +40,6 @@ METER_WINDOW_BYTES = 512 * 1024  # the rate is taken over at least this much of 
 MEASURE_FROM_BYTES = 32 * 1024
 LOW_SIXEL_COLOURS = 32
 LOW_KITTY_SCALE = 0.5
-SMALL_PIECE = 4096  # output this small (a key's answer) is written whatever is in flight
 
 
 class LinkMeter:
@@ -129,6 +128,8 @@ class MeteredFile:
                 self._write_chunks(text)
             else:
                 for piece in _pieces(text, PROBE_EVERY):
+                    # Never waits: Textual's output thread blocked would block its event loop
+                    # once 30 frames queue. Pictures in frames were admitted (Flight.admit).
                     self._write_piece(piece, self.flight)
                 self.flight.frame_written(len(text))
         with self._lane:
@@ -143,11 +144,9 @@ class MeteredFile:
                     break
                 self._file.write(text[start : start + self.CHUNK])
 
-    def _write_piece(self, piece: str, flight: Flight, wait: bool = True) -> None:
-        """`piece` (ending outside any escape string) once the link has room for it, then a
-        status request if one is due (written and flushed: its answer times the link)."""
-        if wait and len(piece) > SMALL_PIECE:  # a key's answer never waits for pictures' room
-            flight.wait_room(lambda: self._handed_back)
+    def _write_piece(self, piece: str, flight: Flight) -> None:
+        """`piece` (ending outside any escape string), then a status request if one is due
+        (written and flushed: its answer times the link)."""
         self._write_chunks(piece)
         probe = flight.wrote(len(piece), boundary=True)
         if probe:
@@ -191,7 +190,7 @@ class MeteredFile:
                 with self._order:
                     started = time.perf_counter()
                     if self.flight is not None:
-                        self._write_piece(piece, self.flight, wait=False)
+                        self._write_piece(piece, self.flight)
                     else:
                         self._write_chunks(piece)
                     with self._lock:

@@ -210,10 +210,12 @@ def typed_keys(typed: bytes) -> list[tuple[str, str | None]]:
 
     from anagnorisis_tui.ui.key_input import EscapeAwareParser
 
-    parser = EscapeAwareParser()
     text = typed.decode(errors="ignore")
     keys: list[tuple[str, str | None]] = []
-    for event in [*parser.feed(text), *parser.feed("")]:
+    if not text:  # (an empty feed is the parser's end of input)
+        return keys
+    parser = EscapeAwareParser()
+    for event in [*parser.feed(text), *parser.feed("")]:  # the end: a lone Escape is one
         if isinstance(event, events.Key):
             keys.append((event.key, event.character))
     return keys

@@ -55,6 +55,7 @@ def test_page_flips_typed_while_the_app_starts_are_kept():
     # Over SSH three PageDown typed before the first paint gave page 3, not 4: the escape
     # sequences read while the terminal was being asked were dropped.
     assert typed_keys(b"\x1b[6~\x1b[6~\x1b[6~") == [("pagedown", None)] * 3
+    assert typed_keys(b"") == []  # nothing typed: the usual start
 
 
 def test_settle_reads_until_the_status_report():

@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from textual import events
-from textual._xterm_parser import XTermParser
+
+from anagnorisis_tui.ui.textual_private import XTermParser, use_input_parser
 
 ESC = "\x1b"
 INTRODUCERS = frozenset("[O]P_\\")  # CSI, SS3, OSC, DCS, APC, ST: what terminals send and answer
@@ -114,7 +115,6 @@ class EscapeAwareParser(XTermParser):
 def escape_aware_driver(base: type, on_status: Callable[[], None] | None = None) -> type:
     """`base` (Textual's Linux driver) reading its input with EscapeAwareParser (status
     answers, if `on_status`, taken out and reported to it)."""
-    from textual.drivers import linux_driver
 
     parser = EscapeAwareParser
     if on_status is not None:
@@ -123,8 +123,7 @@ def escape_aware_driver(base: type, on_status: Callable[[], None] | None = None)
 
     class EscapeAwareDriver(base):  # type: ignore[misc, valid-type]
         def run_input_thread(self) -> None:
-            # The input thread builds its parser from this module-level name.
-            linux_driver.XTermParser = parser  # type: ignore[misc]
+            use_input_parser(parser)
             super().run_input_thread()
 
     EscapeAwareDriver.__name__ = base.__name__

@@ -238,6 +238,11 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             except NoScreen:
                 return []
             image = self.image
+            if getattr(self, "fixed_options", None) is None:
+                # The quality in force now: `auto` turns low once the link is measured slow,
+                # and a grid's picture widgets live as long as the grid (set once, the switch
+                # reached only viewer pictures, after megabytes).
+                self._sixel_options = current().sixel_options()
             # Asked for some of its lines (something else on them changed: the cell's
             # placeholder text going away), it draws the whole picture it shows, as kept; a
             # picture of those lines alone, encoded meanwhile, left them black until redrawn.
@@ -336,8 +341,10 @@ def _fixed_sixel_class() -> type[PictureWidget]:
         def compose(self):  # noqa: ANN201 - Textual's ComposeResult
             from anagnorisis_tui.ui.pictures import current
 
-            # The palette follows the picture quality in force (ui/pictures.py).
-            yield _SixelImpl(self.image, self._sixel_options or current().sixel_options())
+            # The palette follows the picture quality in force (ui/pictures.py), as it changes.
+            impl = _SixelImpl(self.image, self._sixel_options or current().sixel_options())
+            impl.fixed_options = self._sixel_options
+            yield impl
 
     _SIXEL_CLASS = SixelImage
     return SixelImage

@@ -14,6 +14,7 @@ library of photo-like JPEGs with warm thumbnails, 120x40 cells of 10x20 pixels, 
 Baseline in the same run: the same flow over the same sshd with no throttle (`none`).
 
     nice python bench/bench_ssh.py [--links none,10:40,2:40] [--flips 4] [--repeat 2]
+                                   [--library DIR]
 """
 
 from __future__ import annotations
@@ -99,10 +100,11 @@ def main() -> None:
     parser.add_argument("--links", default="none,10:40,2:40")
     parser.add_argument("--flips", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--images", type=int, default=120)
+    parser.add_argument("--library", help="make (or reuse) the photo library here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root, env = library(Path(tmp) / "lib", args.images)
+        root, env = library(Path(args.library or Path(tmp) / "lib"), args.images)
         env = {**env, "ANAGNORISIS_PICTURES": "auto"}
         rows = []
         for spec in args.links.split(","):

@@ -81,8 +81,21 @@ def library_from_args(args: argparse.Namespace):
     return settings, library, root
 
 
+def _quiet_keyboard() -> None:
+    import os
+
+    from anagnorisis_tui.ui.terminal_replies import quiet_keyboard
+
+    try:
+        if os.isatty(0) and os.isatty(1):
+            quiet_keyboard(0)
+    except OSError:
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
+    _quiet_keyboard()  # first: keys typed while the app starts wait for it, unechoed
     settings, library, _root = library_from_args(args)  # the catalogue has it as its current
     # textual-image asks the terminal what it can draw when imported: before Textual owns
     # stdin. An explicit --graphics / [ui] graphics overrides what it finds.

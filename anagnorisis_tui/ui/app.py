@@ -318,14 +318,19 @@ class AnagnorisisApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from anagnorisis_tui.ui.screens.base import AppScreen
 
-        yield from commands.system_commands(self, screen)
-        if isinstance(screen, AppScreen):
-            yield from screen.extra_commands()
         # Search/Train workflow actions reachable from every screen.
         from anagnorisis_tui.ui.workflow_commands import global_commands
 
-        yield from global_commands(self)
-        yield from super().get_system_commands(screen)
+        ours = list(commands.system_commands(self, screen))
+        if isinstance(screen, AppScreen):
+            ours += screen.extra_commands()
+        ours += global_commands(self)
+        yield from ours
+        # Textual's own, less one it offers under a title of ours ("Quit": ours has its key).
+        titles = {command.title for command in ours}
+        for command in super().get_system_commands(screen):
+            if command.title not in titles:
+                yield command
 
     # -- app-wide events ---------------------------------------------------------------------
     @on(JobProgressed)

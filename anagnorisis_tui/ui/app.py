@@ -325,8 +325,9 @@ class AnagnorisisApp(App):
     def _return_mode(self, source: GridSource | None) -> str:
         for mode in ("library", "search"):
             base = self.base_screen(mode)
-            grids = base.query(ThumbnailGrid) if base is not None and source is not None else []
-            if any(g.source is source for g in grids):
+            if base is None or source is None:
+                continue
+            if any(g.source is source for g in base.query(ThumbnailGrid)):
                 return mode
         return "library"
 

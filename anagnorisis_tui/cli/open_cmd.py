@@ -7,6 +7,24 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+GRAPHICS = ["auto", "kitty", "sixel", "halfcell", "unicode"]
+PICTURES = ["auto", "high", "low"]
+GRAPHICS_HELP = "terminal graphics protocol for images (default: auto-detect)"
+PICTURES_HELP = (
+    "picture quality: low sends fewer bytes (sixel colours, kitty resolution); "
+    "auto (default) turns low when the link to the terminal is slow"
+)
+
+
+def app_options_help() -> str:
+    """The app's own options, for the top-level help (`anagnorisis-tui [LIBRARY]` is `open`)."""
+    graphics, pictures = "|".join(GRAPHICS), "|".join(PICTURES)
+    return (
+        f"Open the app: anagnorisis-tui [LIBRARY] [--graphics {{{graphics}}}] "
+        f"[--pictures {{{pictures}}}]. --graphics: {GRAPHICS_HELP}. --pictures: {PICTURES_HELP}. "
+        "(anagnorisis-tui open --help)"
+    )
+
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
     parser = sub.add_parser(
@@ -20,15 +38,10 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
     parser.add_argument("library", nargs="?", metavar="LIBRARY", help="image folder")
     parser.add_argument(
         "--graphics",
-        choices=["auto", "kitty", "sixel", "halfcell", "unicode"],
-        help="terminal graphics protocol for images (default: auto-detect)",
+        choices=GRAPHICS,
+        help=GRAPHICS_HELP,
     )
-    parser.add_argument(
-        "--pictures",
-        choices=["auto", "high", "low"],
-        help="picture quality: low sends fewer bytes (sixel colours, kitty resolution); "
-        "auto (default) turns low when the link to the terminal is slow",
-    )
+    parser.add_argument("--pictures", choices=PICTURES, help=PICTURES_HELP)
     parser.set_defaults(func=run)
 
 
@@ -68,8 +81,21 @@ def library_from_args(args: argparse.Namespace):
     return settings, library, root
 
 
+def _quiet_keyboard() -> None:
+    import os
+
+    from anagnorisis_tui.ui.terminal_replies import quiet_keyboard
+
+    try:
+        if os.isatty(0) and os.isatty(1):
+            quiet_keyboard(0)
+    except OSError:
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     """Resolve the library, detect the terminal's graphics, run the app, stop jobs cleanly."""
+    _quiet_keyboard()  # first: keys typed while the app starts wait for it, unechoed
     settings, library, _root = library_from_args(args)  # the catalogue has it as its current
     # textual-image asks the terminal what it can draw when imported: before Textual owns
     # stdin. An explicit --graphics / [ui] graphics overrides what it finds.

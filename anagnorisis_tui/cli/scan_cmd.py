@@ -132,6 +132,11 @@ def summary_lines(summary) -> list[str]:
         lines.append(
             f"{s.errors:,} files could not be read (see `anagnorisis-tui errors` or --json)"
         )
+    if s.links_outside:
+        lines.append(
+            f"{s.links_outside:,} symbolic links lead outside the library: skipped "
+            "([library] follow_links_outside = true follows them)"
+        )
     if s.cancelled:
         lines.append("scan interrupted: run it again to finish (what was read is kept)")
     return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -29,9 +30,10 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore, cache_dir
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
-from anagnorisis_tui.ui.graphics import take_typed_at_start
+from anagnorisis_tui.ui.graphics import status_round_trip, take_typed_at_start
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.key_input import escape_aware_driver
+from anagnorisis_tui.ui.link import Flight
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
@@ -156,6 +158,9 @@ class AnagnorisisApp(App):
         # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
         self.library_scope: Scope | None = None
         self.link_meter = LinkMeter()  # before super().__init__, which picks the driver
+        # The link measured by the terminal's own answers, where it answers (ui/link.py).
+        round_trip = status_round_trip()
+        self.flight = Flight(enabled=round_trip is not None, rtt=round_trip)
         # What the driver writes to the terminal through (None: not a terminal, e.g. tests).
         self.terminal_output: MeteredFile | None = None
         # Set by the command line (ui/terminal_guard.py): gives the terminal back and ends the
@@ -171,7 +176,7 @@ class AnagnorisisApp(App):
         self._viewer_context: tuple[GridSource, int] | None = None
         self._mode_bases: dict[str, Screen] = {}  # each mode's base screen, once shown
         self.typeahead = TypeAhead(self)
-        self.pictures = Pictures(settings.pictures, self.link_meter)
+        self.pictures = Pictures(settings.pictures, self.link_meter, self.flight)
         self.pictures.on_change = self._pictures_changed
 
     def get_driver_class(self) -> type[Driver]:
@@ -179,9 +184,11 @@ class AnagnorisisApp(App):
         base = super().get_driver_class()
         if base.__name__ != "LinuxDriver":
             return base
-        metered = metered_driver(base, self.link_meter, self._output_opened)
-        # Escape and the key after it, typed together, read as two keys (ui/key_input.py).
-        return watching_driver(escape_aware_driver(metered), self.quit_watch)
+        metered = metered_driver(base, self.link_meter, self._output_opened, self.flight)
+        # Escape and the key after it, typed together, read as two keys (ui/key_input.py);
+        # the terminal's answers to the link's status requests taken out of the keys.
+        on_status = self.flight.answer if self.flight.enabled else None
+        return watching_driver(escape_aware_driver(metered, on_status), self.quit_watch)
 
     def _output_opened(self, output: MeteredFile) -> None:
         self.terminal_output = output
@@ -408,7 +415,9 @@ class AnagnorisisApp(App):
         try:
             log = Path(self.settings.data_dir) / "errors.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a", encoding="utf-8") as fh:
+            from anagnorisis_tui.core.base import private
+
+            with os.fdopen(private.open_log(log), "a", encoding="utf-8") as fh:
                 fh.write(f"--- {worker.name} ({worker.group})\n")
                 fh.write("".join(traceback.format_exception(error)))
         except OSError:

@@ -57,6 +57,11 @@ class Settings:
     # a catalogue holding files under them adopts them (core/catalogue/roots.py).
     legacy_roots: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
+    # Follow symbolic links whose target is outside every library folder (off: skipped).
+    follow_links_outside: bool = False
+    # Memory one image's decoded pixels may take, in MB; 0: a share of the available memory
+    # (core/catalogue/decode_budget.py). Larger images are refused before decoding.
+    decode_memory_mb: int = 0
     model: str = DEFAULT_MODEL
     pretrained: str = DEFAULT_PRETRAINED
     # Whether the model was chosen (settings file, env or a flag) rather than defaulted.
@@ -89,6 +94,10 @@ class Settings:
     def save(self) -> None:
         """Write the user-editable part back to the TOML file, atomically."""
         library: dict[str, Any] = {"excludes": list(self.excludes)}
+        if self.follow_links_outside:
+            library["follow_links_outside"] = True
+        if self.decode_memory_mb:
+            library["decode_memory_mb"] = self.decode_memory_mb
         if self.legacy_roots:
             library["roots"] = list(self.legacy_roots)
         doc: dict[str, Any] = {
@@ -188,6 +197,16 @@ def _from_file(doc: dict[str, Any], where: Path) -> dict[str, Any]:
     if not isinstance(excludes, list) or not all(isinstance(e, str) for e in excludes):
         raise ConfigError(f"{where}: library.excludes must be a list of names or globs")
     values: dict[str, Any] = {"legacy_roots": tuple(roots), "excludes": tuple(excludes)}
+    follow = lib.get("follow_links_outside", False)
+    if not isinstance(follow, bool):
+        raise ConfigError(f"{where}: library.follow_links_outside must be true or false")
+    values["follow_links_outside"] = follow
+    budget = lib.get("decode_memory_mb", 0)
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
+        raise ConfigError(
+            f"{where}: library.decode_memory_mb must be a whole number of MB (0: automatic)"
+        )
+    values["decode_memory_mb"] = budget
     keys = (("name", "model"), ("pretrained", "pretrained"), ("device", "device"))
     for key, attr in (*keys, ("engine", "engine")):
         if key in model:

@@ -100,6 +100,8 @@ class CatalogueService:
             progress=progress,
             cancel=cancel,
             on_file=on_file,
+            links_into=self.roots(),
+            follow_links_outside=self._settings.follow_links_outside,
         )
 
     def has_work(self, walked: scanmod.Walked, *, phash: bool = True) -> bool:

@@ -38,10 +38,16 @@ if TYPE_CHECKING:
 def ingest_products(lib: Library, embedder: Any = None) -> Products:
     """What a scan derives for the app: thumbnails and perceptual hashes, and vectors when
     `embedder` (a model, or a callable returning one) is given."""
+    from anagnorisis_tui.core.catalogue import decode_budget
     from anagnorisis_tui.core.catalogue.ingest_pass import Products
 
+    data = lib.settings.data_dir
     return Products(
-        thumbnail_cache=thumbnails.cache_dir(lib.settings.data_dir), phash=True, embedder=embedder
+        thumbnail_cache=thumbnails.cache_dir(data),
+        phash=True,
+        embedder=embedder,
+        decode_budget=decode_budget.budget_bytes(lib.settings.decode_memory_mb),
+        decode_lock=data / decode_budget.LOCK_NAME,
     )
 
 

@@ -154,7 +154,7 @@ class CatalogueService:
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:
         """(folder relative to root, images in it and below) for a folder tree, '' first."""
-        root = root if root is not None else (self.roots() or [None])[0]
+        root = root if root is not None else self.current_root()
         if root is None:
             return []
         return scanmod.folder_counts(self._connections.db, fsnames.to_db(os.path.abspath(root)))

@@ -34,7 +34,7 @@ import numpy as np
 from anagnorisis_tui.core.base.progress import Cancelled, ProgressCallback
 from anagnorisis_tui.core.semantic import onnx_export, weights
 from anagnorisis_tui.core.semantic.model_choice import ModelChoice
-from anagnorisis_tui.core.semantic.onnx_engine import (
+from anagnorisis_tui.core.semantic.onnx_models import (
     FORMAT,
     OnnxEmbedder,
     OnnxText,

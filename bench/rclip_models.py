@@ -73,6 +73,8 @@ def make(folder: Path, seed: int = 0) -> None:
             (Visual(), torch.randn(2, 3, 256, 256), "visual.onnx"),
             (Textual(), tokens, "textual.onnx"),
         ):
+            if (folder / SUBDIR / name).is_file():
+                continue  # made by an earlier run from the same seed
             torch.onnx.export(
                 module.eval(),
                 (sample,),

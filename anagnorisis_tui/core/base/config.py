@@ -62,6 +62,11 @@ class Settings:
     graphics: str = "auto"
     pictures: str = "auto"  # picture quality: auto (by the link's speed), high, low
     keymap: dict[str, str] = field(default_factory=dict)
+    # [duplicates]: protected (reference) folders and the keeper rules (core/duplicates/keepers.py)
+    duplicates_reference: list[str] = field(default_factory=list)
+    duplicates_prefer_formats: list[str] = field(default_factory=list)
+    duplicates_prefer_folders: list[str] = field(default_factory=list)
+    duplicates_prefer_rated: bool = False
 
     @property
     def database(self) -> Path:
@@ -87,6 +92,18 @@ class Settings:
         }
         if self.keymap:
             doc["keymap"] = dict(self.keymap)
+        duplicates: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("reference", list(self.duplicates_reference)),
+                ("prefer_formats", list(self.duplicates_prefer_formats)),
+                ("prefer_folders", list(self.duplicates_prefer_folders)),
+                ("prefer_rated", self.duplicates_prefer_rated),
+            )
+            if value
+        }
+        if duplicates:
+            doc["duplicates"] = duplicates
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.config_file.with_suffix(".toml.tmp")
         import tomli_w
@@ -178,6 +195,19 @@ def _apply_file(settings: Settings, doc: dict[str, Any], where: Path) -> None:
     if "pictures" in ui:
         settings.pictures = str(ui["pictures"])
     settings.keymap = {str(k): str(v) for k, v in keymap.items()}
+    _apply_duplicates(settings, section("duplicates"), where)
+
+
+def _apply_duplicates(settings: Settings, table: dict[str, Any], where: Path) -> None:
+    for key in ("reference", "prefer_formats", "prefer_folders"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: duplicates.{key} must be a list of strings")
+        setattr(settings, f"duplicates_{key}", value)
+    rated = table.get("prefer_rated", False)
+    if not isinstance(rated, bool):
+        raise ConfigError(f"{where}: duplicates.prefer_rated must be true or false")
+    settings.duplicates_prefer_rated = rated
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.duplicates import verify
 
-RANK = {"bytes": 0, "pixels": 1, "same": 2, "edited": 3, "series": 4, "similar": 5}
+RANK = {t: n for n, t in enumerate(verify.TIERS)}
 BROWSING = ("series", "similar")  # tiers for looking at, never in a default trash plan
 
 
@@ -129,7 +129,9 @@ def clusters(
 
 
 def _series(
-    component: list[int], graph: dict[int, dict[int, Edge]], order: Callable[[int], tuple[object, ...]]
+    component: list[int],
+    graph: dict[int, dict[int, Edge]],
+    order: Callable[[int], tuple[object, ...]],
 ) -> Cluster:
     """One cluster of a connected series: the best frame keeps, every other frame carries its
     edge to the keeper, else the edge by which it was reached from the keeper's side."""
@@ -182,6 +184,7 @@ def describe(
         "pixels": "identical pixels",
         "same": "same picture",
         "edited": "lightly edited",
+        "raw-pair": "RAW and JPEG of one shot",
         "series": "another moment",
         "similar": "similar",
     }
@@ -193,7 +196,7 @@ def describe(
         linear = share**0.5
         if verdict is None or verdict.crop < 0.01 or abs(linear - (1 - verdict.crop)) > 0.02:
             parts.append(f"{round(linear * 100)}% size")
-    if kfmt and fmt and fmt != kfmt:
+    if kfmt and fmt and fmt != kfmt and tier != "raw-pair":
         parts.append(f"{fmt} not {kfmt}")
     elif tier == "same" and (w, h) == (kw, kh):
         parts.append("re-encoded")

@@ -192,7 +192,7 @@ async def test_similar_members_are_never_preselected_and_tiers_filter(
         await pilot.press("T")  # bytes
         await settle(pilot)
         assert screen.groups == []
-        for _ in range(4):  # pixels, same, edited, similar
+        for _ in range(6):  # pixels, same, edited, raw-pair, series, similar
             await pilot.press("T")
         await settle(pilot)
         assert screen.tier_filter == "similar" and len(screen.groups) == 1

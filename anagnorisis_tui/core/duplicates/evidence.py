@@ -36,6 +36,14 @@ from anagnorisis_tui.core.duplicates.tiers import Edge
 Thumbnail = Callable[[int], "Image.Image | None"]  # node -> its thumbnail, None: unreadable
 ShotOf = Callable[[int], shots.Shot]
 COPY_TIERS = ("same", "edited")
+_TRANSPOSE = {
+    "mirrored": Image.Transpose.FLIP_LEFT_RIGHT,
+    "rotated 90°": Image.Transpose.ROTATE_90,
+    "rotated 180°": Image.Transpose.ROTATE_180,
+    "rotated 270°": Image.Transpose.ROTATE_270,
+    "mirrored, rotated 90°": Image.Transpose.TRANSPOSE,
+    "mirrored, rotated 270°": Image.Transpose.TRANSVERSE,
+}
 RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot
 KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
 
@@ -108,6 +116,8 @@ def second_look(
     assert verdict is not None
     copyish = edge.tier in COPY_TIERS or verdict.flat_copy
     other = shots.other_moment(shot_a, shot_b)
+    if second is not None and edge.turn:
+        second = second.transpose(_TRANSPOSE[edge.turn])
     if first is None or second is None:
         if copyish:
             return Edge("similar", verdict, "not checked on its thumbnail")

@@ -204,6 +204,7 @@ def group_report(
     multi_file = [p for p, r in enumerate(rows) if r[3] > 1]
     edges: dict[tuple[int, int], tiers.Edge] = {}
     candidates: set[tuple[int, int]] = set()
+    turned: set[tuple[int, int]] = set()  # proposed by a mirrored or rotated picture
     if method in ("both", "phash") and n > 1:
         for a, b in _equal_sets([r[2] for r in rows]):
             edges[(a, b)] = tiers.Edge("pixels")
@@ -218,7 +219,14 @@ def group_report(
         # smooth pictures (their pHash is noise) by their colour layout, from the same read.
         layouts: dict[int, np.ndarray] = {}
         candidates.update(
-            probes.crop_pairs(db, hashes, cancel=cancel, tick=report("crop pairs"), smooth=layouts)
+            probes.crop_pairs(
+                db,
+                hashes,
+                cancel=cancel,
+                tick=report("crop pairs"),
+                smooth=layouts,
+                turned=turned,
+            )
         )
         candidates.update(smooth.pairs(layouts))
     del rows
@@ -247,7 +255,9 @@ def group_report(
     loaded = renditions.load(db, [hashes[p] for p in nodes])
     shown = {p: loaded[hashes[p]] for p in nodes if hashes[p] in loaded}
     edges.update(
-        tiers.verify_pairs(sorted(candidates), shown, cancel=cancel, tick=report("verifying"))
+        tiers.verify_pairs(
+            sorted(candidates), shown, cancel=cancel, tick=report("verifying"), turned=turned
+        )
     )
     # The second look (evidence.py): the shots and the 256-pixel thumbnails.
     path_of = evidence.paths(db, hashes, {p for pair in edges for p in pair}, where, params)
@@ -360,7 +370,11 @@ def _build(
     used: set[int] = set()
 
     def tagged(member: Member, edge: tiers.Edge, keeper: int, node: int) -> Member:
-        why = tiers.describe(edge.tier, edge.verdict, shape[node], shape[keeper], edge.why)
+        note = tiers.turned_words(edge.turn, node > keeper) if edge.turn else edge.why
+        member_shape, keeper_shape = shape[node], shape[keeper]
+        if edge.turn in probes.QUARTER:  # a quarter turn: compare sizes upright
+            member_shape = (member_shape[1], member_shape[0], member_shape[2])
+        why = tiers.describe(edge.tier, edge.verdict, member_shape, keeper_shape, note)
         return replace(member, tier=edge.tier, why=why)
 
     same_content = tiers.Edge("bytes")

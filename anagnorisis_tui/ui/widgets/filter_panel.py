@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD
 from anagnorisis_tui.ui.state.search_state import (
     SORTS,
     FilterInputError,
@@ -34,7 +35,7 @@ SHAPES = ("any", "landscape", "portrait", "square", "panorama", "tall")
 
 DEBOUNCE_S = 0.3
 # Defaults of core/duplicates/groups.py (DEFAULT_THRESHOLD, METHODS), repeated to keep this import light.
-DEFAULT_GROUP_THRESHOLD = 0.92
+DEFAULT_GROUP_THRESHOLD = DEFAULT_THRESHOLD  # the command line's default too
 GROUP_METHODS = ("both", "phash", "vectors")
 
 

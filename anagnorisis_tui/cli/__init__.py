@@ -72,6 +72,13 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         metavar="FILE",
         help="settings file (default: config.toml in the user config dir; env ANAGNORISIS_CONFIG)",
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="the demo library (kept apart from yours, in the data dir's demo/) instead of "
+        "your own",
+    )
 
 
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
@@ -88,13 +95,21 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     for name in modules:
         module = importlib.import_module(f"anagnorisis_tui.cli.{name}")
         module.register(sub, _common)
+        if name == "open_cmd":  # the app's options, where `anagnorisis-tui --help` shows them
+            parser.epilog = module.app_options_help()
     return parser
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: object) -> Settings:
+    """The settings of the command line; with `--demo`, those that open the demo library."""
     from anagnorisis_tui.core.base.config import load_settings
 
-    return load_settings(data_dir=args.data_dir, config_file=args.config, overrides=overrides)
+    settings = load_settings(data_dir=args.data_dir, config_file=args.config, overrides=overrides)
+    if getattr(args, "demo", False):
+        from anagnorisis_tui.core.demo.generate import demo_settings
+
+        return demo_settings(settings)
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -165,6 +165,10 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
         cancel.set()
 
     files = on_file if mode == "json" else None
+    if settings.demo and library is None:  # `scan --demo`: the demo's pictures, made first
+        from anagnorisis_tui.core.demo.generate import demo_root, make_demo
+
+        library = str(make_demo(demo_root(settings)))
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     try:

@@ -97,7 +97,8 @@ APP_ENTRIES = (
     "thumbnails",
     "index",
     "models",
-    "demo-library",
+    "demo",
+    "demo-library",  # where versions before the demo had a data dir of its own kept it
     "worker.log*",
     "errors.log*",
     "decode.lock",

@@ -281,7 +281,12 @@ def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, m
     logo = Image.new("RGBA", (200, 200), (255, 255, 255, 0))
     logo.paste((255, 255, 255, 255), (40, 40, 160, 160))
     save(root / "logo.png", logo)
-    lib.catalogue.scan(root, products=ingest_pass.Products(phash=True))
+    # As the app's scan does: thumbnails into the data dir's cache too (the second look at a
+    # candidate pair reads them).
+    from anagnorisis_tui.core.catalogue import thumbnails
+
+    cache = thumbnails.cache_dir(lib.settings.data_dir)
+    lib.catalogue.scan(root, products=ingest_pass.Products(thumbnail_cache=cache, phash=True))
     assert renditions.pending(lib.db) == 0
     stored = {
         h: (w, hgt)
@@ -298,11 +303,16 @@ def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, m
         assert (made.width, made.height) == (w, hgt)
         assert np.abs(made.pixels - verify.from_bytes(data, w, hgt).pixels).mean() < 2.0
 
-    # Grouping reads no file and decodes nothing: the renditions are there.
-    def no_decode(self):
-        raise AssertionError("grouping must not decode what the scan already decoded")
+    # Grouping decodes no original: the renditions are there. (The second look at a candidate
+    # pair reads the 256-px thumbnails the scan wrote into the data dir, never the library.)
+    load = ImageFile.ImageFile.load
 
-    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    def no_original_decode(self):
+        if str(getattr(self, "filename", "") or "").startswith(str(root)):
+            raise AssertionError("grouping must not decode what the scan already decoded")
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_original_decode)
     report = lib.duplicates.group_report(method="phash")
     assert report.unverified == 0
     together = [{Path(m.path).name for m in g.members} for g in report.groups]

@@ -113,7 +113,10 @@ class Relay:
                     piece = data[sent : sent + 1500]
                     if self.rate is not None:
                         now = time.monotonic()
-                        budget = min(budget + (now - last) * self.rate, 3000.0)
+                        # A burst of up to 50 ms: a thread woken late on a loaded machine
+                        # would otherwise send less than the rate (3 kB a wake-up capped a
+                        # 10 Mbit/s link at a few hundred kB/s).
+                        budget = min(budget + (now - last) * self.rate, max(self.rate * 0.05, 3000))
                         last = now
                         if budget < len(piece):
                             time.sleep((len(piece) - budget) / self.rate)

@@ -8,8 +8,9 @@ library of photo-like JPEGs with warm thumbnails, 120x40 cells of 10x20 pixels, 
 - each of `--flips` PageDowns, each once the link is quiet: bytes sent, key to the first
   changed cell, key to the last byte (the last picture drawn), and after which flip `auto`
   switched ("-": never),
-- `q` typed 0.3 s after a PageDown (its pictures on their way): time to the shell's turn (a
-  marker the remote shell prints after the app exits) and the bytes that arrived meanwhile.
+- `q` typed once a PageDown's first picture begins to arrive (the rest on their way): time to
+  the shell's turn (a marker the remote shell prints after the app exits) and the bytes that
+  arrived meanwhile.
 
 Baseline in the same run: the same flow over the same sshd with no throttle (`none`).
 
@@ -73,7 +74,10 @@ def run_once(
                     out["switched"] = n
             out.update(flip_bytes=flip_bytes, changed=changed, last=last)
             app.send(PAGE_DOWN)
-            app.pump(0.3)  # the next page's pictures are on their way
+            pictures = app.sixels
+            deadline = time.monotonic() + 30
+            while app.sixels < pictures + 1 and time.monotonic() < deadline:
+                app.pump(0.005)  # until the next page's pictures are arriving
             before = app.delivered
             quit_key = app.send(b"q")
             deadline = time.monotonic() + 30

@@ -12,11 +12,10 @@ before it, so an answer says those bytes crossed the link. From that:
   is in flight, about `FLIGHT_S` of the measured rate plus one round trip: pictures wait in the
   app, where a page flip or `q` drops them, never in SSH's buffers. Pictures drawn in a frame
   (sixel) ask first (`admit`): refused, they are drawn when answers make room (`when_room`).
-- the rate: the bytes between two answers over the time the link spent on them: the time
-  between the answers where it was busy all along (the later request was written at least a
-  round trip before the earlier answer came back), else from a round trip after their writing
-  to their answer, if that is longer than a round trip (shorter, it is mostly noise). A pause
-  of the app's own (encoding on a loaded CPU, idle) is not the link. Over the last
+- the rate: the bytes between two answers over the time between them, counted only where the
+  link was busy all along (the later request was written at least a round trip before the
+  earlier answer came back): a pause of the app's own (encoding on a loaded CPU, idle) is not
+  the link, and a link the app cannot keep busy is not what slows it. Over the last
   `RATE_WINDOW` bytes. Until it is measured, the budget starts at `MIN_BUDGET` and doubles once
   a round trip while pictures wait for room (TCP's slow start), so a fast distant link is
   filled and shows its rate.
@@ -155,13 +154,12 @@ class Flight:
             # Busy: these bytes were written at least a round trip before the earlier answer
             # came, so they reached the terminal right behind the earlier ones, and the time
             # between the answers is theirs (the terminal's read delays cancel out over a run).
-            # Else they crossed the link from a round trip after their writing: counted only if
-            # that took longer than a round trip itself (a shorter one is mostly the noise of
-            # round trips on a loaded machine: at 10 Mbit/s it read as a slow link).
+            # Only those: after an idle link the time from writing to answer is mostly round
+            # trip, whose noise on a loaded machine made 10 Mbit/s and an unthrottled SSH link
+            # read as slow ones. A link the app cannot keep busy is not what slows it.
             busy = written_at <= last[1] - self.rtt
-            seconds = now - max(last[1], written_at + self.rtt)
-            if upto - last[0] >= PROBE_EVERY and (busy or seconds >= self.rtt > 0):
-                self._add_sample(int(upto - last[0]), seconds)
+            if busy and upto - last[0] >= PROBE_EVERY:
+                self._add_sample(int(upto - last[0]), now - last[1])
             elif self._denied and not self._samples and now - self._grown_at >= self.rtt:
                 # Pictures waited for room and the link was never kept busy: it may take more
                 # (doubled once a round trip, as TCP's slow start, until it is once).

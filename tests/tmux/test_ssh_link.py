@@ -57,7 +57,10 @@ def test_auto_goes_low_on_the_first_screen_and_q_ends_the_output_at_2_mbit(photo
             app.pump_until_quiet(quiet=2.5, timeout=180, seen=b"photo0000", pictures=1)
             first_screen = app.watched[NOTICE] >= 0
             app.send(PAGE_DOWN)
-            app.pump(0.3)  # the next page's pictures are on their way
+            pictures = app.sixels
+            deadline = time.monotonic() + 30
+            while app.sixels < pictures + 1 and time.monotonic() < deadline:
+                app.pump(0.005)  # until the next page's pictures are arriving
             before = app.delivered
             quit_key = app.send(b"q")
             deadline = time.monotonic() + 60

@@ -62,6 +62,7 @@ class Relay:
         self.port = int(self._listener.getsockname()[1])
         self._closing = False
         self._sockets: list[socket.socket] = []
+        self.most_held = 0  # the most bytes ever waiting in the relay, either way
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -93,6 +94,7 @@ class Relay:
                 with cv:
                     queue.append((time.monotonic() + self.delay, data))
                     held[0] += len(data)
+                    self.most_held = max(self.most_held, held[0])
                     cv.notify_all()
                 if not data:
                     return

@@ -90,9 +90,10 @@ def test_a_reference_folder_keeps_and_is_never_moved(pics, capsys):
 
 
 def test_the_settings_reference_folder_protects_whatever_the_keeper(pics, capsys, settings):
+    from anagnorisis_tui.core.base.config import replace
     from anagnorisis_tui.core.library import Library
 
-    settings.duplicates_reference = [str(pics / "masters")]
+    settings = replace(settings, duplicates_reference=(str(pics / "masters"),))
     with Library(settings) as library:
         library.catalogue.scan(pics)
         groups = library.duplicates.group_report(method="phash").groups

@@ -251,6 +251,7 @@ def group_report(
         for pair in [p for p in (*edges, *candidates) if _pair(hashes, p) in refused]:
             edges.pop(pair, None)
             candidates.discard(pair)
+        multi_file = [p for p in multi_file if (hashes[p], hashes[p]) not in refused]
     nodes = sorted({p for pair in candidates for p in pair})
     loaded = renditions.load(db, [hashes[p] for p in nodes])
     shown = {p: loaded[hashes[p]] for p in nodes if hashes[p] in loaded}

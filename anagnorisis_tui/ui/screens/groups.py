@@ -85,9 +85,10 @@ class GroupsScreen(AppScreen):
         Binding(
             "a",
             "keep_all",
-            "Keep all",
+            "Not dupes",
             id="groups.keep_all",
-            tooltip="Keep every image of this group and go on",
+            tooltip="These are not duplicates: keep every image, remember it (the group never "
+            "comes back; `groups --dismissed` lists it) and go on",
         ),
         Binding(
             "i",
@@ -337,7 +338,13 @@ class GroupsScreen(AppScreen):
         if self.group is None:
             return
         self.decisions[self.index] = Decision("kept", keeper=self.keeper_of(self.index))
+        self._remember(self.group.group)
         self._go(self.index + 1)
+
+    @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
+    def _remember(self, group: Any) -> None:
+        """Store "not duplicates" for the group's contents (core/duplicates/dismissals.py)."""
+        self.library.duplicates.dismiss(group)
 
     def action_trash_rest(self) -> None:
         group = self.group

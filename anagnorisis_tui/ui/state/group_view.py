@@ -149,7 +149,7 @@ def summary_text(decisions: dict[int, Decision]) -> Text:
     if not decisions:
         log.append("Nothing moved yet. ", style="dim")
         log.append(
-            "s keeper · t trash the marked (✗) · i mark/unmark · T filter by tier · a keep all · "
+            "s keeper · t trash the marked (✗) · i mark/unmark · T filter by tier · a not duplicates (remembered) · "
             "n skip · u undo",
             style="dim",
         )

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     with Library(settings) as lib:
         roots = lib.catalogue.roots()
-        root = args.library or (roots or [None])[0]
+        root = args.library or (roots[0] if roots else None)
     # The demo library (what `anagnorisis-tui` opens with no library) embeds with its model.
     note = demo_model_note(settings, roots, root)
     if note and root is None:

@@ -50,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("give either FILE or --xmp")
     with Library(settings_from_args(args)) as library:
         if args.action == "export" and args.xmp:
-            rep = library.ratings.export_xmp()
-            print(f"sidecars: {rep.written} written, {rep.unchanged} already up to date")
-            _errors(rep.errors)
-            return 1 if rep.errors else 0
+            written = library.ratings.export_xmp()
+            print(f"sidecars: {written.written} written, {written.unchanged} already up to date")
+            _errors(written.errors)
+            return 1 if written.errors else 0
         if args.action == "export":
             count = library.ratings.export_ratings(args.file, args.format)
             print(f"exported {count} ratings to {args.file}")

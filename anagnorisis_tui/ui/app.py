@@ -275,8 +275,11 @@ class AnagnorisisApp(App):
     def _return_mode(self, source: GridSource | None) -> str:
         for mode in ("library", "search"):
             stack = self._screen_stacks.get(mode)
-            grids = stack[0].query(ThumbnailGrid) if stack and source is not None else []
-            if any(g.source is source for g in grids):
+            if (
+                stack
+                and source is not None
+                and any(g.source is source for g in stack[0].query(ThumbnailGrid))
+            ):
                 return mode
         return "library"
 

@@ -78,7 +78,7 @@ def _import_widgets():  # noqa: ANN202 - returns the module
     quiet = _on_a_terminal()
     real = sys.__stdout__
     if quiet:
-        sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment]
+        sys.__stdout__ = _NotATerminal(real)  # type: ignore[misc]
     try:
         import textual_image.widget as widgets
     except (ZeroDivisionError, _terminal.TerminalError):
@@ -87,7 +87,7 @@ def _import_widgets():  # noqa: ANN202 - returns the module
         _seed_cell_size()
         import textual_image.widget as widgets
     finally:
-        sys.__stdout__ = real
+        sys.__stdout__ = real  # type: ignore[misc]
     if quiet and not _terminal_is_empty():
         # Measured while stdout looked like no terminal: measure again for real (ioctl).
         _terminal.get_cell_size.__dict__.pop("_result", None)
@@ -217,7 +217,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
 
     from anagnorisis_tui.ui.pictures import SIXELS, picture_key
 
-    class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
+    class _SixelImpl(sixel_module._ImageSixelImpl):
         def render_lines(self, crop):  # noqa: ANN001, ANN201 - Textual's Region, list[Strip]
             # textual-image encodes the picture here, in the frame: a screen of thumbnails held
             # a key's answer back by a good part of a second. The encoding is made off the event
@@ -288,7 +288,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             segments[-1] = Segment(move.segment.text, style=segments[-1].style)
             return segments
 
-    class SixelImage(sixel_module.Image, Renderable=sixel_module._NoopRenderable):  # type: ignore[misc]
+    class SixelImage(sixel_module.Image, Renderable=sixel_module._NoopRenderable):
         def compose(self):  # noqa: ANN201 - Textual's ComposeResult
             from anagnorisis_tui.ui.pictures import current
 

@@ -64,7 +64,7 @@ class Jobs:
 
     def _settings(self) -> Any:
         # The library's own settings: the child opens the same catalogue as this process.
-        return self.app.library.settings  # type: ignore[attr-defined]
+        return self.app.library.settings
 
     def running(self, name: str) -> bool:
         job = self.jobs.get(name)

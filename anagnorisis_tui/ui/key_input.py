@@ -30,6 +30,7 @@ from collections.abc import Iterator
 
 from textual import events
 from textual._xterm_parser import XTermParser
+from textual.message import Message
 
 ESC = "\x1b"
 INTRODUCERS = frozenset("[O]P_\\")  # CSI, SS3, OSC, DCS, APC, ST: what terminals send and answer
@@ -52,11 +53,11 @@ def _after_escape(char: str) -> str | None:
 class EscapeAwareParser(XTermParser):
     """Textual's terminal input parser, with Escape-then-key pairs read as two keys."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
         self._pasting = False
 
-    def feed(self, data: str) -> Iterator[events.Event]:  # type: ignore[override]
+    def feed(self, data: str) -> Iterator[Message]:
         if not data:  # end of input
             yield from super().feed(data)
             return
@@ -91,7 +92,7 @@ def escape_aware_driver(base: type) -> type:
     """`base` (Textual's Linux driver) reading its input with EscapeAwareParser."""
     from textual.drivers import linux_driver
 
-    class EscapeAwareDriver(base):  # type: ignore[misc, valid-type]
+    class EscapeAwareDriver(base):
         def run_input_thread(self) -> None:
             # The input thread builds its parser from this module-level name.
             linux_driver.XTermParser = EscapeAwareParser  # type: ignore[misc]

@@ -214,10 +214,10 @@ def metered_driver(
 ) -> type:
     """`base` (Textual's Linux driver) writing through a MeteredFile (given to `on_output`)."""
 
-    class MeteredDriver(base):  # type: ignore[misc, valid-type]
+    class MeteredDriver(base):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._file = MeteredFile(self._file, meter)
+            self._file: Any = MeteredFile(self._file, meter)
             if on_output is not None:
                 on_output(self._file)
 

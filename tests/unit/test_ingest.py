@@ -17,6 +17,7 @@ from anagnorisis_tui.core.base import hashing
 from anagnorisis_tui.core.catalogue import ingest_derive, ingest_pass, thumbnails
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX, stream_identity
 from anagnorisis_tui.core.duplicates import phash
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import imageprep, vectors
 from tests.support.imagefiles import jpeg_bytes, save, with_app_segment, write
@@ -303,7 +304,7 @@ def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, m
         raise AssertionError("grouping must not decode what the scan already decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
-    report = lib.duplicates.group_report(method="phash")
+    report = lib.duplicates.group_report(GroupOptions(method="phash"))
     assert report.unverified == 0
     together = [{Path(m.path).name for m in g.members} for g in report.groups]
     assert {"a.jpg", "a-small.png"} in together

@@ -110,7 +110,7 @@ def _ahead(
     pool: ThreadPoolExecutor, tasks: list[list[Job]], window: int, run: Callable[..., Any]
 ) -> Iterator[list[Derived]]:
     """Task results in order, `window` tasks in flight ahead of the consumer."""
-    queue: deque[Future] = deque()
+    queue: deque[Future[Any]] = deque()
     pending = iter(tasks)
     try:
         for task in pending:
@@ -235,7 +235,7 @@ class _Batch:
             return
         matrix = None
         if clips:
-            matrix = embedder.encode_images(np.stack([c.clip for c in clips]))
+            matrix = embedder.encode_images(np.stack([c.clip for c in clips if c.clip is not None]))
         pixels = [(d.job.content, d.pixel) for d in items if d.pixel is not None]
         # Content that cannot be decoded for its identity leaves the catalogue (scan_errors).
         failures = [(d.job.content, d.failure) for d in items if d.failure and d.job.identify]

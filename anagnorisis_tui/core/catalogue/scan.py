@@ -51,7 +51,8 @@ from anagnorisis_tui.core.catalogue.scan_types import (
 from anagnorisis_tui.core.catalogue.walk import Problem, walk_folders
 
 if TYPE_CHECKING:  # the passes after the walk import the decoders: only when they run
-    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
+    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary
 
 __all__ = ["FileEvent", "ScanError", "ScanSummary", "Walked", "normalise_root", "scan"]
 
@@ -201,7 +202,8 @@ def carry_on(
 ) -> ScanSummary:
     """The passes after the walk (catalogue, dates, ingest), then `finish` (see `scan`)."""
     from anagnorisis_tui.core.catalogue.dates_pass import dates_pass
-    from anagnorisis_tui.core.catalogue.ingest_pass import Products, ingest_pass
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
+    from anagnorisis_tui.core.catalogue.ingest_pass import ingest_pass
     from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
 
     summary, root_db = walked.summary, walked.root_db
@@ -284,8 +286,8 @@ def _walk_and_compare(
 
     todo: list[Todo] = []
     # Seen paths are popped from known and bad: what is left at the end was not seen.
-    revive: list[tuple] = []  # unchanged but marked absent, or filed under another root
-    problems: list[tuple] = []
+    revive: list[tuple[Any, ...]] = []  # unchanged but marked absent, or filed under another root
+    problems: list[tuple[Any, ...]] = []
     now = time.time()
     count = unchanged = 0
     next_report = _REPORT_EVERY

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
@@ -34,7 +35,7 @@ class ScanSummary:
     scan_id: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -75,7 +76,7 @@ def prefix_range(root_db: str) -> tuple[str, str]:
     return base + "/", base + "0"  # '0' sorts right after '/'
 
 
-def chunks(items: Sequence, size: int = 900) -> Iterable[Sequence]:
+def chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -16,7 +16,8 @@ from anagnorisis_tui.core.catalogue import roots
 from anagnorisis_tui.core.catalogue import scan as scanmod
 
 if TYPE_CHECKING:
-    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
+    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary
     from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 
 
@@ -138,9 +139,11 @@ class CatalogueService:
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:
         """(folder relative to root, images in it and below) for a folder tree, '' first."""
-        root = root if root is not None else (self.roots() or [None])[0]
         if root is None:
-            return []
+            saved = self.roots()
+            if not saved:
+                return []
+            root = saved[0]
         return scanmod.folder_counts(self._connections.db, fsnames.to_db(os.path.abspath(root)))
 
     def errors(self, root: str | None = None) -> list[tuple[str, str]]:

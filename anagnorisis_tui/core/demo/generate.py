@@ -17,6 +17,7 @@ import importlib.util
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from anagnorisis_tui.core.base import paths
 from anagnorisis_tui.core.base.config import Settings
@@ -185,7 +186,7 @@ class LibraryNotFound(UserError, ValueError):
     """The saved or given library folder is missing; the message says what to do."""
 
 
-def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None, library) -> Path:
+def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None, library: Any) -> Path:
     """Which folder `anagnorisis-tui [LIBRARY]` opens, for `library` (a core.library.Library).
 
     LIBRARY given: validated, saved as the library root of this data dir's catalogue, returned.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.duplicates import verify
@@ -61,7 +62,7 @@ def verify_pairs(
 
 
 def clusters(
-    edges: dict[tuple[int, int], Edge], order: Callable[[int], tuple]
+    edges: dict[tuple[int, int], Edge], order: Callable[[int], tuple[Any, ...]]
 ) -> tuple[list[Cluster], int]:
     """Keeper-verified clusters from tiered edges, and how many images were split off a
     connected set because they were not verified against its keeper."""
@@ -136,8 +137,8 @@ def _components(graph: dict[int, dict[int, Edge]]) -> list[list[int]]:
 def describe(
     tier: str,
     verdict: verify.Verdict | None,
-    member: tuple[int, int, str | None],
-    keeper: tuple[int, int, str | None],
+    member: tuple[int | None, int | None, str | None],
+    keeper: tuple[int | None, int | None, str | None],
 ) -> str:
     """Why a member is in its group, in words: its tier and what differs from the keeper.
 

@@ -26,7 +26,7 @@ from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.catalogue import thumbnails
 
 if TYPE_CHECKING:
-    from anagnorisis_tui.core.catalogue.ingest_pass import Products
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
     from anagnorisis_tui.core.library import Library
 
 # The library and the passes are imported by the tasks that use them: a child that only makes
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 def ingest_products(lib: Library, embedder: Any = None) -> Products:
     """What a scan derives for the app: thumbnails and perceptual hashes, and vectors when
     `embedder` (a model, or a callable returning one) is given."""
-    from anagnorisis_tui.core.catalogue.ingest_pass import Products
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
 
     return Products(
         thumbnail_cache=thumbnails.cache_dir(lib.settings.data_dir), phash=True, embedder=embedder
@@ -91,7 +91,7 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
         lib.close()
 
 
-def _catch_up(lib: Library, done: Any, channel: Any, cancel: threading.Event) -> dict:
+def _catch_up(lib: Library, done: Any, channel: Any, cancel: threading.Event) -> dict[str, Any]:
     """Embed what the ingest pass left (content already identified elsewhere), then the index
     and the predictions."""
     rest = lib.semantic.embed(progress=channel.progress, cancel=cancel)

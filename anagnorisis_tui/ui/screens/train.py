@@ -209,7 +209,7 @@ class TrainScreen(AppScreen):
         # In a child process (core/work/tasks.py): the fitting never competes with the UI
         # thread for the GIL, and quitting stops it at once.
         try:
-            result = self.app.jobs.run_child(  # type: ignore[attr-defined]
+            result = self.app.jobs.run_child(
                 "train",
                 {},
                 progress=lambda p: self.post_message(self.ProgressMade(p)),

@@ -7,6 +7,7 @@ from pathlib import Path
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.work.scan_run import ScanRun
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -93,7 +94,9 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
             await pilot.pause(0.05)
         await pilot.press("q")
     assert app.jobs.wait(10)  # the job's thread ended with its child
-    child = app.jobs.jobs["scan"].child
+    scan = app.jobs.jobs["scan"].child
+    assert isinstance(scan, ScanRun)  # the walk here, the rest in its child (core/work/)
+    child = scan.child
     assert child is not None and child.process is not None
     assert child.process.poll() is not None  # stopped, not left running
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

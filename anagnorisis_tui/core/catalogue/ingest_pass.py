@@ -26,7 +26,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -44,26 +43,12 @@ from anagnorisis_tui.core.catalogue.ingest_derive import (
 )
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
 from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
-from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
+from anagnorisis_tui.core.catalogue.scan_types import IngestSummary, ScanSummary
 from anagnorisis_tui.core.duplicates import phash, renditions
 
+__all__ = ["IngestSummary", "Products", "ingest_pass"]
+
 PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
-
-
-@dataclass
-class IngestSummary:
-    total: int = 0
-    identified: int = 0
-    phashed: int = 0
-    thumbnails: int = 0
-    embedded: int = 0
-    failed: int = 0  # content that cannot be decoded (recorded)
-    missing: int = 0  # file gone or changed since the catalogue pass: the next scan sees it
-    model_id: str | None = None
-    model_error: str | None = None  # the model could not be loaded: no vectors this pass
-    seconds: float = 0.0
-    cancelled: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _jobs(db: Database, root_db: str | None, products: Products, model_id: str | None) -> list[Job]:

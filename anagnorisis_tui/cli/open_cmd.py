@@ -52,23 +52,23 @@ def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.core.demo.generate import use_demo_model
 
     settings, library, root = library_from_args(args)
-    use_demo_model(settings, root)
-    # textual-image asks the terminal what it can draw when imported: before Textual owns
-    # stdin. An explicit --graphics / [ui] graphics overrides what it finds.
-    from anagnorisis_tui.ui.graphics import image_widget_class
+    with library:
+        use_demo_model(settings, root)
+        # textual-image asks the terminal what it can draw when imported: before Textual owns
+        # stdin. An explicit --graphics / [ui] graphics overrides what it finds.
+        from anagnorisis_tui.ui.graphics import image_widget_class
 
-    image_class = image_widget_class(settings.graphics)
-    from anagnorisis_tui.ui.app import make_app
-    from anagnorisis_tui.ui.terminal_guard import guard
+        image_class = image_widget_class(settings.graphics)
+        from anagnorisis_tui.ui.app import make_app
+        from anagnorisis_tui.ui.terminal_guard import guard
 
-    app = make_app(settings, library=library, image_class=image_class, root=str(root))
-    try:
-        with guard(app):  # the terminal comes back clean even after kill -9
-            app.run()
-    finally:
-        # Jobs were told to stop on quit; wait for their threads so the last batch commits.
-        app.jobs.cancel_all()
-        if not app.jobs.wait(60):
-            print("warning: a background job did not stop in time", file=sys.stderr)
-        app.library.close()
+        app = make_app(settings, library=library, image_class=image_class, root=str(root))
+        try:
+            with guard(app):  # the terminal comes back clean even after kill -9
+                app.run()
+        finally:
+            # Jobs were told to stop on quit; wait for their threads so the last batch commits.
+            app.jobs.cancel_all()
+            if not app.jobs.wait(60):
+                print("warning: a background job did not stop in time", file=sys.stderr)
     return app.return_code or 0

@@ -30,8 +30,9 @@ from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
 
 if TYPE_CHECKING:
     import numpy as np
+    from textual.app import App
 
-    from anagnorisis_tui.ui.app import AnagnorisisApp
+    from anagnorisis_tui.core.library import Library
 
 # At most this many progress messages per second per job reach the UI thread.
 PROGRESS_RATE = 8.0
@@ -74,14 +75,15 @@ class Job(Generic[T]):
 class Jobs:
     """The app's long-running jobs, by name (one of each at a time)."""
 
-    def __init__(self, app: AnagnorisisApp) -> None:
+    def __init__(self, app: App[Any], library: Library) -> None:
         self.app = app
+        self.library = library  # the app's: a child opens the same catalogue
         self.jobs: dict[str, Job[Any]] = {}
         self.loose: set[ChildTask] = set()  # children run by screens outside any job
 
     def settings(self) -> Settings:
         """The library's own settings: a child opens the same catalogue as this process."""
-        return self.app.library.settings
+        return self.library.settings
 
     def running(self, name: str) -> bool:
         job = self.jobs.get(name)

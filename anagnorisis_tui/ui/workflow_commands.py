@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 
 
 async def _on_mode(app: App, mode: str, action: str) -> None:
@@ -17,24 +18,55 @@ async def _on_mode(app: App, mode: str, action: str) -> None:
     await app.screen.run_action(action)
 
 
-def global_commands(app: App) -> Iterable[SystemCommand]:
-    yield SystemCommand(
+# (title, help, mode, action, [binding ids of the keys that get there: the mode, the action]),
+# with each binding's default key (the keymap may rename either).
+_WORKFLOWS = (
+    (
         "Train image evaluator",
         "Learn your taste from your ratings; shows held-out metrics beside the baseline",
-        partial(_on_mode, app, "train", "train"),
-    )
-    yield SystemCommand(
+        "train",
+        "train",
+        [("app.mode.train", "f4"), ("train.train", "t")],
+    ),
+    (
         "Rate next",
         "Rate the images that would teach the evaluator most, one number key each",
-        partial(_on_mode, app, "train", "rate_next"),
-    )
-    yield SystemCommand(
+        "train",
+        "rate_next",
+        [("app.mode.train", "f4"), ("train.rate_next", "n")],
+    ),
+    (
         "Find duplicates",
         "Walk through groups of similar images; keep one, trash the rest",
-        partial(_on_mode, app, "search", "groups"),
-    )
-    yield SystemCommand(
+        "search",
+        "groups",
+        [("app.mode.search", "f2"), ("search.groups", "D")],
+    ),
+    (
         "Search images",
         "Describe what you are looking for (or give an image path)",
-        partial(_on_mode, app, "search", "focus_query"),
-    )
+        "search",
+        "focus_query",
+        [("search.focus_query", "slash")],
+    ),
+)
+
+
+def _keys(app: App, steps: list[tuple[str, str]]) -> str:
+    """The keys that run a workflow from any screen, e.g. "F4 t" (first key of each step)."""
+    shown = []
+    for binding_id, default in steps:
+        key = app._keymap.get(binding_id, default).split(",")[0].strip()
+        shown.append(app.get_key_display(Binding(key, "")))
+    return " ".join(shown)
+
+
+def global_commands(app: App) -> Iterable[SystemCommand]:
+    from anagnorisis_tui.ui.commands import with_keys
+
+    for title, help_text, mode, action, steps in _WORKFLOWS:
+        yield SystemCommand(
+            title,
+            with_keys(help_text, _keys(app, steps)),
+            partial(_on_mode, app, mode, action),
+        )

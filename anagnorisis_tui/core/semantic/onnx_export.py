@@ -27,7 +27,7 @@ import numpy as np
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_progress import PREPARE
-from anagnorisis_tui.core.semantic.onnx_engine import (
+from anagnorisis_tui.core.semantic.onnx_models import (
     FORMAT,
     OnnxEmbedder,
     OnnxText,

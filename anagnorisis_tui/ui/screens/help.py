@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from anagnorisis_tui.ui.app import AnagnorisisApp
 from anagnorisis_tui.ui.graphics import protocol_name
+from anagnorisis_tui.ui.host import HostApp
 
 INTRO = (
     "Library: choose a folder (o), it is scanned in the background; arrows or hjkl move, "
@@ -32,7 +32,7 @@ def _compact(keys: list[str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    app = getters.app(AnagnorisisApp)
+    app = getters.app(HostApp)
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -59,7 +59,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, expand=True, pad_edge=False)
         table.add_column("Keys", style="bold", no_wrap=True)
         table.add_column("Action")
-        table.add_column("Id (for [keymap])", style="dim", no_wrap=True)
+        # A Text header: a str would be read as markup, and "[keymap]" would vanish as a tag.
+        table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
         # The screen under this modal: its bindings and the app's, as the keymap left them.
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else self.app.screen
         # One row per action text: the ten rating keys share one row.

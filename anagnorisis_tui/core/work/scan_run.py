@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.catalogue.scan_types import FileEvent
 from anagnorisis_tui.core.work.results import IngestResult, ThumbEvent, event_from_json
-from anagnorisis_tui.core.work.runner import ChildTask
+
+if TYPE_CHECKING:  # the runner loads only when there is work for a child (a no-change scan
+    # imports nothing of the child's side: tests/cli/test_scan_process.py)
+    from anagnorisis_tui.core.work.runner import ChildTask
 
 ScanEventCallback = Callable[[FileEvent], None]
 
@@ -63,6 +66,8 @@ class ScanRun:
             )
             if not self.embed and not lib.catalogue.has_work(walked):
                 return IngestResult(lib.catalogue.finish_scan(walked, on_file=report))
+        from anagnorisis_tui.core.work.runner import ChildTask
+
         args: dict[str, Any] = {
             "walked": walked.to_payload(),
             "files": report is not None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
@@ -14,6 +16,8 @@ from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support import childhooks
 from tests.support.app_library import make_images
 from tests.support.imagefiles import noise, save
+
+pytestmark = pytest.mark.slow
 
 
 async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_app, settle):

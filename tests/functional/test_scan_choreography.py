@@ -8,12 +8,16 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.work.results import IngestResult
 from anagnorisis_tui.core.work.scan_run import ScanRun
 from anagnorisis_tui.ui.screens.library import LibraryScreen
 from tests.support.app_library import make_images
 from tests.support.imagefiles import jpeg_bytes, write
+
+pytestmark = pytest.mark.slow
 
 
 def children_started(data_dir: Path) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.train import TrainScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
@@ -13,6 +15,8 @@ from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
 from tests.support import childhooks
 from tests.support.app_fixtures import RATED
 from tests.support.waiting import until
+
+pytestmark = pytest.mark.slow
 
 
 async def _train(app, pilot, settle) -> TrainScreen:

@@ -8,6 +8,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
 # Runs in a fresh interpreter: the test process itself has loaded torch for other tests.
 SCRIPT = textwrap.dedent(
     """

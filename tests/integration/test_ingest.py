@@ -121,6 +121,7 @@ def test_scan_identity_is_decode_free_for_jpeg_and_a_decode_elsewhere(lib, tmp_p
         assert got["PNG"] == hashing.pixel_hash(im)
 
 
+@pytest.mark.slow
 def test_one_read_and_one_reduced_decode_give_every_product(lib, tmp_path, monkeypatch):
     root = tmp_path / "lib"
     for i in range(5):

@@ -9,9 +9,14 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue.scan import scan
 from tests.support.imagefiles import jpeg_bytes, write
+
+pytestmark = pytest.mark.slow
+
 
 CHILD = textwrap.dedent(
     """

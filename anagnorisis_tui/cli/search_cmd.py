@@ -137,7 +137,7 @@ def _open(args: argparse.Namespace) -> Iterator[Library]:
     from anagnorisis_tui.core.library import Library
 
     with Library(settings_with_model(args)) as lib:
-        note = demo_model_note(lib.settings, lib.catalogue.roots())
+        note = demo_model_note(lib.settings)
         if note:
             print(note, file=sys.stderr)
         yield lib

@@ -75,15 +75,15 @@ class Job(Generic[T]):
 class Jobs:
     """The app's long-running jobs, by name (one of each at a time)."""
 
-    def __init__(self, app: App[Any], library: Library) -> None:
+    def __init__(self, app: App[Any], library: Callable[[], Library]) -> None:
         self.app = app
-        self.library = library  # the app's: a child opens the same catalogue
+        self.library = library  # the app's current one: a child opens the same catalogue
         self.jobs: dict[str, Job[Any]] = {}
         self.loose: set[ChildTask] = set()  # children run by screens outside any job
 
     def settings(self) -> Settings:
         """The library's own settings: a child opens the same catalogue as this process."""
-        return self.library.settings
+        return self.library().settings
 
     def running(self, name: str) -> bool:
         job = self.jobs.get(name)
@@ -115,7 +115,7 @@ class Jobs:
         def report(progress: Progress) -> None:
             now = time.monotonic()
             done = progress.total is not None and progress.done >= progress.total
-            if done or now - last[0] >= 1.0 / PROGRESS_RATE:
+            if (done or now - last[0] >= 1.0 / PROGRESS_RATE) and self.jobs.get(name) is job:
                 last[0] = now
                 self.app.post_message(JobProgressed(name, progress))
 
@@ -123,7 +123,8 @@ class Jobs:
             try:
                 result = fn(progress=report, cancel=job.cancel)
                 job.result = result
-                self.app.post_message(JobFinished(name, result))
+                if self.jobs.get(name) is job:  # not a job forgotten (forget_all)
+                    self.app.post_message(JobFinished(name, result))
                 return result
             finally:
                 job.finished.set()
@@ -213,6 +214,13 @@ class Jobs:
         jobs, loose = list(self.jobs.values()), list(self.loose)
         for child in [*(job.child for job in jobs if job.child is not None), *loose]:
             child.kill()
+
+    def forget_all(self) -> None:
+        """Stop everything (`stop_all`) and forget it: the app moved to another library, whose
+        jobs start at once; what the old ones still report is dropped."""
+        self.stop_all()
+        self.jobs.clear()
+        self.loose.clear()
 
     def cancel(self, name: str) -> bool:
         job = self.jobs.get(name)

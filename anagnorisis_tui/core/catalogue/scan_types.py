@@ -29,6 +29,7 @@ class ScanSummary:
     moved: int = 0  # new paths whose content was already known: moves, renames, copies
     vanished: int = 0  # known paths no longer there (marked absent, nothing deleted)
     errors: int = 0  # bad files under the root (new ones and unchanged ones not retried)
+    links_outside: int = 0  # symbolic links to outside every library root: not followed
     bytes: int = 0  # bytes read in the catalogue pass
     seconds: float = 0.0
     cancelled: bool = False
@@ -90,6 +91,10 @@ class ScanOptions:
     pixels: bool = True  # run the ingest pass at all
     batch_size: int = 2000  # files per catalogue transaction, at most...
     batch_seconds: float = 1.0  # ...or this many seconds of reading
+    # Symbolic links are followed only into the root or these folders (the library's roots),
+    # unless follow_links_outside (walk.py).
+    links_into: Sequence[str] = ()
+    follow_links_outside: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.base.service import VectorService
+from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import actions, phash, renditions
 from anagnorisis_tui.core.duplicates import groups as groups_mod
 from anagnorisis_tui.core.duplicates.options import GroupOptions
@@ -61,6 +62,7 @@ class DuplicatesService(VectorService):
             options,
             model_id=self._vector_model_id(),
             workdir=str(self._data_dir),
+            thumbnail_cache=str(thumbnails.cache_dir(self._data_dir)),
             progress=progress,
             cancel=cancel,
         )

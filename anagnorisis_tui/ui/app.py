@@ -325,11 +325,9 @@ class AnagnorisisApp(App):
     def _return_mode(self, source: GridSource | None) -> str:
         for mode in ("library", "search"):
             base = self.base_screen(mode)
-            if (
-                base is not None
-                and source is not None
-                and any(g.source is source for g in base.query(ThumbnailGrid))
-            ):
+            if base is None or source is None:
+                continue
+            if any(g.source is source for g in base.query(ThumbnailGrid)):
                 return mode
         return "library"
 

@@ -116,7 +116,7 @@ def kitty_class() -> type[Widget]:
         pixel_data,
     )
 
-    BaseImage = picture_widget_base()
+    BaseImage: Any = picture_widget_base()
 
     sent: OrderedDict[tuple[int, int, int, int, int, float], Transmission] = OrderedDict()
 
@@ -182,7 +182,7 @@ def kitty_class() -> type[Widget]:
             self.terminal_image_id = known.image_id
             yield from self._render_diacritics(*cells)
 
-    class KittyImage(BaseImage, Renderable=ReusedRenderable):  # type: ignore[misc, valid-type, call-arg]
+    class KittyImage(BaseImage, Renderable=ReusedRenderable):  # type: ignore[call-arg]
         transmitted = 0  # pictures queued for the terminal (not placements), for tests/benches
 
         def render(self) -> Any:

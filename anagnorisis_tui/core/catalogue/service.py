@@ -138,6 +138,7 @@ class CatalogueService:
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:
         """(folder relative to root, images in it and below) for a folder tree, '' first."""
+        root = root if root is not None else self.current_root()
         if root is None:
             saved = self.roots()
             if not saved:

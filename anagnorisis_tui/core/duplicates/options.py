@@ -10,8 +10,9 @@ DEFAULT_PHASH_DISTANCE = 12  # perceptual-hash bits (of 64) that may differ to p
 MAX_PHASH_DISTANCE = 20  # beyond this a 64-bit pHash says little and candidate work explodes
 METHODS = ("both", "phash", "vectors")
 # Evidence tiers, strongest first (core/duplicates/verify.py, evidence.py); dedupe acts on the
-# first four. "series" (another moment of one scene) and "similar" are for browsing.
-TIERS = ("bytes", "pixels", "same", "edited", "series", "similar")
+# first four. "raw-pair" (a RAW file and a JPEG of one shot) only when named; "series" (another
+# moment of one scene) and "similar" are for browsing.
+TIERS = ("bytes", "pixels", "same", "edited", "raw-pair", "series", "similar")
 DUPLICATE_TIERS = ("bytes", "pixels", "same", "edited")
 
 

@@ -25,7 +25,7 @@ from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.core.work.results import IngestResult
-from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
+from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
@@ -105,8 +105,8 @@ class LibraryScreen(AppScreen):
     def on_mount(self) -> None:
         app = self.app
         app.job_signal.subscribe(self, self._job_event)
-        app.library_signal.subscribe(self, lambda _: self.reload())
-        app.rating_signal.subscribe(self, self._rating_changed)
+        # The grid follows ratings and catalogue changes itself (grid_loading.py).
+        app.library_signal.subscribe(self, self._library_changed)
         self._show_scope(Scope(None, None))
         self.grid.focus()
         self._update_root_label()
@@ -149,6 +149,11 @@ class LibraryScreen(AppScreen):
         except models.ModelUnavailable as exc:
             return f"none ({exc})"
         return models.describe(choice, demo=self.app.on_demo)
+
+    def _library_changed(self, _: None) -> None:
+        self._last_reload = time.monotonic()
+        self._update_root_label()
+        self._load_folders()
 
     def reload(self) -> None:
         """Re-read counts, pages and folders (after a scan batch, a move, a new root)."""
@@ -193,9 +198,6 @@ class LibraryScreen(AppScreen):
     @on(ThumbnailGrid.Selected, "#grid")
     def _selected(self, message: ThumbnailGrid.Selected) -> None:
         self.app.open_viewer(message.grid.source, message.index)
-
-    def _rating_changed(self, message: RatingChanged) -> None:
-        self.grid.update_entry(message.content_hash, rating=message.value)
 
     # -- jobs ------------------------------------------------------------------------------
     def _job_event(self, name: str) -> None:

@@ -7,10 +7,10 @@ batch the user can undo, and is summarised on screen: what moved, from where, to
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
-from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS, GroupOptions
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -146,7 +146,7 @@ class GroupsScreen(AppScreen):
         super().__init__()
         self.threshold = threshold
         self.method = method
-        self.scope = {"root": root, "folder": folder}
+        self.root, self.folder = root, folder
         self.all_groups: list[GroupRow] = []
         self.left_out = ""
         self.tier_filter: str | None = None  # None: every group
@@ -184,13 +184,15 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
     def _group(self, cancel: threading.Event) -> None:
-        kwargs: dict[str, Any] = {"method": self.method, **self.scope}
+        options = GroupOptions(method=self.method, root=self.root, folder=self.folder)
         if self.threshold is not None:
-            kwargs["threshold"] = self.threshold
+            options = dataclasses.replace(options, threshold=self.threshold)
+
+        def progress(p: Progress) -> None:
+            self.post_message(self.Grouping(p))
+
         try:
-            report = self.library.duplicates.group_report(
-                progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
-            )
+            report = self.library.duplicates.group_report(options, progress=progress, cancel=cancel)
         except Cancelled:
             return
         except UserError as exc:  # parameters or data that cannot be grouped

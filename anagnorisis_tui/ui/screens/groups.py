@@ -11,6 +11,7 @@ import dataclasses
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -43,6 +44,9 @@ from anagnorisis_tui.ui.state.group_view import (
 from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.group_members import GroupMembers
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.duplicates.groups import Group
 
 GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"
@@ -344,7 +348,7 @@ class GroupsScreen(AppScreen):
         self._go(self.index + 1)
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
-    def _remember(self, group: Any) -> None:
+    def _remember(self, group: Group) -> None:
         """Store "not duplicates" for the group's contents (core/duplicates/dismissals.py)."""
         self.library.duplicates.dismiss(group)
 

@@ -97,10 +97,19 @@ async def test_keep_all_and_skip_move_nothing(dupes, make_test_app, settle):
     app = make_test_app(library)
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await _open_groups(app, pilot, settle)
+        first = {m.hash for m in screen.groups[0].group.members}
+        count = len(screen.groups)
         await pilot.press("a", "n")
         await settle(pilot)
         assert [d.kind for d in screen.decisions.values()] == ["kept", "skipped"]
         assert _files(root) == before
+        # "a" is remembered by content: the group is gone from any later grouping.
+        await app.workers.wait_for_complete()
+        [dismissal] = library.duplicates.dismissed()
+        assert set(dismissal.hashes) == first
+        later = library.duplicates.group_report().groups
+        assert len(later) == count - 1
+        assert not [g for g in later if {m.hash for m in g.members} & first == first]
         assert "0 moved to the trash · 1 groups kept whole" in str(
             screen.query_one("#groups-log").render()
         )

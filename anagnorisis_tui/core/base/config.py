@@ -243,11 +243,12 @@ def _from_file(doc: dict[str, Any], where: Path) -> dict[str, Any]:
     if "pictures" in ui:
         values["pictures"] = str(ui["pictures"])
     values["keymap"] = {str(k): str(v) for k, v in keymap.items()}
-    values.update(_duplicates_values(section("duplicates"), where))
+    values.update(_duplicates(section("duplicates"), where))
     return values
 
 
-def _duplicates_values(table: dict[str, Any], where: Path) -> dict[str, Any]:
+def _duplicates(table: dict[str, Any], where: Path) -> dict[str, Any]:
+    """The values of a `[duplicates]` table, checked."""
     values: dict[str, Any] = {}
     for key in ("reference", "prefer_formats", "prefer_folders"):
         value = table.get(key, [])

@@ -63,8 +63,11 @@ def _exists(db: Database) -> bool:
 def dismiss(db: Database, hashes: list[str]) -> int:
     """Remember that these contents are not duplicates of one another; the decision's id."""
     unique = list(dict.fromkeys(hashes))
-    if len(unique) < 2:
-        raise DismissalError("a decision needs at least two different pictures")
+    if not unique:
+        raise DismissalError("a decision needs pictures")
+    # One content at several paths (identical bytes) is remembered as the pair (h, h).
+    repeated = [(h, h) for h in unique if hashes.count(h) > 1]
+    pairs_of = list(combinations(unique, 2)) + repeated or [(unique[0], unique[0])]
     _ensure(db)
     with db.transaction():
         cursor = db.execute(
@@ -73,13 +76,13 @@ def dismiss(db: Database, hashes: list[str]) -> int:
         decision = int(cursor.lastrowid or 0)
         db.conn.executemany(
             "INSERT OR IGNORE INTO dismissed_pairs(a, b, dismissal) VALUES (?, ?, ?)",
-            [(min(a, b), max(a, b), decision) for a, b in combinations(unique, 2)],
+            [(min(a, b), max(a, b), decision) for a, b in pairs_of],
         )
     return decision
 
 
 def pairs(db: Database) -> set[tuple[str, str]]:
-    """Every dismissed pair of contents, (a, b) with a < b."""
+    """Every dismissed pair of contents, (a, b) with a <= b ((h, h): one content's files)."""
     try:
         if not _exists(db):
             return set()

@@ -24,6 +24,7 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
+from anagnorisis_tui.core.work.results import IngestResult
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.scope import Scope
@@ -217,43 +218,43 @@ class LibraryScreen(AppScreen):
         self.grid.set_empty_text(text)
 
     def start_scan(self, *, embed: bool | None = None) -> None:
-        """Scan and ingest the library in a child process: catalogue, pixel identity,
+        """Scan and ingest the library as the command line does (core/work/scan_run.py): the
+        walk in a thread here, what is new in a child process: catalogue, pixel identity,
         perceptual hashes, thumbnails and, where a model is available, vectors, from one decode
         of each new image (core/work/tasks.py)."""
+        from anagnorisis_tui.core.work.scan_run import ScanRun
+
         roots = self._roots()
         if embed is None:
             embed = self.app.embed_after_scan and self._embedding_ready()
         title = "Scanning and embedding" if embed else "Scanning"
-        started = self.app.jobs.start_child(
-            "scan",
-            title,
-            "ingest",
-            {"root": roots[0] if roots else None, "embed": embed},
-            on_done=self._scan_done,
+        scan = ScanRun(self.app.jobs.settings(), roots[0] if roots else None, embed=embed)
+        started = self.app.jobs.start(
+            "scan", title, scan.run, on_done=self._scan_done, stoppable=scan
         )
         if started is None and embed:
             self.notify("A scan is running; press e again when it has finished.", markup=False)
         self._show_scan_progress()
         self.app.refresh_bindings()
 
-    def _scan_done(self, result: object) -> None:
-        if not isinstance(result, dict):
+    def _scan_done(self, result: IngestResult | None) -> None:
+        if result is None:
             return  # stopped by quitting
-        summary = ScanSummary(**result["scan"])
+        summary = result.scan
         self.post_message(LibraryChanged())
         self.reload()
         self.notify(self._scan_summary(summary), title="Scan", markup=False)
-        ingest = result.get("ingest") or {}
-        if ingest.get("failed"):
+        ingest = result.ingest
+        if ingest.failed:
             self.notify(
-                f"{ingest['failed']:,} images could not be decoded (see `anagnorisis-tui errors`).",
+                f"{ingest.failed:,} images could not be decoded (see `anagnorisis-tui errors`).",
                 title="Scan",
                 severity="warning",
                 markup=False,
             )
-        if ingest.get("model_error"):
+        if ingest.model_error:
             self.notify(
-                f"No embedding model: {ingest['model_error']}",
+                f"No embedding model: {ingest.model_error}",
                 title="Semantic search",
                 severity="warning",
                 timeout=12,

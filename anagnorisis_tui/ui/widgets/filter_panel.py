@@ -8,6 +8,7 @@ searched digit by digit; selects and checkboxes apply at once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -242,8 +243,9 @@ class FilterPanel(VerticalScroll, can_focus=False):
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
         threshold = parse_number(value("concept_threshold"), what="concept threshold", minimum=-1.0)
         shape = self.query_one("#shape", Select).value
-        state = self._state.replace(
-            sort=self.query_one("#sort", Select).value,
+        state = dataclasses.replace(
+            self._state,
+            sort=str(self.query_one("#sort", Select).value),
             descending=bool(self.query_one("#descending", Select).value),
             seed=parse_seed(value("seed")),
             concept=value("concept").strip(),

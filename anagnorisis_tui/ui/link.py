@@ -69,6 +69,7 @@ class Flight:
         self._window = MIN_BUDGET  # the budget until the rate is measured
         self._grown_at = 0.0
         self._denied = False  # a picture waited for room since the last answer
+        self._watching = False  # a timer waits to give up on requests not answered
         self._room_callbacks: list[Callable[[], None]] = []
         self._cv = threading.Condition()
 
@@ -132,12 +133,33 @@ class Flight:
             return True
 
     def when_room(self, callback: Callable[[], None]) -> None:
-        """Call `callback` (in the input thread) once answers make room."""
+        """Call `callback` (in the input thread) once answers make room; if none comes within
+        ANSWER_WAIT_S (a terminal that stopped answering), the requests still out are given up
+        on and it is called then (in a timer's thread): pictures are never held for good."""
         with self._cv:
             self._room_callbacks.append(callback)
             idle = not self._probes
+            answered = self.answered
+            watching, self._watching = self._watching, True
         if idle:  # nothing will be answered: there is room now
             self._call_room()
+            return
+        if watching:  # a timer is out already
+            return
+        timer = threading.Timer(ANSWER_WAIT_S, self._give_up, args=(answered,))
+        timer.daemon = True
+        timer.start()
+
+    def _give_up(self, answered: int) -> None:
+        with self._cv:
+            self._watching = False
+            if self.answered != answered or not self._room_callbacks:
+                return  # answers came meanwhile
+            self._probes.clear()
+            self.answered = self.sent
+            self._last_answer = None
+            self._cv.notify_all()
+        self._call_room()
 
     # -- the reader's side ------------------------------------------------------------------
     def answer(self) -> None:

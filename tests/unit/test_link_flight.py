@@ -144,3 +144,16 @@ def test_answers_are_taken_out_of_the_keys_even_cut_between_reads():
     assert keys == ["a", "pagedown", "b"]
     assert len(answers) == 3
     assert escape_aware_driver(object, answers.append) is not None
+
+
+def test_a_terminal_that_stops_answering_does_not_hold_pictures_for_good(monkeypatch):
+    from anagnorisis_tui.ui import link
+
+    monkeypatch.setattr(link, "ANSWER_WAIT_S", 0.2)
+    flight = Flight(enabled=True)
+    flight.wrote(flight.budget, boundary=True)  # a request out that will never be answered
+    assert not flight.admit(10_000)
+    told = threading.Event()
+    flight.when_room(told.set)
+    assert told.wait(10)  # given up on: the picture is drawn
+    assert flight.admit(10_000)

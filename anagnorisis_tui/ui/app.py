@@ -21,6 +21,7 @@ from textual.dom import DOMNode
 from textual.driver import Driver
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.config import Settings
@@ -34,9 +35,9 @@ from anagnorisis_tui.ui.key_input import escape_aware_driver
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
+from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
 from anagnorisis_tui.ui.typeahead import TypeAhead
-from anagnorisis_tui.ui.widgets.folder_tree import Scope
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
@@ -166,6 +167,7 @@ class AnagnorisisApp(App):
         self.rating_signal: Signal[RatingChanged] = Signal(self, "rating")
         self.keymap_problems: list[str] = []
         self._viewer_context: tuple[GridSource, int] | None = None
+        self._mode_bases: dict[str, Screen] = {}  # each mode's base screen, once shown
         self.typeahead = TypeAhead(self)
         self.pictures = Pictures(settings.pictures, self.link_meter)
         self.pictures.on_change = self._pictures_changed
@@ -235,6 +237,16 @@ class AnagnorisisApp(App):
             self.set_keymap(good)
 
     # -- navigation --------------------------------------------------------------------------
+    def switch_mode(self, mode: str) -> AwaitMount:
+        shown = super().switch_mode(mode)
+        # Remembered here, so other screens can reach a mode's base screen by public API.
+        self._mode_bases[mode] = self.screen_stack[0]
+        return shown
+
+    def base_screen(self, mode: str) -> Screen | None:
+        """The screen at the bottom of `mode`'s stack (None: that mode was never shown)."""
+        return self._mode_bases.get(mode)
+
     def open_viewer(self, source: GridSource | None, index: int) -> None:
         """Show image `index` of `source` in the viewer (next/previous walk the source)."""
         if source is None:
@@ -274,8 +286,8 @@ class AnagnorisisApp(App):
 
     def _return_mode(self, source: GridSource | None) -> str:
         for mode in ("library", "search"):
-            stack = self._screen_stacks.get(mode)
-            grids = stack[0].query(ThumbnailGrid) if stack and source is not None else []
+            base = self.base_screen(mode)
+            grids = base.query(ThumbnailGrid) if base is not None and source is not None else []
             if any(g.source is source for g in grids):
                 return mode
         return "library"

@@ -18,21 +18,17 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Type only: importing textual_image.widget queries the terminal (see _import_widgets).
-    from textual_image.widget._base import Image as PictureWidget
-
     from anagnorisis_tui.ui.terminal_replies import Replies
+    from anagnorisis_tui.ui.textual_private import PictureWidget
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfcell", "unicode")
 _DEFAULT_CELL = (10, 20)
 
 
 def _seed_cell_size() -> None:
-    from textual_image import _terminal
+    from anagnorisis_tui.ui.textual_private import seed_cell_size
 
-    # textual-image caches the measured size as an attribute of its function.
-    cached = _terminal.get_cell_size.__dict__
-    if "_result" not in cached:
-        cached["_result"] = _terminal.CellSize(*_DEFAULT_CELL)
+    seed_cell_size(*_DEFAULT_CELL)
 
 
 def _terminal_is_empty() -> bool:
@@ -73,15 +69,16 @@ def _import_widgets():  # noqa: ANN202 - returns the module
         return sys.modules["textual_image.widget"]
     if _terminal_is_empty():
         _seed_cell_size()
-    from textual_image import _terminal
+    from anagnorisis_tui.ui.textual_private import forget_cell_size, terminal_error
 
+    unanswered = terminal_error()
     quiet = _on_a_terminal()
     real = sys.__stdout__
     if quiet:
         sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment]
     try:
         import textual_image.widget as widgets
-    except (ZeroDivisionError, _terminal.TerminalError):
+    except (ZeroDivisionError, unanswered):
         # ZeroDivisionError on 0x0 terminals; TerminalError when stdout is closed.
         sys.modules.pop("textual_image.widget", None)
         _seed_cell_size()
@@ -90,7 +87,7 @@ def _import_widgets():  # noqa: ANN202 - returns the module
         sys.__stdout__ = real
     if quiet and not _terminal_is_empty():
         # Measured while stdout looked like no terminal: measure again for real (ioctl).
-        _terminal.get_cell_size.__dict__.pop("_result", None)
+        forget_cell_size()
     return widgets
 
 
@@ -98,11 +95,13 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
     """The textual-image widget class for `graphics` (one of GRAPHICS)."""
     if graphics not in GRAPHICS:
         raise ValueError(f"graphics must be one of {', '.join(GRAPHICS)}, not {graphics!r}")
+    from anagnorisis_tui.ui.textual_private import renderable_of
+
     widgets = _import_widgets()
     replies = _settle_terminal()
     sixel = _fixed_sixel_class()
     auto = sixel if widgets.Image is widgets.SixelImage else widgets.Image
-    if auto is widgets.AutoImage and widgets.AutoImage._Renderable is widgets.TGPRenderable:
+    if auto is widgets.AutoImage and renderable_of(widgets.AutoImage) is widgets.TGPRenderable:
         auto = widgets.TGPImage
     answered = None if replies is None else replies.best_graphics() or "halfcell"
     if answered is not None:
@@ -116,7 +115,7 @@ def image_widget_class(graphics: str = "auto") -> type[PictureWidget]:
         "halfcell": widgets.HalfcellImage,
         "unicode": widgets.UnicodeImage,
     }[graphics]
-    if chosen._Renderable is widgets.HalfcellRenderable:
+    if renderable_of(chosen) is widgets.HalfcellRenderable:
         # Half cells (tmux, SSH, most CI terminals) are text: paint them from cached strips.
         return _cached_halfcell_class(chosen)
     if chosen is widgets.TGPImage:
@@ -142,18 +141,17 @@ def _settle_terminal() -> Replies | None:
         replies = settle(stdin.fileno(), stdout.fileno())
     except (OSError, ValueError):
         return None
-    from textual_image import _terminal
+    from anagnorisis_tui.ui.textual_private import cell_size_known, seed_cell_size, window_pixels
 
-    cached = _terminal.get_cell_size.__dict__
-    if "_result" not in cached:
+    if not cell_size_known():
         try:
-            rows, cols, width, height = _terminal.get_tiocgwinsz()
+            rows, cols, width, height = window_pixels()
             cell = (width // cols, height // rows) if rows and cols else (0, 0)
         except OSError:
             cell = (0, 0)
         if not all(cell):  # no pixel size from the kernel: the terminal's answer, else 10x20
             cell = replies.cell or _DEFAULT_CELL
-        cached["_result"] = _terminal.CellSize(*cell)
+        seed_cell_size(*cell)
     _TYPED_AT_START.extend(typed_keys(replies.typed))
     global _SIXEL_MAX
     _SIXEL_MAX = replies.sixel_limit
@@ -210,14 +208,14 @@ def _fixed_sixel_class() -> type[PictureWidget]:
     from rich.segment import Segment
     from textual.dom import NoScreen
     from textual.strip import Strip
-    from textual_image._geometry import ImageSize
-    from textual_image._pixeldata import PixelData
-    from textual_image._terminal import get_cell_size
     from textual_image.widget import sixel as sixel_module
 
     from anagnorisis_tui.ui.pictures import SIXELS, picture_key
+    from anagnorisis_tui.ui.textual_private import cell_size, image_size, pixel_data, sixel_classes
 
-    class _SixelImpl(sixel_module._ImageSixelImpl):  # type: ignore[misc]
+    sixel_impl, noop_renderable = sixel_classes()
+
+    class _SixelImpl(sixel_impl):  # type: ignore[misc, valid-type]
         def render_lines(self, crop):  # noqa: ANN001, ANN201 - Textual's Region, list[Strip]
             # textual-image encodes the picture here, in the frame: a screen of thumbnails held
             # a key's answer back by a good part of a second. The encoding is made off the event
@@ -229,7 +227,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             except NoScreen:
                 return []
             image = self.image
-            cells = get_cell_size()
+            cells = cell_size()
             background = self._get_background_rgba()
             size = self.content_size
             # The background shows only through a transparent picture: an opaque one is not
@@ -240,9 +238,9 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             sixel_data = SIXELS.get(key)
             if sixel_data is None:
                 styled = self.parent._get_styled_size()
-                width, height = ImageSize(
-                    image.width, image.height, width=styled[0], height=styled[1]
-                ).get_pixel_size(size.width, size.height, cells)
+                width, height = image_size(image, styled[0], styled[1]).get_pixel_size(
+                    size.width, size.height, cells
+                )
                 loop = asyncio.get_running_loop()
                 # Asked once this frame is out (the event loop runs nothing else before): an
                 # encoder started now would share the GIL with the rest of the frame.
@@ -261,7 +259,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
 
         def _encode(self, image, pixels, crop, cells, background) -> str:  # noqa: ANN001
             """In the encoder's thread: no DOM here, only the picture and the numbers."""
-            data = self._crop_image(PixelData(image).scaled(*pixels), crop, cells)
+            data = self._crop_image(pixel_data(image).scaled(*pixels), crop, cells)
             return self._image_to_sixels(data.pil_image, self._sixel_options, background)
 
         def _encoded(self, image) -> None:  # noqa: ANN001
@@ -288,7 +286,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             segments[-1] = Segment(move.segment.text, style=segments[-1].style)
             return segments
 
-    class SixelImage(sixel_module.Image, Renderable=sixel_module._NoopRenderable):  # type: ignore[misc]
+    class SixelImage(sixel_module.Image, Renderable=noop_renderable):  # type: ignore[misc]
         def compose(self):  # noqa: ANN201 - Textual's ComposeResult
             from anagnorisis_tui.ui.pictures import current
 
@@ -301,7 +299,9 @@ def _fixed_sixel_class() -> type[PictureWidget]:
 
 def protocol_name(cls: type[PictureWidget]) -> str:
     """The protocol a widget class draws with: sixel, kitty, halfcell or unicode."""
-    module = cls._Renderable.__module__.rsplit(".", 1)[-1]
+    from anagnorisis_tui.ui.textual_private import renderable_of
+
+    module = renderable_of(cls).__module__.rsplit(".", 1)[-1]
     if module == "pictures":
         return "kitty"
     return {"tgp": "kitty"}.get(module, module)

@@ -27,7 +27,7 @@ from anagnorisis_tui.core.work.runner import ChildTask, EventCallback
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
 
 if TYPE_CHECKING:
-    from anagnorisis_tui.ui.app import AnagnorisisApp
+    from textual.app import App
 
 # At most this many progress messages per second per job reach the UI thread.
 PROGRESS_RATE = 8.0
@@ -57,7 +57,7 @@ class Job:
 class Jobs:
     """The app's long-running jobs, by name (one of each at a time)."""
 
-    def __init__(self, app: AnagnorisisApp) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.jobs: dict[str, Job] = {}
         self.loose: set[ChildTask] = set()  # children run by screens outside any job

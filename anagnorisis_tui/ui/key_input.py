@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from textual import events
-from textual._xterm_parser import XTermParser
+
+from anagnorisis_tui.ui.textual_private import XTermParser, use_input_parser
 
 ESC = "\x1b"
 INTRODUCERS = frozenset("[O]P_\\")  # CSI, SS3, OSC, DCS, APC, ST: what terminals send and answer
@@ -89,12 +90,10 @@ class EscapeAwareParser(XTermParser):
 
 def escape_aware_driver(base: type) -> type:
     """`base` (Textual's Linux driver) reading its input with EscapeAwareParser."""
-    from textual.drivers import linux_driver
 
     class EscapeAwareDriver(base):  # type: ignore[misc, valid-type]
         def run_input_thread(self) -> None:
-            # The input thread builds its parser from this module-level name.
-            linux_driver.XTermParser = EscapeAwareParser  # type: ignore[misc]
+            use_input_parser(EscapeAwareParser)
             super().run_input_thread()
 
     EscapeAwareDriver.__name__ = base.__name__

@@ -79,15 +79,12 @@ class Transmission:
 def _send_after_frame(picture: Picture) -> None:
     """Send `picture` after the frame now being drawn, in the output's picture lane (without
     one, e.g. headless: made now and written in order with the frames)."""
-    from textual._context import active_app
+    from anagnorisis_tui.ui.textual_private import active_app, driver_of, driver_output
 
-    try:
-        driver = active_app.get()._driver
-    except LookupError:
-        driver = None
+    driver = driver_of(active_app())
     if driver is None:
         return
-    output = getattr(driver, "_file", None)
+    output = driver_output(driver)
     if isinstance(output, MeteredFile):
         # Called while the frame is being rendered: queued once it has been given to the
         # output thread (it is, before the event loop runs anything else).
@@ -105,10 +102,16 @@ def kitty_class() -> type[Widget]:
 
     from rich.console import Console, ConsoleOptions
     from rich.segment import Segment
-    from textual_image._pixeldata import PixelData
-    from textual_image._terminal import get_cell_size
     from textual_image.renderable import tgp
-    from textual_image.widget._base import Image as BaseImage
+
+    from anagnorisis_tui.ui.textual_private import (
+        cell_size,
+        next_kitty_image_id,
+        picture_widget_base,
+        pixel_data,
+    )
+
+    BaseImage = picture_widget_base()
 
     sent: OrderedDict[tuple[int, int, int, int, int, float], Transmission] = OrderedDict()
 
@@ -120,7 +123,7 @@ def kitty_class() -> type[Widget]:
         image: Any, image_id: int, width: int, height: int, cells: tuple[int, int]
     ) -> str:
         """The picture as PNG at `width` x `height` pixels, then its virtual placement."""
-        data = PixelData(image).scaled(width, height).to_base64()
+        data = pixel_data(image).scaled(width, height).to_base64()
         parts = [data[i : i + 4096] for i in range(0, len(data), 4096)] or [""]
         out = [
             message(part, i=image_id, m=int(n < len(parts) - 1), f=100, q=2)
@@ -140,7 +143,7 @@ def kitty_class() -> type[Widget]:
             """Kept in the terminal: the same picture is placed again without resending."""
 
         def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-            sizes = get_cell_size()
+            sizes = cell_size()
             size = self._render_size
             cells = size.get_cell_size(options.max_width, options.max_height, sizes)
             pixels = size.get_pixel_size(options.max_width, options.max_height, sizes)
@@ -152,7 +155,7 @@ def kitty_class() -> type[Widget]:
                 image_id = (
                     known.image_id
                     if known is not None  # never reached the terminal: its id is free
-                    else next(tgp.Image._image_id_counter) & 0xFFFFFFFF or 1
+                    else next_kitty_image_id() & 0xFFFFFFFF or 1
                 )
                 width, height = (max(1, round(p * scale)) for p in pixels)
                 make = partial(

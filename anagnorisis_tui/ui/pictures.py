@@ -213,16 +213,18 @@ def metered_driver(
     base: type, meter: LinkMeter, on_output: Callable[[MeteredFile], None] | None = None
 ) -> type:
     """`base` (Textual's Linux driver) writing through a MeteredFile (given to `on_output`)."""
+    from anagnorisis_tui.ui.textual_private import driver_output, set_driver_output
 
     class MeteredDriver(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._file = MeteredFile(self._file, meter)
+            output = MeteredFile(driver_output(self), meter)
+            set_driver_output(self, output)
             if on_output is not None:
-                on_output(self._file)
+                on_output(output)
 
         def write(self, data: str) -> None:
-            self._file.frame_queued()
+            driver_output(self).frame_queued()
             super().write(data)
 
     MeteredDriver.__name__ = base.__name__
@@ -266,12 +268,9 @@ class Pictures:
 
 def current() -> Pictures:
     """The running app's Pictures (a fixed `high` one outside the app)."""
-    try:
-        from textual._context import active_app
+    from anagnorisis_tui.ui.textual_private import active_app
 
-        found = getattr(active_app.get(), "pictures", None)
-    except LookupError:
-        found = None
+    found = getattr(active_app(), "pictures", None)
     return found if isinstance(found, Pictures) else _DEFAULT
 
 

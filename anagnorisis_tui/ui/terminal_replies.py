@@ -154,7 +154,7 @@ def typed_keys(typed: bytes) -> list[tuple[str, str | None]]:
     """(Textual key name, character) for each key in `typed` that replays safely: printable
     characters, Enter, Tab, Backspace and Escape alone. Other sequences (arrows typed before
     the first paint) are dropped: without Textual's parser they cannot be told from noise."""
-    from textual.keys import _character_to_key
+    from anagnorisis_tui.ui.textual_private import key_name
 
     named = {"\r": "enter", "\n": "enter", "\t": "tab", "\x7f": "backspace", "\x1b": "escape"}
     text = typed.decode(errors="ignore")
@@ -169,6 +169,6 @@ def typed_keys(typed: bytes) -> list[tuple[str, str | None]]:
         if char in named:
             keys.append((named[char], char if char != "\x1b" else None))
         elif char.isprintable():
-            keys.append((_character_to_key(char), char))
+            keys.append((key_name(char), char))
         i += 1
     return keys

@@ -35,6 +35,14 @@ from textual.binding import Binding
 from textual.keys import key_to_character
 from textual.widgets import Input
 
+from anagnorisis_tui.ui.textual_private import (
+    bindings_of,
+    has_pending_callbacks,
+    is_exiting,
+    keymap_of,
+    modal_binding_chain,
+)
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
@@ -171,9 +179,10 @@ class TypeAhead:
             return frozenset()
         screen = self._steady if self._busy else self._screen()
         app = self.app
-        bindings = app._bindings.copy()
-        if app._keymap:
-            bindings.apply_keymap(app._keymap)
+        bindings = bindings_of(app)
+        keymap = keymap_of(app)
+        if keymap:
+            bindings.apply_keymap(keymap)
         return frozenset(
             key
             for key, bound in bindings.key_to_bindings.items()
@@ -261,7 +270,7 @@ class TypeAhead:
         start = time.monotonic()
         stable = steady = 0
         last: object = None
-        while not app._exit:
+        while not is_exiting(app):
             now = time.monotonic()
             self._holds = [h for h in self._holds if not h.done and now < h.deadline]
             held = any(h.active(now) for h in self._holds)
@@ -278,7 +287,7 @@ class TypeAhead:
                 and screen is last
                 and app.screen is screen
                 and screen.is_mounted
-                and not screen._callbacks
+                and not has_pending_callbacks(screen)
             )
             steady = steady + 1 if unchanged else 0
             self._steady = screen if steady >= STEADY_BARRIERS else None
@@ -315,10 +324,10 @@ def _bound_action(app: App, node: DOMNode, key: str) -> tuple[DOMNode, str] | No
     it (screen.py `_binding_chain`, app.py `_check_bindings`): priority bindings from the app
     down, then the others from `node` up to the first modal screen; a widget that takes the key
     as text (an Input) keeps it from every binding above it. None: no binding runs."""
-    keymap = app._keymap
+    keymap = keymap_of(app)
     chain: list[tuple[DOMNode, list[Binding]]] = []
     for namespace in node.ancestors_with_self:
-        bindings = namespace._bindings.copy()
+        bindings = bindings_of(namespace)
         if keymap:
             bindings.apply_keymap(keymap)
         chain.append((namespace, bindings.key_to_bindings.get(key, [])))
@@ -381,7 +390,7 @@ def _split_meta(event: events.Key, app: App) -> list[events.Key] | None:
     if len(event.character) != 1 or not event.character.isprintable():
         return None
     try:
-        chain = app.screen._modal_binding_chain
+        chain = list(modal_binding_chain(app.screen))
     except Exception:  # noqa: BLE001 - no screen: deliver as it came
         return None
     if any(event.key in bindings.key_to_bindings for _, bindings in chain):

@@ -98,3 +98,15 @@ def test_searcher_falls_back_to_exact_without_an_index(store):
     top = searcher.ranked(database, mat[7], 1)
     assert top[0][0] == "h00007"
     assert len(searcher.ranked(database, mat[7], None)) == 4000
+
+
+def test_a_build_short_of_the_recall_target_is_searched_exactly(store, monkeypatch):
+    database, data, mat = store
+    monkeypatch.setattr(index, "SEARCH_K_LADDER", (10,))  # far too few nodes: low recall
+    meta = index.build(database, data, "m", exact_max=0, trees=2)
+    assert meta["tuned_recall_at_10"] < index.RECALL_TARGET
+    snap = index.open_snapshot(data, "m", 64)
+    assert snap is not None and snap.ann is not None and not snap.index_holds
+    for q in index.tuning_queries(mat, 20, seed=5):
+        assert snap.search(q, 10) == snap.search(q, 10, exact=True)
+    snap.close()

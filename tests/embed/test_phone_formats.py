@@ -41,7 +41,7 @@ def phone(tmp_path: Path) -> Path:
 
 
 def test_phone_formats_are_read_out_of_the_box():
-    assert formats.status() == {"heif": True, "avif": True}
+    assert formats.status() == {"heif": True, "avif": True, "raw": True, "jxl": True}
     assert {".heic", ".heif", ".avif"} <= formats.EXTENSIONS
 
 

@@ -133,7 +133,8 @@ async def test_folder_tree_scopes_the_grid(library, make_test_app, settle):
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+        from anagnorisis_tui.ui.state.scope import Scope
+        from anagnorisis_tui.ui.widgets.folder_tree import FolderTree
 
         tree = app.screen.query_one(FolderTree)
         tree.post_message(FolderTree.ScopeChosen(Scope(library.settings.library_roots[0], "b")))
@@ -188,7 +189,8 @@ async def test_search_screen_searches_within_the_folder_chosen_in_the_library(
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+        from anagnorisis_tui.ui.state.scope import Scope
+        from anagnorisis_tui.ui.widgets.folder_tree import FolderTree
 
         tree = app.screen.query_one(FolderTree)
         tree.post_message(FolderTree.ScopeChosen(Scope(library.settings.library_roots[0], "b")))

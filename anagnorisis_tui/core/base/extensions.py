@@ -31,6 +31,11 @@ BASE = frozenset(
 )
 HEIF = frozenset({".heic", ".heif", ".hif"})
 AVIF = frozenset({".avif"})
+# Camera RAW files, read through LibRaw (core/base/rawformat.py).
+RAW = frozenset(
+    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".raf", ".orf", ".rw2", ".pef"}
+)
+JXL = frozenset({".jxl"})
 
 
 def _installed(module: str) -> bool:
@@ -48,4 +53,8 @@ def listed() -> frozenset[str]:
         found |= HEIF
     if _installed("PIL._avif"):  # Pillow's own AVIF codec, when its build has libavif
         found |= AVIF
+    if _installed("rawpy"):
+        found |= RAW
+    if _installed("pillow_jxl"):
+        found |= JXL
     return frozenset(found)

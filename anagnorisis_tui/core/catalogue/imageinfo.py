@@ -212,7 +212,8 @@ def parse_png(data: bytes) -> ImageInfo | None:
 def _pil_info(source: str | io.BytesIO) -> ImageInfo:
     try:
         with Image.open(source) as im:
-            width, height = im.size
+            # A RAW file's picture is its sensor's (its preview may be smaller).
+            width, height = getattr(im, "sensor_size", None) or im.size
             fmt = im.format or "unknown"
             if width * height > MAX_PIXELS:
                 return _oriented(width, height, fmt, 1, 1)  # raises with the reason

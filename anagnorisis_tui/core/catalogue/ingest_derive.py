@@ -18,7 +18,7 @@ import numpy as np
 import xxhash
 from PIL import Image, ImageOps
 
-from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base import fsnames, rawformat
 from anagnorisis_tui.core.base.hashing import canonical_pixels, hash_canonical
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.catalogue.imageinfo import os_error_reason, parse_jpeg
@@ -92,19 +92,27 @@ def derive(
         if parsed is not None:
             pixel = stream_identity(data, parsed[0].orientation)
     need_image = job.phash or job.thumb or job.embed or job.rendition
-    full = (job.identify and pixel is None) or job.legacy
-    if not need_image and not full:
+    raw = job.identify and pixel is None and rawformat.looks_raw(data[:16])
+    full = (job.identify and pixel is None and not raw) or job.legacy
+    if not need_image and not full and not raw:
         return Derived(job, pixel=pixel)
     try:
         with Image.open(io.BytesIO(data)) as opened:
+            if raw and isinstance(opened, rawformat.RawImageFile):
+                # The sensor data is the identity; its one unpack also serves the demosaic.
+                pixel = opened.sensor_identity()
+            full = full or (job.identify and pixel is None)
+            if not need_image and not full:
+                return Derived(job, pixel=pixel)
             if full:
                 upright = canonical_pixels(opened)
                 decoded = hash_canonical(upright)
                 shown = upright.size
             else:
                 full_w, full_h = opened.size  # draft() below may shrink the decode
-                if opened.format == "JPEG":
-                    # The smallest DCT scale whose sides are all still >= decode_side.
+                if opened.format in ("JPEG", rawformat.FORMAT):
+                    # The smallest DCT scale whose sides are all still >= decode_side (for a
+                    # RAW file, of its embedded JPEG preview).
                     opened.draft("RGB", (decode_side, decode_side))
                 opened.load()
                 upright = ImageOps.exif_transpose(opened) or opened

@@ -81,8 +81,9 @@ def load(path: str | os.PathLike[str], size: int, resize_mode: str = "shortest")
             with Image.open(Path(path)) as img:
                 if img.width * img.height > MAX_PIXELS:
                     raise ImageDecodeError(f"too large ({img.width}x{img.height} pixels)")
-                if img.format == "JPEG":
-                    # Decode at the smallest DCT scale whose sides are still >= the target.
+                if img.format in ("JPEG", "RAW"):
+                    # Decode at the smallest DCT scale whose sides are still >= the target
+                    # (a RAW file's embedded JPEG preview, core/base/rawformat.py).
                     img.draft("RGB", (size, size))
                 img.seek(0)
                 img.load()

@@ -12,151 +12,41 @@ export (`load_engine`).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from anagnorisis_tui.core.semantic.model_choice import ModelChoice, ModelUnavailable
 
-from anagnorisis_tui.core.semantic import ort_env
-from anagnorisis_tui.core.semantic import text_numpy as textnp
-from anagnorisis_tui.core.semantic.model_choice import (
-    ModelChoice,
-    ModelUnavailable,
-    engine_info,
-    index_name,
+# The exported models themselves (shared with onnx_export.py), named here as before.
+from anagnorisis_tui.core.semantic.onnx_models import (
+    FORMAT,
+    OnnxEmbedder,
+    OnnxText,
+    cache_dir,
+    open_cached,
+    open_session,
+    open_text,
+    unit_rows,
 )
 
-FORMAT = 1
+__all__ = [
+    "ENGINES",
+    "FORMAT",
+    "OnnxEmbedder",
+    "OnnxText",
+    "cache_dir",
+    "load_engine",
+    "open_cached",
+    "open_session",
+    "open_text",
+    "unit_rows",
+    "wants_accelerator",
+]
+
 ENGINES = ("auto", "torch")
-
-
-def cache_dir(data_dir: Path, model_id: str) -> Path:
-    return Path(data_dir) / "models" / "onnx" / index_name(model_id)
-
-
-def open_session(path: Path) -> Any:
-    ort = ort_env.onnxruntime()
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # initializer clean-up notes are not the user's business
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def unit_rows(features: np.ndarray) -> np.ndarray:
-    out = np.asarray(features, dtype=np.float32)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return out / norms
-
-
-@dataclass
-class OnnxEmbedder:
-    """The same interface as the torch Embedder: uint8 (N, S, S, 3) in, unit vectors out."""
-
-    choice: ModelChoice
-    spec: dict
-    folder: Path
-    session: Any
-    data_dir: Path
-    device: str = "cpu"
-    random_weights: bool = False
-    _text: Any = field(default=None, repr=False)
-
-    @property
-    def model_id(self) -> str:
-        return self.choice.model_id
-
-    @property
-    def dim(self) -> int:
-        return int(self.spec["dim"])
-
-    @property
-    def image_size(self) -> int:
-        return int(self.spec["image_size"])
-
-    @property
-    def resize_mode(self) -> str:
-        return str(self.spec["resize_mode"])
-
-    @property
-    def precision(self) -> str:
-        return str(self.spec["precision"])
-
-    @property
-    def engine(self) -> str:
-        return f"onnx-{self.precision}"
-
-    def info(self) -> dict[str, Any]:
-        return engine_info(self.choice, self.image_size, self.resize_mode, self.engine)
-
-    def encode_images(self, batch: np.ndarray) -> np.ndarray:
-        """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32 (ONNX Runtime is thread-safe)."""
-        pixels = np.ascontiguousarray(batch, dtype=np.uint8)
-        return unit_rows(self.session.run(None, {"pixels": pixels})[0])
-
-    def encode_texts(self, texts: list[str]) -> np.ndarray:
-        if self._text is None:
-            self._text = _text_encoder(self.data_dir, self.folder, self.spec)
-        return self._text.encode_texts(texts)
-
-
-class OnnxText:
-    """The text tower as an ONNX graph, for models the numpy text tower does not support."""
-
-    def __init__(self, path: Path, context_length: int, model_id: str) -> None:
-        from anagnorisis_tui.core.semantic.bpe import BPETokenizer
-
-        self.model_id = model_id
-        self.session = open_session(path)
-        self.tokenizer = BPETokenizer(context_length=context_length)
-
-    def encode_texts(self, texts: list[str]) -> np.ndarray:
-        tokens = self.tokenizer(texts).astype(np.int64)
-        return unit_rows(self.session.run(None, {"tokens": tokens})[0])
-
-
-def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:
-    text = textnp.NumpyTextEncoder.open(data_dir, spec["model_id"])
-    if text is not None:
-        return text
-    if spec.get("text") == "onnx":
-        return OnnxText(folder / "text.onnx", int(spec["context_length"]), spec["model_id"])
-    raise ModelUnavailable(f"the text tower of {spec['model_id']} has no export; embed again")
-
-
-def _spec(folder: Path, model_id: str) -> dict | None:
-    try:
-        spec = json.loads((folder / "spec.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        return None
-    return spec if spec.get("model_id") == model_id else None
-
-
-def open_cached(choice: ModelChoice, data_dir: Path) -> OnnxEmbedder | None:
-    """The verified export for this model, opened without torch; None when there is none."""
-    folder = cache_dir(data_dir, choice.model_id)
-    spec = _spec(folder, choice.model_id)
-    image = folder / str(spec.get("image_file", "")) if spec else None
-    if spec is None or image is None or not image.is_file():
-        return None
-    return OnnxEmbedder(choice, spec, folder, open_session(image), Path(data_dir))
-
-
-def open_text(data_dir: Path, model_id: str) -> OnnxText | None:
-    """The ONNX text tower alone (no image graph loaded), when the export has one."""
-    folder = cache_dir(data_dir, model_id)
-    spec = _spec(folder, model_id)
-    if spec is None or spec.get("text") != "onnx" or not (folder / "text.onnx").is_file():
-        return None
-    return OnnxText(folder / "text.onnx", int(spec["context_length"]), model_id)
 
 
 def wants_accelerator(device: str) -> bool:

@@ -28,7 +28,7 @@ from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCall
 from anagnorisis_tui.core.semantic import ort_env
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_progress import PREPARE
-from anagnorisis_tui.core.semantic.onnx_engine import (
+from anagnorisis_tui.core.semantic.onnx_models import (
     FORMAT,
     OnnxEmbedder,
     OnnxText,

@@ -109,6 +109,17 @@ def parse(query: str, *, cwd: str | os.PathLike[str] | None = None) -> list[Term
     return terms
 
 
+def needs_exact(terms: list[Term]) -> bool:
+    """True when a query must be scored exactly, not through the index: any text term.
+
+    A text vector sits across CLIP's modality gap from every image vector, where an index
+    tuned on image-like queries finds few of the true best (BENCHMARKS.md: 0-3 of 10 at
+    100,000); exact search over the memory-mapped matrix is fast enough at any library size a
+    NAS holds. Image-only queries ("more like this") stay near the data and may use the index.
+    """
+    return any(t.kind == "text" for t in terms)
+
+
 def combine(term_vectors: list[tuple[float, np.ndarray]]) -> np.ndarray:
     """Weighted sum of unit vectors, normalised (scores are cosines with it)."""
     total = sum(w * vectors.normalise(v[None])[0] for w, v in term_vectors)
@@ -156,8 +167,12 @@ class Searcher:
     def snapshot(self) -> index.Snapshot | None:
         return self._snapshot
 
-    def ranked(self, db: Database, query: np.ndarray, k: int | None) -> list[tuple[str, float]]:
-        """Top-k (all when k is None) content hashes by cosine with `query`, best first."""
+    def ranked(
+        self, db: Database, query: np.ndarray, k: int | None, *, exact: bool = False
+    ) -> list[tuple[str, float]]:
+        """Top-k (all when k is None) content hashes by cosine with `query`, best first;
+        `exact` scores every vector (text queries: see needs_exact), else the index may
+        answer."""
         spec = vectors.model_spec(db, self.model_id)
         if spec is None:
             return []
@@ -171,7 +186,7 @@ class Searcher:
                 found[h] = s
         if snap is not None:
             want = snap.count if k is None else k
-            for h, s in snap.search(query, want, exact=k is None):
+            for h, s in snap.search(query, want, exact=exact or k is None):
                 found.setdefault(h, s)
         ranked = sorted(found.items(), key=lambda item: -item[1])
         return ranked if k is None else ranked[:k]
@@ -206,11 +221,12 @@ def hits(
     top_k: int,
     cutoff: float | None = None,
     exclude: set[str] | None = None,
+    exact: bool = False,
 ) -> list[SearchHit]:
     """Top-k present images for a query vector; over-fetches when hashes have no present file."""
     want = top_k + len(exclude or ())
     while True:
-        raw = searcher.ranked(db, query, want)
+        raw = searcher.ranked(db, query, want, exact=exact)
         # Nothing more to fetch: fewer than asked, or the tail is already below the cutoff.
         exhausted = len(raw) < want or (cutoff is not None and bool(raw) and raw[-1][1] < cutoff)
         ranked = [

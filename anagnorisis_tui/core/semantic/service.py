@@ -160,6 +160,16 @@ class SemanticService:
         """The unit vector of a query in the search language (search.py); raises QueryError
         (bad query) or ModelUnavailable (no model). A model's first use reports its download
         and preparation to `progress` and stops on `cancel` (progress.Cancelled)."""
+        return self._query(query, progress=progress, cancel=cancel)[0]
+
+    def _query(
+        self,
+        query: str,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> tuple[np.ndarray, bool]:
+        """(query vector, whether it must be searched exactly: search.needs_exact)."""
         terms = search.parse(query)
         parts: list[tuple[float, np.ndarray]] = []
         texts = [t for t in terms if t.kind == "text"]
@@ -172,7 +182,7 @@ class SemanticService:
             for t in terms
             if t.kind == "image"
         ]
-        return search.combine(parts)
+        return search.combine(parts), search.needs_exact(terms)
 
     def image_vector(
         self,
@@ -300,7 +310,8 @@ class SemanticService:
 
         limit=None scores every vector exactly. Hashes may include images no longer present.
         """
-        found = self.searcher().ranked(self._connections.db, self.query_vector(query), limit)
+        vec, exact = self._query(query)
+        found = self.searcher().ranked(self._connections.db, vec, limit, exact=exact)
         return [(h, s) for h, s in found if cutoff is None or s >= cutoff]
 
     def search(
@@ -313,9 +324,9 @@ class SemanticService:
         cancel: threading.Event | None = None,
     ) -> list[search.SearchHit]:
         """Top images for a query (hash, path, score); `progress`/`cancel` as query_vector's."""
-        vec = self.query_vector(query, progress=progress, cancel=cancel)
+        vec, exact = self._query(query, progress=progress, cancel=cancel)
         db = self._connections.db
-        return search.hits(db, self.searcher(), vec, top_k=top_k, cutoff=cutoff)
+        return search.hits(db, self.searcher(), vec, top_k=top_k, cutoff=cutoff, exact=exact)
 
     def similar(self, content_hash: str, *, top_k: int = 100) -> list[search.SearchHit]:
         """Images most like the one with this content hash (itself excluded); raises NoVector

@@ -56,13 +56,16 @@ class ViewsService:
         return self._text_vectors[text]
 
     def search_preview(self, text: str, *, top_k: int) -> list[paging.ImageEntry]:
-        """The first `top_k` results of a plain search from the index (tens of ms), as catalogue
-        entries with their scores, for a screen to paint while the exact, filterable view of
-        the same search (`count`/`page` with ViewSpec.search) is computed."""
+        """The first `top_k` results of a plain search (tens of ms: exact for a text query, the
+        index for images only), as catalogue entries with their scores, for a screen to paint
+        while the exact, filterable view of the same search (`count`/`page` with
+        ViewSpec.search) is computed."""
         _, vector = self.text_vector(text)
+        exact = search.needs_exact(search.parse(text))
         db = self._connections.db
         out = []
-        for hit in search.hits(db, self._semantic.searcher(), vector, top_k=top_k):
+        searcher = self._semantic.searcher()
+        for hit in search.hits(db, searcher, vector, top_k=top_k, exact=exact):
             found = paging.entry(db, hit.path)
             if found is not None:
                 out.append(dataclasses.replace(found, score=hit.score))

@@ -1,8 +1,10 @@
 """AppScreen: the frame every mode's screen shares (mode bar on top, footer at the bottom).
 
 Subclasses implement `compose_body()`. Screens of other modes (Search, Train) subclass it too.
-`self.app` is typed as the app class and `self.library` as the core's Library: a screen reaches
-what the app holds (jobs, thumbnails, signals, the library) through those, never by probing.
+`self.app` is typed as ui/host.py's HostApp (what screens use of the app, as a Protocol: no
+screen imports ui/app.py, which imports them) and `self.library` as the core's Library: a screen
+reaches what the app holds (jobs, thumbnails, signals, the library) through those, never by
+probing.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.ui.app import AnagnorisisApp
+from anagnorisis_tui.ui.host import HostApp
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
 
 
 class AppScreen(ForwardWorkerErrors, Screen):
-    app = getters.app(AnagnorisisApp)
+    app = getters.app(HostApp)
 
     @property
     def library(self) -> Library:

@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from anagnorisis_tui.ui.app import AnagnorisisApp
 from anagnorisis_tui.ui.graphics import protocol_name
+from anagnorisis_tui.ui.host import HostApp
 
 INTRO = (
     "Library: choose a folder (o), it is scanned in the background; arrows or hjkl move, "
@@ -32,7 +32,7 @@ def _compact(keys: list[str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    app = getters.app(AnagnorisisApp)
+    app = getters.app(HostApp)
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

@@ -25,9 +25,10 @@ from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
 from anagnorisis_tui.ui.state.text import describe, safe
-from anagnorisis_tui.ui.widgets.folder_tree import FolderTree, Scope
+from anagnorisis_tui.ui.widgets.folder_tree import FolderTree
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
 

@@ -139,9 +139,9 @@ class ViewerScreen(TypeAheadTarget, AppScreen):
         """Opened with F3 and nothing chosen yet: show the library grid's current image."""
         from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
-        stack = self.app._screen_stacks.get("library")  # noqa: SLF001 - the mode's base screen
-        if stack:
-            for grid in stack[0].query(ThumbnailGrid):
+        library = self.app.base_screen("library")
+        if library is not None:
+            for grid in library.query(ThumbnailGrid):
                 if grid.source is not None and grid.count:
                     self.show(grid.source, grid.cursor)
                     return

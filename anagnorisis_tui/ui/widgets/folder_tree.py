@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.text import safe
-
-
-@dataclass(frozen=True)
-class Scope:
-    root: str | None  # None: every root
-    folder: str | None  # relative to root, None: the whole root
 
 
 class FolderTree(Tree[Scope]):

@@ -22,16 +22,16 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError, load_reduc
 from anagnorisis_tui.ui.messages import ForwardWorkerErrors
 
 if TYPE_CHECKING:
-    from anagnorisis_tui.ui.graphics import PictureWidget
+    from anagnorisis_tui.ui.textual_private import PictureWidget
 
 LOADING_DELAY = 0.25
 
 
 def cell_pixels() -> tuple[int, int]:
     try:
-        from textual_image._terminal import get_cell_size
+        from anagnorisis_tui.ui.textual_private import cell_size
 
-        size = get_cell_size()
+        size = cell_size()
         return max(1, size.width), max(1, size.height)
     except Exception:  # noqa: BLE001 - any terminal oddity: assume the common 10x20 cell
         return 10, 20

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from anagnorisis_tui.core.base.progress import format_eta
-from anagnorisis_tui.ui.app import AnagnorisisApp
+from anagnorisis_tui.ui.host import HostApp
 
 JOB_ORDER = ("scan", "thumbnails", "embed")
 # What each stage of a job is doing, in words (core Progress.stage).
@@ -24,7 +24,7 @@ STAGES = {
 
 
 class JobPanel(Vertical):
-    app = getters.app(AnagnorisisApp)
+    app = getters.app(HostApp)
 
     DEFAULT_CSS = """
     JobPanel { height: auto; }

@@ -7,7 +7,7 @@ from textual import events, getters
 from textual.widget import Widget
 
 from anagnorisis_tui.core.base.progress import format_eta
-from anagnorisis_tui.ui.app import AnagnorisisApp
+from anagnorisis_tui.ui.host import HostApp
 
 MODE_TITLES = {"library": "Library", "search": "Search", "viewer": "Viewer", "train": "Train"}
 
@@ -23,7 +23,7 @@ STAGE_WORDS = {
 
 
 class ModeBar(Widget):
-    app = getters.app(AnagnorisisApp)
+    app = getters.app(HostApp)
 
     DEFAULT_CSS = """
     ModeBar {

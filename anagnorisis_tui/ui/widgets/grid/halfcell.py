@@ -20,8 +20,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from anagnorisis_tui.ui.textual_private import cell_size, image_size, pixel_data, renderable_of
+
 if TYPE_CHECKING:
-    from anagnorisis_tui.ui.graphics import PictureWidget
+    from anagnorisis_tui.ui.textual_private import PictureWidget
 
 _ATTR = "_anagnorisis_halfcell"  # per-image dict: (width, height) -> list[Strip]
 _STYLES: dict[tuple[int, int, int, int, int, int], Style] = {}
@@ -50,11 +52,8 @@ def render_size(
     `styled` is the widget's CSS width and height as textual-image reads them (auto, an int or
     None); the grid's thumbnails are auto-sized.
     """
-    from textual_image._geometry import ImageSize
-    from textual_image._terminal import get_cell_size
-
-    size = ImageSize(image.width, image.height, width=styled[0], height=styled[1])
-    return size.get_cell_size(width, height, get_cell_size())
+    size = image_size(image, styled[0], styled[1])
+    return size.get_cell_size(width, height, cell_size())
 
 
 def fitted_size(image: PILImage.Image, width: int, height: int) -> tuple[int, int]:
@@ -76,9 +75,7 @@ def strips(image: PILImage.Image, width: int, height: int) -> list[Strip]:
         return found
     if width <= 0 or height <= 0:
         return []
-    from textual_image._pixeldata import PixelData
-
-    scaled = PixelData(image, mode="rgb").scaled(width, height * 2).pil_image
+    scaled = pixel_data(image, mode="rgb").scaled(width, height * 2).pil_image
     raw = scaled.tobytes()
     row_bytes = width * 3
     lines: list[Strip] = []
@@ -120,7 +117,7 @@ def paints_ahead(image_class: type) -> bool:
 def cached_class(base: type[PictureWidget]) -> type[PictureWidget]:
     """`base` (a textual-image widget with the half-cell renderable) painting cached strips."""
 
-    class CachedHalfcellImage(base, PaintsAhead, Renderable=base._Renderable):  # type: ignore[misc, valid-type, call-arg]
+    class CachedHalfcellImage(base, PaintsAhead, Renderable=renderable_of(base)):  # type: ignore[misc, valid-type, call-arg]
         prerender = staticmethod(prerender)
         prerendered = staticmethod(prerendered)
 

@@ -38,3 +38,21 @@ async def test_escape_from_the_rate_next_queue_goes_back_to_train(rated, make_te
         await pilot.press("escape")
         await settle(pilot)
         assert app.current_mode == "library"
+
+
+async def test_before_the_first_training_the_ratings_given_are_shown(rated, make_test_app, settle):
+    library, taste = rated
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _train_screen(app, pilot, settle)
+        assert library.evaluator.info() is None  # never trained
+        await pilot.pause()
+        status = str(screen.query_one("#train-status").render())
+        assert f"{len(taste)} images rated: press t to train" in status
+        plot = _plain(screen.query_one("#histogram"))
+        assert f"yours ({len(taste)})" in plot and "none yet" not in plot
+
+
+def _plain(widget) -> str:
+    """What a plotext widget draws, as text."""
+    return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))

@@ -64,3 +64,19 @@ def test_the_first_embed_writes_nothing_outside_the_data_dir(tmp_path):
     written = [p for p in home.rglob("*") if p.is_file()]
     outside = [p for p in written if data not in p.parents and config not in p.parents]
     assert written and not outside, outside
+
+
+def test_embed_counts_images_and_says_when_copies_make_more_files(tmp_path, capsys):
+    import shutil
+
+    from tests.support.imagefiles import jpeg_bytes, write
+
+    lib = tmp_path / "lib"
+    for i in range(3):
+        write(lib / f"p{i}.jpg", jpeg_bytes(i, (48, 32)))
+    shutil.copy(lib / "p0.jpg", lib / "p0-copy.jpg")  # the same bytes: one image, two files
+    args = ["--data-dir", str(tmp_path / "d"), "--config", str(tmp_path / "c.toml")]
+    assert main(["embed", *args, str(lib), "--model", "tiny-clip"]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 present images have vectors for " in out
+    assert "(4 files: identical copies are one image)" in out

@@ -80,3 +80,9 @@ def test_embed_counts_images_and_says_when_copies_make_more_files(tmp_path, caps
     out = capsys.readouterr().out
     assert "3 of 3 present images have vectors for " in out
     assert "(4 files: identical copies are one image)" in out
+
+
+def test_one_file_is_one_file():
+    from anagnorisis_tui.cli.groups_cmd import _files
+
+    assert (_files(1), _files(3)) == ("1 file", "3 files")

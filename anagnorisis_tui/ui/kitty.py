@@ -111,7 +111,7 @@ def kitty_class() -> type[Widget]:
         pixel_data,
     )
 
-    BaseImage = picture_widget_base()
+    BaseImage: Any = picture_widget_base()
 
     sent: OrderedDict[tuple[int, int, int, int, int, float], Transmission] = OrderedDict()
 

@@ -327,10 +327,10 @@ def _bound_action(app: App, node: DOMNode, key: str) -> tuple[DOMNode, str] | No
     keymap = keymap_of(app)
     chain: list[tuple[DOMNode, list[Binding]]] = []
     for namespace in node.ancestors_with_self:
-        bindings = bindings_of(namespace)
+        declared = bindings_of(namespace)
         if keymap:
-            bindings.apply_keymap(keymap)
-        chain.append((namespace, bindings.key_to_bindings.get(key, [])))
+            declared.apply_keymap(keymap)
+        chain.append((namespace, declared.key_to_bindings.get(key, [])))
     for namespace, bindings in reversed(chain):
         for binding in bindings:
             if binding.priority:

@@ -7,11 +7,16 @@ import threading
 
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.base.service import VectorService
-from anagnorisis_tui.core.duplicates import actions, phash, renditions
+from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.duplicates import actions, dismissals, phash, renditions
 from anagnorisis_tui.core.duplicates import groups as groups_mod
+from anagnorisis_tui.core.duplicates import keepers as keepers_mod
 
 
 class DuplicatesService(VectorService):
+    # The keeper rules and reference folders from the settings (core/library.py sets them).
+    rules: keepers_mod.KeeperRules = keepers_mod.KeeperRules()
+
     def compute_phashes(
         self,
         *,
@@ -43,6 +48,7 @@ class DuplicatesService(VectorService):
         phash_distance: int = groups_mod.DEFAULT_PHASH_DISTANCE,
         root: str | None = None,
         folder: str | None = None,
+        rules: keepers_mod.KeeperRules | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> groups_mod.GroupReport:
@@ -60,6 +66,8 @@ class DuplicatesService(VectorService):
             root=root,
             folder=folder,
             workdir=str(self._data_dir),
+            thumbnail_cache=str(thumbnails.cache_dir(self._data_dir)),
+            rules=rules or self.rules,
             progress=progress,
             cancel=cancel,
         )
@@ -73,10 +81,29 @@ class DuplicatesService(VectorService):
         keepers: dict[int, str] | None = None,
         tiers: tuple[str, ...] | None = None,
         include: dict[int, set[str]] | None = None,
+        rules: keepers_mod.KeeperRules | None = None,
     ) -> actions.Plan:
+        """The plan (plan.py); files in the reference folders of `rules` (default: the
+        settings') never move."""
         return actions.plan_group_action(
-            groups, action=action, dest_dir=dest_dir, keepers=keepers, tiers=tiers, include=include
+            groups,
+            action=action,
+            dest_dir=dest_dir,
+            keepers=keepers,
+            tiers=tiers,
+            include=include,
+            protected=(rules or self.rules).protected,
         )
+
+    def dismiss(self, group: groups_mod.Group) -> int:
+        """Remember that a group's pictures are not duplicates; the decision's id."""
+        return dismissals.dismiss(self._connections.db, [m.hash for m in group.members])
+
+    def dismissed(self) -> list[dismissals.Dismissal]:
+        return dismissals.listed(self._connections.db)
+
+    def take_back(self, decision: int) -> dismissals.Dismissal:
+        return dismissals.take_back(self._connections.db, decision)
 
     def apply_group_action(
         self, plan: actions.Plan, *, dry_run: bool = False

@@ -47,6 +47,15 @@ def unit_rows(features: np.ndarray) -> np.ndarray:
     return out / norms
 
 
+def normalise_pixels(batch: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """uint8 (N, S, S, 3) -> float32 (N, 3, S, S), (x / 255 - mean) / std per channel: the input
+    of a graph made elsewhere (onnx_ready.py); an export has this inside its graph."""
+    scale = (1.0 / (255.0 * np.asarray(std, np.float32))).astype(np.float32)
+    shift = (np.asarray(mean, np.float32) / np.asarray(std, np.float32)).astype(np.float32)
+    out = np.asarray(batch, np.float32) * scale - shift
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+
 @dataclass
 class OnnxEmbedder:
     """The same interface as the torch Embedder: uint8 (N, S, S, 3) in, unit vectors out."""
@@ -90,6 +99,12 @@ class OnnxEmbedder:
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32 (ONNX Runtime is thread-safe)."""
         pixels = np.ascontiguousarray(batch, dtype=np.uint8)
+        if self.spec.get("pixels") == "normalised":  # a graph from the hub (onnx_ready.py)
+            name = self.session.get_inputs()[0].name
+            feed = normalise_pixels(
+                pixels, np.asarray(self.spec["mean"]), np.asarray(self.spec["std"])
+            )
+            return unit_rows(self.session.run(None, {name: feed})[0])
         return unit_rows(self.session.run(None, {"pixels": pixels})[0])
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
@@ -106,11 +121,12 @@ class OnnxText:
 
         self.model_id = model_id
         self.session = open_session(path)
+        self.input = self.session.get_inputs()[0].name  # "tokens" (an export), "input" (hub)
         self.tokenizer = BPETokenizer(context_length=context_length)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         tokens = self.tokenizer(texts).astype(np.int64)
-        return unit_rows(self.session.run(None, {"tokens": tokens})[0])
+        return unit_rows(self.session.run(None, {self.input: tokens})[0])
 
 
 def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
-from anagnorisis_tui.core.duplicates.options import TIERS
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -46,7 +46,6 @@ from anagnorisis_tui.ui.widgets.group_members import GroupMembers
 
 GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"
-METHODS = ("both", "phash", "vectors")
 THRESHOLD_STEP = 0.02
 
 
@@ -434,7 +433,7 @@ class GroupsScreen(AppScreen):
         self._go(message.index)
 
     def action_threshold(self, direction: int) -> None:
-        base = self.threshold if self.threshold is not None else 0.9
+        base = self.threshold if self.threshold is not None else DEFAULT_THRESHOLD
         self.threshold = round(min(1.0, max(0.5, base + direction * THRESHOLD_STEP)), 3)
         self.query_one("#groups-head", Static).update(f"regrouping at {self.threshold:g}…")
         self._load()

@@ -18,11 +18,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD
 from anagnorisis_tui.ui.state.search_state import (
     SORTS,
     FilterInputError,
     SearchState,
     parse_number,
+    parse_proportion,
     parse_seed,
     parse_size,
     size_text,
@@ -33,7 +35,7 @@ SHAPES = ("any", "landscape", "portrait", "square", "panorama", "tall")
 
 DEBOUNCE_S = 0.3
 # Defaults of core/duplicates/groups.py (DEFAULT_THRESHOLD, METHODS), repeated to keep this import light.
-DEFAULT_GROUP_THRESHOLD = 0.92
+DEFAULT_GROUP_THRESHOLD = DEFAULT_THRESHOLD  # the command line's default too
 GROUP_METHODS = ("both", "phash", "vectors")
 
 
@@ -281,8 +283,8 @@ class FilterPanel(VerticalScroll, can_focus=False):
             min_megapixels=parse_number(value("min_mp"), what="min megapixels"),
             max_megapixels=parse_number(value("max_mp"), what="max megapixels"),
             shape=None if shape == "any" else str(shape),
-            min_ratio=parse_number(value("min_ratio"), what="min proportion"),
-            max_ratio=parse_number(value("max_ratio"), what="max proportion"),
+            min_ratio=parse_proportion(value("min_ratio"), what="min proportion"),
+            max_ratio=parse_proportion(value("max_ratio"), what="max proportion"),
             min_bytes=parse_size(value("min_size"), what="min size"),
             max_bytes=parse_size(value("max_size"), what="max size"),
             min_rating=parse_number(value("min_rating"), what="min rating"),

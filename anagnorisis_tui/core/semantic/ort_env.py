@@ -8,6 +8,7 @@ is loaded; set then, nothing is written. A user who set the variable keeps their
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
@@ -22,6 +23,4 @@ def quiet() -> None:
 def onnxruntime() -> ModuleType:
     """`import onnxruntime`, its telemetry off."""
     quiet()
-    import onnxruntime as ort
-
-    return ort
+    return importlib.import_module("onnxruntime")

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from anagnorisis_tui.cli.model_args import (
     ModelNotes,
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         with Library(settings) as lib:
             done, total = lib.semantic.vector_counts()
-            model_id = lib.semantic.model_id
+            coverage = coverage_line(lib, done, total, lib.semantic.model_id)
         seconds = ingest.seconds or scanned.seconds
         rate = embed.embedded / seconds if seconds else 0.0
         print(
@@ -112,7 +113,18 @@ def run(args: argparse.Namespace) -> int:
             extra.append(f"{missing:,} vanished since the scan")
         if extra:
             print("; ".join(extra))
-        print(f"{done:,} of {total:,} present images have vectors for {model_id}")
+        print(coverage)
         if cancelled:
             print("interrupted: run `anagnorisis-tui embed` again to finish (nothing is lost)")
     return 130 if cancelled else 0
+
+
+def coverage_line(lib: Any, done: int, total: int, model_id: str) -> str:
+    """ "N of M present images have vectors for MODEL"; images are counted by content, so
+    identical copies are one image, and the line says so when files outnumber images."""
+    files = lib.db.execute("SELECT count(*) FROM files WHERE present = 1").fetchone()[0]
+    noun = "image has" if done == 1 else "images have"
+    line = f"{done:,} of {total:,} present {noun} vectors for {model_id}"
+    if files > total:
+        line += f" ({files:,} files: identical copies are one image)"
+    return line

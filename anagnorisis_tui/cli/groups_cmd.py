@@ -412,10 +412,10 @@ def run_dedupe(args: argparse.Namespace) -> int:
             )
         _notes(grouping)
         if args.dry_run:
-            print(f"dry run: {len(report.done)} files would be moved; nothing was touched")
+            print(f"dry run: {_files(len(report.done))} would be moved; nothing was touched")
         elif report.done:
             print(
-                f"batch {report.batch}: {len(report.done)} files; undo with "
+                f"batch {report.batch}: {_files(len(report.done))}; undo with "
                 f"`anagnorisis-tui undo {report.batch}`"
             )
     return 0
@@ -450,3 +450,7 @@ def run_undo(args: argparse.Namespace) -> int:
         if report.ratings_reverted:
             print(f"{report.ratings_reverted} carried ratings taken back")
         return 1 if report.failed else 0
+
+
+def _files(n: int) -> str:
+    return f"{n:,} file" if n == 1 else f"{n:,} files"

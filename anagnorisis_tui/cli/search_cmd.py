@@ -158,6 +158,7 @@ def _ready(lib) -> None:
     if done == 0:
         raise CommandError(
             f"no image has a vector for {model_id} yet: run `anagnorisis-tui embed` first"
+            + _other_model_hint(lib)
         )
     _refresh_index(lib, model_id)
     if done < total:
@@ -166,6 +167,26 @@ def _ready(lib) -> None:
             "searched (run `anagnorisis-tui embed`)",
             file=sys.stderr,
         )
+
+
+def _other_model_hint(lib) -> str:
+    """Where another model's vectors are stored: which, how many, and how to search them."""
+    from anagnorisis_tui.core.semantic import model_choice, vectors
+
+    other = vectors.most_stored_model(lib.db)
+    if other is None:
+        return ""
+    count = lib.db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [other]).fetchone()
+    name = other.split("/", 1)[0]
+    how = (
+        f"`--model {name}`"
+        if name == model_choice.TINY_CLIP
+        else f"the model that made them (`--model {name}` with its weights)"
+    )
+    return (
+        f" (for this model), or search the {count[0]:,} images that have vectors for "
+        f"{other} with {how}"
+    )
 
 
 def _refresh_index(lib, model_id: str) -> None:

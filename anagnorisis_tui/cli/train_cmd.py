@@ -86,6 +86,7 @@ def format_report(report) -> str:
         f"{report.n_ratings} rated images with vectors ({report.n_train} for training, "
         f"{report.n_holdout} held out); {report.cv_folds}-fold cross-validation on "
         f"{report.cv_rows}.",
+        f"vectors of {report.embed_model_id}",  # which model's (the active one may have none)
     ]
     if report.n_rated_without_vectors:
         lines.append(f"{report.n_rated_without_vectors} rated images have no vectors yet.")

@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
 
 def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.cli.embed_cmd import coverage_line
     from anagnorisis_tui.core.errors import UserError
     from anagnorisis_tui.core.library import Library
 
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         except UserError as exc:
             raise CommandError(str(exc)) from None
         done, total = semantic.vector_counts()
+        coverage = coverage_line(lib, done, total, model_id)
     print(
         f"imported {summary.imported:,} vectors for {model_id} "
         f"({summary.in_library:,} of them for images in this library); "
@@ -64,5 +66,5 @@ def run(args: argparse.Namespace) -> int:
         )
     if summary.errors_cleared:
         print(f"{summary.errors_cleared:,} images that could not be embedded here now have one")
-    print(f"{done:,} of {total:,} present images have vectors for {model_id}")
+    print(coverage)
     return 0

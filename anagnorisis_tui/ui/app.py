@@ -174,6 +174,7 @@ class AnagnorisisApp(App):
         self.rating_signal: Signal[RatingChanged] = Signal(self, "rating")
         self.keymap_problems: list[str] = []
         self._viewer_context: tuple[GridSource, int] | None = None
+        self._viewer_from = "library"
         self._mode_bases: dict[str, Screen] = {}  # each mode's base screen, once shown
         self.typeahead = TypeAhead(self)
         self.pictures = Pictures(settings.pictures, self.link_meter, self.flight)
@@ -292,6 +293,8 @@ class AnagnorisisApp(App):
         from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 
         self._viewer_context = (source, index)
+        if self.current_mode != "viewer":
+            self._viewer_from = self.current_mode  # where Escape goes back to
         self.switch_mode("viewer")
         viewer = self.screen
         if isinstance(viewer, ViewerScreen):
@@ -329,7 +332,8 @@ class AnagnorisisApp(App):
                 continue
             if any(g.source is source for g in base.query(ThumbnailGrid)):
                 return mode
-        return "library"
+        # Not a grid's (the Train screen's rate-next queue): the mode it was opened from.
+        return self._viewer_from if self._viewer_from in self.MODES else "library"
 
     # -- actions -----------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -71,6 +71,15 @@ def get_rating(db: Database, content_hash: str) -> Rating | None:
     return Rating(*row) if row else None
 
 
+def histogram(db: Database) -> list[int]:
+    """How many images are rated 0, 1, ..., 10 now (a rating rounded to the nearest whole one,
+    halves to even, as the evaluator's histograms round)."""
+    counts = [0] * 11
+    for (value,) in db.execute("SELECT value FROM ratings"):
+        counts[min(10, max(0, round(value)))] += 1
+    return counts
+
+
 def history(db: Database, content_hash: str) -> list[tuple[float | None, float, str]]:
     return [
         (value, at, source)

@@ -110,6 +110,10 @@ class RatingsService:
         found = ratings.get_rating(self._connections.db, content_hash)
         return found.value if found else None
 
+    def histogram(self) -> list[int]:
+        """How many images the user rated 0, 1, ..., 10."""
+        return ratings.histogram(self._connections.db)
+
     def image_hash(self, path: str | os.PathLike[str]) -> str | None:
         return rating_io.hash_for_path(self._connections.db, path)
 

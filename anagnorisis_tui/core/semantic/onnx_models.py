@@ -32,7 +32,7 @@ def cache_dir(data_dir: Path, model_id: str) -> Path:
 
 
 def open_session(path: Path) -> Any:
-    ort = ort_env.onnxruntime()
+    ort = ort_env.onnxruntime()  # its telemetry off: nothing written outside the data dir
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # initializer clean-up notes are not the user's business

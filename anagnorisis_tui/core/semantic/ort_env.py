@@ -8,9 +8,9 @@ is loaded; set then, nothing is written. A user who set the variable keeps their
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
-from typing import cast
 
 TELEMETRY_VARIABLE = "ORT_DISABLE_TELEMETRY"
 
@@ -23,6 +23,4 @@ def quiet() -> None:
 def onnxruntime() -> ModuleType:
     """`import onnxruntime`, its telemetry off."""
     quiet()
-    import onnxruntime as ort
-
-    return cast(ModuleType, ort)
+    return importlib.import_module("onnxruntime")

@@ -376,7 +376,11 @@ class GroupsScreen(AppScreen):
                 self._trash(index, keeper, paths)
 
         self.app.push_screen(
-            ConfirmScreen(f"Send {len(others)} files to the trash?", body, confirm_label="Trash"),
+            ConfirmScreen(
+                f"Send {len(others)} file{'s' if len(others) != 1 else ''} to the trash?",
+                body,
+                confirm_label="Trash",
+            ),
             answered,
         )
 

@@ -145,6 +145,7 @@ class SearchScreen(AppScreen):
         self._reader = CoreReader()
         self._pending: tuple[str, Sequence[ImageEntry]] | None = None
         self._keep_focus = False
+        self._shown = False  # resumed and not suspended since (the screen in front)
         self._again_after_scan = False  # nothing matched while the library was being indexed
         self._encode_timer: Timer | None = None
 
@@ -205,6 +206,12 @@ class SearchScreen(AppScreen):
         return dataclasses.replace(state, root=scope.root, folder=scope.folder)
 
     def on_screen_resume(self) -> None:
+        if self._shown:
+            # A second resume with no suspend between (Textual sends two when a mode is first
+            # shown): it would take the focus the first one left on "more like this" results
+            # and give it to the query box, where the next `/` is typed as text.
+            return
+        self._shown = True
         scoped = self._scoped(self.state)
         if scoped != self.state and self._pending is None:
             self._set(scoped)
@@ -214,6 +221,9 @@ class SearchScreen(AppScreen):
             self._keep_focus = False
         else:
             self.action_focus_query()
+
+    def on_screen_suspend(self) -> None:
+        self._shown = False
 
     def on_unmount(self) -> None:
         self._reader.close()
@@ -377,7 +387,11 @@ class SearchScreen(AppScreen):
         self.search_run.supersede()  # any search in flight is now stale
         self.workers.cancel_group(self, SEARCH_GROUP)
         count = len(entries)
-        self.query_one(FilterBar).set_status(f"{title}: {count:,} images")
+        # The list comes best first and no filter applies to it: the bar and the panel say so.
+        self.query_one(FilterBar).show_list(f"{title}: {count:,} images", SORTS["score"])
+        self.query_one("#filters", FilterPanel).show_state(
+            self.state.replace(sort="score", descending=True)
+        )
         grid = self.query_one("#results", ThumbnailGrid)
         grid.set_source(ListSource(entries, title=title))
         grid.focus()

@@ -113,6 +113,12 @@ class TrainScreen(AppScreen):
         view: TrainView
 
     @dataclass
+    class RatingsCounted(Message):
+        """The user's ratings per 0..10, shown until a training's report shows them."""
+
+        counts: list[int]
+
+    @dataclass
     class TrainRefused(Message):
         reason: str
 
@@ -128,6 +134,7 @@ class TrainScreen(AppScreen):
         self._entries: list[ImageEntry] = []
         self._walking: QueueSource | None = None  # the queue the viewer was opened on
         self._ratings_since_refresh = 0
+        self._trained_shown = False  # a training's report is on screen (it has the ratings)
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -177,6 +184,8 @@ class TrainScreen(AppScreen):
     def on_screen_resume(self) -> None:
         # Back from rating in the viewer: the queue (and what is rated) has moved on.
         self.action_refresh_queue()
+        if not self._trained_shown:
+            self._load_last()
 
     # -- plumbing -------------------------------------------------------------------------
     def _show_status(self, text: str) -> None:
@@ -187,10 +196,22 @@ class TrainScreen(AppScreen):
         """The active evaluator's saved report, so the screen shows where things stand."""
         try:
             info = self.library.evaluator.info()
-        except UserError:  # no vectors yet: nothing to show, and training will say why
-            return
+        except UserError:  # no vectors yet: training will say why
+            info = None
         if info and info.get("metrics"):
             self.post_message(self.Trained(train_view(info["metrics"])))
+        else:  # never trained: the ratings given so far, not "none yet"
+            self.post_message(self.RatingsCounted(self.library.ratings.histogram()))
+
+    @on(RatingsCounted)
+    def _ratings_counted(self, message: RatingsCounted) -> None:
+        if self._trained_shown:
+            return
+        self.query_one("#histogram", RatingsHistogram).show_counts(message.counts, [])
+        rated = sum(message.counts)
+        if rated and self._cancel is None:
+            noun = "image" if rated == 1 else "images"
+            self._show_status(f"{rated:,} {noun} rated: press t to train")
 
     # -- training -------------------------------------------------------------------------
     def action_train(self) -> None:
@@ -279,6 +300,7 @@ class TrainScreen(AppScreen):
     @on(Trained)
     def _trained(self, message: Trained) -> None:
         view = message.view
+        self._trained_shown = True
         self.query_one("#metrics", MetricsTable).show_rows(view.rows, note=view.note)
         self.query_one("#curves", CurvesPlot).show_curves(
             view.curves, x=view.curve_x, xlabel=view.curve_label, title=view.curves_title

@@ -27,9 +27,11 @@ from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.sources import GridSource, KeepsEntries, QueueSource
 from anagnorisis_tui.ui.state.text import human_size, safe
-from anagnorisis_tui.ui.typeahead import TypeAheadTarget
+from anagnorisis_tui.ui.typeahead import Hold, TypeAheadTarget
 from anagnorisis_tui.ui.widgets.image_view import ImageView
 from anagnorisis_tui.ui.widgets.rating_bar import RatingBar
+
+SIMILAR_HOLD_S = 60.0  # the most keys typed after `m` wait for its results
 
 _RATE_BINDINGS = [
     Binding(
@@ -250,8 +252,11 @@ class ViewerScreen(TypeAheadTarget, AppScreen):
         entry = self.entry
         if entry is None:
             return
+        # Keys typed after `m` are for the results (`/` then a query searches from there):
+        # they wait until the results are shown, or a notice says there are none.
+        hold = self.app.typeahead.hold(timeout=SIMILAR_HOLD_S, reason="more like this")
         self.run_worker(
-            partial(self._find_similar, entry),
+            partial(self._find_similar, entry, hold),
             thread=True,
             group="viewer-similar",
             exclusive=True,
@@ -259,21 +264,24 @@ class ViewerScreen(TypeAheadTarget, AppScreen):
             name="more like this",
         )
 
-    def _find_similar(self, entry: ImageEntry) -> None:
+    def _find_similar(self, entry: ImageEntry, hold: Hold) -> None:
         try:
-            hits = self.library.semantic.similar(entry.hash, top_k=100)
-        except UserError as exc:  # no model, or no vector for this image yet
-            self.app.call_from_thread(
-                self.notify, f"No similar images: {exc}", severity="warning", markup=False
-            )
-            return
-        entries = []
-        for hit in hits:
-            found = self.library.views.entry(hit.path)
-            if found is not None:
-                entries.append(replace(found, score=hit.score))
-        title = f"More like {safe(entry.name)}"
-        self.app.call_from_thread(self.app.show_results, title, entries)
+            try:
+                hits = self.library.semantic.similar(entry.hash, top_k=100)
+            except UserError as exc:  # no model, or no vector for this image yet
+                self.app.call_from_thread(
+                    self.notify, f"No similar images: {exc}", severity="warning", markup=False
+                )
+                return
+            entries = []
+            for hit in hits:
+                found = self.library.views.entry(hit.path)
+                if found is not None:
+                    entries.append(replace(found, score=hit.score))
+            title = f"More like {safe(entry.name)}"
+            self.app.call_from_thread(self.app.show_results, title, entries)
+        finally:
+            hold.release()  # the gate still waits for the Search screen to settle
 
     # -- details ---------------------------------------------------------------------------
     def _update_info(self) -> None:

@@ -21,14 +21,22 @@ class FilterBar(Static):
         super().__init__(id=id)
         self._state = state
         self._status = ""
+        self._list_sort: str | None = None  # a fixed list is shown, in this order
 
     def on_mount(self) -> None:
         self._paint()
 
     def show(self, state: SearchState, status: str | None = None) -> None:
         self._state = state
+        self._list_sort = None
         if status is not None:
             self._status = status
+        self._paint()
+
+    def show_list(self, status: str, sort: str) -> None:
+        """A fixed list (more like this) instead of the state's results: its order, no filters."""
+        self._status = status
+        self._list_sort = sort
         self._paint()
 
     def set_status(self, status: str) -> None:
@@ -42,7 +50,8 @@ class FilterBar(Static):
         if self._status:
             line.append(self._status, style="italic")
             line.append("  ·  ", style="dim")
-        for i, chip in enumerate(self._state.chips()):
+        chips = self._state.chips() if self._list_sort is None else [f"sort: {self._list_sort} ↓"]
+        for i, chip in enumerate(chips):
             if i:
                 line.append("  ·  ", style="dim")
             label, sep, rest = chip.partition(": ")

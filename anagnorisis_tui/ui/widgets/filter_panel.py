@@ -40,6 +40,37 @@ DEFAULT_GROUP_THRESHOLD = DEFAULT_THRESHOLD  # the command line's default too
 GROUP_METHODS = ("both", "phash", "vectors")
 
 
+# The control each filter error is about, by the words its message starts with
+# (search_state.py names the control first: "min size: ...", "date taken: ...").
+_ERROR_CONTROLS = {
+    "seed": "seed",
+    "min score": "min_score",
+    "concept threshold": "concept_threshold",
+    "min megapixels": "min_mp",
+    "max megapixels": "max_mp",
+    "resolution": "min_mp",
+    "min proportion": "min_ratio",
+    "max proportion": "max_ratio",
+    "proportion": "min_ratio",
+    "min size": "min_size",
+    "max size": "max_size",
+    "file size": "min_size",
+    "min rating": "min_rating",
+    "max rating": "max_rating",
+    "rating": "min_rating",
+    "date taken": "taken_from",
+    "unknown sort": "sort",
+    "group similarity": "group_threshold",
+}
+
+
+def _control_of(message: str) -> str | None:
+    what = message.partition(":")[0].strip()
+    return _ERROR_CONTROLS.get(what) or next(
+        (c for words, c in _ERROR_CONTROLS.items() if message.startswith(words)), None
+    )
+
+
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
@@ -137,7 +168,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
                 str(s.seed), compact=True, id="seed", tooltip="random order seed; r reshuffles"
             )
         with Horizontal():
-            yield Label("min score")
+            yield Label("score ≥")  # "min score" filled the label and ran into the placeholder
             yield Input(
                 _fmt(s.min_score),
                 placeholder="e.g. 0.25",
@@ -267,8 +298,14 @@ class FilterPanel(VerticalScroll, can_focus=False):
         state.validate()
         return state
 
-    def _set_error(self, message: str | None) -> None:
-        self.query_one("#filter-error", Static).update(Text(message or ""))
+    def _set_error(self, message: str | None, control: str | None = None) -> None:
+        """Say why below the row of the control it is about (else where it is)."""
+        error = self.query_one("#filter-error", Static)
+        error.update(Text(message or ""))
+        if message and control is not None:
+            row = self.query_one(f"#{control}").parent
+            if row is not None and row is not error and row.parent is self:
+                self.move_child(error, after=row)
 
     def apply_now(self) -> None:
         if self._debounce is not None:
@@ -277,7 +314,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
         try:
             state = self.read_controls()
         except FilterInputError as exc:
-            self._set_error(str(exc))
+            self._set_error(str(exc), _control_of(str(exc)))
             return
         self._set_error(None)
         if state != self._state:
@@ -301,7 +338,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
         try:
             threshold, method = self.group_params()
         except FilterInputError as exc:
-            self._set_error(str(exc))
+            self._set_error(str(exc), "group_threshold")
             return
         self._set_error(None)
         self.post_message(self.GroupsRequested(threshold, method))

@@ -73,6 +73,9 @@ class RatingsHistogram(PlotextPlot):
         model = (list(model) + [0] * 11)[:11]
         if not any(user) and not any(model):
             plt.title("ratings: none yet")
+        elif not any(model):  # rated, never trained: the user's own spread
+            plt.title(f"% per rating: yours ({sum(user)}); the model's once trained")
+            plt.bar(labels, _shares(user), label="yours", color="cyan")
         else:
             # Shares, not counts: predictions cover the whole library, ratings a few hundred.
             plt.title(f"% per rating: yours ({sum(user)}) vs the model's ({sum(model)})")

@@ -390,7 +390,7 @@ class SearchScreen(AppScreen):
         # The list comes best first and no filter applies to it: the bar and the panel say so.
         self.query_one(FilterBar).show_list(f"{title}: {count:,} images", SORTS["score"])
         self.query_one("#filters", FilterPanel).show_state(
-            self.state.replace(sort="score", descending=True)
+            dataclasses.replace(self.state, sort="score", descending=True)
         )
         grid = self.query_one("#results", ThumbnailGrid)
         grid.set_source(ListSource(entries, title=title))

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD
@@ -304,7 +305,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
         error.update(Text(message or ""))
         if message and control is not None:
             row = self.query_one(f"#{control}").parent
-            if row is not None and row is not error and row.parent is self:
+            if isinstance(row, Widget) and row is not error and row.parent is self:
                 self.move_child(error, after=row)
 
     def apply_now(self) -> None:

@@ -37,10 +37,19 @@ S = TypeVar("S")
 class Library:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.connections = Connections(settings.database)
+        self.connections = Connections(settings.database, upgrade=self._upgrade)
         # Services by name, each built once on first use (any thread: under the lock).
         self._services: dict[str, object] = {}
         self._lock = threading.RLock()
+
+    def _upgrade(self, db: Database) -> None:
+        """Once per open, on the first connection: a user's catalogue that an older version
+        mixed the demo library into gives it back (core/catalogue/demo_split.py)."""
+        if self.settings.demo:
+            return
+        from anagnorisis_tui.core.catalogue import demo_split
+
+        demo_split.separate(db, self.settings.data_dir)
 
     def _service(self, name: str, build: Callable[[], S]) -> S:
         with self._lock:
@@ -91,7 +100,19 @@ class Library:
     def duplicates(self) -> DuplicatesService:
         from anagnorisis_tui.core.duplicates.service import DuplicatesService
 
-        return self._service("duplicates", lambda: DuplicatesService(*self._vector_service_args()))
+        def build() -> DuplicatesService:
+            from anagnorisis_tui.core.duplicates.keepers import KeeperRules
+
+            service = DuplicatesService(*self._vector_service_args())
+            service.rules = KeeperRules.make(
+                reference=self.settings.duplicates_reference,
+                formats=self.settings.duplicates_prefer_formats,
+                folders=self.settings.duplicates_prefer_folders,
+                rated=self.settings.duplicates_prefer_rated,
+            )
+            return service
+
+        return self._service("duplicates", build)
 
     def _vector_service_args(self) -> tuple[Connections, Path, Callable[[], str | None]]:
         """What a VectorService is built with: it reads the active model's vectors."""

@@ -26,9 +26,11 @@ to read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import cast
 
 from textual import events
+from textual.message import Message
 
 from anagnorisis_tui.ui.textual_private import XTermParser, use_input_parser
 
@@ -36,6 +38,7 @@ ESC = "\x1b"
 INTRODUCERS = frozenset("[O]P_\\")  # CSI, SS3, OSC, DCS, APC, ST: what terminals send and answer
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
+STATUS_ANSWER = "\x1b[0n"  # the terminal's answer to a status request (ui/link.py)
 
 
 def _after_escape(char: str) -> str | None:
@@ -53,11 +56,18 @@ def _after_escape(char: str) -> str | None:
 class EscapeAwareParser(XTermParser):
     """Textual's terminal input parser, with Escape-then-key pairs read as two keys."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
         self._pasting = False
 
-    def feed(self, data: str) -> Iterator[events.Event]:  # type: ignore[override]
+    # Called for each answer to the app's status requests (ui/link.py), taken out of the input.
+    on_status: Callable[[], None] | None = None
+
+    def feed(self, data: str) -> Iterator[Message]:
+        if self.on_status is not None and data:
+            data = self._take_status_answers(data)
+            if not data:
+                return
         if not data:  # end of input
             yield from super().feed(data)
             return
@@ -87,13 +97,37 @@ class EscapeAwareParser(XTermParser):
         if start < len(data):
             yield from super().feed(data[start:])
 
+    def _take_status_answers(self, data: str) -> str:
+        """`data` without the status answers in it (each reported); an answer cut off at the
+        end of one read is finished by the next."""
+        data = getattr(self, "_answer_head", "") + data
+        self._answer_head = ""
+        count = data.count(STATUS_ANSWER)
+        if count:
+            data = data.replace(STATUS_ANSWER, "")
+            for _ in range(count):
+                self.on_status()  # type: ignore[misc]
+        for cut in (STATUS_ANSWER[:3], STATUS_ANSWER[:2]):  # "ESC [ 0", "ESC ["
+            if data.endswith(cut):
+                self._answer_head = cut
+                return data[: -len(cut)]
+        return data
 
-def escape_aware_driver(base: type) -> type:
-    """`base` (Textual's Linux driver) reading its input with EscapeAwareParser."""
 
-    class EscapeAwareDriver(base):  # type: ignore[misc, valid-type]
+def escape_aware_driver(base: type, on_status: Callable[[], None] | None = None) -> type:
+    """`base` (Textual's Linux driver) reading its input with EscapeAwareParser (status
+    answers, if `on_status`, taken out and reported to it)."""
+
+    parser: type[EscapeAwareParser] = EscapeAwareParser
+    if on_status is not None:
+        parser = cast(
+            "type[EscapeAwareParser]",
+            type("EscapeAwareParser", (EscapeAwareParser,), {"on_status": staticmethod(on_status)}),
+        )
+
+    class EscapeAwareDriver(base):
         def run_input_thread(self) -> None:
-            use_input_parser(EscapeAwareParser)
+            use_input_parser(parser)
             super().run_input_thread()
 
     EscapeAwareDriver.__name__ = base.__name__

@@ -65,6 +65,11 @@ def restore_tty(attrs: list[Any] | None) -> None:
 
 
 def _tty_attrs() -> list[Any] | None:
+    from anagnorisis_tui.ui.terminal_replies import tty_before
+
+    before = tty_before()  # echo was turned off while the app started: the settings before it
+    if before is not None:
+        return before
     try:
         import termios
 
@@ -170,9 +175,9 @@ def guard(app: AnagnorisisApp) -> Iterator[None]:
         yield
     finally:
         app.end_process = app.quit_watch.quit = None
-        for signum, handler in previous.items():
+        for number, handler in previous.items():
             with contextlib.suppress(ValueError, OSError):
-                signal.signal(signum, handler)
+                signal.signal(number, handler)
         stop_watchdog(pipe)
 
 

@@ -33,7 +33,7 @@ name is imported inside the function that needs it, never when this module is im
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual._xterm_parser import XTermParser
 
@@ -175,7 +175,7 @@ def window_pixels() -> tuple[int, int, int, int]:
     """(rows, columns, width, height in pixels) of the terminal, from the kernel (OSError)."""
     from textual_image import _terminal
 
-    rows, cols, width, height = _terminal.get_tiocgwinsz()  # type: ignore[attr-defined]
+    rows, cols, width, height = _terminal.get_tiocgwinsz()
     return rows, cols, width, height
 
 
@@ -194,12 +194,11 @@ def pixel_data(image: PILImage.Image, mode: Literal["grayscale", "rgb"] | None =
     return PixelData(image) if mode is None else PixelData(image, mode=mode)
 
 
-def image_size(image: PILImage.Image, width: object, height: object) -> Any:
+def image_size(image: PILImage.Image, width: int | str | None, height: int | str | None) -> Any:
     """textual-image's ImageSize for `image` styled `width` x `height` (auto, an int or None)."""
     from textual_image._geometry import ImageSize
 
-    styled = cast("tuple[int | str | None, int | str | None]", (width, height))
-    return ImageSize(image.width, image.height, width=styled[0], height=styled[1])
+    return ImageSize(image.width, image.height, width=width, height=height)
 
 
 def picture_widget_base() -> type[PictureWidget]:

@@ -336,8 +336,8 @@ def _bound_action(app: App, node: DOMNode, key: str) -> tuple[DOMNode, str] | No
             if binding.priority:
                 return namespace, binding.action
     character = key_to_character(key)
-    for namespace, bindings in chain:
-        for binding in bindings:
+    for namespace, found in chain:
+        for binding in found:
             if not binding.priority:
                 return namespace, binding.action
         if namespace.is_modal or namespace.check_consume_key(key, character):
@@ -349,7 +349,7 @@ def _key_path(app: App, screen: MessagePump) -> list[MessagePump]:
     """The nodes a key and what it sets off pass through: the focused widget and its
     ancestors, the screen, the app (every widget would be thorough and cost ~1 ms each)."""
     nodes: list[MessagePump] = [app, screen]
-    node = app.focused
+    node: DOMNode | None = app.focused
     while node is not None and node is not screen and node is not app:
         nodes.append(node)
         node = node.parent

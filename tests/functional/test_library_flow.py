@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anagnorisis_tui.core.base.config import load_settings
+import pytest
+
+from anagnorisis_tui.core.base.config import load_settings, replace
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.work.scan_run import ScanRun
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support import childhooks
 from tests.support.app_library import make_images
 from tests.support.imagefiles import noise, save
+
+pytestmark = pytest.mark.slow
 
 
 async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_app, settle):
@@ -59,9 +64,8 @@ async def test_scan_on_start_and_cancel_then_quit_leaves_db_consistent(
 ):
     root = tmp_path / "lib"
     make_images(root, [f"x{i:03d}.jpg" for i in range(40)])
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, scan_on_start=True, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("x")  # cancel whatever is running now
         await settle(pilot, rounds=30)
@@ -81,9 +85,8 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
     childhooks.install(tmp_path, monkeypatch, childhooks.SLOW_DECODE.format(delay=0.05))
     root = tmp_path / "big"
     make_images(root, [f"d{i // 50}/x{i:04d}.jpg" for i in range(200)], size=(64, 48))
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, scan_on_start=True, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
         while True:
             job = app.jobs.jobs.get("scan")
@@ -93,7 +96,9 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
             await pilot.pause(0.05)
         await pilot.press("q")
     assert app.jobs.wait(10)  # the job's thread ended with its child
-    child = app.jobs.jobs["scan"].child
+    scan = app.jobs.jobs["scan"].child
+    assert isinstance(scan, ScanRun)  # the walk here, the rest in its child (core/work/)
+    child = scan.child
     assert child is not None and child.process is not None
     assert child.process.poll() is not None  # stopped, not left running
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -113,9 +118,8 @@ async def test_a_crashing_decoder_is_a_notice_and_the_app_goes_on(
     root = tmp_path / "lib"
     make_images(root, [f"x{i}.jpg" for i in range(3)])
     save(root / "evil.png", noise(*childhooks.CRASH_SIZE))
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, scan_on_start=True, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.jobs.running("scan") or "scan" not in app.jobs.jobs:
             await pilot.pause(0.05)

@@ -26,7 +26,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -35,6 +34,7 @@ import numpy as np
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue import pending, thumbnails
+from anagnorisis_tui.core.catalogue.decode_budget import DecodeLimits, budget_bytes
 from anagnorisis_tui.core.catalogue.ingest_derive import (
     Derived,
     Job,
@@ -44,26 +44,12 @@ from anagnorisis_tui.core.catalogue.ingest_derive import (
 )
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
 from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
-from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
+from anagnorisis_tui.core.catalogue.scan_types import IngestSummary, ScanSummary
 from anagnorisis_tui.core.duplicates import phash, renditions
 
+__all__ = ["IngestSummary", "Products", "ingest_pass"]
+
 PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
-
-
-@dataclass
-class IngestSummary:
-    total: int = 0
-    identified: int = 0
-    phashed: int = 0
-    thumbnails: int = 0
-    embedded: int = 0
-    failed: int = 0  # content that cannot be decoded (recorded)
-    missing: int = 0  # file gone or changed since the catalogue pass: the next scan sees it
-    model_id: str | None = None
-    model_error: str | None = None  # the model could not be loaded: no vectors this pass
-    seconds: float = 0.0
-    cancelled: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _jobs(db: Database, root_db: str | None, products: Products, model_id: str | None) -> list[Job]:
@@ -110,7 +96,7 @@ def _ahead(
     pool: ThreadPoolExecutor, tasks: list[list[Job]], window: int, run: Callable[..., Any]
 ) -> Iterator[list[Derived]]:
     """Task results in order, `window` tasks in flight ahead of the consumer."""
-    queue: deque[Future] = deque()
+    queue: deque[Future[Any]] = deque()
     pending = iter(tasks)
     try:
         for task in pending:
@@ -182,7 +168,10 @@ def ingest_pass(
     batch = _Batch()
     done = 0
     last_write = time.monotonic()
-    run = partial(derive_many, products=products, side=side, model=model)
+    limits = DecodeLimits(
+        products.decode_budget or budget_bytes(), workers, lock_file=products.decode_lock
+    )
+    run = partial(derive_many, products=products, side=side, model=model, limits=limits)
 
     def flush() -> None:
         batch.write(db, embedder, summary, scan_summary)
@@ -235,14 +224,16 @@ class _Batch:
             return
         matrix = None
         if clips:
-            matrix = embedder.encode_images(np.stack([c.clip for c in clips]))
+            matrix = embedder.encode_images(np.stack([c.clip for c in clips if c.clip is not None]))
         pixels = [(d.job.content, d.pixel) for d in items if d.pixel is not None]
         # Content that cannot be decoded for its identity leaves the catalogue (scan_errors).
         failures = [(d.job.content, d.failure) for d in items if d.failure and d.job.identify]
+        # ...but one that was not the file's fault (memory) is looked at again next scan.
+        retry = {d.job.content for d in items if d.failure and d.retry}
         counts = scan_summary if scan_summary is not None else ScanSummary(root="")
         # One transaction for the whole batch: a kill leaves all of it or none of it.
         with db.transaction():
-            store_pixels(db, pixels, failures, counts, {})
+            store_pixels(db, pixels, failures, counts, {}, retry=retry)
             legacy = [(d.job.content, d.legacy_pixel) for d in items if d.legacy_pixel]
             if legacy:
                 counts.pixel_matched += carry_legacy(db, legacy)
@@ -253,7 +244,7 @@ class _Batch:
             )
             # Content that decoded for identity earlier but not now: recorded per product, as
             # the embedding and duplicate passes always did, so it is not retried every scan.
-            bad = [d for d in items if d.failure is not None and not d.job.identify]
+            bad = [d for d in items if d.failure is not None and not d.job.identify and not d.retry]
             rows = [(d.job.content, phash.PHASH_MODEL, d.failure, now) for d in bad if d.job.phash]
             rows += [
                 (d.job.content, renditions.RENDITION_MODEL, d.failure, now)

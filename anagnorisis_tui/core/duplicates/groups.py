@@ -19,8 +19,8 @@ set's keeper did not vouch for (split off into groups of their own, or left alon
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -28,23 +28,30 @@ from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.duplicates import (
+    dismissals,
+    evidence,
+    keepers,
     metadata,
     neighbours,
     probes,
     renditions,
+    smooth,
     tiers,
+    vector_pairs,
     verify,
 )
 from anagnorisis_tui.core.duplicates.options import (
-    DEFAULT_PHASH_DISTANCE,
-    DEFAULT_THRESHOLD,
     MAX_PHASH_DISTANCE,
     METHODS,
+    GroupOptions,
 )
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
 
-EXACT_LIMIT = 6000  # exact kNN below this many vectors: fast enough and perfect recall
+# The vector candidates live in vector_pairs.py; these names stay importable from here.
+EXACT_LIMIT = vector_pairs.EXACT_LIMIT
+iter_vectors = vector_pairs.iter_vectors
+_vector_edges = vector_pairs.vector_edges
 
 
 class GroupError(UserError, ValueError):
@@ -63,6 +70,8 @@ class Member:
     tier: str = "keeper"  # its pair's tier with the keeper (see verify.TIERS)
     why: str = ""  # in words: the tier and what differs from the keeper
     metadata: int = 0  # EXIF fields plus an XMP sidecar: the keeper prefers more
+    format: str | None = None  # "JPEG", "PNG", "RAW", ... (keeper rules may prefer one)
+    rating: float | None = None  # the user's rating of its content
 
     @property
     def pixels(self) -> int:
@@ -102,9 +111,10 @@ class GroupReport:
     unverified: int  # candidate images without a rendition (left out of duplicate tiers)
 
 
-def keeper_order(member: Member) -> tuple:
-    """Highest resolution, then more metadata, then largest file, then oldest, then path."""
-    return (-member.pixels, -member.metadata, -member.size, member.mtime_ns, member.path)
+def keeper_order(member: Member) -> tuple[object, ...]:
+    """Highest resolution, then more metadata, then largest file, then oldest, then path (the
+    default; keepers.KeeperRules puts the user's rules first)."""
+    return keepers.default_order(member)
 
 
 def check_params(threshold: float, method: str, phash_distance: int) -> None:
@@ -125,7 +135,8 @@ def check_params(threshold: float, method: str, phash_distance: int) -> None:
 
 
 def _scope(root: str | None, folder: str | None) -> tuple[str, list[object]]:
-    clauses, params = ["f.present = 1"], []
+    clauses: list[str] = ["f.present = 1"]
+    params: list[object] = []
     if root is not None:
         clauses.append("f.root = ?")
         params.append(root)
@@ -141,24 +152,17 @@ def pick_model(db: Database, model_id: str | None) -> str | None:
     return model_id if model_id is not None else vectors.most_stored_model(db)
 
 
-def find_groups(db: Database, **kwargs: object) -> list[Group]:
-    """Groups of present images (in the root/folder scope), tightest first; see group_report."""
-    return group_report(db, **kwargs).groups  # type: ignore[arg-type]
-
-
 def group_report(
     db: Database,
+    options: GroupOptions | None = None,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
-    method: str = "both",
-    phash_distance: int = DEFAULT_PHASH_DISTANCE,
     model_id: str | None = None,
-    root: str | None = None,
-    folder: str | None = None,
     k: int = 10,
     neighbour_search: str = "auto",
     mutual: bool = True,
     workdir: str | None = None,
+    thumbnail_cache: str | None = None,
+    rules: keepers.KeeperRules | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> GroupReport:
@@ -167,6 +171,8 @@ def group_report(
     Raises GroupError for nonsense parameters and progress.Cancelled when `cancel` is set
     (there is no useful partial grouping to return). Vector candidates are mutual k nearest
     neighbours (a "hub" image close to many unrelated ones proposes no pairs)."""
+    options = options or GroupOptions()
+    threshold, method, phash_distance = options.threshold, options.method, options.phash_distance
     check_params(threshold, method, phash_distance)
     if neighbour_search not in ("auto", "exact", "annoy"):
         raise GroupError(f"unknown neighbour search {neighbour_search!r}")
@@ -179,7 +185,7 @@ def group_report(
 
         return tick
 
-    where, params = _scope(root, folder)
+    where, params = _scope(options.root, options.folder)
     rows = db.execute(
         f"SELECT f.hash, min(i.phash), min(i.pixel_hash), count(*), min(i.width), "
         f"min(i.height), min(i.format) FROM files f JOIN images i ON i.hash = f.hash "
@@ -192,6 +198,7 @@ def group_report(
     multi_file = [p for p, r in enumerate(rows) if r[3] > 1]
     edges: dict[tuple[int, int], tiers.Edge] = {}
     candidates: set[tuple[int, int]] = set()
+    turned: set[tuple[int, int]] = set()  # proposed by a mirrored or rotated picture
     if method in ("both", "phash") and n > 1:
         for a, b in _equal_sets([r[2] for r in rows]):
             edges[(a, b)] = tiers.Edge("pixels")
@@ -202,8 +209,20 @@ def group_report(
             codes, phash_distance, cancel=cancel, tick=report("phash pairs")
         )
         candidates.update(_expand(where_have, codes, i[d > 0], j[d > 0]))
-        # Crops beyond the pHash radius: crop boxes of each rendition against whole pictures.
-        candidates.update(probes.crop_pairs(db, hashes, cancel=cancel, tick=report("crop pairs")))
+        # Crops beyond the pHash radius: crop boxes of each rendition against whole pictures;
+        # smooth pictures (their pHash is noise) by their colour layout, from the same read.
+        layouts: dict[int, np.ndarray] = {}
+        candidates.update(
+            probes.crop_pairs(
+                db,
+                hashes,
+                cancel=cancel,
+                tick=report("crop pairs"),
+                smooth=layouts,
+                turned=turned,
+            )
+        )
+        candidates.update(smooth.pairs(layouts))
     del rows
     if method in ("both", "vectors") and n > 1:
         vi, vj, _ = _vector_edges(
@@ -220,11 +239,30 @@ def group_report(
         )
         candidates.update(zip(vi.tolist(), vj.tolist(), strict=True))
     candidates -= set(edges)
+    # Pairs the user said are not duplicates (dismissals.py) are never proposed again.
+    refused = dismissals.pairs(db)
+    if refused:
+        for pair in [p for p in (*edges, *candidates) if _pair(hashes, p) in refused]:
+            edges.pop(pair, None)
+            candidates.discard(pair)
+        multi_file = [p for p in multi_file if (hashes[p], hashes[p]) not in refused]
     nodes = sorted({p for pair in candidates for p in pair})
     loaded = renditions.load(db, [hashes[p] for p in nodes])
     shown = {p: loaded[hashes[p]] for p in nodes if hashes[p] in loaded}
     edges.update(
-        tiers.verify_pairs(sorted(candidates), shown, cancel=cancel, tick=report("verifying"))
+        tiers.verify_pairs(
+            sorted(candidates), shown, cancel=cancel, tick=report("verifying"), turned=turned
+        )
+    )
+    # The second look (evidence.py): the shots and the 256-pixel thumbnails.
+    path_of = evidence.paths(db, hashes, {p for pair in edges for p in pair}, where, params)
+    edges = evidence.refine(
+        edges,
+        evidence.thumbnail_loader(hashes, path_of, thumbnail_cache),
+        evidence.shot_loader(path_of),
+        raw={p for p, (_w, _h, fmt) in shape.items() if fmt == "RAW"},
+        cancel=cancel,
+        tick=report("comparing thumbnails"),
     )
     involved = sorted({p for pair in edges for p in pair} | set(multi_file))
     files = _files(db, [hashes[p] for p in involved], where, params)
@@ -232,12 +270,13 @@ def group_report(
     by_node: dict[int, list[Member]] = {}
     for member in files:
         by_node.setdefault(position[member.hash], []).append(member)
+    keeper_rules = rules or keepers.KeeperRules()
     for members in by_node.values():
-        members.sort(key=keeper_order)
+        members.sort(key=keeper_rules.order)
 
-    def order(node: int) -> tuple:
+    def order(node: int) -> tuple[object, ...]:
         best = by_node.get(node)
-        return keeper_order(best[0]) if best else (0, 0, 0, 0, hashes[node])
+        return keeper_rules.order(best[0]) if best else (2, hashes[node])
 
     clusters, split = tiers.clusters(edges, order)
     groups = _build(clusters, by_node, multi_file, shape)
@@ -245,6 +284,11 @@ def group_report(
     low = sum(1 for p, r in shown.items() if r.low_detail and hashes[p] not in grouped)
     unverified = len(nodes) - len(shown)
     return GroupReport(groups, low, split, unverified)
+
+
+def _pair(hashes: list[str], pair: tuple[int, int]) -> tuple[str, str]:
+    a, b = hashes[pair[0]], hashes[pair[1]]
+    return (a, b) if a < b else (b, a)
 
 
 def _expand(
@@ -288,11 +332,26 @@ def _files(db: Database, wanted: list[str], where: str, params: list[object]) ->
         chunk = wanted[start : start + 900]
         marks = ",".join("?" * len(chunk))
         for row in db.execute(
-            f"SELECT f.path, f.hash, f.size, i.width, i.height, f.mtime_ns, f.root FROM files f "
+            f"SELECT f.path, f.hash, f.size, i.width, i.height, f.mtime_ns, f.root, i.format, "
+            f"(SELECT r.value FROM ratings r WHERE r.hash = f.hash) FROM files f "
             f"JOIN images i ON i.hash = f.hash WHERE {where} AND f.hash IN ({marks})",
             [*params, *chunk],
         ).fetchall():
-            out.append(Member(*row, metadata=metadata.score(fsnames.to_os(row[0]))))
+            path, h, size, width, height, mtime_ns, root, fmt, rating = row
+            out.append(
+                Member(
+                    path,
+                    h,
+                    size,
+                    width,
+                    height,
+                    mtime_ns,
+                    root,
+                    metadata=metadata.score(fsnames.to_os(path)),
+                    format=fmt,
+                    rating=rating,
+                )
+            )
     return out
 
 
@@ -305,23 +364,27 @@ def _build(
     found: list[tuple[float, tuple[Member, ...]]] = []
     used: set[int] = set()
 
-    def tagged(
-        member: Member, tier: str, verdict: verify.Verdict | None, keeper: int, node: int
-    ) -> Member:
-        why = tiers.describe(tier, verdict, shape[node], shape[keeper])
-        return replace(member, tier=tier, why=why)
+    def tagged(member: Member, edge: tiers.Edge, keeper: int, node: int) -> Member:
+        note = tiers.turned_words(edge.turn, node > keeper) if edge.turn else edge.why
+        member_shape, keeper_shape = shape[node], shape[keeper]
+        if edge.turn in probes.QUARTER:  # a quarter turn: compare sizes upright
+            member_shape = (member_shape[1], member_shape[0], member_shape[2])
+        why = tiers.describe(edge.tier, edge.verdict, member_shape, keeper_shape, note)
+        return replace(member, tier=edge.tier, why=why)
+
+    same_content = tiers.Edge("bytes")
 
     for cluster in clusters:
         files = by_node.get(cluster.keeper, [])
         if not files:
             continue
         members = [files[0]] + [
-            tagged(m, "bytes", None, cluster.keeper, cluster.keeper) for m in files[1:]
+            tagged(m, same_content, cluster.keeper, cluster.keeper) for m in files[1:]
         ]
         weakest = 1.0
         for node, edge in cluster.members.items():
             for member in by_node.get(node, []):
-                members.append(tagged(member, edge.tier, edge.verdict, cluster.keeper, node))
+                members.append(tagged(member, edge, cluster.keeper, node))
             if edge.verdict is not None:
                 weakest = min(weakest, 1.0 - edge.verdict.mean / 255.0)
         used.add(cluster.keeper)
@@ -332,97 +395,25 @@ def _build(
         if node not in used and len(by_node.get(node, [])) > 1:
             files = by_node[node]
             found.append(
-                (1.0, (files[0], *(tagged(m, "bytes", None, node, node) for m in files[1:])))
+                (1.0, (files[0], *(tagged(m, same_content, node, node) for m in files[1:])))
             )
     rank = {t: n for n, t in enumerate(verify.TIERS)}
 
-    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple:
+    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple[Any, ...]:
         weakest, members = item
         tier = max(rank[m.tier] for m in members[1:])
         return (tier, -weakest, -len(members), members[0].path)
 
     found.sort(key=strength)
     groups = []
-    for number, (weakest, members) in enumerate(found, start=1):
-        present = {m.tier for m in members[1:]}
+    for number, (weakest, group_members) in enumerate(found, start=1):
+        present = {m.tier for m in group_members[1:]}
         groups.append(
             Group(
-                number, members, round(weakest, 6), tuple(t for t in verify.TIERS if t in present)
+                number,
+                group_members,
+                round(weakest, 6),
+                tuple(t for t in verify.TIERS if t in present),
             )
         )
     return groups
-
-
-def iter_vectors(
-    db: Database, model_id: str, wanted: dict[str, int], block: int = 4096
-) -> Iterator[tuple[list[int], np.ndarray]]:
-    """(positions in `wanted`, float32 block) for stored vectors of the wanted hashes."""
-    spec = db.execute(
-        "SELECT dim, dtype FROM embed_models WHERE model_id = ?", [model_id]
-    ).fetchone()
-    if spec is None:
-        return
-    dim, dtype = int(spec[0]), np.dtype("<f2" if spec[1] == "float16" else "<f4")
-    cursor = db.conn.execute("SELECT hash, vector FROM vectors WHERE model_id = ?", [model_id])
-    while True:
-        chunk = cursor.fetchmany(block)
-        if not chunk:
-            return
-        keep = [(wanted[h], v) for h, v in chunk if h in wanted]
-        if keep:
-            matrix = np.frombuffer(b"".join(v for _, v in keep), dtype=dtype).reshape(-1, dim)
-            yield [p for p, _ in keep], matrix.astype(np.float32)
-
-
-def _vector_edges(
-    db: Database,
-    hashes: list[str],
-    model_id: str | None,
-    threshold: float,
-    k: int,
-    neighbour_search: str,
-    mutual: bool,
-    workdir: str | None,
-    cancel: threading.Event | None,
-    tick: neighbours.Tick,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
-    if model_id is None:
-        return empty
-    spec = db.execute("SELECT dim FROM embed_models WHERE model_id = ?", [model_id]).fetchone()
-    if spec is None:
-        return empty
-    dim = int(spec[0])
-    position = {h: p for p, h in enumerate(hashes)}
-    # Dense ids over the images that have a vector; `owner` maps them back to positions.
-    count = db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0]
-    use_exact = neighbour_search == "exact" or (neighbour_search == "auto" and count <= EXACT_LIMIT)
-    owners: list[int] = []
-    if use_exact:
-        blocks = []
-        for pos, matrix in iter_vectors(db, model_id, position):
-            owners.extend(pos)
-            blocks.append(matrix)
-        if len(owners) < 2:
-            return empty
-        idx, sims = neighbours.exact_knn(
-            np.concatenate(blocks), k, threshold=threshold, cancel=cancel, tick=tick
-        )
-    else:
-
-        def dense() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            for pos, matrix in iter_vectors(db, model_id, position):
-                start = len(owners)
-                owners.extend(pos)
-                yield np.arange(start, start + len(pos)), matrix
-
-        idx, sims = neighbours.annoy_knn(
-            dense(), count, dim, k, workdir=workdir, cancel=cancel, tick=tick
-        )
-        # count may include vectors outside the scope: trim to what was added.
-        idx, sims = idx[: len(owners)], sims[: len(owners)]
-        if len(owners) < 2:
-            return empty
-    i, j, s = neighbours.knn_pairs(idx, sims, threshold, mutual=mutual)
-    own = np.array(owners, dtype=np.int64)
-    return own[i], own[j], s

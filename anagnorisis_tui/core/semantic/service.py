@@ -27,6 +27,7 @@ from anagnorisis_tui.core.semantic import (
     vectors,
 )
 from anagnorisis_tui.core.semantic import text_numpy as textnp
+from anagnorisis_tui.core.semantic.search import SearchHit
 
 # Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
 VectorsAdded = Callable[[ProgressCallback | None, threading.Event | None], object]
@@ -198,7 +199,7 @@ class SemanticService:
         content_hash = search.image_hash_for(db, path)
         _, matrix = vectors.load_vectors(db, self.model_id, [content_hash])
         if len(matrix):
-            return matrix[0]
+            return np.asarray(matrix[0])
         if self._image_encoder is not None:
             return self._image_encoder(path)
         emb = self.embedder(progress=progress, cancel=cancel)
@@ -206,7 +207,7 @@ class SemanticService:
             pixels = imageprep.load(path, emb.image_size, emb.resize_mode)
         except imageprep.ImageDecodeError as exc:
             raise search.QueryError(f"cannot use image {path}: {exc}") from exc
-        return emb.encode_images(pixels[None])[0]
+        return np.asarray(emb.encode_images(pixels[None])[0])
 
     def stored_vector(self, content_hash: str) -> np.ndarray:
         _, matrix = vectors.load_vectors(self._connections.db, self.model_id, [content_hash])
@@ -215,7 +216,7 @@ class SemanticService:
                 "this image has no vector yet: run `anagnorisis-tui embed` (or wait for the "
                 "background embedding) first"
             )
-        return matrix[0]
+        return np.asarray(matrix[0])
 
     def close(self) -> None:
         with self._lock:
@@ -259,7 +260,7 @@ class SemanticService:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """Build and atomically publish the model's search index (returns its meta)."""
         return index.build(
             self._connections.db, self.data_dir, self.model_id, progress=progress, cancel=cancel
@@ -286,12 +287,28 @@ class SemanticService:
     ) -> vector_io.ImportSummary:
         """Add a file's vectors (same model id, or VectorFileError), then rebuild the index and
         tell `on_vectors_added`, as embedding them here would."""
-        summary = vector_io.import_file(self._connections.db, path, self.model_id)
+        model_id = self.model_id
+        summary = vector_io.import_file(
+            self._connections.db, path, model_id, expected_dim=self._known_dim(model_id)
+        )
         if summary.imported:
             self.build_index(progress=progress, cancel=cancel)
             if self._on_vectors_added is not None:
                 self._on_vectors_added(progress, cancel)
         return summary
+
+    def _known_dim(self, model_id: str) -> int | None:
+        """The vector length this machine's model makes, when known without loading it: from
+        its exported ONNX engine's spec.json (None when there is none yet)."""
+        import json
+
+        from anagnorisis_tui.core.semantic.onnx_models import cache_dir
+
+        try:
+            spec = json.loads((cache_dir(self.data_dir, model_id) / "spec.json").read_text())
+            return int(spec["dim"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def vector_model_id(self) -> str | None:
         """The configured model when it has vectors; else None (callers then use the model
@@ -322,13 +339,13 @@ class SemanticService:
         cutoff: float | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> list[search.SearchHit]:
+    ) -> list[SearchHit]:
         """Top images for a query (hash, path, score); `progress`/`cancel` as query_vector's."""
         vec, exact = self._query(query, progress=progress, cancel=cancel)
         db = self._connections.db
         return search.hits(db, self.searcher(), vec, top_k=top_k, cutoff=cutoff, exact=exact)
 
-    def similar(self, content_hash: str, *, top_k: int = 100) -> list[search.SearchHit]:
+    def similar(self, content_hash: str, *, top_k: int = 100) -> list[SearchHit]:
         """Images most like the one with this content hash (itself excluded); raises NoVector
         when it has no vector yet."""
         vec = self.stored_vector(content_hash)
@@ -342,7 +359,7 @@ class SemanticService:
         top_k: int = 100,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> list[search.SearchHit]:
+    ) -> list[SearchHit]:
         """Images most like an image file (in the library or not; itself excluded);
         `progress`/`cancel` as query_vector's."""
         db = self._connections.db

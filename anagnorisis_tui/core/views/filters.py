@@ -190,8 +190,9 @@ def parse_date(text: str, *, end: bool = False) -> float:
     match = _DATE_TEXT.fullmatch(str(text))
     if not match:
         raise FilterError(f"not a date: {text!r} (try 2024, 2024-05 or 2024-05-06)")
-    year, month, day, hour, minute, second = (
-        int(g) if g is not None else None for g in match.groups()
+    year = int(match.group(1))
+    month, day, hour, minute, second = (
+        int(g) if g is not None else None for g in match.groups()[1:]
     )
     try:
         start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0)

@@ -7,7 +7,6 @@ callback that writes JSON lines to the protocol stream and a cancel event that a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -41,10 +40,11 @@ class Channel:
         if not finished and now - self.last_progress < PROGRESS_EVERY:
             return
         self.last_progress = now
-        self.send({"t": "progress", **dataclasses.asdict(p)})
+        self.send({"t": "progress", **p.to_json()})
 
-    def event(self, **fields: Any) -> None:
-        self.send({"t": "event", **fields})
+    def event(self, message: dict[str, Any]) -> None:
+        """A task's own event (core/work/results.py: its `to_json`)."""
+        self.send({"t": "event", **message})
 
 
 def _listen(cancel: threading.Event) -> None:
@@ -55,6 +55,9 @@ def _listen(cancel: threading.Event) -> None:
 
 
 def main() -> int:
+    from anagnorisis_tui.core.base.private import private_umask
+
+    private_umask()
     # The protocol keeps the real stdout; anything a library prints goes to the log instead.
     channel = Channel(os.fdopen(os.dup(1), "w", encoding="utf-8", errors="surrogateescape"))
     os.dup2(2, 1)

@@ -9,6 +9,7 @@ The tokens, and whether the results take the focus after Enter, are ui/state/sea
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import random
 import time
 from collections.abc import Sequence
@@ -201,7 +202,7 @@ class SearchScreen(AppScreen):
         scope = self.app.library_scope
         if scope is None or (scope.root, scope.folder) == (state.root, state.folder):
             return state
-        return state.replace(root=scope.root, folder=scope.folder)
+        return dataclasses.replace(state, root=scope.root, folder=scope.folder)
 
     def on_screen_resume(self) -> None:
         scoped = self._scoped(self.state)
@@ -326,9 +327,9 @@ class SearchScreen(AppScreen):
     def _query_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         query = event.value.strip()
-        state = self.state.replace(query=query)
+        state = dataclasses.replace(self.state, query=query)
         if query and not self.state.query.strip():
-            state = state.replace(sort="score", descending=True)  # best matches first
+            state = dataclasses.replace(state, sort="score", descending=True)  # best matches first
         if (state.sort, state.descending) != (self.state.sort, self.state.descending):
             self.query_one("#filters", FilterPanel).show_state(state)
         self.apply(state)
@@ -365,7 +366,7 @@ class SearchScreen(AppScreen):
     @on(FilterPanel.Changed)
     def _filters_changed(self, event: FilterPanel.Changed) -> None:
         event.stop()
-        self.apply(event.state.replace(query=self.state.query))
+        self.apply(dataclasses.replace(event.state, query=self.state.query))
 
     def show_entries(self, title: str, entries: Sequence[ImageEntry]) -> None:
         """Show a fixed list (e.g. "more like this" from the viewer) instead of a search."""
@@ -432,14 +433,14 @@ class SearchScreen(AppScreen):
         following = keys[(keys.index(current) + 1) % len(keys)]
         if following == "score" and not self.state.query.strip():
             following = keys[(keys.index(following) + 1) % len(keys)]
-        self._set(self.state.replace(sort=following))
+        self._set(dataclasses.replace(self.state, sort=following))
 
     def action_toggle_direction(self) -> None:
-        self._set(self.state.replace(descending=not self.state.descending))
+        self._set(dataclasses.replace(self.state, descending=not self.state.descending))
 
     def action_reshuffle(self) -> None:
         seed = random.randrange(1, 1_000_000)
-        self._set(self.state.replace(sort="random", seed=seed))
+        self._set(dataclasses.replace(self.state, sort="random", seed=seed))
 
     def action_clear_filters(self) -> None:
         self.query_one("#query", Input).value = ""

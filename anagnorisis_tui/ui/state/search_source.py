@@ -106,7 +106,7 @@ class SearchSource:
         with self._lock:
             if self._count is not None:
                 return self._count
-        return self.reader.call(self.library.views.count, self.spec)
+        return int(self.reader.call(self.library.views.count, self.spec))
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
         with self._lock:

@@ -6,7 +6,6 @@ summary of the active filters and the mapping onto the core's ViewSpec are unit-
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -108,9 +107,6 @@ class SearchState:
     seed: int = 0
     root: str | None = None
     folder: str | None = None
-
-    def replace(self, **changes: object) -> SearchState:
-        return dataclasses.replace(self, **changes)
 
     def validate(self) -> None:
         """Raise FilterInputError for combinations that make no sense."""

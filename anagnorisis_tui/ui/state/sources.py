@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.library import Library
@@ -101,7 +101,7 @@ class ViewSource:
         if offset == 0:
             found = self._take("page")
             if isinstance(found, tuple) and found[0] == limit:
-                return found[1]
+                return cast(Sequence[ImageEntry], found[1])
         return self.library.views.page(self.spec, offset, limit)
 
     def rated(self, content_hash: str, value: float | None) -> None:

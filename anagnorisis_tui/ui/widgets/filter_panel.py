@@ -8,6 +8,7 @@ searched digit by digit; selects and checkboxes apply at once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD
 from anagnorisis_tui.ui.state.search_state import (
     SORTS,
     FilterInputError,
@@ -34,7 +36,7 @@ SHAPES = ("any", "landscape", "portrait", "square", "panorama", "tall")
 
 DEBOUNCE_S = 0.3
 # Defaults of core/duplicates/groups.py (DEFAULT_THRESHOLD, METHODS), repeated to keep this import light.
-DEFAULT_GROUP_THRESHOLD = 0.92
+DEFAULT_GROUP_THRESHOLD = DEFAULT_THRESHOLD  # the command line's default too
 GROUP_METHODS = ("both", "phash", "vectors")
 
 
@@ -241,8 +243,9 @@ class FilterPanel(VerticalScroll, can_focus=False):
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
         threshold = parse_number(value("concept_threshold"), what="concept threshold", minimum=-1.0)
         shape = self.query_one("#shape", Select).value
-        state = self._state.replace(
-            sort=self.query_one("#sort", Select).value,
+        state = dataclasses.replace(
+            self._state,
+            sort=str(self.query_one("#sort", Select).value),
             descending=bool(self.query_one("#descending", Select).value),
             seed=parse_seed(value("seed")),
             concept=value("concept").strip(),

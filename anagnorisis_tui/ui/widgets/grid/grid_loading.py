@@ -119,9 +119,9 @@ class GridLoader(Widget):
         # The cursor's page is read alongside the count, not after it: one round trip less.
         self._request_page(self.cursor // PAGE_SIZE)
 
-    def update_entry(self, content_hash: str, **changes: object) -> None:
-        """Change cached entries for `content_hash` (e.g. rating=7) without a reload."""
-        self._paging.update(content_hash, **changes)
+    def update_entry(self, content_hash: str, *, rating: float | None) -> None:
+        """Give cached entries for `content_hash` their new rating without a reload."""
+        self._paging.update(content_hash, rating=rating)
         self._bind()
 
     # -- app-wide changes, followed by the grid itself ------------------------------------------

@@ -57,8 +57,6 @@ class AppHost(PublishesUpdates, Protocol):
     image_class: type[PictureWidget]
     typeahead: TypeAhead
     job_signal: Signal[str]
-    # The folder this session opened (the saved root, or the demo library).
-    root: str | None
     # The folder chosen in the Library screen's tree; the Search screen searches within it.
     library_scope: Scope | None
     # The library grid's first count and page, read while Textual starts up (taken once).

@@ -38,7 +38,7 @@ from anagnorisis_tui.core.work.results import (
 if TYPE_CHECKING:
     from anagnorisis_tui.core.catalogue.ingest_derive import Products
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.work.child import Channel
+    from anagnorisis_tui.core.work.channel import Channel
 
 # The library and the passes are imported by the tasks that use them: a child that only makes
 # thumbnails starts in half the time.

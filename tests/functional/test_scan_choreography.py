@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.work.results import IngestResult
 from anagnorisis_tui.core.work.scan_run import ScanRun
@@ -46,9 +47,8 @@ async def test_a_rescan_that_finds_nothing_new_starts_no_child(
 ):
     root = tmp_path / "lib"
     make_images(root, [f"d{i % 2}/x{i}.jpg" for i in range(6)])
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         first = await _scan(app, pilot)
         assert (first.scan.new, first.ingest.thumbnails) == (6, 6)

@@ -58,14 +58,11 @@ class ScanRun:
         `kill()` stopped it (what was committed is kept). Raises what the walk raises
         (ScanError) and TaskFailed for the child."""
         from anagnorisis_tui.core.library import Library
-        from anagnorisis_tui.core.work.runner import ChildTask
 
         report = on_file if self.files else None
         if self._demo_to_make():
             # The demo's pictures are drawn first, in the child (never here), which then scans.
-            return self._child(
-                ChildTask, {"root": self.root}, report, progress=progress, cancel=cancel
-            )
+            return self._child({"root": self.root}, report, progress=progress, cancel=cancel)
         with Library(self.settings) as lib:
             walked = lib.catalogue.start_scan(
                 self.root, progress=progress, cancel=cancel, on_file=report
@@ -73,7 +70,7 @@ class ScanRun:
             if not self.embed and not lib.catalogue.has_work(walked):
                 return IngestResult(lib.catalogue.finish_scan(walked, on_file=report))
         return self._child(
-            ChildTask, {"walked": walked.to_payload()}, report, progress=progress, cancel=cancel
+            {"walked": walked.to_payload()}, report, progress=progress, cancel=cancel
         )
 
     def _demo_to_make(self) -> bool:
@@ -85,20 +82,21 @@ class ScanRun:
 
     def _child(
         self,
-        child_task: type[ChildTask],
         args: dict[str, Any],
         report: ScanEventCallback | None,
         *,
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
     ) -> IngestResult | None:
+        from anagnorisis_tui.core.work.runner import ChildTask
+
         args = {**args, "files": report is not None, "embed": self.embed}
         if self.batch_size:
             args["batch_size"] = self.batch_size
         with self._lock:
             if self.killed:
                 return None
-            self.child = child = child_task("ingest", self.settings, args)
+            self.child = child = ChildTask("ingest", self.settings, args)
 
         def on_event(message: dict[str, Any]) -> None:
             event = event_from_json(message)

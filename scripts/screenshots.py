@@ -35,19 +35,20 @@ async def _settle(pilot) -> None:
 
 async def shoot(out: Path, data: Path) -> list[Path]:
     from anagnorisis_tui.core.base.config import load_settings
-    from anagnorisis_tui.core.demo.generate import build_demo
+    from anagnorisis_tui.core.demo.generate import demo_root, demo_settings, make_demo
     from anagnorisis_tui.core.library import Library
     from anagnorisis_tui.ui.app import make_app
 
     settings = load_settings(data_dir=data, config_file=data / "config.toml")
-    root = build_demo(settings.data_dir)
-    library = Library(settings)
+    shown = demo_settings(settings)  # the demo library, in its own catalogue
+    root = make_demo(demo_root(shown))
+    library = Library(shown)
+    library.catalogue.set_root(root)
     library.catalogue.scan(str(root))
     app = make_app(
         settings,
         library=library,
         graphics="unicode",
-        root=str(root),
         scan_on_start=False,
         embed_after_scan=False,
     )

@@ -72,6 +72,13 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         metavar="FILE",
         help="settings file (default: config.toml in the user config dir; env ANAGNORISIS_CONFIG)",
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="the demo library (kept apart from yours, in the data dir's demo/) instead of "
+        "your own",
+    )
 
 
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
@@ -88,16 +95,27 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     for name in modules:
         module = importlib.import_module(f"anagnorisis_tui.cli.{name}")
         module.register(sub, _common)
+        if name == "open_cmd":  # the app's options, where `anagnorisis-tui --help` shows them
+            parser.epilog = module.app_options_help()
     return parser
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: object) -> Settings:
+    """The settings of the command line; with `--demo`, those that open the demo library."""
     from anagnorisis_tui.core.base.config import load_settings
 
-    return load_settings(data_dir=args.data_dir, config_file=args.config, overrides=overrides)
+    settings = load_settings(data_dir=args.data_dir, config_file=args.config, overrides=overrides)
+    if getattr(args, "demo", False):
+        from anagnorisis_tui.core.demo.generate import demo_settings
+
+        return demo_settings(settings)
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from anagnorisis_tui.core.base.private import private_umask
+
+    private_umask()  # all the app writes is its user's alone (README: Security and privacy)
     argv = list(sys.argv[1:] if argv is None else argv)
     # `anagnorisis-tui [options] [LIBRARY]` means `open`: find the first positional word.
     skip_values = {"--data-dir", "--config"}
@@ -132,3 +150,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # A data dir on a full or read-only disk, a file that vanished under us: a message.
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if type(exc).__module__ != "sqlite3":
+            raise
+        print(
+            f"error: the catalogue cannot be used: {exc} (is the data dir read-only or its disk "
+            "full? choose another with --data-dir)",
+            file=sys.stderr,
+        )
+        return 2

@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     and decoded once for its catalogue entry, identity, thumbnail, perceptual hash and vector."""
     from anagnorisis_tui.cli import CommandError
     from anagnorisis_tui.cli.scan_cmd import ProgressLine, command_error
-    from anagnorisis_tui.core.base import fsnames, paths
+    from anagnorisis_tui.core.base import fsnames
+    from anagnorisis_tui.core.demo.generate import demo_root
     from anagnorisis_tui.core.library import Library
     from anagnorisis_tui.core.work.runner import run_task
 
@@ -58,14 +59,18 @@ def run(args: argparse.Namespace) -> int:
     with Library(settings) as lib:
         roots = lib.catalogue.roots()
         root = args.library or (roots or [None])[0]
-    # The demo library (what `anagnorisis-tui` opens with no library) embeds with its model.
-    note = demo_model_note(settings, roots, root)
-    if note and root is None:
-        root = paths.demo_library_dir(settings.data_dir)
+    if settings.demo and root is None:  # `embed --demo`: the demo's pictures, made first
+        root = demo_root(settings)
+        root.mkdir(parents=True, exist_ok=True)
+    # The demo library embeds with its shipped model unless one was chosen.
+    note = demo_model_note(settings)
     if note and not args.quiet:
         print(note, file=sys.stderr)
     if root is None:
-        raise CommandError("no library folder: pass LIBRARY or save one with `scan LIBRARY`")
+        raise CommandError(
+            "no library folder: pass LIBRARY or save one with `scan LIBRARY` "
+            "(the demo library: `embed --demo`)"
+        )
     old_int = signal.signal(signal.SIGINT, stop)
     try:
         work = {"root": str(root), "embed": True, "batch_size": args.batch}

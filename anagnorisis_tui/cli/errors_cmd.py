@@ -31,5 +31,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"path": path, "reason": reason}, ensure_ascii=False))
         else:
-            print(f"{fsnames.display(path)}\t{reason}")
+            # One line per file: a decoder's reason may hold newlines or escape sequences.
+            print(f"{fsnames.display(path)}\t{fsnames.display(reason)}")
+    if not rows and not args.json:
+        print("no errors")
     return 0

@@ -321,8 +321,10 @@ def run_undo(args: argparse.Namespace) -> int:
                 raise CommandError("nothing to undo")
             batch = pending[0]["batch"]
         if batch is None:
+            from anagnorisis_tui.core.duplicates.apply import batch_state
+
             for b in recent:
-                state = "undone" if b["undone"] else "can undo"
+                state = batch_state(b)
                 print(f"{b['batch']}\t{b['files']} files\t{','.join(b['actions'])}\t{state}")
             if not recent:
                 print("no batches yet", file=sys.stderr)

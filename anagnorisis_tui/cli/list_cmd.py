@@ -212,7 +212,7 @@ def _entry_line(entry, format_bytes) -> str:
     from anagnorisis_tui.core.base import rating_text
 
     rated = rating_text.effective(entry.rating, entry.predicted)
-    score = "" if entry.score is None else f"  {entry.score:.3f}"
+    score = "" if entry.score is None else f"\t{entry.score:.3f}"  # a column like the others
     # Names may hold anything a filesystem allows, escape sequences included: shown as text.
     from anagnorisis_tui.core.base import fsnames
     from anagnorisis_tui.core.catalogue.capture_date import describe

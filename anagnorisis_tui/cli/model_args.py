@@ -127,23 +127,12 @@ class ModelFeedback:
             self.line.clear()
 
 
-def demo_model_note(settings: Any, roots: list, root: Any = None) -> str | None:
-    """The demo's shipped model for a command on the demo library, as the app uses it.
-
-    Applies where no model was chosen and the command works on the demo: `root` is the demo
-    library, or no root is given and this data dir has no library of its own but holds the demo
-    (what `anagnorisis-tui` opened). Returns the line that names the model, or None.
-    """
-    from anagnorisis_tui.core.base import paths
-    from anagnorisis_tui.core.demo.generate import use_demo_model
+def demo_model_note(settings: Any) -> str | None:
+    """The line that names the demo's shipped model for a command on the demo library
+    (`--demo`) where no model was chosen, as the app uses it; None elsewhere."""
     from anagnorisis_tui.core.semantic import model_choice
 
-    if root is None:
-        demo = paths.demo_library_dir(settings.data_dir)
-        if roots or not demo.is_dir():
-            return None
-        root = demo
-    if not use_demo_model(settings, root):
+    if not settings.demo or not settings.session_model:
         return None
     choice = model_choice.resolve(settings=settings)
     return f"the demo library: {model_choice.describe(choice, demo=True)}"

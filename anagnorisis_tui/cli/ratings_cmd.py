@@ -33,6 +33,19 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
             help="XMP sidecars beside the images"
             + (" (writes inside the library folder)" if name == "export" else ""),
         )
+        if name == "export":
+            action.add_argument(
+                "--private",
+                action="store_true",
+                help="make the written files readable by you alone (0600); by default they "
+                "get your umask, as any file you write",
+            )
+            action.add_argument(
+                "--overwrite",
+                action="store_true",
+                help="with --xmp: replace stars another app set in an existing sidecar "
+                "(by default they are kept and listed)",
+            )
         if name == "import":
             action.add_argument(
                 "--keep-existing",
@@ -50,12 +63,16 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("give either FILE or --xmp")
     with Library(settings_from_args(args)) as library:
         if args.action == "export" and args.xmp:
-            rep = library.ratings.export_xmp()
-            print(f"sidecars: {rep.written} written, {rep.unchanged} already up to date")
+            rep = library.ratings.export_xmp(overwrite=args.overwrite, private=args.private)
+            print(
+                f"sidecars: {rep.written} written, {rep.unchanged} already up to date"
+                + (f", {len(rep.kept)} kept with another app's stars" if rep.kept else "")
+            )
+            _errors(rep.kept)
             _errors(rep.errors)
             return 1 if rep.errors else 0
         if args.action == "export":
-            count = library.ratings.export_ratings(args.file, args.format)
+            count = library.ratings.export_ratings(args.file, args.format, private=args.private)
             print(f"exported {count} ratings to {args.file}")
             return 0
         if args.xmp:
@@ -77,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         )
         if side is not None:
             _errors(side.errors)
+            if side.errors:
+                print(f"{len(side.errors)} sidecars not read", file=sys.stderr)
             return 1 if side.errors else 0
         for line, reason in rep.errors:
             print(f"{args.file}:{line}: {display(reason)}", file=sys.stderr)

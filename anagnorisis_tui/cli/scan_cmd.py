@@ -132,6 +132,11 @@ def summary_lines(summary) -> list[str]:
         lines.append(
             f"{s.errors:,} files could not be read (see `anagnorisis-tui errors` or --json)"
         )
+    if s.links_outside:
+        lines.append(
+            f"{s.links_outside:,} symbolic links lead outside the library: skipped "
+            "([library] follow_links_outside = true follows them)"
+        )
     if s.cancelled:
         lines.append("scan interrupted: run it again to finish (what was read is kept)")
     return lines
@@ -160,6 +165,10 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
         cancel.set()
 
     files = on_file if mode == "json" else None
+    if settings.demo and library is None:  # `scan --demo`: the demo's pictures, made first
+        from anagnorisis_tui.core.demo.generate import demo_root, make_demo
+
+        library = str(make_demo(demo_root(settings)))
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     try:

@@ -131,7 +131,7 @@ def _open(args: argparse.Namespace):
     from anagnorisis_tui.core.library import Library
 
     lib = Library(settings_with_model(args))
-    note = demo_model_note(lib.settings, lib.catalogue.roots())
+    note = demo_model_note(lib.settings)
     if note:
         print(note, file=sys.stderr)
     return lib

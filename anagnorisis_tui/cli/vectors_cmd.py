@@ -7,6 +7,7 @@ the NAS: the vectors are keyed by content hash, so paths may differ between the 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 from anagnorisis_tui.cli.model_args import add_model_options, settings_with_model
@@ -55,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
         f"({summary.in_library:,} of them for images in this library); "
         f"{summary.already:,} were here already"
     )
+    if summary.bad:
+        print(
+            f"{summary.bad:,} malformed vectors skipped (not a content hash, wrong length, "
+            "NaN or infinite values, or all zero)",
+            file=sys.stderr,
+        )
     if summary.errors_cleared:
         print(f"{summary.errors_cleared:,} images that could not be embedded here now have one")
     print(f"{done:,} of {total:,} present images have vectors for {model_id}")

@@ -37,10 +37,19 @@ S = TypeVar("S")
 class Library:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.connections = Connections(settings.database)
+        self.connections = Connections(settings.database, upgrade=self._upgrade)
         # Services by name, each built once on first use (any thread: under the lock).
         self._services: dict[str, object] = {}
         self._lock = threading.RLock()
+
+    def _upgrade(self, db: Database) -> None:
+        """Once per open, on the first connection: a user's catalogue that an older version
+        mixed the demo library into gives it back (core/catalogue/demo_split.py)."""
+        if self.settings.demo:
+            return
+        from anagnorisis_tui.core.catalogue import demo_split
+
+        demo_split.separate(db, self.settings.data_dir)
 
     def _service(self, name: str, build: Callable[[], S]) -> S:
         with self._lock:

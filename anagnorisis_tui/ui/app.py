@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -29,9 +30,10 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore, cache_dir
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui import commands, keymap
-from anagnorisis_tui.ui.graphics import take_typed_at_start
+from anagnorisis_tui.ui.graphics import status_round_trip, take_typed_at_start
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.key_input import escape_aware_driver
+from anagnorisis_tui.ui.link import Flight
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
@@ -125,18 +127,19 @@ class AnagnorisisApp(App):
         library: Library,
         *,
         image_class: type[PictureWidget],
-        root: str | None = None,
         scan_on_start: bool = True,
         embed_after_scan: bool = True,
     ) -> None:
         self.settings = settings
+        # The library shown: its catalogue owns its roots (`library.catalogue.current_root()`:
+        # the folder opened, chosen or the session's; the demo's in the demo's own catalogue).
         self.library = library
-        # The folder this session opened: the saved root, or the demo library (never saved).
-        self.root = root
         self.image_class = image_class
         self.scan_on_start = scan_on_start
         self.embed_after_scan = embed_after_scan
-        self.thumbnails = ThumbnailStore(cache_dir(settings.data_dir))
+        # Libraries the app showed before this one (the demo), closed when the app ends.
+        self._retired: list[Library] = []
+        self.thumbnails = ThumbnailStore(cache_dir(library.data_dir))
         self.jobs = Jobs(self)
         # Thumbnails the cache lacks are made in a child process: the UI never decodes an original.
         self.thumbnails.maker = self.jobs.make_thumbnails
@@ -146,7 +149,8 @@ class AnagnorisisApp(App):
         # opens its own connection: two threads migrating a fresh database at once collide.
         library.db  # noqa: B018
         # The library grid's first count and page are read while Textual starts up.
-        roots = [root] if root else library.catalogue.roots()
+        current = library.catalogue.current_root()
+        roots = [current] if current else []
         self.first_source: ViewSource | None = ViewSource(
             library, library_spec(roots), title="All images"
         )
@@ -154,6 +158,9 @@ class AnagnorisisApp(App):
         # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
         self.library_scope: Scope | None = None
         self.link_meter = LinkMeter()  # before super().__init__, which picks the driver
+        # The link measured by the terminal's own answers, where it answers (ui/link.py).
+        round_trip = status_round_trip()
+        self.flight = Flight(enabled=round_trip is not None, rtt=round_trip)
         # What the driver writes to the terminal through (None: not a terminal, e.g. tests).
         self.terminal_output: MeteredFile | None = None
         # Set by the command line (ui/terminal_guard.py): gives the terminal back and ends the
@@ -169,7 +176,7 @@ class AnagnorisisApp(App):
         self._viewer_context: tuple[GridSource, int] | None = None
         self._mode_bases: dict[str, Screen] = {}  # each mode's base screen, once shown
         self.typeahead = TypeAhead(self)
-        self.pictures = Pictures(settings.pictures, self.link_meter)
+        self.pictures = Pictures(settings.pictures, self.link_meter, self.flight)
         self.pictures.on_change = self._pictures_changed
 
     def get_driver_class(self) -> type[Driver]:
@@ -177,9 +184,11 @@ class AnagnorisisApp(App):
         base = super().get_driver_class()
         if base.__name__ != "LinuxDriver":
             return base
-        metered = metered_driver(base, self.link_meter, self._output_opened)
-        # Escape and the key after it, typed together, read as two keys (ui/key_input.py).
-        return watching_driver(escape_aware_driver(metered), self.quit_watch)
+        metered = metered_driver(base, self.link_meter, self._output_opened, self.flight)
+        # Escape and the key after it, typed together, read as two keys (ui/key_input.py);
+        # the terminal's answers to the link's status requests taken out of the keys.
+        on_status = self.flight.answer if self.flight.enabled else None
+        return watching_driver(escape_aware_driver(metered, on_status), self.quit_watch)
 
     def _output_opened(self, output: MeteredFile) -> None:
         self.terminal_output = output
@@ -235,6 +244,35 @@ class AnagnorisisApp(App):
         good, self.keymap_problems = keymap.validate(dict(self.settings.keymap), known)
         if good:
             self.set_keymap(good)
+
+    # -- the library shown ---------------------------------------------------------------------
+    @property
+    def on_demo(self) -> bool:
+        """Whether the app shows the demo library (its own catalogue, apart from the user's)."""
+        return self.library.settings.demo
+
+    def switch_library(self, library: Library) -> None:
+        """Show `library` (the user's, after the demo) from now on: its jobs, thumbnails and
+        every mode's screen start afresh; nothing of the library shown before stays in view."""
+        self.jobs.forget_all()
+        self._retired.append(self.library)
+        self.library = library
+        self.thumbnails.move_to(cache_dir(library.data_dir))
+        library.semantic.use_image_encoder(self.jobs.image_vector)
+        library.db  # noqa: B018 - opened (and upgraded) here, before any worker thread
+        self.first_source = None
+        self.library_scope = None
+        self._viewer_context = None
+        for mode, screen in type(self).MODES.items():
+            if mode != self.current_mode:  # made again, on the new library, when next shown
+                self.remove_mode(mode)
+                self.add_mode(mode, screen)
+
+    def close_libraries(self) -> None:
+        """Close the library shown and those shown before it (the command line, at the end)."""
+        for library in (*self._retired, self.library):
+            library.close()
+        self._retired.clear()
 
     # -- navigation --------------------------------------------------------------------------
     def switch_mode(self, mode: str) -> AwaitMount:
@@ -377,7 +415,9 @@ class AnagnorisisApp(App):
         try:
             log = Path(self.settings.data_dir) / "errors.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a", encoding="utf-8") as fh:
+            from anagnorisis_tui.core.base import private
+
+            with os.fdopen(private.open_log(log), "a", encoding="utf-8") as fh:
                 fh.write(f"--- {worker.name} ({worker.group})\n")
                 fh.write("".join(traceback.format_exception(error)))
         except OSError:
@@ -390,7 +430,6 @@ def make_app(
     library: Library | None = None,
     graphics: str | None = None,
     image_class: type[PictureWidget] | None = None,
-    root: str | None = None,
     scan_on_start: bool = True,
     embed_after_scan: bool = True,
 ) -> AnagnorisisApp:
@@ -403,7 +442,6 @@ def make_app(
         settings,
         library or Library(settings),
         image_class=image_class,
-        root=root,
         scan_on_start=scan_on_start,
         embed_after_scan=embed_after_scan,
     )

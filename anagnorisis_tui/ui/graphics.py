@@ -153,9 +153,19 @@ def _settle_terminal() -> Replies | None:
             cell = replies.cell or _DEFAULT_CELL
         seed_cell_size(*cell)
     _TYPED_AT_START.extend(typed_keys(replies.typed))
-    global _SIXEL_MAX
+    global _SIXEL_MAX, _STATUS_ROUND_TRIP
     _SIXEL_MAX = replies.sixel_limit
+    _STATUS_ROUND_TRIP = replies.round_trip
     return replies
+
+
+_STATUS_ROUND_TRIP: float | None = None  # the terminal answered a status request, this fast
+
+
+def status_round_trip() -> float | None:
+    """Seconds the terminal took to answer the status request asked before start-up (None: it
+    did not answer, or it was not asked): the app's link measure needs those answers."""
+    return _STATUS_ROUND_TRIP
 
 
 def take_typed_at_start() -> list[tuple[str, str | None]]:
@@ -210,7 +220,8 @@ def _fixed_sixel_class() -> type[PictureWidget]:
     from textual.strip import Strip
     from textual_image.widget import sixel as sixel_module
 
-    from anagnorisis_tui.ui.pictures import SIXELS, picture_key
+    from anagnorisis_tui.ui.pictures import SIXELS, current, picture_key
+    from anagnorisis_tui.ui.sixel_palette import palette_first
     from anagnorisis_tui.ui.textual_private import cell_size, image_size, pixel_data, sixel_classes
 
     sixel_impl, noop_renderable = sixel_classes()
@@ -227,6 +238,15 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             except NoScreen:
                 return []
             image = self.image
+            if getattr(self, "fixed_options", None) is None:
+                # The quality in force now: `auto` turns low once the link is measured slow,
+                # and a grid's picture widgets live as long as the grid (set once, the switch
+                # reached only viewer pictures, after megabytes).
+                self._sixel_options = current().sixel_options()
+            # Asked for some of its lines (something else on them changed: the cell's
+            # placeholder text going away), it draws the whole picture it shows, as kept; a
+            # picture of those lines alone, encoded meanwhile, left them black until redrawn.
+            asked, crop = crop, self._shown_part(crop)
             cells = cell_size()
             background = self._get_background_rgba()
             size = self.content_size
@@ -253,14 +273,45 @@ def _fixed_sixel_class() -> type[PictureWidget]:
                         done=lambda: loop.call_soon_threadsafe(self._encoded, image),
                     )
                 )
-                return [Strip.blank(crop.width, self.rich_style)] * crop.height
+                return self._not_yet(asked, crop)
+            flight = current().flight
+            new = key != getattr(self, "_drawn", None)  # not on screen yet (Textual renders
+            # every picture for each frame, writing only the lines that changed)
+            if new and flight is not None and not flight.admit(len(sixel_data)):
+                # The link holds as much as it carries in a moment: the picture waits here,
+                # where a page flip or `q` drops it, and is drawn once answers make room.
+                loop = asyncio.get_running_loop()
+                flight.when_room(partial(_call_soon, loop, partial(self._encoded, image)))
+                return self._not_yet(asked, crop)
+            self._drawn = key
             segments = self._get_sixel_segments(sixel_data)
-            return [Strip([])] * (crop.height - 1) + [Strip(segments, cell_length=crop.width)]
+            return [Strip([])] * (asked.height - 1) + [Strip(segments, cell_length=asked.width)]
+
+        def _shown_part(self, crop):  # noqa: ANN001, ANN202 - Textual's Region
+            """The part of the picture on screen, if `crop` is within it (else `crop`)."""
+            from textual.geometry import Region
+
+            try:
+                geometry = self.screen.find_widget(self)
+            except Exception:  # noqa: BLE001 - not on screen (NoWidget, NoScreen): as asked
+                return crop
+            visible, region = geometry.visible_region, geometry.region
+            shown = Region(visible.x - region.x, visible.y - region.y, *visible.size)
+            return shown if shown.contains_region(crop) else crop
+
+        def _not_yet(self, asked, shown):  # noqa: ANN001, ANN202 - Regions, list[Strip]
+            """Lines while the picture is not drawn: blank for the whole picture; left as they
+            are for some of its lines (the picture on screen stays until the new one comes)."""
+            if asked != shown:
+                return [Strip([])] * asked.height
+            self._drawn = None
+            return [Strip.blank(asked.width, self.rich_style)] * asked.height
 
         def _encode(self, image, pixels, crop, cells, background) -> str:  # noqa: ANN001
             """In the encoder's thread: no DOM here, only the picture and the numbers."""
             data = self._crop_image(pixel_data(image).scaled(*pixels), crop, cells)
-            return self._image_to_sixels(data.pil_image, self._sixel_options, background)
+            sixel = self._image_to_sixels(data.pil_image, self._sixel_options, background)
+            return palette_first(sixel)  # xterm drew the first band wrong (ui/sixel_palette.py)
 
         def _encoded(self, image) -> None:  # noqa: ANN001
             if self.is_attached and self.image is image:
@@ -290,11 +341,23 @@ def _fixed_sixel_class() -> type[PictureWidget]:
         def compose(self):  # noqa: ANN201 - Textual's ComposeResult
             from anagnorisis_tui.ui.pictures import current
 
-            # The palette follows the picture quality in force (ui/pictures.py).
-            yield _SixelImpl(self.image, self._sixel_options or current().sixel_options())
+            # The palette follows the picture quality in force (ui/pictures.py), as it changes.
+            impl = _SixelImpl(self.image, self._sixel_options or current().sixel_options())
+            impl.fixed_options = self._sixel_options
+            yield impl
 
     _SIXEL_CLASS = SixelImage
     return SixelImage
+
+
+def _call_soon(loop: object, callback: object) -> None:
+    """`callback` on the event loop `loop`, from another thread (nothing once it is closed)."""
+    import asyncio
+    import contextlib
+
+    assert isinstance(loop, asyncio.AbstractEventLoop) and callable(callback)
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback)
 
 
 def protocol_name(cls: type[PictureWidget]) -> str:

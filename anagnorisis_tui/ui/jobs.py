@@ -89,7 +89,7 @@ class Jobs:
         def report(progress: Progress) -> None:
             now = time.monotonic()
             done = progress.total is not None and progress.done >= progress.total
-            if done or now - last[0] >= 1.0 / PROGRESS_RATE:
+            if (done or now - last[0] >= 1.0 / PROGRESS_RATE) and self.jobs.get(name) is job:
                 last[0] = now
                 self.app.post_message(JobProgressed(name, progress))
 
@@ -97,7 +97,8 @@ class Jobs:
             try:
                 result = fn(progress=report, cancel=job.cancel)
                 job.result = result
-                self.app.post_message(JobFinished(name, result))
+                if self.jobs.get(name) is job:  # not a job forgotten (forget_all)
+                    self.app.post_message(JobFinished(name, result))
                 return result
             finally:
                 job.finished.set()
@@ -211,6 +212,13 @@ class Jobs:
         jobs, loose = list(self.jobs.values()), list(self.loose)
         for child in [*(job.child for job in jobs if job.child is not None), *loose]:
             child.kill()
+
+    def forget_all(self) -> None:
+        """Stop everything (`stop_all`) and forget it: the app moved to another library, whose
+        jobs start at once; what the old ones still report is dropped."""
+        self.stop_all()
+        self.jobs.clear()
+        self.loose.clear()
 
     def cancel(self, name: str) -> bool:
         job = self.jobs.get(name)

@@ -26,7 +26,7 @@ to read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from textual import events
 
@@ -36,6 +36,7 @@ ESC = "\x1b"
 INTRODUCERS = frozenset("[O]P_\\")  # CSI, SS3, OSC, DCS, APC, ST: what terminals send and answer
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
+STATUS_ANSWER = "\x1b[0n"  # the terminal's answer to a status request (ui/link.py)
 
 
 def _after_escape(char: str) -> str | None:
@@ -57,7 +58,14 @@ class EscapeAwareParser(XTermParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._pasting = False
 
+    # Called for each answer to the app's status requests (ui/link.py), taken out of the input.
+    on_status: Callable[[], None] | None = None
+
     def feed(self, data: str) -> Iterator[events.Event]:  # type: ignore[override]
+        if self.on_status is not None and data:
+            data = self._take_status_answers(data)
+            if not data:
+                return
         if not data:  # end of input
             yield from super().feed(data)
             return
@@ -87,13 +95,35 @@ class EscapeAwareParser(XTermParser):
         if start < len(data):
             yield from super().feed(data[start:])
 
+    def _take_status_answers(self, data: str) -> str:
+        """`data` without the status answers in it (each reported); an answer cut off at the
+        end of one read is finished by the next."""
+        data = getattr(self, "_answer_head", "") + data
+        self._answer_head = ""
+        count = data.count(STATUS_ANSWER)
+        if count:
+            data = data.replace(STATUS_ANSWER, "")
+            for _ in range(count):
+                self.on_status()  # type: ignore[misc]
+        for cut in (STATUS_ANSWER[:3], STATUS_ANSWER[:2]):  # "ESC [ 0", "ESC ["
+            if data.endswith(cut):
+                self._answer_head = cut
+                return data[: -len(cut)]
+        return data
 
-def escape_aware_driver(base: type) -> type:
-    """`base` (Textual's Linux driver) reading its input with EscapeAwareParser."""
+
+def escape_aware_driver(base: type, on_status: Callable[[], None] | None = None) -> type:
+    """`base` (Textual's Linux driver) reading its input with EscapeAwareParser (status
+    answers, if `on_status`, taken out and reported to it)."""
+
+    parser = EscapeAwareParser
+    if on_status is not None:
+        parser = type("EscapeAwareParser", (EscapeAwareParser,), {})
+        parser.on_status = staticmethod(on_status)  # type: ignore[assignment]
 
     class EscapeAwareDriver(base):  # type: ignore[misc, valid-type]
         def run_input_thread(self) -> None:
-            use_input_parser(EscapeAwareParser)
+            use_input_parser(parser)
             super().run_input_thread()
 
     EscapeAwareDriver.__name__ = base.__name__

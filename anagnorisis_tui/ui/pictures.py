@@ -6,7 +6,9 @@ Over SSH every picture crosses the network: with sixel a page flip of a 160x48 g
 - `LinkMeter` times the app's writes to the terminal in Textual's output thread (the terminal
   or the SSH channel blocks those writes once its buffer is full), so the app knows how many
   bytes per second actually get through: the last half megabyte's bytes over the seconds its
-  writes took.
+  writes took. Over SSH its buffers take seconds of output at once, so where the terminal
+  answers status requests the link is measured end to end instead (ui/link.py `Flight`: bytes
+  in flight bounded, their drain timed), and `MeteredFile` writes only what fits in flight.
 - `Pictures` turns the `[ui] pictures` setting (auto, high, low) into what the widgets draw:
   `low` sends sixel with 32 colours and kitty pictures at half resolution (the terminal scales
   them up to the same cells); `auto` is `high` until the link is measured slower than
@@ -27,6 +29,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
+
+from anagnorisis_tui.ui.link import PROBE_EVERY, Flight
 
 QUALITIES = ("auto", "high", "low")
 SLOW_LINK_BYTES_S = 2.5e6  # 20 Mbit/s: at 10 Mbit/s a 1 MB sixel page takes most of a second
@@ -95,9 +99,11 @@ class MeteredFile:
 
     CHUNK = 16 * 1024
 
-    def __init__(self, file: Any, meter: LinkMeter) -> None:
+    def __init__(self, file: Any, meter: LinkMeter, flight: Flight | None = None) -> None:
         self._file = file
         self._meter = meter
+        # Bytes in flight bounded and the link timed by the terminal's answers (ui/link.py).
+        self.flight = flight if flight is not None and flight.enabled else None
         self._pending = 0
         self._since = 0.0
         self._lock = threading.Lock()  # one chunk at a time (hand_back cuts in between)
@@ -118,7 +124,14 @@ class MeteredFile:
             if not self._pending:
                 self._since = time.perf_counter()
             self._pending += len(text)
-            self._write_chunks(text)
+            if self.flight is None:
+                self._write_chunks(text)
+            else:
+                for piece in _pieces(text, PROBE_EVERY):
+                    # Never waits: Textual's output thread blocked would block its event loop
+                    # once 30 frames queue. Pictures in frames were admitted (Flight.admit).
+                    self._write_piece(piece, self.flight)
+                self.flight.frame_written(len(text))
         with self._lane:
             self._frames_waiting = max(0, self._frames_waiting - 1)
             self._lane.notify_all()
@@ -130,6 +143,17 @@ class MeteredFile:
                 if self._handed_back:
                     break
                 self._file.write(text[start : start + self.CHUNK])
+
+    def _write_piece(self, piece: str, flight: Flight) -> None:
+        """`piece` (ending outside any escape string), then a status request if one is due
+        (written and flushed: its answer times the link)."""
+        self._write_chunks(piece)
+        probe = flight.wrote(len(piece), boundary=True)
+        if probe:
+            with self._lock:
+                if not self._handed_back:
+                    self._file.write(probe)
+                    self._file.flush()
 
     def send_picture(self, picture: Picture) -> None:
         """Send `picture` after the frames queued so far, in order with other pictures (a
@@ -159,11 +183,16 @@ class MeteredFile:
                 continue
             taken = 0.0  # the time its pieces took to write (not the waits for frames)
             for piece in _pieces(text, self.CHUNK):
+                if self.flight is not None:  # room on the link, waited for before the frames'
+                    self.flight.wait_room(lambda: self._handed_back)  # turn: they never wait
                 with self._lane:  # frames first: wait until none is waiting to be written
                     self._lane.wait_for(lambda: not self._frames_waiting or self._handed_back)
                 with self._order:
                     started = time.perf_counter()
-                    self._write_chunks(piece)
+                    if self.flight is not None:
+                        self._write_piece(piece, self.flight)
+                    else:
+                        self._write_chunks(piece)
                     with self._lock:
                         if self._handed_back:
                             return
@@ -210,7 +239,10 @@ def _pieces(text: str, size: int) -> Iterator[str]:
 
 
 def metered_driver(
-    base: type, meter: LinkMeter, on_output: Callable[[MeteredFile], None] | None = None
+    base: type,
+    meter: LinkMeter,
+    on_output: Callable[[MeteredFile], None] | None = None,
+    flight: Flight | None = None,
 ) -> type:
     """`base` (Textual's Linux driver) writing through a MeteredFile (given to `on_output`)."""
     from anagnorisis_tui.ui.textual_private import driver_output, set_driver_output
@@ -218,7 +250,7 @@ def metered_driver(
     class MeteredDriver(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            output = MeteredFile(driver_output(self), meter)
+            output = MeteredFile(driver_output(self), meter, flight)
             set_driver_output(self, output)
             if on_output is not None:
                 on_output(output)
@@ -234,11 +266,15 @@ def metered_driver(
 class Pictures:
     """The picture quality in force: the setting, or for `auto` what the link allows."""
 
-    def __init__(self, setting: str = "auto", meter: LinkMeter | None = None) -> None:
+    def __init__(
+        self, setting: str = "auto", meter: LinkMeter | None = None, flight: Flight | None = None
+    ) -> None:
         if setting not in QUALITIES:
             raise ValueError(f"pictures must be one of {', '.join(QUALITIES)}, not {setting!r}")
         self.setting = setting
         self.meter = meter or LinkMeter()
+        # Where the terminal answers status requests, the link measured end to end (ui/link.py).
+        self.flight = flight if flight is not None and flight.enabled else None
         self.on_change: Callable[[str], None] | None = None
         self._announced = "high"
 
@@ -246,8 +282,11 @@ class Pictures:
     def level(self) -> str:
         if self.setting != "auto":
             return self.setting
-        rate = self.meter.rate
-        level = "low" if rate is not None and rate < SLOW_LINK_BYTES_S else "high"
+        if self.flight is not None:
+            level = "low" if self.flight.slow else "high"
+        else:
+            rate = self.meter.rate
+            level = "low" if rate is not None and rate < SLOW_LINK_BYTES_S else "high"
         if level != self._announced:
             self._announced = level
             if self.on_change is not None:

@@ -65,6 +65,11 @@ def restore_tty(attrs: list[Any] | None) -> None:
 
 
 def _tty_attrs() -> list[Any] | None:
+    from anagnorisis_tui.ui.terminal_replies import tty_before
+
+    before = tty_before()  # echo was turned off while the app started: the settings before it
+    if before is not None:
+        return before
     try:
         import termios
 

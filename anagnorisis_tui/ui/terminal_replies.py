@@ -20,6 +20,7 @@ import re
 import select
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 # A kitty graphics query (a=q: answer only, store nothing), the terminal's name and version,
 # its attributes (4 = sixel), then a status report whose answer ends the exchange.
@@ -57,6 +58,7 @@ class Replies:
     # The largest sixel picture shown, pixels; xterm draws nothing at all for a larger one.
     sixel_max: tuple[int, int] | None = None
     typed: bytes = b""
+    round_trip: float | None = None  # seconds from asking to the status answer
 
     @property
     def sixel_limit(self) -> tuple[int, int] | None:
@@ -126,17 +128,61 @@ def parse(data: bytes) -> Replies:
     return replies
 
 
+_BEFORE: tuple[int, list[Any]] | None = None  # stdin and its tty settings before the app
+
+
+def quiet_keyboard(fd: int) -> None:
+    """Echo and line editing off on the terminal `fd` until the app takes it (or the process
+    ends): keys typed while the app starts stay unread for it, instead of being echoed onto the
+    shell's screen (a literal `^[[6~` left above the prompt) or held in a line being edited.
+    The settings before are kept (`tty_before`), put back at exit."""
+    import atexit
+    import termios
+    import tty
+
+    global _BEFORE
+    if _BEFORE is None:
+        try:
+            _BEFORE = (fd, termios.tcgetattr(fd))
+        except termios.error:
+            return
+        atexit.register(restore_keyboard)
+    # TCSANOW: what was typed already stays to be read (TCSAFLUSH would drop it).
+    tty.setcbreak(fd, termios.TCSANOW)
+
+
+def tty_before() -> list[Any] | None:
+    """stdin's tty settings before `quiet_keyboard` changed them (None if it did not)."""
+    return None if _BEFORE is None else _BEFORE[1]
+
+
+def restore_keyboard() -> None:
+    """Put back the settings `quiet_keyboard` changed."""
+    import contextlib
+    import termios
+
+    if _BEFORE is not None:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(_BEFORE[0], termios.TCSANOW, _BEFORE[1])
+
+
 def settle(fd_in: int, fd_out: int, timeout: float = 2.0) -> Replies:
-    """Ask, then read every answer still on its way (echo off); see the module docstring."""
+    """Ask, then read every answer still on its way (echo off, and left off for the app: see
+    `quiet_keyboard`); see the module docstring."""
     import termios
     import tty
 
     saved = termios.tcgetattr(fd_in)
     tty.setcbreak(fd_in, termios.TCSANOW)
+    # Left so where the app quieted the keyboard for its start (`quiet_keyboard`): keys typed
+    # from now until Textual reads them are neither echoed nor held in a line being edited.
+    keep_quiet = _BEFORE is not None and _BEFORE[0] == fd_in
     data = b""
+    answered_at = None
     try:
         os.write(fd_out, QUERIES)
-        deadline = time.monotonic() + timeout
+        asked = time.monotonic()
+        deadline = asked + timeout
         while not _STATUS.search(data):
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd_in], [], [], left)[0]:
@@ -145,30 +191,31 @@ def settle(fd_in: int, fd_out: int, timeout: float = 2.0) -> Replies:
             if not chunk:
                 break
             data += chunk
+            answered_at = time.monotonic()
     finally:
-        termios.tcsetattr(fd_in, termios.TCSANOW, saved)
-    return parse(data)
+        if not keep_quiet:
+            termios.tcsetattr(fd_in, termios.TCSANOW, saved)
+    replies = parse(data)
+    if replies.answered and answered_at is not None:
+        replies.round_trip = answered_at - asked
+    return replies
 
 
 def typed_keys(typed: bytes) -> list[tuple[str, str | None]]:
-    """(Textual key name, character) for each key in `typed` that replays safely: printable
-    characters, Enter, Tab, Backspace and Escape alone. Other sequences (arrows typed before
-    the first paint) are dropped: without Textual's parser they cannot be told from noise."""
-    from anagnorisis_tui.ui.textual_private import key_name
+    """(Textual key name, character) for each key in `typed`, read by the app's own parser
+    (ui/key_input.py): arrows and PageDown typed before the first paint count too (they were
+    dropped, and a page flip typed at start-up over SSH was lost). What is not a key (an
+    answer to a query given up on, noise) gives none."""
+    from textual import events
 
-    named = {"\r": "enter", "\n": "enter", "\t": "tab", "\x7f": "backspace", "\x1b": "escape"}
+    from anagnorisis_tui.ui.key_input import EscapeAwareParser
+
     text = typed.decode(errors="ignore")
     keys: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\x1b" and i + 1 < len(text):  # an escape sequence: skip it whole
-            match = re.match(r"\x1b(\[[0-?]*[ -/]*[@-~]|O.|.)", text[i:])
-            i += len(match[0]) if match else 1
-            continue
-        if char in named:
-            keys.append((named[char], char if char != "\x1b" else None))
-        elif char.isprintable():
-            keys.append((key_name(char), char))
-        i += 1
+    if not text:  # (an empty feed is the parser's end of input)
+        return keys
+    parser = EscapeAwareParser()
+    for event in [*parser.feed(text), *parser.feed("")]:  # the end: a lone Escape is one
+        if isinstance(event, events.Key):
+            keys.append((event.key, event.character))
     return keys

@@ -135,11 +135,7 @@ def test_open_resolves_folder_saved_root_then_demo(library, tmp_path):
         finally:
             lib.close()
 
-    demo, saved = resolve(None)  # nothing saved: the demo, not saved as the root
-    assert demo == Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "demo-library"
-    assert saved == []
-    jpgs = list(demo.rglob("*.jpg"))
-    assert len(jpgs) >= 5 and any("scikit-learn" in str(p) for p in jpgs)
+    assert resolve(None) == (None, [])  # nothing saved: the demo (in its own data dir) opens
     assert resolve(str(library))[0] == library  # a folder is saved...
     assert resolve(None) == (library, [str(library)])  # ...and opened next time
     shutil.move(library, tmp_path / "elsewhere")
@@ -147,16 +143,17 @@ def test_open_resolves_folder_saved_root_then_demo(library, tmp_path):
         resolve(None)  # a missing saved root is an error, not the demo
 
 
-def test_demo_library_scans_clean():
-    out = run_cli("scan", str(_demo()), "--json")
+def test_demo_library_scans_clean_into_its_own_catalogue():
+    out = run_cli("scan", "--demo", "--json")
     summary = json.loads(out.stdout.splitlines()[-1])
     assert out.returncode == 0 and summary["errors"] == 0 and summary["files"] >= 20
-
-
-def _demo() -> Path:
-    from anagnorisis_tui.core.demo.generate import build_demo
-
-    return build_demo(Path(os.environ["ANAGNORISIS_DATA_DIR"]))
+    data = Path(os.environ["ANAGNORISIS_DATA_DIR"])
+    demo = data / "demo" / "library"
+    jpgs = list(demo.rglob("*.jpg"))
+    assert len(jpgs) >= 5 and any("scikit-learn" in str(p) for p in jpgs)
+    assert summary["root"] == str(demo)
+    assert (data / "demo" / "library.db").exists() and not (data / "library.db").exists()
+    assert run_cli("list", "--count", "--demo").stdout.strip() == str(summary["files"])
 
 
 def test_progress_line_is_plain_text_and_overwrites(tmp_path):

@@ -77,28 +77,31 @@ def test_offline_model_is_a_clear_error(tmp_path, capsys, monkeypatch):
 
 
 def test_the_demo_from_the_command_line_uses_its_model_and_names_it(tmp_path, capsys):
-    """After `anagnorisis-tui` opened the demo (no library saved), `embed` and `search` work on
-    it with the shipped model, as the app does, and say so; a saved library of photos does not."""
+    """`--demo` works on the demo library (its own catalogue) with the shipped model, as the
+    app does, and says so; the user's own data dir never sees it, whether or not a library of
+    their own is saved."""
     import os
     from pathlib import Path
 
-    from anagnorisis_tui.core.demo.generate import build_demo
-
-    demo = build_demo(Path(os.environ["ANAGNORISIS_DATA_DIR"]))
-    assert main(["embed"]) == 0  # no LIBRARY, none saved: the demo
+    demo = Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "demo" / "library"
+    assert main(["embed"]) == 2  # no library of one's own: an error that names --demo
+    assert "embed --demo" in capsys.readouterr().err
+    assert main(["embed", "--demo"]) == 0  # the demo is made, scanned and embedded
     captured = capsys.readouterr()
     assert "the demo library: tiny-clip, the demo's shipped model" in captured.err
     assert "with tiny-clip" in captured.out and "tiny-clip" in captured.out.splitlines()[-1]
-    assert main(["search", "red", "circle", "--top", "5", "--json"]) == 0
+    assert main(["search", "--demo", "red", "circle", "--top", "5", "--json"]) == 0
     captured = capsys.readouterr()
     assert "the demo library: tiny-clip, the demo's shipped model" in captured.err
     hits = [json.loads(line) for line in captured.out.splitlines()]
     assert len(hits) == 5 and all(Path(h["path"]).is_relative_to(demo) for h in hits)
     assert any("red-circle" in Path(h["path"]).name for h in hits)
     probe = next((demo / "shapes" / "blue").glob("blue-star-*"))
-    assert main(["similar", str(probe), "-k", "1"]) == 0
+    assert main(["similar", "--demo", str(probe), "-k", "1"]) == 0
     assert "/shapes/blue/" in capsys.readouterr().out  # the tiny model knows its colours
 
+    assert main(["list", "--count"]) == 0  # the user's own catalogue holds nothing of it
+    assert capsys.readouterr().out.strip() == "0"
     photos = tmp_path / "photos"
     from tests.support.imagefiles import jpeg_bytes, write
 

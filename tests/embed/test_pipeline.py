@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from anagnorisis_tui.core.base.config import DEFAULT_PRETRAINED, load_settings
+from anagnorisis_tui.core.base.config import DEFAULT_PRETRAINED, load_settings, replace
 from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import embed_pipeline as pipeline
@@ -50,13 +50,15 @@ def test_change_of_model_reembeds_and_keeps_the_old_vectors(small_library, tmp_p
     old_id = lib.semantic.model_id
     retrained = tmp_path / "retrained.safetensors"
     shutil.copy(model_choice.TINY_CLIP_DIR / "open_clip_model.safetensors", retrained)
-    lib.settings.pretrained = str(retrained)
+    lib.close()  # settings never change: the library is opened again with the new weights
+    lib = Library(replace(lib.settings, pretrained=str(retrained)))
     assert lib.semantic.model_id != old_id and lib.semantic.model_id.startswith(
         "tiny-clip/retrained-"
     )
     summary = lib.semantic.embed()
     assert summary.embedded == 40
     assert len(vectors.load_vectors(lib.db, old_id)[0]) == 40
+    lib.close()
 
 
 def test_cancel_keeps_finished_batches_and_resumes(small_library):

@@ -57,7 +57,11 @@ def test_other_apps_sidecars_are_read_and_edited_in_place(tmp_path, template):
     sidecar = tmp_path / "raw.nef.xmp"
     sidecar.write_text(template.format(stars=3))
     assert xmp.read_rating(sidecar) == 6.0
-    xmp.write_rating(image, 7.5)
+    # Stars another app set are kept unless the user asks to overwrite them.
+    with pytest.raises(xmp.XmpKept):
+        xmp.write_rating(image, 7.5)
+    assert sidecar.read_text() == template.format(stars=3)
+    xmp.write_rating(image, 7.5, overwrite=True)
     text = sidecar.read_text()
     assert xmp.read_rating(sidecar) == 7.5
     assert xmp.stars_for(7.5) == 4

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.base.config import Settings, replace
 from anagnorisis_tui.core.library import Library
 from tests.support.app_fixtures import dupes, rated  # noqa: F401 - Search/Train fixtures
 from tests.support.app_library import catalogue, make_images
@@ -26,9 +26,9 @@ def photo_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def library(settings: Settings, photo_root: Path) -> Library:
-    lib = Library(settings)
+    # This session's library, not saved in the catalogue (as ANAGNORISIS_LIBRARY would).
+    lib = Library(replace(settings, library_roots=(str(photo_root),)))
     catalogue(lib, photo_root, sorted(photo_root.rglob("*.jpg")))
-    settings.library_roots = [str(photo_root)]
     yield lib
     lib.close()
 
@@ -57,10 +57,10 @@ def settle() -> Callable:
 def make_test_app(settings: Settings) -> Callable:
     from anagnorisis_tui.ui.app import make_app
 
-    def factory(library: Library | None = None, **kw):
+    def factory(library: Library | None = None, *, app_settings: Settings | None = None, **kw):
         kw.setdefault("graphics", "unicode")
         kw.setdefault("scan_on_start", False)
         kw.setdefault("embed_after_scan", False)  # torch stays out of the UI tests
-        return make_app(settings, library=library, **kw)
+        return make_app(app_settings or settings, library=library, **kw)
 
     return factory

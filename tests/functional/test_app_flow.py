@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from anagnorisis_tui.core.base.config import replace
+from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -132,9 +134,9 @@ async def test_more_like_this_shows_neighbours_in_search(library, make_test_app,
         assert any("No similar images" in str(n.message) for n in app._notifications)
 
 
-async def test_embed_without_a_model_gives_a_notice(library, settings, make_test_app, settle):
-    settings.model = "ViT-B-32"
-    settings.pretrained = "/no/such/weights.safetensors"
+async def test_embed_without_a_model_gives_a_notice(library, make_test_app, settle):
+    chosen = replace(library.settings, model="ViT-B-32", pretrained="/no/such/weights.safetensors")
+    library = Library(chosen)  # settings never change: a library opened with the chosen model
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

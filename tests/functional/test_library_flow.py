@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anagnorisis_tui.core.base.config import load_settings
+from anagnorisis_tui.core.base.config import load_settings, replace
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
@@ -59,9 +59,8 @@ async def test_scan_on_start_and_cancel_then_quit_leaves_db_consistent(
 ):
     root = tmp_path / "lib"
     make_images(root, [f"x{i:03d}.jpg" for i in range(40)])
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, scan_on_start=True, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("x")  # cancel whatever is running now
         await settle(pilot, rounds=30)
@@ -81,9 +80,8 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
     childhooks.install(tmp_path, monkeypatch, childhooks.SLOW_DECODE.format(delay=0.05))
     root = tmp_path / "big"
     make_images(root, [f"d{i // 50}/x{i:04d}.jpg" for i in range(200)], size=(64, 48))
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, scan_on_start=True, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
         while True:
             job = app.jobs.jobs.get("scan")
@@ -113,9 +111,8 @@ async def test_a_crashing_decoder_is_a_notice_and_the_app_goes_on(
     root = tmp_path / "lib"
     make_images(root, [f"x{i}.jpg" for i in range(3)])
     save(root / "evil.png", noise(*childhooks.CRASH_SIZE))
-    settings.library_roots = [str(root)]
-    library = Library(settings)
-    app = make_test_app(library, scan_on_start=True, root=str(root))
+    library = Library(replace(settings, library_roots=(str(root),)))
+    app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
         while app.jobs.running("scan") or "scan" not in app.jobs.jobs:
             await pilot.pause(0.05)

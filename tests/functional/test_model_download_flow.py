@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
@@ -53,10 +54,9 @@ async def _until(pilot, check, rounds: int = 6000) -> bool:
 async def test_download_progress_cancel_and_resume(
     hub: LocalHub, library: Library, photo_root: Path, make_test_app, settle
 ):
-    library.settings.model = f"hf-hub:{REPO}"
-    library.settings.pretrained = ""
-    library.settings.device = "cpu"
-    app = make_test_app(library, root=str(photo_root))
+    chosen = replace(library.settings, model=f"hf-hub:{REPO}", pretrained="", device="cpu")
+    library = Library(chosen)  # settings never change: a library opened with the chosen model
+    app = make_test_app(library)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await pilot.press("e")

@@ -6,6 +6,7 @@ import os
 
 from textual.content import Content
 
+from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.ui.screens.help import HelpScreen
 
 SIZE = (120, 40)
@@ -46,8 +47,8 @@ async def test_the_palette_shows_every_action_with_its_key_once(library, make_te
 async def test_a_rebound_workflow_key_shows_in_the_palette(
     library, settings, make_test_app, settle
 ):
-    settings.keymap = {"app.mode.train": "f8", "train.train": "T"}
-    app = make_test_app(library)
+    keys = {"app.mode.train": "f8", "train.train": "T"}
+    app = make_test_app(library, app_settings=replace(settings, keymap=keys))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert _palette(app)["Train image evaluator"].endswith("[f8 T]")

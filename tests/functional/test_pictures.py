@@ -290,3 +290,49 @@ def test_link_meter_keeps_a_fast_link_high_through_many_small_slow_writes():
         terminal.flush()
     levels.append(pictures.level)
     assert levels == ["high", "high"]
+
+
+async def test_sixel_lines_redrawn_alone_keep_the_whole_picture(library, make_test_app, settle):
+    # In xterm, on a first launch, thumbnails had their middle third black until redrawn: the
+    # cell's placeholder text going away repainted those lines alone, and the picture of just
+    # those lines was not encoded yet (drawn blank). Now the whole picture kept is drawn again.
+    from textual.geometry import Region
+
+    sixel = image_widget_class("sixel")
+    app = make_test_app(library, image_class=sixel)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _all_shown(pilot, settle, grid)
+        for _ in range(20):
+            await settle(pilot)
+            if SIXELS.idle:
+                break
+        impl = next(w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl")
+        width, height = impl.content_size
+        middle = Region(0, height // 3, width, max(1, height // 3))
+        lines = impl.render_lines(middle)
+        assert len(lines) == middle.height
+        assert all(line.cell_length == 0 for line in lines[:-1])  # nothing written over it
+        drawn = "".join(segment.text for segment in lines[-1])
+        assert "\x1bP" in drawn  # the picture itself, at once
+
+
+async def test_auto_quality_turning_low_reaches_the_grids_sixel_pictures(
+    library, make_test_app, settle
+):
+    # The grid's picture widgets are made once; their palette was fixed when they were, so
+    # `auto` turning low reached only the viewer's pictures, after megabytes over SSH.
+    sixel = image_widget_class("sixel")
+    app = make_test_app(library, image_class=sixel)
+    app.pictures = Pictures("auto", LinkMeter())
+    async with app.run_test(size=SIZE) as pilot:
+        grid = app.screen.query_one(ThumbnailGrid)
+        await _sixels_drawn(pilot, settle, grid)
+        impls = [w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl"]
+        assert impls and all(w._sixel_options is None for w in impls)  # high: 256 colours
+        app.pictures.meter.rate = 100e3  # the link is measured slow (its first pictures out)
+        for impl in impls:  # the same page's pictures drawn again (those still to come)
+            impl.refresh()
+        await _sixels_drawn(pilot, settle, grid)
+        shown = [w for w in impls if w.image is not None]
+        assert shown and all(w._sixel_options.colors == LOW_SIXEL_COLOURS for w in shown)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.help import HelpScreen
 from anagnorisis_tui.ui.state.sources import ViewSource
@@ -25,8 +26,8 @@ async def test_mode_keys_switch_modes(library, make_test_app, settle):
 async def test_keymap_from_settings_rebinds_and_reports_unknown_ids(
     library, settings, make_test_app, settle
 ):
-    settings.keymap = {"viewer.next": "x", "grid.down": "J", "no.such.action": "z"}
-    app = make_test_app(library)
+    keys = {"viewer.next": "x", "grid.down": "J", "no.such.action": "z"}
+    app = make_test_app(library, app_settings=replace(settings, keymap=keys))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert any("no.such.action" in str(n.message) for n in app._notifications)

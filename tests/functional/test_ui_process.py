@@ -26,7 +26,8 @@ SCRIPT = textwrap.dedent(
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     library = Library(settings)
-    app = make_app(settings, library=library, graphics="unicode", root=str(root),
+    library.catalogue.set_root(root)
+    app = make_app(settings, library=library, graphics="unicode",
                    scan_on_start=True, embed_after_scan=True)
 
     async def main():
@@ -82,7 +83,7 @@ QUERY_SCRIPT = textwrap.dedent(
         overrides={"model": "tiny-clip", "pretrained": "", "device": "cpu"},
     )
     library = Library(settings)
-    app = make_app(settings, library=library, graphics="unicode", root=str(tmp / "lib"),
+    app = make_app(settings, library=library, graphics="unicode",
                    scan_on_start=False, embed_after_scan=False)
     vector = library.semantic.query_vector(str(tmp / "outside.png"))
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.core.library import Library
 from tests.support.app_library import catalogue, make_images
 
@@ -20,11 +21,10 @@ def snapshot_library(settings):
     shutil.rmtree(SNAPSHOT_ROOT, ignore_errors=True)
     names = [f"holiday/beach{i}.jpg" for i in range(5)] + ["[bold]not markup[i].jpg", "cat.jpg"]
     paths = make_images(SNAPSHOT_ROOT, names, size=(120, 80))
-    library = Library(settings)
+    library = Library(replace(settings, library_roots=(str(SNAPSHOT_ROOT),)))
     catalogue(library, SNAPSHOT_ROOT, paths)
     # Fixed timestamps and no scan on start: nothing time-dependent reaches the screen.
     with library.db.conn:
         library.db.execute("UPDATE files SET mtime_ns = 0, added = 0, updated = 0")
-    settings.library_roots = [str(SNAPSHOT_ROOT)]
     yield library
     library.close()

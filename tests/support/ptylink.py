@@ -170,6 +170,8 @@ class PtyApp:
     link: Link = field(default_factory=Link)
     # The far end's answers to terminal queries (XTERM_SIXEL), None: a pty nobody answers on.
     answers: dict[bytes, bytes] | None = None
+    # Run this instead of the app (tests/support/sshlink.py: the ssh client running it).
+    command: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.pid = 0
@@ -205,6 +207,8 @@ class PtyApp:
             env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
             env.update({"PYTHONPATH": str(REPO), "TERM": "xterm-256color", **self.env})
             os.chdir(REPO)
+            if self.command is not None:
+                os.execvpe(self.command[0], self.command, env)
             os.execve(sys.executable, [sys.executable, "-m", "anagnorisis_tui", *self.args], env)
         self.pid, self.fd = pid, fd
         os.set_blocking(fd, False)

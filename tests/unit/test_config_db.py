@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 
@@ -7,21 +8,27 @@ import pytest
 
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.base import ratings
-from anagnorisis_tui.core.base.config import ConfigError, load_settings
+from anagnorisis_tui.core.base.config import ConfigError, load_settings, replace
 
 
 def test_settings_roundtrip_and_env(tmp_path, monkeypatch):
-    s = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
-    s.library_roots = ["/session-only"]  # a session override: never written
-    s.legacy_roots = ["/photos"]  # roots of an older file, kept until a catalogue adopts them
-    s.excludes = ["raw"]
-    s.graphics = "sixel"
-    s.keymap = {"rate_up": "plus"}
+    loaded = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.graphics = "sixel"  # type: ignore[misc]  # settings never change once loaded
+    s = replace(
+        loaded,
+        library_roots=["/session-only"],  # a session override: never written
+        legacy_roots=["/photos"],  # roots of an older file, kept until a catalogue adopts them
+        excludes=["raw"],
+        graphics="sixel",
+        keymap={"rate_up": "plus"},
+    )
+    assert loaded.graphics == "auto" and s.excludes == ("raw",)
     s.save()
     again = load_settings(data_dir=tmp_path / "d", config_file=tmp_path / "c.toml")
-    assert again.legacy_roots == ["/photos"] and again.library_roots == []
+    assert again.legacy_roots == ("/photos",) and again.library_roots == ()
     assert "session-only" not in (tmp_path / "c.toml").read_text()
-    assert again.excludes == ["raw"]
+    assert again.excludes == ("raw",)
     assert again.graphics == "sixel"
     assert again.keymap == {"rate_up": "plus"}
     monkeypatch.setenv("ANAGNORISIS_GRAPHICS", "unicode")

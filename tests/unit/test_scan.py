@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.core.catalogue import record_pass
 from anagnorisis_tui.core.catalogue.scan import ScanError
 from anagnorisis_tui.core.library import Library
@@ -219,8 +220,7 @@ def test_skips_hidden_synology_and_configured_excludes(settings, tmp_path):
         "keep/L.JPG",
     ]:
         write(root / rel, jpeg_bytes(len(rel)))
-    settings.excludes = ["raw", "keep/tmp", "*-draft.jpg"]
-    lib = Library(settings)
+    lib = Library(replace(settings, excludes=("raw", "keep/tmp", "*-draft.jpg")))
     lib.catalogue.scan(root)
     names = sorted(os.path.basename(p) for (p,) in lib.db.execute("SELECT path FROM files"))
     assert names == ["L.JPG", "a.jpg", "h.jpg"]
@@ -347,7 +347,6 @@ def test_readonly_catalogue_write_fails_cleanly(settings, tmp_path):
     # The db layer reports an unwritable data dir as DatabaseError (CLI maps it to exit 2).
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where the data dir should be")
-    settings.data_dir = blocker / "data"
-    lib = Library(settings)
+    lib = Library(replace(settings, data_dir=blocker / "data"))
     with pytest.raises((dbmod.DatabaseError, sqlite3.OperationalError)):
         lib.catalogue.scan(make_library(tmp_path / "lib", 1))

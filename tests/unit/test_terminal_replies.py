@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import termios
+import time
 import tty
 
 from anagnorisis_tui.ui.terminal_replies import QUERIES, parse, settle, typed_keys
@@ -36,7 +38,7 @@ def test_a_late_cell_size_answer_is_read():
     assert parse(b"\x1b[6;20;9t\x1b[0n").cell == (9, 20)
 
 
-def test_typed_keys_replay_printables_enter_and_escape_only():
+def test_typed_keys_replay_every_key_typed_before_the_first_paint():
     keys = typed_keys(b"/a b\r\x1b[A\x1b")
     assert keys == [
         ("slash", "/"),
@@ -44,8 +46,16 @@ def test_typed_keys_replay_printables_enter_and_escape_only():
         ("space", " "),
         ("b", "b"),
         ("enter", "\r"),
-        ("escape", None),
+        ("up", None),
+        ("escape", "\x1b"),
     ]
+
+
+def test_page_flips_typed_while_the_app_starts_are_kept():
+    # Over SSH three PageDown typed before the first paint gave page 3, not 4: the escape
+    # sequences read while the terminal was being asked were dropped.
+    assert typed_keys(b"\x1b[6~\x1b[6~\x1b[6~") == [("pagedown", None)] * 3
+    assert typed_keys(b"") == []  # nothing typed: the usual start
 
 
 def test_settle_reads_until_the_status_report():
@@ -82,3 +92,32 @@ def test_the_largest_sixel_picture_from_the_answer_else_xterms_default():
     assert xterm.sixel_limit == (1000, 1000)
     foot = parse(b"\x1bP>|foot(1.16.2)\x1b\\\x1b[?62;4c\x1b[0n")
     assert foot.sixel_limit is None
+
+
+def test_keys_typed_while_the_app_starts_wait_unechoed_for_it(monkeypatch):
+    # Over SSH keys typed before the first paint were echoed onto the shell's screen (a literal
+    # ^[[6~ above the prompt after quitting) and one was lost. The keyboard is quieted first
+    # thing (TCSANOW: a key already typed stays to be read) and stays quiet until Textual
+    # reads it; its settings before are put back at exit.
+    from anagnorisis_tui.ui import terminal_replies
+
+    monkeypatch.setattr(terminal_replies, "_BEFORE", None)
+    master, slave = os.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        os.write(master, b"\x1b[6~")  # typed while the line was still cooked
+        terminal_replies.quiet_keyboard(slave)
+        os.write(master, b"\x1b[6~q")  # typed while the app starts
+        time.sleep(0.05)  # the line discipline's turn (an echo would be there by then)
+        os.set_blocking(master, False)
+        echoed = b""
+        with contextlib.suppress(BlockingIOError):
+            echoed = os.read(master, 4096)
+        assert b"q" not in echoed  # nothing typed after the app started was echoed
+        assert os.read(slave, 4096) == b"\x1b[6~\x1b[6~q"  # every key is there for the app
+        assert terminal_replies.tty_before() == before
+        terminal_replies.restore_keyboard()
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)

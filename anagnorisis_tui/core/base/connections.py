@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from anagnorisis_tui.core.base import db as dbmod
@@ -15,11 +16,16 @@ from anagnorisis_tui.core.base.db import Database
 
 
 class Connections:
-    def __init__(self, database: Path) -> None:
+    """`upgrade(db)`, if given, runs once, on the first connection opened, before any other
+    thread gets one: data moves that need more than SQL (core/library.py names them)."""
+
+    def __init__(self, database: Path, upgrade: Callable[[Database], None] | None = None) -> None:
         self.database = database
         self._local = threading.local()
         self._opened: list[Database] = []
         self._lock = threading.Lock()
+        self._upgrade = upgrade
+        self._upgrading = threading.Lock()
 
     @property
     def db(self) -> Database:
@@ -30,6 +36,10 @@ class Connections:
             self._local.db = conn
             with self._lock:
                 self._opened.append(conn)
+            with self._upgrading:  # a thread opening meanwhile waits for the upgrade
+                upgrade, self._upgrade = self._upgrade, None
+                if upgrade is not None:
+                    upgrade(conn)
         return conn
 
     def close(self) -> None:

@@ -11,12 +11,15 @@ own connections (WAL lets them read while it writes).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from anagnorisis_tui.core.base import private
 from anagnorisis_tui.core.errors import UserError
 
 SCHEMA_VERSION = 3
@@ -233,13 +236,20 @@ def connect(path: Path, *, readonly: bool = False) -> Database:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private.secure_data_dir(path.parent)
+        except private.UnsafePathError as exc:
+            raise DatabaseError(str(exc)) from exc
         except OSError as exc:
             raise DatabaseError(
                 f"cannot create the data dir {path.parent}: {exc.strerror}; "
                 "choose another with --data-dir or ANAGNORISIS_DATA_DIR"
             ) from exc
         new = not path.exists()
+        if new:
+            # Made 0600 before SQLite opens it, whatever the umask: its -wal and -shm files
+            # take the database's mode.
+            with contextlib.suppress(FileExistsError, OSError):
+                os.close(private.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
         try:
             conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
             if new:
@@ -311,7 +321,9 @@ def migrate(db: Database) -> None:
             conn.execute(f"PRAGMA user_version={number + 1}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # A full disk may already have ended the transaction: keep the error that says so.
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
         raise
 
 

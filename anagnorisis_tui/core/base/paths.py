@@ -54,5 +54,22 @@ def models_dir(data: Path) -> Path:
     return data / "models"
 
 
+def demo_dir(data: Path) -> Path:
+    """The demo library's own data dir (its catalogue, thumbnails, index), apart from the
+    user's library: nothing of the demo is ever in the user's catalogue."""
+    return data / "demo"
+
+
+def demo_pictures(demo_data: Path) -> Path:
+    """The demo's pictures, inside its data dir `demo_data` (a `demo_dir`)."""
+    return demo_data / "library"
+
+
 def demo_library_dir(data: Path) -> Path:
+    """The demo's pictures, for the user's data dir `data`."""
+    return demo_pictures(demo_dir(data))
+
+
+def legacy_demo_library_dir(data: Path) -> Path:
+    """Where versions before kept the demo's pictures (scanned into the user's catalogue)."""
     return data / "demo-library"

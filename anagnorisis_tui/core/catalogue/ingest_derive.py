@@ -9,6 +9,7 @@ grouping never decodes the file again.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from PIL import Image, ImageOps
 from anagnorisis_tui.core.base import fsnames, rawformat
 from anagnorisis_tui.core.base.hashing import canonical_pixels, hash_canonical
 from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.catalogue.decode_budget import DecodeLimits, pixel_bytes
 from anagnorisis_tui.core.catalogue.imageinfo import os_error_reason, parse_jpeg
 from anagnorisis_tui.core.catalogue.jpeg_identity import stream_identity
 from anagnorisis_tui.core.duplicates import phash, verify
@@ -39,6 +41,10 @@ class Products:
     embedder: Any = None
     batch_size: int = 32
     workers: int | None = None
+    # Memory one decode may take (bytes; 0: a share of the available memory) and the lock file
+    # of the large-image lane shared by the processes of one data dir (decode_budget.py).
+    decode_budget: int = 0
+    decode_lock: Path | None = None
 
 
 class Job(NamedTuple):
@@ -62,6 +68,7 @@ class Derived(NamedTuple):
     failure: str | None = None
     missing: bool = False
     rendition: tuple[bytes, int, int] | None = None  # bytes, displayed width and height
+    retry: bool = False  # a failure that is not the file's (memory): the next scan tries again
 
 
 def decode_size(products: Products, embedder: Any) -> int:
@@ -74,9 +81,15 @@ def decode_size(products: Products, embedder: Any) -> int:
 
 
 def derive(
-    job: Job, products: Products, decode_side: int, model: tuple[int, str] | None
+    job: Job,
+    products: Products,
+    decode_side: int,
+    model: tuple[int, str] | None,
+    limits: DecodeLimits | None = None,
 ) -> Derived:
-    """Everything `job` needs from one read of its file (runs in a worker thread)."""
+    """Everything `job` needs from one read of its file (runs in a worker thread). With
+    `limits`, an image whose pixels would not fit the memory budget is refused before it is
+    decoded, and a large one is decoded in the one large-image lane (decode_budget.py)."""
     try:
         with open(fsnames.to_os(job.path), "rb") as f:
             data = f.read()
@@ -104,57 +117,82 @@ def derive(
             full = full or (job.identify and pixel is None)
             if not need_image and not full:
                 return Derived(job, pixel=pixel)
-            if full:
-                upright = canonical_pixels(opened)
-                decoded = hash_canonical(upright)
-                shown = upright.size
-            else:
-                full_w, full_h = opened.size  # draft() below may shrink the decode
-                if opened.format in ("JPEG", rawformat.FORMAT):
-                    # The smallest DCT scale whose sides are all still >= decode_side (for a
-                    # RAW file, of its embedded JPEG preview).
-                    opened.draft("RGB", (decode_side, decode_side))
-                opened.load()
-                upright = ImageOps.exif_transpose(opened) or opened
-                turned = upright.size != opened.size
-                shown = (full_h, full_w) if turned else (full_w, full_h)
-                decoded = None
-            legacy = decoded if (job.legacy and pixel is not None) else None
-            pixel = pixel or decoded
-            if not need_image:
-                return Derived(job, pixel=pixel, legacy_pixel=legacy)
-            # The duplicate finder's products of this decode (perceptual hash, rendition).
-            value = phash.phash_image(upright) if job.phash else None
-            shape = None
-            if job.rendition:
-                shape = (verify.rendition(upright), shown[0], shown[1])
-            made = False
-            if job.thumb and products.thumbnail_cache is not None:
-                small = thumbnails.shrink(upright, products.thumbnail_size)
-                try:
-                    thumbnails.save_thumbnail(
-                        products.thumbnail_cache, job.content, small, products.thumbnail_size
-                    )
-                    made = True
-                except thumbnails.ThumbnailError:
-                    pass  # an unwritable cache is not the image's fault; the grid retries
-            clip = None
-            if job.embed and model is not None:
-                from anagnorisis_tui.core.semantic import imageprep
-
-                clip = np.asarray(imageprep.fit(upright, model[0], model[1]), dtype=np.uint8)
-            return Derived(job, pixel, legacy, value, clip, made, rendition=shape)
+            shown = opened.size  # draft() below may shrink the decode
+            if not full and opened.format in ("JPEG", rawformat.FORMAT):
+                # The smallest DCT scale whose sides are all still >= decode_side (for a
+                # RAW file, of its embedded JPEG preview).
+                opened.draft("RGB", (decode_side, decode_side))
+            need = pixel_bytes(opened)
+            refused = limits.refusal(need) if limits is not None else None
+            if refused is not None:
+                return Derived(job, failure=refused, retry=True)
+            with limits.lane(need) if limits is not None else contextlib.nullcontext():
+                return _decoded(job, products, opened, pixel, full, shown, model)
     except Image.DecompressionBombError as exc:
         return Derived(job, failure=f"too large (possible decompression bomb): {exc}")
     except MemoryError:
-        return Derived(job, failure="not enough memory to decode the pixels")
+        # Not the file's fault: the next scan tries again (recorded, not for good).
+        return Derived(job, failure="not enough memory to decode the pixels", retry=True)
     except Exception as exc:  # decoders raise many types on hostile bytes
         message = str(exc) or type(exc).__name__
         prefix = "truncated image" if "truncated" in message else "cannot decode the pixels"
         return Derived(job, failure=f"{prefix}: {message}")
 
 
+def _decoded(
+    job: Job,
+    products: Products,
+    opened: Image.Image,
+    pixel: str | None,
+    full: bool,
+    size: tuple[int, int],
+    model: tuple[int, str] | None,
+) -> Derived:
+    """The products of one decode of `opened` (the body of `derive`)."""
+    need_image = job.phash or job.thumb or job.embed or job.rendition
+    if full:
+        upright = canonical_pixels(opened)
+        decoded = hash_canonical(upright)
+        shown = upright.size
+    else:
+        full_w, full_h = size
+        opened.load()
+        upright = ImageOps.exif_transpose(opened) or opened
+        turned = upright.size != opened.size
+        shown = (full_h, full_w) if turned else (full_w, full_h)
+        decoded = None
+    legacy = decoded if (job.legacy and pixel is not None) else None
+    pixel = pixel or decoded
+    if not need_image:
+        return Derived(job, pixel=pixel, legacy_pixel=legacy)
+    # The duplicate finder's products of this decode (perceptual hash, rendition).
+    value = phash.phash_image(upright) if job.phash else None
+    shape = None
+    if job.rendition:
+        shape = (verify.rendition(upright), shown[0], shown[1])
+    made = False
+    if job.thumb and products.thumbnail_cache is not None:
+        small = thumbnails.shrink(upright, products.thumbnail_size)
+        try:
+            thumbnails.save_thumbnail(
+                products.thumbnail_cache, job.content, small, products.thumbnail_size
+            )
+            made = True
+        except thumbnails.ThumbnailError:
+            pass  # an unwritable cache is not the image's fault; the grid retries
+    clip = None
+    if job.embed and model is not None:
+        from anagnorisis_tui.core.semantic import imageprep
+
+        clip = np.asarray(imageprep.fit(upright, model[0], model[1]), dtype=np.uint8)
+    return Derived(job, pixel, legacy, value, clip, made, rendition=shape)
+
+
 def derive_many(
-    jobs: list[Job], products: Products, side: int, model: tuple[int, str] | None
+    jobs: list[Job],
+    products: Products,
+    side: int,
+    model: tuple[int, str] | None,
+    limits: DecodeLimits | None = None,
 ) -> list[Derived]:
-    return [derive(job, products, side, model) for job in jobs]
+    return [derive(job, products, side, model, limits) for job in jobs]

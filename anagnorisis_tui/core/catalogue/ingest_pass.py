@@ -35,6 +35,7 @@ import numpy as np
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.catalogue import pending, thumbnails
+from anagnorisis_tui.core.catalogue.decode_budget import DecodeLimits, budget_bytes
 from anagnorisis_tui.core.catalogue.ingest_derive import (
     Derived,
     Job,
@@ -182,7 +183,10 @@ def ingest_pass(
     batch = _Batch()
     done = 0
     last_write = time.monotonic()
-    run = partial(derive_many, products=products, side=side, model=model)
+    limits = DecodeLimits(
+        products.decode_budget or budget_bytes(), workers, lock_file=products.decode_lock
+    )
+    run = partial(derive_many, products=products, side=side, model=model, limits=limits)
 
     def flush() -> None:
         batch.write(db, embedder, summary, scan_summary)
@@ -239,10 +243,12 @@ class _Batch:
         pixels = [(d.job.content, d.pixel) for d in items if d.pixel is not None]
         # Content that cannot be decoded for its identity leaves the catalogue (scan_errors).
         failures = [(d.job.content, d.failure) for d in items if d.failure and d.job.identify]
+        # ...but one that was not the file's fault (memory) is looked at again next scan.
+        retry = {d.job.content for d in items if d.failure and d.retry}
         counts = scan_summary if scan_summary is not None else ScanSummary(root="")
         # One transaction for the whole batch: a kill leaves all of it or none of it.
         with db.transaction():
-            store_pixels(db, pixels, failures, counts, {})
+            store_pixels(db, pixels, failures, counts, {}, retry=retry)
             legacy = [(d.job.content, d.legacy_pixel) for d in items if d.legacy_pixel]
             if legacy:
                 counts.pixel_matched += carry_legacy(db, legacy)
@@ -253,7 +259,7 @@ class _Batch:
             )
             # Content that decoded for identity earlier but not now: recorded per product, as
             # the embedding and duplicate passes always did, so it is not retried every scan.
-            bad = [d for d in items if d.failure is not None and not d.job.identify]
+            bad = [d for d in items if d.failure is not None and not d.job.identify and not d.retry]
             rows = [(d.job.content, phash.PHASH_MODEL, d.failure, now) for d in bad if d.job.phash]
             rows += [
                 (d.job.content, renditions.RENDITION_MODEL, d.failure, now)

@@ -20,6 +20,8 @@ def store_pixels(
     failures: list[tuple[str, str]],
     summary: ScanSummary,
     donors: dict[str, tuple[str | None, ...]],
+    *,
+    retry: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Write pixel identities and undecodable content of one batch, then carry ratings, vectors
     and perceptual hashes to new content whose pixels equal known content's."""
@@ -33,10 +35,13 @@ def store_pixels(
         for content, reason in failures:
             # Undecodable content leaves the catalogue; each of its paths is a recorded error
             # (with size and mtime, so it is not retried until the file changes).
+            # Content in `retry` failed for a reason of the moment (memory, the decode budget):
+            # recorded without its size, so the next scan looks at it again.
             db.execute(
                 "INSERT OR REPLACE INTO scan_errors(path, root, reason, size, mtime_ns, at) "
-                "SELECT path, root, ?, size, mtime_ns, ? FROM files WHERE hash = ?",
-                [reason, now, content],
+                "SELECT path, root, ?, CASE WHEN ? THEN NULL ELSE size END, mtime_ns, ? "
+                "FROM files WHERE hash = ?",
+                [reason, content in retry, now, content],
             )
             db.execute("DELETE FROM files WHERE hash = ?", [content])
     summary.pixel_hashed += len(results)

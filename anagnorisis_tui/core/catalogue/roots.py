@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from anagnorisis_tui.core.base import fsnames, paths
@@ -45,10 +46,10 @@ def save(db: Database, roots: list[str]) -> None:
         )
 
 
-def current(db: Database, settings: Settings) -> list[str]:
-    """This session's roots: a session override (ANAGNORISIS_LIBRARY), else the catalogue's."""
-    if settings.library_roots:
-        return list(settings.library_roots)
+def current(db: Database, settings: Settings, session: Sequence[str] = ()) -> list[str]:
+    """This session's roots: a session override (`session`), else the catalogue's."""
+    if session:
+        return list(session)
     saved = stored(db)
     if saved is None:
         saved = migrate(db, settings)
@@ -61,12 +62,12 @@ def remember(db: Database, root: str) -> None:
     save(db, [root] + [r for r in saved if r != root])
 
 
-def note_scanned(db: Database, settings: Settings, root: str) -> None:
+def note_scanned(db: Database, settings: Settings, root: str, session: Sequence[str] = ()) -> None:
     """A folder scanned into this catalogue becomes one of its libraries (the demo aside);
     the current one stays current."""
     if os.path.abspath(root) == os.path.abspath(paths.demo_library_dir(settings.data_dir)):
         return
-    saved = current(db, settings) if not settings.library_roots else (stored(db) or [])
+    saved = current(db, settings) if not session else (stored(db) or [])
     if root not in saved:
         save(db, saved + [root])
 
@@ -85,8 +86,9 @@ def migrate(db: Database, settings: Settings) -> list[str]:
             adopted = [fsnames.to_os(row[0])]
     save(db, adopted)
     if adopted and legacy:
+        # The catalogue holds them now; the settings (immutable) keep the older file's list,
+        # which is never read again: a catalogue that saved its roots does not migrate.
         drop_roots_from(settings.config_file)
-        settings.legacy_roots = [r for r in legacy if r not in adopted]
     return adopted
 
 

@@ -48,7 +48,7 @@ from anagnorisis_tui.core.catalogue.scan_types import (
     normalise_root,
     prefix_range,
 )
-from anagnorisis_tui.core.catalogue.walk import Problem, walk_folders
+from anagnorisis_tui.core.catalogue.walk import OUTSIDE, Problem, walk_folders
 
 if TYPE_CHECKING:  # the passes after the walk import the decoders: only when they run
     from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
@@ -114,13 +114,24 @@ def scan(
     pixels: bool = True,
     products: Products | None = None,
     ingested: list[IngestSummary] | None = None,
+    links_into: Sequence[str] = (),
+    follow_links_outside: bool = False,
 ) -> ScanSummary:
     """Scan one library root into the catalogue; returns what happened (see ScanSummary).
 
     With `pixels`, new content gets its pixel identity and `products` (default: nothing more);
     the ingest pass's own summary is appended to `ingested` when given. The same as
     `start` then `carry_on`."""
-    walked = start(db, root, excludes=excludes, progress=progress, cancel=cancel, on_file=on_file)
+    walked = start(
+        db,
+        root,
+        excludes=excludes,
+        progress=progress,
+        cancel=cancel,
+        on_file=on_file,
+        links_into=links_into,
+        follow_links_outside=follow_links_outside,
+    )
     return carry_on(
         db,
         walked,
@@ -144,8 +155,13 @@ def start(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     on_file: FileCallback | None = None,
+    links_into: Sequence[str] = (),
+    follow_links_outside: bool = False,
 ) -> Walked:
-    """Record the scan, walk the root and compare it with the catalogue (pass 1)."""
+    """Record the scan, walk the root and compare it with the catalogue (pass 1).
+
+    Symbolic links are followed only into the root or the other folders of `links_into`
+    (the library's roots), unless `follow_links_outside` (see walk.py)."""
     timer = Timer()
     root_os = normalise_root(root)
     root_db = fsnames.to_db(root_os)
@@ -165,7 +181,16 @@ def start(
     try:
         stage = Timer()
         walked.todo = _walk_and_compare(
-            db, root_os, root_db, excludes, summary, report, cancel, on_file
+            db,
+            root_os,
+            root_db,
+            excludes,
+            summary,
+            report,
+            cancel,
+            on_file,
+            inside=[fsnames.to_os(r) for r in links_into],
+            follow_outside=follow_links_outside,
         )
         summary.stage_seconds["walk"] = round(stage.elapsed, 3)
     except Cancelled:
@@ -198,6 +223,8 @@ def carry_on(
     pixels: bool = True,
     products: Products | None = None,
     ingested: list[IngestSummary] | None = None,
+    links_into: Sequence[str] = (),
+    follow_links_outside: bool = False,
 ) -> ScanSummary:
     """The passes after the walk (catalogue, dates, ingest), then `finish` (see `scan`)."""
     from anagnorisis_tui.core.catalogue.dates_pass import dates_pass
@@ -270,6 +297,9 @@ def _walk_and_compare(
     report: ProgressCallback,
     cancel: threading.Event | None,
     on_file: FileCallback | None,
+    *,
+    inside: Sequence[str] = (),
+    follow_outside: bool = False,
 ) -> list[Todo]:
     """Walk; mark vanished and revived paths; return the files to read (see catalogue_pass)."""
     stage = Timer()
@@ -291,7 +321,9 @@ def _walk_and_compare(
     next_report = _REPORT_EVERY
     name = ""
     pop, present_here = known.pop, _PRESENT_HERE  # locals: this loop runs once per file
-    for folder_os, items in walk_folders(root_os, excludes, stat_files=stat_files):
+    for folder_os, items in walk_folders(
+        root_os, excludes, stat_files=stat_files, inside=inside, follow_outside=follow_outside
+    ):
         folder = folder_os if folder_os.isascii() else to_db(folder_os)
         for item in items:
             if type(item) is Problem:
@@ -299,6 +331,7 @@ def _walk_and_compare(
                 known.pop(text, None)
                 bad.pop(text, None)
                 problems.append((text, root_db, item.reason, None, None, now))
+                summary.links_outside += item.reason == OUTSIDE
                 if on_file is not None:
                     on_file(FileEvent(text, "error", reason=item.reason))
                 continue

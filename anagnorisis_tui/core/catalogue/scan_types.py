@@ -25,6 +25,7 @@ class ScanSummary:
     moved: int = 0  # new paths whose content was already known: moves, renames, copies
     vanished: int = 0  # known paths no longer there (marked absent, nothing deleted)
     errors: int = 0  # bad files under the root (new ones and unchanged ones not retried)
+    links_outside: int = 0  # symbolic links to outside every library root: not followed
     bytes: int = 0  # bytes read in the catalogue pass
     seconds: float = 0.0
     cancelled: bool = False

@@ -21,13 +21,22 @@ if TYPE_CHECKING:
 
 
 class CatalogueService:
+    """The one owner of the library's roots: what the catalogue saved, or this session's
+    override (ANAGNORISIS_LIBRARY, read into the settings), until a folder is chosen."""
+
     def __init__(self, settings: Settings, connections: Connections) -> None:
         self._settings = settings
         self._connections = connections
+        self._session_roots: tuple[str, ...] = tuple(settings.library_roots)
 
     def roots(self) -> list[str]:
         """This catalogue's library folders (absolute paths), the current one first."""
-        return roots.current(self._connections.db, self._settings)
+        return roots.current(self._connections.db, self._settings, self._session_roots)
+
+    def current_root(self) -> str | None:
+        """The library shown: the current one of `roots()` (None: none saved yet)."""
+        found = self.roots()
+        return found[0] if found else None
 
     def set_root(self, path: str | os.PathLike[str]) -> str:
         """Make `path` the library folder (saved in the catalogue); returns its absolute path.
@@ -36,7 +45,7 @@ class CatalogueService:
         """
         root = scanmod.normalise_root(path)
         roots.remember(self._connections.db, root)
-        self._settings.library_roots = []  # a session override gives way to the chosen folder
+        self._session_roots = ()  # a session override gives way to the chosen folder
         return root
 
     def scan(
@@ -78,7 +87,12 @@ class CatalogueService:
                 raise scanmod.ScanError("no library folder saved: choose one first")
             root = saved[0]
         else:
-            roots.note_scanned(self._connections.db, self._settings, scanmod.normalise_root(root))
+            roots.note_scanned(
+                self._connections.db,
+                self._settings,
+                scanmod.normalise_root(root),
+                self._session_roots,
+            )
         return scanmod.start(
             self._connections.db,
             root,
@@ -86,6 +100,8 @@ class CatalogueService:
             progress=progress,
             cancel=cancel,
             on_file=on_file,
+            links_into=self.roots(),
+            follow_links_outside=self._settings.follow_links_outside,
         )
 
     def has_work(self, walked: scanmod.Walked, *, phash: bool = True) -> bool:

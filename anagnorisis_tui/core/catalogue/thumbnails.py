@@ -228,6 +228,14 @@ class ThumbnailStore:
         self._failed: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def move_to(self, cache: Path) -> None:
+        """Serve another catalogue's cache from now on (the app moving from the demo library to
+        the user's): what was held in memory and the failures remembered are forgotten."""
+        with self._lock:
+            self.cache = Path(cache)
+            self._images.clear()
+            self._failed.clear()
+
     def peek(self, content_hash: str) -> Image.Image | None:
         with self._lock:
             image = self._images.get(content_hash)

@@ -6,8 +6,12 @@ plus the user's names or globs; a glob with a `/` matches the path relative to t
 files whose extension is not of an image format read here (core/base/extensions.py: known
 without importing Pillow).
 
-Symbolic links are followed, but each folder is visited once (by device and inode), so a link
-to an ancestor (a loop) or to a folder already scanned adds nothing; a loop is reported.
+Symbolic links are followed while they lead inside the library (the root, or another of the
+`inside` folders): a link whose target resolves anywhere else (/etc, another account's home) is
+not followed, opened or listed, only reported ("leads outside the library"), unless the walk is
+told to follow such links (`[library] follow_links_outside`). Each folder is visited once (by
+device and inode), so a link to an ancestor (a loop) or to a folder already scanned adds
+nothing; a loop is reported.
 """
 
 from __future__ import annotations
@@ -83,6 +87,26 @@ def _globbed(
     return path_glob is not None and bool(path_glob(f"{rel}/{name}" if rel else name))
 
 
+OUTSIDE = "symbolic link leads outside the library: not followed"
+
+
+def _outside_test(
+    root: str, inside: Sequence[str], follow_outside: bool
+) -> Callable[[str], bool] | None:
+    """A test "does this link's target resolve outside the library?", or None to follow all."""
+    if follow_outside:
+        return None
+    homes = tuple(
+        dict.fromkeys(os.path.join(os.path.realpath(r), "") for r in (root, *inside) if r)
+    )
+
+    def leads_out(path: str) -> bool:
+        target = os.path.join(os.path.realpath(path), "")
+        return not target.startswith(homes)
+
+    return leads_out
+
+
 # A file as walk_folders gives it: (OS path, name, size, mtime_ns); no folder, its batch has it.
 FolderFile = tuple[str, str, int | None, int | None]
 BATCH = 2048  # files per batch at most, so a huge folder still reports progress and cancels
@@ -94,12 +118,21 @@ def walk(
     *,
     extensions: frozenset[str] | set[str] | None = None,
     stat_files: bool = True,
+    inside: Sequence[str] = (),
+    follow_outside: bool = False,
 ) -> Iterator[tuple[str, str, str, int | None, int | None] | Problem]:
     """Yield every image file under root (depth first), and a Problem for each unreadable part.
 
     A file is a plain tuple shaped like Found (path, folder, name, size, mtime_ns). The same
     walk as `walk_folders`, one item at a time."""
-    for rel, items in walk_folders(root, excludes, extensions=extensions, stat_files=stat_files):
+    for rel, items in walk_folders(
+        root,
+        excludes,
+        extensions=extensions,
+        stat_files=stat_files,
+        inside=inside,
+        follow_outside=follow_outside,
+    ):
         for item in items:
             if type(item) is Problem:
                 yield item
@@ -114,6 +147,8 @@ def walk_folders(
     *,
     extensions: frozenset[str] | set[str] | None = None,
     stat_files: bool = True,
+    inside: Sequence[str] = (),
+    follow_outside: bool = False,
 ) -> Iterator[tuple[str, list[FolderFile | Problem]]]:
     """Yield (folder relative to the root, its image files and Problems in listing order) for
     each folder under root (depth first), in batches of at most BATCH.
@@ -122,8 +157,10 @@ def walk_folders(
     the cheapest thing to build; a batch per folder spares the caller a generator step and a
     folder look-up per file. With stat_files=False a regular file comes without size and mtime
     (no stat call; the reader takes them from the open file); symbolic links are always
-    checked. `extensions` defaults to core/base/extensions.py's.
+    checked. `extensions` defaults to core/base/extensions.py's. A symbolic link is followed
+    only when its target resolves under root or one of `inside` (or with follow_outside).
     """
+    leads_out = _outside_test(root, inside, follow_outside)
     if extensions is None:
         extensions = image_extensions.listed()
     literal, name_glob, path_glob = exclude_matcher(excludes)
@@ -160,6 +197,10 @@ def walk_folders(
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
+                if leads_out is not None and entry.is_symlink() and leads_out(entry.path):
+                    if is_dir or name.endswith(suffixes) or name.lower().endswith(lowered):
+                        add(Problem(entry.path, OUTSIDE))
+                    continue
                 if is_dir:
                     subdirs.append((entry, f"{rel}/{name}" if rel else name))
                     continue

@@ -1,26 +1,40 @@
 """The demo library, and which library `anagnorisis-tui [LIBRARY]` opens.
 
-The demo is built under the data dir (never inside an installed package, which is only read)
-from sample images that ship inside installed packages: scikit-learn's sample photos,
+The demo lives apart from the user's library: in a data dir of its own under the user's
+(`paths.demo_dir`: its own catalogue, thumbnails and index; `demo_settings` gives the settings
+that open it), so nothing the user does on their own library (search, groups, training, the
+rate-next queue, every command) sees it, and its ratings never train the user's model.
+`anagnorisis-tui --demo` opens it again (`--demo` on any command works on it).
+
+Its pictures are made under its data dir (never inside an installed package, which is only
+read) from sample images that ship inside installed packages: scikit-learn's sample photos,
 scikit-image's data (when installed) and textual-image's sample, plus images drawn with Pillow
 in nested folders (EXIF rotation, transparency, animation, 16-bit, CMYK, WebP) and a folder of
-coloured shapes (`shapes/`) that the shipped tiny model knows.
+coloured shapes (`shapes/`) that the shipped tiny model knows. `make_demo` reports each file
+as it is made, so the app's empty grid can say so while it works.
 
-The demo is searched with that tiny model unless a model was chosen (`use_demo_model`): it
+The demo is searched with that tiny model unless a model was chosen (`demo_settings`): it
 works offline and on any machine, and the screen names it. A photo library never gets it
 without being asked: the tiny model knows coloured shapes and nothing else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from anagnorisis_tui.core.base import paths
 from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.errors import UserError
+
+STAGE = "demo"  # the progress stage of making the demo's pictures
 
 _SAMPLE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp"}
 
@@ -54,13 +68,18 @@ def sample_sources() -> list[tuple[Path, str]]:
     return found
 
 
-def _generated(target: Path) -> None:
+GENERATED = 16  # the files _generated draws
+SHAPES = 80  # the files _shapes draws (every colour and shape, twice)
+
+
+def _generated(target: Path, made: Callable[[str], None]) -> None:
     """Images drawn with Pillow: deterministic, small, covering odd-but-valid cases."""
     import numpy as np
     from PIL import Image, ImageDraw
 
-    def save(rel: str, image: Image.Image, **kw: object) -> None:
+    def save(rel: str, image: Image.Image, **kw: Any) -> None:
         out = target / rel
+        made(rel)
         if out.exists():
             return
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -119,10 +138,37 @@ def _readable(file: Path) -> bool:
 
 
 def build_demo(data_dir: Path) -> Path:
-    """Create (or complete) the demo library under data_dir; returns its folder."""
-    target = paths.demo_library_dir(data_dir)
+    """Create (or complete) the demo library of the user's data dir; returns its folder."""
+    return make_demo(paths.demo_library_dir(data_dir))
+
+
+def is_complete(target: Path) -> bool:
+    """Whether the demo's pictures in `target` were all made (its shapes come last)."""
+    return (target / "shapes" / ".complete").exists()
+
+
+def make_demo(
+    target: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Create (or complete) the demo's pictures in `target`, each reported to `progress`
+    (stage "demo") as it is made; returns `target`. Raises Cancelled when `cancel` is set."""
     target.mkdir(parents=True, exist_ok=True)
-    for source, rel in sample_sources():
+    samples = sample_sources()
+    timer = Timer()
+    total = len(samples) + GENERATED + SHAPES
+    done = [0]
+
+    def made(rel: str) -> None:
+        check(cancel)
+        done[0] += 1
+        if progress is not None:
+            progress(Progress(STAGE, min(done[0], total), total, elapsed=timer.elapsed, detail=rel))
+
+    for source, rel in samples:
+        made(rel)
         out = target / rel
         if out.exists() and out.stat().st_size == source.stat().st_size:
             continue
@@ -132,12 +178,12 @@ def build_demo(data_dir: Path) -> Path:
         tmp = out.with_name(f".{out.name}.part")
         shutil.copyfile(source, tmp)
         os.replace(tmp, out)
-    _generated(target)
-    _shapes(target / "shapes")
+    _generated(target, made)
+    _shapes(target / "shapes", made)
     return target
 
 
-def _shapes(folder: Path) -> None:
+def _shapes(folder: Path, made: Callable[[str], None]) -> None:
     """Every colour and shape the tiny model knows, twice on other backgrounds, one folder per
     colour, named by their captions: what its search finds can be checked by eye."""
     import random
@@ -146,6 +192,8 @@ def _shapes(folder: Path) -> None:
 
     done = folder / ".complete"
     if done.exists():
+        for _ in range(SHAPES):
+            made("shapes")
         return
     # Written aside and renamed, as the other demo files: a scan never sees half of them.
     tmp = folder.with_name(f".{folder.name}.part")
@@ -157,6 +205,7 @@ def _shapes(folder: Path) -> None:
         for shape in SHAPES:
             for k in range(2):
                 spec = ShapeSpec(colour, shape, backgrounds[(n + k) % len(backgrounds)])
+                made(f"shapes/{colour}/{spec.slug}-{k + 1}.jpg")
                 image = render(spec, size=160, rng=random.Random(n * 2 + k))
                 image.save(tmp / colour / f"{spec.slug}-{k + 1}.jpg", "JPEG", quality=90)
             n += 1
@@ -168,30 +217,38 @@ def _shapes(folder: Path) -> None:
 DEMO_MODEL = "tiny-clip"  # the shipped model's name (core/semantic/model_choice.py TINY_CLIP)
 
 
-def is_demo(settings: Settings, root: str | os.PathLike[str]) -> bool:
-    return os.path.abspath(root) == os.path.abspath(paths.demo_library_dir(settings.data_dir))
+def demo_settings(settings: Settings) -> Settings:
+    """The settings that open the demo library: the demo's own data dir under the user's, and
+    the shipped tiny model for this session where no model was chosen (never saved)."""
+    if settings.demo:
+        return settings
+    return dataclasses.replace(
+        settings,
+        data_dir=paths.demo_dir(settings.data_dir),
+        demo=True,
+        library_roots=[],
+        session_model="" if settings.model_chosen else DEMO_MODEL,
+    )
 
 
-def use_demo_model(settings: Settings, root: str | os.PathLike[str]) -> bool:
-    """For the demo library without a chosen model: the shipped tiny model, for this session
-    only (never saved). Returns whether it applies."""
-    if not is_demo(settings, root) or settings.model_chosen:
-        return False
-    settings.session_model = DEMO_MODEL
-    return True
+def demo_root(settings: Settings) -> Path:
+    """The demo's pictures for `demo_settings(...)`."""
+    return paths.demo_pictures(settings.data_dir)
 
 
 class LibraryNotFound(UserError, ValueError):
     """The saved or given library folder is missing; the message says what to do."""
 
 
-def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None, library) -> Path:
-    """Which folder `anagnorisis-tui [LIBRARY]` opens, for `library` (a core.library.Library).
+def resolve_library(
+    settings: Settings, arg: str | os.PathLike[str] | None, library: Any
+) -> Path | None:
+    """Which folder of the user's library `anagnorisis-tui [LIBRARY]` opens, for `library`
+    (a core.library.Library on the user's data dir); None: none is saved (the demo then).
 
     LIBRARY given: validated, saved as the library root of this data dir's catalogue, returned.
-    Else the catalogue's saved root; if none is saved, the demo library (built on first use,
-    never saved as the root). A saved root that has gone missing is an error, not a silent
-    switch to the demo: on a NAS it usually means a share is not mounted.
+    Else the catalogue's saved root. A saved root that has gone missing is an error, not a
+    silent switch to the demo: on a NAS it usually means a share is not mounted.
     """
     from anagnorisis_tui.core.catalogue.scan import ScanError, normalise_root
 
@@ -210,6 +267,6 @@ def resolve_library(settings: Settings, arg: str | os.PathLike[str] | None, libr
         except ScanError as exc:
             raise LibraryNotFound(
                 f"saved library: {exc} (is the share mounted? open another folder with "
-                "`anagnorisis-tui FOLDER`)"
+                "`anagnorisis-tui FOLDER`, or the demo with `anagnorisis-tui --demo`)"
             ) from None
-    return build_demo(settings.data_dir)
+    return None

@@ -190,16 +190,37 @@ def _carry(db: Database, report: ActionReport, removed: list[str], keeper: str) 
 
 
 def batches(db: Database, limit: int = 20) -> list[dict]:
-    """Recent batches, newest first: batch, at, count, actions, undone."""
+    """Recent batches, newest first: batch, at, files (images acted on: not the sidecars that
+    went along, not carried ratings), actions, still (of those, how many are not put back),
+    undone (every row of the batch undone) and partly (some undone, some not)."""
+    image = "action != 'carry' AND lower(source) NOT LIKE '%.xmp'"
     rows = db.execute(
-        "SELECT batch, min(at), sum(action != 'carry'), group_concat(DISTINCT action), "
-        "max(undone IS NOT NULL) FROM file_actions GROUP BY batch ORDER BY min(at) DESC LIMIT ?",
+        f"SELECT batch, min(at), sum({image}), sum({image} AND undone IS NULL), "
+        "group_concat(DISTINCT action), sum(undone IS NULL), sum(undone IS NOT NULL) "
+        "FROM file_actions GROUP BY batch ORDER BY min(at) DESC LIMIT ?",
         [limit],
     ).fetchall()
     return [
-        {"batch": b, "at": at, "files": n, "actions": (acts or "").split(","), "undone": bool(u)}
-        for b, at, n, acts, u in rows
+        {
+            "batch": b,
+            "at": at,
+            "files": n,
+            "still": still,
+            "actions": (acts or "").split(","),
+            "undone": not left,
+            "partly": bool(left and done),
+        }
+        for b, at, n, still, acts, left, done in rows
     ]
+
+
+def batch_state(batch: dict) -> str:
+    """How `undo` lists a batch: can undo, undone, or partly undone (with what is left)."""
+    if batch["undone"]:
+        return "undone"
+    if batch["partly"]:
+        return f"partly undone ({batch['still']} of {batch['files']} files still moved)"
+    return "can undo"
 
 
 def undo(db: Database, batch: str) -> UndoReport:

@@ -19,7 +19,7 @@ set's keeper did not vouch for (split off into groups of their own, or left alon
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,11 +28,15 @@ from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.duplicates import (
+    evidence,
     metadata,
     neighbours,
     probes,
     renditions,
+    shots,
+    smooth,
     tiers,
+    vector_pairs,
     verify,
 )
 from anagnorisis_tui.core.duplicates.options import (
@@ -44,7 +48,10 @@ from anagnorisis_tui.core.duplicates.options import (
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
 
-EXACT_LIMIT = 6000  # exact kNN below this many vectors: fast enough and perfect recall
+# The vector candidates live in vector_pairs.py; these names stay importable from here.
+EXACT_LIMIT = vector_pairs.EXACT_LIMIT
+iter_vectors = vector_pairs.iter_vectors
+_vector_edges = vector_pairs.vector_edges
 
 
 class GroupError(UserError, ValueError):
@@ -159,6 +166,7 @@ def group_report(
     neighbour_search: str = "auto",
     mutual: bool = True,
     workdir: str | None = None,
+    thumbnail_cache: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> GroupReport:
@@ -202,8 +210,13 @@ def group_report(
             codes, phash_distance, cancel=cancel, tick=report("phash pairs")
         )
         candidates.update(_expand(where_have, codes, i[d > 0], j[d > 0]))
-        # Crops beyond the pHash radius: crop boxes of each rendition against whole pictures.
-        candidates.update(probes.crop_pairs(db, hashes, cancel=cancel, tick=report("crop pairs")))
+        # Crops beyond the pHash radius: crop boxes of each rendition against whole pictures;
+        # smooth pictures (their pHash is noise) by their colour layout, from the same read.
+        layouts: dict[int, np.ndarray] = {}
+        candidates.update(
+            probes.crop_pairs(db, hashes, cancel=cancel, tick=report("crop pairs"), smooth=layouts)
+        )
+        candidates.update(smooth.pairs(layouts))
     del rows
     if method in ("both", "vectors") and n > 1:
         vi, vj, _ = _vector_edges(
@@ -226,6 +239,15 @@ def group_report(
     edges.update(
         tiers.verify_pairs(sorted(candidates), shown, cancel=cancel, tick=report("verifying"))
     )
+    # The second look (evidence.py): the shots and the 256-pixel thumbnails.
+    path_of = _paths(db, hashes, {p for pair in edges for p in pair}, where, params)
+    edges = evidence.refine(
+        edges,
+        _thumbnail_loader(hashes, path_of, thumbnail_cache),
+        _shot_loader(path_of),
+        cancel=cancel,
+        tick=report("comparing thumbnails"),
+    )
     involved = sorted({p for pair in edges for p in pair} | set(multi_file))
     files = _files(db, [hashes[p] for p in involved], where, params)
     position = {h: p for p, h in enumerate(hashes)}
@@ -245,6 +267,64 @@ def group_report(
     low = sum(1 for p, r in shown.items() if r.low_detail and hashes[p] not in grouped)
     unverified = len(nodes) - len(shown)
     return GroupReport(groups, low, split, unverified)
+
+
+def _paths(
+    db: Database, hashes: list[str], nodes: set[int], where: str, params: list[object]
+) -> dict[int, str]:
+    """A present file (OS path) of each node, in the scope."""
+    position = {hashes[p]: p for p in nodes}
+    wanted = sorted(position)
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for h, path in db.execute(
+            f"SELECT f.hash, min(f.path) FROM files f WHERE {where} AND f.hash IN ({marks}) "
+            "GROUP BY f.hash",
+            [*params, *chunk],
+        ).fetchall():
+            out[position[h]] = fsnames.to_os(path)
+    return out
+
+
+def _thumbnail_loader(
+    hashes: list[str], path_of: dict[int, str], cache: str | None
+) -> evidence.Thumbnail:
+    """Each node's 256-pixel thumbnail: the cached one (the scan writes it), made into the cache
+    when missing; without a cache, made in memory."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from anagnorisis_tui.core.catalogue import thumbnails
+
+    def load(node: int) -> Image.Image | None:
+        path = path_of.get(node)
+        if path is None:
+            return None
+        try:
+            if cache is None:
+                return thumbnails.make_thumbnail(path)
+            made = thumbnails.ensure_thumbnail(Path(cache), path, hashes[node])
+            with Image.open(made) as image:
+                return image.convert("RGB")
+        except (thumbnails.ThumbnailError, OSError):
+            return None
+
+    return load
+
+
+def _shot_loader(path_of: dict[int, str]) -> Callable[[int], shots.Shot]:
+    known: dict[int, shots.Shot] = {}
+
+    def shot(node: int) -> shots.Shot:
+        if node not in known:
+            path = path_of.get(node)
+            known[node] = shots.read(path) if path is not None else shots.Shot()
+        return known[node]
+
+    return shot
 
 
 def _expand(
@@ -305,23 +385,23 @@ def _build(
     found: list[tuple[float, tuple[Member, ...]]] = []
     used: set[int] = set()
 
-    def tagged(
-        member: Member, tier: str, verdict: verify.Verdict | None, keeper: int, node: int
-    ) -> Member:
-        why = tiers.describe(tier, verdict, shape[node], shape[keeper])
-        return replace(member, tier=tier, why=why)
+    def tagged(member: Member, edge: tiers.Edge, keeper: int, node: int) -> Member:
+        why = tiers.describe(edge.tier, edge.verdict, shape[node], shape[keeper], edge.why)
+        return replace(member, tier=edge.tier, why=why)
+
+    same_content = tiers.Edge("bytes")
 
     for cluster in clusters:
         files = by_node.get(cluster.keeper, [])
         if not files:
             continue
         members = [files[0]] + [
-            tagged(m, "bytes", None, cluster.keeper, cluster.keeper) for m in files[1:]
+            tagged(m, same_content, cluster.keeper, cluster.keeper) for m in files[1:]
         ]
         weakest = 1.0
         for node, edge in cluster.members.items():
             for member in by_node.get(node, []):
-                members.append(tagged(member, edge.tier, edge.verdict, cluster.keeper, node))
+                members.append(tagged(member, edge, cluster.keeper, node))
             if edge.verdict is not None:
                 weakest = min(weakest, 1.0 - edge.verdict.mean / 255.0)
         used.add(cluster.keeper)
@@ -332,7 +412,7 @@ def _build(
         if node not in used and len(by_node.get(node, [])) > 1:
             files = by_node[node]
             found.append(
-                (1.0, (files[0], *(tagged(m, "bytes", None, node, node) for m in files[1:])))
+                (1.0, (files[0], *(tagged(m, same_content, node, node) for m in files[1:])))
             )
     rank = {t: n for n, t in enumerate(verify.TIERS)}
 
@@ -351,78 +431,3 @@ def _build(
             )
         )
     return groups
-
-
-def iter_vectors(
-    db: Database, model_id: str, wanted: dict[str, int], block: int = 4096
-) -> Iterator[tuple[list[int], np.ndarray]]:
-    """(positions in `wanted`, float32 block) for stored vectors of the wanted hashes."""
-    spec = db.execute(
-        "SELECT dim, dtype FROM embed_models WHERE model_id = ?", [model_id]
-    ).fetchone()
-    if spec is None:
-        return
-    dim, dtype = int(spec[0]), np.dtype("<f2" if spec[1] == "float16" else "<f4")
-    cursor = db.conn.execute("SELECT hash, vector FROM vectors WHERE model_id = ?", [model_id])
-    while True:
-        chunk = cursor.fetchmany(block)
-        if not chunk:
-            return
-        keep = [(wanted[h], v) for h, v in chunk if h in wanted]
-        if keep:
-            matrix = np.frombuffer(b"".join(v for _, v in keep), dtype=dtype).reshape(-1, dim)
-            yield [p for p, _ in keep], matrix.astype(np.float32)
-
-
-def _vector_edges(
-    db: Database,
-    hashes: list[str],
-    model_id: str | None,
-    threshold: float,
-    k: int,
-    neighbour_search: str,
-    mutual: bool,
-    workdir: str | None,
-    cancel: threading.Event | None,
-    tick: neighbours.Tick,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
-    if model_id is None:
-        return empty
-    spec = db.execute("SELECT dim FROM embed_models WHERE model_id = ?", [model_id]).fetchone()
-    if spec is None:
-        return empty
-    dim = int(spec[0])
-    position = {h: p for p, h in enumerate(hashes)}
-    # Dense ids over the images that have a vector; `owner` maps them back to positions.
-    count = db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0]
-    use_exact = neighbour_search == "exact" or (neighbour_search == "auto" and count <= EXACT_LIMIT)
-    owners: list[int] = []
-    if use_exact:
-        blocks = []
-        for pos, matrix in iter_vectors(db, model_id, position):
-            owners.extend(pos)
-            blocks.append(matrix)
-        if len(owners) < 2:
-            return empty
-        idx, sims = neighbours.exact_knn(
-            np.concatenate(blocks), k, threshold=threshold, cancel=cancel, tick=tick
-        )
-    else:
-
-        def dense() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            for pos, matrix in iter_vectors(db, model_id, position):
-                start = len(owners)
-                owners.extend(pos)
-                yield np.arange(start, start + len(pos)), matrix
-
-        idx, sims = neighbours.annoy_knn(
-            dense(), count, dim, k, workdir=workdir, cancel=cancel, tick=tick
-        )
-        # count may include vectors outside the scope: trim to what was added.
-        idx, sims = idx[: len(owners)], sims[: len(owners)]
-        if len(owners) < 2:
-            return empty
-    i, j, s = neighbours.knn_pairs(idx, sims, threshold, mutual=mutual)
-    own = np.array(owners, dtype=np.int64)
-    return own[i], own[j], s

@@ -7,6 +7,7 @@ DEFAULT_THRESHOLD = 0.95  # cosine similarity of two CLIP vectors that joins the
 DEFAULT_PHASH_DISTANCE = 12  # perceptual-hash bits (of 64) that may differ to propose a pair
 MAX_PHASH_DISTANCE = 20  # beyond this a 64-bit pHash says little and candidate work explodes
 METHODS = ("both", "phash", "vectors")
-# Evidence tiers, strongest first (core/duplicates/verify.py); dedupe acts on the first four.
-TIERS = ("bytes", "pixels", "same", "edited", "similar")
+# Evidence tiers, strongest first (core/duplicates/verify.py, evidence.py); dedupe acts on the
+# first four. "series" (another moment of one scene) and "similar" are for browsing.
+TIERS = ("bytes", "pixels", "same", "edited", "series", "similar")
 DUPLICATE_TIERS = ("bytes", "pixels", "same", "edited")

@@ -79,10 +79,13 @@ def crop_pairs(
     limit: int = 50,
     cancel: threading.Event | None = None,
     tick: neighbours.Tick | None = None,
+    smooth: dict[int, np.ndarray] | None = None,
 ) -> set[tuple[int, int]]:
     """Candidate pairs (i < j, positions in `hashes`) where a crop box of one picture hashes
     within `distance` bits of the other whole picture. Renditions are read a block at a time,
-    so memory holds only the codes (56 bytes a picture)."""
+    so memory holds only the codes (56 bytes a picture). With `smooth`, the layouts of smooth
+    pictures (gradients, flat colours: their pHash is noise) are collected into it from the
+    same read, by position (see smooth.py)."""
     position = {h: p for p, h in enumerate(hashes)}
     owners: list[int] = []
     blocks: list[np.ndarray] = []
@@ -100,6 +103,12 @@ def crop_pairs(
         pixels = pixels.reshape(-1, verify.SIDE, verify.SIDE, verify.CHANNELS)
         blocks.append(box_codes(pixels.astype(np.float32)))
         owners.extend(position[h] for h, _ in rows)
+        if smooth is not None:
+            from anagnorisis_tui.core.duplicates import smooth as smooth_mod
+
+            for (h, _), layout in zip(rows, smooth_mod.layouts(pixels), strict=True):
+                if layout is not None:
+                    smooth[position[h]] = layout
     if len(owners) < 2:
         return set()
     codes = np.concatenate(blocks)  # N x len(BOXES)

@@ -7,6 +7,7 @@ import threading
 
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.base.service import VectorService
+from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import actions, phash, renditions
 from anagnorisis_tui.core.duplicates import groups as groups_mod
 
@@ -60,6 +61,7 @@ class DuplicatesService(VectorService):
             root=root,
             folder=folder,
             workdir=str(self._data_dir),
+            thumbnail_cache=str(thumbnails.cache_dir(self._data_dir)),
             progress=progress,
             cancel=cancel,
         )

@@ -5,9 +5,11 @@ proposals. Each is given a tier: "bytes" (one content hash, several files), "pix
 decoded pixels), or what verify.verify() says of the two renditions ("same", "edited",
 "similar", or nothing). Groups never chain: the best image of a connected set of duplicate
 edges becomes a keeper and takes only the images verified against it; the rest start again
-among themselves. A member's tier is that of its own pair with the keeper. "similar" members
-join a keeper they are similar to, or form groups of their own the same way; they are for
-browsing, never trashed by default.
+among themselves. A member's tier is that of its own pair with the keeper. "series" members
+(another moment of one scene, evidence.py), then "similar" ones, join a keeper they belong
+with; the rest form groups of their own: a connected series is one group (a burst is a chain
+of moments), similar images group the keeper-verified way. Both are for browsing, never
+trashed by default.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from dataclasses import dataclass
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.duplicates import verify
 
-RANK = {"bytes": 0, "pixels": 1, "same": 2, "edited": 3, "similar": 4}
+RANK = {"bytes": 0, "pixels": 1, "same": 2, "edited": 3, "series": 4, "similar": 5}
+BROWSING = ("series", "similar")  # tiers for looking at, never in a default trash plan
 
 
 @dataclass(frozen=True)
 class Edge:
     tier: str
     verdict: verify.Verdict | None = None
+    why: str = ""  # what the second look saw (evidence.py): "taken 0.12 s apart", ...
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,14 @@ def verify_pairs(
 
 
 def clusters(
-    edges: dict[tuple[int, int], Edge], order: Callable[[int], tuple]
+    edges: dict[tuple[int, int], Edge], order: Callable[[int], tuple[object, ...]]
 ) -> tuple[list[Cluster], int]:
     """Keeper-verified clusters from tiered edges, and how many images were split off a
     connected set because they were not verified against its keeper."""
     dup: dict[int, dict[int, Edge]] = {}
-    similar: dict[int, dict[int, Edge]] = {}
+    browsing: dict[str, dict[int, dict[int, Edge]]] = {tier: {} for tier in BROWSING}
     for (i, j), edge in edges.items():
-        table = similar if edge.tier == "similar" else dup
+        table = browsing.get(edge.tier, dup)
         table.setdefault(i, {})[j] = edge
         table.setdefault(j, {})[i] = edge
     found: list[Cluster] = []
@@ -90,28 +94,57 @@ def clusters(
                 taken.add(keeper)
                 taken.update(members)
             remaining = [n for n in remaining[1:] if n not in members]
-    # Similar images join a keeper they are similar to; the rest group among themselves.
-    by_keeper = {c.keeper: c for c in found}
-    for keeper, cluster in by_keeper.items():
-        for other, edge in similar.get(keeper, {}).items():
-            if other not in taken:
-                cluster.members[other] = edge
-                taken.add(other)
-    loose = {
-        n: {m: e for m, e in near.items() if m not in taken}
-        for n, near in similar.items()
-        if n not in taken
-    }
-    for component in _components(loose):
-        remaining = sorted(component, key=order)
-        while len(remaining) > 1:
-            keeper = remaining[0]
-            near = loose.get(keeper, {})
-            members = {n: near[n] for n in remaining[1:] if n in near}
-            if members:
-                found.append(Cluster(keeper, members))
-            remaining = [n for n in remaining[1:] if n not in members]
+    # A series, then similar images, join a keeper they belong with; the rest group among
+    # themselves the same way (each member still verified against its keeper).
+    for tier in BROWSING:
+        table = browsing[tier]
+        for cluster in found:
+            for other, edge in table.get(cluster.keeper, {}).items():
+                if other not in taken:
+                    cluster.members[other] = edge
+                    taken.add(other)
+        loose = {
+            n: {m: e for m, e in near.items() if m not in taken}
+            for n, near in table.items()
+            if n not in taken
+        }
+        for component in _components(loose):
+            if tier == "series":
+                # The frames of a burst, a pan, a bracket: one group, each frame joined by its
+                # own pair (a series is for browsing; no default plan acts on it).
+                found.append(_series(component, loose, order))
+                taken.update(component)
+                continue
+            remaining = sorted(component, key=order)
+            while len(remaining) > 1:
+                keeper = remaining[0]
+                near = loose.get(keeper, {})
+                members = {n: near[n] for n in remaining[1:] if n in near}
+                if members:
+                    found.append(Cluster(keeper, members))
+                    taken.add(keeper)
+                    taken.update(members)
+                remaining = [n for n in remaining[1:] if n not in members]
     return found, split
+
+
+def _series(
+    component: list[int], graph: dict[int, dict[int, Edge]], order: Callable[[int], tuple[object, ...]]
+) -> Cluster:
+    """One cluster of a connected series: the best frame keeps, every other frame carries its
+    edge to the keeper, else the edge by which it was reached from the keeper's side."""
+    keeper = min(component, key=order)
+    members: dict[int, Edge] = {}
+    frontier = [keeper]
+    seen = {keeper}
+    while frontier:
+        node = frontier.pop(0)
+        for other in sorted(graph.get(node, {}), key=order):
+            if other not in seen:
+                seen.add(other)
+                members[other] = graph[keeper].get(other) or graph[node][other]
+                frontier.append(other)
+    return Cluster(keeper, members)
 
 
 def _components(graph: dict[int, dict[int, Edge]]) -> list[list[int]]:
@@ -136,8 +169,9 @@ def _components(graph: dict[int, dict[int, Edge]]) -> list[list[int]]:
 def describe(
     tier: str,
     verdict: verify.Verdict | None,
-    member: tuple[int, int, str | None],
-    keeper: tuple[int, int, str | None],
+    member: tuple[int | None, int | None, str | None],
+    keeper: tuple[int | None, int | None, str | None],
+    why: str = "",
 ) -> str:
     """Why a member is in its group, in words: its tier and what differs from the keeper.
 
@@ -148,6 +182,7 @@ def describe(
         "pixels": "identical pixels",
         "same": "same picture",
         "edited": "lightly edited",
+        "series": "another moment",
         "similar": "similar",
     }
     parts = [words.get(tier, tier)]
@@ -162,7 +197,9 @@ def describe(
         parts.append(f"{fmt} not {kfmt}")
     elif tier == "same" and (w, h) == (kw, kh):
         parts.append("re-encoded")
-    if verdict is not None and tier in ("edited", "similar"):
+    if why:
+        parts.append(why)
+    elif verdict is not None and tier in ("edited", "similar"):
         if verdict.crop >= 0.01:
             parts.append(f"{round(verdict.crop * 100)}% crop")
         if abs(verdict.gain - 1) > 0.04:

@@ -21,8 +21,8 @@ The rule, per pair, gives the strongest tier both renditions support:
 - None: not alike.
 A small picture (an icon) is compared at its own scale: both renditions are averaged down to
 16 or 8 pixels first. Pictures with little detail (every channel of the rendition nearly
-constant) only reach "similar" here:
-they are trusted as duplicates only when their bytes or pixels are identical.
+constant) only reach "similar" here; when their renditions agree without any fit, the verdict
+says so (`flat_copy`) and the 256-pixel thumbnails decide (core/duplicates/moments.py).
 The limits were measured on bench/hardset.py (BENCHMARKS.md, "Duplicates you can trust").
 """
 
@@ -181,6 +181,7 @@ class Verdict:
     gain: float  # brightness/contrast factor fitted (1.0: none)
     low_detail: bool
     corr: float = 1.0  # grey correlation of the two renditions
+    flat_copy: bool = False  # little detail, but equal here without any fit: the thumbnails decide
 
 
 def _residual(
@@ -256,12 +257,13 @@ def verify(a: Rendition, b: Rendition) -> Verdict:
     # room, measured on icons written at 16 to 256 pixels; the mean stays as strict.
     slack = SMALL_SLACK if factor > 1 else 1.0
     if (
-        not low
-        and aspect <= SAME_ASPECT
+        aspect <= SAME_ASPECT
         and mean <= SAME_MEAN
         and p98 <= SAME_P98 * slack
         and alpha <= ALPHA_P99 * slack
     ):
+        if low:  # "similar" here; the thumbnails may show it is a copy (moments.py)
+            return Verdict("similar", mean, p98, 0.0, 1.0, low, corr, flat_copy=True)
         return Verdict("same", mean, p98, 0.0, 1.0, low, corr)
     best: tuple[float, ...] = (np.inf, np.inf, 1.0, np.inf, 0.0, 0.0, np.inf)
     # A crop of up to 10% still correlates well with the whole at this size; most distinct

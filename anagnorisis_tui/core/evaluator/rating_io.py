@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base import private as private_files
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
 from anagnorisis_tui.core.base.ratings import RatingError, parse_rating
@@ -54,6 +55,7 @@ class SidecarReport:
     files: int = 0
     written: int = 0
     unchanged: int = 0
+    kept: list[tuple[str, str]] = field(default_factory=list)  # another app's stars, kept
     imported: int = 0
     no_rating: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (catalogue path, reason)
@@ -82,7 +84,7 @@ def export_rows(db: Database) -> list[dict]:
     return [{"hash": h, "path": p or "", "rating": v, "updated": _iso(u)} for h, v, u, p in rows]
 
 
-def export_file(db: Database, path: Path, fmt: str | None = None) -> int:
+def export_file(db: Database, path: Path, fmt: str | None = None, *, private: bool = False) -> int:
     """Write every rating to path (atomically); returns the number of ratings written."""
     fmt = detect_format(path, fmt)
     rows = export_rows(db)
@@ -101,14 +103,13 @@ def export_file(db: Database, path: Path, fmt: str | None = None) -> int:
         for row in rows:
             buf.write(json.dumps(row, ensure_ascii=False))
             buf.write("\n")
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(buf.getvalue(), encoding="utf-8", newline="")
-        os.replace(tmp, path)
+        # A fresh temporary and a rename: never through a link planted at FILE or beside it.
+        private_files.write_atomic(Path(path), buf.getvalue().encode("utf-8"), private=private)
+    except private_files.UnsafePathError as exc:
+        raise RatingIOError(f"cannot write {path}: {exc}") from exc
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RatingIOError(f"cannot write {path}: {exc.strerror}") from exc
+        raise RatingIOError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return len(rows)
 
 
@@ -273,17 +274,29 @@ def _present_files(db: Database, rated_only: bool) -> list[tuple[str, str, float
 def export_sidecars(
     db: Database,
     *,
+    overwrite: bool = False,
+    private: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> SidecarReport:
     """Write xmp:Rating for every rated image present in the library (explicit command only)."""
     files = _present_files(db, rated_only=True)
     report, timer = SidecarReport(files=len(files)), Timer()
+    shared = xmp.SharedNames()
     try:
         for done, (path, _, value) in enumerate(files, 1):
             check(cancel)
             try:
-                _, changed = xmp.write_rating(Path(fsnames.to_os(path)), value)
+                _, changed = xmp.write_rating(
+                    Path(fsnames.to_os(path)),
+                    value,
+                    overwrite=overwrite,
+                    shared=shared,
+                    private=private,
+                )
+            except xmp.XmpKept as exc:
+                report.kept.append((path, str(exc)))
+                continue
             except xmp.XmpError as exc:
                 report.errors.append((path, str(exc)))
                 continue
@@ -309,16 +322,18 @@ def import_sidecars(
     files = _present_files(db, rated_only=False)
     report, timer = SidecarReport(files=len(files)), Timer()
     found: dict[str, float] = {}
+    shared = xmp.SharedNames()
     try:
         for done, (path, content, _) in enumerate(files, 1):
             check(cancel)
-            sidecar = xmp.find_sidecar(Path(fsnames.to_os(path)))
+            try:
+                sidecar = xmp.find_sidecar(Path(fsnames.to_os(path)), shared)
+                value = xmp.read_rating(sidecar) if sidecar is not None else None
+            except (xmp.XmpError, ValueError, OverflowError, OSError) as exc:
+                # One bad sidecar is one bad row: reported by file, the others still land.
+                report.errors.append((path, str(exc)))
+                continue
             if sidecar is not None:
-                try:
-                    value = xmp.read_rating(sidecar)
-                except xmp.XmpError as exc:
-                    report.errors.append((path, str(exc)))
-                    value = None
                 if value is None:
                     report.no_rating += 1
                 else:

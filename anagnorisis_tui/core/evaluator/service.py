@@ -111,8 +111,10 @@ class RatingsService:
     def image_hash(self, path: str | os.PathLike[str]) -> str | None:
         return rating_io.hash_for_path(self._connections.db, path)
 
-    def export_ratings(self, path: str | os.PathLike[str], fmt: str | None = None) -> int:
-        return rating_io.export_file(self._connections.db, Path(path), fmt)
+    def export_ratings(
+        self, path: str | os.PathLike[str], fmt: str | None = None, *, private: bool = False
+    ) -> int:
+        return rating_io.export_file(self._connections.db, Path(path), fmt, private=private)
 
     def import_ratings(
         self, path: str | os.PathLike[str], fmt: str | None = None, *, keep_existing: bool = False
@@ -123,12 +125,17 @@ class RatingsService:
     def export_xmp(
         self,
         *,
+        overwrite: bool = False,
+        private: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> rating_io.SidecarReport:
-        """Write XMP sidecars beside rated images: only ever on an explicit user command."""
+        """Write XMP sidecars beside rated images: only ever on an explicit user command.
+        Stars another app set are kept unless `overwrite`."""
         db = self._connections.db
-        return rating_io.export_sidecars(db, progress=progress, cancel=cancel)
+        return rating_io.export_sidecars(
+            db, overwrite=overwrite, private=private, progress=progress, cancel=cancel
+        )
 
     def import_xmp(
         self,

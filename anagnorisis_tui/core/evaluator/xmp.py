@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from anagnorisis_tui.core.base import private as files
 from anagnorisis_tui.core.errors import UserError
 
 NS_XMP = "http://ns.adobe.com/xap/1.0/"
@@ -54,18 +56,59 @@ def sidecar_candidates(image: Path) -> list[Path]:
     ]
 
 
-def find_sidecar(image: Path) -> Path | None:
-    for candidate in sidecar_candidates(image):
+def find_sidecar(image: Path, shared: SharedNames | None = None) -> Path | None:
+    """The image's sidecar: NAME.EXT.xmp, else NAME.xmp unless another file of the folder
+    shares that name (photo.jpg beside photo.png or photo.CR2): such a sidecar belongs to
+    neither for sure, so it is not used (raises XmpError with `shared`)."""
+    candidates = sidecar_candidates(image)
+    for candidate in candidates[:2]:
         if candidate.is_file():
+            return candidate
+    for candidate in candidates[2:]:
+        if candidate.is_file():
+            if shared is not None and (others := shared.others(image)):
+                raise XmpError(
+                    f"{candidate.name} may belong to {', '.join(others[:3])} as well: not used "
+                    f"(rename it {image.name}.xmp if it is this image's)"
+                )
             return candidate
     return None
 
 
+class SharedNames:
+    """Which files of a folder share an image's name without its extension (each folder
+    listed once per export or import)."""
+
+    def __init__(self) -> None:
+        self._stems: dict[Path, dict[str, list[str]]] = {}
+
+    def others(self, image: Path) -> list[str]:
+        folder = image.parent
+        if folder not in self._stems:
+            stems: dict[str, list[str]] = {}
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                names = []
+            for name in names:
+                stem, ext = os.path.splitext(name)
+                if ext and ext.lower() != ".xmp":
+                    stems.setdefault(stem, []).append(name)
+            self._stems[folder] = stems
+        return sorted(n for n in self._stems[folder].get(image.stem, []) if n != image.name)
+
+
 def _read_text(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_SIDECAR_BYTES:
-            raise XmpError(f"{path}: sidecar larger than {MAX_SIDECAR_BYTES // 1024} KiB")
-        return path.read_bytes().decode("utf-8")
+        # Non-blocking: a FIFO planted under a sidecar's name must not hang the command.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise XmpError(f"{path}: not a regular file")
+            if st.st_size > MAX_SIDECAR_BYTES:
+                raise XmpError(f"{path}: sidecar larger than {MAX_SIDECAR_BYTES // 1024} KiB")
+            return fh.read(MAX_SIDECAR_BYTES + 1).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise XmpError(f"{path}: not UTF-8 text") from exc
     except OSError as exc:
@@ -87,9 +130,15 @@ def _properties(text: str, where: Path) -> tuple[float | None, float | None]:
                 raw = (element.text or "").strip()
             if raw is not None and found[ns] is None:
                 try:
-                    found[ns] = float(raw)
+                    value = float(raw)
                 except ValueError:
-                    raise XmpError(f"{where}: Rating {raw!r} is not a number") from None
+                    raise XmpError(f"{where}: Rating {raw[:40]!r} is not a number") from None
+                low, high = (-1, 5) if ns == NS_XMP else (0, 10)
+                if not math.isfinite(value) or not low <= value <= high:
+                    if ns == NS_OURS:
+                        continue  # our exact value is only a hint: the stars decide
+                    raise XmpError(f"{where}: Rating {raw[:40]!r} is not a star rating (-1 to 5)")
+                found[ns] = value
     return found[NS_XMP], found[NS_OURS]
 
 
@@ -136,17 +185,45 @@ def _set_property(text: str, prefix: str, ns: str, value: str) -> str:
     return text[: desc.end()] + insert + text[desc.end() :]
 
 
-def write_rating(image: Path, rating: float) -> tuple[Path, bool]:
-    """Write the rating into the image's sidecar (created if none). Returns (path, changed)."""
-    sidecar = find_sidecar(image)
+def write_rating(
+    image: Path,
+    rating: float,
+    *,
+    overwrite: bool = False,
+    shared: SharedNames | None = None,
+    private: bool = False,
+) -> tuple[Path, bool]:
+    """Write the rating into the image's sidecar (created if none). Returns (path, changed).
+
+    A sidecar NAME.xmp that another file of the folder would share is left alone: the image
+    gets its own NAME.EXT.xmp (the darktable form). Stars set by another app (no matching
+    anagnorisis:Rating beside them) are kept unless `overwrite` (XmpKept says so). The file is
+    replaced by a fresh temporary and a rename, never written through a link
+    (core/base/private.py)."""
+    try:
+        sidecar = find_sidecar(image, shared)
+    except XmpError:
+        sidecar = None  # a NAME.xmp other files share: the image gets its own NAME.EXT.xmp
+    sidecar = sidecar or sidecar_candidates(image)[0]
+    if os.path.islink(sidecar):
+        raise XmpError(f"{sidecar}: a symbolic link; not written through (remove it first)")
     stars, exact = str(stars_for(rating)), _fmt(float(rating))
-    if sidecar is None:
-        sidecar = sidecar_candidates(image)[0]
+    if not os.path.lexists(sidecar):
         text = _NEW.format(ours=NS_OURS, stars=stars, exact=exact)
         old = None
     else:
         old = _read_text(sidecar)
-        _properties(old, sidecar)  # refuse to touch a sidecar we cannot parse
+        their_stars, ours = _properties(old, sidecar)  # refuse a sidecar we cannot parse
+        if (
+            not overwrite
+            and their_stars is not None
+            and int(round(their_stars)) not in (0, int(stars))
+            and (ours is None or stars_for(ours) != int(round(their_stars)))
+        ):
+            raise XmpKept(
+                f"{sidecar}: {int(round(their_stars))} stars set by another app kept "
+                "(--overwrite replaces them)"
+            )
         try:
             text = _set_property(old, "xmp", NS_XMP, stars)
             text = _set_property(text, "anagnorisis", NS_OURS, exact)
@@ -156,11 +233,12 @@ def write_rating(image: Path, rating: float) -> tuple[Path, bool]:
         raise XmpError(f"{sidecar}: cannot update the rating safely; left unchanged")
     if text == old:
         return sidecar, False
-    tmp = sidecar.with_name(f".{sidecar.name}.anagnorisis-tmp")
     try:
-        tmp.write_bytes(text.encode("utf-8"))
-        os.replace(tmp, sidecar)
+        files.write_atomic(sidecar, text.encode("utf-8"), private=private)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise XmpError(f"{sidecar}: cannot write: {exc.strerror}") from exc
+        raise XmpError(f"{sidecar}: cannot write: {exc.strerror or exc}") from exc
     return sidecar, True
+
+
+class XmpKept(XmpError):
+    """A sidecar whose stars another app set: kept as it is (not an error of the file)."""

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer, check
+from anagnorisis_tui.core.semantic import ort_env
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_progress import PREPARE
 from anagnorisis_tui.core.semantic.onnx_models import (
@@ -122,6 +123,7 @@ def export_text_tower(torch_embedder: Any, path: Path) -> None:
 def _export(module: Any, sample: Any, input_name: str, path: Path) -> None:
     import warnings
 
+    ort_env.quiet()  # torch.onnx may load onnxruntime itself
     import torch
 
     # Grad enabled: under no_grad, nn.MultiheadAttention takes a fused fast path that has no
@@ -142,6 +144,7 @@ def _export(module: Any, sample: Any, input_name: str, path: Path) -> None:
 
 def quantise(source: Path, target: Path) -> None:
     """int8 weights, activations quantised on the fly (no calibration data needed)."""
+    ort_env.quiet()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.disable(logging.WARNING)  # "consider pre-processing" notes on the root logger
@@ -293,7 +296,7 @@ def _sweep(parent: Path, older_than: float = 24 * 3600) -> None:
 
 
 def _refuse(folder: Path, model_id: str, exc: BaseException) -> None:
-    import onnxruntime
+    onnxruntime = ort_env.onnxruntime()
     import torch
 
     note = {
@@ -316,7 +319,7 @@ def _build(emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: b
     session is timed and closed before quantising too (BENCHMARKS.md, "export peak memory")."""
     import gc
 
-    import onnxruntime
+    onnxruntime = ort_env.onnxruntime()
 
     steps.step("checking the model on probe images")
     probe = probe_images(emb.image_size)
@@ -407,7 +410,7 @@ def _text_tower(emb: Any, data_dir: Path, work: Path) -> str:
 def refused(data_dir: Path, model_id: str) -> str | None:
     """Why an earlier export of this model failed with this torch, or None: it is not tried
     again on every start (a new torch or onnxruntime gets another try)."""
-    import onnxruntime
+    onnxruntime = ort_env.onnxruntime()
     import torch
 
     try:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from anagnorisis_tui.core.semantic import ort_env
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_choice import (
     ModelChoice,
@@ -31,7 +32,7 @@ def cache_dir(data_dir: Path, model_id: str) -> Path:
 
 
 def open_session(path: Path) -> Any:
-    import onnxruntime as ort
+    ort = ort_env.onnxruntime()
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # initializer clean-up notes are not the user's business

@@ -150,7 +150,7 @@ def _build(
     work: Path,
     steps: onnx_export._Steps,
 ) -> dict[str, object]:
-    import onnxruntime
+    from anagnorisis_tui.core.semantic.ort_env import onnxruntime
 
     steps.step("checking the text graph")
     shutil.copyfile(text, work / "text.onnx")  # streamed: the hub cache may be cleared later
@@ -192,7 +192,7 @@ def _build(
             "fp32_seconds": t32,
             "int8_seconds": t8,
         },
-        "onnxruntime": onnxruntime.__version__,
+        "onnxruntime": onnxruntime().__version__,
         "made": time.time(),
     }
 

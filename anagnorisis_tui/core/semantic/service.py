@@ -286,12 +286,28 @@ class SemanticService:
     ) -> vector_io.ImportSummary:
         """Add a file's vectors (same model id, or VectorFileError), then rebuild the index and
         tell `on_vectors_added`, as embedding them here would."""
-        summary = vector_io.import_file(self._connections.db, path, self.model_id)
+        model_id = self.model_id
+        summary = vector_io.import_file(
+            self._connections.db, path, model_id, expected_dim=self._known_dim(model_id)
+        )
         if summary.imported:
             self.build_index(progress=progress, cancel=cancel)
             if self._on_vectors_added is not None:
                 self._on_vectors_added(progress, cancel)
         return summary
+
+    def _known_dim(self, model_id: str) -> int | None:
+        """The vector length this machine's model makes, when known without loading it: from
+        its exported ONNX engine's spec.json (None when there is none yet)."""
+        import json
+
+        from anagnorisis_tui.core.semantic.onnx_models import cache_dir
+
+        try:
+            spec = json.loads((cache_dir(self.data_dir, model_id) / "spec.json").read_text())
+            return int(spec["dim"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def vector_model_id(self) -> str | None:
         """The configured model when it has vectors; else None (callers then use the model

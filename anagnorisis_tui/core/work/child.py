@@ -55,6 +55,9 @@ def _listen(cancel: threading.Event) -> None:
 
 
 def main() -> int:
+    from anagnorisis_tui.core.base.private import private_umask
+
+    private_umask()
     # The protocol keeps the real stdout; anything a library prints goes to the log instead.
     channel = Channel(os.fdopen(os.dup(1), "w", encoding="utf-8", errors="surrogateescape"))
     os.dup2(2, 1)

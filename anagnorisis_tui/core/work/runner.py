@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from anagnorisis_tui.core.base import private
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback
 
@@ -99,7 +100,8 @@ class ChildTask:
     def _start(self) -> subprocess.Popen[str]:
         try:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            log: Any = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - to the child
+            # 0600, rotated past a few MB (core/base/private.py); handed to the child.
+            log: Any = os.fdopen(private.open_log(self.log_path), "a", encoding="utf-8")
         except OSError:
             # An unwritable data dir: the task itself will say so; its traceback is lost.
             log = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115

@@ -2,7 +2,8 @@
 
 `train`: train the personal evaluator (numpy, CPU-heavy) away from the UI's threads.
 
-`ingest`: scan a library root (or, given `walked`, carry on a scan the caller walked) and
+`ingest`: scan a library root (or, given `walked`, carry on a scan the caller walked; the demo
+library's pictures are made first where they are not yet: stage "demo") and
 derive, from one decode per new content, its pixel identity, perceptual hash, grid thumbnail
 and (with `embed`) its vector; then the search index and the rating predictions catch up. The model loads in a thread while the walk and catalogue pass
 run, so the grid fills before the model is ready.
@@ -17,6 +18,7 @@ original.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,10 +38,16 @@ if TYPE_CHECKING:
 def ingest_products(lib: Library, embedder: Any = None) -> Products:
     """What a scan derives for the app: thumbnails and perceptual hashes, and vectors when
     `embedder` (a model, or a callable returning one) is given."""
+    from anagnorisis_tui.core.catalogue import decode_budget
     from anagnorisis_tui.core.catalogue.ingest_pass import Products
 
+    data = lib.settings.data_dir
     return Products(
-        thumbnail_cache=thumbnails.cache_dir(lib.settings.data_dir), phash=True, embedder=embedder
+        thumbnail_cache=thumbnails.cache_dir(data),
+        phash=True,
+        embedder=embedder,
+        decode_budget=decode_budget.budget_bytes(lib.settings.decode_memory_mb),
+        decode_lock=data / decode_budget.LOCK_NAME,
     )
 
 
@@ -51,6 +59,8 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
     lib = Library(settings)
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-load")
     try:
+        if settings.demo and not args.get("walked"):
+            _make_demo(settings, channel, cancel)
         embedder = None
         if args.get("embed"):
             # A first use downloads the weights: its progress ("download") reaches the caller,
@@ -89,6 +99,18 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
     finally:
         loader.shutdown(wait=False, cancel_futures=True)
         lib.close()
+
+
+def _make_demo(settings: Settings, channel: Any, cancel: threading.Event) -> None:
+    """The demo library's pictures, made (or completed) before its scan, each reported."""
+    from anagnorisis_tui.core.base.progress import Cancelled
+    from anagnorisis_tui.core.demo.generate import demo_root, is_complete, make_demo
+
+    if is_complete(demo_root(settings)):
+        return
+    # Cancelled: the scan that follows sees the cancel too and returns what there is.
+    with contextlib.suppress(Cancelled):
+        make_demo(demo_root(settings), progress=channel.progress, cancel=cancel)
 
 
 def _catch_up(lib: Library, done: Any, channel: Any, cancel: threading.Event) -> dict:

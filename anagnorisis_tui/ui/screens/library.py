@@ -22,12 +22,13 @@ from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 from anagnorisis_tui.core.errors import UserError
+from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
-from anagnorisis_tui.ui.state.text import describe, safe
+from anagnorisis_tui.ui.state.text import NO_IMAGES, describe, safe, scan_wait_text
 from anagnorisis_tui.ui.widgets.folder_tree import FolderTree
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.job_panel import JobPanel
@@ -91,7 +92,7 @@ class LibraryScreen(AppScreen):
                     image_class=self.app.image_class,
                     thumbnails=self.app.thumbnails,
                     typeahead=self.app.typeahead,
-                    empty_text="No images yet. Press o to choose your image folder.",
+                    empty_text=NO_IMAGES,
                     id="grid",
                 )
                 yield Static("", id="status", markup=False)
@@ -121,15 +122,18 @@ class LibraryScreen(AppScreen):
 
     # -- catalogue views -----------------------------------------------------------------
     def _roots(self) -> list[str]:
-        root = self.app.root
-        if root:
-            return [root]
-        return self.library.catalogue.roots()
+        """The library shown: the catalogue's current root (its earlier ones stay out of
+        "All images": the catalogue keeps them for their ratings)."""
+        current = self.library.catalogue.current_root()
+        return [current] if current else []
 
     def _update_root_label(self) -> None:
         roots = self._roots()
         label = Text("Library: ", style="bold")
-        label.append(", ".join(safe(r) for r in roots) if roots else "not set (press o)")
+        if self.app.on_demo:
+            label.append("the demo (o opens your own folder)")
+        else:
+            label.append(", ".join(safe(r) for r in roots) if roots else "not set (press o)")
         label.append("\nModel: ", style="bold")
         label.append(self._model_text(roots))
         self.query_one("#root-label", Static).update(label)
@@ -137,15 +141,13 @@ class LibraryScreen(AppScreen):
     def _model_text(self, roots: list[str]) -> str:
         """The model searches use, named; resolved without loading it (no torch)."""
         choose = self.library.semantic.model_choice
-        from anagnorisis_tui.core.demo import generate as demo
         from anagnorisis_tui.core.semantic import model_choice as models
 
         try:
             choice = choose()
         except models.ModelUnavailable as exc:
             return f"none ({exc})"
-        is_demo = bool(roots) and demo.is_demo(self.library.settings, roots[0])
-        return models.describe(choice, demo=is_demo)
+        return models.describe(choice, demo=self.app.on_demo)
 
     def reload(self) -> None:
         """Re-read counts, pages and folders (after a scan batch, a move, a new root)."""
@@ -197,8 +199,20 @@ class LibraryScreen(AppScreen):
     # -- jobs ------------------------------------------------------------------------------
     def _job_event(self, name: str) -> None:
         scanning = name == "scan" and self.app.jobs.running("scan")
+        if name == "scan":
+            self._show_scan_progress()
         if scanning and time.monotonic() - self._last_reload >= RELOAD_EVERY:
             self.reload()
+
+    def _show_scan_progress(self) -> None:
+        """While the library is made or scanned, the empty grid says so, with the progress."""
+        job = self.app.jobs.jobs.get("scan")
+        if job is None or not job.running:
+            self.grid.set_empty_text(NO_IMAGES)
+            return
+        roots = self._roots()
+        text = scan_wait_text(job.progress, roots[0] if roots else None, demo=self.app.on_demo)
+        self.grid.set_empty_text(text)
 
     def start_scan(self, *, embed: bool | None = None) -> None:
         """Scan and ingest the library in a child process: catalogue, pixel identity,
@@ -217,6 +231,7 @@ class LibraryScreen(AppScreen):
         )
         if started is None and embed:
             self.notify("A scan is running; press e again when it has finished.", markup=False)
+        self._show_scan_progress()
         self.app.refresh_bindings()
 
     def _scan_done(self, result: object) -> None:
@@ -308,17 +323,24 @@ class LibraryScreen(AppScreen):
         from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 
         roots = self._roots()
-        self.app.push_screen(SetLibraryScreen(roots[0] if roots else ""), self._library_chosen)
+        current = roots[0] if roots and not self.app.on_demo else ""  # the demo: theirs to type
+        self.app.push_screen(SetLibraryScreen(current), self._library_chosen)
 
     def _library_chosen(self, path: str | None) -> None:
         if not path:
             return
+        # From the demo, the user's own library: its own catalogue, apart from the demo's.
+        library = Library(self.app.settings) if self.app.on_demo else self.library
         try:
-            saved = self.library.catalogue.set_root(path)
+            saved = library.catalogue.set_root(path)
         except (UserError, OSError) as exc:
+            if library is not self.library:
+                library.close()
             self.notify(str(exc), title="Library folder", severity="error", markup=False)
             return
-        self.app.root = saved
+        if library is not self.library:
+            self.app.switch_library(library)
+            self._first_count = True
         self._show_scope(Scope(None, None))
         self.notify(f"Saved {safe(saved)}; scanning…", title="Library folder", markup=False)
         self.post_message(LibraryChanged())

@@ -13,6 +13,7 @@ import re
 from rich.text import Text
 
 from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.progress import Progress
 from anagnorisis_tui.core.views.filters import format_bytes
 from anagnorisis_tui.core.views.paging import ImageEntry
 
@@ -41,3 +42,35 @@ def describe(entry: ImageEntry) -> Text:
     if entry.rating is not None:
         parts.append(f"rated {entry.rating:g}")
     return Text("  ·  ".join(parts), no_wrap=True, overflow="ellipsis")
+
+
+NO_IMAGES = "No images yet. Press o to choose your image folder."
+
+
+def scan_wait_text(progress: Progress | None, root: str | None, *, demo: bool = False) -> str:
+    """What an empty grid says while its library is being made or scanned, with the progress
+    ("Scanning ~/photos: 1,204 files read…"), instead of asking for a folder."""
+    if demo and progress is not None and progress.stage == "demo":
+        total = f" of {progress.total:,}" if progress.total else ""
+        return f"Making the demo library: {progress.done:,}{total} pictures made…"
+    where = "the demo library" if demo else (_home_short(root) if root else "the library")
+    if progress is None:
+        return f"Scanning {where}…"
+    if progress.stage == "walk":
+        return f"Scanning {where}: {progress.done:,} files found…"
+    if progress.stage == "catalogue":
+        total = f" of {progress.total:,}" if progress.total else ""
+        return f"Scanning {where}: {progress.done:,}{total} files read…"
+    if progress.stage in ("download", "prepare"):
+        return f"Scanning {where}: getting the model ready…"
+    return f"Scanning {where}: thumbnails, hashes and vectors…"
+
+
+def _home_short(root: str) -> str:
+    """A path as a person writes it: ~ for the home folder; safe to show."""
+    import os
+
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (root == home or root.startswith(home.rstrip("/") + "/")):
+        root = "~" + root[len(home.rstrip("/")) :]
+    return safe(root)

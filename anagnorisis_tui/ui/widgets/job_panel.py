@@ -14,6 +14,7 @@ from anagnorisis_tui.ui.host import HostApp
 JOB_ORDER = ("scan", "thumbnails", "embed")
 # What each stage of a job is doing, in words (core Progress.stage).
 STAGES = {
+    "demo": "making the demo library",
     "walk": "listing files",
     "catalogue": "reading",
     "ingest": "thumbnails, hashes, vectors",

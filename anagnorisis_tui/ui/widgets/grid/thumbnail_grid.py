@@ -296,6 +296,13 @@ class ThumbnailGrid(ForwardWorkerErrors, TypeAheadTarget, GridLoader, can_focus=
         if pending == self.cursor and self.current_entry is not None:
             self.action_select()
 
+    def set_empty_text(self, text: str) -> None:
+        """What the grid says while it has nothing to show (e.g. a scan's progress)."""
+        if text != self.empty_text:
+            self.empty_text = text
+            if self.is_mounted:
+                self.query_one("#empty", Static).update(text)
+
     def _set_count(self, count: int) -> None:
         self.count = count
         self.set_class(count == 0, "-empty")

@@ -1,0 +1,107 @@
+"""The second look: a pair the renditions verified is a copy only if nothing says it is another
+moment.
+
+The 32-pixel renditions (verify.py) propose the tier; here each pair they called "same" or
+"edited" (and each low-detail pair they found equal without any fit, `flat_copy`) is checked
+twice more:
+- the shots (shots.py): a different capture time, exposure or burst, where both files record
+  one, makes it a `series` (another moment), however alike the pixels;
+- the 256-pixel thumbnails (moments.py): a residual with structure (a moved subject, a changed
+  region, new content at one side) makes it a `series`; a thumbnail that cannot be read leaves
+  it `similar` (unchecked is never a copy).
+A "similar" pair the thumbnails register as one scene is a `series` too (a burst whose subject
+moved further than the renditions forgive). A series is for browsing: no trash plan takes it
+unless the user names the tier.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from PIL import Image
+
+from anagnorisis_tui.core.base.progress import check
+from anagnorisis_tui.core.duplicates import moments, shots
+from anagnorisis_tui.core.duplicates.tiers import Edge
+
+Thumbnail = Callable[[int], "Image.Image | None"]  # node -> its thumbnail, None: unreadable
+ShotOf = Callable[[int], shots.Shot]
+COPY_TIERS = ("same", "edited")
+KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
+
+
+class Cached:
+    """A node -> thumbnail function with a small LRU in front."""
+
+    def __init__(self, load: Thumbnail, size: int = KEEP) -> None:
+        self._load = load
+        self._size = size
+        self._held: OrderedDict[int, Image.Image | None] = OrderedDict()
+
+    def __call__(self, node: int) -> Image.Image | None:
+        if node in self._held:
+            self._held.move_to_end(node)
+            return self._held[node]
+        image = self._load(node)
+        self._held[node] = image
+        if len(self._held) > self._size:
+            self._held.popitem(last=False)
+        return image
+
+
+def refine(
+    edges: dict[tuple[int, int], Edge],
+    thumbnail: Thumbnail,
+    shot: ShotOf,
+    *,
+    cancel: threading.Event | None = None,
+    tick: Callable[[int, int], None] | None = None,
+) -> dict[tuple[int, int], Edge]:
+    """The edges with each verified pair's tier confirmed, or turned into a series."""
+    look = Cached(thumbnail)
+    out = dict(edges)
+    todo = sorted(pair for pair, edge in edges.items() if _needs_look(edge))
+    for n, (i, j) in enumerate(todo):
+        if n % 32 == 0:
+            check(cancel)
+            if tick:
+                tick(n, len(todo))
+        out[(i, j)] = second_look(edges[(i, j)], look(i), look(j), shot(i), shot(j))
+    if tick:
+        tick(len(todo), len(todo))
+    return out
+
+
+def _needs_look(edge: Edge) -> bool:
+    verdict = edge.verdict
+    if verdict is None:  # identical bytes or pixels: nothing to look at
+        return False
+    return edge.tier in COPY_TIERS or edge.tier == "similar"
+
+
+def second_look(
+    edge: Edge,
+    first: Image.Image | None,
+    second: Image.Image | None,
+    shot_a: shots.Shot,
+    shot_b: shots.Shot,
+) -> Edge:
+    """The tier a pair keeps after its shots and thumbnails are read (see the module)."""
+    verdict = edge.verdict
+    assert verdict is not None
+    copyish = edge.tier in COPY_TIERS or verdict.flat_copy
+    other = shots.other_moment(shot_a, shot_b)
+    if first is None or second is None:
+        if copyish:
+            return Edge("similar", verdict, "not checked on its thumbnail")
+        return edge
+    if copyish and other:
+        return Edge("series", verdict, other)
+    moment = moments.compare(first, second, flat=verdict.low_detail)
+    if copyish and moment.copy:
+        return Edge("same", verdict) if verdict.flat_copy else edge
+    if moment.scene and (other or not moment.copy):  # one scene, another shot
+        return Edge("series", verdict, other or moment.why)
+    return Edge("similar", verdict, edge.why) if copyish else edge

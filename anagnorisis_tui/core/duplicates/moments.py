@@ -1,0 +1,261 @@
+"""A copy or another moment: the pixel evidence, read on the 256-pixel thumbnails.
+
+The 32-pixel rendition (verify.py) says two pictures look alike; it cannot tell a re-encode from
+a burst whose subject moved a few percent, from a pan, or from the same scene with one region
+changed. Here the pair is registered at up to 128 pixels (a scale and a shift per axis, fitted
+by Gauss-Newton from coarse to fine, each step weighted so that a region that differs does not
+pull the fit), with one gain and offset per channel, and what is left says which it is:
+
+- a copy leaves a residual that is small and even (compression, resampling, a global tone
+  change): no block of the picture differs much more than the rest;
+- another moment leaves structure: a block that differs (a subject that moved, a region blurred
+  or painted over, a frame of an animation), or new content at one side: a crop is a part of the
+  other picture, so when each picture holds content the other lacks (one side in, the other
+  out), it is a pan, not a crop.
+
+Only pairs the rendition verified as "same" or "edited" come here, a few per library, so the
+cost (a few milliseconds a pair) never shows at scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+GRID = 128  # the longest side the pair is compared at
+BLOCKS = 8  # the residual is read in BLOCKS x BLOCKS blocks
+# A block whose mean residual (0..255) exceeds PEAK_RATIO x the median block plus a floor is
+# structure, not noise. The floor grows for small pictures (an icon compared at 16 pixels has
+# edges resampled by uneven factors): PEAK at 128 pixels, up to SMALL_PEAK at 16.
+PEAK_RATIO = 2.5
+PEAK = 2.5
+SMALL_PEAK = 12.0
+FLAT_PEAK = 6.0  # low-detail pictures: no registration, no tone fit, and every block this close
+SCENE_NOISE = 8.0  # the median block after registration: below it, one scene (a series)
+SCENE_SHIFT = 0.15  # ... and neither frame sticks out of the other by more than this
+SLIP = 0.5  # grid pixels of registration error forgiven: a residual it explains at an edge
+EDGE = 0.006  # a frame may stick out of the other by this share of its side (registration error)
+STEPS = 8  # Gauss-Newton steps per level
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What the thumbnails say of a pair: a copy (an edit at most) or another moment."""
+
+    copy: bool
+    why: str  # for another moment, in words: "subject moved or region changed", "pan ..."
+    peak: float  # the largest block residual after registration (0..255)
+    noise: float  # the median block residual
+    shift: float  # the larger share of a side one frame sticks out of the other
+    scene: bool = True  # registered as one scene (a copy, or a series: another moment of it)
+
+
+def _grey(pixels: np.ndarray) -> np.ndarray:
+    return pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
+
+
+def _resized(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    rgb = image.convert("RGB")
+    return np.asarray(rgb.resize(size, Image.Resampling.BOX), np.float32)
+
+
+def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bilinear samples of img (H x W or H x W x C) at pixel-centre coordinates, and the mask
+    of points inside the picture."""
+    h, w = img.shape[:2]
+    fx, fy = xs - 0.5, ys - 0.5
+    inside = (fx >= -0.5) & (fx <= w - 0.5) & (fy >= -0.5) & (fy <= h - 0.5)
+    fx, fy = np.clip(fx, 0, w - 1), np.clip(fy, 0, h - 1)
+    x0, y0 = (
+        np.minimum(fx.astype(int), w - 2 if w > 1 else 0),
+        np.minimum(fy.astype(int), h - 2 if h > 1 else 0),
+    )
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    ax, ay = fx - x0, fy - y0
+    if img.ndim == 3:
+        ax, ay = ax[..., None], ay[..., None]
+    top = img[y0, x0] * (1 - ax) + img[y0, x1] * ax
+    bottom = img[y1, x0] * (1 - ax) + img[y1, x1] * ax
+    return top * (1 - ay) + bottom * ay, inside
+
+
+def _blur(img: np.ndarray) -> np.ndarray:
+    out = img.copy()
+    for axis in (0, 1):
+        padded = np.concatenate([np.take(out, [0], axis), out, np.take(out, [-1], axis)], axis=axis)
+        n = out.shape[axis]
+        out = (
+            np.take(padded, range(0, n), axis) * 0.25
+            + np.take(padded, range(1, n + 1), axis) * 0.5
+            + np.take(padded, range(2, n + 2), axis) * 0.25
+        )
+    return out
+
+
+def _register(
+    big: np.ndarray, small: np.ndarray, params: np.ndarray, steps: int = STEPS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Refine (sx, tx, sy, ty), mapping small's pixel coordinates into big's (both grey, one
+    grid), and return it with the last robust weights."""
+    gh, gw = small.shape
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
+    gy, gx = np.gradient(big)
+    weights = np.ones_like(small)
+    for _ in range(steps):
+        sx, tx, sy, ty = params
+        wx, wy = sx * xs + tx, sy * ys + ty
+        warped, inside = _sample(big, wy, wx)
+        dx, _ = _sample(gx, wy, wx)
+        dy, _ = _sample(gy, wy, wx)
+        ok = inside.ravel()
+        if ok.sum() < 16:
+            break
+        a = np.stack([warped.ravel(), np.ones(warped.size, np.float32)], axis=1)[ok]
+        target = small.ravel()[ok]
+        gain, offset = np.linalg.lstsq(
+            a * weights.ravel()[ok, None], target * weights.ravel()[ok], rcond=None
+        )[0]
+        residual = gain * warped.ravel()[ok] + offset - target
+        scale = max(1.5 * float(np.median(np.abs(residual))), 1.0)
+        w = 1.0 / (1.0 + (residual / scale) ** 2)
+        weights = np.zeros(small.size, np.float32)
+        weights[ok] = w
+        weights = weights.reshape(small.shape)
+        jac = np.stack(
+            [
+                gain * dx.ravel()[ok] * xs.ravel()[ok],
+                gain * dx.ravel()[ok],
+                gain * dy.ravel()[ok] * ys.ravel()[ok],
+                gain * dy.ravel()[ok],
+            ],
+            axis=1,
+        )
+        jw = jac * w[:, None]
+        step = np.linalg.lstsq(jw.T @ jac + 1e-3 * np.eye(4), -(jw.T @ residual), rcond=None)[0]
+        params = params + step
+        if np.abs(step[[1, 3]]).max() < 0.01 and np.abs(step[[0, 2]]).max() < 1e-4:
+            break
+    return params, weights
+
+
+def _levels(width: int, height: int) -> list[tuple[int, int]]:
+    longest = min(GRID, max(width, height))
+    sizes = []
+    side = longest
+    while side >= 12:
+        scale = side / max(width, height)
+        sizes.append((max(4, round(width * scale)), max(4, round(height * scale))))
+        side //= 2
+    return sizes[::-1] or [(max(4, width), max(4, height))]
+
+
+def compare(first: Image.Image, second: Image.Image, *, flat: bool = False) -> Moment:
+    """Is `second` a copy of `first` (an edit at most), or another moment? See the module
+    docstring. `flat`: pictures with little detail, compared without a tone fit."""
+    big, small = (
+        (first, second)
+        if first.width * first.height >= second.width * second.height
+        else (second, first)
+    )
+    levels = _levels(*small.size)
+    if flat:  # nothing to register on: compared frame to frame
+        levels = levels[-1:]
+    params = np.array([1.0, 0.0, 1.0, 0.0], np.float64)
+    previous: tuple[int, int] | None = None
+    weights = np.ones(1)
+    target = grey_big = colour_big = colour_small = None
+    for size in levels:
+        if previous is not None:
+            fx, fy = size[0] / previous[0], size[1] / previous[1]
+            params = np.array([params[0], params[1] * fx, params[2], params[3] * fy])
+        colour_small = _resized(small, size)
+        colour_big = _resized(big, size)
+        target = _blur(_grey(colour_small))
+        grey_big = _blur(_grey(colour_big))
+        if not flat:
+            params, weights = _register(grey_big, target, params)
+        previous = size
+    assert colour_small is not None and colour_big is not None
+    gw, gh = previous or levels[-1]
+    sx, tx, sy, ty = (float(v) for v in params)
+    # Where small's frame lies in big's, per axis, as shares of big's side.
+    spans = ((tx / gw, (sx * gw + tx) / gw), (ty / gh, (sy * gh + ty) / gh))
+    edge = max(EDGE, 0.75 / min(gw, gh))
+    inside = all(lo >= -edge and hi <= 1 + edge for lo, hi in spans)
+    covers = all(lo <= edge and hi >= 1 - edge for lo, hi in spans)
+    shift = max(max(-lo, hi - 1, lo, 1 - hi) for lo, hi in spans)
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
+    # Read a little coarser than registered: resampling moves an edge by a fraction of a pixel,
+    # a subject that moved or a changed region stays.
+    warped, valid = _sample(_blur(colour_big), sy * ys + ty, sx * xs + tx)
+    warped, seen = warped, _blur(colour_small)
+    # The blurs read past a frame's edge as its edge repeated: the outer pixels do not count.
+    margin = 3 if min(gw, gh) >= 32 else 1
+    valid[:margin], valid[-margin:], valid[:, :margin], valid[:, -margin:] = (False,) * 4
+    keep = valid.ravel()
+    diff = _residual(warped.reshape(-1, 3), seen.reshape(-1, 3), keep, flat)
+    # What a registration off by SLIP pixels explains at an edge both pictures have is not
+    # structure (an edge one of them lost, a blurred region, still counts).
+    edges = np.minimum(*(np.hypot(*np.gradient(_grey(p))) for p in (seen, warped)))
+    diff = np.maximum(0.0, diff - SLIP * edges.ravel())
+    peak, noise = _blocks(diff.reshape(gh, gw), valid)
+    scene = noise <= SCENE_NOISE and shift <= SCENE_SHIFT
+    if not (inside or covers):
+        why = f"new content at the {_side(spans)}: a pan, not a crop"
+        return Moment(False, why, peak, noise, shift, scene)
+    side = min(gw, gh)
+    floor = PEAK + (SMALL_PEAK - PEAK) * min(1.0, max(0.0, (GRID - side) / (GRID - 16)))
+    limit = FLAT_PEAK if flat else PEAK_RATIO * noise + floor
+    if peak > limit:
+        why = "a region differs: a subject moved or a part changed"
+        return Moment(False, why, peak, noise, shift, scene)
+    return Moment(True, "", peak, noise, shift, scene)
+
+
+def _residual(warped: np.ndarray, seen: np.ndarray, keep: np.ndarray, flat: bool) -> np.ndarray:
+    """Per pixel, the largest channel difference left after a robust gain and offset per
+    channel (none for flat pictures: their colour is all they have)."""
+    out = np.zeros(len(seen), np.float32)
+    if not keep.any():
+        return out
+    if flat:
+        out[keep] = np.abs(warped[keep] - seen[keep]).max(axis=1)
+        return out
+    fitted = np.empty_like(seen[keep])
+    for c in range(3):
+        x, y = warped[keep, c], seen[keep, c]
+        weight = np.ones_like(x)
+        for _ in range(3):
+            a = np.stack([x, np.ones_like(x)], axis=1) * weight[:, None]
+            gain, offset = np.linalg.lstsq(a, y * weight, rcond=None)[0]
+            r = gain * x + offset - y
+            scale = max(1.5 * float(np.median(np.abs(r))), 1.0)
+            weight = 1.0 / (1.0 + (r / scale) ** 2)
+        fitted[:, c] = np.clip(gain * x + offset, 0, 255)
+    out[keep] = np.abs(fitted - seen[keep]).max(axis=1)
+    return out
+
+
+def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
+    """(largest, median) block mean of the residual over blocks mostly inside the overlap."""
+    gh, gw = diff.shape
+    means = []
+    for by in range(BLOCKS):
+        for bx in range(BLOCKS):
+            ys = slice(by * gh // BLOCKS, max(by * gh // BLOCKS + 1, (by + 1) * gh // BLOCKS))
+            xs = slice(bx * gw // BLOCKS, max(bx * gw // BLOCKS + 1, (bx + 1) * gw // BLOCKS))
+            inside = valid[ys, xs]
+            if inside.mean() >= 0.5:
+                means.append(float(diff[ys, xs][inside].mean()))
+    if not means:
+        return 0.0, 0.0
+    return max(means), float(np.median(means))
+
+
+def _side(spans: tuple[tuple[float, float], tuple[float, float]]) -> str:
+    """The side where one frame sticks out of the other the most."""
+    (x0, x1), (y0, y1) = spans
+    out = {"left": abs(x0), "right": abs(x1 - 1), "top": abs(y0), "bottom": abs(y1 - 1)}
+    return max(out, key=lambda k: out[k])

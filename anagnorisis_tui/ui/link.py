@@ -1,0 +1,182 @@
+"""The link to the terminal measured end to end: bytes in flight, their drain, the round trip.
+
+Over SSH, the app's writes return as soon as the SSH channel takes them: OpenSSH's channel
+window (2 MB) and the socket buffers hold seconds of pictures at 2 Mbit/s, so timing the writes
+saw a fast link, and `q` or a key's answer waited behind everything already handed to SSH.
+
+`Flight` asks the terminal instead. After each piece of output it may write a status request
+(DSR 5, `ESC [ 5 n`); the terminal answers `ESC [ 0 n` only once it has read everything written
+before it, so an answer says those bytes crossed the link. From that:
+
+- bytes in flight: written minus answered. Writers wait (`wait_room`) while more than `budget`
+  is in flight, about `FLIGHT_S` of the measured rate plus one round trip: pictures wait in the
+  app, where a page flip or `q` drops them, never in SSH's buffers. Pictures drawn in a frame
+  (sixel) ask first (`admit`): refused, they are drawn when answers make room (`when_room`).
+- the rate: the bytes between two answers over the time the link spent on them: the time
+  between the answers where the later request was written before the earlier answer came back
+  (the link busy all along), else from its writing to its answer less the round trip at rest
+  (a pause of the app's own, encoding or idle, is not the link); over the last `RATE_WINDOW`
+  bytes, counting only stretches of at least `PROBE_EVERY` bytes (a short one is mostly noise).
+- the round trip at rest (`rtt`): the shortest time any request took to be answered. A terminal
+  on this machine answers in a few milliseconds: however slowly it draws pictures, it is not a
+  slow link (`slow`), and fewer colours would not make it draw faster.
+
+Requests are written only between escape sequences, never inside a sixel or kitty picture (an
+ESC there would end it). Answers are taken out of the input before Textual parses it
+(ui/key_input.py). It is used only where the terminal answered a status request when the app
+asked what it can draw (ui/terminal_replies.py): a terminal that does not answer would stall.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+PROBE = "\x1b[5n"  # device status report; the answer is ANSWER
+ANSWER = "\x1b[0n"
+PROBE_EVERY = 8 * 1024  # a request after at most this many bytes (at a boundary)
+FLIGHT_S = 0.05  # bytes in flight: this much of the rate, plus a round trip
+MIN_BUDGET = 24 * 1024  # bytes in flight allowed however slow the link (and before it is known)
+MAX_BUDGET = 4 * 1024 * 1024
+RATE_WINDOW = 128 * 1024  # the rate is taken over at least this many answered bytes
+SLOW_LINK_BYTES_S = 625e3  # 5 Mbit/s: below this, `auto` sends low-quality pictures
+LOCAL_RTT_S = 0.02  # a terminal answering faster than this at rest is on this machine (or near)
+ANSWER_WAIT_S = 2.0  # no answer at all for this long: stop waiting (the terminal went quiet)
+
+
+class Flight:
+    """Bytes written to the terminal that it has not answered for yet; see the module doc."""
+
+    def __init__(self, enabled: bool = True, rtt: float | None = None) -> None:
+        self.enabled = enabled
+        self.sent = 0  # bytes written, requests included
+        self.answered = 0  # bytes the terminal has answered for
+        self.probes = 0  # requests written
+        self._unprobed = 0
+        self._probes: deque[tuple[int, float]] = deque()  # (sent when written, time written)
+        self._last_answer: tuple[int, float] | None = None
+        self._samples: deque[tuple[int, float]] = deque()  # (bytes, seconds) while busy
+        self._sample_bytes = 0
+        self._sample_seconds = 0.0
+        self.rate: float | None = None  # bytes per second, once RATE_WINDOW bytes are answered
+        self.rtt = rtt  # seconds, the shortest answer seen
+        self._admitted = 0  # bytes of pictures admitted into frames not yet written
+        self._room_callbacks: list[Callable[[], None]] = []
+        self._cv = threading.Condition()
+
+    # -- the writer's side ------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return self.sent - self.answered
+
+    @property
+    def budget(self) -> int:
+        if self.rate is None:
+            return MIN_BUDGET
+        window = self.rate * (FLIGHT_S + (self.rtt or 0.0))
+        return int(min(MAX_BUDGET, max(MIN_BUDGET, window)))
+
+    def wrote(self, nbytes: int, boundary: bool) -> str:
+        """`nbytes` were written; at a `boundary` (outside any escape string) the request to
+        write now, if one is due, else ""."""
+        if not self.enabled:
+            return ""
+        with self._cv:
+            self.sent += nbytes
+            self._unprobed += nbytes
+            due = self._unprobed >= PROBE_EVERY or (self._unprobed and not self._probes)
+            if not boundary or not due:
+                return ""
+            self._unprobed = 0
+            self.sent += len(PROBE)
+            self.probes += 1
+            self._probes.append((self.sent, time.perf_counter()))
+            return PROBE
+
+    def frame_written(self, nbytes: int) -> None:
+        """A frame of `nbytes` went out: the pictures admitted into it are no longer pending."""
+        with self._cv:
+            self._admitted = max(0, self._admitted - nbytes)
+
+    def wait_room(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Block until fewer than `budget` bytes are in flight (or `stop()`, or no answer for
+        ANSWER_WAIT_S: a terminal that went quiet is not waited for forever)."""
+        if not self.enabled:
+            return
+        with self._cv:
+            while self.in_flight >= self.budget and not stop():
+                answered = self.answered
+                self._cv.wait(ANSWER_WAIT_S)
+                if self.answered == answered and self.in_flight >= self.budget:
+                    return  # nothing came back: go on rather than hang the output
+
+    def admit(self, nbytes: int) -> bool:
+        """May a frame carry a picture of `nbytes` now? Yes while less than `budget` is in
+        flight or admitted (so one picture may go past it: a picture is not cut, and the link
+        stays busy). True: counted as pending until its frame is written."""
+        if not self.enabled:
+            return True
+        with self._cv:
+            if self.in_flight + self._admitted >= self.budget:
+                return False
+            self._admitted += nbytes
+            return True
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (in the input thread) once answers make room."""
+        with self._cv:
+            self._room_callbacks.append(callback)
+            idle = not self._probes
+        if idle:  # nothing will be answered: there is room now
+            self._call_room()
+
+    # -- the reader's side ------------------------------------------------------------------
+    def answer(self) -> None:
+        """The terminal answered a request (in the input thread)."""
+        now = time.perf_counter()
+        with self._cv:
+            if not self._probes:
+                return  # an answer to someone else's request
+            upto, written_at = self._probes.popleft()
+            self.answered = max(self.answered, upto)
+            took = now - written_at
+            self.rtt = took if self.rtt is None else min(self.rtt, took)
+            last = self._last_answer or (0, written_at)
+            if written_at <= last[1]:  # the link was busy with earlier bytes until last[1]
+                seconds = now - last[1]
+            else:  # it was idle: these bytes took a round trip more than their transfer
+                seconds = now - written_at - min(self.rtt, took)
+            if upto - last[0] >= PROBE_EVERY and seconds > 1e-3:
+                self._add_sample(upto - last[0], seconds)
+            self._last_answer = (upto, now)
+            self._cv.notify_all()
+            room = self.in_flight + self._admitted < self.budget
+        if room:
+            self._call_room()
+
+    def _add_sample(self, nbytes: int, seconds: float) -> None:
+        self._samples.append((nbytes, seconds))
+        self._sample_bytes += nbytes
+        self._sample_seconds += seconds
+        while self._sample_bytes - self._samples[0][0] >= RATE_WINDOW:
+            old_bytes, old_seconds = self._samples.popleft()
+            self._sample_bytes -= old_bytes
+            self._sample_seconds -= old_seconds
+        if self._sample_bytes >= RATE_WINDOW:
+            self.rate = self._sample_bytes / max(self._sample_seconds, 1e-6)
+
+    def _call_room(self) -> None:
+        with self._cv:
+            callbacks, self._room_callbacks = self._room_callbacks, []
+        for callback in callbacks:
+            callback()
+
+    @property
+    def slow(self) -> bool | None:
+        """Is this a slow link (None: not known yet)?"""
+        if self.rate is None:
+            return None
+        local = self.rtt is not None and self.rtt < LOCAL_RTT_S
+        return self.rate < SLOW_LINK_BYTES_S and not local

@@ -1,0 +1,66 @@
+"""What a newcomer tripped over on the command line (issue 22, section 3)."""
+
+from __future__ import annotations
+
+from anagnorisis_tui.cli import main
+
+
+def _args(lib) -> list[str]:
+    return ["--data-dir", str(lib.data_dir), "--config", str(lib.settings.config_file)]
+
+
+def test_list_is_tab_separated_score_included(shapes_library, capsys):
+    assert main(["list", *_args(shapes_library), "--search", "red circle", "--limit", "5"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 5
+    # path, size, dimensions, when taken, rating, score: one tab between each, nothing else.
+    assert all(len(row) == 6 for row in rows), rows
+    assert all(cell == cell.strip() and cell for row in rows for cell in row), rows
+    scores = [float(row[5]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_top_level_help_shows_the_apps_own_options(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--graphics {auto|kitty|sixel|halfcell|unicode}" in out
+    assert "--pictures {auto|high|low}" in out
+    assert "Open the app: anagnorisis-tui [LIBRARY]" in out
+
+
+def test_the_first_embed_writes_nothing_outside_the_data_dir(tmp_path):
+    """A fresh HOME, the default data and config dirs: only they hold what `embed` wrote (no
+    onnxruntime device id under ~/.cache/Microsoft)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.imagefiles import jpeg_bytes, write
+
+    home = tmp_path / "home"
+    home.mkdir()
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write(photos / f"p{i}.jpg", jpeg_bytes(i, (48, 32)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ANAGNORISIS_"))}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    env["HOME"] = str(home)
+    out = subprocess.run(
+        [sys.executable, "-m", "anagnorisis_tui", "embed", str(photos), "--model", "tiny-clip"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "embedded 3 images" in out.stdout
+    data = home / ".local" / "share" / "anagnorisis-tui"
+    config = home / ".config" / "anagnorisis-tui"  # the settings file, if one was written
+    assert (data / "library.db").is_file()
+    written = [p for p in home.rglob("*") if p.is_file()]
+    outside = [p for p in written if data not in p.parents and config not in p.parents]
+    assert written and not outside, outside

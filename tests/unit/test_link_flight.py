@@ -1,0 +1,134 @@
+"""The link measured end to end (ui/link.py): a status request after the output, its answer
+timed; bytes in flight bounded; the answers taken out of the keys; the probe never inside a
+picture. The terminal here sits behind a simulated link whose buffers take any write at once
+(SSH's channel window), so only the answers can tell how fast it is."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+
+from anagnorisis_tui.ui.key_input import EscapeAwareParser, escape_aware_driver
+from anagnorisis_tui.ui.link import ANSWER, PROBE, Flight
+from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures
+
+SIXEL = '\x1bP0;0;0q"1;1;100;60#0;2;0;0;0' + "~" * 20_000 + "\x1b\\"  # one ~20 kB picture
+
+
+class _FarTerminal:
+    """A terminal `delay` s away over a link of `rate` bytes/s whose buffers never fill: a
+    write returns at once; the terminal answers each status request once it has read every
+    byte before it, and the answer takes `delay` s back."""
+
+    def __init__(self, flight: Flight, rate: float, delay: float) -> None:
+        self.flight, self.rate, self.delay = flight, rate, delay
+        self.text: list[str] = []
+        self._queue: deque[tuple[float, str]] = deque()
+        self._cv = threading.Condition()
+        self.written = self.delivered = 0
+        self.most_in_buffers = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def write(self, text: str) -> int:
+        with self._cv:
+            self.text.append(text)
+            self._queue.append((time.monotonic() + self.delay, text))
+            self.written += len(text)
+            self.most_in_buffers = max(self.most_in_buffers, self.written - self.delivered)
+            self._cv.notify()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: self._queue)
+                due, text = self._queue.popleft()
+            time.sleep(max(0.0, due - time.monotonic()) + len(text) / self.rate)
+            with self._cv:
+                self.delivered += len(text)
+            for _ in range(text.count(PROBE)):
+                threading.Timer(self.delay, self.flight.answer).start()
+
+
+def _send_pictures(rate: float, delay: float, count: int = 20) -> tuple[Flight, _FarTerminal]:
+    flight = Flight(enabled=True)
+    terminal = _FarTerminal(flight, rate, delay)
+    output = MeteredFile(terminal, LinkMeter(), flight)
+    output.write("\x1b[1;1Hthe first frame, text only")  # as the app starts: small frames
+    output.flush()
+    deadline = time.monotonic() + 10
+    while flight.in_flight and time.monotonic() < deadline:
+        time.sleep(0.005)
+    for _ in range(count):  # as the sixel widget does: each picture admitted, or told later
+        room = threading.Event()
+        while not flight.admit(len(SIXEL)):
+            room.clear()
+            flight.when_room(room.set)
+            room.wait(5)
+        output.write(SIXEL)
+        output.flush()
+    return flight, terminal
+
+
+def test_a_slow_link_behind_big_buffers_is_measured_slow_and_never_filled():
+    # Over SSH the writes were taken at once by the channel window (2 MB): timing them saw a
+    # fast link, and everything written had to cross the link before `q` or a key's answer.
+    flight, terminal = _send_pictures(rate=250e3, delay=0.04)  # 2 Mbit/s, 40 ms each way
+    pictures = Pictures("auto", LinkMeter(), flight)
+    assert flight.rate is not None and flight.rate < 400e3
+    assert pictures.level == "low"
+    # Never more in the link's buffers than its budget, plus the one picture admitted past it.
+    assert terminal.most_in_buffers <= flight.budget + len(SIXEL) + 2 * len(PROBE)
+
+
+def test_a_fast_link_and_a_local_terminal_stay_high():
+    fast, _ = _send_pictures(rate=50e6, delay=0.001, count=40)
+    assert Pictures("auto", LinkMeter(), fast).level == "high", (fast.rate, fast.rtt)
+    # A terminal on this machine drawing slowly answers at once when idle: not a slow link.
+    local, _ = _send_pictures(rate=300e3, delay=0.0)
+    assert Pictures("auto", LinkMeter(), local).level == "high", (local.rate, local.rtt)
+
+
+def test_status_requests_go_between_pictures_never_inside_one():
+    flight = Flight(enabled=True)
+    terminal = _FarTerminal(flight, 50e6, 0.0)
+    output = MeteredFile(terminal, LinkMeter(), flight)
+    frame = ("\x1b[1;1Htext" + SIXEL) * 3 + "\x1b[5;5Hmore text"
+    output.write(frame)
+    output.flush()
+    written = "".join(terminal.text)
+    assert written.replace(PROBE, "") == frame
+    assert flight.probes >= 3
+    outside = re.sub(r"\x1bP[^\x1b]*\x1b\\", "", written)  # sixel pictures removed
+    assert outside.count(PROBE) == written.count(PROBE)
+
+
+def test_a_picture_waits_for_room_and_is_told_when_there_is():
+    flight = Flight(enabled=True)
+    flight.wrote(flight.budget, boundary=True)  # a full link, one request out
+    assert not flight.admit(10_000)
+    told = threading.Event()
+    flight.when_room(told.set)
+    assert not told.is_set()
+    flight.answer()
+    assert told.is_set() and flight.in_flight == 0 and flight.admit(10_000)
+
+
+def test_answers_are_taken_out_of_the_keys_even_cut_between_reads():
+    answers = []
+    parser_class = type(
+        "P", (EscapeAwareParser,), {"on_status": staticmethod(lambda: answers.append(1))}
+    )
+    parser = parser_class()
+    keys = []
+    for data in ("a" + ANSWER + "\x1b[6~\x1b[", "0nb", ANSWER):
+        keys += [e.key for e in parser.feed(data) if hasattr(e, "key")]
+    assert keys == ["a", "pagedown", "b"]
+    assert len(answers) == 3
+    assert escape_aware_driver(object, answers.append) is not None

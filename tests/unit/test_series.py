@@ -1,0 +1,160 @@
+"""A copy or another moment: series made from real photos (bench/seriesset.py: bursts with a
+moving subject, pans, exposure brackets, a changed region, animation frames, icon states) are
+never in a default trash plan, and are shown as `series` groups with the why; flat pictures'
+copies are found on the thumbnails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from anagnorisis_tui.core.duplicates import evidence, moments, shots, tiers, verify
+from anagnorisis_tui.core.library import Library
+from bench import hardset, seriesset
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory):
+    from anagnorisis_tui.core.base.config import load_settings
+
+    root = tmp_path_factory.mktemp("series")
+    truth = seriesset.build(root)
+    data = tmp_path_factory.mktemp("series-data")
+    settings = load_settings(data_dir=data, config_file=data / "none.toml", overrides={})
+    with Library(settings) as library:
+        library.catalogue.scan(root)
+        report = library.duplicates.group_report(method="phash")
+        plan = library.duplicates.plan_group_action(report.groups)
+        yield library, truth, report, plan
+
+
+def _truth(truth: dict[Path, hardset.Item], path: str) -> hardset.Item:
+    return truth[Path(path)]
+
+
+def test_the_default_plan_moves_no_frame_of_a_series(series):
+    _, truth, _, plan = series
+    moved = [_truth(truth, item.path) for item in plan.items]
+    assert not [item.label for item in moved if item.kind == "series"]
+    # Each planned file leaves a copy of its picture behind.
+    kept = {_truth(truth, item.keeper).label for item in plan.items}
+    assert all(item.label in kept for item in moved)
+
+
+@pytest.mark.parametrize(
+    ("scene", "why"),
+    [
+        ("burst-astronaut", "a region differs"),  # no EXIF: the pixels tell
+        ("burst-coffee", "apart"),  # EXIF with sub-seconds
+        ("pan-chelsea", "a pan, not a crop"),
+        ("pan-rocket", "a pan, not a crop"),
+        ("bracket-china", "apart"),
+        ("region-camera", "a region differs"),
+        ("region-retina", "a region differs"),
+        ("anim-china", "a region differs"),
+    ],
+)
+def test_each_series_is_one_series_group_that_says_why(series, scene, why):
+    _, truth, report, _ = series
+    frames = {str(p) for p, item in truth.items() if item.scene == scene}
+    holding = [g for g in report.groups if frames & {m.path for m in g.members}]
+    assert len(holding) == 1, [[m.path for m in g.members] for g in holding]
+    group = holding[0]
+    assert {m.path for m in group.members} == frames
+    assert group.tier == "series"
+    assert all(m.tier == "series" for m in group.others)
+    assert any(why in m.why for m in group.others), [m.why for m in group.others]
+
+
+def test_a_series_is_planned_only_when_named(series):
+    library, truth, report, _ = series
+    plan = library.duplicates.plan_group_action(report.groups, tiers=("series",))
+    assert {_truth(truth, i.path).kind for i in plan.items} == {"series"}
+
+
+def test_flat_pictures_copies_are_found_on_the_thumbnails(series):
+    _, truth, report, plan = series
+    flat = {str(p): item for p, item in truth.items() if item.kind == "flat"}
+    for label in {item.label for item in flat.values()}:
+        files = {p for p, item in flat.items() if item.label == label}
+        holding = [g for g in report.groups if files & {m.path for m in g.members}]
+        # One group per flat picture, its copies verified "same": distinct gradients never join.
+        assert len(holding) == 1 and {m.path for m in holding[0].members} == files, label
+        assert holding[0].tier == "same"
+    planned = {i.path for i in plan.items}
+    assert len(planned & set(flat)) == 2 * len({item.label for item in flat.values()})
+
+
+def _thumb(image: Image.Image) -> Image.Image:
+    image = image.convert("RGB")
+    image.thumbnail((256, 256))
+    return image
+
+
+def test_moments_tell_a_moved_subject_from_a_re_encode():
+    photo = hardset.photo_sources(["coffee"])["coffee"].resize((512, 341))
+    subject = photo.crop((0, 0, 64, 64)).transpose(Image.Transpose.ROTATE_180)
+    first, moved = photo.copy(), photo.copy()
+    first.paste(subject, (100, 140))
+    moved.paste(subject, (140, 140))  # 40 px further along
+    assert not moments.compare(_thumb(first), _thumb(moved)).copy
+    smaller = first.resize((256, 170), Image.Resampling.LANCZOS)
+    assert moments.compare(_thumb(first), _thumb(smaller)).copy
+
+
+def test_a_pan_is_not_a_crop_but_a_crop_is():
+    wide = hardset.photo_sources(["chelsea"])["chelsea"]
+    w, h = wide.size
+    frame = wide.crop((0, 0, int(w * 0.9), h))
+    panned = wide.crop((int(w * 0.02), 0, int(w * 0.92), h))
+    pan = moments.compare(_thumb(frame), _thumb(panned))
+    assert not pan.copy and "pan" in pan.why and pan.scene
+    cropped = frame.crop((int(w * 0.03), int(h * 0.03), int(w * 0.85), int(h * 0.95)))
+    assert moments.compare(_thumb(frame), _thumb(cropped)).copy
+
+
+def _exif(second: str, sub: str, exposure: tuple[int, int]) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    ifd = exif.get_ifd(0x8769)
+    ifd[0x9003] = f"2024:06:01 12:00:{second}"
+    ifd[0x9291] = sub
+    ifd[0x829A] = exposure
+    return exif
+
+
+def test_shots_say_another_moment_only_when_both_record_one(tmp_path):
+    picture = Image.new("RGB", (32, 32), (120, 80, 40))
+    paths = {}
+    for name, exif in (
+        ("a", _exif("05", "10", (1, 250))),
+        ("a-copy", _exif("05", "10", (1, 250))),
+        ("b", _exif("05", "42", (1, 250))),  # a third of a second later
+        ("c", _exif("05", "10", (1, 60))),  # same instant, other exposure
+        ("none", None),
+    ):
+        paths[name] = tmp_path / f"{name}.jpg"
+        picture.save(paths[name], exif=exif) if exif else picture.save(paths[name])
+    read = {name: shots.read(str(path)) for name, path in paths.items()}
+    assert shots.other_moment(read["a"], read["a-copy"]) == ""
+    assert "0.32 s apart" in shots.other_moment(read["a"], read["b"])
+    assert "exposure" in shots.other_moment(read["a"], read["c"])
+    assert shots.other_moment(read["a"], read["none"]) == ""
+
+
+def test_an_unchecked_pair_is_never_a_copy():
+    same = verify.Verdict("same", 1.0, 2.0, 0.0, 1.0, False)
+    edge = tiers.Edge("same", same)
+    picture = Image.new("RGB", (64, 64))
+    looked = evidence.second_look(edge, picture, None, shots.Shot(), shots.Shot())
+    assert looked.tier not in verify.DUPLICATE_TIERS
+
+
+def test_distinct_flat_pictures_stay_apart():
+    a = Image.fromarray(np.full((90, 120, 3), (200, 40, 40), np.uint8))
+    b = Image.fromarray(np.full((90, 120, 3), (190, 48, 40), np.uint8))
+    assert not moments.compare(a, b, flat=True).copy
+    assert moments.compare(a, a.resize((40, 30)), flat=True).copy

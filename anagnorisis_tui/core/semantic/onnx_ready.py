@@ -94,8 +94,9 @@ def prepare(
     """The engine from the hub's ready graphs, published in the data dir; None when the model
     has none listed or the hub does not carry them (the caller exports with torch instead).
 
-    Raises progress.Cancelled, weights.Corrupt (a file that fails its check is never used) and
-    ReadyGraphError; nothing is published unless every check passed."""
+    Raises progress.Cancelled, weights.DownloadError (the hub unreachable; Corrupt: a file that
+    fails its check, never used) and ReadyGraphError; nothing is published unless every check
+    passed."""
     ready = READY.get(choice.model_id)
     if ready is None:
         return None
@@ -112,10 +113,13 @@ def prepare(
             )
             for name in (ready.image_file, ready.text_file)
         ]
-    except weights.Corrupt:
-        raise
+    except weights.NotOnHub:
+        return None  # this hub or mirror lacks them: torch exports the model instead
     except weights.DownloadError:
-        return None  # not on this hub, offline, unreachable: torch exports it instead
+        if config.offline:
+            return None  # torch may find its weights in the cache
+        # Unreachable, cut off, corrupt: said as for the weights, never a silent 2 GB export.
+        raise
     folder = cache_dir(data_dir, choice.model_id)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".ready-", dir=folder.parent))

@@ -7,8 +7,10 @@ import json
 import sys
 from collections.abc import Callable
 
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 
-def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> None:
+
+def _group_options(parser: argparse.ArgumentParser) -> None:
     from anagnorisis_tui.core.duplicates.options import (
         DEFAULT_PHASH_DISTANCE,
         DEFAULT_THRESHOLD,
@@ -33,15 +35,41 @@ def _group_options(parser: argparse.ArgumentParser, method: str = "both") -> Non
     parser.add_argument(
         "--method",
         choices=METHODS,
-        default=method,
-        help="phash: perceptual hash, no model needed; vectors: CLIP only; both "
-        f"(default: {method})",
+        default=METHODS[0],
+        help="phash: perceptual hash, no model needed; vectors: CLIP only; both (the default, "
+        "as in the app; without stored vectors it is phash)",
     )
     from anagnorisis_tui.cli.model_args import add_model_options
 
     add_model_options(parser)
     parser.add_argument("--root", help="only this library root")
     parser.add_argument("--folder", help="only this folder (relative to the root) and below")
+    parser.add_argument(
+        "--reference",
+        action="append",
+        metavar="DIR",
+        default=[],
+        help="a protected folder (repeatable, besides [duplicates] reference in the settings): "
+        "its files are preferred as keepers and never moved",
+    )
+    parser.add_argument(
+        "--prefer-format",
+        metavar="FMT[,FMT]",
+        help="keep these formats first, best first (e.g. RAW,PNG,HEIC,JPEG); default: "
+        "[duplicates] prefer_formats, else none",
+    )
+    parser.add_argument(
+        "--prefer-folder",
+        action="append",
+        metavar="DIR",
+        default=[],
+        help="keep files in this folder first (repeatable, first best)",
+    )
+    parser.add_argument(
+        "--prefer-rated",
+        action="store_true",
+        help="keep the copy you rated higher first",
+    )
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -52,16 +80,31 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         "CLIP vectors, with --method both or vectors) propose pairs; every pair is verified on a small colour rendition that "
         "respects transparency, and each member is shown with its tier: identical bytes, "
         "identical pixels, same picture (re-encoded, resized, another format, EXIF-rotated), "
-        "lightly edited (crop up to ~10%%, brightness/contrast, a small colour shift) or "
-        "similar (alike, not a copy). Members are verified against the first one, the "
-        "suggested keeper (highest resolution, then more metadata, then largest file, then "
-        "oldest); groups never chain. Pictures with little detail are grouped only on "
-        "identical bytes or pixels, and the listing says how many.",
+        "lightly edited (crop up to ~10%, brightness/contrast, a small colour shift), "
+        "raw-pair (a RAW file and the JPEG of one shot), series (another moment of one scene: "
+        "a burst, a pan, a bracket; told by the shots' capture time and exposure and by the "
+        "256-pixel thumbnails) or similar (alike, not a copy). Members are verified against "
+        "the first one, the suggested keeper (reference folders and your keeper rules first, "
+        "then highest resolution, more metadata, largest file, oldest); groups never chain. "
+        "--dismiss N remembers that group N is not duplicates (by content: it never comes "
+        "back), --dismissed lists those decisions, --undismiss ID takes one back.",
     )
     common(groups)
     _group_options(groups)
     _tier_option(groups, "show only groups with a member of these tiers (default: all)")
     groups.add_argument("--json", action="store_true", help="one JSON object per group per line")
+    decide = groups.add_mutually_exclusive_group()
+    decide.add_argument(
+        "--dismiss",
+        type=int,
+        action="append",
+        metavar="N",
+        help="remember that group N (as listed with the same options) is not duplicates",
+    )
+    decide.add_argument("--dismissed", action="store_true", help="list the groups dismissed so far")
+    decide.add_argument(
+        "--undismiss", type=int, metavar="ID", help="take back dismissal ID (see --dismissed)"
+    )
     groups.set_defaults(func=run_groups)
 
     dedupe = sub.add_parser(
@@ -69,14 +112,15 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         help="keep one image per group; trash or move the others (undoable)",
         description="For each group (see `groups`), keep the suggested keeper and send the "
         "members verified as duplicates of it (by default the tiers bytes, pixels, same and "
-        "edited; never 'similar' unless --tier names it) to the system trash (--trash) or into "
+        "edited; never raw-pair, series or similar unless --tier names them) to the system "
+        "trash (--trash) or into "
         "DIR (--move-to DIR, keeping their folders). Anything uncertain stays. Nothing is "
         "deleted permanently; ratings and XMP sidecars go to the keeper; files changed or moved "
         "by another program since the listing are skipped. Undo with `anagnorisis-tui undo "
         "BATCH`.",
     )
     common(dedupe)
-    _group_options(dedupe, method="phash")
+    _group_options(dedupe)
     _tier_option(dedupe, "act only on members of these tiers (default: bytes,pixels,same,edited)")
     what = dedupe.add_mutually_exclusive_group(required=True)
     what.add_argument("--trash", action="store_true", help="send the others to the system trash")
@@ -151,15 +195,40 @@ def _open(args: argparse.Namespace):
     return Library(settings_with_model(args))
 
 
+def _rules(library, args: argparse.Namespace):
+    """The settings' keeper rules with what the command line adds or replaces."""
+    from anagnorisis_tui.core.duplicates.keepers import KeeperRules, format_name
+
+    rules = library.duplicates.rules.with_reference(args.reference)
+    if args.prefer_format or args.prefer_folder or args.prefer_rated:
+        fresh = KeeperRules.make(
+            reference=(),
+            formats=[f for f in (args.prefer_format or "").split(",") if f.strip()],
+            folders=args.prefer_folder,
+            rated=args.prefer_rated,
+        )
+        rules = KeeperRules(
+            rules.reference,
+            fresh.formats or rules.formats,
+            fresh.folders or rules.folders,
+            fresh.rated or rules.rated,
+        )
+    assert all(f == format_name(f) for f in rules.formats)
+    return rules
+
+
 def _find(library, args: argparse.Namespace):
     from anagnorisis_tui.cli.list_cmd import catalogue_root
 
     report = library.duplicates.group_report(
-        threshold=args.threshold,
-        method=args.method,
-        phash_distance=args.phash_distance,
-        root=catalogue_root(args.root),
-        folder=args.folder,
+        GroupOptions(
+            threshold=args.threshold,
+            method=args.method,
+            phash_distance=args.phash_distance,
+            root=catalogue_root(args.root),
+            folder=args.folder,
+        ),
+        rules=_rules(library, args),
         progress=_progress(),
     )
     if sys.stderr.isatty():
@@ -220,9 +289,48 @@ def _text(text: str) -> str:
     return fsnames.display(text)
 
 
+def _decisions(library, args: argparse.Namespace) -> bool:
+    """--dismissed and --undismiss; True when one of them was asked."""
+    import time
+
+    if args.dismissed:
+        found = library.duplicates.dismissed()
+        for decision in found:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(decision.at))
+            print(f"dismissal {decision.id}: {len(decision.hashes)} pictures, {when}")
+            for h, path in zip(decision.hashes, decision.paths, strict=True):
+                print(f"  {_text(path) if path else '(no file present) ' + h}")
+        if not found:
+            print("no dismissed groups", file=sys.stderr)
+        return True
+    if args.undismiss is not None:
+        decision = library.duplicates.take_back(args.undismiss)
+        print(
+            f"took back dismissal {decision.id}: its {len(decision.hashes)} pictures may be grouped again"
+        )
+        return True
+    return False
+
+
 def run_groups(args: argparse.Namespace) -> int:
+    from anagnorisis_tui.cli import CommandError
+
     with _open(args) as library:
+        if _decisions(library, args):
+            return 0
         report = _find(library, args)
+        if args.dismiss:
+            known = {g.id: g for g in report.groups}
+            missing = sorted(set(args.dismiss) - set(known))
+            if missing:
+                raise CommandError(f"no group {missing[0]} (there are {len(known)} groups)")
+            for number in args.dismiss:
+                decision = library.duplicates.dismiss(known[number])
+                print(
+                    f"group {number} dismissed (dismissal {decision}); take it back with "
+                    f"`anagnorisis-tui groups --undismiss {decision}`"
+                )
+            return 0
         found = report.groups
         if args.tier:
             found = [g for g in found if any(m.tier in args.tier for m in g.others)]
@@ -267,12 +375,17 @@ def run_dedupe(args: argparse.Namespace) -> int:
                 f"--max-group {args.max_group}); look at it with `groups` first",
                 file=sys.stderr,
             )
+        rules = _rules(library, args)
         plan = library.duplicates.plan_group_action(
             found,
             action="trash" if args.trash else "move",
             dest_dir=args.move_to,
             tiers=args.tier,
+            rules=rules,
         )
+        protected = [m.path for g in found for m in g.others if rules.protected(m.path)]
+        for path in protected:
+            print(f"protected (reference folder): {_text(path)} stays", file=sys.stderr)
         report = library.duplicates.apply_group_action(plan, dry_run=args.dry_run)
         if args.json:
             print(json.dumps(report.to_json(), ensure_ascii=False))

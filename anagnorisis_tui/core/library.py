@@ -100,7 +100,19 @@ class Library:
     def duplicates(self) -> DuplicatesService:
         from anagnorisis_tui.core.duplicates.service import DuplicatesService
 
-        return self._service("duplicates", lambda: DuplicatesService(*self._vector_service_args()))
+        def build() -> DuplicatesService:
+            from anagnorisis_tui.core.duplicates.keepers import KeeperRules
+
+            service = DuplicatesService(*self._vector_service_args())
+            service.rules = KeeperRules.make(
+                reference=self.settings.duplicates_reference,
+                formats=self.settings.duplicates_prefer_formats,
+                folders=self.settings.duplicates_prefer_folders,
+                rated=self.settings.duplicates_prefer_rated,
+            )
+            return service
+
+        return self._service("duplicates", build)
 
     def _vector_service_args(self) -> tuple[Connections, Path, Callable[[], str | None]]:
         """What a VectorService is built with: it reads the active model's vectors."""

@@ -97,10 +97,19 @@ async def test_keep_all_and_skip_move_nothing(dupes, make_test_app, settle):
     app = make_test_app(library)
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await _open_groups(app, pilot, settle)
+        first = {m.hash for m in screen.groups[0].group.members}
+        count = len(screen.groups)
         await pilot.press("a", "n")
         await settle(pilot)
         assert [d.kind for d in screen.decisions.values()] == ["kept", "skipped"]
         assert _files(root) == before
+        # "a" is remembered by content: the group is gone from any later grouping.
+        await app.workers.wait_for_complete()
+        [dismissal] = library.duplicates.dismissed()
+        assert set(dismissal.hashes) == first
+        later = library.duplicates.group_report().groups
+        assert len(later) == count - 1
+        assert not [g for g in later if {m.hash for m in g.members} & first == first]
         assert "0 moved to the trash · 1 groups kept whole" in str(
             screen.query_one("#groups-log").render()
         )
@@ -126,7 +135,9 @@ async def test_group_controls_in_the_filter_panel_open_the_groups(dupes, make_te
         assert isinstance(screen, GroupsScreen)
         assert (screen.threshold, screen.method) == (0.99, "phash")
         assert len(screen.groups) == 2
-        assert "phash, threshold 0.99" in str(screen.query_one("#groups-head").render())
+        head = str(screen.query_one("#groups-head").render())
+        # phash proposes by perceptual hash: no cosine is named over its groups.
+        assert "phash" in head and "cosine" not in head and "threshold" not in head
 
 
 @pytest.fixture
@@ -190,7 +201,7 @@ async def test_similar_members_are_never_preselected_and_tiers_filter(
         await pilot.press("T")  # bytes
         await settle(pilot)
         assert screen.groups == []
-        for _ in range(4):  # pixels, same, edited, similar
+        for _ in range(6):  # pixels, same, edited, raw-pair, series, similar
             await pilot.press("T")
         await settle(pilot)
         assert screen.tier_filter == "similar" and len(screen.groups) == 1

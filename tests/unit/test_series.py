@@ -158,3 +158,16 @@ def test_distinct_flat_pictures_stay_apart():
     b = Image.fromarray(np.full((90, 120, 3), (190, 48, 40), np.uint8))
     assert not moments.compare(a, b, flat=True).copy
     assert moments.compare(a, a.resize((40, 30)), flat=True).copy
+
+
+def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
+    _, truth, report, plan = series
+    for name in ("immunohistochemistry", "coins"):
+        files = {str(p) for p, item in truth.items() if item.label == f"turned-{name}"}
+        holding = [g for g in report.groups if files & {m.path for m in g.members}]
+        assert len(holding) == 1 and {m.path for m in holding[0].members} == files, name
+        group = holding[0]
+        assert {m.tier for m in group.others} == {"edited"}
+        whys = " | ".join(m.why for m in group.others)
+        assert "rotated 180°" in whys and "mirrored" in whys, whys
+        assert len(files & {i.path for i in plan.items}) == len(files) - 1

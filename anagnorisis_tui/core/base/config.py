@@ -75,10 +75,22 @@ class Settings:
     graphics: str = "auto"
     pictures: str = "auto"  # picture quality: auto (by the link's speed), high, low
     keymap: Mapping[str, str] = field(default_factory=dict)
+    # [duplicates]: protected (reference) folders and the keeper rules (core/duplicates/keepers.py)
+    duplicates_reference: tuple[str, ...] = ()
+    duplicates_prefer_formats: tuple[str, ...] = ()
+    duplicates_prefer_folders: tuple[str, ...] = ()
+    duplicates_prefer_rated: bool = False
 
     def __post_init__(self) -> None:
         # Lists given by older callers (and the child's JSON) become tuples: never shared.
-        for name in ("library_roots", "legacy_roots", "excludes"):
+        for name in (
+            "library_roots",
+            "legacy_roots",
+            "excludes",
+            "duplicates_reference",
+            "duplicates_prefer_formats",
+            "duplicates_prefer_folders",
+        ):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -112,6 +124,18 @@ class Settings:
         }
         if self.keymap:
             doc["keymap"] = dict(self.keymap)
+        duplicates: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("reference", list(self.duplicates_reference)),
+                ("prefer_formats", list(self.duplicates_prefer_formats)),
+                ("prefer_folders", list(self.duplicates_prefer_folders)),
+                ("prefer_rated", self.duplicates_prefer_rated),
+            )
+            if value
+        }
+        if duplicates:
+            doc["duplicates"] = duplicates
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.config_file.with_suffix(".toml.tmp")
         import tomli_w
@@ -219,6 +243,22 @@ def _from_file(doc: dict[str, Any], where: Path) -> dict[str, Any]:
     if "pictures" in ui:
         values["pictures"] = str(ui["pictures"])
     values["keymap"] = {str(k): str(v) for k, v in keymap.items()}
+    values.update(_duplicates(section("duplicates"), where))
+    return values
+
+
+def _duplicates(table: dict[str, Any], where: Path) -> dict[str, Any]:
+    """The values of a `[duplicates]` table, checked."""
+    values: dict[str, Any] = {}
+    for key in ("reference", "prefer_formats", "prefer_folders"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: duplicates.{key} must be a list of strings")
+        values[f"duplicates_{key}"] = tuple(value)
+    rated = table.get("prefer_rated", False)
+    if not isinstance(rated, bool):
+        raise ConfigError(f"{where}: duplicates.prefer_rated must be true or false")
+    values["duplicates_prefer_rated"] = rated
     return values
 
 

@@ -9,6 +9,9 @@ twice more:
 - the 256-pixel thumbnails (moments.py): a residual with structure (a moved subject, a changed
   region, new content at one side) makes it a `series`; a thumbnail that cannot be read leaves
   it `similar` (unchecked is never a copy).
+A copy of which one file is a camera RAW and the other not is a `raw-pair`: the RAW file and
+the camera's JPEG of one shot (or a JPEG developed from it). Not "same": the RAW holds what the
+JPEG lost, and which one to keep is the user's choice (keeper rules, `prefer_formats`).
 A "similar" pair the thumbnails register as one scene is a `series` too (a burst whose subject
 moved further than the renditions forgive). A series is for browsing: no trash plan takes it
 unless the user names the tier.
@@ -19,16 +22,29 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image
 
+from anagnorisis_tui.core.base import fsnames
+from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import check
+from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import moments, shots
 from anagnorisis_tui.core.duplicates.tiers import Edge
 
 Thumbnail = Callable[[int], "Image.Image | None"]  # node -> its thumbnail, None: unreadable
 ShotOf = Callable[[int], shots.Shot]
 COPY_TIERS = ("same", "edited")
+_TRANSPOSE = {
+    "mirrored": Image.Transpose.FLIP_LEFT_RIGHT,
+    "rotated 90°": Image.Transpose.ROTATE_90,
+    "rotated 180°": Image.Transpose.ROTATE_180,
+    "rotated 270°": Image.Transpose.ROTATE_270,
+    "mirrored, rotated 90°": Image.Transpose.TRANSPOSE,
+    "mirrored, rotated 270°": Image.Transpose.TRANSVERSE,
+}
+RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot
 KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
 
 
@@ -56,6 +72,7 @@ def refine(
     thumbnail: Thumbnail,
     shot: ShotOf,
     *,
+    raw: set[int] | frozenset[int] = frozenset(),
     cancel: threading.Event | None = None,
     tick: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[int, int], Edge]:
@@ -68,7 +85,10 @@ def refine(
             check(cancel)
             if tick:
                 tick(n, len(todo))
-        out[(i, j)] = second_look(edges[(i, j)], look(i), look(j), shot(i), shot(j))
+        one_raw = (i in raw) != (j in raw)
+        out[(i, j)] = second_look(
+            edges[(i, j)], look(i), look(j), shot(i), shot(j), raw_pair=one_raw
+        )
     if tick:
         tick(len(todo), len(todo))
     return out
@@ -87,12 +107,17 @@ def second_look(
     second: Image.Image | None,
     shot_a: shots.Shot,
     shot_b: shots.Shot,
+    *,
+    raw_pair: bool = False,
 ) -> Edge:
-    """The tier a pair keeps after its shots and thumbnails are read (see the module)."""
+    """The tier a pair keeps after its shots and thumbnails are read (see the module).
+    `raw_pair`: one of the two is a RAW file, the other not."""
     verdict = edge.verdict
     assert verdict is not None
     copyish = edge.tier in COPY_TIERS or verdict.flat_copy
     other = shots.other_moment(shot_a, shot_b)
+    if second is not None and edge.turn:
+        second = second.transpose(_TRANSPOSE[edge.turn])
     if first is None or second is None:
         if copyish:
             return Edge("similar", verdict, "not checked on its thumbnail")
@@ -100,8 +125,63 @@ def second_look(
     if copyish and other:
         return Edge("series", verdict, other)
     moment = moments.compare(first, second, flat=verdict.low_detail)
+    if copyish and moment.copy and raw_pair:
+        same_time = shot_a.taken is not None and shot_a.taken == shot_b.taken
+        why = "a RAW file and a developed copy" + (", one capture time" if same_time else "")
+        return Edge(RAW_PAIR, verdict, why)
     if copyish and moment.copy:
         return Edge("same", verdict) if verdict.flat_copy else edge
     if moment.scene and (other or not moment.copy):  # one scene, another shot
         return Edge("series", verdict, other or moment.why)
     return Edge("similar", verdict, edge.why) if copyish else edge
+
+
+def paths(
+    db: Database, hashes: list[str], nodes: set[int], where: str, params: list[object]
+) -> dict[int, str]:
+    """A present file (OS path) of each node, in the scope."""
+    position = {hashes[p]: p for p in nodes}
+    wanted = sorted(position)
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for h, path in db.execute(
+            f"SELECT f.hash, min(f.path) FROM files f WHERE {where} AND f.hash IN ({marks}) "
+            "GROUP BY f.hash",
+            [*params, *chunk],
+        ).fetchall():
+            out[position[h]] = fsnames.to_os(path)
+    return out
+
+
+def thumbnail_loader(hashes: list[str], path_of: dict[int, str], cache: str | None) -> Thumbnail:
+    """Each node's 256-pixel thumbnail: the cached one (the scan writes it), made into the cache
+    when missing; without a cache, made in memory."""
+
+    def load(node: int) -> Image.Image | None:
+        path = path_of.get(node)
+        if path is None:
+            return None
+        try:
+            if cache is None:
+                return thumbnails.make_thumbnail(path)
+            made = thumbnails.ensure_thumbnail(Path(cache), path, hashes[node])
+            with Image.open(made) as image:
+                return image.convert("RGB")
+        except (thumbnails.ThumbnailError, OSError):
+            return None
+
+    return load
+
+
+def shot_loader(path_of: dict[int, str]) -> Callable[[int], shots.Shot]:
+    known: dict[int, shots.Shot] = {}
+
+    def shot(node: int) -> shots.Shot:
+        if node not in known:
+            path = path_of.get(node)
+            known[node] = shots.read(path) if path is not None else shots.Shot()
+        return known[node]
+
+    return shot

@@ -19,8 +19,8 @@ set's keeper did not vouch for (split off into groups of their own, or left alon
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -28,22 +28,22 @@ from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Progress, ProgressCallback, Timer
 from anagnorisis_tui.core.duplicates import (
+    dismissals,
     evidence,
+    keepers,
     metadata,
     neighbours,
     probes,
     renditions,
-    shots,
     smooth,
     tiers,
     vector_pairs,
     verify,
 )
 from anagnorisis_tui.core.duplicates.options import (
-    DEFAULT_PHASH_DISTANCE,
-    DEFAULT_THRESHOLD,
     MAX_PHASH_DISTANCE,
     METHODS,
+    GroupOptions,
 )
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
@@ -70,6 +70,8 @@ class Member:
     tier: str = "keeper"  # its pair's tier with the keeper (see verify.TIERS)
     why: str = ""  # in words: the tier and what differs from the keeper
     metadata: int = 0  # EXIF fields plus an XMP sidecar: the keeper prefers more
+    format: str | None = None  # "JPEG", "PNG", "RAW", ... (keeper rules may prefer one)
+    rating: float | None = None  # the user's rating of its content
 
     @property
     def pixels(self) -> int:
@@ -109,9 +111,10 @@ class GroupReport:
     unverified: int  # candidate images without a rendition (left out of duplicate tiers)
 
 
-def keeper_order(member: Member) -> tuple:
-    """Highest resolution, then more metadata, then largest file, then oldest, then path."""
-    return (-member.pixels, -member.metadata, -member.size, member.mtime_ns, member.path)
+def keeper_order(member: Member) -> tuple[object, ...]:
+    """Highest resolution, then more metadata, then largest file, then oldest, then path (the
+    default; keepers.KeeperRules puts the user's rules first)."""
+    return keepers.default_order(member)
 
 
 def check_params(threshold: float, method: str, phash_distance: int) -> None:
@@ -132,7 +135,8 @@ def check_params(threshold: float, method: str, phash_distance: int) -> None:
 
 
 def _scope(root: str | None, folder: str | None) -> tuple[str, list[object]]:
-    clauses, params = ["f.present = 1"], []
+    clauses: list[str] = ["f.present = 1"]
+    params: list[object] = []
     if root is not None:
         clauses.append("f.root = ?")
         params.append(root)
@@ -148,25 +152,17 @@ def pick_model(db: Database, model_id: str | None) -> str | None:
     return model_id if model_id is not None else vectors.most_stored_model(db)
 
 
-def find_groups(db: Database, **kwargs: object) -> list[Group]:
-    """Groups of present images (in the root/folder scope), tightest first; see group_report."""
-    return group_report(db, **kwargs).groups  # type: ignore[arg-type]
-
-
 def group_report(
     db: Database,
+    options: GroupOptions | None = None,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
-    method: str = "both",
-    phash_distance: int = DEFAULT_PHASH_DISTANCE,
     model_id: str | None = None,
-    root: str | None = None,
-    folder: str | None = None,
     k: int = 10,
     neighbour_search: str = "auto",
     mutual: bool = True,
     workdir: str | None = None,
     thumbnail_cache: str | None = None,
+    rules: keepers.KeeperRules | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> GroupReport:
@@ -175,6 +171,8 @@ def group_report(
     Raises GroupError for nonsense parameters and progress.Cancelled when `cancel` is set
     (there is no useful partial grouping to return). Vector candidates are mutual k nearest
     neighbours (a "hub" image close to many unrelated ones proposes no pairs)."""
+    options = options or GroupOptions()
+    threshold, method, phash_distance = options.threshold, options.method, options.phash_distance
     check_params(threshold, method, phash_distance)
     if neighbour_search not in ("auto", "exact", "annoy"):
         raise GroupError(f"unknown neighbour search {neighbour_search!r}")
@@ -187,7 +185,7 @@ def group_report(
 
         return tick
 
-    where, params = _scope(root, folder)
+    where, params = _scope(options.root, options.folder)
     rows = db.execute(
         f"SELECT f.hash, min(i.phash), min(i.pixel_hash), count(*), min(i.width), "
         f"min(i.height), min(i.format) FROM files f JOIN images i ON i.hash = f.hash "
@@ -200,6 +198,7 @@ def group_report(
     multi_file = [p for p, r in enumerate(rows) if r[3] > 1]
     edges: dict[tuple[int, int], tiers.Edge] = {}
     candidates: set[tuple[int, int]] = set()
+    turned: set[tuple[int, int]] = set()  # proposed by a mirrored or rotated picture
     if method in ("both", "phash") and n > 1:
         for a, b in _equal_sets([r[2] for r in rows]):
             edges[(a, b)] = tiers.Edge("pixels")
@@ -214,7 +213,14 @@ def group_report(
         # smooth pictures (their pHash is noise) by their colour layout, from the same read.
         layouts: dict[int, np.ndarray] = {}
         candidates.update(
-            probes.crop_pairs(db, hashes, cancel=cancel, tick=report("crop pairs"), smooth=layouts)
+            probes.crop_pairs(
+                db,
+                hashes,
+                cancel=cancel,
+                tick=report("crop pairs"),
+                smooth=layouts,
+                turned=turned,
+            )
         )
         candidates.update(smooth.pairs(layouts))
     del rows
@@ -233,18 +239,28 @@ def group_report(
         )
         candidates.update(zip(vi.tolist(), vj.tolist(), strict=True))
     candidates -= set(edges)
+    # Pairs the user said are not duplicates (dismissals.py) are never proposed again.
+    refused = dismissals.pairs(db)
+    if refused:
+        for pair in [p for p in (*edges, *candidates) if _pair(hashes, p) in refused]:
+            edges.pop(pair, None)
+            candidates.discard(pair)
+        multi_file = [p for p in multi_file if (hashes[p], hashes[p]) not in refused]
     nodes = sorted({p for pair in candidates for p in pair})
     loaded = renditions.load(db, [hashes[p] for p in nodes])
     shown = {p: loaded[hashes[p]] for p in nodes if hashes[p] in loaded}
     edges.update(
-        tiers.verify_pairs(sorted(candidates), shown, cancel=cancel, tick=report("verifying"))
+        tiers.verify_pairs(
+            sorted(candidates), shown, cancel=cancel, tick=report("verifying"), turned=turned
+        )
     )
     # The second look (evidence.py): the shots and the 256-pixel thumbnails.
-    path_of = _paths(db, hashes, {p for pair in edges for p in pair}, where, params)
+    path_of = evidence.paths(db, hashes, {p for pair in edges for p in pair}, where, params)
     edges = evidence.refine(
         edges,
-        _thumbnail_loader(hashes, path_of, thumbnail_cache),
-        _shot_loader(path_of),
+        evidence.thumbnail_loader(hashes, path_of, thumbnail_cache),
+        evidence.shot_loader(path_of),
+        raw={p for p, (_w, _h, fmt) in shape.items() if fmt == "RAW"},
         cancel=cancel,
         tick=report("comparing thumbnails"),
     )
@@ -254,12 +270,13 @@ def group_report(
     by_node: dict[int, list[Member]] = {}
     for member in files:
         by_node.setdefault(position[member.hash], []).append(member)
+    keeper_rules = rules or keepers.KeeperRules()
     for members in by_node.values():
-        members.sort(key=keeper_order)
+        members.sort(key=keeper_rules.order)
 
-    def order(node: int) -> tuple:
+    def order(node: int) -> tuple[object, ...]:
         best = by_node.get(node)
-        return keeper_order(best[0]) if best else (0, 0, 0, 0, hashes[node])
+        return keeper_rules.order(best[0]) if best else (2, hashes[node])
 
     clusters, split = tiers.clusters(edges, order)
     groups = _build(clusters, by_node, multi_file, shape)
@@ -269,62 +286,9 @@ def group_report(
     return GroupReport(groups, low, split, unverified)
 
 
-def _paths(
-    db: Database, hashes: list[str], nodes: set[int], where: str, params: list[object]
-) -> dict[int, str]:
-    """A present file (OS path) of each node, in the scope."""
-    position = {hashes[p]: p for p in nodes}
-    wanted = sorted(position)
-    out: dict[int, str] = {}
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for h, path in db.execute(
-            f"SELECT f.hash, min(f.path) FROM files f WHERE {where} AND f.hash IN ({marks}) "
-            "GROUP BY f.hash",
-            [*params, *chunk],
-        ).fetchall():
-            out[position[h]] = fsnames.to_os(path)
-    return out
-
-
-def _thumbnail_loader(
-    hashes: list[str], path_of: dict[int, str], cache: str | None
-) -> evidence.Thumbnail:
-    """Each node's 256-pixel thumbnail: the cached one (the scan writes it), made into the cache
-    when missing; without a cache, made in memory."""
-    from pathlib import Path
-
-    from PIL import Image
-
-    from anagnorisis_tui.core.catalogue import thumbnails
-
-    def load(node: int) -> Image.Image | None:
-        path = path_of.get(node)
-        if path is None:
-            return None
-        try:
-            if cache is None:
-                return thumbnails.make_thumbnail(path)
-            made = thumbnails.ensure_thumbnail(Path(cache), path, hashes[node])
-            with Image.open(made) as image:
-                return image.convert("RGB")
-        except (thumbnails.ThumbnailError, OSError):
-            return None
-
-    return load
-
-
-def _shot_loader(path_of: dict[int, str]) -> Callable[[int], shots.Shot]:
-    known: dict[int, shots.Shot] = {}
-
-    def shot(node: int) -> shots.Shot:
-        if node not in known:
-            path = path_of.get(node)
-            known[node] = shots.read(path) if path is not None else shots.Shot()
-        return known[node]
-
-    return shot
+def _pair(hashes: list[str], pair: tuple[int, int]) -> tuple[str, str]:
+    a, b = hashes[pair[0]], hashes[pair[1]]
+    return (a, b) if a < b else (b, a)
 
 
 def _expand(
@@ -368,11 +332,26 @@ def _files(db: Database, wanted: list[str], where: str, params: list[object]) ->
         chunk = wanted[start : start + 900]
         marks = ",".join("?" * len(chunk))
         for row in db.execute(
-            f"SELECT f.path, f.hash, f.size, i.width, i.height, f.mtime_ns, f.root FROM files f "
+            f"SELECT f.path, f.hash, f.size, i.width, i.height, f.mtime_ns, f.root, i.format, "
+            f"(SELECT r.value FROM ratings r WHERE r.hash = f.hash) FROM files f "
             f"JOIN images i ON i.hash = f.hash WHERE {where} AND f.hash IN ({marks})",
             [*params, *chunk],
         ).fetchall():
-            out.append(Member(*row, metadata=metadata.score(fsnames.to_os(row[0]))))
+            path, h, size, width, height, mtime_ns, root, fmt, rating = row
+            out.append(
+                Member(
+                    path,
+                    h,
+                    size,
+                    width,
+                    height,
+                    mtime_ns,
+                    root,
+                    metadata=metadata.score(fsnames.to_os(path)),
+                    format=fmt,
+                    rating=rating,
+                )
+            )
     return out
 
 
@@ -386,7 +365,11 @@ def _build(
     used: set[int] = set()
 
     def tagged(member: Member, edge: tiers.Edge, keeper: int, node: int) -> Member:
-        why = tiers.describe(edge.tier, edge.verdict, shape[node], shape[keeper], edge.why)
+        note = tiers.turned_words(edge.turn, node > keeper) if edge.turn else edge.why
+        member_shape, keeper_shape = shape[node], shape[keeper]
+        if edge.turn in probes.QUARTER:  # a quarter turn: compare sizes upright
+            member_shape = (member_shape[1], member_shape[0], member_shape[2])
+        why = tiers.describe(edge.tier, edge.verdict, member_shape, keeper_shape, note)
         return replace(member, tier=edge.tier, why=why)
 
     same_content = tiers.Edge("bytes")
@@ -416,18 +399,21 @@ def _build(
             )
     rank = {t: n for n, t in enumerate(verify.TIERS)}
 
-    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple:
+    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple[Any, ...]:
         weakest, members = item
         tier = max(rank[m.tier] for m in members[1:])
         return (tier, -weakest, -len(members), members[0].path)
 
     found.sort(key=strength)
     groups = []
-    for number, (weakest, members) in enumerate(found, start=1):
-        present = {m.tier for m in members[1:]}
+    for number, (weakest, group_members) in enumerate(found, start=1):
+        present = {m.tier for m in group_members[1:]}
         groups.append(
             Group(
-                number, members, round(weakest, 6), tuple(t for t in verify.TIERS if t in present)
+                number,
+                group_members,
+                round(weakest, 6),
+                tuple(t for t in verify.TIERS if t in present),
             )
         )
     return groups

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 from anagnorisis_tui.core.base import fsnames
@@ -64,6 +64,7 @@ def plan_group_action(
     keepers: Mapping[int, str] | None = None,
     tiers: tuple[str, ...] | None = None,
     include: Mapping[int, set[str]] | None = None,
+    protected: Callable[[str], bool] | None = None,
 ) -> Plan:
     """What would happen to each group: keep one member (the suggested keeper unless `keepers`
     names another path for that group id), trash or move the members whose tier is in `tiers`
@@ -72,7 +73,7 @@ def plan_group_action(
 
     A member's tier is its pair's with the suggested keeper; when another keeper is chosen, the
     suggested one takes the chosen one's tier (a "similar" keeper never sends the original
-    away by default)."""
+    away by default). A member `protected` says is in a reference folder never moves."""
     tiers = DUPLICATE_TIERS if tiers is None else tuple(tiers)
     include = include or {}
     if action not in ACTIONS:
@@ -101,6 +102,8 @@ def plan_group_action(
             tier = keeper.tier if member.path == group.keeper.path else member.tier
             if tier not in tiers and member.path not in chosen_paths:
                 continue
+            if protected is not None and protected(member.path):
+                continue  # a reference folder: never moved, whatever was asked
             target = None
             if dest is not None:
                 rel = _relative(member.path, member.root)

@@ -43,7 +43,7 @@ def _dct(n: int) -> np.ndarray:
     i = np.arange(n)[None, :]
     m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
     m[0] /= np.sqrt(2.0)
-    return m[:_HASH].astype(np.float32)  # only the low frequencies are kept
+    return np.asarray(m[:_HASH].astype(np.float32))  # only the low frequencies are kept
 
 
 _LOW = _dct(verify.SIDE)
@@ -55,14 +55,40 @@ def _box(cut: float, pos: float) -> np.ndarray:
 
 
 _MATS = [(_box(c, y), _box(c, x)) for c, y, x in BOXES]
+# A copy mirrored or rotated in its pixels: the whole rendition turned each of these ways is
+# hashed too and looked up among the whole pictures like a crop box (verify_turned checks it).
+TURNS = (
+    "mirrored",
+    "rotated 90°",
+    "rotated 180°",
+    "rotated 270°",
+    "mirrored, rotated 90°",
+    "mirrored, rotated 270°",
+)
+QUARTER = ("rotated 90°", "rotated 270°", "mirrored, rotated 90°", "mirrored, rotated 270°")
+
+
+def turn(grey_or_pixels: np.ndarray, name: str, *, axes: tuple[int, int] = (1, 2)) -> np.ndarray:
+    """K renditions (or one, with axes=(0, 1)) turned: mirrored left-right, or rotated
+    counter-clockwise by 90, 180 or 270 degrees as PIL's ROTATE_90... do."""
+    if name.startswith("mirrored"):
+        grey_or_pixels = np.flip(grey_or_pixels, axis=axes[1])
+        name = name.removeprefix("mirrored").removeprefix(", ")
+        if not name:
+            return grey_or_pixels
+    quarter = {"rotated 90°": 1, "rotated 180°": 2, "rotated 270°": 3}[name]
+    return np.rot90(grey_or_pixels, k=quarter, axes=axes)
 
 
 def box_codes(pixels: np.ndarray) -> np.ndarray:
-    """K x len(BOXES) signed 64-bit pHashes of the boxes of K renditions (K x S x S x 4)."""
+    """K x (len(BOXES) + len(TURNS)) signed 64-bit pHashes of the boxes and the turned whole
+    pictures of K renditions (K x S x S x 4)."""
     grey = pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
-    out = np.empty((len(grey), len(BOXES)), np.int64)
-    for b, (my, mx) in enumerate(_MATS):
-        low = (_LOW @ my) @ grey @ (_LOW @ mx).T  # K x 8 x 8
+    out = np.empty((len(grey), len(BOXES) + len(TURNS)), np.int64)
+    views = [(grey, my, mx) for my, mx in _MATS]
+    views += [(np.ascontiguousarray(turn(grey, name)), *_MATS[0]) for name in TURNS]
+    for b, (view, my, mx) in enumerate(views):
+        low = (_LOW @ my) @ view @ (_LOW @ mx).T  # K x 8 x 8
         flat = low.reshape(len(grey), -1)
         median = np.median(flat[:, 1:], axis=1, keepdims=True)
         bits = (flat > median).astype(np.uint64)
@@ -80,12 +106,14 @@ def crop_pairs(
     cancel: threading.Event | None = None,
     tick: neighbours.Tick | None = None,
     smooth: dict[int, np.ndarray] | None = None,
+    turned: set[tuple[int, int]] | None = None,
 ) -> set[tuple[int, int]]:
     """Candidate pairs (i < j, positions in `hashes`) where a crop box of one picture hashes
     within `distance` bits of the other whole picture. Renditions are read a block at a time,
     so memory holds only the codes (56 bytes a picture). With `smooth`, the layouts of smooth
     pictures (gradients, flat colours: their pHash is noise) are collected into it from the
-    same read, by position (see smooth.py)."""
+    same read, by position (see smooth.py). With `turned`, the pairs proposed by a turned
+    picture are added to it too (they are verified turned, verify_turned)."""
     position = {h: p for p, h in enumerate(hashes)}
     owners: list[int] = []
     blocks: list[np.ndarray] = []
@@ -111,7 +139,7 @@ def crop_pairs(
                     smooth[position[h]] = layout
     if len(owners) < 2:
         return set()
-    codes = np.concatenate(blocks)  # N x len(BOXES)
+    codes = np.concatenate(blocks)  # N x (len(BOXES) + len(TURNS))
     owner = np.array(owners, np.int64)
     # The index: each distinct whole-picture code, with the pictures that have it.
     whole, inverse = np.unique(codes[:, 0], return_inverse=True)
@@ -120,7 +148,9 @@ def crop_pairs(
     first = np.cumsum(held) - held
     boxes = codes[:, 1:].ravel()
     q, u = _cross(boxes.view(np.uint64), whole.view(np.uint64), distance, cancel)
-    picture = q // (len(BOXES) - 1)
+    columns = codes.shape[1] - 1
+    picture = q // columns
+    from_turn = np.repeat((q % columns) >= len(BOXES) - 1, np.minimum(held[u], limit))
     # A code many pictures share (copies, flat pictures) proposes a bounded few of them.
     take = np.minimum(held[u], limit)
     a = np.repeat(picture, take)
@@ -130,8 +160,11 @@ def crop_pairs(
     ]
     a, b = owner[a], owner[b]
     keep = a != b
-    a, b = a[keep], b[keep]
-    return set(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True))
+    a, b, from_turn = a[keep], b[keep], from_turn[keep]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    if turned is not None:
+        turned.update(zip(lo[from_turn].tolist(), hi[from_turn].tolist(), strict=True))
+    return set(zip(lo.tolist(), hi.tolist(), strict=True))
 
 
 def _cross(

@@ -14,14 +14,17 @@ trashed by default.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.duplicates import verify
 
-RANK = {"bytes": 0, "pixels": 1, "same": 2, "edited": 3, "series": 4, "similar": 5}
+RANK = {t: n for n, t in enumerate(verify.TIERS)}
 BROWSING = ("series", "similar")  # tiers for looking at, never in a default trash plan
 
 
@@ -30,6 +33,7 @@ class Edge:
     tier: str
     verdict: verify.Verdict | None = None
     why: str = ""  # what the second look saw (evidence.py): "taken 0.12 s apart", ...
+    turn: str = ""  # the second picture is the first mirrored or rotated (probes.TURNS)
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,11 @@ def verify_pairs(
     *,
     cancel: threading.Event | None = None,
     tick: Callable[[int, int], None] | None = None,
+    turned: set[tuple[int, int]] | None = None,
 ) -> dict[tuple[int, int], Edge]:
-    """Verdicts for candidate pairs (i < j); pairs without both renditions stay unverified."""
+    """Verdicts for candidate pairs (i < j); pairs without both renditions stay unverified.
+    A pair in `turned` (proposed by a mirrored or rotated rendition) that is no copy as it is
+    is verified turned each way too: a copy turned is "edited", with the turn as its why."""
     pairs = list(pairs)
     out: dict[tuple[int, int], Edge] = {}
     for n, (i, j) in enumerate(pairs):
@@ -57,11 +64,39 @@ def verify_pairs(
         if a is None or b is None:
             continue
         verdict = verify.verify(a, b)
+        if turned and (i, j) in turned and verdict.tier not in verify.DUPLICATE_TIERS:
+            found = _turned(a, b)
+            if found is not None:
+                out[(i, j)] = found
+                continue
         if verdict.tier is not None:
             out[(i, j)] = Edge(verdict.tier, verdict)
     if tick:
         tick(len(pairs), len(pairs))
     return out
+
+
+def _turned(a: verify.Rendition, b: verify.Rendition) -> Edge | None:
+    from anagnorisis_tui.core.duplicates.probes import QUARTER, TURNS, turn
+
+    for name in TURNS:
+        quarter = name in QUARTER
+        pixels = np.ascontiguousarray(turn(b.pixels, name, axes=(0, 1)))
+        width, height = (b.height, b.width) if quarter else (b.width, b.height)
+        verdict = verify.verify(a, verify.Rendition(pixels, width, height))
+        if verdict.tier in ("same", "edited"):
+            edited = verify.Verdict("edited", *dataclasses.astuple(verdict)[1:])
+            return Edge("edited", edited, "", name)
+    return None
+
+
+INVERSE = {"rotated 90°": "rotated 270°", "rotated 270°": "rotated 90°"}
+
+
+def turned_words(turn: str, member_is_second: bool) -> str:
+    """How a member is turned from its keeper, for an edge whose second picture turned by
+    `turn` matches its first."""
+    return INVERSE.get(turn, turn) if member_is_second else turn
 
 
 def clusters(
@@ -129,7 +164,9 @@ def clusters(
 
 
 def _series(
-    component: list[int], graph: dict[int, dict[int, Edge]], order: Callable[[int], tuple[object, ...]]
+    component: list[int],
+    graph: dict[int, dict[int, Edge]],
+    order: Callable[[int], tuple[object, ...]],
 ) -> Cluster:
     """One cluster of a connected series: the best frame keeps, every other frame carries its
     edge to the keeper, else the edge by which it was reached from the keeper's side."""
@@ -182,6 +219,7 @@ def describe(
         "pixels": "identical pixels",
         "same": "same picture",
         "edited": "lightly edited",
+        "raw-pair": "RAW and JPEG of one shot",
         "series": "another moment",
         "similar": "similar",
     }
@@ -193,7 +231,7 @@ def describe(
         linear = share**0.5
         if verdict is None or verdict.crop < 0.01 or abs(linear - (1 - verdict.crop)) > 0.02:
             parts.append(f"{round(linear * 100)}% size")
-    if kfmt and fmt and fmt != kfmt:
+    if kfmt and fmt and fmt != kfmt and tier != "raw-pair":
         parts.append(f"{fmt} not {kfmt}")
     elif tier == "same" and (w, h) == (kw, kh):
         parts.append("re-encoded")

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -96,7 +96,8 @@ def export_image_tower(torch_embedder: Any, path: Path) -> None:
 
         def forward(self, pixels: torch.Tensor) -> torch.Tensor:
             x = pixels.permute(0, 3, 1, 2).float()
-            return self.model.encode_image((x - self.mean) / self.std)
+            mean, std = cast(torch.Tensor, self.mean), cast(torch.Tensor, self.std)
+            return cast(torch.Tensor, self.model.encode_image((x - mean) / std))
 
     size = torch_embedder.image_size
     sample = torch.zeros((2, size, size, 3), dtype=torch.uint8)
@@ -114,7 +115,7 @@ def export_text_tower(torch_embedder: Any, path: Path) -> None:
             self.model = model
 
         def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_text(tokens)
+            return cast(torch.Tensor, self.model.encode_text(tokens))
 
     tokens = torch_embedder.tokenizer(["a photo", "probe"])
     _export(Tower().eval(), tokens, "tokens", path)
@@ -313,7 +314,9 @@ def _refuse(folder: Path, model_id: str, exc: BaseException) -> None:
         pass
 
 
-def _build(emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: bool) -> dict:
+def _build(
+    emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: bool
+) -> dict[str, Any]:
     """Everything torch is needed for comes first (reference vectors, the text tower, the fp32
     image graph), so that the torch model can be let go before the graph is quantised; the fp32
     session is timed and closed before quantising too (BENCHMARKS.md, "export peak memory")."""

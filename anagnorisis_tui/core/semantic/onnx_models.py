@@ -44,7 +44,7 @@ def unit_rows(features: np.ndarray) -> np.ndarray:
     out = np.asarray(features, dtype=np.float32)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return out / norms
+    return np.asarray(out / norms)
 
 
 def normalise_pixels(batch: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ class OnnxEmbedder:
     """The same interface as the torch Embedder: uint8 (N, S, S, 3) in, unit vectors out."""
 
     choice: ModelChoice
-    spec: dict
+    spec: dict[str, Any]
     folder: Path
     session: Any
     data_dir: Path
@@ -110,7 +110,7 @@ class OnnxEmbedder:
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if self._text is None:
             self._text = _text_encoder(self.data_dir, self.folder, self.spec)
-        return self._text.encode_texts(texts)
+        return np.asarray(self._text.encode_texts(texts))
 
 
 class OnnxText:
@@ -129,7 +129,7 @@ class OnnxText:
         return unit_rows(self.session.run(None, {self.input: tokens})[0])
 
 
-def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:
+def _text_encoder(data_dir: Path, folder: Path, spec: dict[str, Any]) -> Any:
     text = textnp.NumpyTextEncoder.open(data_dir, spec["model_id"])
     if text is not None:
         return text
@@ -138,7 +138,7 @@ def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:
     raise ModelUnavailable(f"the text tower of {spec['model_id']} has no export; embed again")
 
 
-def _spec(folder: Path, model_id: str) -> dict | None:
+def _spec(folder: Path, model_id: str) -> dict[str, Any] | None:
     try:
         spec = json.loads((folder / "spec.json").read_text("utf-8"))
     except (OSError, ValueError):

@@ -7,10 +7,11 @@ batch the user can undo, and is summarised on screen: what moved, from where, to
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +23,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
-from anagnorisis_tui.core.duplicates.options import TIERS
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS, GroupOptions
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -44,9 +45,11 @@ from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.group_members import GroupMembers
 
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.duplicates.groups import Group
+
 GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"
-METHODS = ("both", "phash", "vectors")
 THRESHOLD_STEP = 0.02
 
 
@@ -86,9 +89,10 @@ class GroupsScreen(AppScreen):
         Binding(
             "a",
             "keep_all",
-            "Keep all",
+            "Not dupes",
             id="groups.keep_all",
-            tooltip="Keep every image of this group and go on",
+            tooltip="These are not duplicates: keep every image, remember it (the group never "
+            "comes back; `groups --dismissed` lists it) and go on",
         ),
         Binding(
             "i",
@@ -146,7 +150,7 @@ class GroupsScreen(AppScreen):
         super().__init__()
         self.threshold = threshold
         self.method = method
-        self.scope = {"root": root, "folder": folder}
+        self.root, self.folder = root, folder
         self.all_groups: list[GroupRow] = []
         self.left_out = ""
         self.tier_filter: str | None = None  # None: every group
@@ -184,13 +188,15 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
     def _group(self, cancel: threading.Event) -> None:
-        kwargs: dict[str, Any] = {"method": self.method, **self.scope}
+        options = GroupOptions(method=self.method, root=self.root, folder=self.folder)
         if self.threshold is not None:
-            kwargs["threshold"] = self.threshold
+            options = dataclasses.replace(options, threshold=self.threshold)
+
+        def progress(p: Progress) -> None:
+            self.post_message(self.Grouping(p))
+
         try:
-            report = self.library.duplicates.group_report(
-                progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
-            )
+            report = self.library.duplicates.group_report(options, progress=progress, cancel=cancel)
         except Cancelled:
             return
         except UserError as exc:  # parameters or data that cannot be grouped
@@ -338,7 +344,13 @@ class GroupsScreen(AppScreen):
         if self.group is None:
             return
         self.decisions[self.index] = Decision("kept", keeper=self.keeper_of(self.index))
+        self._remember(self.group.group)
         self._go(self.index + 1)
+
+    @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
+    def _remember(self, group: Group) -> None:
+        """Store "not duplicates" for the group's contents (core/duplicates/dismissals.py)."""
+        self.library.duplicates.dismiss(group)
 
     def action_trash_rest(self) -> None:
         group = self.group
@@ -430,7 +442,7 @@ class GroupsScreen(AppScreen):
         self._go(message.index)
 
     def action_threshold(self, direction: int) -> None:
-        base = self.threshold if self.threshold is not None else 0.9
+        base = self.threshold if self.threshold is not None else DEFAULT_THRESHOLD
         self.threshold = round(min(1.0, max(0.5, base + direction * THRESHOLD_STEP)), 3)
         self.query_one("#groups-head", Static).update(f"regrouping at {self.threshold:g}…")
         self._load()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 
 from anagnorisis_tui.core.base.progress import format_eta
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD
 from anagnorisis_tui.core.views.paging import ImageEntry
 
 
@@ -37,7 +38,7 @@ class GroupRow:
 
     @property
     def keeper(self) -> str:
-        return self.group.keeper.path
+        return str(self.group.keeper.path)
 
 
 def members_of(row: GroupRow) -> list[ImageEntry]:
@@ -58,7 +59,7 @@ def with_tier(rows: list[GroupRow], tier: str | None) -> list[GroupRow]:
 def entry_for(library: Any, member: Any) -> ImageEntry:
     found = library.views.entry(member.path)
     if found is not None:
-        return found
+        return cast(ImageEntry, found)
     # Gone from the catalogue since grouping (moved by another program): shown, never acted on
     # blindly (the core re-checks every file before it moves it).
     return ImageEntry(
@@ -118,7 +119,10 @@ def head_text(
     decisions: dict[int, Decision],
 ) -> Text:
     """The groups view's head line: where the user is, the shown group's tier, the settings."""
-    shown = f"{method}" + (f", threshold {threshold:g}" if threshold is not None else "")
+    # The threshold proposes pairs by their CLIP vectors; a group's similarity is how closely
+    # its pictures agree pixel by pixel: two measures, named apart.
+    cosine = threshold if threshold is not None else DEFAULT_THRESHOLD
+    shown = method + (f", vectors propose at cosine ≥ {cosine:g}" if method != "phash" else "")
     tier = f" · tier {tier_filter}" if tier_filter else ""
     if not groups:
         return Text(f"No groups ({shown}{tier}). T tier, - looser, + stricter, m method.")
@@ -129,7 +133,7 @@ def head_text(
     if group is not None:
         head.append(f" · {len(members_of(group))} images")
         head.append(f" · tier {group.group.tier}", style="bold")
-        head.append(f" · similarity ≥ {group.group.similarity:.2f}")
+        head.append(f" · pixels agree {group.group.similarity:.2f}")
     head.append(f" · {done} decided · {shown}{tier}", style="dim")
     decision = decisions.get(index)
     if decision is not None:
@@ -145,7 +149,7 @@ def summary_text(decisions: dict[int, Decision]) -> Text:
     if not decisions:
         log.append("Nothing moved yet. ", style="dim")
         log.append(
-            "s keeper · t trash the marked (✗) · i mark/unmark · T filter by tier · a keep all · "
+            "s keeper · t trash the marked (✗) · i mark/unmark · T filter by tier · a not duplicates (remembered) · "
             "n skip · u undo",
             style="dim",
         )

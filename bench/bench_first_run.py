@@ -60,6 +60,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rclip", default="", help="rclip's executable (its own venv)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--cases", nargs="+", default=["ready", "torch", "rclip"], help="rows to run, in order"
+    )
     parser.add_argument("--models", type=Path, default=None, help="keep the made files here")
     args = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores", flush=True)
@@ -71,9 +74,8 @@ def main() -> int:
         with rclip_models.serve(models) as hub:
             n = 0
             for _ in range(args.rounds):
-                cases = [("ready graphs", "ready"), ("torch export", "torch")]
-                if args.rclip:
-                    cases.append(("rclip", "rclip"))
+                names = {"ready": "ready graphs", "torch": "torch export", "rclip": "rclip"}
+                cases = [(names[c], c) for c in args.cases if c != "rclip" or args.rclip]
                 for label, case in cases:
                     n += 1
                     run = tmp / f"run-{n}"

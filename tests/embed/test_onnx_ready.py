@@ -158,3 +158,10 @@ def test_the_ready_path_never_imports_torch(hub, tiny_embedder, tmp_path):
         "source": f"{REPO}@main",
         "torch": False,
     }
+
+
+def test_an_unreachable_hub_is_an_error_not_a_silent_torch_export(hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(weights.DownloadError, match="cannot reach"):
+        onnx_engine.load_engine(_choice(), tmp_path / "data")
+    assert not (onnx_engine.cache_dir(tmp_path / "data", _choice().model_id) / "spec.json").exists()

@@ -163,12 +163,31 @@ class _Handler(BaseHTTPRequestHandler):
         if rest[:1] == ["tree"]:
             folder = "/".join(rest[2:])
             prefix = f"{folder}/" if folder else ""
+            recursive = "recursive=true" in self.path.lower()
             listed: dict[str, dict] = {}
             for name, data in sorted(files.items()):
                 if not name.startswith(prefix):
                     continue
                 head_part, _, tail = name[len(prefix) :].partition("/")
-                if tail:
+                if tail and recursive:
+                    listed.setdefault(
+                        head_part,
+                        {
+                            "type": "directory",
+                            "oid": "0" * 40,
+                            "size": 0,
+                            "path": prefix + head_part,
+                        },
+                    )
+                    e = entry(name, data)
+                    listed[name] = {
+                        "type": "file",
+                        "oid": e["blobId"],
+                        "size": e["size"],
+                        "path": name,
+                        "lfs": e["lfs"],
+                    }
+                elif tail:
                     listed.setdefault(
                         head_part,
                         {

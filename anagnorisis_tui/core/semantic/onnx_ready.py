@@ -19,7 +19,6 @@ lacks them, `prepare` returns None and the torch export is used, as for every ot
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -95,8 +94,9 @@ def prepare(
     """The engine from the hub's ready graphs, published in the data dir; None when the model
     has none listed or the hub does not carry them (the caller exports with torch instead).
 
-    Raises progress.Cancelled, weights.Corrupt (a file that fails its check is never used) and
-    ReadyGraphError; nothing is published unless every check passed."""
+    Raises progress.Cancelled, weights.DownloadError (the hub unreachable; Corrupt: a file that
+    fails its check, never used) and ReadyGraphError; nothing is published unless every check
+    passed."""
     ready = READY.get(choice.model_id)
     if ready is None:
         return None
@@ -113,10 +113,13 @@ def prepare(
             )
             for name in (ready.image_file, ready.text_file)
         ]
-    except weights.Corrupt:
-        raise
+    except weights.NotOnHub:
+        return None  # this hub or mirror lacks them: torch exports the model instead
     except weights.DownloadError:
-        return None  # not on this hub, offline, unreachable: torch exports it instead
+        if config.offline:
+            return None  # torch may find its weights in the cache
+        # Unreachable, cut off, corrupt: said as for the weights, never a silent 2 GB export.
+        raise
     folder = cache_dir(data_dir, choice.model_id)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".ready-", dir=folder.parent))
@@ -150,27 +153,35 @@ def _build(
     work: Path,
     steps: onnx_export._Steps,
 ) -> dict[str, object]:
-    import onnxruntime
+    from anagnorisis_tui.core.semantic.ort_env import onnxruntime
 
+    # Quantising loads the whole fp32 graph, twice over: done first, while the process holds
+    # nothing else, and every session below is closed and its memory handed back before the
+    # next opens, so the peak is the largest step, not their sum (BENCHMARKS.md, "First run").
+    shutil.copyfile(image, work / "image.fp32.onnx")  # streamed copies: the hub cache may be
+    shutil.copyfile(text, work / "text.onnx")  # cleared later
+    steps.step("quantising to int8")
+    onnx_export.quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
+    onnx_export.release_memory()
     steps.step("checking the text graph")
-    shutil.copyfile(text, work / "text.onnx")  # streamed: the hub cache may be cleared later
     texts = OnnxText(work / "text.onnx", ready.context_length, choice.model_id)
     _check(texts.encode_texts(PROBE_TEXTS), ready.dim, "text")
     del texts
+    onnx_export.release_memory()
     steps.step("checking the image graph")
-    shutil.copyfile(image, work / "image.fp32.onnx")
     probe = onnx_export.probe_images(ready.image_size)
     mean, std = np.asarray(ready.mean), np.asarray(ready.std)
     fp32 = open_session(work / "image.fp32.onnx")
     name = fp32.get_inputs()[0].name
-    out32 = unit_rows(fp32.run(None, {name: normalise_pixels(probe, mean, std)})[0])
+    feed = {name: normalise_pixels(probe, mean, std)}
+    out32 = unit_rows(fp32.run(None, feed)[0])
     _check(out32, ready.dim, "image")
     timing = {name: normalise_pixels(probe[:8], mean, std)}
     t32 = onnx_export._timed(fp32, timing)
     del fp32
-    gc.collect()
+    onnx_export.release_memory()
     precision, vs_fp32, t8 = onnx_export.choose_precision(
-        work, steps, {name: normalise_pixels(probe, mean, std)}, timing, out32, t32
+        work, steps, feed, timing, out32, t32, quantised=True
     )
     return {
         "format": FORMAT,
@@ -192,7 +203,7 @@ def _build(
             "fp32_seconds": t32,
             "int8_seconds": t8,
         },
-        "onnxruntime": onnxruntime.__version__,
+        "onnxruntime": onnxruntime().__version__,
         "made": time.time(),
     }
 

@@ -41,6 +41,10 @@ class DownloadError(RuntimeError):
     """The weights could not be had; the message says why and what to do about it."""
 
 
+class NotOnHub(DownloadError):
+    """The hub (or the mirror HF_ENDPOINT names) answered, and has none of the files."""
+
+
 class Corrupt(DownloadError):
     """What arrived does not match what the server said it was sending."""
 
@@ -163,7 +167,7 @@ def fetch(
             missing.append(f.filename)
             continue
         return _download(f, meta, config, progress=progress, cancel=cancel)
-    raise DownloadError(
+    raise NotOnHub(
         f"{config.endpoint}/{files[0].repo} has none of {', '.join(missing)} for {what}; if "
         "HF_ENDPOINT names a mirror, it may not carry this model"
     )

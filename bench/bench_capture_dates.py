@@ -33,7 +33,7 @@ from PIL import Image  # noqa: E402
 
 from anagnorisis_tui.core.base import db as dbmod  # noqa: E402
 from anagnorisis_tui.core.catalogue import imageinfo  # noqa: E402
-from anagnorisis_tui.core.catalogue.scan import scan  # noqa: E402
+from anagnorisis_tui.core.catalogue.scan import ScanOptions, scan  # noqa: E402
 
 
 def phone_exif(i: int) -> bytes:
@@ -92,7 +92,7 @@ def first_scan(root: Path, work: Path, dates: bool) -> tuple[float, float]:
     path = work / f"scan-{time.monotonic_ns()}.db"
     db = dbmod.connect(path)
     start, cpu = time.perf_counter(), time.process_time()
-    scan(db, root, pixels=PIXELS)
+    scan(db, root, ScanOptions(pixels=PIXELS))
     elapsed = (time.perf_counter() - start, time.process_time() - cpu)
     if dates:
         n = db.execute("SELECT count(*) FROM images WHERE taken IS NOT NULL").fetchone()[0]
@@ -107,15 +107,15 @@ def first_scan(root: Path, work: Path, dates: bool) -> tuple[float, float]:
 def catch_up(root: Path, work: Path) -> tuple[float, float]:
     """(seconds of the one-time dates stage for an older catalogue, of a rescan with nothing)."""
     db = dbmod.connect(work / "old.db")
-    scan(db, root, pixels=False)
+    scan(db, root, ScanOptions(pixels=False))
     with db.conn:
         db.execute("UPDATE images SET taken = NULL, taken_offset = NULL, taken_read = 0")
     start = time.perf_counter()
-    summary = scan(db, root, pixels=False)
+    summary = scan(db, root, ScanOptions(pixels=False))
     stage = time.perf_counter() - start
     assert "dates" in summary.stage_seconds
     start = time.perf_counter()
-    scan(db, root, pixels=False)
+    scan(db, root, ScanOptions(pixels=False))
     plain = time.perf_counter() - start
     db.conn.close()
     return stage, plain

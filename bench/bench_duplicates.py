@@ -30,6 +30,8 @@ import time
 from itertools import combinations
 from pathlib import Path
 
+from anagnorisis_tui.core.duplicates.options import GroupOptions
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -70,7 +72,7 @@ def run_ours(folder: Path, vectors: bool, phash_only: bool = False, distance: in
         if vectors:
             lib.semantic.embed()
             method = "both"
-        found = lib.duplicates.groups(method=method, phash_distance=distance)
+        found = lib.duplicates.groups(GroupOptions(method=method, phash_distance=distance))
         plan = lib.duplicates.plan_group_action(found, action="trash")
         groups = [[m.path for m in g.members if m.tier != "similar"] for g in found]
         return {

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from bench import dupset  # noqa: E402
 
 
@@ -109,12 +110,16 @@ def main() -> None:
         print("no vectors: this build has no embedding pipeline")
 
     rows = []
-    exact_only = library.duplicates.groups(method="phash", phash_distance=0)
+    exact_only = library.duplicates.groups(GroupOptions(method="phash", phash_distance=0))
     exact_only = [g for g in exact_only if g.reasons == ("bytes",)]
     rows.append(("baseline: same content only", "-", exact_only))
     for d in (4, 6, 8, 10, 12, 14):
         rows.append(
-            ("phash", f"distance {d}", library.duplicates.groups(method="phash", phash_distance=d))
+            (
+                "phash",
+                f"distance {d}",
+                library.duplicates.groups(GroupOptions(method="phash", phash_distance=d)),
+            )
         )
     if have_vectors:
         for thr in (0.85, 0.90, 0.95, 0.98, 0.99, 0.995, 0.998):
@@ -122,7 +127,7 @@ def main() -> None:
                 (
                     "vectors",
                     f"cosine {thr}",
-                    library.duplicates.groups(method="vectors", threshold=thr),
+                    library.duplicates.groups(GroupOptions(method="vectors", threshold=thr)),
                 )
             )
         for thr, d in ((0.95, 10), (0.98, 10), (0.99, 10), (0.995, 10), (0.998, 10)):
@@ -130,7 +135,9 @@ def main() -> None:
                 (
                     "both",
                     f"cosine {thr}, distance {d}",
-                    library.duplicates.groups(method="both", threshold=thr, phash_distance=d),
+                    library.duplicates.groups(
+                        GroupOptions(method="both", threshold=thr, phash_distance=d)
+                    ),
                 )
             )
     print(f"vectors: {model_note}")

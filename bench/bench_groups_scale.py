@@ -147,18 +147,21 @@ def planted_pairs(original: np.ndarray) -> set[tuple[int, int]]:
 def child(method: str, db_path: Path, workdir: Path) -> dict:
     from anagnorisis_tui.core.base import db as dbmod
     from anagnorisis_tui.core.duplicates import groups, neighbours, phash
+    from anagnorisis_tui.core.duplicates.options import GroupOptions
 
     db = None if method.startswith("phash-only/") else dbmod.connect(db_path)
     start = time.perf_counter()
     if method in ("vectors/annoy", "vectors/exact", "phash/mih"):
-        found = groups.find_groups(
+        found = groups.group_report(
             db,
-            method="vectors" if method.startswith("vectors") else "phash",
-            threshold=THRESHOLD,
-            phash_distance=PHASH_DISTANCE,
+            GroupOptions(
+                method="vectors" if method.startswith("vectors") else "phash",
+                threshold=THRESHOLD,
+                phash_distance=PHASH_DISTANCE,
+            ),
             neighbour_search="annoy" if method == "vectors/annoy" else "exact",
             workdir=str(workdir),
-        )
+        ).groups
         members = [[int(m.hash[1:]) for m in g.members] for g in found]
     elif method.startswith("phash-only/"):
         # Codes straight from memory (no catalogue): the pHash candidate search alone at scale.

@@ -43,7 +43,7 @@ from anagnorisis_tui.core.catalogue import scan, thumbnails  # noqa: E402
 from anagnorisis_tui.core.catalogue.imageinfo import decode_pixel_hash  # noqa: E402
 from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products  # noqa: E402
 from anagnorisis_tui.core.catalogue.pixel_pass import store_pixels  # noqa: E402
-from anagnorisis_tui.core.catalogue.scan_types import ScanSummary  # noqa: E402
+from anagnorisis_tui.core.catalogue.scan_types import ScanOptions, ScanSummary  # noqa: E402
 from anagnorisis_tui.core.duplicates import phash, verify  # noqa: E402
 from anagnorisis_tui.core.semantic import embed_pipeline, imageprep  # noqa: E402
 from anagnorisis_tui.core.semantic import engine as embeddings  # noqa: E402
@@ -110,13 +110,13 @@ def ingest(emb, photos: Path, work: Path, batch: int) -> tuple[float, IngestSumm
     products = Products(
         thumbnail_cache=thumbnails.cache_dir(work), phash=True, embedder=emb, batch_size=batch
     )
-    done: list[IngestSummary] = []
     start = time.perf_counter()
-    summary = scan.scan(db, str(photos), products=products, ingested=done)
+    summary = scan.scan(db, str(photos), ScanOptions(products=products))
     seconds = time.perf_counter() - start
     db.conn.close()
-    done[0].stage_seconds = summary.stage_seconds
-    return seconds, done[0]
+    done = summary.ingest or IngestSummary()
+    done.stage_seconds = summary.stage_seconds
+    return seconds, done
 
 
 def _old_pixel_pass(db, workers: int) -> None:
@@ -134,7 +134,7 @@ def today(emb, photos: Path, work: Path, batch: int) -> tuple[float, dict[str, f
     db = dbmod.connect(work / "library.db")
     stages: dict[str, float] = {}
     start = time.perf_counter()
-    scan.scan(db, str(photos), pixels=False)
+    scan.scan(db, str(photos), ScanOptions(pixels=False))
     _old_pixel_pass(db, max(1, min(4, os.cpu_count() or 1)))
     stages["scan"] = time.perf_counter() - start
     t = time.perf_counter()

@@ -8,8 +8,10 @@ library of photo-like JPEGs with warm thumbnails, 120x40 cells of 10x20 pixels, 
 - each of `--flips` PageDowns, each once the link is quiet: bytes sent, key to the first
   changed cell, key to the last byte (the last picture drawn), and after which flip `auto`
   switched ("-": never),
-- `q` typed 0.3 s after a PageDown (its pictures on their way): time to the shell's turn (a
-  marker the remote shell prints after the app exits) and the bytes that arrived meanwhile.
+- `q` typed once a PageDown's first picture begins to arrive (the rest on their way): time to
+  the shell's turn (a marker the remote shell prints after the app exits) and the bytes that
+  arrived meanwhile; and the most bytes ever queued in the link (the relay holds up to 256 kB
+  before TCP and SSH's 2 MB channel window hold the rest).
 
 Baseline in the same run: the same flow over the same sshd with no throttle (`none`).
 
@@ -73,7 +75,10 @@ def run_once(
                     out["switched"] = n
             out.update(flip_bytes=flip_bytes, changed=changed, last=last)
             app.send(PAGE_DOWN)
-            app.pump(0.3)  # the next page's pictures are on their way
+            pictures = app.sixels
+            deadline = time.monotonic() + 30
+            while app.sixels < pictures + 1 and time.monotonic() < deadline:
+                app.pump(0.005)  # until the next page's pictures are arriving
             before = app.delivered
             quit_key = app.send(b"q")
             deadline = time.monotonic() + 30
@@ -85,6 +90,8 @@ def run_once(
                 else None
             )
             out["quit_bytes"] = app.delivered - before
+            assert link.relay is not None
+            out["most_held"] = link.relay.most_held  # the link's backlog (its queue: 256 kB)
             app.wait_exit(10)
         finally:
             app.kill()
@@ -117,7 +124,7 @@ def main() -> None:
         base = {}
         print(
             f"\n{'link':22} {'first screen':>14} {'kB/flip':>8} {'1st cell':>9} "
-            f"{'last pic':>9} {'q->prompt':>10} {'kB after q':>10} {'auto low at':>11}"
+            f"{'last pic':>9} {'q->prompt':>10} {'kB after q':>10} {'backlog':>8} {'auto low at':>11}"
         )
         for name, res in rows:
             kbf = med([b / 1000 for b in res["flip_bytes"]])  # type: ignore[union-attr]
@@ -129,6 +136,7 @@ def main() -> None:
                 f"{med(res['changed']) * 1000:7.0f}ms {med(res['last']) * 1000:7.0f}ms "  # type: ignore[arg-type]
                 f"{'-' if quit_s is None else f'{quit_s * 1000:.0f} ms':>10} "
                 f"{res['quit_bytes'] / 1000:10.1f} "  # type: ignore[operator]
+                f"{res['most_held'] / 1000:6.0f}kB "  # type: ignore[operator]
                 f"{'never' if switched is None else ('first screen' if switched == 0 else f'flip {switched}'):>11}"
             )
 

@@ -126,3 +126,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The tests that drive the real app in tmux or behind a slow link run first: they are the
     # longest (mostly waiting), and run last they were the tail of a parallel run.
     items.sort(key=lambda item: item.get_closest_marker("tmux") is None)
+    # Driving the real app in tmux takes seconds a test: never in the fast lane (-m "not slow").
+    for item in items:
+        if item.get_closest_marker("tmux") is not None:
+            item.add_marker(pytest.mark.slow)

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from anagnorisis_tui.core.base import fsnames
     from anagnorisis_tui.core.demo.generate import demo_root
     from anagnorisis_tui.core.library import Library
-    from anagnorisis_tui.core.work.runner import run_task
+    from anagnorisis_tui.core.work.scan_run import ScanRun
 
     settings = settings_with_model(args)
     cancel = threading.Event()
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     with Library(settings) as lib:
         roots = lib.catalogue.roots()
-        root = args.library or (roots or [None])[0]
+        root = args.library or (roots[0] if roots else None)
     if settings.demo and root is None:  # `embed --demo`: the demo's pictures, made first
         root = demo_root(settings)
         root.mkdir(parents=True, exist_ok=True)
@@ -73,40 +73,41 @@ def run(args: argparse.Namespace) -> int:
         )
     old_int = signal.signal(signal.SIGINT, stop)
     try:
-        work = {"root": str(root), "embed": True, "batch_size": args.batch}
-        result = run_task("ingest", settings, work, progress=line or notes, cancel=cancel)
+        scan = ScanRun(settings, str(root), embed=True, batch_size=args.batch)
+        result = scan.run(progress=line or notes, cancel=cancel)
     except Exception as exc:
         raise command_error(exc, settings) from None
     finally:
         signal.signal(signal.SIGINT, old_int)
         if line is not None:
             line.clear()
-    scanned, ingest, embed = result["scan"], result["ingest"], result.get("embed")
-    if ingest.get("model_error"):
+    assert result is not None  # only kill() gives None, and nothing here kills it
+    scanned, ingest, embed = result.scan, result.ingest, result.embed
+    if ingest.model_error:
         if cancel.is_set():  # Ctrl-C during the download: the bytes so far are kept
-            print(f"interrupted: {ingest['model_error']}", file=sys.stderr)
+            print(f"interrupted: {ingest.model_error}", file=sys.stderr)
             return 130
-        raise CommandError(ingest["model_error"])
+        raise CommandError(ingest.model_error)
     if embed is None:
         print("interrupted during the scan; nothing embedded", file=sys.stderr)
         return 130
-    cancelled = bool(embed["cancelled"] or scanned["cancelled"])
+    cancelled = embed.cancelled or scanned.cancelled
     if not args.quiet:
         with Library(settings) as lib:
             done, total = lib.semantic.vector_counts()
             model_id = lib.semantic.model_id
-        seconds = ingest["seconds"] or scanned["seconds"]
-        rate = embed["embedded"] / seconds if seconds else 0.0
+        seconds = ingest.seconds or scanned.seconds
+        rate = embed.embedded / seconds if seconds else 0.0
         print(
-            f"{fsnames.display(scanned['root'])}: embedded {embed['embedded']:,} images in "
-            f"{seconds:.1f} s ({rate:,.1f} images/s) with {embed['label']} on {embed['device']}"
-            f" ({embed['engine']})"
+            f"{fsnames.display(scanned.root)}: embedded {embed.embedded:,} images in "
+            f"{seconds:.1f} s ({rate:,.1f} images/s) with {embed.label} on {embed.device}"
+            f" ({embed.engine})"
         )
         extra = []
-        errors = embed["errors"] + ingest["failed"]
+        errors = embed.errors + ingest.failed
         if errors:
             extra.append(f"{errors:,} could not be decoded (see `anagnorisis-tui errors`)")
-        missing = embed["missing"] + ingest["missing"]
+        missing = embed.missing + ingest.missing
         if missing:
             extra.append(f"{missing:,} vanished since the scan")
         if extra:

@@ -7,6 +7,8 @@ import json
 import sys
 from collections.abc import Callable
 
+from anagnorisis_tui.core.duplicates.options import GroupOptions
+
 
 def _group_options(parser: argparse.ArgumentParser) -> None:
     from anagnorisis_tui.core.duplicates.options import (
@@ -219,11 +221,13 @@ def _find(library, args: argparse.Namespace):
     from anagnorisis_tui.cli.list_cmd import catalogue_root
 
     report = library.duplicates.group_report(
-        threshold=args.threshold,
-        method=args.method,
-        phash_distance=args.phash_distance,
-        root=catalogue_root(args.root),
-        folder=args.folder,
+        GroupOptions(
+            threshold=args.threshold,
+            method=args.method,
+            phash_distance=args.phash_distance,
+            root=catalogue_root(args.root),
+            folder=args.folder,
+        ),
         rules=_rules(library, args),
         progress=_progress(),
     )

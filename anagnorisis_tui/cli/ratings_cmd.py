@@ -63,14 +63,14 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("give either FILE or --xmp")
     with Library(settings_from_args(args)) as library:
         if args.action == "export" and args.xmp:
-            rep = library.ratings.export_xmp(overwrite=args.overwrite, private=args.private)
+            written = library.ratings.export_xmp(overwrite=args.overwrite, private=args.private)
             print(
-                f"sidecars: {rep.written} written, {rep.unchanged} already up to date"
-                + (f", {len(rep.kept)} kept with another app's stars" if rep.kept else "")
+                f"sidecars: {written.written} written, {written.unchanged} already up to date"
+                + (f", {len(written.kept)} kept with another app's stars" if written.kept else "")
             )
-            _errors(rep.kept)
-            _errors(rep.errors)
-            return 1 if rep.errors else 0
+            _errors(written.kept)
+            _errors(written.errors)
+            return 1 if written.errors else 0
         if args.action == "export":
             count = library.ratings.export_ratings(args.file, args.format, private=args.private)
             print(f"exported {count} ratings to {args.file}")

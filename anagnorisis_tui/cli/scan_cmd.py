@@ -14,11 +14,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.progress import Progress, format_eta
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.base.config import Settings
+    from anagnorisis_tui.core.catalogue.scan_types import FileEvent, ScanSummary
 
 
 def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> None:
@@ -94,12 +97,15 @@ class ProgressLine:
             self.width = 0
 
 
-def _json_line(obj: dict) -> None:
+def _json_line(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
-def file_record(event) -> dict:
-    record = {"type": "error" if event.status == "error" else "file", "path": event.path}
+def file_record(event: FileEvent) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "type": "error" if event.status == "error" else "file",
+        "path": event.path,
+    }
     if event.status == "error":
         record["reason"] = event.reason
     else:
@@ -119,7 +125,7 @@ def file_record(event) -> dict:
     return record
 
 
-def summary_lines(summary) -> list[str]:
+def summary_lines(summary: ScanSummary) -> list[str]:
     s = summary
     lines = [
         f"{fsnames.display(s.root)}: {s.files:,} images"
@@ -142,29 +148,22 @@ def summary_lines(summary) -> list[str]:
     return lines
 
 
-def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
-    """Scan and report in `mode` text/json/quiet.
-
-    The walk and its comparison with the catalogue run here; what is left to read or derive
-    (catalogue, pixel identity, perceptual hashes, thumbnails) runs in a child process (the same
-    runner the app uses), started only when there is some: a scan that finds nothing new or
-    changed loads no decoder and starts no second interpreter."""
-    from anagnorisis_tui.core.library import Library
+def run_scan(settings: Settings, library: str | None, *, mode: str = "text") -> int:
+    """Scan and report in `mode` text/json/quiet, as the app scans (core/work/scan_run.py):
+    the walk here, what is left to read or derive in a child process started only when there
+    is some, so a scan that finds nothing new or changed loads no decoder and starts no second
+    interpreter."""
+    from anagnorisis_tui.core.work.scan_run import ScanRun
 
     cancel = threading.Event()
     line = ProgressLine(sys.stderr) if mode == "text" and sys.stderr.isatty() else None
 
-    def on_file(event) -> None:
+    def on_file(event: FileEvent) -> None:
         _json_line(file_record(event))
 
-    def on_event(event: dict) -> None:
-        if mode == "json" and event.pop("kind", None) == "file":
-            _json_line(file_record(SimpleNamespace(**event)))
-
-    def stop(_signum, _frame) -> None:
+    def stop(_signum: int, _frame: object) -> None:
         cancel.set()
 
-    files = on_file if mode == "json" else None
     if settings.demo and library is None:  # `scan --demo`: the demo's pictures, made first
         from anagnorisis_tui.core.demo.generate import demo_root, make_demo
 
@@ -172,19 +171,9 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     try:
-        with Library(settings) as lib:
-            walked = lib.catalogue.start_scan(library, progress=line, cancel=cancel, on_file=files)
-            work = lib.catalogue.has_work(walked)
-            if not work:
-                scan = lib.catalogue.finish_scan(walked, on_file=files).to_dict()
-        if work:
-            from anagnorisis_tui.core.work.runner import run_task
-
-            args = {"root": library, "files": mode == "json", "walked": walked.to_payload()}
-            result = run_task(
-                "ingest", settings, args, progress=line, cancel=cancel, on_event=on_event
-            )
-            scan = result["scan"]
+        result = ScanRun(settings, library, files=mode == "json").run(
+            progress=line, cancel=cancel, on_file=on_file
+        )
     except Exception as exc:
         raise command_error(exc, settings) from None
     finally:
@@ -192,16 +181,17 @@ def run_scan(settings, library: str | None, *, mode: str = "text") -> int:
         signal.signal(signal.SIGTERM, old_term)
         if line is not None:
             line.clear()
-    summary = SimpleNamespace(**scan)
+    assert result is not None  # only kill() gives None, and nothing here kills it
+    summary = result.scan
     if mode == "json":
-        _json_line({"type": "summary", **scan})
+        _json_line({"type": "summary", **summary.to_dict()})
     elif mode == "text":
         for text in summary_lines(summary):
             print(text)
     return 130 if summary.cancelled else 0
 
 
-def command_error(exc: Exception, settings) -> Exception:
+def command_error(exc: Exception, settings: Settings) -> Exception:
     """The CommandError a user reads for what the scan raised, here or in the child task
     (TaskFailed)."""
     import sqlite3

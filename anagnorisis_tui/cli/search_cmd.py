@@ -8,9 +8,11 @@ anywhere. Output: `score  path` lines, or JSON lines with path, hash and score.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from anagnorisis_tui.cli.model_args import (
     ModelFeedback,
@@ -18,6 +20,9 @@ from anagnorisis_tui.cli.model_args import (
     demo_model_note,
     settings_with_model,
 )
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.library import Library
 
 _FLAGS_WITH_VALUE = {
     "--top",
@@ -125,16 +130,17 @@ def _print_hits(hits, as_json: bool) -> None:
     out.flush()
 
 
-def _open(args: argparse.Namespace):
-    """The library; on the demo library without a chosen model, with the demo's model (as the
-    app searches it), named on stderr."""
+@contextlib.contextmanager
+def _open(args: argparse.Namespace) -> Iterator[Library]:
+    """The library, open while in the `with`; on the demo library without a chosen model, with
+    the demo's model (as the app searches it), named on stderr."""
     from anagnorisis_tui.core.library import Library
 
-    lib = Library(settings_with_model(args))
-    note = demo_model_note(lib.settings)
-    if note:
-        print(note, file=sys.stderr)
-    return lib
+    with Library(settings_with_model(args)) as lib:
+        note = demo_model_note(lib.settings)
+        if note:
+            print(note, file=sys.stderr)
+        yield lib
 
 
 def _ready(lib) -> None:

@@ -140,7 +140,7 @@ class AnagnorisisApp(App):
         # Libraries the app showed before this one (the demo), closed when the app ends.
         self._retired: list[Library] = []
         self.thumbnails = ThumbnailStore(cache_dir(library.data_dir))
-        self.jobs = Jobs(self)
+        self.jobs = Jobs(self, lambda: self.library)
         # Thumbnails the cache lacks are made in a child process: the UI never decodes an original.
         self.thumbnails.maker = self.jobs.make_thumbnails
         # A query by an image with no stored vector is encoded in a child process too.
@@ -325,8 +325,9 @@ class AnagnorisisApp(App):
     def _return_mode(self, source: GridSource | None) -> str:
         for mode in ("library", "search"):
             base = self.base_screen(mode)
-            grids = base.query(ThumbnailGrid) if base is not None and source is not None else []
-            if any(g.source is source for g in grids):
+            if base is None or source is None:
+                continue
+            if any(g.source is source for g in base.query(ThumbnailGrid)):
                 return mode
         return "library"
 

@@ -75,7 +75,7 @@ def _import_widgets():  # noqa: ANN202 - returns the module
     quiet = _on_a_terminal()
     real = sys.__stdout__
     if quiet:
-        sys.__stdout__ = _NotATerminal(real)  # type: ignore[assignment]
+        sys.__stdout__ = _NotATerminal(real)  # type: ignore[misc]
     try:
         import textual_image.widget as widgets
     except (ZeroDivisionError, unanswered):
@@ -84,7 +84,7 @@ def _import_widgets():  # noqa: ANN202 - returns the module
         _seed_cell_size()
         import textual_image.widget as widgets
     finally:
-        sys.__stdout__ = real
+        sys.__stdout__ = real  # type: ignore[misc]
     if quiet and not _terminal_is_empty():
         # Measured while stdout looked like no terminal: measure again for real (ioctl).
         forget_cell_size()
@@ -337,7 +337,7 @@ def _fixed_sixel_class() -> type[PictureWidget]:
             segments[-1] = Segment(move.segment.text, style=segments[-1].style)
             return segments
 
-    class SixelImage(sixel_module.Image, Renderable=noop_renderable):  # type: ignore[misc]
+    class SixelImage(sixel_module.Image, Renderable=noop_renderable):
         def compose(self):  # noqa: ANN201 - Textual's ComposeResult
             from anagnorisis_tui.ui.pictures import current
 

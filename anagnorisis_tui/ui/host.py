@@ -76,6 +76,11 @@ class AppHost(PublishesUpdates, Protocol):
 
     def action_view_current(self) -> None: ...
 
+    @property
+    def on_demo(self) -> bool: ...
+
+    def switch_library(self, library: Library) -> None: ...
+
 
 if TYPE_CHECKING:
 

@@ -1,9 +1,10 @@
 """Long work (scan and ingest, embeddings, thumbnails) as named jobs with cancel events.
 
-Heavy work runs in a child process (core/work/runner.py, `start_child`): the job's thread
-worker only reads the child's progress, so the model and the decoders never load into the UI
-process, a crash in them becomes a notice, and quitting kills the child at once (`stop_all`)
-with its committed batches kept. Lighter jobs run in the thread itself (`start`).
+Heavy work runs in a child process (core/work/runner.py; the scan through
+core/work/scan_run.py, given to `start` as the job's `stoppable`): the job's thread worker only
+reads the child's progress, so the model and the decoders never load into the UI process, a
+crash in them becomes a notice, and quitting kills the child at once (`stop_all`) with its
+committed batches kept. Lighter jobs run in the thread itself.
 
 Each job runs a core function `fn(progress=..., cancel=...)` in a thread worker of group
 `job:<name>` with exit_on_error=False (failures reach the app's one Worker.StateChanged handler
@@ -18,35 +19,52 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from textual.worker import Worker
 
-from anagnorisis_tui.core.base.progress import Progress
+from anagnorisis_tui.core.base.config import Settings
+from anagnorisis_tui.core.base.progress import Progress, ProgressCallback
 from anagnorisis_tui.core.work.runner import ChildTask, EventCallback
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed
 
 if TYPE_CHECKING:
+    import numpy as np
     from textual.app import App
+
+    from anagnorisis_tui.core.library import Library
 
 # At most this many progress messages per second per job reach the UI thread.
 PROGRESS_RATE = 8.0
 
-JobFn = Callable[..., Any]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class JobFn(Protocol[T_co]):
+    """A core function with the long-call protocol: reports progress, stops on cancel."""
+
+    def __call__(self, *, progress: ProgressCallback, cancel: threading.Event) -> T_co: ...
+
+
+class Stoppable(Protocol):
+    """What a job runs in another process (a ChildTask, a ScanRun): `kill()` stops it now."""
+
+    def kill(self) -> None: ...
 
 
 @dataclass
-class Job:
+class Job(Generic[T]):
     name: str
     title: str
     cancel: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
-    worker: Worker | None = None
+    worker: Worker[T] | None = None
     progress: Progress | None = None
     started: float = field(default_factory=time.monotonic)
-    result: Any = None
-    on_done: Callable[[Any], None] | None = None
-    child: ChildTask | None = None
+    result: T | None = None
+    on_done: Callable[[T], None] | None = None
+    child: Stoppable | None = None
 
     @property
     def running(self) -> bool:
@@ -57,14 +75,15 @@ class Job:
 class Jobs:
     """The app's long-running jobs, by name (one of each at a time)."""
 
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: App[Any], library: Callable[[], Library]) -> None:
         self.app = app
-        self.jobs: dict[str, Job] = {}
+        self.library = library  # the app's current one: a child opens the same catalogue
+        self.jobs: dict[str, Job[Any]] = {}
         self.loose: set[ChildTask] = set()  # children run by screens outside any job
 
-    def _settings(self) -> Any:
-        # The library's own settings: the child opens the same catalogue as this process.
-        return self.app.library.settings  # type: ignore[attr-defined]
+    def settings(self) -> Settings:
+        """The library's own settings: a child opens the same catalogue as this process."""
+        return self.library().settings
 
     def running(self, name: str) -> bool:
         job = self.jobs.get(name)
@@ -74,15 +93,22 @@ class Jobs:
         return any(job.running for job in self.jobs.values())
 
     def start(
-        self, name: str, title: str, fn: JobFn, on_done: Callable[[Any], None] | None = None
-    ) -> Job | None:
+        self,
+        name: str,
+        title: str,
+        fn: JobFn[T],
+        on_done: Callable[[T], None] | None = None,
+        *,
+        stoppable: Stoppable | None = None,
+    ) -> Job[T] | None:
         """Run `fn(progress=, cancel=)` as job `name`; None if one is already running.
 
-        `on_done(result)` runs on the UI thread when `fn` returns (not when it raises).
+        `on_done(result)` runs on the UI thread when `fn` returns (not when it raises);
+        `stoppable` is what `stop_all` kills at once (the job's child process).
         """
         if self.running(name):
             return None
-        job = Job(name, title, on_done=on_done)
+        job: Job[T] = Job(name, title, on_done=on_done, child=stoppable)
         self.jobs[name] = job
         last = [0.0]
 
@@ -93,7 +119,7 @@ class Jobs:
                 last[0] = now
                 self.app.post_message(JobProgressed(name, progress))
 
-        def work() -> Any:
+        def work() -> T:
             try:
                 result = fn(progress=report, cancel=job.cancel)
                 job.result = result
@@ -112,44 +138,19 @@ class Jobs:
         )
         return job
 
-    def start_child(
-        self,
-        name: str,
-        title: str,
-        task: str,
-        args: dict[str, Any],
-        on_done: Callable[[Any], None] | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Job | None:
-        """Run core task `task` (core/work/tasks.py) in a child process as job `name`.
-
-        Progress arrives as for `start`; `on_event` gets the task's own events (in the job's
-        thread); a task that fails or a child that dies raises in the worker, which the app
-        shows as a notice."""
-        if self.running(name):
-            return None
-        child = ChildTask(task, self._settings(), args)
-
-        def run(progress: Any, cancel: threading.Event) -> Any:
-            return child.run(progress=progress, cancel=cancel, on_event=on_event)
-
-        job = self.start(name, title, run, on_done)
-        if job is not None:
-            job.child = child
-        return job
-
     def run_child(
         self,
         task: str,
         args: dict[str, Any],
         *,
-        progress: Any = None,
+        progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         on_event: EventCallback | None = None,
-    ) -> Any:
+    ) -> dict[str, Any] | None:
         """Run core task `task` in a child process from a screen's own worker thread and return
-        its result; quitting stops it like a job's (`stop_all`). Raises TaskFailed."""
-        child = ChildTask(task, self._settings(), args)
+        its result's JSON (core/work/results.py reads it), None when quitting killed it;
+        quitting stops it like a job's (`stop_all`). Raises TaskFailed."""
+        child = ChildTask(task, self.settings(), args)
         self.loose.add(child)
         try:
             return child.run(progress=progress, cancel=cancel, on_event=on_event)
@@ -162,14 +163,14 @@ class Jobs:
         """The ThumbnailStore's maker: the thumbnails the cache lacks, made in one child process
         (the UI never decodes an original); `made(hash, error)` hears of each, False stops it."""
         from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailError
+        from anagnorisis_tui.core.work.results import ThumbEvent, event_from_json
         from anagnorisis_tui.core.work.runner import TaskFailed
 
         cancel = threading.Event()
 
         def on_event(message: dict[str, Any]) -> None:
-            if message.get("kind") == "thumb" and not made(
-                str(message.get("hash", "")), str(message.get("error", ""))
-            ):
+            event = event_from_json(message)
+            if isinstance(event, ThumbEvent) and not made(event.hash, event.error):
                 cancel.set()
 
         try:
@@ -179,7 +180,7 @@ class Jobs:
         except TaskFailed as exc:
             raise ThumbnailError(str(exc)) from None
 
-    def image_vector(self, path: str) -> Any:
+    def image_vector(self, path: str) -> np.ndarray:
         """The unit vector of an image file for a query by image, computed in a child process
         (the UI never decodes it or loads the model); a file or model that cannot be used
         raises the child's QueryError or ModelUnavailable with its message."""
@@ -187,6 +188,7 @@ class Jobs:
 
         from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
         from anagnorisis_tui.core.semantic.search import QueryError
+        from anagnorisis_tui.core.work.results import VectorResult
         from anagnorisis_tui.core.work.runner import TaskFailed
 
         try:
@@ -199,7 +201,7 @@ class Jobs:
             raise
         if result is None:  # killed: the app is quitting
             raise QueryError(f"stopped before {path} was read")
-        return np.asarray(result["vector"], dtype=np.float32)
+        return np.asarray(VectorResult.from_json(result).vector, dtype=np.float32)
 
     def stop_all(self) -> None:
         """Stop everything now: cancel every job and kill every child process at once.

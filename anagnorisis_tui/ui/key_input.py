@@ -27,8 +27,10 @@ to read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import cast
 
 from textual import events
+from textual.message import Message
 
 from anagnorisis_tui.ui.textual_private import XTermParser, use_input_parser
 
@@ -54,14 +56,14 @@ def _after_escape(char: str) -> str | None:
 class EscapeAwareParser(XTermParser):
     """Textual's terminal input parser, with Escape-then-key pairs read as two keys."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
         self._pasting = False
 
     # Called for each answer to the app's status requests (ui/link.py), taken out of the input.
     on_status: Callable[[], None] | None = None
 
-    def feed(self, data: str) -> Iterator[events.Event]:  # type: ignore[override]
+    def feed(self, data: str) -> Iterator[Message]:
         if self.on_status is not None and data:
             data = self._take_status_answers(data)
             if not data:
@@ -116,12 +118,14 @@ def escape_aware_driver(base: type, on_status: Callable[[], None] | None = None)
     """`base` (Textual's Linux driver) reading its input with EscapeAwareParser (status
     answers, if `on_status`, taken out and reported to it)."""
 
-    parser = EscapeAwareParser
+    parser: type[EscapeAwareParser] = EscapeAwareParser
     if on_status is not None:
-        parser = type("EscapeAwareParser", (EscapeAwareParser,), {})
-        parser.on_status = staticmethod(on_status)  # type: ignore[assignment]
+        parser = cast(
+            "type[EscapeAwareParser]",
+            type("EscapeAwareParser", (EscapeAwareParser,), {"on_status": staticmethod(on_status)}),
+        )
 
-    class EscapeAwareDriver(base):  # type: ignore[misc, valid-type]
+    class EscapeAwareDriver(base):
         def run_input_thread(self) -> None:
             use_input_parser(parser)
             super().run_input_thread()

@@ -55,7 +55,12 @@ class Transmission:
         for ref in self._owners:
             widget = ref()
             image = getattr(widget, "_image", None)
-            if image is not None and widget.is_attached and picture_key(image) == self.key:
+            if (
+                widget is not None
+                and image is not None
+                and widget.is_attached
+                and picture_key(image) == self.key
+            ):
                 return True
         return False
 
@@ -111,7 +116,7 @@ def kitty_class() -> type[Widget]:
         pixel_data,
     )
 
-    BaseImage = picture_widget_base()
+    BaseImage: Any = picture_widget_base()
 
     sent: OrderedDict[tuple[int, int, int, int, int, float], Transmission] = OrderedDict()
 
@@ -177,7 +182,7 @@ def kitty_class() -> type[Widget]:
             self.terminal_image_id = known.image_id
             yield from self._render_diacritics(*cells)
 
-    class KittyImage(BaseImage, Renderable=ReusedRenderable):  # type: ignore[misc, call-arg]
+    class KittyImage(BaseImage, Renderable=ReusedRenderable):  # type: ignore[call-arg]
         transmitted = 0  # pictures queued for the terminal (not placements), for tests/benches
 
         def render(self) -> Any:
@@ -186,5 +191,5 @@ def kitty_class() -> type[Widget]:
                 out.owner = weakref.ref(self)
             return out
 
-    KittyImage.sent = sent  # type: ignore[attr-defined]
+    KittyImage.sent = sent
     return KittyImage

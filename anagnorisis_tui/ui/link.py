@@ -12,11 +12,13 @@ before it, so an answer says those bytes crossed the link. From that:
   is in flight, about `FLIGHT_S` of the measured rate plus one round trip: pictures wait in the
   app, where a page flip or `q` drops them, never in SSH's buffers. Pictures drawn in a frame
   (sixel) ask first (`admit`): refused, they are drawn when answers make room (`when_room`).
-- the rate: the bytes between two answers over the time the link spent on them: the time
-  between the answers where the later request was written before the earlier answer came back
-  (the link busy all along), else from its writing to its answer less the round trip at rest
-  (a pause of the app's own, encoding or idle, is not the link); over the last `RATE_WINDOW`
-  bytes, counting only stretches of at least `PROBE_EVERY` bytes (a short one is mostly noise).
+- the rate: the bytes between two answers over the time between them, counted only where the
+  link was busy all along (the later request was written at least a round trip before the
+  earlier answer came back): a pause of the app's own (encoding on a loaded CPU, idle) is not
+  the link, and a link the app cannot keep busy is not what slows it. Over the last
+  `RATE_WINDOW` bytes. Until it is measured, the budget starts at `MIN_BUDGET` and doubles once
+  a round trip while pictures wait for room (TCP's slow start), so a fast distant link is
+  filled and shows its rate.
 - the round trip at rest (`rtt`): the shortest time any request took to be answered. A terminal
   on this machine answers in a few milliseconds: however slowly it draws pictures, it is not a
   slow link (`slow`), and fewer colours would not make it draw faster.
@@ -38,9 +40,10 @@ PROBE = "\x1b[5n"  # device status report; the answer is ANSWER
 ANSWER = "\x1b[0n"
 PROBE_EVERY = 8 * 1024  # a request after at most this many bytes (at a boundary)
 FLIGHT_S = 0.05  # bytes in flight: this much of the rate, plus a round trip
-MIN_BUDGET = 24 * 1024  # bytes in flight allowed however slow the link (and before it is known)
+MIN_BUDGET = 32 * 1024  # bytes in flight allowed however slow the link (and before it is known)
 MAX_BUDGET = 4 * 1024 * 1024
-RATE_WINDOW = 128 * 1024  # the rate is taken over at least this many answered bytes
+MAX_START_BUDGET = 512 * 1024  # the most it grows to before the rate is measured
+RATE_WINDOW = 96 * 1024  # the rate is taken over at least this many answered bytes
 SLOW_LINK_BYTES_S = 625e3  # 5 Mbit/s: below this, `auto` sends low-quality pictures
 LOCAL_RTT_S = 0.02  # a terminal answering faster than this at rest is on this machine (or near)
 ANSWER_WAIT_S = 2.0  # no answer at all for this long: stop waiting (the terminal went quiet)
@@ -56,13 +59,16 @@ class Flight:
         self.probes = 0  # requests written
         self._unprobed = 0
         self._probes: deque[tuple[int, float]] = deque()  # (sent when written, time written)
-        self._last_answer: tuple[int, float] | None = None
+        self._last_answer: tuple[float, float] | None = None
         self._samples: deque[tuple[int, float]] = deque()  # (bytes, seconds) while busy
         self._sample_bytes = 0
         self._sample_seconds = 0.0
         self.rate: float | None = None  # bytes per second, once RATE_WINDOW bytes are answered
         self.rtt = rtt  # seconds, the shortest answer seen
         self._admitted = 0  # bytes of pictures admitted into frames not yet written
+        self._window = MIN_BUDGET  # the budget until the rate is measured
+        self._grown_at = 0.0
+        self._denied = False  # a picture waited for room since the last answer
         self._room_callbacks: list[Callable[[], None]] = []
         self._cv = threading.Condition()
 
@@ -73,8 +79,8 @@ class Flight:
 
     @property
     def budget(self) -> int:
-        if self.rate is None:
-            return MIN_BUDGET
+        if self.rate is None:  # not measured yet: what the link has shown it takes
+            return self._window
         window = self.rate * (FLIGHT_S + (self.rtt or 0.0))
         return int(min(MAX_BUDGET, max(MIN_BUDGET, window)))
 
@@ -120,6 +126,7 @@ class Flight:
             return True
         with self._cv:
             if self.in_flight + self._admitted >= self.budget:
+                self._denied = True
                 return False
             self._admitted += nbytes
             return True
@@ -143,13 +150,22 @@ class Flight:
             self.answered = max(self.answered, upto)
             took = now - written_at
             self.rtt = took if self.rtt is None else min(self.rtt, took)
-            last = self._last_answer or (0, written_at)
-            if written_at <= last[1]:  # the link was busy with earlier bytes until last[1]
-                seconds = now - last[1]
-            else:  # it was idle: these bytes took a round trip more than their transfer
-                seconds = now - written_at - min(self.rtt, took)
-            if upto - last[0] >= PROBE_EVERY and seconds > 1e-3:
-                self._add_sample(upto - last[0], seconds)
+            last = self._last_answer or (0.0, written_at)
+            # Busy: these bytes were written at least a round trip before the earlier answer
+            # came, so they reached the terminal right behind the earlier ones, and the time
+            # between the answers is theirs (the terminal's read delays cancel out over a run).
+            # Only those: after an idle link the time from writing to answer is mostly round
+            # trip, whose noise on a loaded machine made 10 Mbit/s and an unthrottled SSH link
+            # read as slow ones. A link the app cannot keep busy is not what slows it.
+            busy = written_at <= last[1] - self.rtt
+            if busy and upto - last[0] >= PROBE_EVERY:
+                self._add_sample(int(upto - last[0]), now - last[1])
+            elif self._denied and not self._samples and now - self._grown_at >= self.rtt:
+                # Pictures waited for room and the link was never kept busy: it may take more
+                # (doubled once a round trip, as TCP's slow start, until it is once).
+                self._window = min(MAX_START_BUDGET, self._window * 2)
+                self._grown_at = now
+            self._denied = False
             self._last_answer = (upto, now)
             self._cv.notify_all()
             room = self.in_flight + self._admitted < self.budget

@@ -247,7 +247,7 @@ def metered_driver(
     """`base` (Textual's Linux driver) writing through a MeteredFile (given to `on_output`)."""
     from anagnorisis_tui.ui.textual_private import driver_output, set_driver_output
 
-    class MeteredDriver(base):  # type: ignore[misc, valid-type]
+    class MeteredDriver(base):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             output = MeteredFile(driver_output(self), meter, flight)

@@ -58,7 +58,7 @@ class QuitWatch:
 def watching_driver(base: type, watch: QuitWatch) -> type:
     """`base` (Textual's Linux driver) telling `watch` of each key its input thread reads."""
 
-    class WatchingDriver(base):  # type: ignore[misc, valid-type]
+    class WatchingDriver(base):
         def process_message(self, message: Any) -> None:
             if isinstance(message, events.Key):
                 watch.key_read(message.key)

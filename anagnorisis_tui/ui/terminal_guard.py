@@ -175,9 +175,9 @@ def guard(app: AnagnorisisApp) -> Iterator[None]:
         yield
     finally:
         app.end_process = app.quit_watch.quit = None
-        for signum, handler in previous.items():
+        for number, handler in previous.items():
             with contextlib.suppress(ValueError, OSError):
-                signal.signal(signum, handler)
+                signal.signal(number, handler)
         stop_watchdog(pipe)
 
 

@@ -33,7 +33,7 @@ name is imported inside the function that needs it, never when this module is im
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual._xterm_parser import XTermParser
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from textual_image.widget._base import Image as PictureWidget
 
 __all__ = [
+    "PictureWidget",
     "XTermParser",
     "active_app",
     "bindings_of",
@@ -103,7 +104,7 @@ def use_input_parser(parser_class: type[XTermParser]) -> None:
     """The Linux driver's input thread builds its parser from this module-level name."""
     from textual.drivers import linux_driver
 
-    linux_driver.XTermParser = parser_class  # type: ignore[misc]
+    setattr(linux_driver, "XTermParser", parser_class)  # noqa: B010 - not an exported name
 
 
 def key_name(character: str) -> str:
@@ -186,14 +187,14 @@ def terminal_error() -> type[Exception]:
     return error
 
 
-def pixel_data(image: PILImage.Image, mode: str | None = None) -> Any:
+def pixel_data(image: PILImage.Image, mode: Literal["grayscale", "rgb"] | None = None) -> Any:
     """textual-image's PixelData for `image` (`.scaled(w, h).pil_image`, as its widgets scale)."""
     from textual_image._pixeldata import PixelData
 
     return PixelData(image) if mode is None else PixelData(image, mode=mode)
 
 
-def image_size(image: PILImage.Image, width: object, height: object) -> Any:
+def image_size(image: PILImage.Image, width: int | str | None, height: int | str | None) -> Any:
     """textual-image's ImageSize for `image` styled `width` x `height` (auto, an int or None)."""
     from textual_image._geometry import ImageSize
 
@@ -209,7 +210,7 @@ def picture_widget_base() -> type[PictureWidget]:
 
 def renderable_of(widget_class: type[PictureWidget]) -> type:
     """The renderable (the drawing protocol) a textual-image widget class draws with."""
-    renderable: type = widget_class._Renderable  # type: ignore[attr-defined]
+    renderable: type = widget_class._Renderable
     return renderable
 
 
@@ -225,4 +226,4 @@ def next_kitty_image_id() -> int:
     """An image id from textual-image's own counter, so ids never collide with its pictures."""
     from textual_image.renderable import tgp
 
-    return next(tgp.Image._image_id_counter)  # type: ignore[no-any-return]
+    return next(tgp.Image._image_id_counter)

@@ -327,17 +327,17 @@ def _bound_action(app: App, node: DOMNode, key: str) -> tuple[DOMNode, str] | No
     keymap = keymap_of(app)
     chain: list[tuple[DOMNode, list[Binding]]] = []
     for namespace in node.ancestors_with_self:
-        bindings = bindings_of(namespace)
+        declared = bindings_of(namespace)
         if keymap:
-            bindings.apply_keymap(keymap)
-        chain.append((namespace, bindings.key_to_bindings.get(key, [])))
+            declared.apply_keymap(keymap)
+        chain.append((namespace, declared.key_to_bindings.get(key, [])))
     for namespace, bindings in reversed(chain):
         for binding in bindings:
             if binding.priority:
                 return namespace, binding.action
     character = key_to_character(key)
-    for namespace, bindings in chain:
-        for binding in bindings:
+    for namespace, found in chain:
+        for binding in found:
             if not binding.priority:
                 return namespace, binding.action
         if namespace.is_modal or namespace.check_consume_key(key, character):
@@ -349,7 +349,7 @@ def _key_path(app: App, screen: MessagePump) -> list[MessagePump]:
     """The nodes a key and what it sets off pass through: the focused widget and its
     ancestors, the screen, the app (every widget would be thorough and cost ~1 ms each)."""
     nodes: list[MessagePump] = [app, screen]
-    node = app.focused
+    node: DOMNode | None = app.focused
     while node is not None and node is not screen and node is not app:
         nodes.append(node)
         node = node.parent

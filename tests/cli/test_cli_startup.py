@@ -9,6 +9,9 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
+
 HEAVY = {
     "numpy",
     "sqlite_utils",

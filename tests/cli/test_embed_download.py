@@ -13,6 +13,9 @@ from tests.cli.test_scan_cli import run_cli
 from tests.support.hubserver import LocalHub
 from tests.support.imagefiles import jpeg_bytes, write
 
+pytestmark = pytest.mark.slow
+
+
 REPO = "test-org/tiny-clip"
 
 

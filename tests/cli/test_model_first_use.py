@@ -29,6 +29,9 @@ from anagnorisis_tui.core.semantic import model_choice as models
 from tests.cli.test_scan_cli import run_cli
 from tests.support.hubserver import LocalHub
 
+pytestmark = pytest.mark.slow
+
+
 REPO = "test-org/tiny-clip"
 MODEL = f"hf-hub:{REPO}"
 WEIGHTS = models.TINY_CLIP_DIR / "open_clip_model.safetensors"

@@ -45,6 +45,7 @@ def test_help_lists_commands():
     assert run_cli("--version").stdout.startswith("anagnorisis-tui ")
 
 
+@pytest.mark.slow
 def test_scan_json_lines_then_summary(library):
     out = run_cli("scan", str(library), "--json")
     assert out.returncode == 0, out.stderr
@@ -68,6 +69,7 @@ def test_scan_json_lines_then_summary(library):
     assert [json.loads(x)["path"] for x in listed.stdout.splitlines()] == [errors[0]["path"]]
 
 
+@pytest.mark.slow
 def test_text_and_quiet_output(library):
     out = run_cli("scan", str(library))
     assert (
@@ -79,6 +81,7 @@ def test_text_and_quiet_output(library):
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 
 
+@pytest.mark.slow
 def test_user_errors_exit_2(tmp_path, library):
     missing = run_cli("scan", str(tmp_path / "nope"))
     assert missing.returncode == 2 and missing.stderr.startswith("error: library folder not found")
@@ -102,6 +105,7 @@ def _make_writable(path: Path) -> None:
     path.chmod(0o755)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("existing_catalogue", [False, True])
 def test_read_only_data_dir_is_a_clear_error(library, tmp_path, existing_catalogue):
     data = tmp_path / "data"
@@ -143,6 +147,7 @@ def test_open_resolves_folder_saved_root_then_demo(library, tmp_path):
         resolve(None)  # a missing saved root is an error, not the demo
 
 
+@pytest.mark.slow
 def test_demo_library_scans_clean_into_its_own_catalogue():
     out = run_cli("scan", "--demo", "--json")
     summary = json.loads(out.stdout.splitlines()[-1])
@@ -174,6 +179,7 @@ def test_progress_line_is_plain_text_and_overwrites(tmp_path):
     assert text.endswith("\r")
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, capsys, tmp_path):
     import signal
     import threading

@@ -17,6 +17,9 @@ from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.library import Library
 from tests.support.imagefiles import jpeg_bytes, write
 
+pytestmark = pytest.mark.slow
+
+
 # A process that runs the command and reports what it imported.
 PROBE = """
 import contextlib, io, json, sys

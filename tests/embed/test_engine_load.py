@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from anagnorisis_tui.core.semantic import engine as embeddings
 from anagnorisis_tui.core.semantic import model_choice as models
+
+pytestmark = pytest.mark.slow
 
 
 def test_loaded_weights_are_the_checkpoint_and_init_is_restored(tiny_embedder):

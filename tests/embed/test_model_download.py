@@ -18,6 +18,9 @@ from anagnorisis_tui.core.semantic import engine as embeddings
 from anagnorisis_tui.core.semantic import model_choice as models
 from tests.support.hubserver import LocalHub
 
+pytestmark = pytest.mark.slow
+
+
 REPO = "test-org/tiny-clip"
 
 

@@ -12,6 +12,8 @@ import pytest
 from anagnorisis_tui.core.demo.shapes import iter_images
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_export
 
+pytestmark = pytest.mark.slow
+
 
 def _pixels(size: int, count: int = 12) -> np.ndarray:
     return np.stack([np.asarray(img, np.uint8) for _, img in iter_images(count, size=size)])

@@ -19,6 +19,8 @@ from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.demo.shapes import ShapeSpec, render
 from anagnorisis_tui.core.library import Library
 
+pytestmark = pytest.mark.slow
+
 
 def exif(date: str, offset: str) -> bytes:
     block = Image.Exif()

@@ -7,9 +7,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from anagnorisis_tui.core.semantic import bpe
 from anagnorisis_tui.core.semantic import text_numpy as textnp
+
+pytestmark = pytest.mark.slow
+
 
 TEXTS = [
     "a Red circle!!",

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from anagnorisis_tui.core.base.config import DEFAULT_MODEL, DEFAULT_PRETRAINED, replace
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+
+pytestmark = pytest.mark.slow
 
 
 def _label(app) -> str:

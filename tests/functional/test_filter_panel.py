@@ -7,7 +7,8 @@ from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 from anagnorisis_tui.ui.state.search_state import SearchState
-from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
+from anagnorisis_tui.ui.widgets.filter_panel import DEBOUNCE_S, FilterPanel
+from tests.support.waiting import until
 
 
 class PanelApp(App):
@@ -48,7 +49,10 @@ async def test_typing_is_debounced_into_one_change():
     async with app.run_test(size=(60, 50)) as pilot:
         app.query_one("#concept", Input).focus()
         await pilot.press(*"screenshot")
-        await pilot.pause(0.5)
+        # The change comes after the debounce: wait for it, then past another debounce, so a
+        # second change (one per key) would have come too.
+        await until(pilot, lambda: bool(app.states))
+        await pilot.pause(DEBOUNCE_S * 2)
         assert [s.concept for s in app.states] == ["screenshot"]
 
 

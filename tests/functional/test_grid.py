@@ -10,6 +10,7 @@ from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.widgets.grid import halfcell
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import GridCell, ThumbnailGrid
 from tests.support.app_library import catalogue, make_images
+from tests.support.waiting import until
 
 
 def _synthetic_rows(library: Library, n: int) -> None:
@@ -276,10 +277,7 @@ async def test_enter_before_the_first_count_arrives_opens_the_image(library, tmp
         assert grid.count is None and grid.current_entry is None
         await pilot.press("enter")
         answered.set()
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if selected:
-                break
+        await until(pilot, lambda: bool(selected))
         assert selected == [0]
 
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from anagnorisis_tui.core.base.config import load_settings, replace
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.library import Library
+from anagnorisis_tui.core.work.scan_run import ScanRun
 from anagnorisis_tui.ui.screens.set_library import SetLibraryScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support import childhooks
 from tests.support.app_library import make_images
 from tests.support.imagefiles import noise, save
+
+pytestmark = pytest.mark.slow
 
 
 async def test_set_library_scan_browse_rate(settings, tmp_path: Path, make_test_app, settle):
@@ -91,7 +96,9 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
             await pilot.pause(0.05)
         await pilot.press("q")
     assert app.jobs.wait(10)  # the job's thread ended with its child
-    child = app.jobs.jobs["scan"].child
+    scan = app.jobs.jobs["scan"].child
+    assert isinstance(scan, ScanRun)  # the walk here, the rest in its child (core/work/)
+    child = scan.child
     assert child is not None and child.process is not None
     assert child.process.poll() is not None  # stopped, not left running
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -18,6 +18,9 @@ from anagnorisis_tui.ui.widgets.job_panel import JobPanel
 from anagnorisis_tui.ui.widgets.mode_bar import ModeBar
 from tests.support.hubserver import LocalHub
 
+pytestmark = pytest.mark.slow
+
+
 REPO = "test-org/tiny-clip"
 
 

@@ -15,6 +15,7 @@ from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.state.search_source import SearchSource
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support.keyburst import burst
+from tests.support.waiting import until
 
 SIZE = (120, 40)
 
@@ -98,12 +99,8 @@ def _release_once_quitting(app, release: threading.Event) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-async def _until_exit(pilot, rounds: int = 50) -> bool:
-    for _ in range(rounds):
-        if pilot.app._exit:
-            return True
-        await pilot.pause()
-    return pilot.app._exit
+async def _until_exit(pilot) -> bool:
+    return await until(pilot, lambda: bool(pilot.app._exit))
 
 
 @pytest.fixture
@@ -148,23 +145,42 @@ async def test_q_typed_ahead_into_the_query_box_is_text(library, make_test_app, 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         burst(app, "slash", *"quiet")
-        for _ in range(40):
-            await settle(pilot)
-            if not app.typeahead.backlog and not app.typeahead._busy:
-                break
+
+        def typed() -> str:
+            if app._exit or not isinstance(app.screen, SearchScreen):
+                return ""
+            return app.screen.query_one("#query", Input).value
+
+        # Until the text is in the box (or the app quit): "the type-ahead queue is empty" held
+        # while the replayed keys were still in the Input's message queue, and under load the
+        # test read an empty box.
+        await until(pilot, lambda: app._exit or typed() == "quiet")
+        await settle(pilot)
         assert not app._exit
-        assert app.screen.query_one("#query", Input).value == "quiet"
+        assert typed() == "quiet"
 
 
-async def test_q_typed_ahead_closes_the_help_it_follows(library, make_test_app, settle):
+async def test_q_typed_ahead_closes_the_help_it_follows(
+    library, make_test_app, settle, monkeypatch
+):
+    shown: list[HelpScreen] = []
+    original = HelpScreen.on_mount if hasattr(HelpScreen, "on_mount") else None
+
+    def mounted(self, *args):
+        shown.append(self)
+        return original(self, *args) if original is not None else None
+
+    monkeypatch.setattr(HelpScreen, "on_mount", mounted, raising=False)
     app = make_test_app(library)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         burst(app, "question_mark", "q")
-        for _ in range(40):
-            await settle(pilot)
-            if not app.typeahead.backlog and not app.typeahead._busy:
-                break
+        # Until the help has come and gone (or the app quit), not until the queue looks empty.
+        await until(
+            pilot,
+            lambda: app._exit or (bool(shown) and not isinstance(app.screen, HelpScreen)),
+        )
+        await settle(pilot)
         assert not app._exit
         assert not isinstance(app.screen, HelpScreen)
 

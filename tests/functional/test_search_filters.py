@@ -159,7 +159,7 @@ async def test_bad_filter_values_are_refused_in_place(photos, make_test_app, set
         assert "minimum is above the maximum" in str(screen.query_one("#filter-error").render())
         assert names(grid) == ["big.jpg"]  # the last good filters stay in force
         await _type(pilot, screen, "min_size", "lots", settle)
-        assert "not a size" in str(screen.query_one("#filter-error").render())
+        assert "not a file size" in str(screen.query_one("#filter-error").render())
 
 
 async def test_a_newer_search_supersedes_one_still_running(photos, make_test_app, settle):

@@ -8,6 +8,7 @@ from textual.widgets import Input
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from tests.support.waiting import until
 
 SIZE = (120, 40)
 
@@ -130,7 +131,8 @@ async def test_the_query_is_encoded_during_a_pause_in_typing(shapes_library, mak
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"blue star")
-        await pilot.pause(0.5)
+        # The preview search is debounced: wait for it, not for a guess at its delay.
+        await until(pilot, lambda: bool(encoded) and encoded[-1] == "blue star")
         await settle(pilot)
         assert encoded and encoded[-1] == "blue star"  # before any Enter
         await pilot.press("enter")
@@ -159,10 +161,7 @@ async def test_a_plain_search_paints_the_index_top_page_before_the_exact_ranking
         await settle(pilot)
         await pilot.press(*"red circle", "enter")
         grid = app.screen.query_one("#results", ThumbnailGrid)
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if grid.count and grid.entry_at(0) is not None:
-                break
+        await until(pilot, lambda: bool(grid.count) and grid.entry_at(0) is not None)
         assert "ranking all" in str(app.screen.query_one(FilterBar).render())
         top = _top(grid, shapes_images, 3)
         assert [(s.colour, s.shape) for s in top] == [("red", "circle")] * 3

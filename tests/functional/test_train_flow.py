@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.screens.train import TrainScreen
 from anagnorisis_tui.ui.screens.viewer import ViewerScreen
@@ -12,6 +14,9 @@ from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.metrics_table import MetricsTable
 from tests.support import childhooks
 from tests.support.app_fixtures import RATED
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.slow
 
 
 async def _train(app, pilot, settle) -> TrainScreen:
@@ -125,10 +130,7 @@ async def test_the_queue_refreshes_while_rating_and_keeps_the_users_place(
             await pilot.press(value)
             await settle(pilot)
         source = viewer.source
-        for _ in range(300):
-            if [e.hash for e in source.entries[6:]] != before[6:]:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: [e.hash for e in source.entries[6:]] != before[6:])
         now = [e.hash for e in source.entries]
         assert now[:6] == before[:6]  # what was seen, and where the user is, stayed put
         assert viewer.index == 5 and viewer.entry.hash == before[5]
@@ -171,10 +173,8 @@ async def test_escape_cancels_training_and_the_previous_model_stays(
         screen = app.screen
         await pilot.press("t")
         label = screen.query_one("#train-progress-label")
-        for _ in range(600):
-            await pilot.pause(0.05)
-            if "starting" not in str(label.render()):
-                break  # the child reported its first step
+        # Until the child reported its first step.
+        await until(pilot, lambda: "starting" not in str(label.render()))
         assert screen.query_one("#train-progress-row").display
         assert screen.query_one("#cancel-button").disabled is False
         await pilot.press("escape")

@@ -8,6 +8,7 @@ command was not asked to change, and no rating was lost.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sqlite3
 import subprocess
@@ -21,6 +22,7 @@ from tests.hostile.builders import tree_state
 from tests.support.imagefiles import jpeg_bytes, write
 
 TIMEOUT = 120  # seconds a single command may take before the case fails as a hang
+IN_PROCESS = 600  # seconds a whole case may take
 
 
 @dataclass
@@ -79,6 +81,15 @@ class Nas:
             return con.execute(sql, params).fetchall()
         finally:
             con.close()
+
+
+@pytest.fixture(autouse=True)
+def _bounded():
+    """Cases that run in the test's own process are bounded too: past IN_PROCESS seconds the
+    run stops with every thread's stack (a hang fails loudly instead of stalling the suite)."""
+    faulthandler.dump_traceback_later(IN_PROCESS, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture

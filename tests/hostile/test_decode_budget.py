@@ -126,6 +126,7 @@ def test_the_large_image_lane_is_shared_across_processes(tmp_path: Path):
     assert not entered.wait(0.5)
     os.close(fd)
     assert entered.wait(10)
-    thread.join()
+    thread.join(10)
+    assert not thread.is_alive()
     with limits.lane(10):  # a small image never waits
         pass

@@ -3,7 +3,9 @@
 `HEAD /{org}/{repo}/resolve/{revision}/{filename}` answers with `X-Repo-Commit`, `ETag` (the
 file's SHA-256, as the hub gives for large files) and `Content-Length`; `GET` of the same path
 honours `Range: bytes=N-` with 206. Anything under `/api/` is a JSON 404, as the hub client
-tolerates. A file added with a `revision` is served under that revision (a branch or tag name,
+tolerates, unless `api` is set: then `/api/models/{repo}[/revision/{rev}]` answers the model info
+(siblings with sizes and LFS SHA-256) and `/api/models/{repo}/tree/{rev}[/{folder}]` the file
+tree, as clients that list a repo first (rclip) ask. A file added with a `revision` is served under that revision (a branch or tag name,
 or its commit) with its own commit; an unknown revision answers `X-Error-Code: RevisionNotFound`
 as the hub does. Knobs a test turns: `cut_after` closes the connection after that many bytes of the
 next GET; `corrupt` serves altered bytes under the right ETag; `requests` records what came.
@@ -28,6 +30,7 @@ class HubFiles:
     corrupt: bool = False
     chunk_delay: float = 0.0  # seconds between 64 KiB pieces of a GET body (a slow link)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, Range
+    api: bool = False  # answer the hub's model-info and file-tree JSON API
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # Files of other revisions: (repo, revision, filename), and each revision's commit.
@@ -91,6 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         with self.hub.lock:
             self.hub.requests.append((self.command, self.path, self.headers.get("Range") or ""))
+        if self.path.startswith("/api/") and self.hub.api:
+            self._api(head)
+            return
         found = "EntryNotFound" if self.path.startswith("/api/") else self._file()
         if isinstance(found, str):
             self._not_found(head, found)
@@ -131,6 +137,72 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.hub.chunk_delay)
         except OSError:  # the client hung up (a cancelled download)
             self.close_connection = True
+
+    def _api(self, head: bool) -> None:
+        from urllib.parse import unquote
+
+        parts = [unquote(p) for p in self.path.split("?")[0].strip("/").split("/")]
+        if len(parts) < 4 or parts[1] != "models":
+            self._not_found(head, "RepoNotFound")
+            return
+        repo, rest = "/".join(parts[2:4]), parts[4:]
+        files = {name: data for (r, name), data in self.hub.files.items() if r == repo}
+        if not files:
+            self._not_found(head, "RepoNotFound")
+            return
+
+        def entry(name: str, data: bytes) -> dict:
+            sha = hashlib.sha256(data).hexdigest()
+            return {
+                "size": len(data),
+                "blobId": hashlib.sha1(data).hexdigest(),
+                "lfs": {"sha256": sha, "oid": sha, "size": len(data), "pointerSize": 134},
+            }
+
+        doc: object
+        if rest[:1] == ["tree"]:
+            folder = "/".join(rest[2:])
+            prefix = f"{folder}/" if folder else ""
+            listed: dict[str, dict] = {}
+            for name, data in sorted(files.items()):
+                if not name.startswith(prefix):
+                    continue
+                head_part, _, tail = name[len(prefix) :].partition("/")
+                if tail:
+                    listed.setdefault(
+                        head_part,
+                        {
+                            "type": "directory",
+                            "oid": "0" * 40,
+                            "size": 0,
+                            "path": prefix + head_part,
+                        },
+                    )
+                else:
+                    e = entry(name, data)
+                    listed[name] = {
+                        "type": "file",
+                        "oid": e["blobId"],
+                        "size": e["size"],
+                        "path": name,
+                        "lfs": e["lfs"],
+                    }
+            doc = list(listed.values())
+        else:
+            doc = {
+                "id": repo,
+                "modelId": repo,
+                "sha": self.hub.commit,
+                "private": False,
+                "siblings": [{"rfilename": n, **entry(n, d)} for n, d in sorted(files.items())],
+            }
+        body = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
 
     def do_HEAD(self) -> None:
         self._answer(head=True)

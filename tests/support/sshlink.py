@@ -62,6 +62,7 @@ class Relay:
         self.port = int(self._listener.getsockname()[1])
         self._closing = False
         self._sockets: list[socket.socket] = []
+        self.most_held = 0  # the most bytes ever waiting in the relay, either way
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -93,6 +94,7 @@ class Relay:
                 with cv:
                     queue.append((time.monotonic() + self.delay, data))
                     held[0] += len(data)
+                    self.most_held = max(self.most_held, held[0])
                     cv.notify_all()
                 if not data:
                     return
@@ -113,7 +115,10 @@ class Relay:
                     piece = data[sent : sent + 1500]
                     if self.rate is not None:
                         now = time.monotonic()
-                        budget = min(budget + (now - last) * self.rate, 3000.0)
+                        # A burst of up to 50 ms: a thread woken late on a loaded machine
+                        # would otherwise send less than the rate (3 kB a wake-up capped a
+                        # 10 Mbit/s link at a few hundred kB/s).
+                        budget = min(budget + (now - last) * self.rate, max(self.rate * 0.05, 3000))
                         last = now
                         if budget < len(piece):
                             time.sleep((len(piece) - budget) / self.rate)

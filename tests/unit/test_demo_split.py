@@ -109,3 +109,17 @@ def test_a_catalogue_without_the_demo_is_left_alone(settings: Settings, tmp_path
     with Library(settings) as lib:
         assert lib.db.execute("SELECT count(*) FROM files").fetchone()[0] == before == 1
     assert not paths.demo_dir(settings.data_dir).exists()
+
+
+def test_making_the_demo_reports_each_picture_and_again_finds_it_made(tmp_path: Path):
+    from anagnorisis_tui.core.demo.generate import is_complete, make_demo
+
+    seen: list[tuple[int, int | None]] = []
+    target = make_demo(tmp_path / "demo", progress=lambda p: seen.append((p.done, p.total)))
+    assert is_complete(target) and seen and seen[-1][0] == seen[-1][1]
+    assert [done for done, _ in seen] == list(range(1, len(seen) + 1))
+    pictures = sorted(p for p in target.rglob("*") if p.is_file())
+    again: list[tuple[int, int | None]] = []
+    make_demo(target, progress=lambda p: again.append((p.done, p.total)))  # nothing to make
+    assert again[-1] == seen[-1]
+    assert sorted(p for p in target.rglob("*") if p.is_file()) == pictures

@@ -192,9 +192,6 @@ def test_scores_follow_new_vectors(lib):
         (lambda: Concept("x", threshold=2), "from -1 to 1"),
         (lambda: ViewSpec(sort="colour"), "unknown sort key 'colour'"),
         (lambda: ViewSpec(sort="score"), "needs a search or a text concept"),
-        (lambda: parse_bytes("-3MB"), "negative"),
-        (lambda: parse_bytes("lots"), "not a file size"),
-        (lambda: parse_ratio("16:0"), "not a proportion"),
     ],
 )
 def test_nonsense_values_get_clear_messages(make, message):

@@ -9,6 +9,7 @@ from anagnorisis_tui.ui.state.search_state import (
     SearchState,
     format_size,
     parse_number,
+    parse_proportion,
     parse_seed,
     parse_size,
     size_text,
@@ -32,7 +33,8 @@ def test_parse_size(text, expected):
 
 @pytest.mark.parametrize("text", ["-5MB", "five", "5 parsecs", "1e9"])
 def test_parse_size_refuses_nonsense(text):
-    with pytest.raises(FilterInputError, match="not a size"):
+    # The core's message (core/base/units.py), named after the control.
+    with pytest.raises(FilterInputError, match="^min size: (not a|a) file size"):
         parse_size(text, what="min size")
 
 
@@ -40,15 +42,18 @@ def test_size_text_round_trips_exactly():
     for size in (1, 999, 1000, 1500, 1_234_567, 5_000_000, 2_500_000_000):
         assert parse_size(size_text(size)) == size
     assert size_text(None) == ""
-    assert format_size(1_234_567) == "1.23MB"
+    assert format_size(1_234_567) == "1.2 MB"
 
 
 def test_parse_number_and_ratio():
-    assert parse_number("16:9", what="ratio") == pytest.approx(16 / 9)
+    assert parse_proportion("16:9", what="ratio") == pytest.approx(16 / 9)
+    assert parse_proportion("", what="ratio") is None
+    with pytest.raises(FilterInputError, match="^min proportion: not a proportion"):
+        parse_proportion("4:0", what="min proportion")
     assert parse_number(" 2.5 ", what="mp") == 2.5
     assert parse_number("", what="mp") is None
     with pytest.raises(FilterInputError, match="not a number"):
-        parse_number("4:0", what="ratio")
+        parse_number("4:3", what="mp")
     with pytest.raises(FilterInputError, match="at least 0"):
         parse_number("-1", what="mp")
     assert parse_seed("") == 0
@@ -90,7 +95,7 @@ def test_chips_describe_every_active_part_as_plain_text():
     assert "without “triangle” ≥ 0.25" in chips
     assert "MP ≥ 1" in chips
     assert "portrait" in chips
-    assert "size ≤ 5MB" in chips
+    assert "size ≤ 5.0 MB" in chips
     assert "rating ≥ 7" in chips
     assert chips[-1] == "sort: random seed 42"
     assert SearchState().chips() == ["sort: path ↑"]

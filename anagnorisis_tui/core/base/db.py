@@ -285,7 +285,7 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 
 
 def schema_version(db: Database) -> int:
-    return db.execute("PRAGMA user_version").fetchone()[0]
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _statements(script: str) -> list[str]:
@@ -342,4 +342,4 @@ def now() -> float:
 
 
 def integrity_ok(db: Database) -> bool:
-    return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return bool(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")

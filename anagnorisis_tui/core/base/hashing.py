@@ -80,9 +80,9 @@ def hash_canonical(pixels: Image.Image) -> str:
     return hasher.hexdigest()
 
 
-def _hashlib(name: str, **kw: int) -> Callable[[bytes], str]:
+def _hashlib(name: str) -> Callable[[bytes], str]:
     def run(data: bytes) -> str:
-        return hashlib.new(name, data, **kw).hexdigest()
+        return hashlib.new(name, data).hexdigest()
 
     return run
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class Progress:
     elapsed: float = 0.0
     detail: str = ""  # the current file or step, plain text
     done_before: int = 0  # units done by an earlier run this one resumes (not in the rate)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Progress:
+        """The progress `to_json` gave (another process's); unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     @property
     def fraction(self) -> float | None:

@@ -199,7 +199,7 @@ _Entry = tuple[int, int, int]  # (type, count, offset of the entry's value field
 
 
 def _find(
-    data: bytes, structs: tuple, start: int, end: int, p: int, wanted: frozenset[int]
+    data: bytes, structs: tuple[Any, ...], start: int, end: int, p: int, wanted: frozenset[int]
 ) -> dict[int, _Entry]:
     """The entries of the IFD at `p` whose tags are wanted (the first of each)."""
     if p + 2 > end or p < start:
@@ -215,7 +215,9 @@ def _find(
     return out
 
 
-def _ascii(data: bytes, structs: tuple, start: int, end: int, entry: _Entry) -> str | None:
+def _ascii(
+    data: bytes, structs: tuple[Any, ...], start: int, end: int, entry: _Entry
+) -> str | None:
     kind, n, at = entry
     if kind not in (2, 7) or n == 0 or n > 64:  # ASCII (or UNDEFINED, as some writers use)
         return None

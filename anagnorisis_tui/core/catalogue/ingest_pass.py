@@ -26,7 +26,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -45,26 +44,12 @@ from anagnorisis_tui.core.catalogue.ingest_derive import (
 )
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX as JPEG_PREFIX
 from anagnorisis_tui.core.catalogue.pixel_pass import carry_legacy, store_pixels
-from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
+from anagnorisis_tui.core.catalogue.scan_types import IngestSummary, ScanSummary
 from anagnorisis_tui.core.duplicates import phash, renditions
 
+__all__ = ["IngestSummary", "Products", "ingest_pass"]
+
 PER_TASK = 4  # contents per worker task: amortises the executor without delaying a cancel
-
-
-@dataclass
-class IngestSummary:
-    total: int = 0
-    identified: int = 0
-    phashed: int = 0
-    thumbnails: int = 0
-    embedded: int = 0
-    failed: int = 0  # content that cannot be decoded (recorded)
-    missing: int = 0  # file gone or changed since the catalogue pass: the next scan sees it
-    model_id: str | None = None
-    model_error: str | None = None  # the model could not be loaded: no vectors this pass
-    seconds: float = 0.0
-    cancelled: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _jobs(db: Database, root_db: str | None, products: Products, model_id: str | None) -> list[Job]:
@@ -111,7 +96,7 @@ def _ahead(
     pool: ThreadPoolExecutor, tasks: list[list[Job]], window: int, run: Callable[..., Any]
 ) -> Iterator[list[Derived]]:
     """Task results in order, `window` tasks in flight ahead of the consumer."""
-    queue: deque[Future] = deque()
+    queue: deque[Future[Any]] = deque()
     pending = iter(tasks)
     try:
         for task in pending:
@@ -239,7 +224,7 @@ class _Batch:
             return
         matrix = None
         if clips:
-            matrix = embedder.encode_images(np.stack([c.clip for c in clips]))
+            matrix = embedder.encode_images(np.stack([c.clip for c in clips if c.clip is not None]))
         pixels = [(d.job.content, d.pixel) for d in items if d.pixel is not None]
         # Content that cannot be decoded for its identity leaves the catalogue (scan_errors).
         failures = [(d.job.content, d.failure) for d in items if d.failure and d.job.identify]

@@ -47,7 +47,7 @@ def ingest_rows(
     Built for the usual answer, none: the candidates come from one pass over the images table
     for its own columns and one pass per side table in hash order (the index alone, each probe
     next to the last), and only they are looked up further (flags, a present file).
-    tests/unit/test_pending.py holds the answers to those of the one-pass query it replaced."""
+    tests/integration/test_pending.py holds the answers to those of the one-pass query it replaced."""
     scope, params = "", []
     if root_db is not None:
         lo, hi = prefix_range(root_db)

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import Cancelled, Progress, ProgressCallback, Timer
@@ -49,9 +50,9 @@ _UPSERT_ERROR = (
 
 @dataclass
 class Batch:
-    images: list[tuple] = field(default_factory=list)
-    files: list[tuple] = field(default_factory=list)
-    errors: list[tuple] = field(default_factory=list)
+    images: list[tuple[Any, ...]] = field(default_factory=list)
+    files: list[tuple[Any, ...]] = field(default_factory=list)
+    errors: list[tuple[Any, ...]] = field(default_factory=list)
     absent: list[tuple[str]] = field(default_factory=list)  # changed paths now bad
     cleared: list[tuple[str]] = field(default_factory=list)  # bad paths now readable
     # (content hash, path if it was known before) for each file read, to classify it
@@ -246,7 +247,7 @@ def _inspected(
         return
     pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="scan-read")
     chunks = (todo[i : i + _CHUNK] for i in range(0, len(todo), _CHUNK))
-    window: deque[tuple[Sequence, Future]] = deque()
+    window: deque[tuple[Sequence[Any], Future[Any]]] = deque()
     try:
         for chunk in chunks:
             window.append((chunk, pool.submit(_inspect_chunk, [c[0] for c in chunk])))

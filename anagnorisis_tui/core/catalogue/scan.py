@@ -44,6 +44,7 @@ from anagnorisis_tui.core.catalogue.scan_types import (
     FileCallback,
     FileEvent,
     ScanError,
+    ScanOptions,
     ScanSummary,
     normalise_root,
     prefix_range,
@@ -51,9 +52,17 @@ from anagnorisis_tui.core.catalogue.scan_types import (
 from anagnorisis_tui.core.catalogue.walk import OUTSIDE, Problem, walk_folders
 
 if TYPE_CHECKING:  # the passes after the walk import the decoders: only when they run
-    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
+    pass
 
-__all__ = ["FileEvent", "ScanError", "ScanSummary", "Walked", "normalise_root", "scan"]
+__all__ = [
+    "FileEvent",
+    "ScanError",
+    "ScanOptions",
+    "ScanSummary",
+    "Walked",
+    "normalise_root",
+    "scan",
+]
 
 _PRESENT, _HERE = 1, 2  # the state bits _load_known gives each known path
 _PRESENT_HERE = _PRESENT | _HERE
@@ -94,7 +103,7 @@ class Walked:
         todo = [(p, p if t is None else t, f, n, k, b) for p, t, f, n, k, b in payload["todo"]]
         return cls(
             payload["root_db"],
-            ScanSummary(**payload["summary"]),
+            ScanSummary.from_json(payload["summary"]),
             todo,
             elapsed=float(payload["elapsed"]),
         )
@@ -103,48 +112,29 @@ class Walked:
 def scan(
     db: Database,
     root: str | os.PathLike[str],
+    options: ScanOptions | None = None,
     *,
     excludes: Sequence[str] = (),
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-    on_file: FileCallback | None = None,
-    batch_size: int = 2000,
-    batch_seconds: float = 1.0,
-    workers: int | None = None,
-    pixels: bool = True,
-    products: Products | None = None,
-    ingested: list[IngestSummary] | None = None,
-    links_into: Sequence[str] = (),
-    follow_links_outside: bool = False,
 ) -> ScanSummary:
     """Scan one library root into the catalogue; returns what happened (see ScanSummary).
 
-    With `pixels`, new content gets its pixel identity and `products` (default: nothing more);
-    the ingest pass's own summary is appended to `ingested` when given. The same as
-    `start` then `carry_on`."""
+    With `options.pixels`, new content gets its pixel identity and `options.products`
+    (default: nothing more); the ingest pass's own summary is the result's `ingest`. The same
+    as `start` then `carry_on`."""
+    options = options or ScanOptions()
     walked = start(
         db,
         root,
         excludes=excludes,
         progress=progress,
         cancel=cancel,
-        on_file=on_file,
-        links_into=links_into,
-        follow_links_outside=follow_links_outside,
+        on_file=options.on_file,
+        links_into=options.links_into,
+        follow_links_outside=options.follow_links_outside,
     )
-    return carry_on(
-        db,
-        walked,
-        progress=progress,
-        cancel=cancel,
-        on_file=on_file,
-        batch_size=batch_size,
-        batch_seconds=batch_seconds,
-        workers=workers,
-        pixels=pixels,
-        products=products,
-        ingested=ingested,
-    )
+    return carry_on(db, walked, options, progress=progress, cancel=cancel)
 
 
 def start(
@@ -213,22 +203,17 @@ def has_work(db: Database, walked: Walked, *, phash: bool, model_id: str | None 
 def carry_on(
     db: Database,
     walked: Walked,
+    options: ScanOptions | None = None,
     *,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-    on_file: FileCallback | None = None,
-    batch_size: int = 2000,
-    batch_seconds: float = 1.0,
-    workers: int | None = None,
-    pixels: bool = True,
-    products: Products | None = None,
-    ingested: list[IngestSummary] | None = None,
-    links_into: Sequence[str] = (),
-    follow_links_outside: bool = False,
 ) -> ScanSummary:
     """The passes after the walk (catalogue, dates, ingest), then `finish` (see `scan`)."""
+    options = options or ScanOptions()
+    on_file = options.on_file
     from anagnorisis_tui.core.catalogue.dates_pass import dates_pass
-    from anagnorisis_tui.core.catalogue.ingest_pass import Products, ingest_pass
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
+    from anagnorisis_tui.core.catalogue.ingest_pass import ingest_pass
     from anagnorisis_tui.core.catalogue.record_pass import catalogue_pass
 
     summary, root_db = walked.summary, walked.root_db
@@ -238,23 +223,27 @@ def carry_on(
             raise Cancelled
         stage = Timer()
         catalogue_pass(
-            db, root_db, walked.todo, summary, report, cancel, on_file, batch_size, batch_seconds
+            db,
+            root_db,
+            walked.todo,
+            summary,
+            report,
+            cancel,
+            on_file,
+            options.batch_size,
+            options.batch_seconds,
         )
         summary.stage_seconds["catalogue"] = round(stage.elapsed, 3)
         stage = Timer()
         if dates_pass(db, root_db, report, cancel):
             summary.stage_seconds["dates"] = round(stage.elapsed, 3)
-        if pixels:
+        if options.pixels:
             stage = Timer()
-            wanted = products or Products(phash=False)
-            if workers is not None:
-                wanted = dataclasses.replace(wanted, workers=workers)
-            done = ingest_pass(
+            wanted = options.products or Products(phash=False)
+            summary.ingest = ingest_pass(
                 db, root_db, wanted, scan_summary=summary, progress=report, cancel=cancel
             )
             summary.stage_seconds["ingest"] = round(stage.elapsed, 3)
-            if ingested is not None:
-                ingested.append(done)
             check(cancel)
     except Cancelled:
         summary.cancelled = True
@@ -314,8 +303,8 @@ def _walk_and_compare(
 
     todo: list[Todo] = []
     # Seen paths are popped from known and bad: what is left at the end was not seen.
-    revive: list[tuple] = []  # unchanged but marked absent, or filed under another root
-    problems: list[tuple] = []
+    revive: list[tuple[Any, ...]] = []  # unchanged but marked absent, or filed under another root
+    problems: list[tuple[Any, ...]] = []
     now = time.time()
     count = unchanged = 0
     next_report = _REPORT_EVERY

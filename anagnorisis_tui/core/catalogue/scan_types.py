@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.errors import UserError
+
+if TYPE_CHECKING:  # the decoders: only where the ingest pass runs
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
 
 
 class ScanError(UserError, ValueError):
@@ -34,9 +38,63 @@ class ScanSummary:
     resumed: bool = False  # the previous scan of this root was interrupted
     scan_id: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # The ingest pass's own summary; None when it did not run (no pixels asked, cancelled
+    # before it). Not part of to_dict: the command line prints the scan's counts.
+    ingest: IngestSummary | None = field(default=None, compare=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "ingest"}
+        out["stage_seconds"] = dict(self.stage_seconds)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScanSummary:
+        """The summary `to_dict` gave (from another process); unknown keys are ignored."""
+        known = {f.name for f in fields(cls)} - {"ingest"}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class IngestSummary:
+    """What the ingest pass (core/catalogue/ingest_pass.py) did."""
+
+    total: int = 0
+    identified: int = 0
+    phashed: int = 0
+    thumbnails: int = 0
+    embedded: int = 0
+    failed: int = 0  # content that cannot be decoded (recorded)
+    missing: int = 0  # file gone or changed since the catalogue pass: the next scan sees it
+    model_id: str | None = None
+    model_error: str | None = None  # the model could not be loaded: no vectors this pass
+    seconds: float = 0.0
+    cancelled: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IngestSummary:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How a scan runs beyond its root, progress and cancel (core/catalogue/scan.py)."""
+
+    on_file: FileCallback | None = None  # each file's outcome (the command line's --json)
+    # What the ingest pass derives from each new content's one decode besides its pixel
+    # identity (perceptual hash, thumbnail, vector); None: the identity only.
+    products: Products | None = None
+    pixels: bool = True  # run the ingest pass at all
+    batch_size: int = 2000  # files per catalogue transaction, at most...
+    batch_seconds: float = 1.0  # ...or this many seconds of reading
+    # Symbolic links are followed only into the root or these folders (the library's roots),
+    # unless follow_links_outside (walk.py).
+    links_into: Sequence[str] = ()
+    follow_links_outside: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +111,14 @@ class FileEvent:
     frames: int | None = None
     mtime_ns: int | None = None
     reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileEvent:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 FileCallback = Callable[[FileEvent], None]
@@ -76,7 +142,7 @@ def prefix_range(root_db: str) -> tuple[str, str]:
     return base + "/", base + "0"  # '0' sorts right after '/'
 
 
-def chunks(items: Sequence, size: int = 900) -> Iterable[Sequence]:
+def chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from anagnorisis_tui.core.base import fsnames
@@ -14,9 +14,9 @@ from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.catalogue import roots
 from anagnorisis_tui.core.catalogue import scan as scanmod
+from anagnorisis_tui.core.catalogue.scan_types import FileCallback, ScanOptions, ScanSummary
 
 if TYPE_CHECKING:
-    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary, Products
     from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 
 
@@ -51,25 +51,18 @@ class CatalogueService:
     def scan(
         self,
         root: str | os.PathLike[str] | None = None,
+        options: ScanOptions | None = None,
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        on_file: Callable[..., None] | None = None,
-        products: Products | None = None,
-        ingested: list[IngestSummary] | None = None,
-    ) -> scanmod.ScanSummary:
+    ) -> ScanSummary:
         """Scan `root` (default: the saved library) into the catalogue from this thread;
-        new content gets its pixel identity and `products` (core/catalogue/ingest_pass.py). A
-        folder scanned here becomes one of this catalogue's libraries."""
+        new content gets its pixel identity and `options.products`
+        (core/catalogue/ingest_pass.py), summed up in the result's `ingest`. A folder scanned
+        here becomes one of this catalogue's libraries."""
+        on_file = options.on_file if options is not None else None
         walked = self.start_scan(root, progress=progress, cancel=cancel, on_file=on_file)
-        return self.carry_on(
-            walked,
-            progress=progress,
-            cancel=cancel,
-            on_file=on_file,
-            products=products,
-            ingested=ingested,
-        )
+        return self.carry_on(walked, options, progress=progress, cancel=cancel)
 
     def start_scan(
         self,
@@ -77,7 +70,7 @@ class CatalogueService:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        on_file: Callable[..., None] | None = None,
+        on_file: FileCallback | None = None,
     ) -> scanmod.Walked:
         """The first part of `scan`: record it, walk `root` and compare (no decoder loads).
         Then `carry_on` (here or in another process), or `finish` when not `has_work`."""
@@ -111,27 +104,18 @@ class CatalogueService:
     def carry_on(
         self,
         walked: scanmod.Walked,
+        options: ScanOptions | None = None,
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-        on_file: Callable[..., None] | None = None,
-        products: Products | None = None,
-        ingested: list[IngestSummary] | None = None,
-    ) -> scanmod.ScanSummary:
+    ) -> ScanSummary:
         """The rest of a scan `start_scan` began (here or in another process)."""
-        return scanmod.carry_on(
-            self._connections.db,
-            walked,
-            progress=progress,
-            cancel=cancel,
-            on_file=on_file,
-            products=products,
-            ingested=ingested,
-        )
+        db = self._connections.db
+        return scanmod.carry_on(db, walked, options, progress=progress, cancel=cancel)
 
     def finish_scan(
-        self, walked: scanmod.Walked, *, on_file: Callable[..., None] | None = None
-    ) -> scanmod.ScanSummary:
+        self, walked: scanmod.Walked, *, on_file: FileCallback | None = None
+    ) -> ScanSummary:
         """Close a scan that has nothing left to do (not `has_work`)."""
         return scanmod.finish(self._connections.db, walked, on_file=on_file)
 
@@ -154,9 +138,12 @@ class CatalogueService:
 
     def folders(self, root: str | None = None) -> list[tuple[str, int]]:
         """(folder relative to root, images in it and below) for a folder tree, '' first."""
-        root = root if root is not None else (self.roots() or [None])[0]
+        root = root if root is not None else self.current_root()
         if root is None:
-            return []
+            saved = self.roots()
+            if not saved:
+                return []
+            root = saved[0]
         return scanmod.folder_counts(self._connections.db, fsnames.to_db(os.path.abspath(root)))
 
     def errors(self, root: str | None = None) -> list[tuple[str, str]]:

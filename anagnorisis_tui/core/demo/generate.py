@@ -69,7 +69,7 @@ def sample_sources() -> list[tuple[Path, str]]:
 
 
 GENERATED = 16  # the files _generated draws
-SHAPES = 80  # the files _shapes draws (every colour and shape, twice)
+SHAPE_FILES = 80  # the files _shapes draws (every colour and shape, twice)
 
 
 def _generated(target: Path, made: Callable[[str], None]) -> None:
@@ -158,7 +158,7 @@ def make_demo(
     target.mkdir(parents=True, exist_ok=True)
     samples = sample_sources()
     timer = Timer()
-    total = len(samples) + GENERATED + SHAPES
+    total = len(samples) + GENERATED + SHAPE_FILES
     done = [0]
 
     def made(rel: str) -> None:
@@ -192,7 +192,7 @@ def _shapes(folder: Path, made: Callable[[str], None]) -> None:
 
     done = folder / ".complete"
     if done.exists():
-        for _ in range(SHAPES):
+        for _ in range(SHAPE_FILES):
             made("shapes")
         return
     # Written aside and renamed, as the other demo files: a scan never sees half of them.
@@ -226,7 +226,7 @@ def demo_settings(settings: Settings) -> Settings:
         settings,
         data_dir=paths.demo_dir(settings.data_dir),
         demo=True,
-        library_roots=[],
+        library_roots=(),
         session_model="" if settings.model_chosen else DEMO_MODEL,
     )
 

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from anagnorisis_tui.core.base import fsnames, hashing, ratings
 from anagnorisis_tui.core.base.db import Database
@@ -27,7 +28,7 @@ class ActionReport:
     carried: list[tuple[str, str]] = field(default_factory=list)  # (from hash, keeper hash)
     sidecars: list[tuple[str, str]] = field(default_factory=list)  # (from, to): XMP sidecars
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -83,8 +84,8 @@ def apply_group_action(
         if problem is None and verify and not dry_run:
             problem = _content_differs(keeper_os, first.keeper_hash)
         if problem:
-            why = f"keeper {first.keeper} is {problem}; nothing in this group was touched"
-            report.skipped += [(item.path, why) for item in group_items]
+            untouched = f"keeper {first.keeper} is {problem}; nothing in this group was touched"
+            report.skipped += [(item.path, untouched) for item in group_items]
             continue
         removed: list[str] = []
         for item in group_items:
@@ -98,6 +99,7 @@ def apply_group_action(
             if dry_run:
                 report.done.append((item.path, item.dest if item.action == "move" else "trash"))
                 continue
+            assert report.batch is not None  # made for every run but a dry one
             where = _act(db, report.batch, item, report)
             if where is not None:
                 removed.append(item.hash)
@@ -111,7 +113,10 @@ def _act(db: Database, batch: str, item: PlannedAction, report: ActionReport) ->
     source = fsnames.to_os(item.path)
     # The exact target is chosen and logged before the file moves: if we are killed mid-move,
     # undo knows where to look (and checks the content hash before moving anything back).
-    target = _free_name(fsnames.to_os(item.dest)) if item.action == "move" else None
+    target = None
+    if item.action == "move":
+        assert item.dest is not None  # a move is planned with its destination
+        target = _free_name(fsnames.to_os(item.dest))
     logged = fsnames.to_db(target) if target is not None else None
     with db.transaction():
         row_id = db.execute(
@@ -189,7 +194,7 @@ def _carry(db: Database, report: ActionReport, removed: list[str], keeper: str) 
         report.carried.append((latest.hash, keeper))
 
 
-def batches(db: Database, limit: int = 20) -> list[dict]:
+def batches(db: Database, limit: int = 20) -> list[dict[str, Any]]:
     """Recent batches, newest first: batch, at, files (images acted on: not the sidecars that
     went along, not carried ratings), actions, still (of those, how many are not put back),
     undone (every row of the batch undone) and partly (some undone, some not)."""
@@ -214,7 +219,7 @@ def batches(db: Database, limit: int = 20) -> list[dict]:
     ]
 
 
-def batch_state(batch: dict) -> str:
+def batch_state(batch: dict[str, Any]) -> str:
     """How `undo` lists a batch: can undo, undone, or partly undone (with what is left)."""
     if batch["undone"]:
         return "undone"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -40,10 +41,9 @@ from anagnorisis_tui.core.duplicates import (
     verify,
 )
 from anagnorisis_tui.core.duplicates.options import (
-    DEFAULT_PHASH_DISTANCE,
-    DEFAULT_THRESHOLD,
     MAX_PHASH_DISTANCE,
     METHODS,
+    GroupOptions,
 )
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
@@ -135,7 +135,8 @@ def check_params(threshold: float, method: str, phash_distance: int) -> None:
 
 
 def _scope(root: str | None, folder: str | None) -> tuple[str, list[object]]:
-    clauses, params = ["f.present = 1"], []
+    clauses: list[str] = ["f.present = 1"]
+    params: list[object] = []
     if root is not None:
         clauses.append("f.root = ?")
         params.append(root)
@@ -151,20 +152,11 @@ def pick_model(db: Database, model_id: str | None) -> str | None:
     return model_id if model_id is not None else vectors.most_stored_model(db)
 
 
-def find_groups(db: Database, **kwargs: object) -> list[Group]:
-    """Groups of present images (in the root/folder scope), tightest first; see group_report."""
-    return group_report(db, **kwargs).groups  # type: ignore[arg-type]
-
-
 def group_report(
     db: Database,
+    options: GroupOptions | None = None,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
-    method: str = "both",
-    phash_distance: int = DEFAULT_PHASH_DISTANCE,
     model_id: str | None = None,
-    root: str | None = None,
-    folder: str | None = None,
     k: int = 10,
     neighbour_search: str = "auto",
     mutual: bool = True,
@@ -179,6 +171,8 @@ def group_report(
     Raises GroupError for nonsense parameters and progress.Cancelled when `cancel` is set
     (there is no useful partial grouping to return). Vector candidates are mutual k nearest
     neighbours (a "hub" image close to many unrelated ones proposes no pairs)."""
+    options = options or GroupOptions()
+    threshold, method, phash_distance = options.threshold, options.method, options.phash_distance
     check_params(threshold, method, phash_distance)
     if neighbour_search not in ("auto", "exact", "annoy"):
         raise GroupError(f"unknown neighbour search {neighbour_search!r}")
@@ -191,7 +185,7 @@ def group_report(
 
         return tick
 
-    where, params = _scope(root, folder)
+    where, params = _scope(options.root, options.folder)
     rows = db.execute(
         f"SELECT f.hash, min(i.phash), min(i.pixel_hash), count(*), min(i.width), "
         f"min(i.height), min(i.format) FROM files f JOIN images i ON i.hash = f.hash "
@@ -405,18 +399,21 @@ def _build(
             )
     rank = {t: n for n, t in enumerate(verify.TIERS)}
 
-    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple:
+    def strength(item: tuple[float, tuple[Member, ...]]) -> tuple[Any, ...]:
         weakest, members = item
         tier = max(rank[m.tier] for m in members[1:])
         return (tier, -weakest, -len(members), members[0].path)
 
     found.sort(key=strength)
     groups = []
-    for number, (weakest, members) in enumerate(found, start=1):
-        present = {m.tier for m in members[1:]}
+    for number, (weakest, group_members) in enumerate(found, start=1):
+        present = {m.tier for m in group_members[1:]}
         groups.append(
             Group(
-                number, members, round(weakest, 6), tuple(t for t in verify.TIERS if t in present)
+                number,
+                group_members,
+                round(weakest, 6),
+                tuple(t for t in verify.TIERS if t in present),
             )
         )
     return groups

@@ -36,7 +36,7 @@ def _dct_matrix(n: int) -> np.ndarray:
     i = np.arange(n)[None, :]
     m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
     m[0] /= np.sqrt(2.0)
-    return m.astype(np.float64)
+    return np.asarray(m.astype(np.float64))
 
 
 _DCT = _dct_matrix(_SIDE)
@@ -78,21 +78,23 @@ def popcount64(x: np.ndarray) -> np.ndarray:
     """Bit counts of a uint64/int64 array (numpy >= 2 has bitwise_count; fall back by bytes)."""
     x = np.ascontiguousarray(x).view(np.uint64)
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x).astype(np.int64)
+        return np.asarray(np.bitwise_count(x).astype(np.int64))
     table = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
-    return table[x.view(np.uint8).reshape(*x.shape, 8)].sum(axis=-1)
+    return np.asarray(table[x.view(np.uint8).reshape(*x.shape, 8)].sum(axis=-1))
 
 
 PhashSummary = DecodeSummary
 
 
 def pending(db: Database) -> int:
-    return db.execute(
-        "SELECT count(*) FROM images i WHERE i.phash IS NULL "
-        "AND EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) "
-        "AND NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?)",
-        [PHASH_MODEL],
-    ).fetchone()[0]
+    return int(
+        db.execute(
+            "SELECT count(*) FROM images i WHERE i.phash IS NULL "
+            "AND EXISTS (SELECT 1 FROM files f WHERE f.hash = i.hash AND f.present = 1) "
+            "AND NOT EXISTS (SELECT 1 FROM embed_errors e WHERE e.hash = i.hash AND e.model_id = ?)",
+            [PHASH_MODEL],
+        ).fetchone()[0]
+    )
 
 
 def compute_missing(

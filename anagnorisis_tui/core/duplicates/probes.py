@@ -43,7 +43,7 @@ def _dct(n: int) -> np.ndarray:
     i = np.arange(n)[None, :]
     m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
     m[0] /= np.sqrt(2.0)
-    return m[:_HASH].astype(np.float32)  # only the low frequencies are kept
+    return np.asarray(m[:_HASH].astype(np.float32))  # only the low frequencies are kept
 
 
 _LOW = _dct(verify.SIDE)

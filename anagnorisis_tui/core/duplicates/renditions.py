@@ -74,7 +74,7 @@ _PENDING = (
 
 
 def pending(db: Database) -> int:
-    return db.execute(f"SELECT count(*) {_PENDING}", [RENDITION_MODEL]).fetchone()[0]
+    return int(db.execute(f"SELECT count(*) {_PENDING}", [RENDITION_MODEL]).fetchone()[0])
 
 
 def compute_missing(

@@ -4,6 +4,7 @@ nothing (plan, apply, undo)."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.base.service import VectorService
@@ -11,6 +12,7 @@ from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import actions, dismissals, phash, renditions
 from anagnorisis_tui.core.duplicates import groups as groups_mod
 from anagnorisis_tui.core.duplicates import keepers as keepers_mod
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 
 
 class DuplicatesService(VectorService):
@@ -36,35 +38,34 @@ class DuplicatesService(VectorService):
         lack one."""
         return renditions.compute_missing(self._connections.db, progress=progress, cancel=cancel)
 
-    def groups(self, **kwargs: object) -> list[groups_mod.Group]:
+    def groups(
+        self,
+        options: GroupOptions | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[groups_mod.Group]:
         """Verified duplicate groups, strongest tier first (see group_report)."""
-        return self.group_report(**kwargs).groups  # type: ignore[arg-type]
+        return self.group_report(options, progress=progress, cancel=cancel).groups
 
     def group_report(
         self,
+        options: GroupOptions | None = None,
         *,
-        threshold: float = groups_mod.DEFAULT_THRESHOLD,
-        method: str = "both",
-        phash_distance: int = groups_mod.DEFAULT_PHASH_DISTANCE,
-        root: str | None = None,
-        folder: str | None = None,
         rules: keepers_mod.KeeperRules | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> groups_mod.GroupReport:
         """Verified duplicate groups with what was left out; computes missing renditions and
         pHashes first (one decode gives both)."""
+        options = options or GroupOptions()
         self.compute_renditions(progress=progress, cancel=cancel)
-        if method in ("both", "phash"):
+        if options.method in ("both", "phash"):
             self.compute_phashes(progress=progress, cancel=cancel)
         return groups_mod.group_report(
             self._connections.db,
-            threshold=threshold,
-            method=method,
-            phash_distance=phash_distance,
+            options,
             model_id=self._vector_model_id(),
-            root=root,
-            folder=folder,
             workdir=str(self._data_dir),
             thumbnail_cache=str(thumbnails.cache_dir(self._data_dir)),
             rules=rules or self.rules,
@@ -113,5 +114,5 @@ class DuplicatesService(VectorService):
     def undo(self, batch: str) -> actions.UndoReport:
         return actions.undo(self._connections.db, batch)
 
-    def action_batches(self, limit: int = 20) -> list[dict]:
+    def action_batches(self, limit: int = 20) -> list[dict[str, Any]]:
         return actions.batches(self._connections.db, limit)

@@ -50,7 +50,12 @@ def read(path: str) -> Shot:
     """The shot an image file records (OS path); an unreadable file records nothing."""
     try:
         with Image.open(path) as image:
-            exif = image.getexif()
+            # Pillow's getexif() decodes a whole PNG to look for an eXIf chunk after the pixels:
+            # only what the header holds is read here (a PNG's EXIF is nearly always before).
+            if image.format == "PNG" and "exif" not in image.info:
+                exif = Image.Exif()
+            else:
+                exif = image.getexif()
             taken = capture_date.from_exif(exif)
             ifd: dict[int, object] = {}
             with contextlib.suppress(Exception):  # a malformed sub-IFD records nothing

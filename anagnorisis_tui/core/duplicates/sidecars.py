@@ -43,7 +43,7 @@ def follow(
     for sidecar in sidecars(member):
         if not keeper_has:
             target: str | None = keeper_target(sidecar, member, keeper)
-            if os.path.lexists(target):
+            if target is not None and os.path.lexists(target):
                 target = None
             kind = "move"
             keeper_has = target is not None

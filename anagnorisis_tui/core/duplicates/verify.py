@@ -237,7 +237,7 @@ def _sample(pixels: np.ndarray, mat_y: np.ndarray, mat_x: np.ndarray) -> np.ndar
     """Batched mat_y @ pixels @ mat_x.T per channel: K x S x S x 4."""
     rows = (mat_y @ pixels.reshape(SIDE, SIDE * CHANNELS)).reshape(len(mat_y), -1, SIDE, CHANNELS)
     views = np.matmul(rows.transpose(0, 1, 3, 2), mat_x.transpose(0, 2, 1)[:, None])
-    return views.transpose(0, 1, 3, 2)
+    return np.asarray(views.transpose(0, 1, 3, 2))
 
 
 def verify(a: Rendition, b: Rendition) -> Verdict:

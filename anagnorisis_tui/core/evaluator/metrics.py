@@ -84,4 +84,4 @@ def evaluate(y: np.ndarray, pred: np.ndarray, *, seed: int = 0, constant: bool =
 def histogram(values: np.ndarray) -> list[int]:
     """Counts per rating 0..10 (values rounded to the nearest whole rating)."""
     idx = np.clip(np.rint(np.asarray(values, float)), 0, 10).astype(int)
-    return np.bincount(idx, minlength=11).tolist()
+    return [int(n) for n in np.bincount(idx, minlength=11)]

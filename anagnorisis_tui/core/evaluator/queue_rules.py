@@ -50,13 +50,13 @@ def _project(x: np.ndarray, sample: np.ndarray) -> np.ndarray:
     # Eigenvectors of the sample's covariance: the principal directions, cheaper than an SVD.
     _, vecs = np.linalg.eigh((part.T @ part).astype(np.float64))
     basis = vecs[:, ::-1][:, :CLUSTER_DIMS].astype(np.float32)
-    return (x - x[sample].mean(axis=0)) @ basis
+    return np.asarray((x - x[sample].mean(axis=0)) @ basis)
 
 
 def _sq_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances between the rows of a and b (float32)."""
     sq = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2 * (a @ b.T)
-    return np.maximum(sq, 0, out=sq)
+    return np.asarray(np.maximum(sq, 0, out=sq))
 
 
 def facility(x_rated: np.ndarray, x_cand: np.ndarray, top_k: int, *, seed: int = 0) -> np.ndarray:

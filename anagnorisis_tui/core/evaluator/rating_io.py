@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base import private as private_files
@@ -76,7 +77,7 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def export_rows(db: Database) -> list[dict]:
+def export_rows(db: Database) -> list[dict[str, Any]]:
     rows = db.execute(
         "SELECT r.hash, r.value, r.updated, (SELECT f.path FROM files f WHERE f.hash = r.hash "
         "ORDER BY f.present DESC, f.path LIMIT 1) FROM ratings r ORDER BY r.hash"
@@ -188,10 +189,10 @@ def _check_record(db: Database, record: object) -> tuple[str, float, bool] | str
         return content, value, known is not None
     if not path:
         return "no hash and no path"
-    content = hash_for_path(db, path)
-    if content is None:
+    found = hash_for_path(db, path)
+    if found is None:
         return f"path not in the library: {path}"
-    return content, value, True
+    return found, value, True
 
 
 def import_file(
@@ -286,6 +287,7 @@ def export_sidecars(
     try:
         for done, (path, _, value) in enumerate(files, 1):
             check(cancel)
+            assert value is not None  # rated_only
             try:
                 _, changed = xmp.write_rating(
                     Path(fsnames.to_os(path)),
@@ -360,5 +362,5 @@ def hash_for_path(db: Database, path: str | os.PathLike[str]) -> str | None:
             "SELECT hash FROM files WHERE path = ? AND present = 1", [candidate]
         ).fetchone()
         if row:
-            return row[0]
+            return str(row[0])
     return None

@@ -54,7 +54,7 @@ def predict(
 
 def _predict_batch(kind: str, a: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     if kind == "ridge":
-        return (x - a["x_mean"]) @ a["coef"] + a["intercept"][0]
+        return np.asarray((x - a["x_mean"]) @ a["coef"] + a["intercept"][0])
     return _forward(kind, a, ((x - a["x_mean"]) @ a["proj"]) * a["x_scale"][0])
 
 
@@ -65,7 +65,7 @@ def _forward(kind: str, a: dict[str, np.ndarray], h: np.ndarray) -> np.ndarray:
         h = np.maximum(h @ a[f"W{i}"] + a[f"b{i}"], 0.0)
     z = h @ a[f"W{layers - 1}"] + a[f"b{layers - 1}"]
     if kind == "mlp":
-        return z[:, 0] * a["y_std"][0] + a["y_mean"][0]
+        return np.asarray(z[:, 0] * a["y_std"][0] + a["y_mean"][0])
     if kind == "softmax_mlp":
         return _softmax(z) @ RATING_CLASSES
     raise ValueError(f"unknown evaluator kind {kind!r}")
@@ -74,7 +74,7 @@ def _forward(kind: str, a: dict[str, np.ndarray], h: np.ndarray) -> np.ndarray:
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 # -- ridge -------------------------------------------------------------------------------------
@@ -220,13 +220,13 @@ def _fit_mlp(
             idx = perm[start : start + batch]
             grads = _gradients(kind, params, xs[idx], y[idx], y_mean, y_std)
             step += 1
-            for k, g in grads.items():
-                g = g + cfg.weight_decay * params[k] if k.startswith("W") else g
-                adam_m[k] = 0.9 * adam_m[k] + 0.1 * g
-                adam_v[k] = 0.999 * adam_v[k] + 0.001 * g * g
-                m_hat = adam_m[k] / (1 - 0.9**step)
-                v_hat = adam_v[k] / (1 - 0.999**step)
-                params[k] -= (cfg.lr * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
+            for name, g in grads.items():
+                g = g + cfg.weight_decay * params[name] if name.startswith("W") else g
+                adam_m[name] = 0.9 * adam_m[name] + 0.1 * g
+                adam_v[name] = 0.999 * adam_v[name] + 0.001 * g * g
+                m_hat = adam_m[name] / (1 - 0.9**step)
+                v_hat = adam_v[name] / (1 - 0.999**step)
+                params[name] -= (cfg.lr * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
         curve["train"].append(mse(tr))
         if n_val:
             val_loss = mse(val)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 from anagnorisis_tui.core.base import paths, ratings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.base.service import VectorService
 from anagnorisis_tui.core.evaluator import rate_next, rating_io, store, training
+from anagnorisis_tui.core.evaluator.rate_next import Explanation
 from anagnorisis_tui.core.semantic import vectors
 
 
@@ -49,7 +51,7 @@ class EvaluatorService(VectorService):
             cancel=cancel,
         )
 
-    def info(self) -> dict | None:
+    def info(self) -> dict[str, Any] | None:
         """The active evaluator (id, kind, created, and its last training report's metrics)."""
         return store.active_row(self._connections.db, self.model_id())
 
@@ -89,7 +91,7 @@ class EvaluatorService(VectorService):
     def rate_next(self, *, top_k: int = 50) -> list[rate_next.QueueItem]:
         return rate_next.rate_next(self._connections.db, self.model_id(), top_k=top_k)
 
-    def explain(self, content_hash: str, *, top_k: int = 5) -> rate_next.Explanation:
+    def explain(self, content_hash: str, *, top_k: int = 5) -> Explanation:
         db = self._connections.db
         return rate_next.explain(db, self.model_id(), content_hash, top_k=top_k)
 

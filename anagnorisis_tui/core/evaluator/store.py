@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class SavedEvaluator:
 
     def uncertainty(self, x: np.ndarray) -> np.ndarray:
         """Std (rating points) of the linear posterior at x: how unsure ratings near x leave us."""
-        return np.sqrt(posterior_variance(self.arrays, x))
+        return np.asarray(np.sqrt(posterior_variance(self.arrays, x)))
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def save(
     kind: str,
     arrays: dict[str, np.ndarray],
     embed_model_id: str,
-    metrics: dict,
+    metrics: dict[str, Any],
     evaluator_id: str | None = None,
 ) -> SavedEvaluator:
     """Write the model file atomically, record it and make it the active evaluator."""
@@ -168,7 +169,7 @@ def load_file(path: Path, *, embed_model_id: str | None = None) -> SavedEvaluato
     )
 
 
-def active_row(db: Database, embed_model_id: str | None = None) -> dict | None:
+def active_row(db: Database, embed_model_id: str | None = None) -> dict[str, Any] | None:
     """The active evaluator for the embedding model (or the newest active one of any model)."""
     sql = "SELECT id, embed_model_id, kind, created, path, metrics FROM evaluators WHERE active = 1"
     params: list[object] = []

@@ -46,7 +46,11 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, [chr(c) for c in cs], strict=True))
 
 
-def _load_cache(cache: Path | None) -> tuple[dict, dict] | None:
+# The encoder (token -> id) and the merge ranks ((left, right) -> rank).
+Tables = tuple[dict[str, int], dict[tuple[str, str], int]]
+
+
+def _load_cache(cache: Path | None) -> Tables | None:
     # marshal reads the two tables ~5x faster than rebuilding them from the gzip'd merges.
     if cache is None:
         return None
@@ -58,7 +62,7 @@ def _load_cache(cache: Path | None) -> tuple[dict, dict] | None:
         return None
 
 
-def _save_cache(cache: Path | None, tables: tuple[dict, dict]) -> None:
+def _save_cache(cache: Path | None, tables: Tables) -> None:
     if cache is None:
         return
     try:
@@ -87,7 +91,10 @@ class BPETokenizer:
         if tables is None:
             with gzip.open(path or vocab_path()) as f:
                 merges_text = f.read().decode("utf-8").split("\n")
-            merges = [tuple(m.split()) for m in merges_text[1 : 49152 - 256 - 2 + 1]]
+            merges = [
+                (pair[0], pair[1])
+                for pair in (m.split() for m in merges_text[1 : 49152 - 256 - 2 + 1])
+            ]
             byte_chars = list(_bytes_to_unicode().values())
             vocab = byte_chars + [v + "</w>" for v in byte_chars]
             vocab += ["".join(m) for m in merges]

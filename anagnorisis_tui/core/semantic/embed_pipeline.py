@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def _decode(paths: list[str], size: int, resize_mode: str) -> tuple[str, np.ndar
 
 def embed_library(
     db: Database,
-    embedder,  # embeddings.Embedder (duck-typed: model_id, dim, image_size, resize_mode, info)
+    embedder: Any,  # embeddings.Embedder (duck-typed: model_id, dim, image_size, resize_mode, info)
     *,
     batch_size: int = DEFAULT_BATCH,
     workers: int | None = None,
@@ -197,7 +198,7 @@ def _ahead(
     window: int,
 ) -> Iterator[tuple[str, tuple[str, np.ndarray | str]]]:
     """Results in order, with up to `window` decodes in flight ahead of the consumer."""
-    queue: deque[tuple[str, Future]] = deque()
+    queue: deque[tuple[str, Future[Any]]] = deque()
     items = iter(work)
     for content_hash, paths in items:
         queue.append((content_hash, pool.submit(_decode, paths, size, mode)))

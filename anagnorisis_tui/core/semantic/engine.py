@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def _normalised(out: Any) -> np.ndarray:
     arr = out.float().cpu().numpy()
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (arr / norms).astype(np.float32)
+    return np.asarray((arr / norms).astype(np.float32))
 
 
 def _autocast(torch: Any, device: str) -> Any:
@@ -202,8 +202,8 @@ def load(
         dim=dim,
         image_size=size,
         resize_mode=str(pcfg.get("resize_mode", "shortest")),
-        mean=tuple(pcfg.get("mean", DEFAULT_MEAN)),  # type: ignore[arg-type]
-        std=tuple(pcfg.get("std", DEFAULT_STD)),  # type: ignore[arg-type]
+        mean=tuple(pcfg.get("mean", DEFAULT_MEAN)),
+        std=tuple(pcfg.get("std", DEFAULT_STD)),
         random_weights=random_weights,
     )
 
@@ -246,7 +246,7 @@ def _build_tagged(
 
 
 def _weights_file(
-    files: list,
+    files: list[Any],
     choice: ModelChoice,
     cache_dir: str | None,
     progress: ProgressCallback | None,
@@ -383,7 +383,9 @@ def _unchanged(tensor: Any, *args: Any, **kwargs: Any) -> Any:
     return tensor
 
 
-def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | None) -> Any:
+def _build_local(
+    open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict[str, Any] | None
+) -> Any:
     weights = choice.weights
     assert weights is not None
     if not weights.is_file():
@@ -399,11 +401,14 @@ def _build_local(open_clip: Any, torch: Any, choice: ModelChoice, cfg: dict | No
     return model
 
 
-def _read_state_dict(open_clip: Any, weights: Any) -> dict:
-    return open_clip.factory.load_state_dict(str(weights), device="cpu", weights_only=True)
+def _read_state_dict(open_clip: Any, weights: Any) -> dict[str, Any]:
+    state = open_clip.factory.load_state_dict(str(weights), device="cpu", weights_only=True)
+    return cast(dict[str, Any], state)
 
 
-def _load_into(open_clip: Any, torch: Any, model: Any, state: dict) -> tuple[list, list]:
+def _load_into(
+    open_clip: Any, torch: Any, model: Any, state: dict[str, Any]
+) -> tuple[list[Any], list[Any]]:
     state = open_clip.factory.convert_state_dict(model, state)
     if "positional_embedding" in state and not hasattr(model, "positional_embedding"):
         state = open_clip.model.convert_to_custom_text_state_dict(state)

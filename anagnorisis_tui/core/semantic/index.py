@@ -23,10 +23,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +55,7 @@ class Snapshot:
     """A published build, opened read-only (vectors memory-mapped, Annoy mmapped)."""
 
     folder: Path
-    meta: dict
+    meta: dict[str, Any]
     hashes: np.ndarray  # (N,) bytes
     matrix: np.ndarray  # (N, dim) float32, memory-mapped
     ann: object | None  # annoy.AnnoyIndex
@@ -180,7 +182,7 @@ def needs_build(db: Database, data_dir: Path, model_id: str) -> bool:
     snap = open_snapshot(data_dir, model_id, spec[0])
     total = db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[0]
     if snap is None:
-        return total > 0
+        return bool(total > 0)
     try:
         new = db.execute(
             "SELECT count(*) FROM vectors WHERE rowid > ? AND model_id = ?",
@@ -199,9 +201,9 @@ def build(
     trees: int = TREES,
     exact_max: int = EXACT_MAX,
     progress: ProgressCallback | None = None,
-    cancel=None,
+    cancel: threading.Event | None = None,
     seed: int = 0,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Build and publish a new index for the model; returns its meta (None: no vectors)."""
     started = time.monotonic()
     spec = vectors.model_spec(db, model_id)
@@ -221,7 +223,7 @@ def build(
     try:
         np.save(tmp / "hashes.npy", np.array([h.encode() for h in hashes]))
         np.save(tmp / "vectors.npy", matrix.astype(np.float32))
-        meta: dict = {
+        meta: dict[str, Any] = {
             "format": FORMAT,
             "model_id": model_id,
             "dim": dim,
@@ -246,7 +248,15 @@ def build(
     return meta
 
 
-def _build_annoy(tmp: Path, matrix, trees, seed, progress, cancel, started) -> dict:
+def _build_annoy(
+    tmp: Path,
+    matrix: np.ndarray,
+    trees: int,
+    seed: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    started: float,
+) -> dict[str, Any]:
     from annoy import AnnoyIndex
 
     dim = matrix.shape[1]
@@ -297,14 +307,16 @@ def exact_truth(matrix: np.ndarray, queries: np.ndarray, k: int = 10) -> list[se
     return [set(row.tolist()) for row in top]
 
 
-def recall_at(ann, truth: list[set[int]], queries: np.ndarray, search_k: int, k: int = 10) -> float:
+def recall_at(
+    ann: Any, truth: list[set[int]], queries: np.ndarray, search_k: int, k: int = 10
+) -> float:
     hits = 0
     for q, want in zip(queries, truth, strict=True):
         hits += len(want & set(ann.get_nns_by_vector(q.tolist(), k, search_k=search_k)))
     return hits / (k * len(queries))
 
 
-def _tune_search_k(ann, matrix: np.ndarray, trees: int, seed: int) -> tuple[int, float]:
+def _tune_search_k(ann: Any, matrix: np.ndarray, trees: int, seed: int) -> tuple[int, float]:
     queries = tuning_queries(matrix, 100, seed + 1)
     truth = exact_truth(matrix, queries)
     recall = 0.0

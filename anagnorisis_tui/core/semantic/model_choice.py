@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import xxhash
 
@@ -210,13 +210,13 @@ def _from_folder(folder: Path, *, name: str, device: str) -> ModelChoice:
     return ModelChoice(name, "", weights, config_dir, device, model_id)
 
 
-def local_config(choice: ModelChoice) -> dict | None:
+def local_config(choice: ModelChoice) -> dict[str, Any] | None:
     """The model_cfg from a folder's open_clip_config.json, if the choice has one."""
     if choice.config_dir is None:
         return None
     try:
         doc = json.loads((choice.config_dir / "open_clip_config.json").read_text("utf-8"))
-        return doc["model_cfg"]
+        return cast(dict[str, Any], doc["model_cfg"])
     except (OSError, ValueError, KeyError) as exc:
         raise WeightsError(
             f"{choice.config_dir / 'open_clip_config.json'} is not a valid open_clip config: {exc}"

@@ -26,6 +26,7 @@ from anagnorisis_tui.core.semantic.onnx_models import (
     OnnxEmbedder,
     OnnxText,
     cache_dir,
+    normalise_pixels,
     open_cached,
     open_session,
     open_text,
@@ -39,6 +40,7 @@ __all__ = [
     "OnnxText",
     "cache_dir",
     "load_engine",
+    "normalise_pixels",
     "open_cached",
     "open_session",
     "open_text",
@@ -78,6 +80,14 @@ def load_engine(
         cached = open_cached(choice, data_dir)
         if cached is not None:
             return cached
+        from anagnorisis_tui.core.semantic import onnx_ready
+
+        # The hub's ready graphs (no torch: fits a small machine), where it has them.
+        ready = onnx_ready.prepare(
+            choice, data_dir, cache_dir_hub=cache_dir, progress=progress, cancel=cancel
+        )
+        if ready is not None:
+            return ready
     from anagnorisis_tui.core.semantic import engine as embeddings
 
     # A first use may download the weights: `progress` hears of it, `cancel` stops it.

@@ -11,6 +11,7 @@ on disk. The figures of the check are kept in spec.json.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -95,7 +96,8 @@ def export_image_tower(torch_embedder: Any, path: Path) -> None:
 
         def forward(self, pixels: torch.Tensor) -> torch.Tensor:
             x = pixels.permute(0, 3, 1, 2).float()
-            return self.model.encode_image((x - self.mean) / self.std)
+            mean, std = cast(torch.Tensor, self.mean), cast(torch.Tensor, self.std)
+            return cast(torch.Tensor, self.model.encode_image((x - mean) / std))
 
     size = torch_embedder.image_size
     sample = torch.zeros((2, size, size, 3), dtype=torch.uint8)
@@ -113,7 +115,7 @@ def export_text_tower(torch_embedder: Any, path: Path) -> None:
             self.model = model
 
         def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_text(tokens)
+            return cast(torch.Tensor, self.model.encode_text(tokens))
 
     tokens = torch_embedder.tokenizer(["a photo", "probe"])
     _export(Tower().eval(), tokens, "tokens", path)
@@ -171,16 +173,16 @@ def agreement(reference: np.ndarray, other: np.ndarray, top_k: int = 10) -> dict
     return {"cos_mean": float(cos.mean()), "cos_min": float(cos.min()), "overlap": overlap}
 
 
-def _timed(session: Any, pixels: np.ndarray, rounds: int = 3) -> float:
+def _timed(session: Any, feed: dict[str, np.ndarray], rounds: int = 3) -> float:
     """Median seconds per run of a session on `pixels`. fp32 and int8 are timed one after the
     other, not alternating, so that both graphs are never in memory at once; the median of a
     few runs takes out most of a shared machine's swings, and int8's margin here is 2x or more
     (BENCHMARKS.md)."""
-    session.run(None, {"pixels": pixels})  # the first run allocates
+    session.run(None, feed)  # the first run allocates
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
-        session.run(None, {"pixels": pixels})
+        session.run(None, feed)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 
@@ -312,7 +314,9 @@ def _refuse(folder: Path, model_id: str, exc: BaseException) -> None:
         pass
 
 
-def _build(emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: bool) -> dict:
+def _build(
+    emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: bool
+) -> dict[str, Any]:
     """Everything torch is needed for comes first (reference vectors, the text tower, the fp32
     image graph), so that the torch model can be let go before the graph is quantised; the fp32
     session is timed and closed before quantising too (BENCHMARKS.md, "export peak memory")."""
@@ -335,23 +339,12 @@ def _build(emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: b
     vs_torch = agreement(reference, out32, PROBE_TOP_K)
     if vs_torch["cos_min"] < FP32_MIN_COSINE:
         raise ValueError(f"ONNX fp32 differs from torch (cosine {vs_torch['cos_min']:.5f})")
-    t32 = _timed(fp32, probe[:8])
+    t32 = _timed(fp32, {"pixels": probe[:8]})
     del fp32
     gc.collect()
-    steps.step("quantising to int8")
-    quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
-    steps.step("checking int8 against full precision")
-    int8 = open_session(work / "image.int8.onnx")
-    vs_fp32 = agreement(out32, unit_rows(int8.run(None, {"pixels": probe})[0]), PROBE_TOP_K)
-    t8 = _timed(int8, probe[:8])
-    agrees = (
-        vs_fp32["cos_mean"] >= INT8_MIN_MEAN_COSINE
-        and vs_fp32["cos_min"] >= INT8_MIN_COSINE
-        and vs_fp32["overlap"] >= INT8_MIN_OVERLAP
+    precision, vs_fp32, t8 = choose_precision(
+        work, steps, {"pixels": probe}, {"pixels": probe[:8]}, out32, t32
     )
-    precision = "int8" if agrees and t8 <= t32 else "fp32"
-    del int8
-    (work / f"image.{'fp32' if precision == 'int8' else 'int8'}.onnx").unlink()
     return {
         "format": FORMAT,
         "model_id": emb.model_id,
@@ -372,6 +365,36 @@ def _build(emb: Any, data_dir: Path, work: Path, steps: _Steps, release_torch: b
         "onnxruntime": onnxruntime.__version__,
         "made": time.time(),
     }
+
+
+def choose_precision(
+    work: Path,
+    steps: _Steps,
+    feed: dict[str, np.ndarray],
+    timing_feed: dict[str, np.ndarray],
+    out32: np.ndarray,
+    t32: float,
+) -> tuple[str, dict[str, float], float]:
+    """Quantise work/image.fp32.onnx to int8 and keep int8 when its vectors on `feed` agree
+    with fp32's (`out32`) and it is not slower; the other graph is deleted. The fp32 session
+    must be closed already: the two are never in memory at once.
+    Returns (precision, int8-vs-fp32 agreement, int8 seconds)."""
+    steps.step("quantising to int8")
+    quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
+    steps.step("checking int8 against full precision")
+    int8 = open_session(work / "image.int8.onnx")
+    vs_fp32 = agreement(out32, unit_rows(int8.run(None, feed)[0]), PROBE_TOP_K)
+    t8 = _timed(int8, timing_feed)
+    agrees = (
+        vs_fp32["cos_mean"] >= INT8_MIN_MEAN_COSINE
+        and vs_fp32["cos_min"] >= INT8_MIN_COSINE
+        and vs_fp32["overlap"] >= INT8_MIN_OVERLAP
+    )
+    precision = "int8" if agrees and t8 <= t32 else "fp32"
+    del int8
+    gc.collect()
+    (work / f"image.{'fp32' if precision == 'int8' else 'int8'}.onnx").unlink()
+    return precision, vs_fp32, t8
 
 
 def _text_tower(emb: Any, data_dir: Path, work: Path) -> str:

@@ -44,7 +44,16 @@ def unit_rows(features: np.ndarray) -> np.ndarray:
     out = np.asarray(features, dtype=np.float32)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return out / norms
+    return np.asarray(out / norms)
+
+
+def normalise_pixels(batch: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """uint8 (N, S, S, 3) -> float32 (N, 3, S, S), (x / 255 - mean) / std per channel: the input
+    of a graph made elsewhere (onnx_ready.py); an export has this inside its graph."""
+    scale = (1.0 / (255.0 * np.asarray(std, np.float32))).astype(np.float32)
+    shift = (np.asarray(mean, np.float32) / np.asarray(std, np.float32)).astype(np.float32)
+    out = np.asarray(batch, np.float32) * scale - shift
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 @dataclass
@@ -52,7 +61,7 @@ class OnnxEmbedder:
     """The same interface as the torch Embedder: uint8 (N, S, S, 3) in, unit vectors out."""
 
     choice: ModelChoice
-    spec: dict
+    spec: dict[str, Any]
     folder: Path
     session: Any
     data_dir: Path
@@ -90,12 +99,18 @@ class OnnxEmbedder:
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32 (ONNX Runtime is thread-safe)."""
         pixels = np.ascontiguousarray(batch, dtype=np.uint8)
+        if self.spec.get("pixels") == "normalised":  # a graph from the hub (onnx_ready.py)
+            name = self.session.get_inputs()[0].name
+            feed = normalise_pixels(
+                pixels, np.asarray(self.spec["mean"]), np.asarray(self.spec["std"])
+            )
+            return unit_rows(self.session.run(None, {name: feed})[0])
         return unit_rows(self.session.run(None, {"pixels": pixels})[0])
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if self._text is None:
             self._text = _text_encoder(self.data_dir, self.folder, self.spec)
-        return self._text.encode_texts(texts)
+        return np.asarray(self._text.encode_texts(texts))
 
 
 class OnnxText:
@@ -106,14 +121,15 @@ class OnnxText:
 
         self.model_id = model_id
         self.session = open_session(path)
+        self.input = self.session.get_inputs()[0].name  # "tokens" (an export), "input" (hub)
         self.tokenizer = BPETokenizer(context_length=context_length)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         tokens = self.tokenizer(texts).astype(np.int64)
-        return unit_rows(self.session.run(None, {"tokens": tokens})[0])
+        return unit_rows(self.session.run(None, {self.input: tokens})[0])
 
 
-def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:
+def _text_encoder(data_dir: Path, folder: Path, spec: dict[str, Any]) -> Any:
     text = textnp.NumpyTextEncoder.open(data_dir, spec["model_id"])
     if text is not None:
         return text
@@ -122,7 +138,7 @@ def _text_encoder(data_dir: Path, folder: Path, spec: dict) -> Any:
     raise ModelUnavailable(f"the text tower of {spec['model_id']} has no export; embed again")
 
 
-def _spec(folder: Path, model_id: str) -> dict | None:
+def _spec(folder: Path, model_id: str) -> dict[str, Any] | None:
     try:
         spec = json.loads((folder / "spec.json").read_text("utf-8"))
     except (OSError, ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import cast
 
 TELEMETRY_VARIABLE = "ORT_DISABLE_TELEMETRY"
 
@@ -24,4 +25,4 @@ def onnxruntime() -> ModuleType:
     quiet()
     import onnxruntime as ort
 
-    return ort
+    return cast(ModuleType, ort)

@@ -126,7 +126,7 @@ def combine(term_vectors: list[tuple[float, np.ndarray]]) -> np.ndarray:
     norm = float(np.linalg.norm(total))
     if norm < 1e-6:
         raise QueryError("the positive and negative terms cancel out; change the weights")
-    return (total / norm).astype(np.float32)
+    return np.asarray((total / norm).astype(np.float32))
 
 
 class Searcher:
@@ -248,7 +248,7 @@ def image_hash_for(db: Database, path: str | os.PathLike[str]) -> str:
     text = fsnames.to_db(os.path.abspath(path))
     row = db.execute("SELECT hash FROM files WHERE path = ? AND present = 1", [text]).fetchone()
     if row:
-        return row[0]
+        return str(row[0])
     try:
         return content_hash_file(path)[0]
     except OSError as exc:

@@ -27,6 +27,7 @@ from anagnorisis_tui.core.semantic import (
     vectors,
 )
 from anagnorisis_tui.core.semantic import text_numpy as textnp
+from anagnorisis_tui.core.semantic.search import SearchHit
 
 # Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
 VectorsAdded = Callable[[ProgressCallback | None, threading.Event | None], object]
@@ -198,7 +199,7 @@ class SemanticService:
         content_hash = search.image_hash_for(db, path)
         _, matrix = vectors.load_vectors(db, self.model_id, [content_hash])
         if len(matrix):
-            return matrix[0]
+            return np.asarray(matrix[0])
         if self._image_encoder is not None:
             return self._image_encoder(path)
         emb = self.embedder(progress=progress, cancel=cancel)
@@ -206,7 +207,7 @@ class SemanticService:
             pixels = imageprep.load(path, emb.image_size, emb.resize_mode)
         except imageprep.ImageDecodeError as exc:
             raise search.QueryError(f"cannot use image {path}: {exc}") from exc
-        return emb.encode_images(pixels[None])[0]
+        return np.asarray(emb.encode_images(pixels[None])[0])
 
     def stored_vector(self, content_hash: str) -> np.ndarray:
         _, matrix = vectors.load_vectors(self._connections.db, self.model_id, [content_hash])
@@ -215,7 +216,7 @@ class SemanticService:
                 "this image has no vector yet: run `anagnorisis-tui embed` (or wait for the "
                 "background embedding) first"
             )
-        return matrix[0]
+        return np.asarray(matrix[0])
 
     def close(self) -> None:
         with self._lock:
@@ -259,7 +260,7 @@ class SemanticService:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """Build and atomically publish the model's search index (returns its meta)."""
         return index.build(
             self._connections.db, self.data_dir, self.model_id, progress=progress, cancel=cancel
@@ -338,13 +339,13 @@ class SemanticService:
         cutoff: float | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> list[search.SearchHit]:
+    ) -> list[SearchHit]:
         """Top images for a query (hash, path, score); `progress`/`cancel` as query_vector's."""
         vec, exact = self._query(query, progress=progress, cancel=cancel)
         db = self._connections.db
         return search.hits(db, self.searcher(), vec, top_k=top_k, cutoff=cutoff, exact=exact)
 
-    def similar(self, content_hash: str, *, top_k: int = 100) -> list[search.SearchHit]:
+    def similar(self, content_hash: str, *, top_k: int = 100) -> list[SearchHit]:
         """Images most like the one with this content hash (itself excluded); raises NoVector
         when it has no vector yet."""
         vec = self.stored_vector(content_hash)
@@ -358,7 +359,7 @@ class SemanticService:
         top_k: int = 100,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> list[search.SearchHit]:
+    ) -> list[SearchHit]:
         """Images most like an image file (in the library or not; itself excluded);
         `progress`/`cancel` as query_vector's."""
         db = self._connections.db

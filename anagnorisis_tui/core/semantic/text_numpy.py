@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,13 +36,13 @@ def available(data_dir: Path, model_id: str) -> bool:
         spec = json.loads((export_dir(data_dir, model_id) / "spec.json").read_text("utf-8"))
     except (OSError, ValueError):
         return False
-    return spec.get("format") == FORMAT and spec.get("model_id") == model_id
+    return bool(spec.get("format") == FORMAT and spec.get("model_id") == model_id)
 
 
 def _ln(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
+    return np.asarray((x - mu) / np.sqrt(var + eps) * w + b)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -52,12 +53,12 @@ def _erf(x: np.ndarray) -> np.ndarray:
     poly = t * (
         0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
     )
-    return s * (1.0 - poly * np.exp(-a * a))
+    return np.asarray(s * (1.0 - poly * np.exp(-a * a)))
 
 
 class NumpyTextEncoder:
     def __init__(
-        self, spec: dict, weights: dict[str, np.ndarray], folder: Path | None = None
+        self, spec: dict[str, Any], weights: dict[str, np.ndarray], folder: Path | None = None
     ) -> None:
         from anagnorisis_tui.core.semantic.bpe import BPETokenizer
 
@@ -139,10 +140,10 @@ class NumpyTextEncoder:
         feats = x[np.arange(n), eot] @ w["text_projection"]
         norms = np.linalg.norm(feats, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return (feats / norms).astype(np.float32)
+        return np.asarray((feats / norms).astype(np.float32))
 
 
-def export(embedder, data_dir: Path) -> bool:
+def export(embedder: Any, data_dir: Path) -> bool:
     """Write and verify the numpy export of a loaded (torch) embedder; False if unsupported."""
     import torch
 
@@ -166,8 +167,8 @@ def export(embedder, data_dir: Path) -> bool:
     if act not in ("GELU", "QuickGELU") or getattr(first.mlp.gelu, "approximate", "none") != "none":
         return False
 
-    def arr(t) -> np.ndarray:
-        return t.detach().float().cpu().numpy()
+    def arr(t: Any) -> np.ndarray:
+        return np.asarray(t.detach().float().cpu().numpy())
 
     weights = {
         "token_embedding": arr(model.token_embedding.weight),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 import threading
 from types import ModuleType
+from typing import cast
 
 # The operator schemas torchvision's C++ extension would define, as in torchvision/csrc/ops.
 _FAKE_REGISTERED_OPS = {
@@ -74,7 +75,7 @@ def import_torchvision() -> ModuleType:
         try:
             import torchvision
 
-            return torchvision
+            return cast(ModuleType, torchvision)
         except RuntimeError as exc:
             if _MISSING_OP_MARKER not in str(exc):
                 raise
@@ -90,7 +91,7 @@ def import_torchvision() -> ModuleType:
                 "pip install -c constraints.txt --force-reinstall torchvision"
             ) from exc
         _shim_applied = True
-        return torchvision
+        return cast(ModuleType, torchvision)
 
 
 def import_open_clip() -> ModuleType:
@@ -107,4 +108,4 @@ def import_open_clip() -> ModuleType:
             f"open_clip cannot be imported ({exc}); install the app's dependencies: "
             "pip install -c constraints.txt anagnorisis-tui"
         ) from exc
-    return open_clip
+    return cast(ModuleType, open_clip)

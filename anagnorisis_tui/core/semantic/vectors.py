@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def register_model(
     dim: int,
     *,
     dtype: str = DEFAULT_DTYPE,
-    info: dict | None = None,
+    info: dict[str, Any] | None = None,
 ) -> None:
     if dtype not in ("float16", "float32"):
         raise ValueError(f"unsupported vector dtype {dtype!r}")
@@ -54,7 +55,7 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
     norms[norms == 0] = 1.0
-    return matrix / norms
+    return np.asarray(matrix / norms)
 
 
 def put_vectors(

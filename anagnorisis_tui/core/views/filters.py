@@ -19,7 +19,14 @@ import math
 import re
 from dataclasses import dataclass, fields
 
+from anagnorisis_tui.core.base.units import SIZE_UNITS, UnitError, parse_ratio
+from anagnorisis_tui.core.base.units import format_size as format_bytes
+from anagnorisis_tui.core.base.units import parse_size as parse_bytes
 from anagnorisis_tui.core.errors import UserError
+
+# Sizes and proportions are read and shown by core/base/units.py, under the names the command
+# line has always imported from here.
+__all__ = ["SIZE_UNITS", "UnitError", "format_bytes", "parse_bytes", "parse_ratio"]
 
 # Shapes as ranges of width/height. Square allows 5% either way so 1000x1020 still counts.
 SQUARE_TOLERANCE = 1.05
@@ -166,59 +173,6 @@ def _span(lo: object, hi: object) -> str:
 
 
 # File size units people type: k/M/G are decimal, KiB/MiB/GiB binary (shared with the UI).
-SIZE_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "kib": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gib": 1024**3,
-}
-
-
-def parse_bytes(text: str) -> int:
-    """'2MB', '500k', '1.5 GiB', '1234' -> bytes (decimal units; KiB/MiB/GiB binary)."""
-    match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*([a-zA-Z]*)\s*", str(text))
-    if not match or match.group(2).lower() not in SIZE_UNITS:
-        raise FilterError(f"not a file size: {text!r} (try 500k, 2MB or 1.5GiB)")
-    value = float(match.group(1)) * SIZE_UNITS[match.group(2).lower()]
-    if value < 0:
-        raise FilterError(f"a file size cannot be negative: {text!r}")
-    return int(round(value))
-
-
-def parse_ratio(text: str) -> float:
-    """'16:9', '16/9', '1.78' -> width/height."""
-    match = re.fullmatch(r"\s*([-+]?[\d.]+)\s*(?:[:/x]\s*([-+]?[\d.]+))?\s*", str(text))
-    try:
-        if not match:
-            raise ValueError
-        value = float(match.group(1))
-        if match.group(2) is not None:
-            value /= float(match.group(2))
-    except (ValueError, ZeroDivisionError):
-        raise FilterError(f"not a proportion: {text!r} (try 16:9, 3/4 or 1.5)") from None
-    if not math.isfinite(value) or value <= 0:
-        raise FilterError(f"a proportion must be above 0: {text!r}")
-    return value
-
-
-def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
-
-
 _DATE_TEXT = re.compile(
     r"\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?)?)?\s*"
 )
@@ -236,8 +190,9 @@ def parse_date(text: str, *, end: bool = False) -> float:
     match = _DATE_TEXT.fullmatch(str(text))
     if not match:
         raise FilterError(f"not a date: {text!r} (try 2024, 2024-05 or 2024-05-06)")
-    year, month, day, hour, minute, second = (
-        int(g) if g is not None else None for g in match.groups()
+    year = int(match.group(1))
+    month, day, hour, minute, second = (
+        int(g) if g is not None else None for g in match.groups()[1:]
     )
     try:
         start = datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import xxhash
 
@@ -59,7 +60,7 @@ class ViewSpec:
     folder: str | None = None  # relative to root; includes subfolders
     sort: str = "path"  # one of filters.SORT_KEYS
     descending: bool = False
-    extra: dict = field(default_factory=dict)  # free for UI state; ignored by queries
+    extra: dict[str, Any] = field(default_factory=dict)  # free for UI state; ignored by queries
     filters: Filters = field(default_factory=Filters)
     search: str | None = None  # semantic search text: only embedded images, scored
     search_cutoff: float | None = None  # drop search results scoring below this cosine
@@ -146,13 +147,13 @@ def _sql(spec: ViewSpec, scores: ScoreTables | None) -> tuple[str, str, dict[str
         raise FilterError(
             "a search or text concept needs the embedding model (ask lib.views, not paging)"
         )
-    if spec.search is not None:
+    if spec.search is not None and scores is not None:
         # Inner join: images without a vector cannot be ranked, so a search leaves them out.
         joins.append(f"JOIN temp.{scores(spec.search)} s ON s.hash = f.hash")
         if spec.search_cutoff is not None:
             where.append("s.score >= :cutoff")
             params["cutoff"] = float(spec.search_cutoff)
-    if flt.concept is not None:
+    if flt.concept is not None and scores is not None:
         joins.append(f"JOIN temp.{scores(flt.concept.text)} c ON c.hash = f.hash")
         where.append("c.score < :threshold" if flt.concept.exclude else "c.score >= :threshold")
         params["threshold"] = float(flt.concept.threshold)
@@ -194,7 +195,7 @@ _SHAPE_SQL = {
 
 def count(db: Database, spec: ViewSpec, *, scores: ScoreTables | None = None) -> int:
     joins, where, params = _sql(spec, scores)
-    return db.execute(f"SELECT count(*) FROM {joins} WHERE {where}", params).fetchone()[0]
+    return int(db.execute(f"SELECT count(*) FROM {joins} WHERE {where}", params).fetchone()[0])
 
 
 def page(

@@ -7,7 +7,6 @@ callback that writes JSON lines to the protocol stream and a cancel event that a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -41,10 +40,11 @@ class Channel:
         if not finished and now - self.last_progress < PROGRESS_EVERY:
             return
         self.last_progress = now
-        self.send({"t": "progress", **dataclasses.asdict(p)})
+        self.send({"t": "progress", **p.to_json()})
 
-    def event(self, **fields: Any) -> None:
-        self.send({"t": "event", **fields})
+    def event(self, message: dict[str, Any]) -> None:
+        """A task's own event (core/work/results.py: its `to_json`)."""
+        self.send({"t": "event", **message})
 
 
 def _listen(cancel: threading.Event) -> None:

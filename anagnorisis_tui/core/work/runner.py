@@ -165,7 +165,7 @@ class ChildTask:
                     continue  # not ours: a library that wrote to the protocol stream
                 kind = message.pop("t", None)
                 if kind == "progress":
-                    self.last_progress = Progress(**message)
+                    self.last_progress = Progress.from_json(message)
                     if progress is not None:
                         progress(self.last_progress)
                 elif kind == "event":

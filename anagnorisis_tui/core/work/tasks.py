@@ -19,17 +19,26 @@ original.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.catalogue import thumbnails
+from anagnorisis_tui.core.catalogue.scan_types import FileEvent, IngestSummary
+from anagnorisis_tui.core.work.results import (
+    EmbedResult,
+    IngestResult,
+    ThumbEvent,
+    TrainResult,
+    VectorResult,
+)
 
 if TYPE_CHECKING:
-    from anagnorisis_tui.core.catalogue.ingest_pass import Products
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
     from anagnorisis_tui.core.library import Library
+    from anagnorisis_tui.core.work.child import Channel
 
 # The library and the passes are imported by the tasks that use them: a child that only makes
 # thumbnails starts in half the time.
@@ -39,7 +48,7 @@ def ingest_products(lib: Library, embedder: Any = None) -> Products:
     """What a scan derives for the app: thumbnails and perceptual hashes, and vectors when
     `embedder` (a model, or a callable returning one) is given."""
     from anagnorisis_tui.core.catalogue import decode_budget
-    from anagnorisis_tui.core.catalogue.ingest_pass import Products
+    from anagnorisis_tui.core.catalogue.ingest_derive import Products
 
     data = lib.settings.data_dir
     return Products(
@@ -51,9 +60,13 @@ def ingest_products(lib: Library, embedder: Any = None) -> Products:
     )
 
 
-def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event) -> Any:
-    from anagnorisis_tui.core.catalogue.ingest_pass import IngestSummary
-    from anagnorisis_tui.core.catalogue.scan import Walked
+def ingest(
+    settings: Settings, args: dict[str, Any], channel: Channel, cancel: threading.Event
+) -> dict[str, Any]:
+    """IngestResult.to_json(): args "walked" (a Walked payload: the caller walked already, see
+    scan_run.py) or "root" (walk here too); "files" sends each file's outcome as an event;
+    "embed" loads the model and embeds; "batch_size" for the model's batches."""
+    from anagnorisis_tui.core.catalogue.scan import ScanOptions, Walked
     from anagnorisis_tui.core.library import Library
 
     lib = Library(settings)
@@ -72,36 +85,33 @@ def ingest(settings: Settings, args: dict[str, Any], channel: Any, cancel: threa
         on_file = None
         if args.get("files"):
 
-            def on_file(event: Any) -> None:
-                channel.event(kind="file", **dataclasses.asdict(event))
+            def on_file(event: FileEvent) -> None:
+                channel.event({"kind": "file", **event.to_json()})
 
         products = ingest_products(lib, embedder)
         if args.get("batch_size"):
             products.batch_size = int(args["batch_size"])
-        ingested: list[IngestSummary] = []
-        passes: dict[str, Any] = {
-            "progress": channel.progress,
-            "cancel": cancel,
-            "on_file": on_file,
-            "products": products,
-            "ingested": ingested,
-        }
-        if args.get("walked"):  # the caller walked already (cli/scan_cmd.py): the rest
+        options = ScanOptions(on_file=on_file, products=products)
+        if args.get("walked"):  # the caller walked already (scan_run.py): the rest
             walked = Walked.from_payload(args["walked"])
-            summary = lib.catalogue.carry_on(walked, **passes)
+            summary = lib.catalogue.carry_on(
+                walked, options, progress=channel.progress, cancel=cancel
+            )
         else:
-            summary = lib.catalogue.scan(args.get("root"), **passes)
-        done = ingested[0] if ingested else IngestSummary()
-        out: dict[str, Any] = {"scan": summary.to_dict(), "ingest": dataclasses.asdict(done)}
+            summary = lib.catalogue.scan(
+                args.get("root"), options, progress=channel.progress, cancel=cancel
+            )
+        done = summary.ingest or IngestSummary()
+        embedded = None
         if args.get("embed") and done.model_error is None and not summary.cancelled:
-            out["embed"] = _catch_up(lib, done, channel, cancel)
-        return out
+            embedded = _catch_up(lib, done, channel, cancel)
+        return IngestResult(summary, embedded).to_json()
     finally:
         loader.shutdown(wait=False, cancel_futures=True)
         lib.close()
 
 
-def _make_demo(settings: Settings, channel: Any, cancel: threading.Event) -> None:
+def _make_demo(settings: Settings, channel: Channel, cancel: threading.Event) -> None:
     """The demo library's pictures, made (or completed) before its scan, each reported."""
     from anagnorisis_tui.core.base.progress import Cancelled
     from anagnorisis_tui.core.demo.generate import demo_root, is_complete, make_demo
@@ -113,28 +123,32 @@ def _make_demo(settings: Settings, channel: Any, cancel: threading.Event) -> Non
         make_demo(demo_root(settings), progress=channel.progress, cancel=cancel)
 
 
-def _catch_up(lib: Library, done: Any, channel: Any, cancel: threading.Event) -> dict:
+def _catch_up(
+    lib: Library, done: IngestSummary, channel: Channel, cancel: threading.Event
+) -> EmbedResult:
     """Embed what the ingest pass left (content already identified elsewhere), then the index
     and the predictions."""
     rest = lib.semantic.embed(progress=channel.progress, cancel=cancel)
     if done.embedded and not rest.embedded and not rest.cancelled:
         lib.evaluator.refresh_predictions_quietly(progress=channel.progress, cancel=cancel)
     embedder = lib.semantic.embedder()
-    return {
-        "model_id": rest.model_id,
-        "embedded": done.embedded + rest.embedded,
-        "errors": rest.errors,
-        "missing": rest.missing,
-        "cancelled": rest.cancelled,
-        "label": embedder.choice.label if hasattr(embedder, "choice") else rest.model_id,
-        "device": str(getattr(embedder, "device", "cpu")),
-        "engine": str(getattr(embedder, "engine", "torch")),
-    }
+    return EmbedResult(
+        model_id=rest.model_id,
+        embedded=done.embedded + rest.embedded,
+        errors=rest.errors,
+        missing=rest.missing,
+        cancelled=rest.cancelled,
+        label=embedder.choice.label if hasattr(embedder, "choice") else rest.model_id,
+        device=str(getattr(embedder, "device", "cpu")),
+        engine=str(getattr(embedder, "engine", "torch")),
+    )
 
 
-def train(settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event) -> Any:
-    """Train the evaluator on the ratings: {"report": TrainReport.as_dict()} or
-    {"cancelled": True}. A reason not to train (too few ratings) raises TrainingError."""
+def train(
+    settings: Settings, args: dict[str, Any], channel: Channel, cancel: threading.Event
+) -> dict[str, Any]:
+    """Train the evaluator on the ratings: TrainResult.to_json(), the report or cancelled. A
+    reason not to train (too few ratings) raises TrainingError."""
     from anagnorisis_tui.core.base.progress import Cancelled
     from anagnorisis_tui.core.library import Library
 
@@ -144,28 +158,29 @@ def train(settings: Settings, args: dict[str, Any], channel: Any, cancel: thread
                 progress=channel.progress, cancel=cancel, seed=int(args.get("seed", 0))
             )
         except Cancelled:
-            return {"cancelled": True}
+            return TrainResult(cancelled=True).to_json()
         if getattr(report, "cancelled", False) or cancel.is_set():
-            return {"cancelled": True}
-        return {"report": report.as_dict()}
+            return TrainResult(cancelled=True).to_json()
+        return TrainResult(report=report.as_dict()).to_json()
 
 
 def image_vector(
-    settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event
-) -> Any:
-    """{"vector": [floats]} of the image at args["path"]; a file that cannot be used raises
+    settings: Settings, args: dict[str, Any], channel: Channel, cancel: threading.Event
+) -> dict[str, Any]:
+    """VectorResult.to_json() of the image at args["path"]; a file that cannot be used raises
     search.QueryError (a UserError: the caller shows its message)."""
     from anagnorisis_tui.core.library import Library
 
     with Library(settings) as lib:
-        return {"vector": lib.semantic.image_vector(str(args["path"])).tolist()}
+        vector = [float(x) for x in lib.semantic.image_vector(str(args["path"]))]
+        return VectorResult(vector).to_json()
 
 
 def make_thumbnails(
-    settings: Settings, args: dict[str, Any], channel: Any, cancel: threading.Event
-) -> Any:
+    settings: Settings, args: dict[str, Any], channel: Channel, cancel: threading.Event
+) -> dict[str, Any]:
     """Write the thumbnails of args["items"] ([content hash, path] pairs) at args["size"] into
-    the cache, each followed by an event {"kind": "thumb", "hash", "error"} ("" when made)."""
+    the cache, each followed by a ThumbEvent (its error "" when made); {"made": count}."""
     cache = thumbnails.cache_dir(settings.data_dir)
     size = int(args.get("size") or thumbnails.THUMB_SIZE)
     made = 0
@@ -178,11 +193,13 @@ def make_thumbnails(
             made += 1
         except thumbnails.ThumbnailError as exc:
             error = str(exc) or "cannot make the thumbnail"
-        channel.event(kind="thumb", hash=content_hash, error=error)
+        channel.event(ThumbEvent(content_hash, error).to_json())
     return {"made": made}
 
 
-TASKS = {
+Task = Callable[[Settings, dict[str, Any], "Channel", threading.Event], dict[str, Any]]
+
+TASKS: dict[str, Task] = {
     "ingest": ingest,
     "train": train,
     "image_vector": image_vector,

@@ -7,10 +7,11 @@ batch the user can undo, and is summarised on screen: what moved, from where, to
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +23,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
-from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS, GroupOptions
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -44,6 +45,9 @@ from anagnorisis_tui.ui.state.group_view import (
 from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from anagnorisis_tui.ui.widgets.group_members import GroupMembers
+
+if TYPE_CHECKING:
+    from anagnorisis_tui.core.duplicates.groups import Group
 
 GROUPS_GROUP = "groups"
 ACTION_GROUP = "group-action"
@@ -155,7 +159,7 @@ class GroupsScreen(AppScreen):
         super().__init__()
         self.threshold = threshold
         self.method = method
-        self.scope = {"root": root, "folder": folder}
+        self.root, self.folder = root, folder
         self.all_groups: list[GroupRow] = []
         self.left_out = ""
         self.tier_filter: str | None = None  # None: every group
@@ -193,13 +197,15 @@ class GroupsScreen(AppScreen):
 
     @work(thread=True, group=GROUPS_GROUP, exclusive=True, exit_on_error=False)
     def _group(self, cancel: threading.Event) -> None:
-        kwargs: dict[str, Any] = {"method": self.method, **self.scope}
+        options = GroupOptions(method=self.method, root=self.root, folder=self.folder)
         if self.threshold is not None:
-            kwargs["threshold"] = self.threshold
+            options = dataclasses.replace(options, threshold=self.threshold)
+
+        def progress(p: Progress) -> None:
+            self.post_message(self.Grouping(p))
+
         try:
-            report = self.library.duplicates.group_report(
-                progress=lambda p: self.post_message(self.Grouping(p)), cancel=cancel, **kwargs
-            )
+            report = self.library.duplicates.group_report(options, progress=progress, cancel=cancel)
         except Cancelled:
             return
         except UserError as exc:  # parameters or data that cannot be grouped
@@ -363,7 +369,7 @@ class GroupsScreen(AppScreen):
         self._go(self.index + 1)
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
-    def _remember(self, group: Any) -> None:
+    def _remember(self, group: Group) -> None:
         """Store "not duplicates" for the group's contents (core/duplicates/dismissals.py)."""
         self.library.duplicates.dismiss(group)
 

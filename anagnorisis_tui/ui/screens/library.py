@@ -24,7 +24,8 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
-from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
+from anagnorisis_tui.core.work.results import IngestResult
+from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.state.scope import Scope
 from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
@@ -104,8 +105,8 @@ class LibraryScreen(AppScreen):
     def on_mount(self) -> None:
         app = self.app
         app.job_signal.subscribe(self, self._job_event)
-        app.library_signal.subscribe(self, lambda _: self.reload())
-        app.rating_signal.subscribe(self, self._rating_changed)
+        # The grid follows ratings and catalogue changes itself (grid_loading.py).
+        app.library_signal.subscribe(self, self._library_changed)
         self._show_scope(Scope(None, None))
         self.grid.focus()
         self._update_root_label()
@@ -148,6 +149,11 @@ class LibraryScreen(AppScreen):
         except models.ModelUnavailable as exc:
             return f"none ({exc})"
         return models.describe(choice, demo=self.app.on_demo)
+
+    def _library_changed(self, _: None) -> None:
+        self._last_reload = time.monotonic()
+        self._update_root_label()
+        self._load_folders()
 
     def reload(self) -> None:
         """Re-read counts, pages and folders (after a scan batch, a move, a new root)."""
@@ -193,9 +199,6 @@ class LibraryScreen(AppScreen):
     def _selected(self, message: ThumbnailGrid.Selected) -> None:
         self.app.open_viewer(message.grid.source, message.index)
 
-    def _rating_changed(self, message: RatingChanged) -> None:
-        self.grid.update_entry(message.content_hash, rating=message.value)
-
     # -- jobs ------------------------------------------------------------------------------
     def _job_event(self, name: str) -> None:
         scanning = name == "scan" and self.app.jobs.running("scan")
@@ -215,43 +218,43 @@ class LibraryScreen(AppScreen):
         self.grid.set_empty_text(text)
 
     def start_scan(self, *, embed: bool | None = None) -> None:
-        """Scan and ingest the library in a child process: catalogue, pixel identity,
+        """Scan and ingest the library as the command line does (core/work/scan_run.py): the
+        walk in a thread here, what is new in a child process: catalogue, pixel identity,
         perceptual hashes, thumbnails and, where a model is available, vectors, from one decode
         of each new image (core/work/tasks.py)."""
+        from anagnorisis_tui.core.work.scan_run import ScanRun
+
         roots = self._roots()
         if embed is None:
             embed = self.app.embed_after_scan and self._embedding_ready()
         title = "Scanning and embedding" if embed else "Scanning"
-        started = self.app.jobs.start_child(
-            "scan",
-            title,
-            "ingest",
-            {"root": roots[0] if roots else None, "embed": embed},
-            on_done=self._scan_done,
+        scan = ScanRun(self.app.jobs.settings(), roots[0] if roots else None, embed=embed)
+        started = self.app.jobs.start(
+            "scan", title, scan.run, on_done=self._scan_done, stoppable=scan
         )
         if started is None and embed:
             self.notify("A scan is running; press e again when it has finished.", markup=False)
         self._show_scan_progress()
         self.app.refresh_bindings()
 
-    def _scan_done(self, result: object) -> None:
-        if not isinstance(result, dict):
+    def _scan_done(self, result: IngestResult | None) -> None:
+        if result is None:
             return  # stopped by quitting
-        summary = ScanSummary(**result["scan"])
+        summary = result.scan
         self.post_message(LibraryChanged())
         self.reload()
         self.notify(self._scan_summary(summary), title="Scan", markup=False)
-        ingest = result.get("ingest") or {}
-        if ingest.get("failed"):
+        ingest = result.ingest
+        if ingest.failed:
             self.notify(
-                f"{ingest['failed']:,} images could not be decoded (see `anagnorisis-tui errors`).",
+                f"{ingest.failed:,} images could not be decoded (see `anagnorisis-tui errors`).",
                 title="Scan",
                 severity="warning",
                 markup=False,
             )
-        if ingest.get("model_error"):
+        if ingest.model_error:
             self.notify(
-                f"No embedding model: {ingest['model_error']}",
+                f"No embedding model: {ingest.model_error}",
                 title="Semantic search",
                 severity="warning",
                 timeout=12,

@@ -3,11 +3,13 @@
 `/` focuses the query, Enter searches. Each search or filter change runs in the exclusive
 "search" thread worker: a newer request cancels the older one, and a result that still arrives
 for an older request is dropped by its token, so the grid only ever shows the newest state.
+The tokens, and whether the results take the focus after Enter, are ui/state/search_run.py's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import random
 import time
 from collections.abc import Sequence
@@ -27,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
+from anagnorisis_tui.ui.state.search_run import SearchRun
 from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
 from anagnorisis_tui.ui.state.search_state import SORTS, SearchState
 from anagnorisis_tui.ui.state.sources import ListSource
@@ -137,19 +140,22 @@ class SearchScreen(AppScreen):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.state = SearchState()
-        self._token = 0
+        self.search_run = SearchRun()
         self.last_seconds: float | None = None  # Enter -> results ready, for the benchmark
-        self.painted_token = 0
         self._reader = CoreReader()
         self._pending: tuple[str, Sequence[ImageEntry]] | None = None
         self._keep_focus = False
-        # Enter in the query box: the search whose results take the focus once painted, and
-        # whether the keys typed after Enter still wait for that (they are for the results).
-        self._focus_results_for: int | None = None
-        self._awaiting_results_focus = False
         self._again_after_scan = False  # nothing matched while the library was being indexed
         self._encode_timer: Timer | None = None
-        self._preview_token = 0
+
+    @property
+    def _token(self) -> int:
+        return self.search_run.token
+
+    @property
+    def painted_token(self) -> int:
+        """The search whose results the grid shows (benchmarks wait for it)."""
+        return self.search_run.painted
 
     # -- layout ---------------------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -196,7 +202,7 @@ class SearchScreen(AppScreen):
         scope = self.app.library_scope
         if scope is None or (scope.root, scope.folder) == (state.root, state.folder):
             return state
-        return state.replace(root=scope.root, folder=scope.folder)
+        return dataclasses.replace(state, root=scope.root, folder=scope.folder)
 
     def on_screen_resume(self) -> None:
         scoped = self._scoped(self.state)
@@ -216,14 +222,10 @@ class SearchScreen(AppScreen):
     def apply(self, state: SearchState) -> None:
         """Show `state` everywhere and fetch its results (superseding any search in flight)."""
         self.state = state
-        self._token += 1
+        token = self.search_run.start()
         self._again_after_scan = False
-        if self._focus_results_for is not None:
-            # Superseded (the filter panel echoing the sort Enter chose, a new scope): the
-            # results the user will see are this search's.
-            self._focus_results_for = self._token
         self.query_one(FilterBar).show(state, "searching…")
-        self._search(state, self._token, time.perf_counter())
+        self._search(state, token, time.perf_counter())
 
     @work(thread=True, group=SEARCH_GROUP, exclusive=True, exit_on_error=False)
     def _search(self, state: SearchState, token: int, started: float) -> None:
@@ -269,20 +271,19 @@ class SearchScreen(AppScreen):
 
     @on(PreviewReady)
     def _preview_ready(self, message: PreviewReady) -> None:
-        if message.token != self._token or self.painted_token == message.token:
+        if not self.search_run.take_preview(message.token):
             return  # superseded, or the exact results are already shown
         self.last_seconds = message.seconds
         self.query_one(FilterBar).set_status(f"best {len(message.entries)} · ranking all…")
         grid = self.query_one("#results", ThumbnailGrid)
         grid.set_source(ListSource(message.entries, title="search preview"))
-        self.painted_token = message.token
-        self._preview_token = message.token
 
     @on(ResultsReady)
     def _results_ready(self, message: ResultsReady) -> None:
-        if message.token != self._token:
+        paint = self.search_run.take_results(message.token)
+        if paint is None:
             return  # a newer search is on its way
-        if self._preview_token != message.token:
+        if paint.first:
             self.last_seconds = message.seconds
         count = message.source.count()
         noun = "result" if count == 1 else "results"
@@ -298,12 +299,10 @@ class SearchScreen(AppScreen):
         self.query_one(FilterBar).set_status(status)
         grid = self.query_one("#results", ThumbnailGrid)
         # After a preview the user may already be moving in it: the cursor stays where it is.
-        cursor = grid.cursor if self._preview_token == message.token else 0
+        cursor = grid.cursor if paint.keeps_cursor else 0
         grid.set_source(message.source, cursor=min(cursor, max(0, count - 1)))
-        self.painted_token = message.token
         if not count:
-            if self._focus_results_for == message.token and not self._again_after_scan:
-                self._focus_results_for = None
+            if not self._again_after_scan and self.search_run.focus_on_empty(message.token):
                 self._focus_awaited_results()
             self.query_one("#highlighted", Static).update(
                 Text(status if self._again_after_scan else NOTHING_MATCHES)
@@ -311,16 +310,16 @@ class SearchScreen(AppScreen):
 
     @on(SearchFailed)
     def _search_failed(self, message: SearchFailed) -> None:
-        if message.token != self._token:
+        if not self.search_run.is_current(message.token):
             return
-        self._stop_awaiting_results()
+        self.search_run.stop_awaiting()
         self.query_one(FilterBar).set_status(f"error: {message.error}")
         self.notify(message.error, title="Search", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The app's one handler reports the error itself; the bar must not say "searching…".
         if event.worker.group == SEARCH_GROUP and event.state == WorkerState.ERROR:
-            self._stop_awaiting_results()
+            self.search_run.stop_awaiting()
             self.query_one(FilterBar).set_status("search failed")
 
     # -- inputs ---------------------------------------------------------------------------
@@ -328,20 +327,19 @@ class SearchScreen(AppScreen):
     def _query_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         query = event.value.strip()
-        state = self.state.replace(query=query)
+        state = dataclasses.replace(self.state, query=query)
         if query and not self.state.query.strip():
-            state = state.replace(sort="score", descending=True)  # best matches first
+            state = dataclasses.replace(state, sort="score", descending=True)  # best matches first
         if (state.sort, state.descending) != (self.state.sort, self.state.descending):
             self.query_one("#filters", FilterPanel).show_state(state)
         self.apply(state)
         # Focus moves to the results once they are painted: moving it now would restyle the
         # screen and rebuild the footer while the search runs, delaying the results.
-        self._focus_results_for = self._token
-        self._awaiting_results_focus = True
+        self.search_run.await_focus()
         # Keys typed after Enter are for the results: they wait until those have the focus
         # (not merely until it was asked for: Enter typed next must not reach the query box).
         self.app.typeahead.hold(
-            lambda: not self._awaiting_results_focus,
+            lambda: not self.search_run.awaiting_focus,
             timeout=SEARCH_HOLD_S,
             reason="search",
             keys_for=self.query_one("#results", ThumbnailGrid),
@@ -368,7 +366,7 @@ class SearchScreen(AppScreen):
     @on(FilterPanel.Changed)
     def _filters_changed(self, event: FilterPanel.Changed) -> None:
         event.stop()
-        self.apply(event.state.replace(query=self.state.query))
+        self.apply(dataclasses.replace(event.state, query=self.state.query))
 
     def show_entries(self, title: str, entries: Sequence[ImageEntry]) -> None:
         """Show a fixed list (e.g. "more like this" from the viewer) instead of a search."""
@@ -376,7 +374,7 @@ class SearchScreen(AppScreen):
             self._pending = (title, entries)  # shown by on_mount
             return
         self._pending = None
-        self._token += 1  # any search in flight is now stale
+        self.search_run.supersede()  # any search in flight is now stale
         self.workers.cancel_group(self, SEARCH_GROUP)
         count = len(entries)
         self.query_one(FilterBar).set_status(f"{title}: {count:,} images")
@@ -393,25 +391,20 @@ class SearchScreen(AppScreen):
     @on(ThumbnailGrid.Highlighted)
     def _highlighted(self, event: ThumbnailGrid.Highlighted) -> None:
         entry = event.entry
-        if entry is not None and self._focus_results_for == self.painted_token:
-            self._focus_results_for = None
+        if entry is not None and self.search_run.focus_on_highlight():
             self.call_after_refresh(self._focus_awaited_results)
         self.query_one("#highlighted", Static).update(describe_entry(entry) if entry else "")
 
     def _focus_awaited_results(self) -> None:
         grid = self.query_one("#results", ThumbnailGrid)
         if grid.has_focus:
-            self._awaiting_results_focus = False
+            self.search_run.focused()
         else:
             grid.focus()  # on_descendant_focus ends the wait once it has happened
 
-    def _stop_awaiting_results(self) -> None:
-        self._focus_results_for = None
-        self._awaiting_results_focus = False
-
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if event.widget.id == "results":
-            self._awaiting_results_focus = False
+            self.search_run.focused()
 
     # -- actions --------------------------------------------------------------------------
     def _set(self, state: SearchState) -> None:
@@ -440,14 +433,14 @@ class SearchScreen(AppScreen):
         following = keys[(keys.index(current) + 1) % len(keys)]
         if following == "score" and not self.state.query.strip():
             following = keys[(keys.index(following) + 1) % len(keys)]
-        self._set(self.state.replace(sort=following))
+        self._set(dataclasses.replace(self.state, sort=following))
 
     def action_toggle_direction(self) -> None:
-        self._set(self.state.replace(descending=not self.state.descending))
+        self._set(dataclasses.replace(self.state, descending=not self.state.descending))
 
     def action_reshuffle(self) -> None:
         seed = random.randrange(1, 1_000_000)
-        self._set(self.state.replace(sort="random", seed=seed))
+        self._set(dataclasses.replace(self.state, sort="random", seed=seed))
 
     def action_clear_filters(self) -> None:
         self.query_one("#query", Input).value = ""

@@ -24,6 +24,7 @@ from anagnorisis_tui.core.base import rating_text
 from anagnorisis_tui.core.base.progress import Progress, format_eta
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
+from anagnorisis_tui.core.work.results import TrainResult
 from anagnorisis_tui.core.work.runner import TaskFailed
 from anagnorisis_tui.ui.messages import LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
@@ -208,22 +209,21 @@ class TrainScreen(AppScreen):
     def _train(self, cancel: threading.Event) -> TrainView | None:
         # In a child process (core/work/tasks.py): the fitting never competes with the UI
         # thread for the GIL, and quitting stops it at once.
+        def progress(p: Progress) -> None:
+            self.post_message(self.ProgressMade(p))
+
         try:
-            result = self.app.jobs.run_child(  # type: ignore[attr-defined]
-                "train",
-                {},
-                progress=lambda p: self.post_message(self.ProgressMade(p)),
-                cancel=cancel,
-            )
+            result = self.app.jobs.run_child("train", {}, progress=progress, cancel=cancel)
         except TaskFailed as exc:
             if not exc.user:
                 raise
             # TrainingError and friends: a reason for the user (too few ratings, no vectors).
             self.post_message(self.TrainRefused(str(exc)))
             return None
-        if cancel.is_set() or not isinstance(result, dict) or result.get("cancelled"):
+        trained = TrainResult.from_json(result) if result is not None else None
+        if cancel.is_set() or trained is None or trained.cancelled or trained.report is None:
             return None
-        view = train_view(result["report"])
+        view = train_view(trained.report)
         self.post_message(self.Trained(view))
         # New predictions: grids sorted or filtered by rating and the viewer read them again.
         self.app.post_message(LibraryChanged())

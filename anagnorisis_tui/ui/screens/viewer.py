@@ -25,7 +25,7 @@ from anagnorisis_tui.core.evaluator.store import Prediction
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.state.sources import GridSource, ListSource, QueueSource
+from anagnorisis_tui.ui.state.sources import GridSource, KeepsEntries, QueueSource
 from anagnorisis_tui.ui.state.text import human_size, safe
 from anagnorisis_tui.ui.typeahead import TypeAheadTarget
 from anagnorisis_tui.ui.widgets.image_view import ImageView
@@ -224,10 +224,10 @@ class ViewerScreen(TypeAheadTarget, AppScreen):
 
     def _rated(self, entry: ImageEntry, value: float | None) -> None:
         self.entry = replace(entry, rating=value)
-        if isinstance(self.source, ListSource):
-            self.source.entries = [
-                replace(e, rating=value) if e.hash == entry.hash else e for e in self.source.entries
-            ]
+        # The source this viewer walks may be no grid's (the rate-next queue): it is told now,
+        # so stepping back shows the rating. Grids follow the app's rating signal themselves.
+        if isinstance(self.source, KeepsEntries):
+            self.source.rated(entry.hash, value)
         self.app.post_message(RatingChanged(entry.hash, value))
         self._update_info()
 

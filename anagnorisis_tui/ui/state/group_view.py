@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 
@@ -38,7 +38,7 @@ class GroupRow:
 
     @property
     def keeper(self) -> str:
-        return self.group.keeper.path
+        return str(self.group.keeper.path)
 
 
 def members_of(row: GroupRow) -> list[ImageEntry]:
@@ -59,7 +59,7 @@ def with_tier(rows: list[GroupRow], tier: str | None) -> list[GroupRow]:
 def entry_for(library: Any, member: Any) -> ImageEntry:
     found = library.views.entry(member.path)
     if found is not None:
-        return found
+        return cast(ImageEntry, found)
     # Gone from the catalogue since grouping (moved by another program): shown, never acted on
     # blindly (the core re-checks every file before it moves it).
     return ImageEntry(

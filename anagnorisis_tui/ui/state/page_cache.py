@@ -65,11 +65,10 @@ class PageCache:
             self._pages.popitem(last=False)
         return True
 
-    def update(self, content_hash: str, **changes: object) -> None:
-        """Change the kept entries of `content_hash` (e.g. rating=7) without a new read."""
+    def update(self, content_hash: str, *, rating: float | None) -> None:
+        """Give the kept entries of `content_hash` their new rating without a new read."""
         for number, page in self._pages.items():
             if any(e.hash == content_hash for e in page):
                 self._pages[number] = [
-                    replace(e, **changes) if e.hash == content_hash else e  # type: ignore[arg-type]
-                    for e in page
+                    replace(e, rating=rating) if e.hash == content_hash else e for e in page
                 ]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from anagnorisis_tui.core.views.filters import Concept, Filters
 from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 from anagnorisis_tui.ui.state.search_state import SearchState
+from anagnorisis_tui.ui.state.sources import rated_entries
 
 _keys = itertools.count(1_000_000)  # apart from other sources' keys, for readable logs
 T = TypeVar("T")
@@ -105,7 +106,7 @@ class SearchSource:
         with self._lock:
             if self._count is not None:
                 return self._count
-        return self.reader.call(self.library.views.count, self.spec)
+        return int(self.reader.call(self.library.views.count, self.spec))
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
         with self._lock:
@@ -113,6 +114,15 @@ class SearchSource:
             if complete or offset + limit <= len(self._first):
                 return self._first[offset : offset + limit]
         return self.reader.call(self.library.views.page, self.spec, offset, limit)
+
+    def rated(self, content_hash: str, value: float | None) -> None:
+        with self._lock:
+            self._first = rated_entries(self._first, content_hash, value)
+
+    def library_changed(self) -> None:
+        """Files were added, moved or trashed: the next count and pages are read again."""
+        with self._lock:
+            self._count, self._first = None, []
 
     def __repr__(self) -> str:
         return f"SearchSource({self.spec!r})"

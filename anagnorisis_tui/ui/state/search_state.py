@@ -6,12 +6,14 @@ summary of the active filters and the mapping onto the core's ViewSpec are unit-
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import re
 from dataclasses import dataclass
 
-from anagnorisis_tui.core.views.filters import SIZE_UNITS
+from anagnorisis_tui.core.base import units
+
+# Shown and typed sizes are the core's (re-exported for the widgets that import them here).
+from anagnorisis_tui.core.base.units import format_size as format_size
+from anagnorisis_tui.core.base.units import size_text as size_text
 
 # Sort keys offered by the Search/Filter screen, with the words shown for them.
 SORTS: dict[str, str] = {
@@ -27,36 +29,41 @@ SORTS: dict[str, str] = {
     "path": "path",
 }
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
-
 
 class FilterInputError(ValueError):
     """A value typed into a filter control that cannot be used; the message says why."""
 
 
 def parse_size(text: str, *, what: str = "size") -> int | None:
-    """'5MB', '500k', '2.5 MiB', '1200' (bytes) -> bytes; '' -> None (no bound)."""
+    """'5MB', '500k', '2.5 MiB', '1200' (bytes) -> bytes; '' -> None (no bound).
+
+    The core's grammar (core/base/units.py); its message, prefixed with the control's name."""
     if not text.strip():
         return None
-    match = _SIZE_RE.match(text)
-    unit = match.group(2).lower() if match else ""
-    if not match or unit not in SIZE_UNITS:
-        raise FilterInputError(f"{what}: {text.strip()!r} is not a size (try 500k, 5MB, 2GiB)")
-    return int(float(match.group(1)) * SIZE_UNITS[unit])
+    try:
+        return units.parse_size(text)
+    except units.UnitError as exc:
+        raise FilterInputError(f"{what}: {exc}") from None
+
+
+def parse_proportion(text: str, *, what: str = "proportion") -> float | None:
+    """'16:9', '16/9', '1.5' -> width / height; '' -> None (no bound). The core's grammar."""
+    if not text.strip():
+        return None
+    try:
+        return units.parse_ratio(text)
+    except units.UnitError as exc:
+        raise FilterInputError(f"{what}: {exc}") from None
 
 
 def parse_number(text: str, *, what: str, minimum: float = 0.0) -> float | None:
-    """A non-negative number, '' -> None; ratios also accept 'w:h' such as 16:9."""
+    """A number of at least `minimum`, '' -> None."""
     text = text.strip()
     if not text:
         return None
     try:
-        if ":" in text:
-            left, right = text.split(":", 1)
-            value = float(left) / float(right)
-        else:
-            value = float(text)
-    except (ValueError, ZeroDivisionError):
+        value = float(text)
+    except ValueError:
         raise FilterInputError(f"{what}: {text!r} is not a number") from None
     if math.isnan(value) or math.isinf(value) or value < minimum:
         raise FilterInputError(f"{what}: must be a number of at least {minimum:g}, not {text}")
@@ -71,27 +78,6 @@ def parse_seed(text: str) -> int:
         return int(text)
     except ValueError:
         raise FilterInputError(f"seed: {text!r} is not a whole number") from None
-
-
-def format_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.3g}{unit}"
-        value /= 1000
-    return f"{size}B"  # pragma: no cover - loop always returns
-
-
-def size_text(size: int | None) -> str:
-    """A size as typed into a control: exact, so it parses back to the same number of bytes."""
-    if size is None:
-        return ""
-    for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
-        if size >= factor and (size * 10) % factor == 0:
-            return f"{size / factor:g}{unit}"
-    return str(size)
 
 
 @dataclass(frozen=True)
@@ -121,9 +107,6 @@ class SearchState:
     seed: int = 0
     root: str | None = None
     folder: str | None = None
-
-    def replace(self, **changes: object) -> SearchState:
-        return dataclasses.replace(self, **changes)
 
     def validate(self) -> None:
         """Raise FilterInputError for combinations that make no sense."""

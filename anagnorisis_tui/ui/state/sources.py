@@ -12,7 +12,8 @@ import itertools
 import os
 import threading
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from dataclasses import replace
+from typing import Protocol, cast, runtime_checkable
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.library import Library
@@ -29,6 +30,27 @@ class GridSource(Protocol):
     def count(self) -> int: ...
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]: ...
+
+
+@runtime_checkable
+class KeepsEntries(Protocol):
+    """A source that keeps entries in memory (a list, a search's first page, a prefetch).
+
+    Whoever walks it (the grid, the viewer) tells it what changed, so a page read again shows
+    the change: `rated` when the user rates or clears an image, `library_changed` when the
+    catalogue changed under it (what it kept from the catalogue is read again).
+    """
+
+    def rated(self, content_hash: str, value: float | None) -> None: ...
+
+    def library_changed(self) -> None: ...
+
+
+def rated_entries(
+    entries: Sequence[ImageEntry], content_hash: str, value: float | None
+) -> list[ImageEntry]:
+    """`entries` with the rating of `content_hash` set to `value` (the others unchanged)."""
+    return [replace(e, rating=value) if e.hash == content_hash else e for e in entries]
 
 
 class ViewSource:
@@ -79,8 +101,18 @@ class ViewSource:
         if offset == 0:
             found = self._take("page")
             if isinstance(found, tuple) and found[0] == limit:
-                return found[1]
+                return cast(Sequence[ImageEntry], found[1])
         return self.library.views.page(self.spec, offset, limit)
+
+    def rated(self, content_hash: str, value: float | None) -> None:
+        found = self._prefetched.get("page")
+        if isinstance(found, tuple):
+            self._prefetched["page"] = (found[0], rated_entries(found[1], content_hash, value))
+
+    def library_changed(self) -> None:
+        # What the prefetch read (or is reading) is of the catalogue before the change.
+        self._prefetch_done = None
+        self._prefetched.clear()
 
     def __repr__(self) -> str:
         return f"ViewSource({self.spec!r})"
@@ -105,6 +137,12 @@ class ListSource:
 
     def page(self, offset: int, limit: int) -> Sequence[ImageEntry]:
         return self.entries[offset : offset + limit]
+
+    def rated(self, content_hash: str, value: float | None) -> None:
+        self.entries = rated_entries(self.entries, content_hash, value)
+
+    def library_changed(self) -> None:
+        """A fixed list stays as it is (its entries were chosen, not read from a view)."""
 
     def __repr__(self) -> str:
         return f"ListSource({len(self.entries)} entries)"
@@ -139,6 +177,10 @@ class QueueSource(ListSource):
             seen = {e.hash for e in kept}
             self.entries = kept + [e for e in entries if e.hash not in seen]
             self.reasons.update(reasons)
+
+    def rated(self, content_hash: str, value: float | None) -> None:
+        with self._lock:
+            self.entries = rated_entries(self.entries, content_hash, value)
 
     def reason(self, content_hash: str) -> str | None:
         return self.reasons.get(content_hash)

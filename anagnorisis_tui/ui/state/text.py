@@ -14,7 +14,7 @@ from rich.text import Text
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.progress import Progress
-from anagnorisis_tui.core.views.filters import format_bytes
+from anagnorisis_tui.core.base.units import format_size
 from anagnorisis_tui.core.views.paging import ImageEntry
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -28,8 +28,8 @@ def safe(text: str) -> str:
 
 
 def human_size(size: int) -> str:
-    # One convention everywhere (decimal kB/MB, as the filters and the CLI read and print sizes).
-    return format_bytes(size)
+    """A file size as shown everywhere (core/base/units.py: the filters and the CLI too)."""
+    return format_size(size)
 
 
 def describe(entry: ImageEntry) -> Text:

@@ -62,7 +62,7 @@ def _as_dict(report: TrainReport | dict[str, Any]) -> dict[str, Any]:
     return report if isinstance(report, dict) else report.as_dict()
 
 
-def _row(scope: str, name: str, metrics: dict | None, **flags: bool) -> MetricsRow:
+def _row(scope: str, name: str, metrics: dict[str, Any] | None, **flags: bool) -> MetricsRow:
     metrics = metrics or {}
     return MetricsRow(
         name,

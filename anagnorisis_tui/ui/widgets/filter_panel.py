@@ -8,6 +8,7 @@ searched digit by digit; selects and checkboxes apply at once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from anagnorisis_tui.ui.state.search_state import (
     FilterInputError,
     SearchState,
     parse_number,
+    parse_proportion,
     parse_seed,
     parse_size,
     size_text,
@@ -241,8 +243,9 @@ class FilterPanel(VerticalScroll, can_focus=False):
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
         threshold = parse_number(value("concept_threshold"), what="concept threshold", minimum=-1.0)
         shape = self.query_one("#shape", Select).value
-        state = self._state.replace(
-            sort=self.query_one("#sort", Select).value,
+        state = dataclasses.replace(
+            self._state,
+            sort=str(self.query_one("#sort", Select).value),
             descending=bool(self.query_one("#descending", Select).value),
             seed=parse_seed(value("seed")),
             concept=value("concept").strip(),
@@ -251,8 +254,8 @@ class FilterPanel(VerticalScroll, can_focus=False):
             min_megapixels=parse_number(value("min_mp"), what="min megapixels"),
             max_megapixels=parse_number(value("max_mp"), what="max megapixels"),
             shape=None if shape == "any" else str(shape),
-            min_ratio=parse_number(value("min_ratio"), what="min proportion"),
-            max_ratio=parse_number(value("max_ratio"), what="max proportion"),
+            min_ratio=parse_proportion(value("min_ratio"), what="min proportion"),
+            max_ratio=parse_proportion(value("max_ratio"), what="max proportion"),
             min_bytes=parse_size(value("min_size"), what="min size"),
             max_bytes=parse_size(value("max_size"), what="max size"),
             min_rating=parse_number(value("min_rating"), what="min rating"),

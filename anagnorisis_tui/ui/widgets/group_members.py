@@ -32,7 +32,9 @@ class GroupMembers(VerticalScroll):
     """
 
     def compose(self) -> ComposeResult:
-        table = DataTable(id="member-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(
+            id="member-table", cursor_type="row", zebra_stripes=True
+        )
         table.can_focus = False  # the thumbnails have the keys; the table follows them
         yield table
         yield Static("", id="groups-log")

@@ -79,8 +79,9 @@ class RatingsHistogram(PlotextPlot):
             plt.multiple_bar(
                 labels,
                 [_shares(user), _shares(model)],
-                labels=["yours", "model"],
-                color=["cyan", "orange"],
+                # plotext's own hints name one label and one colour; it takes one per series.
+                labels=["yours", "model"],  # type: ignore[call-arg]
+                color=["cyan", "orange"],  # type: ignore[arg-type]
             )
         plt.xlabel("rating")
         self.refresh()

@@ -7,6 +7,11 @@ and a result is applied only to a cell that still shows that image (the token gu
 thumbnail never lands on the wrong cell. Where the image class can paint ahead (the half-cell
 strips, halfcell.py), the next and previous screens are painted off the event loop too.
 ThumbnailGrid builds on this with the cells, the cursor and the keys.
+
+The grid owns its updates: mounted in an app that publishes them (ui/host.py PublishesUpdates),
+it follows the rating signal (its pages and its source get the new rating, no reload) and the
+library signal (its source forgets what it kept, and the grid reads its count and pages again).
+No screen passes these on, so every screen that shows a grid shows them.
 """
 
 from __future__ import annotations
@@ -16,15 +21,17 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
-from textual import on
+from textual import events, on
 from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
 from anagnorisis_tui.core.views.paging import ImageEntry
+from anagnorisis_tui.ui.host import PublishesUpdates
+from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.state.page_cache import PAGE_SIZE, PageCache
-from anagnorisis_tui.ui.state.sources import GridSource
+from anagnorisis_tui.ui.state.sources import GridSource, KeepsEntries
 from anagnorisis_tui.ui.widgets.grid import halfcell
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
 
@@ -112,10 +119,30 @@ class GridLoader(Widget):
         # The cursor's page is read alongside the count, not after it: one round trip less.
         self._request_page(self.cursor // PAGE_SIZE)
 
-    def update_entry(self, content_hash: str, **changes: object) -> None:
-        """Change cached entries for `content_hash` (e.g. rating=7) without a reload."""
-        self._paging.update(content_hash, **changes)
+    def update_entry(self, content_hash: str, *, rating: float | None) -> None:
+        """Give cached entries for `content_hash` their new rating without a reload."""
+        self._paging.update(content_hash, rating=rating)
         self._bind()
+
+    # -- app-wide changes, followed by the grid itself ------------------------------------------
+    @on(events.Mount)
+    def _follow_the_app(self) -> None:
+        app = self.app
+        if isinstance(app, PublishesUpdates):
+            app.rating_signal.subscribe(self, self._rated)
+            app.library_signal.subscribe(self, self._library_changed)
+
+    def _rated(self, message: RatingChanged) -> None:
+        source = self._source
+        if isinstance(source, KeepsEntries):
+            source.rated(message.content_hash, message.value)
+        self.update_entry(message.content_hash, rating=message.value)
+
+    def _library_changed(self, _: None) -> None:
+        source = self._source
+        if isinstance(source, KeepsEntries):
+            source.library_changed()
+        self.reload()
 
     def _read_count(self, source: GridSource, key: tuple[int, int]) -> None:
         count = source.count()

@@ -45,7 +45,10 @@ def _style(key: tuple[int, int, int, int, int, int]) -> Style:
 
 
 def render_size(
-    image: PILImage.Image, width: int, height: int, styled: tuple[object, object] = ("auto", "auto")
+    image: PILImage.Image,
+    width: int,
+    height: int,
+    styled: tuple[int | str | None, int | str | None] = ("auto", "auto"),
 ) -> tuple[int, int]:
     """The cells textual-image's half-cell renderable fills inside a `width` x `height` box.
 

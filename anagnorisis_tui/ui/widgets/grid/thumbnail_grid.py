@@ -364,7 +364,7 @@ class ThumbnailGrid(ForwardWorkerErrors, TypeAheadTarget, GridLoader, can_focus=
         # keys have been handled.
         typeahead = self.typeahead
         passing = typeahead is not None and typeahead.backlog > 0
-        if passing:
+        if typeahead is not None and passing:
             typeahead.when_drained(self._bind)
         for slot, cell in enumerate(self._cells):
             index = first + slot

@@ -14,6 +14,7 @@ from PIL import Image
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.duplicates import renditions, tiers, verify
 from anagnorisis_tui.core.duplicates.groups import Group, Member
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.duplicates.plan import plan_group_action
 from anagnorisis_tui.core.library import Library
 from bench import hardset
@@ -34,7 +35,7 @@ def grouped(hard, tmp_path_factory):
     settings = load_settings(data_dir=data, config_file=data / "none.toml", overrides={})
     with Library(settings) as library:
         library.catalogue.scan(root)
-        report = library.duplicates.group_report(method="phash")
+        report = library.duplicates.group_report(GroupOptions(method="phash"))
         plan = library.duplicates.plan_group_action(report.groups)
         yield library, truth, report, plan
 

@@ -14,6 +14,8 @@ from anagnorisis_tui.core.work.runner import ChildTask, TaskFailed, run_task
 from tests.support import childhooks
 from tests.support.imagefiles import jpeg_bytes, noise, save, write
 
+pytestmark = pytest.mark.slow
+
 
 def _library(root: Path, count: int) -> Path:
     for i in range(count):

@@ -16,7 +16,9 @@ from PIL import Image, ImageFile
 from anagnorisis_tui.core.base import hashing
 from anagnorisis_tui.core.catalogue import ingest_derive, ingest_pass, thumbnails
 from anagnorisis_tui.core.catalogue.jpeg_identity import PREFIX, stream_identity
+from anagnorisis_tui.core.catalogue.scan_types import ScanOptions
 from anagnorisis_tui.core.duplicates import phash
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import imageprep, vectors
 from tests.support.imagefiles import jpeg_bytes, save, with_app_segment, write
@@ -119,6 +121,7 @@ def test_scan_identity_is_decode_free_for_jpeg_and_a_decode_elsewhere(lib, tmp_p
         assert got["PNG"] == hashing.pixel_hash(im)
 
 
+@pytest.mark.slow
 def test_one_read_and_one_reduced_decode_give_every_product(lib, tmp_path, monkeypatch):
     root = tmp_path / "lib"
     for i in range(5):
@@ -145,10 +148,10 @@ def test_one_read_and_one_reduced_decode_give_every_product(lib, tmp_path, monke
     model = FakeModel()
     cache = thumbnails.cache_dir(lib.settings.data_dir)
     products = ingest_pass.Products(thumbnail_cache=cache, phash=True, embedder=model)
-    ingested: list[ingest_pass.IngestSummary] = []
-    summary = lib.catalogue.scan(root, products=products, ingested=ingested)
+    summary = lib.catalogue.scan(root, ScanOptions(products=products))
     assert summary.new == 6 and not summary.cancelled
-    done = ingested[0]
+    done = summary.ingest
+    assert done is not None
     assert (done.identified, done.phashed, done.thumbnails, done.embedded) == (6, 6, 6, 6)
     # One read in the ingest pass per content, one decode per content: the JPEGs at 1/2
     # scale (the largest product side, 256, still fits), the PNG in full.
@@ -177,14 +180,13 @@ def test_a_second_scan_derives_nothing_and_a_model_change_only_embeds(lib, tmp_p
         write(root / f"p{i}.jpg", _jpeg(30 + i))
     cache = thumbnails.cache_dir(lib.settings.data_dir)
     products = ingest_pass.Products(thumbnail_cache=cache, phash=True)
-    lib.catalogue.scan(root, products=products)
-    again: list[ingest_pass.IngestSummary] = []
-    lib.catalogue.scan(root, products=products, ingested=again)
-    assert again[0].total == 0
+    lib.catalogue.scan(root, ScanOptions(products=products))
+    again = lib.catalogue.scan(root, ScanOptions(products=products)).ingest
+    assert again is not None and again.total == 0
     model = FakeModel()
     with_model = ingest_pass.Products(thumbnail_cache=cache, phash=True, embedder=lambda: model)
-    lib.catalogue.scan(root, products=with_model, ingested=again)
-    assert (again[1].total, again[1].embedded, again[1].identified) == (3, 3, 0)
+    last = lib.catalogue.scan(root, ScanOptions(products=with_model)).ingest
+    assert last is not None and (last.total, last.embedded, last.identified) == (3, 3, 0)
 
 
 def test_metadata_edit_keeps_the_rating_without_a_decode(lib, tmp_path, monkeypatch):
@@ -255,13 +257,14 @@ def test_undecodable_content_is_recorded_and_cancel_keeps_what_was_done(lib, tmp
             cancel.set()
 
     products = ingest_pass.Products(phash=True, batch_size=2)
-    first = lib.catalogue.scan(root, products=products, progress=progress, cancel=cancel)
+    first = lib.catalogue.scan(
+        root, ScanOptions(products=products), progress=progress, cancel=cancel
+    )
     assert first.cancelled
     kept = lib.db.execute("SELECT count(*) FROM images WHERE phash IS NOT NULL").fetchone()[0]
     assert kept + first.errors >= 4  # the batch in hand when the cancel came is kept
-    rest: list[ingest_pass.IngestSummary] = []
-    lib.catalogue.scan(root, products=products, ingested=rest)
-    assert rest[0].total == 13 - kept - first.errors
+    rest = lib.catalogue.scan(root, ScanOptions(products=products)).ingest
+    assert rest is not None and rest.total == 13 - kept - first.errors
     assert lib.db.execute(
         "SELECT count(*) FROM images WHERE phash IS NULL AND hash IN (SELECT hash FROM files)"
     ).fetchone() == (0,)
@@ -281,7 +284,14 @@ def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, m
     logo = Image.new("RGBA", (200, 200), (255, 255, 255, 0))
     logo.paste((255, 255, 255, 255), (40, 40, 160, 160))
     save(root / "logo.png", logo)
-    lib.catalogue.scan(root, products=ingest_pass.Products(phash=True))
+    # As the app's scan does: thumbnails into the data dir's cache too (the second look at a
+    # candidate pair reads them).
+    from anagnorisis_tui.core.catalogue import thumbnails
+
+    cache = thumbnails.cache_dir(lib.settings.data_dir)
+    lib.catalogue.scan(
+        root, ScanOptions(products=ingest_pass.Products(thumbnail_cache=cache, phash=True))
+    )
     assert renditions.pending(lib.db) == 0
     stored = {
         h: (w, hgt)
@@ -298,12 +308,17 @@ def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, m
         assert (made.width, made.height) == (w, hgt)
         assert np.abs(made.pixels - verify.from_bytes(data, w, hgt).pixels).mean() < 2.0
 
-    # Grouping reads no file and decodes nothing: the renditions are there.
-    def no_decode(self):
-        raise AssertionError("grouping must not decode what the scan already decoded")
+    # Grouping decodes no original: the renditions are there. (The second look at a candidate
+    # pair reads the 256-px thumbnails the scan wrote into the data dir, never the library.)
+    load = ImageFile.ImageFile.load
 
-    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
-    report = lib.duplicates.group_report(method="phash")
+    def no_original_decode(self):
+        if str(getattr(self, "filename", "") or "").startswith(str(root)):
+            raise AssertionError("grouping must not decode what the scan already decoded")
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_original_decode)
+    report = lib.duplicates.group_report(GroupOptions(method="phash"))
     assert report.unverified == 0
     together = [{Path(m.path).name for m in g.members} for g in report.groups]
     assert {"a.jpg", "a-small.png"} in together
@@ -331,7 +346,7 @@ def test_a_batch_stopped_between_its_writes_leaves_none_of_itself(lib, tmp_path,
 
     monkeypatch.setattr(renditions, "store", store_then_die)
     with pytest.raises(KeyboardInterrupt):
-        lib.catalogue.scan(root, products=products)
+        lib.catalogue.scan(root, ScanOptions(products=products))
     monkeypatch.setattr(renditions, "store", store)
     has = {
         what: lib.db.execute(f"SELECT count(*) FROM {sql}").fetchone()[0]
@@ -344,6 +359,5 @@ def test_a_batch_stopped_between_its_writes_leaves_none_of_itself(lib, tmp_path,
     }
     kept = has["vectors"]  # the first batch, whole
     assert 0 < kept < 6 and has == dict.fromkeys(has, kept)
-    rest: list[ingest_pass.IngestSummary] = []
-    lib.catalogue.scan(root, products=products, ingested=rest)
-    assert rest[0].total == 6 - kept and rest[0].embedded == 6 - kept
+    rest = lib.catalogue.scan(root, ScanOptions(products=products)).ingest
+    assert rest is not None and rest.total == 6 - kept and rest.embedded == 6 - kept

@@ -14,9 +14,10 @@ from anagnorisis_tui.core.duplicates.groups import (
     GroupError,
     Member,
     _vector_edges,
-    find_groups,
+    group_report,
     keeper_order,
 )
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.semantic import vectors
 from bench import dupset
@@ -92,7 +93,7 @@ def test_phash_pass_fills_missing_records_failures_and_cancels(catalogued, tmp_p
 
 def test_verified_groups_match_the_sources(catalogued):
     library, truth, _ = catalogued
-    groups = library.duplicates.groups(method="phash", phash_distance=10)
+    groups = library.duplicates.groups(GroupOptions(method="phash", phash_distance=10))
     assert groups, "expected duplicate groups"
     for sources in _by_source(groups, truth):
         assert len(sources) == 1  # never mixes two different photos
@@ -119,13 +120,13 @@ def test_groups_use_vectors_and_fall_back_to_phash_without_them(catalogued):
     vectors.register_model(db, "m", 16)
     matrix = np.array([base[truth[p]] + 0.05 * rng.standard_normal(16) for p in with_vectors])
     vectors.put_vectors(db, "m", [hashes[p] for p in with_vectors], matrix)
-    by_vectors = library.duplicates.groups(method="vectors", threshold=0.95)
+    by_vectors = library.duplicates.groups(GroupOptions(method="vectors", threshold=0.95))
     assert sorted(_by_source(by_vectors, truth), key=sorted) == [{"astronaut"}, {"coffee"}]
     for group in by_vectors:
         # Vectors only propose pairs: each member was verified on its rendition.
         assert len(group.members) >= 6
         assert set(group.reasons) <= set(verify.TIERS)
-    both = library.duplicates.groups(method="both", threshold=0.95, phash_distance=10)
+    both = library.duplicates.groups(GroupOptions(method="both", threshold=0.95, phash_distance=10))
     sources = _by_source(both, truth)
     assert {"chelsea"} in sources and {"china"} in sources  # no vectors: phash only
     assert all(len(s) == 1 for s in sources)
@@ -137,7 +138,7 @@ def test_same_content_at_two_paths_is_always_a_group(settings):
     add_file(library.db, "/lib/y/two.jpg", content_hash="same", size=10)
     add_file(library.db, "/lib/z/other.jpg", content_hash="other", size=10, phash=12345)
     for method in ("phash", "vectors", "both"):
-        groups = library.duplicates.groups(method=method)
+        groups = library.duplicates.groups(GroupOptions(method=method))
         assert len(groups) == 1 and groups[0].reasons == ("bytes",)
         assert groups[0].others[0].why == "identical bytes"
         assert {m.hash for m in groups[0].members} == {h}
@@ -148,7 +149,7 @@ def test_same_content_at_two_paths_is_always_a_group(settings):
 def test_scope_limits_groups(catalogued):
     library, truth, _ = catalogued
     root = str(next(iter(truth)).parents[1])
-    groups = library.duplicates.groups(method="phash", folder="coffee", root=root)
+    groups = library.duplicates.groups(GroupOptions(method="phash", folder="coffee", root=root))
     assert _by_source(groups, truth) == [{"coffee"}]
 
 
@@ -177,7 +178,7 @@ def test_keeper_is_highest_resolution_then_more_metadata_then_largest_then_oldes
 def test_bad_group_parameters(settings, kwargs, message):
     library = Library(settings)
     with pytest.raises(GroupError, match=message):
-        find_groups(library.db, **kwargs)
+        group_report(library.db, GroupOptions(**kwargs))
     library.close()
 
 
@@ -247,12 +248,12 @@ def test_grouping_reports_progress_and_can_be_cancelled(catalogued):
 
     library, _, _ = catalogued
     stages = set()
-    library.duplicates.groups(method="phash", progress=lambda p: stages.add(p.stage))
+    library.duplicates.groups(GroupOptions(method="phash"), progress=lambda p: stages.add(p.stage))
     assert {"phash pairs", "verifying"} <= stages
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        library.duplicates.groups(method="phash", cancel=cancel)
+        library.duplicates.groups(GroupOptions(method="phash"), cancel=cancel)
 
 
 def test_mutual_neighbours_keep_a_hub_from_chaining(settings):

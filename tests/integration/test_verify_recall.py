@@ -12,7 +12,7 @@ from PIL import Image, ImageEnhance
 
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.duplicates import phash, probes, verify
-from anagnorisis_tui.core.duplicates.options import DEFAULT_PHASH_DISTANCE
+from anagnorisis_tui.core.duplicates.options import DEFAULT_PHASH_DISTANCE, GroupOptions
 from anagnorisis_tui.core.library import Library
 from bench import hardset
 
@@ -50,7 +50,7 @@ def test_crops_beyond_the_phash_radius_are_proposed_and_verified_edited(library,
         # The pHash alone never proposes these pairs at the default radius.
         assert phash.hamming(original, phash.phash_file(root / name)) > DEFAULT_PHASH_DISTANCE
     library.catalogue.scan(root)
-    report = library.duplicates.group_report(method="phash")
+    report = library.duplicates.group_report(GroupOptions(method="phash"))
     [group] = [g for g in report.groups if len(g.members) > 1]
     assert Path(group.keeper.path).name == "coffee.jpg"
     tiers = {Path(m.path).name: (m.tier, m.why) for m in group.others}

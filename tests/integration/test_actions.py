@@ -10,6 +10,7 @@ import pytest
 
 from anagnorisis_tui.core.base import ratings
 from anagnorisis_tui.core.duplicates import actions, trash
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ViewSpec
 from tests.support.imagefiles import smooth_photo
@@ -33,7 +34,7 @@ def lib(settings, tmp_path, trash_home):
 
 
 def _groups(lib):
-    groups = lib.duplicates.groups(method="phash", phash_distance=6)
+    groups = lib.duplicates.groups(GroupOptions(method="phash", phash_distance=6))
     assert len(groups) == 2
     return groups
 
@@ -200,7 +201,7 @@ def test_odd_file_names_are_trashed_and_restored(settings, tmp_path, trash_home)
     os.utime(odd, ns=(2**62, 2**62))  # newer: the original is the keeper
     library = Library(settings)
     assert library.catalogue.scan(root).files == 2
-    groups = library.duplicates.groups(method="phash")
+    groups = library.duplicates.groups(GroupOptions(method="phash"))
     plan = library.duplicates.plan_group_action(groups)
     assert len(plan.items) == 1
     report = library.duplicates.apply_group_action(plan)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance
 
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.views.filters import Concept, Filters
 from anagnorisis_tui.core.views.paging import ViewSpec
 
@@ -84,7 +85,7 @@ def test_vector_groups_join_transformed_copies(shapes_library, shapes_images, tm
         ImageEnhance.Brightness(image).enhance(1.2).save(root / f"{n}-bright.jpg", quality=90)
     lib.catalogue.scan(root)
     lib.semantic.embed()
-    groups = lib.duplicates.groups(method="vectors", threshold=0.97, root=str(root))
+    groups = lib.duplicates.groups(GroupOptions(method="vectors", threshold=0.97, root=str(root)))
     by_name = {Path(m.path).name: g.id for g in groups for m in g.members}
     joined = sum(
         by_name.get(f"{n}.png") is not None

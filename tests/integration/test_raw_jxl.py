@@ -16,6 +16,7 @@ from PIL import Image, ImageOps
 
 from anagnorisis_tui.core.base import formats, hashing, rawformat
 from anagnorisis_tui.core.catalogue import ingest_pass, thumbnails
+from anagnorisis_tui.core.catalogue.scan_types import ScanOptions
 from anagnorisis_tui.core.catalogue.walk import walk
 from anagnorisis_tui.core.library import Library
 from tests.support.imagefiles import write
@@ -107,7 +108,7 @@ def test_raw_and_jxl_files_go_through_the_whole_ingest(lib, tmp_path):
 
     cache = thumbnails.cache_dir(lib.data_dir)
     products = ingest_pass.Products(thumbnail_cache=cache, phash=True, embedder=MeanModel())
-    summary = lib.catalogue.scan(root, products=products)
+    summary = lib.catalogue.scan(root, ScanOptions(products=products))
     assert (summary.files, summary.errors) == (3, 0)
     rows = {
         Path(r["path"]).name: r

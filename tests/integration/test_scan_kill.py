@@ -9,16 +9,21 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue.scan import scan
 from tests.support.imagefiles import jpeg_bytes, write
+
+pytestmark = pytest.mark.slow
+
 
 CHILD = textwrap.dedent(
     """
     import sys, threading, time
     from anagnorisis_tui.core.catalogue import record_pass
     from anagnorisis_tui.core.base import db as dbmod
-    from anagnorisis_tui.core.catalogue.scan import scan
+    from anagnorisis_tui.core.catalogue.scan import ScanOptions, scan
 
     real = record_pass.inspect_file
     count, hung, lock = 0, False, threading.Lock()
@@ -50,7 +55,7 @@ CHILD = textwrap.dedent(
         return real(path)
 
     record_pass.inspect_file = slow
-    scan(dbmod.connect(sys.argv[1]), sys.argv[2], batch_size=7)
+    scan(dbmod.connect(sys.argv[1]), sys.argv[2], ScanOptions(batch_size=7))
     """
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from anagnorisis_tui.core.catalogue import ingest_pass, pending
-from anagnorisis_tui.core.catalogue.scan_types import prefix_range
+from anagnorisis_tui.core.catalogue.scan_types import ScanOptions, prefix_range
 from anagnorisis_tui.core.library import Library
 from tests.support.imagefiles import jpeg_bytes, write
 
@@ -55,7 +55,7 @@ def catalogued(settings, tmp_path):
         write(root / f"f{i % 3}" / f"p{i}.jpg", jpeg_bytes(i, (24, 16)))
     write(root / "f0" / "copy.jpg", jpeg_bytes(0, (24, 16)))  # one content, two files
     with Library(settings) as lib:
-        lib.catalogue.scan(root, products=ingest_pass.Products(phash=True))
+        lib.catalogue.scan(root, ScanOptions(products=ingest_pass.Products(phash=True)))
         yield lib, str(root)
 
 

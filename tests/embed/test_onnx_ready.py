@@ -1,0 +1,160 @@
+"""A first use from the hub's ready ONNX graphs (onnx_ready.py), against tests/support/hubserver.py.
+
+The hub serves the shipped tiny CLIP's image and text graphs made the way rclip's
+scripts/convert_model.py makes its graphs (fp32, opset 18, input "input", output "output"); the
+engine must download and verify them, embed as the torch model does, publish nothing on a
+corrupt file, fall back to the torch export where the hub lacks them, and never import torch.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anagnorisis_tui.core.semantic import model_choice as models
+from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
+from tests.support.hubserver import LocalHub
+
+REPO = "test-org/tiny-clip-onnx"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def graphs(tmp_path_factory: pytest.TempPathFactory, tiny_embedder) -> Path:
+    """visual.onnx and textual.onnx of the tiny model, exported as rclip exports its own."""
+    import torch
+
+    folder = tmp_path_factory.mktemp("tiny-onnx")
+    model = tiny_embedder.model
+
+    class Visual(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model  # registered: its weights are parameters, not constants
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.model.encode_image(x)
+
+    class Textual(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model  # registered: its weights are parameters, not constants
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.model.encode_text(x)
+
+    size = tiny_embedder.image_size
+    samples = (
+        (Visual(), torch.randn(2, 3, size, size), "visual.onnx"),
+        (Textual(), tiny_embedder.tokenizer(["a photo", "probe"]), "textual.onnx"),
+    )
+    with torch.inference_mode(False), torch.enable_grad():
+        for module, sample, name in samples:
+            torch.onnx.export(
+                module.eval(),
+                (sample,),
+                str(folder / name),
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                opset_version=18,
+                dynamo=False,
+            )
+    return folder
+
+
+def _ready(emb) -> onnx_ready.ReadyGraphs:
+    return onnx_ready.ReadyGraphs(
+        repo=REPO,
+        image_file="tiny/visual.onnx",
+        text_file="tiny/textual.onnx",
+        image_size=emb.image_size,
+        dim=emb.dim,
+        resize_mode=emb.resize_mode,
+        mean=tuple(emb.mean),
+        std=tuple(emb.std),
+        context_length=int(emb.tokenizer.context_length),
+    )
+
+
+@pytest.fixture
+def hub(graphs: Path, tiny_embedder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    with LocalHub() as server:
+        server.files.add(REPO, "tiny/visual.onnx", graphs / "visual.onnx")
+        server.files.add(REPO, "tiny/textual.onnx", graphs / "textual.onnx")
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setitem(onnx_ready.READY, tiny_embedder.model_id, _ready(tiny_embedder))
+        yield server
+
+
+def _choice():
+    return models.resolve(models.TINY_CLIP, "", "cpu")
+
+
+def test_the_first_use_takes_the_hubs_graphs_and_embeds_as_torch(hub, tiny_embedder, tmp_path):
+    seen = []
+    emb = onnx_engine.load_engine(_choice(), tmp_path / "data", progress=seen.append)
+    assert isinstance(emb, onnx_engine.OnnxEmbedder)
+    assert emb.spec["source"] == f"{REPO}@main" and emb.spec["pixels"] == "normalised"
+    assert {p.stage for p in seen} >= {"download", "prepare"}
+    texts = ["a red circle", "a blue square on a white background"]
+    cos = (emb.encode_texts(texts) * tiny_embedder.encode_texts(texts)).sum(1)
+    assert cos.min() > 0.9999
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (6, emb.image_size, emb.image_size, 3)).astype(np.uint8)
+    cos = (emb.encode_images(pixels) * tiny_embedder.encode_images(pixels)).sum(1)
+    assert cos.min() > (0.98 if emb.precision == "int8" else 0.9999)
+
+    # The next process opens the published folder: nothing is fetched again.
+    before = len(hub.files.gets())
+    again = onnx_engine.load_engine(_choice(), tmp_path / "data")
+    assert again.spec == emb.spec and len(hub.files.gets()) == before
+
+
+def test_a_corrupt_graph_is_refused_and_nothing_is_published(hub, tmp_path):
+    hub.files.corrupt = True
+    with pytest.raises(weights.Corrupt):
+        onnx_engine.load_engine(_choice(), tmp_path / "data")
+    folder = onnx_engine.cache_dir(tmp_path / "data", _choice().model_id)
+    assert not (folder / "spec.json").exists()
+
+
+def test_a_hub_without_the_graphs_falls_back_to_the_torch_export(hub, tmp_path):
+    hub.files.files.clear()
+    emb = onnx_engine.load_engine(_choice(), tmp_path / "data")
+    assert isinstance(emb, onnx_engine.OnnxEmbedder) and "source" not in emb.spec
+
+
+CHILD = """
+import json, sys
+from anagnorisis_tui.core.semantic import model_choice, onnx_engine, onnx_ready
+ready = onnx_ready.ReadyGraphs(**json.loads(sys.argv[2]))
+choice = model_choice.resolve(model_choice.TINY_CLIP, "", "cpu")
+onnx_ready.READY[choice.model_id] = ready
+emb = onnx_engine.load_engine(choice, sys.argv[1])
+emb.encode_texts(["a red circle"])
+print(json.dumps({"source": emb.spec.get("source"), "torch": "torch" in sys.modules}))
+"""
+
+
+def test_the_ready_path_never_imports_torch(hub, tiny_embedder, tmp_path):
+    ready = _ready(tiny_embedder).__dict__
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path / "data"), json.dumps(ready)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=True,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "source": f"{REPO}@main",
+        "torch": False,
+    }

@@ -1,0 +1,22 @@
+"""Waiting on a condition, not on a clock: a test that needs the app to reach a state waits for
+that state, however loaded the machine is (a fixed number of rounds or a sleep guessed how long
+it would take, and failed under load).
+
+The deadline only ends a wait that would never end; no assertion is about how long it took."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+DEADLINE_S = 60.0
+
+
+async def until(pilot, condition: Callable[[], bool], *, deadline: float = DEADLINE_S) -> bool:
+    """Let the app run (its messages and workers) until `condition()` holds; its last value."""
+    give_up = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > give_up:
+            return condition()
+        await pilot.pause()
+    return True

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from anagnorisis_tui.core.duplicates import evidence, moments, shots, tiers, verify
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.library import Library
 from bench import hardset, seriesset
 
@@ -26,7 +27,7 @@ def series(tmp_path_factory):
     settings = load_settings(data_dir=data, config_file=data / "none.toml", overrides={})
     with Library(settings) as library:
         library.catalogue.scan(root)
-        report = library.duplicates.group_report(method="phash")
+        report = library.duplicates.group_report(GroupOptions(method="phash"))
         plan = library.duplicates.plan_group_action(report.groups)
         yield library, truth, report, plan
 

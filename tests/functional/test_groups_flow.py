@@ -213,3 +213,29 @@ async def test_similar_members_are_never_preselected_and_tiers_filter(
         await settle(pilot)
         await pilot.press("i")
         assert "china-bright.jpg" in {Path(p).name for p in screen.to_trash(0)}
+
+
+async def test_b_keeps_the_member_you_rated_highest_and_marks_the_rest(
+    dupes, make_test_app, settle
+):
+    library, root = dupes
+    first = library.duplicates.group_report().groups[0]
+    favourite = first.members[-1]  # not the suggested keeper
+    library.ratings.set(favourite.hash, 9)
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 32)) as pilot:
+        screen = await _open_groups(app, pilot, settle)
+        row = next(r for r in screen.groups if favourite.path in {m.path for m in r.group.members})
+        screen._go(screen.groups.index(row))
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert screen.keeper_of(screen.index) == favourite.path
+        others = {m.path for m in row.group.members} - {favourite.path}
+        assert set(screen.to_trash(screen.index)) == others
+        table = screen.query_one("#member-table")
+        ratings = {
+            str(table.get_row_at(r)[1]): str(table.get_row_at(r)[6])
+            for r in range(len(row.group.members))
+        }
+        assert ratings[Path(favourite.path).name] == "9"

@@ -15,6 +15,7 @@ from PIL import Image
 from anagnorisis_tui.cli import main
 from anagnorisis_tui.core.duplicates.groups import Member
 from anagnorisis_tui.core.duplicates.keepers import KeeperRules
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from bench import hardset
 from tests.support import rawfiles
 
@@ -96,7 +97,7 @@ def test_the_settings_reference_folder_protects_whatever_the_keeper(pics, capsys
     settings = replace(settings, duplicates_reference=(str(pics / "masters"),))
     with Library(settings) as library:
         library.catalogue.scan(pics)
-        groups = library.duplicates.group_report(method="phash").groups
+        groups = library.duplicates.group_report(GroupOptions(method="phash")).groups
         [coffee] = [g for g in groups if any("coffee" in m.path for m in g.members)]
         outside = next(m.path for m in coffee.members if "masters" not in m.path)
         # Even told to keep the other one and to trash every tier, the reference file stays.

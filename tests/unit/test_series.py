@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from anagnorisis_tui.core.duplicates import evidence, moments, shots, tiers, verify
+from anagnorisis_tui.core.duplicates.options import GroupOptions
 from anagnorisis_tui.core.library import Library
 from bench import hardset, seriesset
 
@@ -26,7 +27,7 @@ def series(tmp_path_factory):
     settings = load_settings(data_dir=data, config_file=data / "none.toml", overrides={})
     with Library(settings) as library:
         library.catalogue.scan(root)
-        report = library.duplicates.group_report(method="phash")
+        report = library.duplicates.group_report(GroupOptions(method="phash"))
         plan = library.duplicates.plan_group_action(report.groups)
         yield library, truth, report, plan
 
@@ -171,3 +172,16 @@ def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
         whys = " | ".join(m.why for m in group.others)
         assert "rotated 180°" in whys and "mirrored" in whys, whys
         assert len(files & {i.path for i in plan.items}) == len(files) - 1
+
+
+def test_the_best_of_a_series_is_yours_else_the_models():
+    from anagnorisis_tui.core.views.paging import ImageEntry
+    from anagnorisis_tui.ui.state.group_view import best_member
+
+    def entry(name: str, rating: float | None, predicted: float | None) -> ImageEntry:
+        return ImageEntry(name, name, name, "", "", 1, 10, 10, "JPEG", 0, rating, None, predicted)
+
+    shots_ = [entry("a", None, 8.5), entry("b", 6, 3.0), entry("c", 7, None)]
+    assert best_member(shots_).path == "c"  # your rating wins over the model's higher guess
+    assert best_member([entry("a", None, 8.5), entry("b", None, 9.1)]).path == "b"
+    assert best_member([entry("a", None, None)]) is None

@@ -31,6 +31,7 @@ from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 from anagnorisis_tui.ui.state.group_view import (
     Decision,
     GroupRow,
+    best_member,
     confirm_text,
     entry_for,
     head_text,
@@ -78,6 +79,14 @@ class GroupsScreen(AppScreen):
             "Keeper",
             id="groups.swap_keeper",
             tooltip="Make the highlighted image the keeper",
+        ),
+        Binding(
+            "b",
+            "keep_best",
+            "Keep best",
+            id="groups.keep_best",
+            tooltip="Keep the member you rated highest (else the model's best guess) and mark "
+            "the others for the trash; t sends them, after asking",
         ),
         Binding(
             "t,delete",
@@ -330,6 +339,18 @@ class GroupsScreen(AppScreen):
         if entry.path in chosen:
             chosen.discard(entry.path)
             chosen.add(keeper)
+        self._show()
+
+    def action_keep_best(self) -> None:
+        group = self.group
+        if group is None:
+            return
+        best = best_member(members_of(group))
+        if best is None:
+            self.notify("No member is rated or predicted yet: s picks the keeper by hand.")
+            return
+        self.keepers[self.index] = best.path
+        self.selected[group.group.id] = {m.path for m in group.group.members} - {best.path}
         self._show()
 
     def action_skip(self) -> None:

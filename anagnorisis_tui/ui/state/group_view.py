@@ -162,3 +162,13 @@ def summary_text(decisions: dict[int, Decision]) -> Text:
         for path, reason in decision.failed:
             log.append(f"\ngroup {index + 1}: skipped {path}: {reason}", style="red")
     return log
+
+
+def best_member(entries: list[ImageEntry]) -> ImageEntry | None:
+    """The member to keep from a series: the one the user rated highest, else (none rated) the
+    one the personal model predicts highest; None when neither says anything."""
+    rated = [e for e in entries if e.rating is not None]
+    if rated:
+        return max(rated, key=lambda e: e.rating or 0.0)
+    predicted = [e for e in entries if e.predicted is not None]
+    return max(predicted, key=lambda e: e.predicted or 0.0) if predicted else None

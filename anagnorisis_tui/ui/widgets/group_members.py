@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from anagnorisis_tui.core.base.rating_text import effective
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.state.search_state import format_size
 
@@ -62,7 +63,8 @@ class GroupMembers(VerticalScroll):
             else:
                 mark = Text("· stays", style="dim")
             resolution = f"{entry.width}×{entry.height}" if entry.width and entry.height else "?"
-            rating = "" if entry.rating is None else f"{entry.rating:g}"
+            # Yours (7★), else the personal model's prediction (~6.4): picking from a series.
+            rating = effective(entry.rating, entry.predicted, none="")
             table.add_row(
                 mark,
                 Text(entry.name),

@@ -62,3 +62,17 @@ async def test_the_sidebar_says_search_is_ready_with_the_tiny_model(library, mak
         lib.close()
     assert "tiny-clip" in text
     assert "search: ready" in text and "needs model weights" not in text, text
+
+
+async def test_the_help_screen_says_where_weights_come_from(library, make_test_app, settle):
+    from anagnorisis_tui.ui.screens.help import HelpScreen
+
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-weights", Static).render())
+    for needed in ("HF_ENDPOINT", "HF_HUB_OFFLINE", "anagnorisis-tui embed", "--model tiny-clip"):
+        assert needed in text, needed

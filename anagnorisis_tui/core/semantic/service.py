@@ -22,6 +22,7 @@ from anagnorisis_tui.core.semantic import (
     embed_pipeline,
     index,
     model_choice,
+    readiness,
     search,
     vector_io,
     vectors,
@@ -68,6 +69,12 @@ class SemanticService:
                 self._choice = model_choice.resolve(settings=self.settings)
                 self._choice_key = key
             return self._choice
+
+    def search_readiness(self) -> readiness.SearchReadiness:
+        """Whether the configured model can search now from files on this machine (no network,
+        no torch; imports the hub client: call it off the UI thread). Raises ModelUnavailable
+        as model_choice() does."""
+        return readiness.check(self.model_choice(), self.data_dir)
 
     @property
     def model_id(self) -> str:

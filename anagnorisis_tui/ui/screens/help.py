@@ -21,6 +21,17 @@ INTRO = (
     "Rebind keys in the settings file under [keymap] with the ids below."
 )
 
+WEIGHTS = (
+    "Model weights: search needs the CLIP model's weights. The shipped tiny-clip "
+    "(--model tiny-clip) is always here and works offline, but knows only coloured shapes. "
+    "Any other model's weights come from the model hub (huggingface.co, or the mirror "
+    "HF_ENDPOINT names) on first use, into the hub cache (HF_HOME, HF_HUB_CACHE); "
+    "`anagnorisis-tui embed` fetches them and computes the vectors. With HF_HUB_OFFLINE=1 or "
+    "no internet, run that once where there is internet, or copy the weights file here and pass "
+    "--pretrained /path/to/it; until then browsing, rating and filters work, search does not. "
+    'The Library sidebar\'s "search:" line says which applies.'
+)
+
 
 def _compact(keys: list[str]) -> str:
     """'0, 1, …, 9' as '0–9' (the rating keys); other key lists joined with commas."""
@@ -48,6 +59,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text(INTRO), id="help-intro")
+            yield Static(Text(WEIGHTS), id="help-weights")
             yield Static(self._keys_table(), id="help-keys")
             graphics = protocol_name(self.app.image_class)
             yield Static(

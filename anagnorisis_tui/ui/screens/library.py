@@ -81,6 +81,7 @@ class LibraryScreen(AppScreen):
         super().__init__()
         self._last_reload = 0.0
         self._scope = Scope(None, None)
+        self._search_line = ""  # "search: …" from the readiness check (_check_search)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="library-body"):
@@ -137,7 +138,27 @@ class LibraryScreen(AppScreen):
             label.append(", ".join(safe(r) for r in roots) if roots else "not set (press o)")
         label.append("\nModel: ", style="bold")
         label.append(self._model_text(roots))
+        if self._search_line:
+            label.append("\n" + self._search_line)
         self.query_one("#root-label", Static).update(label)
+        self._check_search()
+
+    @work(thread=True, exclusive=True, group="search-readiness", exit_on_error=False)
+    def _check_search(self) -> None:
+        """Whether search can work from local files: said at once, not when a search fails.
+        In a thread: the hub client's import costs time; no network is used."""
+        from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
+
+        try:
+            line = self.library.semantic.search_readiness().text
+        except (ModelUnavailable, OSError):
+            line = ""  # the Model line already says why there is none
+        self.app.call_from_thread(self._show_search_line, line)
+
+    def _show_search_line(self, line: str) -> None:
+        if line != self._search_line:
+            self._search_line = line
+            self._update_root_label()
 
     def _model_text(self, roots: list[str]) -> str:
         """The model searches use, named; resolved without loading it (no torch)."""

@@ -13,6 +13,7 @@ from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue import decode_budget, ingest_derive, ingest_pass
 from anagnorisis_tui.core.catalogue import scan as scanmod
 from anagnorisis_tui.core.catalogue.ingest_pass import Products
+from anagnorisis_tui.core.catalogue.scan_types import ScanOptions
 from tests.hostile.builders import png_bomb, png_header_claiming
 from tests.hostile.conftest import Nas
 from tests.support.imagefiles import write
@@ -57,7 +58,7 @@ def test_a_bad_budget_setting_is_a_clear_error(nas: Nas):
 
 def _scan(tmp_path: Path, root: Path, **products: object) -> dbmod.Database:
     db = dbmod.connect(tmp_path / "data" / "library.db")
-    scanmod.scan(db, root, products=Products(phash=True, **products))  # type: ignore[arg-type]
+    scanmod.scan(db, root, ScanOptions(products=Products(phash=True, **products)))  # type: ignore[arg-type]
     return db
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
+from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 from tests.support.hubserver import LocalHub
 
 REPO = "test-org/tiny-clip-onnx"
@@ -120,8 +121,9 @@ def test_the_first_use_takes_the_hubs_graphs_and_embeds_as_torch(hub, tiny_embed
 
 def test_a_corrupt_graph_is_refused_and_nothing_is_published(hub, tmp_path):
     hub.files.corrupt = True
-    with pytest.raises(weights.Corrupt):
+    with pytest.raises(ModelUnavailable, match="arrived corrupt") as caught:
         onnx_engine.load_engine(_choice(), tmp_path / "data")
+    assert isinstance(caught.value.__cause__, weights.Corrupt)
     folder = onnx_engine.cache_dir(tmp_path / "data", _choice().model_id)
     assert not (folder / "spec.json").exists()
 
@@ -162,6 +164,6 @@ def test_the_ready_path_never_imports_torch(hub, tiny_embedder, tmp_path):
 
 def test_an_unreachable_hub_is_an_error_not_a_silent_torch_export(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
-    with pytest.raises(weights.DownloadError, match="cannot reach"):
+    with pytest.raises(ModelUnavailable, match="cannot get the weights for .*cannot reach"):
         onnx_engine.load_engine(_choice(), tmp_path / "data")
     assert not (onnx_engine.cache_dir(tmp_path / "data", _choice().model_id) / "spec.json").exists()

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from anagnorisis_tui.core.semantic import weights
 from anagnorisis_tui.core.semantic.model_choice import ModelChoice, ModelUnavailable
 
 # The exported models themselves (shared with onnx_export.py), named here as before.
@@ -83,9 +84,12 @@ def load_engine(
         from anagnorisis_tui.core.semantic import onnx_ready
 
         # The hub's ready graphs (no torch: fits a small machine), where it has them.
-        ready = onnx_ready.prepare(
-            choice, data_dir, cache_dir_hub=cache_dir, progress=progress, cancel=cancel
-        )
+        try:
+            ready = onnx_ready.prepare(
+                choice, data_dir, cache_dir_hub=cache_dir, progress=progress, cancel=cancel
+            )
+        except weights.DownloadError as exc:
+            raise ModelUnavailable(_no_ready_graphs(choice, exc)) from exc
         if ready is not None:
             return ready
     from anagnorisis_tui.core.semantic import engine as embeddings
@@ -109,3 +113,19 @@ def load_engine(
         if emb.model is None:  # released before the export failed: torch it is, loaded again
             return embeddings.load(choice, cache_dir=cache_dir)
         return emb
+
+
+def _no_ready_graphs(choice: ModelChoice, exc: weights.DownloadError) -> str:
+    """Said as for the weights (the graphs are the weights in another form); the download's
+    own advice names the graph file, which --pretrained does not take, so it is left out."""
+    from anagnorisis_tui.core.semantic.readiness import KNOWN_TAGS
+
+    why = str(exc).split(". ")[0]
+    repo = KNOWN_TAGS.get(choice.model_id, "").strip("/")
+    source = f" (the hub repo {repo})" if repo else ""
+    return (
+        f"cannot get the weights for {choice.label}: {why}. Where the hub is blocked, set "
+        "HF_ENDPOINT to a mirror; behind a proxy, set HTTPS_PROXY; or download the model's "
+        f"weights{source} elsewhere and pass --pretrained /path/to/that/file. To try the app "
+        "without them: --model tiny-clip (a tiny demo model that only knows coloured shapes)"
+    )

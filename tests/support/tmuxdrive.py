@@ -14,8 +14,20 @@ DEADLINE = 90.0
 REPO = Path(__file__).resolve().parents[2]
 
 
+# The tests' own tmux server (one per test process): a server started from the default socket
+# takes the starting process's environment as its global one, so the tests' data dir and
+# config (ANAGNORISIS_*) would reach every tmux session the user opens afterwards.
+SOCKET = f"anagnorisis-tests-{os.getpid()}"
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def kill_session(session: str) -> None:
+    subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", session], capture_output=True)
 
 
 def screen(session: str) -> str:

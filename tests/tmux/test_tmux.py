@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.app_library import make_images
-from tests.support.tmuxdrive import DEADLINE, start_app, tmux, wait_for
+from tests.support.tmuxdrive import DEADLINE, kill_session, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -64,7 +63,7 @@ def test_app_in_tmux_scans_browses_rates_and_quits(tmp_path: Path):
             time.sleep(0.2)
         assert done.read_text().strip() == "0"
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)
     with sqlite3.connect(data / "library.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert os.path.exists(data / "thumbnails")

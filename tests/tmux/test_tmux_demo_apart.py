@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from anagnorisis_tui.core.demo.shapes import write_library
-from tests.support.tmuxdrive import DEADLINE, REPO, screen, start_app, tmux, wait_for
+from tests.support.tmuxdrive import DEADLINE, REPO, kill_session, screen, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -122,7 +122,7 @@ def test_the_demo_then_my_folder_and_only_mine_is_seen(tmp_path: Path):
         _wait(lambda: done.exists(), DEADLINE)
         assert done.read_text().strip() == "0"
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)
 
     # The command line on the same data dir: the user's images, never the demo's.
     cli_env = {**os.environ, **env}

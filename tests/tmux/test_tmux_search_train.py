@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
-from tests.support.tmuxdrive import DEADLINE, start_app, tmux, wait_for
+from tests.support.tmuxdrive import DEADLINE, kill_session, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -89,4 +88,4 @@ def test_search_then_train_then_rate_next_in_tmux(embedded):
             time.sleep(0.2)
         assert done.read_text().strip() == "0"
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)

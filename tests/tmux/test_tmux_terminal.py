@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
 import textwrap
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.app_library import make_images
-from tests.support.tmuxdrive import DEADLINE, REPO, app_pid, start_app, tmux, wait_for
+from tests.support.tmuxdrive import DEADLINE, REPO, app_pid, kill_session, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -70,7 +69,7 @@ def test_terminal_is_restored_however_the_app_ends(tmp_path: Path, how: str):
         settings = _wait_file(stty)
     finally:
         shown = tmux("display-message", "-p", "-t", session, MODES).split()
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)
     expected = {"SIGKILL": "137", "SIGTERM": "143", "SIGHUP": "129", "q": "0"}[how]
     assert status == expected
     assert shown == ["0", "1", "0", "0"]  # main screen, cursor visible, no mouse reporting
@@ -152,7 +151,7 @@ def test_q_quits_while_the_event_loop_is_held_up(tmp_path: Path):
         status = _wait_file(done).strip()
         shown = tmux("display-message", "-p", "-t", session, MODES).split()
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)
     assert not (hook / "let-go").exists()  # it quit while the loop was still held
     assert status == "0"
     assert shown == ["0", "1", "0", "0"]

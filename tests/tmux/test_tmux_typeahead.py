@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.demo.shapes import write_library
 from anagnorisis_tui.core.library import Library
-from tests.support.tmuxdrive import DEADLINE, screen, start_app, tmux, wait_for
+from tests.support.tmuxdrive import DEADLINE, kill_session, screen, start_app, tmux, wait_for
 
 pytestmark = [
     pytest.mark.tmux,
@@ -132,7 +131,7 @@ def _run(embedded, name: str, fast: bool) -> tuple[list[tuple[str, float]], str,
         bar = next(line for line in shown.splitlines() if "search: red circle" in line)
         status = _quit(session, done)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)
     return _ratings(data / "library.db"), bar.strip(" │"), status
 
 
@@ -172,6 +171,6 @@ def test_keys_typed_while_the_first_scan_runs_are_all_delivered(tmp_path: Path):
         _settled(session)
         status = _quit(session, done)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        kill_session(session)
     assert status == "0"
     assert sorted(value for _, value in _ratings(data / "library.db")) == [7, 8], shown

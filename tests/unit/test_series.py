@@ -163,7 +163,9 @@ def test_distinct_flat_pictures_stay_apart():
 
 def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
     _, truth, report, plan = series
-    for name in ("immunohistochemistry", "coins"):
+    # hubble_deep_field is near-black: its keeper is the copy rotated 180 degrees, so its mirrored
+    # copy must be found upside down (a reflection the probes once lacked).
+    for name in ("immunohistochemistry", "coins", "hubble_deep_field"):
         files = {str(p) for p, item in truth.items() if item.label == f"turned-{name}"}
         holding = [g for g in report.groups if files & {m.path for m in g.members}]
         assert len(holding) == 1 and {m.path for m in holding[0].members} == files, name
@@ -172,6 +174,22 @@ def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
         whys = " | ".join(m.why for m in group.others)
         assert "rotated 180°" in whys and "mirrored" in whys, whys
         assert len(files & {i.path for i in plan.items}) == len(files) - 1
+
+
+def test_every_reflection_of_a_picture_is_probed():
+    """A copy flipped upside down (mirrored and rotated 180 degrees) is proposed and verified
+    like the other six turns: its turned code equals the picture's own."""
+    from anagnorisis_tui.core.duplicates import probes
+
+    photo = hardset.photo_sources(["coffee"])["coffee"].resize((300, 200))
+    for transpose in Image.Transpose:
+        turned = photo.transpose(transpose)
+        codes = probes.box_codes(np.stack([verify.of_image(photo).pixels]))
+        mine = probes.box_codes(np.stack([verify.of_image(turned).pixels]))[0, 0]
+        bits = [bin(int(c) ^ int(mine)).count("1") for c in codes[0, len(probes.BOXES) :]]
+        assert min(bits) <= probes.PROBE_DISTANCE, (transpose, bits)
+        edge = tiers._turned(verify.of_image(photo), verify.of_image(turned))
+        assert edge is not None and edge.tier == "edited", transpose
 
 
 def test_the_best_of_a_series_is_yours_else_the_models():

@@ -42,6 +42,7 @@ _TRANSPOSE = {
     "rotated 180°": Image.Transpose.ROTATE_180,
     "rotated 270°": Image.Transpose.ROTATE_270,
     "mirrored, rotated 90°": Image.Transpose.TRANSPOSE,
+    "mirrored, rotated 180°": Image.Transpose.FLIP_TOP_BOTTOM,
     "mirrored, rotated 270°": Image.Transpose.TRANSVERSE,
 }
 RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot

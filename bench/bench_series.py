@@ -144,7 +144,9 @@ def main() -> None:
             f"found {result['series_found']}/{result['series']}; grouping {result['grouping_s']:.1f} s"
         )
         for a, b in sorted(true - result["predicted"]):  # type: ignore[operator]
-            print(f"{name:7s}   missed: {_short(a, folder)} ~ {_short(b, folder)} ({result['tiers'].get((a, b), 'apart')})")  # type: ignore[union-attr]
+            print(
+                f"{name:7s}   missed: {_short(a, folder)} ~ {_short(b, folder)} ({result['tiers'].get((a, b), 'apart')})"
+            )  # type: ignore[union-attr]
         for a, b in sorted(result["predicted"] - true):  # type: ignore[operator]
             print(f"{name:7s}   wrong : {_short(a, folder)} ~ {_short(b, folder)}")
         try:

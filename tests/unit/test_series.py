@@ -203,3 +203,36 @@ def test_the_best_of_a_series_is_yours_else_the_models():
     assert best_member(shots_).path == "c"  # your rating wins over the model's higher guess
     assert best_member([entry("a", None, 8.5), entry("b", None, 9.1)]).path == "b"
     assert best_member([entry("a", None, None)]) is None
+
+
+def test_a_bracket_without_exif_is_never_planned_but_an_edit_of_one_shot_is(tmp_path):
+    """Exposure brackets stripped of their EXIF differ from each other by a tone curve, as a
+    brightness edit does: nothing tells which, so they are a `series` that says so, never in
+    the default plan. A brightness edit that keeps its shot's capture time stays `edited`."""
+    from PIL import ImageEnhance
+
+    from anagnorisis_tui.core.base.config import load_settings
+
+    photos = hardset.photo_sources(seriesset.USE["bracket"] + ("coffee",))
+    root = tmp_path / "photos"
+    root.mkdir()
+    for _scene, label, image, _exif in seriesset.brackets(photos):
+        image.save(root / f"{label}.jpg", quality=92)  # no EXIF
+    shot = seriesset._exif(30, 0, 1 / 125)
+    coffee = photos["coffee"].resize((512, 341))
+    coffee.save(root / "coffee.jpg", quality=92, exif=shot)
+    brighter = ImageEnhance.Brightness(coffee).enhance(1.15)
+    brighter.save(root / "coffee-brighter.jpg", quality=92, exif=shot)
+    data = tmp_path / "data"
+    settings = load_settings(data_dir=data, config_file=data / "none.toml", overrides={})
+    with Library(settings) as library:
+        library.catalogue.scan(root)
+        report = library.duplicates.group_report(GroupOptions(method="phash"))
+        plan = library.duplicates.plan_group_action(report.groups)
+    planned = {Path(item.path).name for item in plan.items}
+    assert not [name for name in planned if name.startswith("bracket")], planned
+    assert planned & {"coffee.jpg", "coffee-brighter.jpg"}, planned
+    members = {Path(m.path).name: m for g in report.groups for m in g.others}
+    brackets = [m for name, m in members.items() if name.startswith("bracket")]
+    assert brackets and all(m.tier in ("series", "similar") for m in brackets)
+    assert any(m.tier == "series" and evidence.TONE_OR_BRACKET in m.why for m in brackets)

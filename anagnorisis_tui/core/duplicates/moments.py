@@ -76,17 +76,14 @@ def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray
     step_x = (x0 + 1 <= w - 1).astype(np.intp)  # 0 where the picture is one pixel wide
     step_y = (y0 + 1 <= h - 1).astype(np.intp) * w
     ax, ay = fx - x0, fy - y0
-    flat = img.reshape(h * w, -1)
-    i00 = y0 * w + x0
+    flat = img.reshape(h * w, -1) if img.ndim == 3 else img.reshape(h * w)
     if img.ndim == 3:
         ax, ay = ax[..., None], ay[..., None]
-        pick = lambda i: flat[i]  # noqa: E731
-    else:
-        flat = flat[:, 0]
-        pick = lambda i: flat[i]  # noqa: E731
-    top = pick(i00) * (1 - ax) + pick(i00 + step_x) * ax
-    bottom = pick(i00 + step_y) * (1 - ax) + pick(i00 + step_y + step_x) * ax
-    return top * (1 - ay) + bottom * ay, inside
+    i00 = y0 * w + x0
+    top = flat[i00] * (1 - ax) + flat[i00 + step_x] * ax
+    bottom = flat[i00 + step_y] * (1 - ax) + flat[i00 + step_y + step_x] * ax
+    sampled: np.ndarray = top * (1 - ay) + bottom * ay
+    return sampled, inside
 
 
 def _blur(img: np.ndarray) -> np.ndarray:

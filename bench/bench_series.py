@@ -160,11 +160,46 @@ def main() -> None:
                 f"{name:7s} imagehash : precision {hp:.3f} recall {hr:.3f}; its groups as a plan "
                 f"move {len(plan)} files, {_distinct_moved(plan, truth)} distinct"
             )
-    for peer in ("imagededup", "czkawka"):
-        try:
-            __import__(peer)
-        except Exception as exc:  # not installed in this environment
-            print(f"{peer}: not run here ({type(exc).__name__})")
+        for line in peers(folder, truth, true):
+            print(f"{name:7s} {line}")
+
+
+def peers(folder: Path, truth: dict[Path, hardset.Item], true: set[tuple[str, str]]) -> list[str]:
+    """imagededup (hash methods) and czkawka (its Rust core's Python bindings), in the Python
+    of $PEERS_PYTHON (their own environment: imagededup pulls torch), where installed."""
+    import json
+    import os
+    import subprocess
+
+    lines = []
+    python = os.environ.get("PEERS_PYTHON")
+    if python:
+        script = str(ROOT / "bench" / "peers_hashing.py")
+        proc = subprocess.run([python, script, str(folder)], capture_output=True, text=True)
+        if proc.returncode:
+            lines.append(f"peers: failed ({proc.stderr.strip().splitlines()[-1:]})")
+        else:
+            for method, found in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+                pairs = {tuple(sorted(str(folder / p) for p in pair)) for pair in found["pairs"]}
+                p, r = _scores(pairs, true)  # type: ignore[arg-type]
+                removed = [folder / x for x in found["remove"]]
+                distinct = sum(1 for x in removed if _is_distinct(x, removed, truth))
+                lines.append(
+                    f"{method:16s}: precision {p:.3f} recall {r:.3f}; its default removal "
+                    f"takes {len(removed)} files, {distinct} distinct (no copy left behind)"
+                )
+            if not any(line.startswith("czkawka") for line in lines):
+                lines.append("czkawka: not installed beside imagededup")
+    else:
+        lines.append("imagededup, czkawka: not run (set PEERS_PYTHON to a Python with them)")
+    return lines
+
+
+def _is_distinct(path: Path, removed: list[Path], truth: dict[Path, hardset.Item]) -> bool:
+    """A removed file is a distinct image lost when no file of its label stays."""
+    label = truth[path].label
+    gone = set(removed)
+    return not any(item.label == label and p not in gone for p, item in truth.items())
 
 
 if __name__ == "__main__":

@@ -59,13 +59,16 @@ class Flight:
         self.probes = 0  # requests written
         self._unprobed = 0
         self._probes: deque[tuple[int, float]] = deque()  # (sent when written, time written)
-        self._last_answer: tuple[float, float] | None = None
+        # (sent, time) of the last answer, and when its request was written
+        self._last_answer: tuple[int, float, float] | None = None
         self._samples: deque[tuple[int, float]] = deque()  # (bytes, seconds) while busy
         self._sample_bytes = 0
         self._sample_seconds = 0.0
         self.rate: float | None = None  # bytes per second, once RATE_WINDOW bytes are answered
         self.rtt = rtt  # seconds, the shortest answer seen
         self._admitted = 0  # bytes of pictures admitted into frames not yet written
+        self._unqueued = 0  # of those, admitted since the last frame was queued
+        self._queued: deque[int] = deque()  # admitted bytes of each frame queued, not written
         self._window = MIN_BUDGET  # the budget until the rate is measured
         self._grown_at = 0.0
         self._denied = False  # a picture waited for room since the last answer
@@ -102,10 +105,27 @@ class Flight:
             self._probes.append((self.sent, time.perf_counter()))
             return PROBE
 
-    def frame_written(self, nbytes: int) -> None:
-        """A frame of `nbytes` went out: the pictures admitted into it are no longer pending."""
+    def frame_queued(self) -> None:
+        """A frame was handed to the output thread: the pictures admitted since the last one
+        were drawn in it (or not at all: a render Textual did not write), and are pending
+        until it is written."""
         with self._cv:
-            self._admitted = max(0, self._admitted - nbytes)
+            self._queued.append(self._unqueued)
+            self._unqueued = 0
+
+    def frame_written(self) -> None:
+        """The oldest frame queued went out: its pictures are in flight now, no longer pending.
+
+        Counted by frame, not by the frame's bytes: a picture admitted into a render that was
+        never written (the layout changed meanwhile) held its bytes as pending for good, the
+        link's budget shrank to nothing and pictures went out one at a time, never keeping the
+        link busy enough to be measured (`auto` stayed high at 2 Mbit/s for a whole screen)."""
+        with self._cv:
+            if self._queued:
+                self._admitted = max(0, self._admitted - self._queued.popleft())
+            room = self._room_callbacks and self.in_flight + self._admitted < self.budget
+        if room:
+            self._call_room()
 
     def wait_room(self, stop: Callable[[], bool] = lambda: False) -> None:
         """Block until fewer than `budget` bytes are in flight (or `stop()`, or no answer for
@@ -120,16 +140,22 @@ class Flight:
                     return  # nothing came back: go on rather than hang the output
 
     def admit(self, nbytes: int) -> bool:
-        """May a frame carry a picture of `nbytes` now? Yes while less than `budget` is in
-        flight or admitted (so one picture may go past it: a picture is not cut, and the link
-        stays busy). True: counted as pending until its frame is written."""
+        """May a frame carry a picture of `nbytes` now? Yes if it fits in `budget` with what
+        is in flight or admitted, or if nothing is (a picture larger than the budget goes
+        alone: it is not cut). True: counted as pending until its frame is written.
+
+        A picture let past the budget once less than it was in flight (as first built) left a
+        budget and a picture on the way at `q`: 230 ms of a 2 Mbit/s link to cross before the
+        shell's prompt, on top of both ways' delay."""
         if not self.enabled:
             return True
         with self._cv:
-            if self.in_flight + self._admitted >= self.budget:
+            pending = self.in_flight + self._admitted
+            if pending and pending + nbytes > self.budget:
                 self._denied = True
                 return False
             self._admitted += nbytes
+            self._unqueued += nbytes
             return True
 
     def when_room(self, callback: Callable[[], None]) -> None:
@@ -172,7 +198,7 @@ class Flight:
             self.answered = max(self.answered, upto)
             took = now - written_at
             self.rtt = took if self.rtt is None else min(self.rtt, took)
-            last = self._last_answer or (0.0, written_at)
+            last = self._last_answer or (0, written_at, written_at)
             # Busy: these bytes were written at least a round trip before the earlier answer
             # came, so they reached the terminal right behind the earlier ones, and the time
             # between the answers is theirs (the terminal's read delays cancel out over a run).
@@ -182,13 +208,18 @@ class Flight:
             busy = written_at <= last[1] - self.rtt
             if busy and upto - last[0] >= PROBE_EVERY:
                 self._add_sample(int(upto - last[0]), now - last[1])
-            elif self._denied and not self._samples and now - self._grown_at >= self.rtt:
-                # Pictures waited for room and the link was never kept busy: it may take more
-                # (doubled once a round trip, as TCP's slow start, until it is once).
+            elif self._denied and self.rate is None and min(written_at, last[2]) >= self._grown_at:
+                # Pictures waited for room and the link was not kept busy: it may take more
+                # (doubled, as TCP's slow start, until the rate is known: grown only until the
+                # first busy answer, a window of one picture kept the link idle between
+                # pictures and the rate was never measured). Only where both requests around
+                # the idle time were written under the window grown last: a gap left by the
+                # smaller one before it says nothing of this one (grown on it, the window
+                # reached half a second of a 2 Mbit/s link).
                 self._window = min(MAX_START_BUDGET, self._window * 2)
                 self._grown_at = now
             self._denied = False
-            self._last_answer = (upto, now)
+            self._last_answer = (upto, now, written_at)
             self._cv.notify_all()
             room = self.in_flight + self._admitted < self.budget
         if room:

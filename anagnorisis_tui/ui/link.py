@@ -16,9 +16,10 @@ before it, so an answer says those bytes crossed the link. From that:
   link was busy all along (the later request was written at least a round trip before the
   earlier answer came back): a pause of the app's own (encoding on a loaded CPU, idle) is not
   the link, and a link the app cannot keep busy is not what slows it. Over the last
-  `RATE_WINDOW` bytes. Until it is measured, the budget starts at `MIN_BUDGET` and doubles once
-  a round trip while pictures wait for room (TCP's slow start), so a fast distant link is
-  filled and shows its rate.
+  `RATE_WINDOW` bytes, or sooner where `SLOW_EVIDENCE_BYTES` of them took `SLOW_EVIDENCE_S`
+  (a slow link shown). Until it is measured, the budget starts at `MIN_BUDGET` and doubles while
+  pictures wait for room and the link idles between requests written under the budget grown
+  last (TCP's slow start), so a fast distant link is filled and shows its rate.
 - the round trip at rest (`rtt`): the shortest time any request took to be answered. A terminal
   on this machine answers in a few milliseconds: however slowly it draws pictures, it is not a
   slow link (`slow`), and fewer colours would not make it draw faster.
@@ -44,6 +45,10 @@ MIN_BUDGET = 32 * 1024  # bytes in flight allowed however slow the link (and bef
 MAX_BUDGET = 4 * 1024 * 1024
 MAX_START_BUDGET = 512 * 1024  # the most it grows to before the rate is measured
 RATE_WINDOW = 96 * 1024  # the rate is taken over at least this many answered bytes
+# ...or, to find a slow link sooner, over this many that kept the link busy this long at least
+# (at 10 Mbit/s they take 40 ms: read slow only behind answers delayed 110 ms).
+SLOW_EVIDENCE_BYTES = 48 * 1024
+SLOW_EVIDENCE_S = 0.15
 SLOW_LINK_BYTES_S = 625e3  # 5 Mbit/s: below this, `auto` sends low-quality pictures
 LOCAL_RTT_S = 0.02  # a terminal answering faster than this at rest is on this machine (or near)
 ANSWER_WAIT_S = 2.0  # no answer at all for this long: stop waiting (the terminal went quiet)
@@ -233,7 +238,13 @@ class Flight:
             old_bytes, old_seconds = self._samples.popleft()
             self._sample_bytes -= old_bytes
             self._sample_seconds -= old_seconds
-        if self._sample_bytes >= RATE_WINDOW:
+        # A loaded app that makes pictures about as fast as a 2 Mbit/s link takes them keeps
+        # it busy only now and then: two busy stretches in the first screen, 51 kB in 220 ms,
+        # and `auto` waited for a page flip to reach RATE_WINDOW.
+        slow_shown = (
+            self._sample_bytes >= SLOW_EVIDENCE_BYTES and self._sample_seconds >= SLOW_EVIDENCE_S
+        )
+        if self._sample_bytes >= RATE_WINDOW or slow_shown:
             self.rate = self._sample_bytes / max(self._sample_seconds, 1e-6)
 
     def _call_room(self) -> None:

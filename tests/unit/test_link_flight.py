@@ -202,3 +202,31 @@ def test_a_terminal_that_stops_answering_does_not_hold_pictures_for_good(monkeyp
     flight.when_room(told.set)
     assert told.wait(10)  # given up on: the picture is drawn
     assert flight.admit(10_000)
+
+
+def _busy_pieces(monkeypatch, seconds_each: float, pieces: int = 3) -> Flight:
+    """`pieces` pictures of 25 kB written together over a link with a 90 ms round trip that
+    takes `seconds_each` for each: answered one after the other (a clock of its own)."""
+    from types import SimpleNamespace
+
+    from anagnorisis_tui.ui import link
+
+    clock = [100.0]
+    monkeypatch.setattr(link, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    flight = Flight(enabled=True, rtt=0.09)
+    for _ in range(pieces):
+        assert flight.wrote(25_000, boundary=True) == PROBE
+    for n in range(1, pieces + 1):
+        clock[0] = 100.0 + 0.09 + n * seconds_each
+        flight.answer()
+    return flight
+
+
+def test_two_busy_stretches_that_took_long_show_a_slow_link(monkeypatch):
+    # A loaded app making pictures about as fast as a 2 Mbit/s link takes them kept it busy
+    # only twice in the first screen (51 kB in 220 ms): not RATE_WINDOW bytes, `auto` waited
+    # for a page flip.
+    slow = _busy_pieces(monkeypatch, 0.1)  # 2 Mbit/s
+    assert slow.rate is not None and slow.slow
+    fast = _busy_pieces(monkeypatch, 0.02)  # 10 Mbit/s: too little to say it is fast yet
+    assert not fast.slow

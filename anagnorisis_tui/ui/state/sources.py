@@ -36,9 +36,11 @@ class GridSource(Protocol):
 class KeepsEntries(Protocol):
     """A source that keeps entries in memory (a list, a search's first page, a prefetch).
 
-    Whoever walks it (the grid, the viewer) tells it what changed, so a page read again shows
-    the change: `rated` when the user rates or clears an image, `library_changed` when the
-    catalogue changed under it (what it kept from the catalogue is read again).
+    Its owner tells it what changed, so a page read again shows the change: `rated` when the
+    user rates or clears an image, `library_changed` when the catalogue changed under it (what
+    it kept from the catalogue is read again). The owner is the grid that shows it (it follows
+    the app's rating and library signals, grid_loading.py) or, for the rate-next queue, the
+    Train screen; the viewer only walks a source and never patches it.
     """
 
     def rated(self, content_hash: str, value: float | None) -> None: ...

@@ -37,8 +37,8 @@ from anagnorisis_tui.ui.link import Flight
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
-from anagnorisis_tui.ui.state.scope import Scope
-from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
+from anagnorisis_tui.ui.state.scope import LibraryScope
+from anagnorisis_tui.ui.state.sources import GridSource, ViewSource
 from anagnorisis_tui.ui.typeahead import TypeAhead
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -149,14 +149,13 @@ class AnagnorisisApp(App):
         # opens its own connection: two threads migrating a fresh database at once collide.
         library.db  # noqa: B018
         # The library grid's first count and page are read while Textual starts up.
-        current = library.catalogue.current_root()
-        roots = [current] if current else []
+        # Its roots as the views see them (the catalogue's), and the folder chosen in the
+        # Library screen's tree, which Search searches within (ui/state/scope.py).
+        self.scope = LibraryScope(library)
         self.first_source: ViewSource | None = ViewSource(
-            library, library_spec(roots), title="All images"
+            library, self.scope.spec(), title="All images"
         )
         self.first_source.prefetch(FIRST_PAGE)
-        # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
-        self.library_scope: Scope | None = None
         self.link_meter = LinkMeter()  # before super().__init__, which picks the driver
         # The link measured by the terminal's own answers, where it answers (ui/link.py).
         round_trip = status_round_trip()
@@ -262,7 +261,7 @@ class AnagnorisisApp(App):
         library.semantic.use_image_encoder(self.jobs.image_vector)
         library.db  # noqa: B018 - opened (and upgraded) here, before any worker thread
         self.first_source = None
-        self.library_scope = None
+        self.scope = LibraryScope(library)
         self._viewer_context = None
         for mode, screen in type(self).MODES.items():
             if mode != self.current_mode:  # made again, on the new library, when next shown

@@ -200,7 +200,7 @@ class SearchScreen(AppScreen):
 
     def _scoped(self, state: SearchState) -> SearchState:
         """`state` within the folder chosen on the Library screen (its tree's "All images": all)."""
-        scope = self.app.library_scope
+        scope = self.app.scope.chosen
         if scope is None or (scope.root, scope.folder) == (state.root, state.folder):
             return state
         return dataclasses.replace(state, root=scope.root, folder=scope.folder)

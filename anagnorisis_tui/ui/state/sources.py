@@ -9,13 +9,11 @@ dropped.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol, cast, runtime_checkable
 
-from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 
@@ -118,12 +116,6 @@ class ViewSource:
 
     def __repr__(self) -> str:
         return f"ViewSource({self.spec!r})"
-
-
-def library_spec(roots: list[str], folder: str | None = None) -> ViewSpec:
-    """The view of this session's library: its root (as the catalogue stores it), or all."""
-    root = fsnames.to_db(os.path.abspath(roots[0])) if len(roots) == 1 else None
-    return ViewSpec(root=root, folder=folder)
 
 
 class ListSource:

@@ -20,6 +20,7 @@ from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
 from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 from tests.support.hubserver import LocalHub
+from tests.support.tiny_onnx import export_rclip_style
 
 REPO = "test-org/tiny-clip-onnx"
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,45 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def graphs(tmp_path_factory: pytest.TempPathFactory, tiny_embedder) -> Path:
     """visual.onnx and textual.onnx of the tiny model, exported as rclip exports its own."""
-    import torch
-
-    folder = tmp_path_factory.mktemp("tiny-onnx")
-    model = tiny_embedder.model
-
-    class Visual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model  # registered: its weights are parameters, not constants
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_image(x)
-
-    class Textual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model  # registered: its weights are parameters, not constants
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_text(x)
-
-    size = tiny_embedder.image_size
-    samples = (
-        (Visual(), torch.randn(2, 3, size, size), "visual.onnx"),
-        (Textual(), tiny_embedder.tokenizer(["a photo", "probe"]), "textual.onnx"),
-    )
-    with torch.inference_mode(False), torch.enable_grad():
-        for module, sample, name in samples:
-            torch.onnx.export(
-                module.eval(),
-                (sample,),
-                str(folder / name),
-                input_names=["input"],
-                output_names=["output"],
-                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                opset_version=18,
-                dynamo=False,
-            )
-    return folder
+    return export_rclip_style(tiny_embedder, tmp_path_factory.mktemp("tiny-onnx"))
 
 
 def _ready(emb) -> onnx_ready.ReadyGraphs:

@@ -155,13 +155,14 @@ def _build(
 ) -> dict[str, object]:
     from anagnorisis_tui.core.semantic.ort_env import onnxruntime
 
-    # Quantising loads the whole fp32 graph, twice over: done first, while the process holds
+    # Quantising (one weight at a time, quantise_stream.py) comes first, while the process holds
     # nothing else, and every session below is closed and its memory handed back before the
-    # next opens, so the peak is the largest step, not their sum (BENCHMARKS.md, "First run").
+    # next opens, so the peak is the largest step - the fp32 image session, 0.7 GB for the
+    # default model - not their sum (BENCHMARKS.md, "First run").
     shutil.copyfile(image, work / "image.fp32.onnx")  # streamed copies: the hub cache may be
     shutil.copyfile(text, work / "text.onnx")  # cleared later
     steps.step("quantising to int8")
-    onnx_export.quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
+    quantised = onnx_export.quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
     onnx_export.release_memory()
     steps.step("checking the text graph")
     texts = OnnxText(work / "text.onnx", ready.context_length, choice.model_id)
@@ -181,7 +182,7 @@ def _build(
     del fp32
     onnx_export.release_memory()
     precision, vs_fp32, t8 = onnx_export.choose_precision(
-        work, steps, feed, timing, out32, t32, quantised=True
+        work, steps, feed, timing, out32, t32, quantised=quantised
     )
     return {
         "format": FORMAT,

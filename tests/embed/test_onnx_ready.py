@@ -67,6 +67,7 @@ def test_the_first_use_takes_the_hubs_graphs_and_embeds_as_torch(hub, tiny_embed
     emb = onnx_engine.load_engine(_choice(), tmp_path / "data", progress=seen.append)
     assert isinstance(emb, onnx_engine.OnnxEmbedder)
     assert emb.spec["source"] == f"{REPO}@main" and emb.spec["pixels"] == "normalised"
+    assert emb.spec["text"] == "numpy" and not (emb.folder / "text.onnx").exists()
     assert {p.stage for p in seen} >= {"download", "prepare"}
     texts = ["a red circle", "a blue square on a white background"]
     cos = (emb.encode_texts(texts) * tiny_embedder.encode_texts(texts)).sum(1)
@@ -130,3 +131,29 @@ def test_an_unreachable_hub_is_an_error_not_a_silent_torch_export(hub, tmp_path,
     with pytest.raises(ModelUnavailable, match="cannot get the weights for .*cannot reach"):
         onnx_engine.load_engine(_choice(), tmp_path / "data")
     assert not (onnx_engine.cache_dir(tmp_path / "data", _choice().model_id) / "spec.json").exists()
+
+
+def test_the_hubs_text_graph_becomes_the_numpy_text_tower(graphs, tiny_embedder, tmp_path):
+    """A search then memory-maps one file instead of opening the ONNX text graph; the tower
+    read out of the graph agrees with the torch model's own text tower."""
+    from anagnorisis_tui.core.semantic import text_numpy, text_onnx
+
+    model_id = tiny_embedder.model_id
+    context = int(tiny_embedder.tokenizer.context_length)
+    assert text_onnx.export(
+        graphs / "textual.onnx", tmp_path, model_id, context, tiny_embedder.encode_texts
+    )
+    tower = text_numpy.NumpyTextEncoder.open(tmp_path, model_id)
+    assert tower is not None
+    texts = ["a red circle", "a small blue square on grey", "x" * 200]
+    cos = (tower.encode_texts(texts) * tiny_embedder.encode_texts(texts)).sum(1)
+    assert cos.min() > 0.9999
+    # Not a text tower (the image graph), or a reference it does not agree with: nothing.
+    other = tmp_path / "other"
+    assert not text_onnx.export(
+        graphs / "visual.onnx", other, model_id, context, tiny_embedder.encode_texts
+    )
+    assert not text_onnx.export(
+        graphs / "textual.onnx", other, model_id, context, lambda t: -tiny_embedder.encode_texts(t)
+    )
+    assert text_numpy.NumpyTextEncoder.open(other, model_id) is None

@@ -211,6 +211,50 @@ def _rewrite(graph: Any, quantised: set[str]) -> list[Any]:
     return nodes
 
 
+def skeleton(f: IO[bytes]) -> tuple[Any, Any, list[tuple[int, int]]]:
+    """(the ModelProto without its graph, the GraphProto without its initializers, where each
+    initializer is in the file): a graph's structure without reading its weights."""
+    import onnx
+
+    size = os.fstat(f.fileno()).st_size
+    model_rest: list[bytes] = []
+    graph_span: tuple[int, int] | None = None
+    for field, tag_at, value_at, stop in _fields(f, 0, size):
+        if field != MODEL_GRAPH:
+            model_rest.append(_read(f, tag_at, stop))
+        elif graph_span is None:
+            graph_span = (value_at, stop)
+        else:
+            raise QuantiseError("the ONNX file stores its graph in pieces")
+    if graph_span is None:
+        raise QuantiseError("the ONNX file has no graph")
+    graph_rest: list[bytes] = []
+    initializers: list[tuple[int, int]] = []
+    for field, tag_at, value_at, stop in _fields(f, *graph_span):
+        if field == GRAPH_INITIALIZER:
+            initializers.append((value_at, stop))
+        else:
+            graph_rest.append(_read(f, tag_at, stop))
+    model = onnx.ModelProto.FromString(b"".join(model_rest))
+    graph = onnx.GraphProto.FromString(b"".join(graph_rest))
+    return model, graph, initializers
+
+
+def read_tensors(
+    f: IO[bytes], spans: list[tuple[int, int]], names: set[str]
+) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, array) of the initializers named, read one at a time."""
+    import onnx
+    from onnx import numpy_helper
+
+    for value_at, stop in spans:
+        tensor = onnx.TensorProto.FromString(_read(f, value_at, stop))
+        if tensor.name in names:
+            if tensor.data_location == onnx.TensorProto.EXTERNAL:
+                raise QuantiseError("the ONNX file keeps its weights in external data")
+            yield tensor.name, numpy_helper.to_array(tensor)
+
+
 def quantise_file(source: Path, target: Path) -> int:
     """Write the dynamic int8 form of the graph at `source` to `target`, one weight in memory
     at a time; returns how many weights were quantised (0: nothing to quantise, no file
@@ -219,28 +263,7 @@ def quantise_file(source: Path, target: Path) -> int:
     from onnx import numpy_helper
 
     with open(source, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        model_rest: list[bytes] = []
-        graph_span: tuple[int, int] | None = None
-        for field, tag_at, value_at, stop in _fields(f, 0, size):
-            if field != MODEL_GRAPH:
-                model_rest.append(_read(f, tag_at, stop))
-            elif graph_span is None:
-                graph_span = (value_at, stop)
-            else:
-                raise QuantiseError("the ONNX file stores its graph in pieces")
-        if graph_span is None:
-            raise QuantiseError("the ONNX file has no graph")
-        graph_rest: list[bytes] = []
-        initializers: list[tuple[int, int]] = []
-        for field, tag_at, value_at, stop in _fields(f, *graph_span):
-            if field == GRAPH_INITIALIZER:
-                initializers.append((value_at, stop))
-            else:
-                graph_rest.append(_read(f, tag_at, stop))
-        model = onnx.ModelProto.FromString(b"".join(model_rest))
-        graph = onnx.GraphProto.FromString(b"".join(graph_rest))
-        del model_rest, graph_rest
+        model, graph, initializers = skeleton(f)
         wanted = _weights(graph)
         chunks: list[bytes] = []
         quantised: set[str] = set()

@@ -36,6 +36,7 @@ def _truth(truth: dict[Path, hardset.Item], path: str) -> hardset.Item:
     return truth[Path(path)]
 
 
+@pytest.mark.slow
 def test_the_default_plan_moves_no_frame_of_a_series(series):
     _, truth, _, plan = series
     moved = [_truth(truth, item.path) for item in plan.items]
@@ -95,6 +96,7 @@ def _thumb(image: Image.Image) -> Image.Image:
     return image
 
 
+@pytest.mark.slow
 def test_moments_tell_a_moved_subject_from_a_re_encode():
     photo = hardset.photo_sources(["coffee"])["coffee"].resize((512, 341))
     subject = photo.crop((0, 0, 64, 64)).transpose(Image.Transpose.ROTATE_180)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
-import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,13 +21,13 @@ from textual.driver import Driver
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.widget import AwaitMount
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore, cache_dir
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry
-from anagnorisis_tui.ui import commands, keymap
+from anagnorisis_tui.ui import commands, job_events, keymap
 from anagnorisis_tui.ui.graphics import status_round_trip, take_typed_at_start
 from anagnorisis_tui.ui.jobs import Jobs
 from anagnorisis_tui.ui.key_input import escape_aware_driver
@@ -37,8 +35,8 @@ from anagnorisis_tui.ui.link import Flight
 from anagnorisis_tui.ui.messages import JobFinished, JobProgressed, LibraryChanged, RatingChanged
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures, metered_driver
 from anagnorisis_tui.ui.quick_quit import REFRESH_S, QuitWatch, watching_driver
-from anagnorisis_tui.ui.state.scope import Scope
-from anagnorisis_tui.ui.state.sources import GridSource, ViewSource, library_spec
+from anagnorisis_tui.ui.state.scope import LibraryScope
+from anagnorisis_tui.ui.state.sources import GridSource, ViewSource
 from anagnorisis_tui.ui.typeahead import TypeAhead
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import PAGE_SIZE as FIRST_PAGE
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -141,22 +139,20 @@ class AnagnorisisApp(App):
         self._retired: list[Library] = []
         self.thumbnails = ThumbnailStore(cache_dir(library.data_dir))
         self.jobs = Jobs(self, lambda: self.library)
-        # Thumbnails the cache lacks are made in a child process: the UI never decodes an original.
-        self.thumbnails.maker = self.jobs.make_thumbnails
-        # A query by an image with no stored vector is encoded in a child process too.
-        library.semantic.use_image_encoder(self.jobs.image_vector)
+        # Thumbnails the cache lacks, and a query image's vector, are made in a child process:
+        # the UI never decodes an original (ui/job_events.py).
+        job_events.attach(library, self.jobs, self.thumbnails)
         # Open (create, migrate) the catalogue here, on one thread, before any other thread
         # opens its own connection: two threads migrating a fresh database at once collide.
         library.db  # noqa: B018
         # The library grid's first count and page are read while Textual starts up.
-        current = library.catalogue.current_root()
-        roots = [current] if current else []
+        # Its roots as the views see them (the catalogue's), and the folder chosen in the
+        # Library screen's tree, which Search searches within (ui/state/scope.py).
+        self.scope = LibraryScope(library)
         self.first_source: ViewSource | None = ViewSource(
-            library, library_spec(roots), title="All images"
+            library, self.scope.spec(), title="All images"
         )
         self.first_source.prefetch(FIRST_PAGE)
-        # The folder chosen in the Library screen's tree (a folder_tree.Scope); Search uses it.
-        self.library_scope: Scope | None = None
         self.link_meter = LinkMeter()  # before super().__init__, which picks the driver
         # The link measured by the terminal's own answers, where it answers (ui/link.py).
         round_trip = status_round_trip()
@@ -170,6 +166,9 @@ class AnagnorisisApp(App):
         self.quit_watch = QuitWatch()  # quits from the input thread while the loop is busy
         super().__init__()
         self.job_signal: Signal[str] = Signal(self, "jobs")
+        self.job_events = job_events.JobEvents(
+            self, self.jobs, self.job_signal, lambda: self.settings.data_dir
+        )
         self.library_signal: Signal[None] = Signal(self, "library")
         self.rating_signal: Signal[RatingChanged] = Signal(self, "rating")
         self.keymap_problems: list[str] = []
@@ -259,10 +258,10 @@ class AnagnorisisApp(App):
         self._retired.append(self.library)
         self.library = library
         self.thumbnails.move_to(cache_dir(library.data_dir))
-        library.semantic.use_image_encoder(self.jobs.image_vector)
+        job_events.attach(library, self.jobs, self.thumbnails)
         library.db  # noqa: B018 - opened (and upgraded) here, before any worker thread
         self.first_source = None
-        self.library_scope = None
+        self.scope = LibraryScope(library)
         self._viewer_context = None
         for mode, screen in type(self).MODES.items():
             if mode != self.current_mode:  # made again, on the new library, when next shown
@@ -377,17 +376,11 @@ class AnagnorisisApp(App):
     # -- app-wide events ---------------------------------------------------------------------
     @on(JobProgressed)
     def _job_progressed(self, message: JobProgressed) -> None:
-        job = self.jobs.jobs.get(message.job)
-        if job is not None:
-            job.progress = message.progress
-        self.job_signal.publish(message.job)
+        self.job_events.progressed(message)
 
     @on(JobFinished)
     def _job_finished(self, message: JobFinished) -> None:
-        job = self.jobs.jobs.get(message.job)
-        if job is not None and job.on_done is not None:
-            job.on_done(message.result)
-        self.job_signal.publish(message.job)
+        self.job_events.finished(message)
 
     @on(LibraryChanged)
     def _library_changed(self) -> None:
@@ -399,34 +392,7 @@ class AnagnorisisApp(App):
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
-        """The one place worker failures become notices (never a traceback on screen)."""
-        worker = event.worker
-        if event.state != WorkerState.ERROR or worker.error is None:
-            if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
-                self.job_signal.publish(worker.group)
-            return
-        error = worker.error
-        self._log_error(worker, error)
-        self.notify(
-            f"{worker.name or worker.group}: {error}",
-            title="Something went wrong",
-            severity="error",
-            timeout=10,
-            markup=False,
-        )
-        self.job_signal.publish(worker.group)
-
-    def _log_error(self, worker: Worker, error: BaseException) -> None:
-        try:
-            log = Path(self.settings.data_dir) / "errors.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
-            from anagnorisis_tui.core.base import private
-
-            with os.fdopen(private.open_log(log), "a", encoding="utf-8") as fh:
-                fh.write(f"--- {worker.name} ({worker.group})\n")
-                fh.write("".join(traceback.format_exception(error)))
-        except OSError:
-            pass
+        self.job_events.worker_changed(event)  # failures become notices (ui/job_events.py)
 
 
 def make_app(

@@ -25,7 +25,7 @@ from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
-from anagnorisis_tui.ui.state.scope import Scope
+from anagnorisis_tui.ui.state.scope import LibraryScope
 from anagnorisis_tui.ui.state.sources import GridSource, ViewSource
 from anagnorisis_tui.ui.typeahead import TypeAhead
 
@@ -57,8 +57,9 @@ class AppHost(PublishesUpdates, Protocol):
     image_class: type[PictureWidget]
     typeahead: TypeAhead
     job_signal: Signal[str]
-    # The folder chosen in the Library screen's tree; the Search screen searches within it.
-    library_scope: Scope | None
+    # The library's roots (the catalogue's) and the folder chosen in the Library screen's
+    # tree, which the Search screen searches within.
+    scope: LibraryScope
     # The library grid's first count and page, read while Textual starts up (taken once).
     first_source: ViewSource | None
     scan_on_start: bool

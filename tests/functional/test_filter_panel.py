@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 from anagnorisis_tui.ui.state.search_state import SearchState
-from anagnorisis_tui.ui.widgets.filter_panel import DEBOUNCE_S, FilterPanel
+from anagnorisis_tui.ui.widgets.filter_panel import FilterPanel
 from tests.support.waiting import until
 
 
@@ -21,6 +21,13 @@ class PanelApp(App):
 
     def on_filter_panel_changed(self, event: FilterPanel.Changed) -> None:
         self.states.append(event.state)
+
+
+async def _no_change_to_come(pilot, panel: FilterPanel) -> None:
+    """Every control's echo handled, and the debounce it started (if any) fired: a change the
+    panel would post has been posted (waits on that, not on a clock)."""
+    await pilot.pause()  # every widget's messages handled: the echoes, and the timer they set
+    assert await until(pilot, lambda: panel._debounce is None)
 
 
 async def test_typed_bounds_apply_on_enter_and_bad_values_are_refused():
@@ -49,10 +56,10 @@ async def test_typing_is_debounced_into_one_change():
     async with app.run_test(size=(60, 50)) as pilot:
         app.query_one("#concept", Input).focus()
         await pilot.press(*"screenshot")
-        # The change comes after the debounce: wait for it, then past another debounce, so a
-        # second change (one per key) would have come too.
+        # The change comes after the debounce: wait for it, then until no debounce is pending,
+        # so a second change (one per key) would have come too.
         await until(pilot, lambda: bool(app.states))
-        await pilot.pause(DEBOUNCE_S * 2)
+        await _no_change_to_come(pilot, app.query_one(FilterPanel))
         assert [s.concept for s in app.states] == ["screenshot"]
 
 
@@ -61,7 +68,7 @@ async def test_show_state_fills_the_controls_without_echoing_a_change():
     async with app.run_test(size=(60, 50)) as pilot:
         panel = app.query_one(FilterPanel)
         panel.show_state(SearchState(min_bytes=1_234_567, shape="portrait", seed=9, sort="random"))
-        await pilot.pause(0.5)
+        await _no_change_to_come(pilot, panel)
         assert app.query_one("#min_size", Input).value == "1234567"
         assert app.query_one("#seed", Input).value == "9"
         assert app.states == []

@@ -241,7 +241,8 @@ async def test_enter_before_the_first_count_arrives_opens_the_image(library, tmp
     from textual.widgets import Static
 
     from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailStore
-    from anagnorisis_tui.ui.state.sources import ListSource, ViewSource, library_spec
+    from anagnorisis_tui.ui.state.scope import library_spec
+    from anagnorisis_tui.ui.state.sources import ListSource, ViewSource
 
     entries = list(ViewSource(library, library_spec(library.settings.library_roots)).page(0, 4))
     answered = threading.Event()

@@ -115,3 +115,82 @@ async def test_the_groups_grid_follows_ratings(dupes, make_test_app, settle):
         assert grid.entry_at(0).rating == 9.0
         assert _caption(grid, 0).startswith("9★")
         assert grid.source.entries[0].rating == 9.0  # and its source: a reload keeps it
+
+
+async def test_a_rating_given_in_the_viewer_opened_from_the_library_is_in_every_grid(
+    library, make_test_app, settle
+):
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        search_grid = await _search_results(app, pilot, settle)  # shown once, then left
+        await pilot.press("f1")
+        await settle(pilot)
+        grid = app.screen.query_one("#grid", ThumbnailGrid)
+        grid.focus()
+        chosen = grid.entry_at(0)
+        assert chosen.rating is None
+        await pilot.press("enter")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen) and viewer.entry.hash == chosen.hash
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.current_mode == "library"
+        assert grid.entry_at(0).rating == 6.0 and _caption(grid, 0).startswith("6★")
+        # The Search grid, not on screen when the rating was given, has it too.
+        index = next(i for i in range(10) if search_grid.entry_at(i).hash == chosen.hash)
+        assert search_grid.entry_at(index).rating == 6.0
+
+
+async def test_a_rating_given_in_the_viewer_opened_from_a_group_is_in_the_group_grid(
+    dupes, make_test_app, settle
+):
+    library, _ = dupes
+    app = make_test_app(library)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("escape", "D")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, GroupsScreen)
+        grid = screen.query_one("#members", ThumbnailGrid)
+        grid.focus()
+        member = grid.entry_at(0)
+        assert member.rating is None
+        await pilot.press("enter")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen) and viewer.entry.hash == member.hash
+        await pilot.press("a", "8")  # auto-advance off: rates the member shown
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert library.ratings.get(member.hash) == 8.0
+        assert grid.entry_at(0).rating == 8.0 and _caption(grid, 0).startswith("8★")
+
+
+async def test_the_viewer_shows_the_catalogues_rating_not_the_one_a_kept_list_was_read_with(
+    library, make_test_app, settle
+):
+    """A list kept in memory ("more like this", the rate-next queue) can be older than a rating
+    (given by another process: an import, the command line); the viewer reads the catalogue's."""
+    app = make_test_app(library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        entries = [app.screen.query_one("#grid", ThumbnailGrid).entry_at(i) for i in range(3)]
+        app.show_results("kept list", entries)
+        await settle(pilot)
+        library.ratings.set(entries[1].hash, 3)  # no signal: the list still says unrated
+        await pilot.press("enter")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen) and viewer.entry.hash == entries[0].hash
+        await pilot.press("right")
+        await settle(pilot)
+        assert viewer.entry.hash == entries[1].hash
+        assert viewer.entry.rating == 3.0

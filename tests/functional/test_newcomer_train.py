@@ -56,3 +56,26 @@ async def test_before_the_first_training_the_ratings_given_are_shown(rated, make
 def _plain(widget) -> str:
     """What a plotext widget draws, as text."""
     return "\n".join(line.text for line in widget.render_lines(widget.region.reset_offset))
+
+
+async def test_the_rate_next_queue_keeps_a_rating_given_in_the_viewer(rated, make_test_app, settle):
+    """The queue is the Train screen's: it follows the rating signal (the viewer only walks it)."""
+    library, _ = rated
+    app = make_test_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _train_screen(app, pilot, settle)
+        await pilot.press("n")
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, ViewerScreen)
+        first = viewer.entry
+        assert first.rating is None
+        await pilot.press("4")  # rates, then moves on
+        await settle(pilot)
+        assert viewer.index == 1
+        await pilot.press("left")
+        await settle(pilot)
+        assert viewer.entry.hash == first.hash and viewer.entry.rating == 4.0
+        walking = viewer.source
+        assert walking.entries[0].hash == first.hash and walking.entries[0].rating == 4.0
+        assert screen is app.base_screen("train")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from anagnorisis_tui.core.base.config import replace
 from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.ui.screens.help import HelpScreen
@@ -94,6 +96,10 @@ async def test_worker_errors_become_notifications(library, make_test_app, settle
         messages = [str(n.message) for n in app._notifications]
         assert any("disk on fire [bold]" in m for m in messages)
         assert app.is_running
+        # The traceback is kept in the data dir's private errors.log (ui/job_events.py).
+        log = Path(app.settings.data_dir) / "errors.log"
+        assert "RuntimeError: disk on fire [bold]" in log.read_text(encoding="utf-8")
+        assert log.stat().st_mode & 0o777 == 0o600
 
 
 async def test_help_shows_the_rating_keys_as_one_row(library, make_test_app, settle):

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.slow
 SCRIPT = textwrap.dedent(
     """
     import asyncio, json, sys
+    import contextlib
     from pathlib import Path
     from anagnorisis_tui.core.base.config import load_settings
     from anagnorisis_tui.core.demo.shapes import write_library
@@ -39,7 +40,10 @@ SCRIPT = textwrap.dedent(
         async with app.run_test(size=(120, 40)) as pilot:
             while "scan" not in app.jobs.jobs or app.jobs.running("scan"):
                 await pilot.pause(0.05)
-            await pilot.pause(0.2)
+            # What the finished scan set off (thumbnails, a warm-up) has run too.
+            with contextlib.suppress(Exception):
+                await app.workers.wait_for_complete()
+            await pilot.pause()
             result = app.jobs.jobs["scan"].result
             await pilot.press("q")
         return result

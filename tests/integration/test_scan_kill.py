@@ -79,7 +79,7 @@ def test_kill_9_mid_scan_then_resume(tmp_path):
                 break
         else:
             raise AssertionError("the child scan never got going")
-        time.sleep(0.2)
+        # READY: batches are committed and one is in flight (the child holds it there).
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(10)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from textual import _parser as textual_parser
+from textual._time import get_time
 from textual._xterm_parser import XTermParser
+from textual.constants import ESCAPE_DELAY
 
 from anagnorisis_tui.ui.key_input import EscapeAwareParser
 
@@ -16,8 +17,12 @@ def keys(parser_class: type[XTermParser], *reads: str) -> list[str]:
     for data in reads:
         out += [getattr(e, "key", type(e).__name__) for e in parser.feed(data)]
     if reads[-1]:  # not at the end of input
-        time.sleep(0.15)  # past Textual's escape delay: a lone ESC at the end is the Escape key
-        out += [getattr(e, "key", type(e).__name__) for e in parser.tick()]
+        # Past Textual's escape delay (its parser's clock moved on, no sleep): a lone ESC at
+        # the end is the Escape key.
+        later = get_time() + ESCAPE_DELAY + 1.0
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(textual_parser, "get_time", lambda: later)
+            out += [getattr(e, "key", type(e).__name__) for e in parser.tick()]
     return out
 
 

@@ -79,3 +79,14 @@ def test_no_results_still_end_the_wait_and_a_failure_stops_it():
     run.await_focus()
     run.stop_awaiting()
     assert run.focus_for is None and not run.awaiting_focus
+
+
+def test_the_results_line_and_whether_to_search_again_after_the_scan():
+    from anagnorisis_tui.ui.state.search_run import results_line
+
+    assert results_line(1, indexing=False) == ("1 result", False)
+    assert results_line(12_345, indexing=False) == ("12,345 results", False)
+    assert results_line(3, indexing=True) == ("3 results · still indexing: more may match", False)
+    line, again = results_line(0, indexing=True)
+    assert again and "searching again when the scan is done" in line
+    assert results_line(0, indexing=False) == ("0 results", False)

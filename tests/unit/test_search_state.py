@@ -109,3 +109,30 @@ def test_plain_search_is_a_query_alone_best_first():
     assert not SearchState(query="red", concept="x").is_plain_search
     assert not SearchState(query="red", sort="size").is_plain_search
     assert not SearchState(query="red", descending=False).is_plain_search
+
+
+def test_the_first_query_sorts_best_matches_first_a_later_one_keeps_the_sort():
+    first = SearchState(sort="name", descending=False).submitted("beach")
+    assert (first.query, first.sort, first.descending) == ("beach", "score", True)
+    later = SearchState(query="beach", sort="size", descending=False).submitted("dunes")
+    assert (later.query, later.sort, later.descending) == ("dunes", "size", False)
+    assert SearchState(sort="name").submitted("") == SearchState(sort="name")
+
+
+def test_within_a_chosen_folder_and_cleared_there():
+    state = SearchState(query="cat", min_rating=5)
+    inside = state.within("/photos", "trips")
+    assert (inside.root, inside.folder, inside.query) == ("/photos", "trips", "cat")
+    assert inside.within("/photos", "trips") is inside  # unchanged: the same state
+    assert inside.cleared() == SearchState(root="/photos", folder="trips")
+    assert inside.within(None, None).folder is None
+
+
+def test_the_sort_key_cycles_past_relevance_without_a_query():
+    keys = []
+    state = SearchState(sort="path")
+    for _ in range(12):
+        state = state.next_sort()
+        keys.append(state.sort)
+    assert "score" not in keys and keys[0] == "rating"
+    assert SearchState(query="cat", sort="path").next_sort().sort == "score"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
+import select
 import termios
 import time
 import tty
@@ -108,16 +108,26 @@ def test_keys_typed_while_the_app_starts_wait_unechoed_for_it(monkeypatch):
         os.write(master, b"\x1b[6~")  # typed while the line was still cooked
         terminal_replies.quiet_keyboard(slave)
         os.write(master, b"\x1b[6~q")  # typed while the app starts
-        time.sleep(0.05)  # the line discipline's turn (an echo would be there by then)
-        os.set_blocking(master, False)
-        echoed = b""
-        with contextlib.suppress(BlockingIOError):
-            echoed = os.read(master, 4096)
-        assert b"q" not in echoed  # nothing typed after the app started was echoed
-        assert os.read(slave, 4096) == b"\x1b[6~\x1b[6~q"  # every key is there for the app
+        assert _read(slave, 9) == b"\x1b[6~\x1b[6~q"  # every key is there for the app
         assert terminal_replies.tty_before() == before
         terminal_replies.restore_keyboard()
         assert termios.tcgetattr(slave) == before
+        # What the line echoed, up to a key typed now that echo is back on (echoes keep their
+        # order, so no clock decides when an echo would have been there).
+        os.write(master, b"Z")
+        echoed = _read(master, until=b"Z")
+        assert b"q" not in echoed  # nothing typed after the app started was echoed
     finally:
         os.close(master)
         os.close(slave)
+
+
+def _read(fd: int, size: int = 0, *, until: bytes = b"", deadline: float = 30.0) -> bytes:
+    """Bytes from `fd` until there are `size` of them (or `until` is among them)."""
+    got = b""
+    give_up = time.monotonic() + deadline
+    while (len(got) < size if size else until not in got) and time.monotonic() < give_up:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            got += os.read(fd, 4096)
+    return got

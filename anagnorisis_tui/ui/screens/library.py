@@ -23,12 +23,11 @@ from anagnorisis_tui.core.catalogue.scan_types import ScanSummary
 from anagnorisis_tui.core.catalogue.thumbnails import ThumbnailSummary
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.library import Library
-from anagnorisis_tui.core.views.paging import ViewSpec
 from anagnorisis_tui.core.work.results import IngestResult
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.state.scope import Scope
-from anagnorisis_tui.ui.state.sources import ViewSource, library_spec
+from anagnorisis_tui.ui.state.scope import ALL, Scope
+from anagnorisis_tui.ui.state.sources import ViewSource
 from anagnorisis_tui.ui.state.text import NO_IMAGES, describe, safe, scan_wait_text
 from anagnorisis_tui.ui.widgets.folder_tree import FolderTree
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -80,7 +79,6 @@ class LibraryScreen(AppScreen):
     def __init__(self) -> None:
         super().__init__()
         self._last_reload = 0.0
-        self._scope = Scope(None, None)
         self._search_line = ""  # "search: …" from the readiness check (_check_search)
 
     def compose_body(self) -> ComposeResult:
@@ -108,7 +106,7 @@ class LibraryScreen(AppScreen):
         app.job_signal.subscribe(self, self._job_event)
         # The grid follows ratings and catalogue changes itself (grid_loading.py).
         app.library_signal.subscribe(self, self._library_changed)
-        self._show_scope(Scope(None, None))
+        self._show_scope(ALL)
         self.grid.focus()
         self._update_root_label()
         self._first_count = True
@@ -124,10 +122,8 @@ class LibraryScreen(AppScreen):
 
     # -- catalogue views -----------------------------------------------------------------
     def _roots(self) -> list[str]:
-        """The library shown: the catalogue's current root (its earlier ones stay out of
-        "All images": the catalogue keeps them for their ratings)."""
-        current = self.library.catalogue.current_root()
-        return [current] if current else []
+        """The library shown: its roots are the catalogue's (ui/state/scope.py asks it)."""
+        return self.app.scope.roots()
 
     def _update_root_label(self) -> None:
         roots = self._roots()
@@ -189,17 +185,11 @@ class LibraryScreen(AppScreen):
         data = [(root, folders(root)) for root in self._roots()]
         self.app.call_from_thread(self.query_one(FolderTree).load, data)
 
-    def _spec(self, scope: Scope) -> ViewSpec:
-        # "All images" means every image of this session's library roots, not of every folder
-        # ever opened: the catalogue keeps earlier libraries (their ratings matter).
-        return library_spec([scope.root] if scope.root else self._roots(), scope.folder)
-
     def _show_scope(self, scope: Scope) -> None:
-        self._scope = scope
         # The Search screen searches within the folder chosen here (read when it is shown).
-        self.app.library_scope = scope
+        self.app.scope.chosen = scope
         title = scope.folder or scope.root or "All images"
-        spec = self._spec(scope)
+        spec = self.app.scope.spec(scope)
         first = self.app.first_source
         if first is not None and first.spec == spec:
             self.app.first_source = None
@@ -300,7 +290,7 @@ class LibraryScreen(AppScreen):
 
     def start_thumbnails(self) -> None:
         library = self.library
-        spec = self._spec(Scope(None, None))
+        spec = self.app.scope.spec()
 
         def job(progress: ProgressCallback, cancel: threading.Event) -> ThumbnailSummary:
             return library.catalogue.make_thumbnails(
@@ -365,7 +355,7 @@ class LibraryScreen(AppScreen):
         if library is not self.library:
             self.app.switch_library(library)
             self._first_count = True
-        self._show_scope(Scope(None, None))
+        self._show_scope(ALL)
         self.notify(f"Saved {safe(saved)}; scanning…", title="Library folder", markup=False)
         self.post_message(LibraryChanged())
         self._update_root_label()

@@ -8,13 +8,12 @@ The tokens, and whether the results take the focus after Enter, are ui/state/sea
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import random
 import time
 from collections.abc import Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 
 from rich.text import Text
 from textual import events, on, work
@@ -29,8 +28,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.state.search_run import SearchRun
-from anagnorisis_tui.ui.state.search_source import CoreReader, SearchSource
+from anagnorisis_tui.ui.state.search_run import SearchRun, results_line
+from anagnorisis_tui.ui.state.search_source import (
+    CoreReader,
+    SearchSource,
+    pre_encode,
+    read_search,
+    warm_text_model,
+)
 from anagnorisis_tui.ui.state.search_state import SORTS, SearchState
 from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.entry_summary import describe_entry
@@ -182,7 +187,12 @@ class SearchScreen(AppScreen):
             self.apply(self.state)
         # Load the text encoder while the user types, so the first Enter does not wait for it
         # (its own thread: browsing without a query never waits for the model).
-        self.run_worker(self._warm_model, thread=True, group="search-warm", exit_on_error=False)
+        self.run_worker(
+            partial(warm_text_model, self.library),
+            thread=True,
+            group="search-warm",
+            exit_on_error=False,
+        )
         self.app.job_signal.subscribe(self, self._job_event)
 
     def _job_event(self, name: str) -> None:
@@ -190,20 +200,10 @@ class SearchScreen(AppScreen):
             self._again_after_scan = False
             self.apply(self.state)
 
-    def _warm_model(self) -> None:
-        try:
-            if self.library.semantic.vector_counts()[0]:
-                # The text tower only (numpy, memory-mapped): the image engine stays unloaded.
-                self.library.semantic.text_encoder()
-        except Exception:  # noqa: BLE001 - a failed warm-up is reported by the search itself
-            pass
-
     def _scoped(self, state: SearchState) -> SearchState:
         """`state` within the folder chosen on the Library screen (its tree's "All images": all)."""
-        scope = self.app.library_scope
-        if scope is None or (scope.root, scope.folder) == (state.root, state.folder):
-            return state
-        return dataclasses.replace(state, root=scope.root, folder=scope.folder)
+        scope = self.app.scope.chosen
+        return state if scope is None else state.within(scope.root, scope.folder)
 
     def on_screen_resume(self) -> None:
         if self._shown:
@@ -241,42 +241,25 @@ class SearchScreen(AppScreen):
     def _search(self, state: SearchState, token: int, started: float) -> None:
         worker = get_current_worker()
 
-        def wait(future):  # None when this search was superseded meanwhile
-            while True:
-                try:
-                    return future.result(timeout=0.05)
-                except FutureTimeout:
-                    if worker.is_cancelled:
-                        future.cancel()  # still queued behind a newer one: never runs
-                        return None
+        def preview(entries: list[ImageEntry]) -> None:
+            self.post_message(self.PreviewReady(token, entries, time.perf_counter() - started))
 
-        if state.is_plain_search:
-            # The index's top page first (tens of ms), the exact ranking of everything after.
-            try:
-                preview = self._reader.submit(
-                    self.library.views.search_preview, state.query.strip(), top_k=FIRST_PAGE
-                )
-                entries = wait(preview)
-            except Exception:  # noqa: BLE001 - the exact search below reports any real problem
-                entries = None
-            if worker.is_cancelled:
-                return
-            if entries:
-                seconds = time.perf_counter() - started
-                self.post_message(self.PreviewReady(token, entries, seconds))
         try:
-            source = SearchSource(self.library, state, self._reader)
-            future = source.prepare(FIRST_PAGE)
-            wait(future)
-            if worker.is_cancelled:
-                return
+            source = read_search(
+                self.library,
+                state,
+                self._reader,
+                FIRST_PAGE,
+                cancelled=lambda: worker.is_cancelled,
+                preview=preview,
+            )
         except UserError as exc:
             # Empty query, only negative terms, missing path, model unavailable: shown beside
             # the query, never as a traceback.
             if not worker.is_cancelled:
                 self.post_message(self.SearchFailed(token, str(exc)))
             return
-        if not worker.is_cancelled:
+        if source is not None:
             self.post_message(self.ResultsReady(token, source, time.perf_counter() - started))
 
     @on(PreviewReady)
@@ -296,16 +279,9 @@ class SearchScreen(AppScreen):
         if paint.first:
             self.last_seconds = message.seconds
         count = message.source.count()
-        noun = "result" if count == 1 else "results"
-        # On a first run the query can come before the index: nothing matches yet. It runs
-        # again once the scan is done, and keys typed after Enter wait for those results.
+        # Nothing indexed matches yet: it runs again after the scan (keys typed wait for it).
         indexing = bool(self.state.query.strip()) and self.app.jobs.running("scan")
-        self._again_after_scan = indexing and not count
-        if self._again_after_scan:
-            status = "nothing indexed matches yet: searching again when the scan is done"
-        else:
-            more = " · still indexing: more may match" if indexing else ""
-            status = f"{count:,} {noun}{more}"
+        status, self._again_after_scan = results_line(count, indexing=indexing)
         self.query_one(FilterBar).set_status(status)
         grid = self.query_one("#results", ThumbnailGrid)
         # After a preview the user may already be moving in it: the cursor stays where it is.
@@ -336,10 +312,7 @@ class SearchScreen(AppScreen):
     @on(Input.Submitted, "#query")
     def _query_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        query = event.value.strip()
-        state = dataclasses.replace(self.state, query=query)
-        if query and not self.state.query.strip():
-            state = dataclasses.replace(state, sort="score", descending=True)  # best matches first
+        state = self.state.submitted(event.value.strip())
         if (state.sort, state.descending) != (self.state.sort, self.state.descending):
             self.query_one("#filters", FilterPanel).show_state(state)
         self.apply(state)
@@ -365,13 +338,8 @@ class SearchScreen(AppScreen):
         text = event.value.strip()
         if text:
             self._encode_timer = self.set_timer(
-                ENCODE_AFTER_S, lambda: self._reader.submit(self._pre_encode, text)
+                ENCODE_AFTER_S, lambda: self._reader.submit(pre_encode, self.library, text)
             )
-
-    def _pre_encode(self, text: str) -> None:
-        # A bad or unfinished query is reported when the user presses Enter, not while typing.
-        with contextlib.suppress(Exception):
-            self.library.views.text_vector(text)
 
     @on(FilterPanel.Changed)
     def _filters_changed(self, event: FilterPanel.Changed) -> None:
@@ -442,12 +410,7 @@ class SearchScreen(AppScreen):
         self.query_one("#sort").focus()
 
     def action_cycle_sort(self) -> None:
-        keys = list(SORTS)
-        current = self.state.effective_sort
-        following = keys[(keys.index(current) + 1) % len(keys)]
-        if following == "score" and not self.state.query.strip():
-            following = keys[(keys.index(following) + 1) % len(keys)]
-        self._set(dataclasses.replace(self.state, sort=following))
+        self._set(self.state.next_sort())
 
     def action_toggle_direction(self) -> None:
         self._set(dataclasses.replace(self.state, descending=not self.state.descending))
@@ -458,7 +421,7 @@ class SearchScreen(AppScreen):
 
     def action_clear_filters(self) -> None:
         self.query_one("#query", Input).value = ""
-        self._set(SearchState(root=self.state.root, folder=self.state.folder))
+        self._set(self.state.cleared())
 
     def action_groups(self) -> None:
         panel = self.query_one("#filters", FilterPanel)

@@ -173,8 +173,12 @@ class TrainScreen(AppScreen):
         self.app.rating_signal.subscribe(self, self._rating_given)
 
     def _rating_given(self, message: RatingChanged) -> None:
-        """While the user works the queue in the viewer, refresh it every few ratings."""
-        if self._walking is None or message.value is None:
+        """The queue the viewer walks is this screen's: it keeps each rating given (a page
+        read again shows it) and, while the user works it, is refreshed every few ratings."""
+        if self._walking is None:
+            return
+        self._walking.rated(message.content_hash, message.value)
+        if message.value is None:
             return
         self._ratings_since_refresh += 1
         if self._ratings_since_refresh >= REFRESH_EVERY:

@@ -25,7 +25,7 @@ from anagnorisis_tui.core.evaluator.store import Prediction
 from anagnorisis_tui.core.views.paging import ImageEntry
 from anagnorisis_tui.ui.messages import RatingChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
-from anagnorisis_tui.ui.state.sources import GridSource, KeepsEntries, QueueSource
+from anagnorisis_tui.ui.state.sources import GridSource, QueueSource
 from anagnorisis_tui.ui.state.text import human_size, safe
 from anagnorisis_tui.ui.typeahead import Hold, TypeAheadTarget
 from anagnorisis_tui.ui.widgets.image_view import ImageView
@@ -174,6 +174,11 @@ class ViewerScreen(TypeAheadTarget, AppScreen):
         entry = page[0] if page else None
         prediction: Prediction | None = None
         if entry is not None:
+            # The rating shown is the catalogue's, read now: the viewer never patches the list
+            # it walks. A list kept in memory (search results, the rate-next queue) is its
+            # owner's to update (a grid follows the app's rating signal; the Train screen its
+            # queue), and that may land after this read when keys come fast.
+            entry = replace(entry, rating=self.library.ratings.get(entry.hash))
             try:
                 prediction = self.library.evaluator.prediction(entry.hash)
             except Exception:  # noqa: BLE001 - a missing model is not worth an error here
@@ -226,10 +231,8 @@ class ViewerScreen(TypeAheadTarget, AppScreen):
 
     def _rated(self, entry: ImageEntry, value: float | None) -> None:
         self.entry = replace(entry, rating=value)
-        # The source this viewer walks may be no grid's (the rate-next queue): it is told now,
-        # so stepping back shows the rating. Grids follow the app's rating signal themselves.
-        if isinstance(self.source, KeepsEntries):
-            self.source.rated(entry.hash, value)
+        # Whoever keeps a list with this image in it (a grid, the Train screen's queue) follows
+        # the app's rating signal: the viewer only says what changed.
         self.app.post_message(RatingChanged(entry.hash, value))
         self._update_info()
 

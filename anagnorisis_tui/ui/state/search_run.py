@@ -97,3 +97,16 @@ class SearchRun:
         """The search failed: no results will take the focus, no key waits for them."""
         self.focus_for = None
         self.awaiting_focus = False
+
+
+def results_line(count: int, *, indexing: bool) -> tuple[str, bool]:
+    """The status line for exact results, and whether the search runs again after the scan.
+
+    `indexing`: a query while the library is still being indexed. On a first run the query
+    can come before the index: nothing matches yet, and it runs again once the scan is done.
+    """
+    if indexing and not count:
+        return "nothing indexed matches yet: searching again when the scan is done", True
+    noun = "result" if count == 1 else "results"
+    more = " · still indexing: more may match" if indexing else ""
+    return f"{count:,} {noun}{more}", False

@@ -1,4 +1,5 @@
-"""The Search/Filter screen's grid source: a SearchState applied through the facade, paged.
+"""The Search/Filter screen's grid source: a SearchState applied through the facade, paged;
+and `read_search`, what the screen's search worker runs (no Textual here).
 
 A search scores every vector into a TEMP table that lives on the reading thread's own SQLite
 connection (core/views/text_scores.py caches a few per connection). Reading from whichever worker thread
@@ -10,10 +11,12 @@ first page without asking the core a second time.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from anagnorisis_tui.core.views.filters import Concept, Filters
@@ -126,3 +129,67 @@ class SearchSource:
 
     def __repr__(self) -> str:
         return f"SearchSource({self.spec!r})"
+
+
+POLL_S = 0.05  # how often a search waiting on the reader looks whether it was superseded
+
+
+def read_search(
+    library: Any,
+    state: SearchState,
+    reader: CoreReader,
+    first_page: int,
+    *,
+    cancelled: Callable[[], bool],
+    preview: Callable[[list[ImageEntry]], None],
+) -> SearchSource | None:
+    """Read `state`'s results on `reader`: the source with its count and first page read.
+
+    A plain query (no filter, best first) first gets the index's top page (tens of ms), given
+    to `preview`, then the exact ranking of everything. Returns None once `cancelled()` (a
+    newer search superseded this one; what was still queued on the reader never runs). Raises
+    UserError for what the user must change (empty query, only negative terms, a missing path,
+    no model), to be shown beside the query.
+    """
+
+    def wait(future: Future[T]) -> T | None:  # None when this search was superseded meanwhile
+        while True:
+            try:
+                return future.result(timeout=POLL_S)
+            except FutureTimeout:
+                if cancelled():
+                    future.cancel()  # still queued behind a newer one: never runs
+                    return None
+
+    if state.is_plain_search:
+        try:
+            found = wait(
+                reader.submit(library.views.search_preview, state.query.strip(), top_k=first_page)
+            )
+        except Exception:  # noqa: BLE001 - the exact search below reports any real problem
+            found = None
+        if cancelled():
+            return None
+        if found:
+            preview(list(found))
+    source = SearchSource(library, state, reader)
+    wait(source.prepare(first_page))
+    return None if cancelled() else source
+
+
+def warm_text_model(library: Any) -> None:
+    """Load the text encoder while the user types, so the first Enter does not wait for it:
+    the text tower only (numpy, memory-mapped), the image engine stays unloaded."""
+    try:
+        if library.semantic.vector_counts()[0]:
+            library.semantic.text_encoder()
+    except Exception:  # noqa: BLE001 - a failed warm-up is reported by the search itself
+        pass
+
+
+def pre_encode(library: Any, text: str) -> None:
+    """Encode a query being typed (on the reader thread), so Enter finds its vector ready.
+
+    A bad or unfinished query is reported when the user presses Enter, not while typing."""
+    with contextlib.suppress(Exception):
+        library.views.text_vector(text)

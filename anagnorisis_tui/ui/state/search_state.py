@@ -7,7 +7,7 @@ summary of the active filters and the mapping onto the core's ViewSpec are unit-
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anagnorisis_tui.core.base import units
 
@@ -107,6 +107,32 @@ class SearchState:
     seed: int = 0
     root: str | None = None
     folder: str | None = None
+
+    # -- what the screen's keys make of it ---------------------------------------------------
+    def submitted(self, query: str) -> SearchState:
+        """The state after Enter on `query`: a first query sorts the best matches first."""
+        state = replace(self, query=query)
+        if query and not self.query.strip():
+            state = replace(state, sort="score", descending=True)
+        return state
+
+    def within(self, root: str | None, folder: str | None) -> SearchState:
+        """This state in the folder chosen on the Library screen (None, None: everywhere)."""
+        if (root, folder) == (self.root, self.folder):
+            return self
+        return replace(self, root=root, folder=folder)
+
+    def next_sort(self) -> SearchState:
+        """The next sort key (relevance only with a query to score by)."""
+        keys = list(SORTS)
+        following = keys[(keys.index(self.effective_sort) + 1) % len(keys)]
+        if following == "score" and not self.query.strip():
+            following = keys[(keys.index(following) + 1) % len(keys)]
+        return replace(self, sort=following)
+
+    def cleared(self) -> SearchState:
+        """No query and no filter, in the same folder."""
+        return SearchState(root=self.root, folder=self.folder)
 
     def validate(self) -> None:
         """Raise FilterInputError for combinations that make no sense."""

@@ -9,13 +9,11 @@ dropped.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol, cast, runtime_checkable
 
-from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.core.views.paging import ImageEntry, ViewSpec
 
@@ -36,9 +34,11 @@ class GridSource(Protocol):
 class KeepsEntries(Protocol):
     """A source that keeps entries in memory (a list, a search's first page, a prefetch).
 
-    Whoever walks it (the grid, the viewer) tells it what changed, so a page read again shows
-    the change: `rated` when the user rates or clears an image, `library_changed` when the
-    catalogue changed under it (what it kept from the catalogue is read again).
+    Its owner tells it what changed, so a page read again shows the change: `rated` when the
+    user rates or clears an image, `library_changed` when the catalogue changed under it (what
+    it kept from the catalogue is read again). The owner is the grid that shows it (it follows
+    the app's rating and library signals, grid_loading.py) or, for the rate-next queue, the
+    Train screen; the viewer only walks a source and never patches it.
     """
 
     def rated(self, content_hash: str, value: float | None) -> None: ...
@@ -116,12 +116,6 @@ class ViewSource:
 
     def __repr__(self) -> str:
         return f"ViewSource({self.spec!r})"
-
-
-def library_spec(roots: list[str], folder: str | None = None) -> ViewSpec:
-    """The view of this session's library: its root (as the catalogue stores it), or all."""
-    root = fsnames.to_db(os.path.abspath(roots[0])) if len(roots) == 1 else None
-    return ViewSpec(root=root, folder=folder)
 
 
 class ListSource:

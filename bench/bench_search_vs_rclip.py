@@ -76,7 +76,15 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--models", type=Path, default=None, help="made files kept here")
+    parser.add_argument(
+        "--lock",
+        type=Path,
+        default=None,
+        help="flock this file around the timed rounds only (the set-up runs niced before it)",
+    )
     args = parser.parse_args()
+    if args.lock:
+        os.setpriority(os.PRIO_PROCESS, 0, 10)
     print(f"load {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-vs-rclip-") as tmp_name:
         tmp = Path(tmp_name)
@@ -105,6 +113,13 @@ def main() -> int:
             timed(theirs, env, library)  # rclip's first run: downloads, creates its db
             rclip_library(tmp / "rclip" / "db.sqlite3", library, data, model_id)
             print(f"first runs done (this app's first search {first:.1f} s)", flush=True)
+            if args.lock:
+                import fcntl
+
+                lock = open(args.lock, "a")  # noqa: SIM115 - held until the process ends
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                os.setpriority(os.PRIO_PROCESS, 0, 0)
+                print(f"locked; load {os.getloadavg()[0]:.1f} (1 min)", flush=True)
             times: dict[str, list[float]] = {"this app": [], "rclip": [], "python -c pass": []}
             tops: dict[str, list[int]] = {}
             for _ in range(args.runs):

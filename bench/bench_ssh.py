@@ -121,23 +121,50 @@ def main() -> None:
                 res = run_once(root, env, Path(tmp) / f"ssh-{spec}-{r}", mbit, delay, args.flips)
                 rows.append((name, res))
                 print(name, res, flush=True)
-        base = {}
-        print(
-            f"\n{'link':22} {'first screen':>14} {'kB/flip':>8} {'1st cell':>9} "
-            f"{'last pic':>9} {'q->prompt':>10} {'kB after q':>10} {'backlog':>8} {'auto low at':>11}"
+        summarise(rows)
+
+
+def summarise(rows: list[tuple[str, dict[str, object]]]) -> None:
+    """Per link, the median over its runs (q: median and worst), and each figure's ratio to
+    the unthrottled link's in the same run (the baseline)."""
+    links: dict[str, list[dict[str, object]]] = {}
+    for name, res in rows:
+        links.setdefault(name, []).append(res)
+
+    def figures(runs: list[dict[str, object]]) -> dict[str, float]:
+        quits = [r["quit_s"] for r in runs if r["quit_s"] is not None]
+        return {
+            "first": med([r["first_bytes"] / 1000 for r in runs]),  # type: ignore[operator]
+            "flip": med([b / 1000 for r in runs for b in r["flip_bytes"]]),  # type: ignore[attr-defined]
+            "cell": med([c * 1000 for r in runs for c in r["changed"]]),  # type: ignore[attr-defined]
+            "last": med([c * 1000 for r in runs for c in r["last"]]),  # type: ignore[attr-defined]
+            "quit": med([q * 1000 for q in quits]),  # type: ignore[operator]
+            "quit_max": max([q * 1000 for q in quits], default=float("nan")),  # type: ignore[operator]
+            "after_q": med([r["quit_bytes"] / 1000 for r in runs]),  # type: ignore[operator]
+            "held": max(r["most_held"] / 1000 for r in runs),  # type: ignore[operator]
+        }
+
+    base = figures(links["no throttle"]) if "no throttle" in links else None
+    print(
+        f"\n{'link':20} {'1st screen':>10} {'kB/flip':>8} {'1st cell':>9} {'last pic':>9} "
+        f"{'q->prompt (max)':>16} {'kB after q':>10} {'backlog':>8}  auto low at (each run)"
+    )
+    for name, runs in links.items():
+        f = figures(runs)
+        switched = [r["switched"] for r in runs]
+        at = ", ".join(
+            "never" if s is None else ("first screen" if s == 0 else f"flip {s}") for s in switched
         )
-        for name, res in rows:
-            kbf = med([b / 1000 for b in res["flip_bytes"]])  # type: ignore[union-attr]
-            quit_s = res["quit_s"]
-            base.setdefault("quit", quit_s)
-            switched = res["switched"]
+        print(
+            f"{name:20} {f['first']:7.0f} kB {f['flip']:8.0f} {f['cell']:7.0f}ms "
+            f"{f['last']:7.0f}ms {f['quit']:7.0f} ({f['quit_max']:4.0f}) ms "
+            f"{f['after_q']:10.1f} {f['held']:6.0f}kB  {at}"
+        )
+        if base is not None and name != "no throttle":
             print(
-                f"{name:22} {res['first_bytes'] / 1000:10.0f} kB {kbf:8.0f} "  # type: ignore[operator]
-                f"{med(res['changed']) * 1000:7.0f}ms {med(res['last']) * 1000:7.0f}ms "  # type: ignore[arg-type]
-                f"{'-' if quit_s is None else f'{quit_s * 1000:.0f} ms':>10} "
-                f"{res['quit_bytes'] / 1000:10.1f} "  # type: ignore[operator]
-                f"{res['most_held'] / 1000:6.0f}kB "  # type: ignore[operator]
-                f"{'never' if switched is None else ('first screen' if switched == 0 else f'flip {switched}'):>11}"
+                f"{'  x no throttle':20} {'':10} {f['flip'] / base['flip']:7.2f}x "
+                f"{f['cell'] / base['cell']:7.2f}x  {f['last'] / base['last']:7.2f}x "
+                f"{f['quit'] / base['quit']:9.2f}x"
             )
 
 

@@ -16,9 +16,10 @@ before it, so an answer says those bytes crossed the link. From that:
   link was busy all along (the later request was written at least a round trip before the
   earlier answer came back): a pause of the app's own (encoding on a loaded CPU, idle) is not
   the link, and a link the app cannot keep busy is not what slows it. Over the last
-  `RATE_WINDOW` bytes. Until it is measured, the budget starts at `MIN_BUDGET` and doubles once
-  a round trip while pictures wait for room (TCP's slow start), so a fast distant link is
-  filled and shows its rate.
+  `RATE_WINDOW` bytes, or sooner where `SLOW_EVIDENCE_BYTES` of them took `SLOW_EVIDENCE_S`
+  (a slow link shown). Until it is measured, the budget starts at `MIN_BUDGET` and doubles while
+  pictures wait for room and the link idles between requests written under the budget grown
+  last (TCP's slow start), so a fast distant link is filled and shows its rate.
 - the round trip at rest (`rtt`): the shortest time any request took to be answered. A terminal
   on this machine answers in a few milliseconds: however slowly it draws pictures, it is not a
   slow link (`slow`), and fewer colours would not make it draw faster.
@@ -44,6 +45,10 @@ MIN_BUDGET = 32 * 1024  # bytes in flight allowed however slow the link (and bef
 MAX_BUDGET = 4 * 1024 * 1024
 MAX_START_BUDGET = 512 * 1024  # the most it grows to before the rate is measured
 RATE_WINDOW = 96 * 1024  # the rate is taken over at least this many answered bytes
+# ...or, to find a slow link sooner, over this many that kept the link busy this long at least
+# (at 10 Mbit/s they take 40 ms: read slow only behind answers delayed 110 ms).
+SLOW_EVIDENCE_BYTES = 48 * 1024
+SLOW_EVIDENCE_S = 0.15
 SLOW_LINK_BYTES_S = 625e3  # 5 Mbit/s: below this, `auto` sends low-quality pictures
 LOCAL_RTT_S = 0.02  # a terminal answering faster than this at rest is on this machine (or near)
 ANSWER_WAIT_S = 2.0  # no answer at all for this long: stop waiting (the terminal went quiet)
@@ -59,13 +64,16 @@ class Flight:
         self.probes = 0  # requests written
         self._unprobed = 0
         self._probes: deque[tuple[int, float]] = deque()  # (sent when written, time written)
-        self._last_answer: tuple[float, float] | None = None
+        # (sent, time) of the last answer, and when its request was written
+        self._last_answer: tuple[int, float, float] | None = None
         self._samples: deque[tuple[int, float]] = deque()  # (bytes, seconds) while busy
         self._sample_bytes = 0
         self._sample_seconds = 0.0
         self.rate: float | None = None  # bytes per second, once RATE_WINDOW bytes are answered
         self.rtt = rtt  # seconds, the shortest answer seen
         self._admitted = 0  # bytes of pictures admitted into frames not yet written
+        self._unqueued = 0  # of those, admitted since the last frame was queued
+        self._queued: deque[int] = deque()  # admitted bytes of each frame queued, not written
         self._window = MIN_BUDGET  # the budget until the rate is measured
         self._grown_at = 0.0
         self._denied = False  # a picture waited for room since the last answer
@@ -102,10 +110,27 @@ class Flight:
             self._probes.append((self.sent, time.perf_counter()))
             return PROBE
 
-    def frame_written(self, nbytes: int) -> None:
-        """A frame of `nbytes` went out: the pictures admitted into it are no longer pending."""
+    def frame_queued(self) -> None:
+        """A frame was handed to the output thread: the pictures admitted since the last one
+        were drawn in it (or not at all: a render Textual did not write), and are pending
+        until it is written."""
         with self._cv:
-            self._admitted = max(0, self._admitted - nbytes)
+            self._queued.append(self._unqueued)
+            self._unqueued = 0
+
+    def frame_written(self) -> None:
+        """The oldest frame queued went out: its pictures are in flight now, no longer pending.
+
+        Counted by frame, not by the frame's bytes: a picture admitted into a render that was
+        never written (the layout changed meanwhile) held its bytes as pending for good, the
+        link's budget shrank to nothing and pictures went out one at a time, never keeping the
+        link busy enough to be measured (`auto` stayed high at 2 Mbit/s for a whole screen)."""
+        with self._cv:
+            if self._queued:
+                self._admitted = max(0, self._admitted - self._queued.popleft())
+            room = self._room_callbacks and self.in_flight + self._admitted < self.budget
+        if room:
+            self._call_room()
 
     def wait_room(self, stop: Callable[[], bool] = lambda: False) -> None:
         """Block until fewer than `budget` bytes are in flight (or `stop()`, or no answer for
@@ -120,16 +145,22 @@ class Flight:
                     return  # nothing came back: go on rather than hang the output
 
     def admit(self, nbytes: int) -> bool:
-        """May a frame carry a picture of `nbytes` now? Yes while less than `budget` is in
-        flight or admitted (so one picture may go past it: a picture is not cut, and the link
-        stays busy). True: counted as pending until its frame is written."""
+        """May a frame carry a picture of `nbytes` now? Yes if it fits in `budget` with what
+        is in flight or admitted, or if nothing is (a picture larger than the budget goes
+        alone: it is not cut). True: counted as pending until its frame is written.
+
+        A picture let past the budget once less than it was in flight (as first built) left a
+        budget and a picture on the way at `q`: 230 ms of a 2 Mbit/s link to cross before the
+        shell's prompt, on top of both ways' delay."""
         if not self.enabled:
             return True
         with self._cv:
-            if self.in_flight + self._admitted >= self.budget:
+            pending = self.in_flight + self._admitted
+            if pending and pending + nbytes > self.budget:
                 self._denied = True
                 return False
             self._admitted += nbytes
+            self._unqueued += nbytes
             return True
 
     def when_room(self, callback: Callable[[], None]) -> None:
@@ -172,7 +203,7 @@ class Flight:
             self.answered = max(self.answered, upto)
             took = now - written_at
             self.rtt = took if self.rtt is None else min(self.rtt, took)
-            last = self._last_answer or (0.0, written_at)
+            last = self._last_answer or (0, written_at, written_at)
             # Busy: these bytes were written at least a round trip before the earlier answer
             # came, so they reached the terminal right behind the earlier ones, and the time
             # between the answers is theirs (the terminal's read delays cancel out over a run).
@@ -182,13 +213,18 @@ class Flight:
             busy = written_at <= last[1] - self.rtt
             if busy and upto - last[0] >= PROBE_EVERY:
                 self._add_sample(int(upto - last[0]), now - last[1])
-            elif self._denied and not self._samples and now - self._grown_at >= self.rtt:
-                # Pictures waited for room and the link was never kept busy: it may take more
-                # (doubled once a round trip, as TCP's slow start, until it is once).
+            elif self._denied and self.rate is None and min(written_at, last[2]) >= self._grown_at:
+                # Pictures waited for room and the link was not kept busy: it may take more
+                # (doubled, as TCP's slow start, until the rate is known: grown only until the
+                # first busy answer, a window of one picture kept the link idle between
+                # pictures and the rate was never measured). Only where both requests around
+                # the idle time were written under the window grown last: a gap left by the
+                # smaller one before it says nothing of this one (grown on it, the window
+                # reached half a second of a 2 Mbit/s link).
                 self._window = min(MAX_START_BUDGET, self._window * 2)
                 self._grown_at = now
             self._denied = False
-            self._last_answer = (upto, now)
+            self._last_answer = (upto, now, written_at)
             self._cv.notify_all()
             room = self.in_flight + self._admitted < self.budget
         if room:
@@ -202,7 +238,13 @@ class Flight:
             old_bytes, old_seconds = self._samples.popleft()
             self._sample_bytes -= old_bytes
             self._sample_seconds -= old_seconds
-        if self._sample_bytes >= RATE_WINDOW:
+        # A loaded app that makes pictures about as fast as a 2 Mbit/s link takes them keeps
+        # it busy only now and then: two busy stretches in the first screen, 51 kB in 220 ms,
+        # and `auto` waited for a page flip to reach RATE_WINDOW.
+        slow_shown = (
+            self._sample_bytes >= SLOW_EVIDENCE_BYTES and self._sample_seconds >= SLOW_EVIDENCE_S
+        )
+        if self._sample_bytes >= RATE_WINDOW or slow_shown:
             self.rate = self._sample_bytes / max(self._sample_seconds, 1e-6)
 
     def _call_room(self) -> None:

@@ -118,6 +118,8 @@ class MeteredFile:
         """A frame was given to Textual's output thread: pictures wait until it is written."""
         with self._lane:
             self._frames_waiting += 1
+        if self.flight is not None:
+            self.flight.frame_queued()
 
     def write(self, text: str) -> int:
         with self._order:
@@ -131,7 +133,7 @@ class MeteredFile:
                     # Never waits: Textual's output thread blocked would block its event loop
                     # once 30 frames queue. Pictures in frames were admitted (Flight.admit).
                     self._write_piece(piece, self.flight)
-                self.flight.frame_written(len(text))
+                self.flight.frame_written()
         with self._lane:
             self._frames_waiting = max(0, self._frames_waiting - 1)
             self._lane.notify_all()

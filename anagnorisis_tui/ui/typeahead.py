@@ -146,14 +146,14 @@ class TypeAhead:
             return False
         # Escape and a key typed together (ui/key_input.py): split where the key goes, which is
         # known now only when nothing typed earlier is still on its way (else when released).
-        split = None if self._busy or self._queue else _split_meta(event, self.app)
+        split = None if self._pending() else _split_meta(event, self.app)
         if split is not None:
             # Escape then a key, sent together, read as one alt+key that nothing binds.
             for key in split:
                 self._queue.append(key)
             self._start()
             return True
-        if not self._queue:
+        if not self._queue and not self._released:
             # Idle, everything typed has settled: the screen showing now is where keys go.
             # Busy: only once the screen was found steady after the last key.
             action = self._quit_action(event.key, self._steady if self._busy else self._screen())
@@ -162,7 +162,7 @@ class TypeAhead:
                 # queues it waited behind their work (the first paint, thumbnails arriving).
                 self.app.call_next(self.app.run_action, action, self.app)
                 return True
-        if self._busy or self._queue:
+        if self._pending():
             self._queue.append(event)
             self._start()
             return True
@@ -175,7 +175,7 @@ class TypeAhead:
 
     def quit_keys(self) -> frozenset[str]:
         """The keys that, typed now, quit the app at once (ui/quick_quit.py)."""
-        if self._queue:
+        if self._queue or self._released:
             return frozenset()
         screen = self._steady if self._busy else self._screen()
         app = self.app
@@ -188,6 +188,13 @@ class TypeAhead:
             for key, bound in bindings.key_to_bindings.items()
             if any(b.action in QUIT_ACTIONS for b in bound) and self._quit_action(key, screen)
         )
+
+    def _pending(self) -> bool:
+        """True while a key typed earlier is still on its way: being settled, waiting here, or
+        let through and not yet taken by the app. A key let through is posted behind whatever
+        the terminal had already posted, so a key typed after it but read by the app first
+        must wait here too, or the two arrive swapped ("rde" for "red")."""
+        return self._busy or bool(self._queue) or bool(self._released)
 
     def _screen(self) -> Screen | None:
         try:

@@ -20,6 +20,7 @@ from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
 from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 from tests.support.hubserver import LocalHub
+from tests.support.tiny_onnx import export_rclip_style
 
 REPO = "test-org/tiny-clip-onnx"
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,45 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def graphs(tmp_path_factory: pytest.TempPathFactory, tiny_embedder) -> Path:
     """visual.onnx and textual.onnx of the tiny model, exported as rclip exports its own."""
-    import torch
-
-    folder = tmp_path_factory.mktemp("tiny-onnx")
-    model = tiny_embedder.model
-
-    class Visual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model  # registered: its weights are parameters, not constants
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_image(x)
-
-    class Textual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model  # registered: its weights are parameters, not constants
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.model.encode_text(x)
-
-    size = tiny_embedder.image_size
-    samples = (
-        (Visual(), torch.randn(2, 3, size, size), "visual.onnx"),
-        (Textual(), tiny_embedder.tokenizer(["a photo", "probe"]), "textual.onnx"),
-    )
-    with torch.inference_mode(False), torch.enable_grad():
-        for module, sample, name in samples:
-            torch.onnx.export(
-                module.eval(),
-                (sample,),
-                str(folder / name),
-                input_names=["input"],
-                output_names=["output"],
-                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                opset_version=18,
-                dynamo=False,
-            )
-    return folder
+    return export_rclip_style(tiny_embedder, tmp_path_factory.mktemp("tiny-onnx"))
 
 
 def _ready(emb) -> onnx_ready.ReadyGraphs:
@@ -104,6 +67,7 @@ def test_the_first_use_takes_the_hubs_graphs_and_embeds_as_torch(hub, tiny_embed
     emb = onnx_engine.load_engine(_choice(), tmp_path / "data", progress=seen.append)
     assert isinstance(emb, onnx_engine.OnnxEmbedder)
     assert emb.spec["source"] == f"{REPO}@main" and emb.spec["pixels"] == "normalised"
+    assert emb.spec["text"] == "numpy" and not (emb.folder / "text.onnx").exists()
     assert {p.stage for p in seen} >= {"download", "prepare"}
     texts = ["a red circle", "a blue square on a white background"]
     cos = (emb.encode_texts(texts) * tiny_embedder.encode_texts(texts)).sum(1)
@@ -167,3 +131,29 @@ def test_an_unreachable_hub_is_an_error_not_a_silent_torch_export(hub, tmp_path,
     with pytest.raises(ModelUnavailable, match="cannot get the weights for .*cannot reach"):
         onnx_engine.load_engine(_choice(), tmp_path / "data")
     assert not (onnx_engine.cache_dir(tmp_path / "data", _choice().model_id) / "spec.json").exists()
+
+
+def test_the_hubs_text_graph_becomes_the_numpy_text_tower(graphs, tiny_embedder, tmp_path):
+    """A search then memory-maps one file instead of opening the ONNX text graph; the tower
+    read out of the graph agrees with the torch model's own text tower."""
+    from anagnorisis_tui.core.semantic import text_numpy, text_onnx
+
+    model_id = tiny_embedder.model_id
+    context = int(tiny_embedder.tokenizer.context_length)
+    assert text_onnx.export(
+        graphs / "textual.onnx", tmp_path, model_id, context, tiny_embedder.encode_texts
+    )
+    tower = text_numpy.NumpyTextEncoder.open(tmp_path, model_id)
+    assert tower is not None
+    texts = ["a red circle", "a small blue square on grey", "x" * 200]
+    cos = (tower.encode_texts(texts) * tiny_embedder.encode_texts(texts)).sum(1)
+    assert cos.min() > 0.9999
+    # Not a text tower (the image graph), or a reference it does not agree with: nothing.
+    other = tmp_path / "other"
+    assert not text_onnx.export(
+        graphs / "visual.onnx", other, model_id, context, tiny_embedder.encode_texts
+    )
+    assert not text_onnx.export(
+        graphs / "textual.onnx", other, model_id, context, lambda t: -tiny_embedder.encode_texts(t)
+    )
+    assert text_numpy.NumpyTextEncoder.open(other, model_id) is None

@@ -59,7 +59,7 @@ class _FarTerminal:
 
 
 def _send_pictures(
-    rate: float, delay: float, count: int = 20, pause: float = 0.0
+    rate: float, delay: float, count: int = 20, pause: float = 0.0, refill: float = 0.0
 ) -> tuple[Flight, _FarTerminal]:
     flight = Flight(enabled=True)
     terminal = _FarTerminal(flight, rate, delay)
@@ -75,6 +75,8 @@ def _send_pictures(
             room.clear()
             flight.when_room(room.set)
             room.wait(5)
+            time.sleep(refill)  # told of room, the app renders a frame before it writes
+        output.frame_queued()  # as Textual's driver does: the frame handed to its writer
         output.write(SIXEL)
         output.flush()
         time.sleep(pause)  # the app encoding the next one
@@ -93,6 +95,49 @@ def test_a_slow_link_behind_big_buffers_is_measured_slow_and_never_filled():
     # was seen busy), plus the one picture admitted past it.
     bound = max(flight.budget, 2 * MIN_BUDGET) + len(SIXEL) + 2 * len(PROBE)
     assert terminal.most_in_buffers <= bound, (terminal.most_in_buffers, flight.budget)
+
+
+def test_a_slow_link_is_measured_within_the_first_screen():
+    # A first screen of pictures at 2 Mbit/s (+40 ms each way), an app that takes 50 ms from
+    # hearing of room to writing the picture. (Over real SSH the budget shrank to nothing by
+    # pictures rendered into frames never written, next test, and grew only until the first
+    # busy answer: pictures went one at a time, the link idled between them and was never
+    # measured, so `auto` stayed high for the first screen.)
+    flight, terminal = _send_pictures(rate=250e3, delay=0.04, count=12, refill=0.05)
+    assert Pictures("auto", LinkMeter(), flight).level == "low", (flight.rate, flight.budget)
+    # Before the rate was known the budget grew (slow start), but never past what a busy
+    # 2 Mbit/s link showed it needed: a few hundred ms of the link.
+    assert terminal.most_in_buffers <= 4 * MIN_BUDGET + len(SIXEL), terminal.most_in_buffers
+
+
+def test_a_picture_admitted_into_a_frame_never_written_gives_its_room_back():
+    # Textual may render a picture into a frame it then does not write (the layout changed):
+    # counted as pending by the frames' bytes, such pictures held the link's budget for good,
+    # and at 2 Mbit/s pictures went out one at a time for the whole first screen.
+    flight = Flight(enabled=True)
+    terminal = _FarTerminal(flight, 50e6, 0.0)
+    output = MeteredFile(terminal, LinkMeter(), flight)
+    for n in range(6):
+        assert flight.admit(10_000), n  # rendered into a frame...
+        output.frame_queued()
+        output.write(f"\x1b[{n + 1};1Hthe frame written: text only")  # ...that was not written
+        output.flush()
+        deadline = time.monotonic() + 10
+        while flight.in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+def test_no_picture_goes_past_the_budget_while_another_is_on_its_way():
+    # One picture let past the budget once less than it was in flight left up to a budget and
+    # a picture to cross a 2 Mbit/s link after `q` (230 ms); a picture goes alone only when
+    # nothing else is in flight.
+    flight = Flight(enabled=True)
+    flight.wrote(MIN_BUDGET // 2, boundary=True)
+    assert not flight.admit(MIN_BUDGET // 2 + 1_000)
+    assert flight.admit(MIN_BUDGET // 2 - 1_000)
+    flight.answer()
+    lone = Flight(enabled=True)
+    assert lone.admit(3 * MIN_BUDGET)  # nothing in flight: a large picture goes, whole
 
 
 def test_a_fast_link_and_a_local_terminal_stay_high():
@@ -161,3 +206,31 @@ def test_a_terminal_that_stops_answering_does_not_hold_pictures_for_good(monkeyp
     flight.when_room(told.set)
     assert told.wait(10)  # given up on: the picture is drawn
     assert flight.admit(10_000)
+
+
+def _busy_pieces(monkeypatch, seconds_each: float, pieces: int = 3) -> Flight:
+    """`pieces` pictures of 25 kB written together over a link with a 90 ms round trip that
+    takes `seconds_each` for each: answered one after the other (a clock of its own)."""
+    from types import SimpleNamespace
+
+    from anagnorisis_tui.ui import link
+
+    clock = [100.0]
+    monkeypatch.setattr(link, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    flight = Flight(enabled=True, rtt=0.09)
+    for _ in range(pieces):
+        assert flight.wrote(25_000, boundary=True) == PROBE
+    for n in range(1, pieces + 1):
+        clock[0] = 100.0 + 0.09 + n * seconds_each
+        flight.answer()
+    return flight
+
+
+def test_two_busy_stretches_that_took_long_show_a_slow_link(monkeypatch):
+    # A loaded app making pictures about as fast as a 2 Mbit/s link takes them kept it busy
+    # only twice in the first screen (51 kB in 220 ms): not RATE_WINDOW bytes, `auto` waited
+    # for a page flip.
+    slow = _busy_pieces(monkeypatch, 0.1)  # 2 Mbit/s
+    assert slow.rate is not None and slow.slow
+    fast = _busy_pieces(monkeypatch, 0.02)  # 10 Mbit/s: too little to say it is fast yet
+    assert not fast.slow

@@ -15,6 +15,10 @@ JPEG lost, and which one to keep is the user's choice (keeper rules, `prefer_for
 A "similar" pair the thumbnails register as one scene is a `series` too (a burst whose subject
 moved further than the renditions forgive). A series is for browsing: no trash plan takes it
 unless the user names the tier.
+A tone change alone (brightness or contrast, no crop, no turn) is what an exposure bracket looks
+like too: two shots ±0.3-1 EV apart differ by a tone curve. Unless both files record one capture
+(the same time, or the same exposure where no time is recorded), nothing tells an edit from a
+bracket, and such a pair is a `series` with the why saying so: never in a default trash plan.
 """
 
 from __future__ import annotations
@@ -42,9 +46,12 @@ _TRANSPOSE = {
     "rotated 180°": Image.Transpose.ROTATE_180,
     "rotated 270°": Image.Transpose.ROTATE_270,
     "mirrored, rotated 90°": Image.Transpose.TRANSPOSE,
+    "mirrored, rotated 180°": Image.Transpose.FLIP_TOP_BOTTOM,
     "mirrored, rotated 270°": Image.Transpose.TRANSVERSE,
 }
 RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot
+TONE_GAIN = 0.03  # a shared gain further than this from 1: a tone change, not compression
+TONE_OR_BRACKET = "a tone change or an exposure bracket: no capture time on both tells which"
 KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
 
 
@@ -129,11 +136,28 @@ def second_look(
         same_time = shot_a.taken is not None and shot_a.taken == shot_b.taken
         why = "a RAW file and a developed copy" + (", one capture time" if same_time else "")
         return Edge(RAW_PAIR, verdict, why)
+    if copyish and moment.copy and _tone_only(edge) and not _one_capture(shot_a, shot_b):
+        return Edge("series", verdict, TONE_OR_BRACKET)
     if copyish and moment.copy:
         return Edge("same", verdict) if verdict.flat_copy else edge
     if moment.scene and (other or not moment.copy):  # one scene, another shot
         return Edge("series", verdict, other or moment.why)
     return Edge("similar", verdict, edge.why) if copyish else edge
+
+
+def _tone_only(edge: Edge) -> bool:
+    """An "edited" pair whose edit is a tone change alone (what a bracket looks like)."""
+    verdict = edge.verdict
+    if edge.tier != "edited" or edge.turn or verdict is None or verdict.crop > 0:
+        return False
+    return abs(verdict.gain - 1.0) > TONE_GAIN
+
+
+def _one_capture(a: shots.Shot, b: shots.Shot) -> bool:
+    """Both files record one capture: the same time, or (no time) the same exposure."""
+    if a.taken is not None and b.taken is not None:
+        return abs(a.taken - b.taken) <= shots.SAME_TIME
+    return a.exposure is not None and a.exposure == b.exposure
 
 
 def paths(

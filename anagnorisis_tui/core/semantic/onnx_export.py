@@ -39,6 +39,8 @@ from anagnorisis_tui.core.semantic.onnx_models import (
     unit_rows,
 )
 
+log = logging.getLogger(__name__)
+
 FP32_MIN_COSINE = 0.9999  # ONNX fp32 against torch, every probe image
 INT8_MIN_MEAN_COSINE = 0.995  # int8 against fp32: the mean over the probe...
 INT8_MIN_COSINE = 0.98  # ...the worst probe image...
@@ -143,16 +145,19 @@ def _export(module: Any, sample: Any, input_name: str, path: Path) -> None:
         )
 
 
-def quantise(source: Path, target: Path) -> None:
-    """int8 weights, activations quantised on the fly (no calibration data needed)."""
-    ort_env.quiet()
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+def quantise(source: Path, target: Path) -> bool:
+    """int8 weights, activations quantised on the fly (no calibration data needed), written one
+    weight at a time (quantise_stream.py: ONNX Runtime's own quantiser peaks at 1.2 GB on the
+    default model, this at 0.2 GB). False, and no file, when the graph has nothing to quantise
+    or a form the streaming quantiser does not read (the caller keeps fp32)."""
+    from anagnorisis_tui.core.semantic.quantise_stream import QuantiseError, quantise_file
 
-    logging.disable(logging.WARNING)  # "consider pre-processing" notes on the root logger
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
-    finally:
-        logging.disable(logging.NOTSET)
+        return quantise_file(source, target) > 0
+    except QuantiseError as exc:
+        log.info("not quantised (%s): %s", source.name, exc)
+        target.unlink(missing_ok=True)
+        return False
 
 
 def agreement(reference: np.ndarray, other: np.ndarray, top_k: int = 10) -> dict[str, float]:
@@ -388,16 +393,19 @@ def choose_precision(
     out32: np.ndarray,
     t32: float,
     *,
-    quantised: bool = False,
+    quantised: bool | None = None,
 ) -> tuple[str, dict[str, float], float]:
     """Quantise work/image.fp32.onnx to int8 and keep int8 when its vectors on `feed` agree
     with fp32's (`out32`) and it is not slower; the other graph is deleted. The fp32 session
-    must be closed already: the two are never in memory at once.
+    must be closed already: the two are never in memory at once. `quantised`: whether the caller
+    quantised already (and it made a graph); None: quantise here.
     Returns (precision, int8-vs-fp32 agreement, int8 seconds)."""
-    if not quantised:  # (onnx_ready quantises first, while its process is still small)
+    if quantised is None:  # (onnx_ready quantises first, while its process is still small)
         steps.step("quantising to int8")
-        quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
+        quantised = quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
     steps.step("checking int8 against full precision")
+    if not quantised:  # nothing to quantise: fp32 it is
+        return "fp32", {}, t32
     int8 = open_session(work / "image.int8.onnx")
     vs_fp32 = agreement(out32, unit_rows(int8.run(None, feed)[0]), PROBE_TOP_K)
     t8 = _timed(int8, timing_feed)

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from anagnorisis_tui.core.base.progress import Cancelled, ProgressCallback
-from anagnorisis_tui.core.semantic import onnx_export, weights
+from anagnorisis_tui.core.semantic import onnx_export, text_onnx, weights
+from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_choice import ModelChoice
 from anagnorisis_tui.core.semantic.onnx_models import (
     FORMAT,
@@ -125,7 +126,7 @@ def prepare(
     work = Path(tempfile.mkdtemp(prefix=".ready-", dir=folder.parent))
     steps = onnx_export._Steps(progress, cancel)
     try:
-        spec = _build(choice, ready, files[0], files[1], work, steps)
+        spec = _build(choice, ready, files[0], files[1], work, steps, Path(data_dir))
         (work / "spec.json").write_text(json.dumps(spec, indent=1), "utf-8")
         if folder.exists():
             shutil.rmtree(folder, ignore_errors=True)
@@ -152,21 +153,37 @@ def _build(
     text: Path,
     work: Path,
     steps: onnx_export._Steps,
+    data_dir: Path,
 ) -> dict[str, object]:
     from anagnorisis_tui.core.semantic.ort_env import onnxruntime
 
-    # Quantising loads the whole fp32 graph, twice over: done first, while the process holds
+    # Quantising (one weight at a time, quantise_stream.py) comes first, while the process holds
     # nothing else, and every session below is closed and its memory handed back before the
-    # next opens, so the peak is the largest step, not their sum (BENCHMARKS.md, "First run").
+    # next opens, so the peak is the largest step - the fp32 image session, 0.7 GB for the
+    # default model - not their sum (BENCHMARKS.md, "First run").
     shutil.copyfile(image, work / "image.fp32.onnx")  # streamed copies: the hub cache may be
     shutil.copyfile(text, work / "text.onnx")  # cleared later
     steps.step("quantising to int8")
-    onnx_export.quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
+    quantised = onnx_export.quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
     onnx_export.release_memory()
     steps.step("checking the text graph")
     texts = OnnxText(work / "text.onnx", ready.context_length, choice.model_id)
     _check(texts.encode_texts(PROBE_TEXTS), ready.dim, "text")
+    reference = texts.encode_texts(textnp.PROBES)
     del texts
+    onnx_export.release_memory()
+    # The numpy text tower read out of the graph: a search then memory-maps one file instead
+    # of opening a 254 MB ONNX session (text_onnx.py); published only if it agrees with the
+    # graph on the probe texts, else searches use the graph.
+    numpy_text = text_onnx.export(
+        work / "text.onnx",
+        data_dir,
+        choice.model_id,
+        ready.context_length,
+        lambda _texts: reference,
+    )
+    if numpy_text:
+        (work / "text.onnx").unlink()
     onnx_export.release_memory()
     steps.step("checking the image graph")
     probe = onnx_export.probe_images(ready.image_size)
@@ -181,7 +198,7 @@ def _build(
     del fp32
     onnx_export.release_memory()
     precision, vs_fp32, t8 = onnx_export.choose_precision(
-        work, steps, feed, timing, out32, t32, quantised=True
+        work, steps, feed, timing, out32, t32, quantised=quantised
     )
     return {
         "format": FORMAT,
@@ -194,7 +211,7 @@ def _build(
         "pixels": "normalised",
         "mean": list(ready.mean),
         "std": list(ready.std),
-        "text": "onnx",
+        "text": "numpy" if numpy_text else "onnx",
         "context_length": ready.context_length,
         "source": f"{ready.repo}@{ready.revision}",
         "probe": {

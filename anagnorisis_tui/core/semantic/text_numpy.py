@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -202,26 +203,42 @@ def export(embedder: Any, data_dir: Path) -> bool:
         "act": "quick_gelu" if act == "QuickGELU" else "gelu",
         "context_length": embedder.tokenizer.context_length,
     }
-    folder = export_dir(data_dir, embedder.model_id)
+    return publish(data_dir, spec, weights, embedder.encode_texts)
+
+
+def publish(
+    data_dir: Path,
+    spec: dict[str, Any],
+    weights: dict[str, np.ndarray],
+    reference: Callable[[list[str]], np.ndarray],
+) -> bool:
+    """Write the export (weights named as `encode_tokens` reads them, `.wT` ones given as
+    (out, in) and stored transposed) and publish it only when it agrees with `reference` (the
+    torch model, or the ONNX text graph it was read from) on the probe texts."""
+    model_id = str(spec["model_id"])
+    folder = export_dir(data_dir, model_id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "spec.json").unlink(missing_ok=True)
-    layout, parts, offset = {}, [], 0
+    layout, offset = {}, 0
     for name, value in weights.items():
-        if name.endswith(".wT"):
-            value = value.T  # stored transposed: x @ Wt reads it contiguously
-        layout[name] = (offset, list(value.shape))
-        parts.append(np.ascontiguousarray(value, dtype=np.float32).ravel())
+        layout[name] = (offset, list(value.shape[::-1] if name.endswith(".wT") else value.shape))
         offset += value.size
-    spec["layout"] = layout
+    spec = {**spec, "layout": layout}
     tmp = folder / "text.tmp.npy"
-    np.save(tmp, np.concatenate(parts))
+    with open(tmp, "wb") as f:  # one part at a time: never a second copy of every weight
+        header = {"descr": "<f4", "fortran_order": False, "shape": (offset,)}
+        np.lib.format.write_array_header_1_0(f, header)
+        for name, value in weights.items():
+            if name.endswith(".wT"):
+                value = value.T  # stored transposed: x @ Wt reads it contiguously
+            f.write(np.ascontiguousarray(value, dtype="<f4").tobytes())
     os.replace(tmp, folder / "text.npy")
     (folder / "spec.json.tmp").write_text(json.dumps(spec), "utf-8")
-    # Verify before publishing: spec.json exists only when numpy agrees with torch.
-    probe = NumpyTextEncoder._open_folder(folder, embedder.model_id, verified=False)
+    # Verify before publishing: spec.json exists only when numpy agrees with the reference.
+    probe = NumpyTextEncoder._open_folder(folder, model_id, verified=False)
     if probe is None:
         return False
-    agreement = float((probe.encode_texts(PROBES) * embedder.encode_texts(PROBES)).sum(1).min())
+    agreement = float((probe.encode_texts(PROBES) * reference(PROBES)).sum(1).min())
     if agreement < MIN_AGREEMENT:
         return False
     os.replace(folder / "spec.json.tmp", folder / "spec.json")

@@ -16,22 +16,32 @@ bits flipped). Then, each in its own process so peak memory is its own:
 Every image gets a stored rendition (verify.py's 4 KiB), a copy its original's plus noise, so
 the verification runs at full scale.
 
+- phash/look    : phash/mih with the second look (core/duplicates/evidence.py) as a library
+                  meets it: a 256-pixel thumbnail in the cache for each image that has a
+                  planted copy (a window of a real photo; its copy's thumbnail made from a
+                  smaller re-encode of it), so every planted pair is compared on its thumbnails
+                  (moments.py). phash/mih, in the same run, is the path before the second look
+                  (no thumbnail: the look is skipped): the ratio look / mih is the look's cost.
+
 For each: seconds, peak RSS, recall of planted duplicate pairs (both ends in one group) and
 the pairs grouped that were not planted. The original Anagnorisis builds an N x N float32
 matrix: N*N*4 bytes (40 GB at 100,000), printed for reference, not run.
 
     python bench/bench_groups_scale.py            # 100,000 images
     python bench/bench_groups_scale.py --n 20000  # quicker
+    python bench/bench_groups_scale.py --methods phash/mih,phash/look  # the second look's cost
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +121,42 @@ def build(db_path: Path, n: int, seed: int = 0) -> None:
     db.conn.close()
 
 
+def thumbnail_cache(db_path: Path) -> Path:
+    """The 256-pixel thumbnails of every image that has a planted copy, made once (a cache of
+    the catalogue's content hashes, as the scan writes it)."""
+    from PIL import Image
+
+    from anagnorisis_tui.core.catalogue import thumbnails
+    from bench.hardset import photo_sources
+
+    cache = db_path.with_suffix(".thumbs")
+    done = cache / "complete"
+    if done.exists():
+        return cache
+    original = np.load(db_path.with_suffix(".truth.npy"))
+    counts = np.bincount(original)
+    photos = list(photo_sources().values())
+    rng = np.random.default_rng(1)
+    for i, o in enumerate(original.tolist()):
+        if counts[o] < 2:
+            continue
+        # Each original its own window of a real photo; a copy the same window, its thumbnail
+        # made from a smaller re-encode (what a resized, recompressed copy's thumbnail is).
+        pick = np.random.default_rng(20_000_000 + o)
+        photo = photos[int(pick.integers(len(photos)))]
+        w, h = photo.size
+        side = int(min(w, h) * pick.uniform(0.45, 0.9))
+        x, y = int(pick.integers(0, w - side + 1)), int(pick.integers(0, h - side + 1))
+        window = photo.crop((x, y, x + side, y + int(side * 0.75))).resize((256, 192))
+        if i != o:
+            scale = float(rng.uniform(0.4, 0.8))
+            small = window.resize((int(256 * scale), int(192 * scale)), Image.Resampling.BOX)
+            window = small.resize((256, 192), Image.Resampling.BICUBIC)
+        thumbnails.save_thumbnail(cache, f"h{i:07d}", window)
+    done.write_text("")
+    return cache
+
+
 def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Connected components (union-find, single linkage): how groups were formed unverified."""
     from scipy.sparse import coo_matrix
@@ -150,8 +196,12 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
     from anagnorisis_tui.core.duplicates.options import GroupOptions
 
     db = None if method.startswith("phash-only/") else dbmod.connect(db_path)
+    tiers: Counter[str] = Counter()
     start = time.perf_counter()
-    if method in ("vectors/annoy", "vectors/exact", "phash/mih"):
+    if method in ("vectors/annoy", "vectors/exact", "phash/mih", "phash/look"):
+        # Made by the parent before any child runs: not in this child's time or memory.
+        cache = str(db_path.with_suffix(".thumbs")) if method == "phash/look" else None
+        start = time.perf_counter()
         found = groups.group_report(
             db,
             GroupOptions(
@@ -161,7 +211,9 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
             ),
             neighbour_search="annoy" if method == "vectors/annoy" else "exact",
             workdir=str(workdir),
+            thumbnail_cache=cache,
         ).groups
+        tiers = Counter(m.tier for g in found for m in g.others)
         members = [[int(m.hash[1:]) for m in g.members] for g in found]
     elif method.startswith("phash-only/"):
         # Codes straight from memory (no catalogue): the pHash candidate search alone at scale.
@@ -242,6 +294,7 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
         "recall": round(found_pairs / max(1, len(truth)), 4),
         "planted_pairs": len(truth),
         "unplanted_pairs": len(grouped - truth),
+        **({"tiers": dict(tiers)} if method.startswith(("phash/mih", "phash/look")) else {}),
     }
 
 
@@ -263,6 +316,10 @@ def main() -> None:
         t = time.perf_counter()
         build(db_path, args.n)
         print(f"built {args.n} images in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    if "phash/look" in args.methods:
+        t = time.perf_counter()
+        thumbnail_cache(db_path)
+        print(f"thumbnails ready in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     print(f"N = {args.n}, dim {DIM}, threshold {THRESHOLD}, phash distance {PHASH_DISTANCE}")
     print(f"full N x N float32 matrix (the original's approach): {args.n**2 * 4 / 1e9:.1f} GB")
     results = {}
@@ -277,6 +334,13 @@ def main() -> None:
             continue
         results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(json.dumps(results[method]))
+    if "phash/look" in results and "phash/mih" in results:
+        look, mih = results["phash/look"], results["phash/mih"]
+        print(
+            f"second look: {look['seconds'] / max(mih['seconds'], 1e-9):.2f}x the time, "
+            f"{look['peak_rss_mb'] / max(mih['peak_rss_mb'], 1):.2f}x the peak memory of "
+            f"phash/mih without it (same run; load {os.getloadavg()[0]:.1f})"
+        )
     for ours, base in (
         ("vectors/annoy", "vectors/exact"),
         ("phash/mih", "phash/brute"),

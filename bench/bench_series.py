@@ -51,9 +51,12 @@ def ours(folder: Path, truth: dict[Path, hardset.Item]) -> dict[str, float]:
         seconds = time.perf_counter() - start
         plan = library.duplicates.plan_group_action(report.groups)
     predicted = set()
+    tiers: dict[tuple[str, str], str] = {}
     for group in report.groups:
         copies = [group.keeper.path, *(m.path for m in group.duplicates(VERIFIED))]
         predicted |= {tuple(sorted(p)) for p in combinations(copies, 2)}
+        for pair in combinations(sorted(m.path for m in group.members), 2):
+            tiers[pair] = group.tier  # type: ignore[index]
     scenes: dict[str, set[str]] = {}
     for path, item in truth.items():
         if item.kind == "series":
@@ -68,6 +71,7 @@ def ours(folder: Path, truth: dict[Path, hardset.Item]) -> dict[str, float]:
     return {
         "pairs": len(predicted),
         "predicted": predicted,  # type: ignore[dict-item]
+        "tiers": tiers,  # type: ignore[dict-item]
         "moved": [(i.path, i.keeper) for i in plan.items],  # type: ignore[dict-item]
         "series": len(scenes),
         "series_found": found,
@@ -104,6 +108,10 @@ def _plan_of_pairs(pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(p, sorted(g)[0]) for g in groups.values() for p in sorted(g)[1:]]
 
 
+def _short(path: str, folder: Path) -> str:
+    return str(Path(path).relative_to(folder))
+
+
 def _scores(predicted: set[tuple[str, str]], true: set[tuple[str, str]]) -> tuple[float, float]:
     hit = len(predicted & true)
     return hit / max(1, len(predicted)), hit / max(1, len(true))
@@ -114,10 +122,13 @@ def main() -> None:
 
     print(f"load: {os.getloadavg()}")
     sets = {}
+    only = sys.argv[1:]  # e.g. `series`: only that set
     for name, build in (
         ("series", seriesset.build),
         ("hard", lambda f: hardset.build(f, small=True)),
     ):
+        if only and name not in only:
+            continue
         folder = OUT / name
         if folder.exists():
             shutil.rmtree(folder)
@@ -132,6 +143,12 @@ def main() -> None:
             f"{r:.3f}; default plan moves {len(result['moved'])} files, {moved} distinct; series "  # type: ignore[arg-type]
             f"found {result['series_found']}/{result['series']}; grouping {result['grouping_s']:.1f} s"
         )
+        for a, b in sorted(true - result["predicted"]):  # type: ignore[operator]
+            print(
+                f"{name:7s}   missed: {_short(a, folder)} ~ {_short(b, folder)} ({result['tiers'].get((a, b), 'apart')})"
+            )  # type: ignore[union-attr]
+        for a, b in sorted(result["predicted"] - true):  # type: ignore[operator]
+            print(f"{name:7s}   wrong : {_short(a, folder)} ~ {_short(b, folder)}")
         try:
             theirs = imagehash_pairs(folder)
         except ImportError:
@@ -143,11 +160,46 @@ def main() -> None:
                 f"{name:7s} imagehash : precision {hp:.3f} recall {hr:.3f}; its groups as a plan "
                 f"move {len(plan)} files, {_distinct_moved(plan, truth)} distinct"
             )
-    for peer in ("imagededup", "czkawka"):
-        try:
-            __import__(peer)
-        except Exception as exc:  # not installed in this environment
-            print(f"{peer}: not run here ({type(exc).__name__})")
+        for line in peers(folder, truth, true):
+            print(f"{name:7s} {line}")
+
+
+def peers(folder: Path, truth: dict[Path, hardset.Item], true: set[tuple[str, str]]) -> list[str]:
+    """imagededup (hash methods) and czkawka (its Rust core's Python bindings), in the Python
+    of $PEERS_PYTHON (their own environment: imagededup pulls torch), where installed."""
+    import json
+    import os
+    import subprocess
+
+    lines = []
+    python = os.environ.get("PEERS_PYTHON")
+    if python:
+        script = str(ROOT / "bench" / "peers_hashing.py")
+        proc = subprocess.run([python, script, str(folder)], capture_output=True, text=True)
+        if proc.returncode:
+            lines.append(f"peers: failed ({proc.stderr.strip().splitlines()[-1:]})")
+        else:
+            for method, found in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+                pairs = {tuple(sorted(str(folder / p) for p in pair)) for pair in found["pairs"]}
+                p, r = _scores(pairs, true)  # type: ignore[arg-type]
+                removed = [folder / x for x in found["remove"]]
+                distinct = sum(1 for x in removed if _is_distinct(x, removed, truth))
+                lines.append(
+                    f"{method:16s}: precision {p:.3f} recall {r:.3f}; its default removal "
+                    f"takes {len(removed)} files, {distinct} distinct (no copy left behind)"
+                )
+            if not any(line.startswith("czkawka") for line in lines):
+                lines.append("czkawka: not installed beside imagededup")
+    else:
+        lines.append("imagededup, czkawka: not run (set PEERS_PYTHON to a Python with them)")
+    return lines
+
+
+def _is_distinct(path: Path, removed: list[Path], truth: dict[Path, hardset.Item]) -> bool:
+    """A removed file is a distinct image lost when no file of its label stays."""
+    label = truth[path].label
+    gone = set(removed)
+    return not any(item.label == label and p not in gone for p, item in truth.items())
 
 
 if __name__ == "__main__":

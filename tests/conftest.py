@@ -32,6 +32,11 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("HF_HUB_CACHE", str(state / "hub-cache"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    # The hub client reads HF_HUB_OFFLINE once, when first imported: had a test that set it
+    # imported the client first, every later test in the process would be offline too.
+    from huggingface_hub import constants as hub_constants
+
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
     yield
 
 
@@ -122,11 +127,23 @@ def shapes_library(_shapes_catalogue: Path, tmp_path: Path, tiny_embedder) -> Li
     lib.close()
 
 
+_TESTS = Path(__file__).parent
+_APP_FOLDERS = {"functional", "snapshots", "tmux"}  # the real app: Pilot, snapshots, tmux
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The tests that drive the real app in tmux or behind a slow link run first: they are the
     # longest (mostly waiting), and run last they were the tail of a parallel run.
     items.sort(key=lambda item: item.get_closest_marker("tmux") is None)
-    # Driving the real app in tmux takes seconds a test: never in the fast lane (-m "not slow").
+    # The fast lane (-m "not slow", README) is the UI-free core's unit tests, the state machines
+    # and the parsers. Never in it: the real app, in tmux or through Pilot (seconds a test), and
+    # what needs the tiny CLIP (loading torch, then scanning and embedding the shapes library
+    # once per process). Other slow tests are marked in their modules.
     for item in items:
-        if item.get_closest_marker("tmux") is not None:
+        path = Path(str(item.path)).relative_to(_TESTS)
+        if (
+            item.get_closest_marker("tmux") is not None
+            or path.parts[0] in _APP_FOLDERS
+            or "tiny_embedder" in getattr(item, "fixturenames", ())
+        ):
             item.add_marker(pytest.mark.slow)

@@ -197,24 +197,9 @@ def _open(args: argparse.Namespace):
 
 def _rules(library, args: argparse.Namespace):
     """The settings' keeper rules with what the command line adds or replaces."""
-    from anagnorisis_tui.core.duplicates.keepers import KeeperRules, format_name
-
-    rules = library.duplicates.rules.with_reference(args.reference)
-    if args.prefer_format or args.prefer_folder or args.prefer_rated:
-        fresh = KeeperRules.make(
-            reference=(),
-            formats=[f for f in (args.prefer_format or "").split(",") if f.strip()],
-            folders=args.prefer_folder,
-            rated=args.prefer_rated,
-        )
-        rules = KeeperRules(
-            rules.reference,
-            fresh.formats or rules.formats,
-            fresh.folders or rules.folders,
-            fresh.rated or rules.rated,
-        )
-    assert all(f == format_name(f) for f in rules.formats)
-    return rules
+    return library.duplicates.rules.with_reference(args.reference).overridden(
+        formats=args.prefer_format, folders=args.prefer_folder, rated=args.prefer_rated
+    )
 
 
 def _find(library, args: argparse.Namespace):
@@ -237,48 +222,10 @@ def _find(library, args: argparse.Namespace):
 
 
 def _notes(report) -> None:
-    if report.low_detail:
-        print(
-            f"{report.low_detail} pictures with little detail (flat, gradients) were left out: "
-            "they are grouped only when their bytes or pixels are identical",
-            file=sys.stderr,
-        )
-    if report.split:
-        print(
-            f"{report.split} images alike to a group's members but not verified against its "
-            "keeper were kept apart (groups never chain)",
-            file=sys.stderr,
-        )
-    if report.unverified:
-        print(
-            f"{report.unverified} images could not be verified (no rendition: unreadable?) and "
-            "are in no duplicate tier",
-            file=sys.stderr,
-        )
+    from anagnorisis_tui.core.duplicates.report import left_out
 
-
-def group_json(group) -> dict:
-    return {
-        "group": group.id,
-        "similarity": group.similarity,
-        "tier": group.tier,
-        "reasons": list(group.reasons),
-        "keeper": group.keeper.path,
-        "members": [
-            {
-                "path": m.path,
-                "hash": m.hash,
-                "size": m.size,
-                "width": m.width,
-                "height": m.height,
-                "mtime_ns": m.mtime_ns,
-                "keeper": i == 0,
-                "tier": m.tier,
-                "why": m.why,
-            }
-            for i, m in enumerate(group.members)
-        ],
-    }
+    for note in left_out(report):
+        print(note, file=sys.stderr)
 
 
 def _text(text: str) -> str:
@@ -314,6 +261,7 @@ def _decisions(library, args: argparse.Namespace) -> bool:
 
 def run_groups(args: argparse.Namespace) -> int:
     from anagnorisis_tui.cli import CommandError
+    from anagnorisis_tui.core.duplicates import report as report_mod
 
     with _open(args) as library:
         if _decisions(library, args):
@@ -336,7 +284,7 @@ def run_groups(args: argparse.Namespace) -> int:
             found = [g for g in found if any(m.tier in args.tier for m in g.others)]
         for group in found:
             if args.json:
-                print(json.dumps(group_json(group), ensure_ascii=False))
+                print(json.dumps(report_mod.group_json(group), ensure_ascii=False))
                 continue
             print(
                 f"group {group.id}: {len(group.members)} images, tier {group.tier}, "

@@ -6,8 +6,12 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_scan_cli import run_cli
 from tests.support.imagefiles import jpeg_bytes, write
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def test_embed_without_a_folder_uses_the_data_dirs_own_library(tmp_path: Path):

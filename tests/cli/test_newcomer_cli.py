@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from anagnorisis_tui.cli import main
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def _args(lib) -> list[str]:

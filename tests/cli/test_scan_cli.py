@@ -37,6 +37,7 @@ def library(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_help_lists_commands():
     out = run_cli("--help")
     assert out.returncode == 0
@@ -217,6 +218,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, c
     assert summary["resumed"] and summary["files"] == 43 and not summary["cancelled"]
 
 
+@pytest.mark.slow
 def test_json_keeps_non_utf8_names_exact(tmp_path):
     root = tmp_path / "lib"
     root.mkdir()

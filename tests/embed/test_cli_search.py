@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from anagnorisis_tui.cli import main
 from anagnorisis_tui.core.base.config import DEFAULT_MODEL, DEFAULT_PRETRAINED
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def _args(lib) -> list[str]:

@@ -30,6 +30,7 @@ def store(tmp_path):
     database.conn.close()
 
 
+@pytest.mark.slow
 def test_annoy_recall_at_10_against_exact(store):
     database, data, mat = store
     meta = index.build(database, data, "m", exact_max=0, trees=20)

@@ -7,8 +7,12 @@ import json
 import shutil
 import sqlite3
 
+import pytest
+
 from anagnorisis_tui.cli import main
 from anagnorisis_tui.core.demo.shapes import write_library
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def _dirs(tmp_path, name: str) -> list[str]:

@@ -21,6 +21,7 @@ def _refit_loo(x: np.ndarray, y: np.ndarray, alpha: float) -> float:
 
 
 @pytest.mark.parametrize("rows", [30, 100])
+@pytest.mark.slow
 def test_leave_one_out_error_equals_refitting(rows):
     # Fewer ratings than vector dimensions (30 < 64) is every library's start: there the
     # closed form once left out the intercept, called interpolating the ratings perfect and

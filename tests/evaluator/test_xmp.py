@@ -100,6 +100,7 @@ def test_a_broken_sidecar_is_reported_and_left_untouched(tmp_path):
     assert sidecar.read_text() == "<x:xmpmeta><not closed"
 
 
+@pytest.mark.slow
 def test_library_sidecar_export_import_round_trip(pref_library):
     lib = pref_library.library
     rate_first(pref_library, 20)

@@ -9,6 +9,8 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.catalogue import decode_budget, ingest_derive, ingest_pass
 from anagnorisis_tui.core.catalogue import scan as scanmod
@@ -19,6 +21,7 @@ from tests.hostile.conftest import Nas
 from tests.support.imagefiles import write
 
 
+@pytest.mark.slow
 def test_a_bomb_under_the_pixel_limit_is_refused_by_the_budget_and_retried(nas: Nas):
     bomb = write(nas.root / "b" / "bomb.png", png_bomb(3000, 3000))  # 36 MB of RGBA pixels
     assert bomb.stat().st_size < 100_000
@@ -35,6 +38,7 @@ def test_a_bomb_under_the_pixel_limit_is_refused_by_the_budget_and_retried(nas: 
     assert nas.cli("errors").stdout.strip() == "no errors"
 
 
+@pytest.mark.slow
 def test_a_bomb_over_the_pixel_limit_is_refused_from_its_header(nas: Nas):
     write(nas.root / "b" / "huge.png", png_header_claiming(40_000, 40_000))
     out = nas.cli("scan", str(nas.root), timeout=60)
@@ -80,6 +84,7 @@ def test_out_of_memory_is_retried_by_the_next_scan(tmp_path: Path, monkeypatch):
     assert db.execute("SELECT count(*) FROM scan_errors").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_large_images_decode_one_at_a_time(tmp_path: Path, monkeypatch):
     """Three images each too large for all four workers to hold at once: while one decodes,
     the next waits (a second entering would set `overlap`)."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.hostile.conftest import Nas
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def test_xmp_export_ignores_a_link_planted_at_the_old_temporary_name(kept_ratings: Nas):

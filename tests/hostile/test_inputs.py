@@ -14,6 +14,8 @@ import pytest
 from tests.hostile.conftest import Nas
 from tests.support.imagefiles import write
 
+pytestmark = pytest.mark.slow  # see README: the two test lanes
+
 
 def test_errors_is_one_line_per_file_and_says_when_there_are_none(nas: Nas):
     assert nas.cli("scan", str(nas.root)).returncode == 0

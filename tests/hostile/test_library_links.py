@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from tests.hostile.builders import fifo, null_device, odd_names
 from tests.hostile.conftest import Nas
 from tests.support.imagefiles import jpeg_bytes, write
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def _files(nas: Nas) -> set[str]:

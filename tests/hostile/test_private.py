@@ -8,8 +8,12 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from anagnorisis_tui.core.base import private
 from tests.hostile.conftest import Nas
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def _modes(top: Path) -> dict[str, int]:

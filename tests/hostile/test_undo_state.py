@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
+
 from tests.hostile.conftest import Nas
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def test_a_part_undone_batch_is_listed_and_finished(kept_ratings: Nas):

@@ -12,6 +12,8 @@ import pytest
 from tests.hostile import builders
 from tests.hostile.conftest import Nas
 
+pytestmark = pytest.mark.slow  # see README: the two test lanes
+
 TINY = ("--model", "tiny-clip")
 
 

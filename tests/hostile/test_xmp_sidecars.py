@@ -3,9 +3,13 @@ and another app's stars are left alone."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.hostile.builders import BILLION_LAUGHS, external_entity, sidecar
 from tests.hostile.conftest import Nas
 from tests.support.imagefiles import noise, save
+
+pytestmark = pytest.mark.slow  # see README: the two test lanes
 
 
 def test_nan_inf_and_out_of_range_ratings_are_bad_rows_not_an_abort(kept_ratings: Nas):

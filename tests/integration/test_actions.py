@@ -39,6 +39,7 @@ def _groups(lib):
     return groups
 
 
+@pytest.mark.slow
 def test_dry_run_lists_and_touches_nothing(lib):
     groups = _groups(lib)
     plan = lib.duplicates.plan_group_action(groups, action="trash")
@@ -104,6 +105,7 @@ def test_move_keeps_folders_and_undo_moves_back(lib, tmp_path):
     assert lib.views.count(ViewSpec()) == 6
 
 
+@pytest.mark.slow
 def test_move_inside_the_library_follows_the_file(lib):
     dest = lib.root / "_duplicates"
     plan = lib.duplicates.plan_group_action(_groups(lib), action="move", dest_dir=str(dest))
@@ -116,6 +118,7 @@ def test_move_inside_the_library_follows_the_file(lib):
     assert lib.views.count(ViewSpec()) == 6
 
 
+@pytest.mark.slow
 def test_files_changed_by_others_are_reported_and_skipped(lib):
     groups = _groups(lib)
     plan = lib.duplicates.plan_group_action(groups, action="trash")
@@ -135,6 +138,7 @@ def test_files_changed_by_others_are_reported_and_skipped(lib):
     assert lib.db.execute("SELECT count(*) FROM file_actions").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_content_swapped_with_same_size_and_time_is_caught(lib):
     plan = lib.duplicates.plan_group_action(_groups(lib), action="trash")
     target = Path(next(i.path for i in plan.items if i.path.endswith("cat-small.jpg")))
@@ -224,6 +228,7 @@ def test_undo_checks_content_before_moving_anything_back(lib, tmp_path):
     assert len(undone.restored) == 2
 
 
+@pytest.mark.slow
 def test_undo_after_a_kill_mid_batch(lib, trash_home):
     plan = lib.duplicates.plan_group_action(_groups(lib), action="trash")
     report = lib.duplicates.apply_group_action(plan)
@@ -244,6 +249,7 @@ def test_undo_after_a_kill_mid_batch(lib, trash_home):
     assert second.restored == [never.path] and not second.failed
 
 
+@pytest.mark.slow
 def test_sidecars_go_to_the_keeper_or_with_the_file_and_undo_brings_them_back(lib, trash_home):
     small = lib.root / "trip" / "small.jpg"
     (lib.root / "trip" / "small.jpg.xmp").write_text("<x:xmpmeta>small</x:xmpmeta>")

@@ -23,6 +23,8 @@ from anagnorisis_tui.core.semantic import vectors
 from bench import dupset
 from tests.support.rows import add_file
 
+pytestmark = pytest.mark.slow  # see README: the two test lanes
+
 SOURCES = ("astronaut", "coffee", "chelsea", "china")
 
 

@@ -272,6 +272,7 @@ def test_undecodable_content_is_recorded_and_cancel_keeps_what_was_done(lib, tmp
     assert any(p.endswith("broken.png") and "pixels" in r for p, r in errors.items())
 
 
+@pytest.mark.slow
 def test_the_scan_stores_renditions_so_grouping_decodes_nothing(lib, tmp_path, monkeypatch):
     from anagnorisis_tui.core.duplicates import renditions, verify
 

@@ -148,6 +148,7 @@ def _edit_metadata(path: Path) -> None:
         path.write_bytes(_with_date(data, "2020:01:02 03:04:05"))
 
 
+@pytest.mark.slow
 def test_a_metadata_edit_keeps_the_rating_and_a_sensor_change_does_not(lib, tmp_path):
     root = tmp_path / "lib"
     path = write_dng(root / "shot.dng", width=W, height=H, seed=5, preview=preview_of(W, H, 5))

@@ -19,6 +19,8 @@ from anagnorisis_tui.core.duplicates.plan import plan_group_action
 from anagnorisis_tui.core.library import Library
 from bench import hardset
 
+pytestmark = pytest.mark.slow  # see README: the two test lanes
+
 
 @pytest.fixture(scope="session")
 def hard(tmp_path_factory) -> tuple[Path, dict[Path, hardset.Item]]:

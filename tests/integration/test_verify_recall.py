@@ -16,6 +16,8 @@ from anagnorisis_tui.core.duplicates.options import DEFAULT_PHASH_DISTANCE, Grou
 from anagnorisis_tui.core.library import Library
 from bench import hardset
 
+pytestmark = pytest.mark.slow  # see README: the two test lanes
+
 
 def _shown(path: Path) -> verify.Rendition:
     with Image.open(path) as image:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from anagnorisis_tui.core.base import db as dbmod
 from anagnorisis_tui.core.base import hashing, paths
 from anagnorisis_tui.core.base.config import Settings
@@ -111,6 +113,7 @@ def test_a_catalogue_without_the_demo_is_left_alone(settings: Settings, tmp_path
     assert not paths.demo_dir(settings.data_dir).exists()
 
 
+@pytest.mark.slow
 def test_making_the_demo_reports_each_picture_and_again_finds_it_made(tmp_path: Path):
     from anagnorisis_tui.core.demo.generate import is_complete, make_demo
 

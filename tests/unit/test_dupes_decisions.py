@@ -79,6 +79,7 @@ def _names(paths: list[str]) -> set[str]:
     return {"/".join(Path(p).parts[-2:]) for p in paths}
 
 
+@pytest.mark.slow
 def test_a_reference_folder_keeps_and_is_never_moved(pics, capsys):
     [coffee] = [g for g in _groups(capsys) if "coffee" in g["keeper"]]
     assert Path(coffee["keeper"]).parent == pics  # the larger copy, by default
@@ -90,6 +91,7 @@ def test_a_reference_folder_keeps_and_is_never_moved(pics, capsys):
     assert "pics/coffee.jpg" in planned and "masters/coffee.jpg" not in planned
 
 
+@pytest.mark.slow
 def test_the_settings_reference_folder_protects_whatever_the_keeper(pics, capsys, settings):
     from anagnorisis_tui.core.base.config import replace
     from anagnorisis_tui.core.library import Library
@@ -107,6 +109,7 @@ def test_the_settings_reference_folder_protects_whatever_the_keeper(pics, capsys
         assert not [i.path for i in plan.items if "masters" in i.path]
 
 
+@pytest.mark.slow
 def test_a_raw_file_and_its_jpeg_are_a_pair_not_same(pics, capsys):
     [pair] = [g for g in _groups(capsys) if "IMG_0001" in g["keeper"]]
     other = pair["members"][1]
@@ -120,6 +123,7 @@ def test_a_raw_file_and_its_jpeg_are_a_pair_not_same(pics, capsys):
     assert _names(keep_jpeg) == {"raw/IMG_0001.dng"}
 
 
+@pytest.mark.slow
 def test_a_dismissed_group_never_comes_back_until_taken_back(pics, capsys):
     before = _groups(capsys)
     number = next(g["group"] for g in before if "coffee" in g["keeper"])

@@ -10,6 +10,8 @@ import threading
 import time
 from collections import deque
 
+import pytest
+
 from anagnorisis_tui.ui.key_input import EscapeAwareParser, escape_aware_driver
 from anagnorisis_tui.ui.link import ANSWER, MIN_BUDGET, PROBE, Flight
 from anagnorisis_tui.ui.pictures import LinkMeter, MeteredFile, Pictures
@@ -81,6 +83,7 @@ def _send_pictures(
     return flight, terminal
 
 
+@pytest.mark.slow
 def test_a_slow_link_behind_big_buffers_is_measured_slow_and_never_filled():
     # Over SSH the writes were taken at once by the channel window (2 MB): timing them saw a
     # fast link, and everything written had to cross the link before `q` or a key's answer.
@@ -94,6 +97,7 @@ def test_a_slow_link_behind_big_buffers_is_measured_slow_and_never_filled():
     assert terminal.most_in_buffers <= bound, (terminal.most_in_buffers, flight.budget)
 
 
+@pytest.mark.slow
 def test_a_slow_link_is_measured_within_the_first_screen():
     # A first screen of pictures at 2 Mbit/s (+40 ms each way), an app that takes 50 ms from
     # hearing of room to writing the picture. (Over real SSH the budget shrank to nothing by
@@ -137,6 +141,7 @@ def test_no_picture_goes_past_the_budget_while_another_is_on_its_way():
     assert lone.admit(3 * MIN_BUDGET)  # nothing in flight: a large picture goes, whole
 
 
+@pytest.mark.slow
 def test_a_fast_link_and_a_local_terminal_stay_high():
     fast, _ = _send_pictures(rate=50e6, delay=0.001, count=40)
     assert Pictures("auto", LinkMeter(), fast).level == "high", (fast.rate, fast.rtt)
@@ -145,6 +150,7 @@ def test_a_fast_link_and_a_local_terminal_stay_high():
     assert Pictures("auto", LinkMeter(), local).level == "high", (local.rate, local.rtt)
 
 
+@pytest.mark.slow
 def test_a_fast_link_the_app_cannot_keep_busy_is_not_slow():
     # At 10 Mbit/s over SSH on a loaded machine, pictures came slower than the link took
     # them; timed from each request to its answer, the round trips made it read as 2 Mbit/s.

@@ -23,6 +23,7 @@ def test_tiny_model_is_ready(tmp_path: Path) -> None:
     assert found.text.startswith("search: ready")
 
 
+@pytest.mark.slow
 def test_default_model_with_empty_hub_cache_needs_download(tmp_path: Path) -> None:
     cache = Path(os.environ["HF_HUB_CACHE"])
     assert not cache.exists() or not any(cache.rglob("*.*"))

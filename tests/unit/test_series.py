@@ -36,6 +36,7 @@ def _truth(truth: dict[Path, hardset.Item], path: str) -> hardset.Item:
     return truth[Path(path)]
 
 
+@pytest.mark.slow
 def test_the_default_plan_moves_no_frame_of_a_series(series):
     _, truth, _, plan = series
     moved = [_truth(truth, item.path) for item in plan.items]
@@ -45,6 +46,7 @@ def test_the_default_plan_moves_no_frame_of_a_series(series):
     assert all(item.label in kept for item in moved)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("scene", "why"),
     [
@@ -70,12 +72,14 @@ def test_each_series_is_one_series_group_that_says_why(series, scene, why):
     assert any(why in m.why for m in group.others), [m.why for m in group.others]
 
 
+@pytest.mark.slow
 def test_a_series_is_planned_only_when_named(series):
     library, truth, report, _ = series
     plan = library.duplicates.plan_group_action(report.groups, tiers=("series",))
     assert {_truth(truth, i.path).kind for i in plan.items} == {"series"}
 
 
+@pytest.mark.slow
 def test_flat_pictures_copies_are_found_on_the_thumbnails(series):
     _, truth, report, plan = series
     flat = {str(p): item for p, item in truth.items() if item.kind == "flat"}
@@ -95,6 +99,7 @@ def _thumb(image: Image.Image) -> Image.Image:
     return image
 
 
+@pytest.mark.slow
 def test_moments_tell_a_moved_subject_from_a_re_encode():
     photo = hardset.photo_sources(["coffee"])["coffee"].resize((512, 341))
     subject = photo.crop((0, 0, 64, 64)).transpose(Image.Transpose.ROTATE_180)
@@ -161,9 +166,12 @@ def test_distinct_flat_pictures_stay_apart():
     assert moments.compare(a, a.resize((40, 30)), flat=True).copy
 
 
+@pytest.mark.slow
 def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
     _, truth, report, plan = series
-    for name in ("immunohistochemistry", "coins"):
+    # hubble_deep_field is near-black: its keeper is the copy rotated 180 degrees, so its mirrored
+    # copy must be found upside down (a reflection the probes once lacked).
+    for name in ("immunohistochemistry", "coins", "hubble_deep_field"):
         files = {str(p) for p, item in truth.items() if item.label == f"turned-{name}"}
         holding = [g for g in report.groups if files & {m.path for m in g.members}]
         assert len(holding) == 1 and {m.path for m in holding[0].members} == files, name
@@ -172,6 +180,22 @@ def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
         whys = " | ".join(m.why for m in group.others)
         assert "rotated 180°" in whys and "mirrored" in whys, whys
         assert len(files & {i.path for i in plan.items}) == len(files) - 1
+
+
+def test_every_reflection_of_a_picture_is_probed():
+    """A copy flipped upside down (mirrored and rotated 180 degrees) is proposed and verified
+    like the other six turns: its turned code equals the picture's own."""
+    from anagnorisis_tui.core.duplicates import probes
+
+    photo = hardset.photo_sources(["coffee"])["coffee"].resize((300, 200))
+    for transpose in Image.Transpose:
+        turned = photo.transpose(transpose)
+        codes = probes.box_codes(np.stack([verify.of_image(photo).pixels]))
+        mine = probes.box_codes(np.stack([verify.of_image(turned).pixels]))[0, 0]
+        bits = [bin(int(c) ^ int(mine)).count("1") for c in codes[0, len(probes.BOXES) :]]
+        assert min(bits) <= probes.PROBE_DISTANCE, (transpose, bits)
+        edge = tiers._turned(verify.of_image(photo), verify.of_image(turned))
+        assert edge is not None and edge.tier == "edited", transpose
 
 
 def test_the_best_of_a_series_is_yours_else_the_models():
@@ -185,3 +209,37 @@ def test_the_best_of_a_series_is_yours_else_the_models():
     assert best_member(shots_).path == "c"  # your rating wins over the model's higher guess
     assert best_member([entry("a", None, 8.5), entry("b", None, 9.1)]).path == "b"
     assert best_member([entry("a", None, None)]) is None
+
+
+@pytest.mark.slow
+def test_a_bracket_without_exif_is_never_planned_but_an_edit_of_one_shot_is(tmp_path):
+    """Exposure brackets stripped of their EXIF differ from each other by a tone curve, as a
+    brightness edit does: nothing tells which, so they are a `series` that says so, never in
+    the default plan. A brightness edit that keeps its shot's capture time stays `edited`."""
+    from PIL import ImageEnhance
+
+    from anagnorisis_tui.core.base.config import load_settings
+
+    photos = hardset.photo_sources(seriesset.USE["bracket"] + ("coffee",))
+    root = tmp_path / "photos"
+    root.mkdir()
+    for _scene, label, image, _exif in seriesset.brackets(photos):
+        image.save(root / f"{label}.jpg", quality=92)  # no EXIF
+    shot = seriesset._exif(30, 0, 1 / 125)
+    coffee = photos["coffee"].resize((512, 341))
+    coffee.save(root / "coffee.jpg", quality=92, exif=shot)
+    brighter = ImageEnhance.Brightness(coffee).enhance(1.15)
+    brighter.save(root / "coffee-brighter.jpg", quality=92, exif=shot)
+    data = tmp_path / "data"
+    settings = load_settings(data_dir=data, config_file=data / "none.toml", overrides={})
+    with Library(settings) as library:
+        library.catalogue.scan(root)
+        report = library.duplicates.group_report(GroupOptions(method="phash"))
+        plan = library.duplicates.plan_group_action(report.groups)
+    planned = {Path(item.path).name for item in plan.items}
+    assert not [name for name in planned if name.startswith("bracket")], planned
+    assert planned & {"coffee.jpg", "coffee-brighter.jpg"}, planned
+    members = {Path(m.path).name: m for g in report.groups for m in g.others}
+    brackets = [m for name, m in members.items() if name.startswith("bracket")]
+    assert brackets and all(m.tier in ("series", "similar") for m in brackets)
+    assert any(m.tier == "series" and evidence.TONE_OR_BRACKET in m.why for m in brackets)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data
 from textual_image._sixel import image_to_sixels
@@ -38,6 +39,7 @@ def _definitions_after_pixels(sixel: str) -> int:
     return late
 
 
+@pytest.mark.slow
 def test_every_colour_is_defined_before_the_first_pixel_and_the_pixels_are_the_same():
     for photo in _photos():
         original = image_to_sixels(photo)

@@ -38,6 +38,7 @@ def test_exif_orientation_is_applied(tmp_path):
     assert top[2] > top[0]  # the blue half is on top after rotation
 
 
+@pytest.mark.slow
 def test_draft_decodes_less_than_full_size(tmp_path):
     path = _jpeg(tmp_path / "big.jpg", size=(4000, 3000))
     reduced = th.load_reduced(path, 256)

@@ -1,6 +1,7 @@
 """ui/state holds view state the screens read, and draws nothing: none of its modules imports
 Textual, so each is usable (and unit-tested) without an app. One fresh interpreter per module,
-each reported as its own test."""
+each reported as its own test (the full suite); the fast lane imports them all in one
+interpreter and names the module that first brought Textual or torch in."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def test_the_state_package_is_walked():
     assert "anagnorisis_tui.ui.state.search_state" in STATE_MODULES
 
 
+def test_the_state_package_as_a_whole_imports_no_textual():
+    from tests.unit.test_import_hygiene import _first_importers
+
+    first = _first_importers(STATE_MODULES)
+    brought = {package: first[package] for package in ("textual", "torch") if package in first}
+    assert brought == {}, f"imported by: {brought}"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("module", STATE_MODULES)
 def test_state_module_imports_no_textual(module):
     code = (

@@ -40,6 +40,7 @@ def files() -> list[weights.HubFile]:
     return [weights.HubFile(REPO, NAME)]
 
 
+@pytest.mark.slow
 def test_download_reports_progress_and_lands_in_the_hub_cache(hub: LocalHub, tmp_path: Path):
     seen: list[Progress] = []
     path = weights.fetch(files(), what="tiny", progress=seen.append)

@@ -15,13 +15,19 @@ JPEG lost, and which one to keep is the user's choice (keeper rules, `prefer_for
 A "similar" pair the thumbnails register as one scene is a `series` too (a burst whose subject
 moved further than the renditions forgive). A series is for browsing: no trash plan takes it
 unless the user names the tier.
+A tone change alone (brightness or contrast, no crop, no turn) is what an exposure bracket looks
+like too: two shots ±0.3-1 EV apart differ by a tone curve. Unless both files record one capture
+(the same time, or the same exposure where no time is recorded), nothing tells an edit from a
+bracket, and such a pair is a `series` with the why saying so: never in a default trash plan.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
@@ -42,9 +48,14 @@ _TRANSPOSE = {
     "rotated 180°": Image.Transpose.ROTATE_180,
     "rotated 270°": Image.Transpose.ROTATE_270,
     "mirrored, rotated 90°": Image.Transpose.TRANSPOSE,
+    "mirrored, rotated 180°": Image.Transpose.FLIP_TOP_BOTTOM,
     "mirrored, rotated 270°": Image.Transpose.TRANSVERSE,
 }
 RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot
+TONE_GAIN = 0.03  # a shared gain further than this from 1: a tone change, not compression
+TONE_OR_BRACKET = "a tone change or an exposure bracket: no capture time on both tells which"
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads for the second look
+RUN = 64  # pairs a thread looks at in a row (node order: their thumbnails are reused)
 KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
 
 
@@ -76,21 +87,33 @@ def refine(
     cancel: threading.Event | None = None,
     tick: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[int, int], Edge]:
-    """The edges with each verified pair's tier confirmed, or turned into a series."""
-    look = Cached(thumbnail)
+    """The edges with each verified pair's tier confirmed, or turned into a series. The pairs
+    are looked at on every core (numpy leaves the interpreter lock for its array work): runs of
+    pairs in node order, each run with thumbnails of its own held."""
     out = dict(edges)
     todo = sorted(pair for pair, edge in edges.items() if _needs_look(edge))
-    for n, (i, j) in enumerate(todo):
-        if n % 32 == 0:
+
+    def run(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Edge]:
+        look = Cached(thumbnail)
+        found = {}
+        for i, j in pairs:
             check(cancel)
-            if tick:
-                tick(n, len(todo))
-        one_raw = (i in raw) != (j in raw)
-        out[(i, j)] = second_look(
-            edges[(i, j)], look(i), look(j), shot(i), shot(j), raw_pair=one_raw
-        )
+            one_raw = (i in raw) != (j in raw)
+            found[(i, j)] = second_look(
+                edges[(i, j)], look(i), look(j), shot(i), shot(j), raw_pair=one_raw
+            )
+        return found
+
+    runs = [todo[k : k + RUN] for k in range(0, len(todo), RUN)]
+    done = 0
     if tick:
-        tick(len(todo), len(todo))
+        tick(0, len(todo))
+    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(runs)))) as pool:
+        for result in pool.map(run, runs):
+            out.update(result)
+            done += len(result)
+            if tick:
+                tick(done, len(todo))
     return out
 
 
@@ -129,11 +152,28 @@ def second_look(
         same_time = shot_a.taken is not None and shot_a.taken == shot_b.taken
         why = "a RAW file and a developed copy" + (", one capture time" if same_time else "")
         return Edge(RAW_PAIR, verdict, why)
+    if copyish and moment.copy and _tone_only(edge) and not _one_capture(shot_a, shot_b):
+        return Edge("series", verdict, TONE_OR_BRACKET)
     if copyish and moment.copy:
         return Edge("same", verdict) if verdict.flat_copy else edge
     if moment.scene and (other or not moment.copy):  # one scene, another shot
         return Edge("series", verdict, other or moment.why)
     return Edge("similar", verdict, edge.why) if copyish else edge
+
+
+def _tone_only(edge: Edge) -> bool:
+    """An "edited" pair whose edit is a tone change alone (what a bracket looks like)."""
+    verdict = edge.verdict
+    if edge.tier != "edited" or edge.turn or verdict is None or verdict.crop > 0:
+        return False
+    return abs(verdict.gain - 1.0) > TONE_GAIN
+
+
+def _one_capture(a: shots.Shot, b: shots.Shot) -> bool:
+    """Both files record one capture: the same time, or (no time) the same exposure."""
+    if a.taken is not None and b.taken is not None:
+        return abs(a.taken - b.taken) <= shots.SAME_TIME
+    return a.exposure is not None and a.exposure == b.exposure
 
 
 def paths(

@@ -83,6 +83,27 @@ class KeeperRules:
         extra = tuple(_folder(f) for f in more)
         return KeeperRules(self.reference + extra, self.formats, self.folders, self.rated)
 
+    def overridden(
+        self,
+        *,
+        formats: str | None = None,
+        folders: list[str] | None = None,
+        rated: bool = False,
+    ) -> KeeperRules:
+        """These rules with what a command line gives (a comma list of formats, folders, the
+        rating rule) replacing each kind it names; the reference folders stay."""
+        fresh = KeeperRules.make(
+            formats=[f for f in (formats or "").split(",") if f.strip()],
+            folders=folders or (),
+            rated=rated,
+        )
+        return KeeperRules(
+            self.reference,
+            fresh.formats or self.formats,
+            fresh.folders or self.folders,
+            fresh.rated or self.rated,
+        )
+
     def protected(self, path: str) -> bool:
         return inside(path, self.reference) is not None
 

@@ -38,6 +38,9 @@ SCENE_SHIFT = 0.15  # ... and neither frame sticks out of the other by more than
 SLIP = 0.5  # grid pixels of registration error forgiven: a residual it explains at an edge
 EDGE = 0.006  # a frame may stick out of the other by this share of its side (registration error)
 STEPS = 8  # Gauss-Newton steps per level
+FIT_STRIDE = 3  # the tone fit reads every third pixel of a large overlap
+QUICK_STEPS = 3  # ... at the finest level alone, for a pair of one shape (see compare)
+QUICK_ASPECT = 0.01  # |log| of the ratio of the two aspect ratios: "one shape"
 
 
 @dataclass(frozen=True)
@@ -63,35 +66,64 @@ def _resized(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
 
 def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bilinear samples of img (H x W or H x W x C) at pixel-centre coordinates, and the mask
-    of points inside the picture."""
+    of points inside the picture. One gather per corner over all channels at once."""
     h, w = img.shape[:2]
     fx, fy = xs - 0.5, ys - 0.5
     inside = (fx >= -0.5) & (fx <= w - 0.5) & (fy >= -0.5) & (fy <= h - 0.5)
     fx, fy = np.clip(fx, 0, w - 1), np.clip(fy, 0, h - 1)
-    x0, y0 = (
-        np.minimum(fx.astype(int), w - 2 if w > 1 else 0),
-        np.minimum(fy.astype(int), h - 2 if h > 1 else 0),
-    )
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    x0 = np.minimum(fx.astype(np.intp), w - 2 if w > 1 else 0)
+    y0 = np.minimum(fy.astype(np.intp), h - 2 if h > 1 else 0)
+    step_x = (x0 + 1 <= w - 1).astype(np.intp)  # 0 where the picture is one pixel wide
+    step_y = (y0 + 1 <= h - 1).astype(np.intp) * w
     ax, ay = fx - x0, fy - y0
+    flat = img.reshape(h * w, -1) if img.ndim == 3 else img.reshape(h * w)
     if img.ndim == 3:
         ax, ay = ax[..., None], ay[..., None]
-    top = img[y0, x0] * (1 - ax) + img[y0, x1] * ax
-    bottom = img[y1, x0] * (1 - ax) + img[y1, x1] * ax
-    return top * (1 - ay) + bottom * ay, inside
+    i00 = y0 * w + x0
+    top = flat[i00] * (1 - ax) + flat[i00 + step_x] * ax
+    bottom = flat[i00 + step_y] * (1 - ax) + flat[i00 + step_y + step_x] * ax
+    sampled: np.ndarray = top * (1 - ay) + bottom * ay
+    return sampled, inside
 
 
 def _blur(img: np.ndarray) -> np.ndarray:
-    out = img.copy()
+    """A 1-2-1 blur along both axes, the edges repeated."""
+    out = img
     for axis in (0, 1):
-        padded = np.concatenate([np.take(out, [0], axis), out, np.take(out, [-1], axis)], axis=axis)
         n = out.shape[axis]
-        out = (
-            np.take(padded, range(0, n), axis) * 0.25
-            + np.take(padded, range(1, n + 1), axis) * 0.5
-            + np.take(padded, range(2, n + 2), axis) * 0.25
-        )
+        pad = np.concatenate([out.take([0], axis), out, out.take([n - 1], axis)], axis=axis)
+        lo = pad[:n] if axis == 0 else pad[:, :n]
+        mid = pad[1 : n + 1] if axis == 0 else pad[:, 1 : n + 1]
+        hi = pad[2 : n + 2] if axis == 0 else pad[:, 2 : n + 2]
+        out = lo * 0.25 + mid * 0.5 + hi * 0.25
     return out
+
+
+def _line_fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """(gain, offset) minimising sum((weight * (gain * x + offset - y))^2)."""
+    gain, offset = _line_fits(x[:, None], y[:, None], weight[:, None])
+    return float(gain[0]), float(offset[0])
+
+
+def _line_fits(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of N x C arrays, (gain, offset) minimising the weighted squares as
+    _line_fit, from the 2 x 2 normal equations. Sums, not BLAS: on a loaded small machine a
+    threaded BLAS call on a few thousand numbers costs a hundred times the arithmetic."""
+    w2 = weight * weight
+    wx = w2 * x
+    sxx, sx, s1 = (wx * x).sum(axis=0), wx.sum(axis=0), w2.sum(axis=0)
+    sxy, sy = (wx * y).sum(axis=0), (w2 * y).sum(axis=0)
+    det = sxx * s1 - sx * sx
+    gain, offset = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    for c in range(x.shape[1]):
+        if abs(det[c]) <= 1e-9 * max(1.0, sxx[c] * s1[c]):  # x constant: the least-norm fit
+            normal = np.array([[sxx[c], sx[c]], [sx[c], s1[c]]])
+            rhs = np.array([sxy[c], sy[c]])
+            gain[c], offset[c] = np.linalg.lstsq(normal, rhs, rcond=None)[0]
+        else:
+            gain[c] = (s1[c] * sxy[c] - sx[c] * sy[c]) / det[c]
+            offset[c] = (sxx[c] * sy[c] - sx[c] * sxy[c]) / det[c]
+    return gain, offset
 
 
 def _register(
@@ -101,43 +133,35 @@ def _register(
     grid), and return it with the last robust weights."""
     gh, gw = small.shape
     ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
+    xs, ys = xs.ravel(), ys.ravel()
     gy, gx = np.gradient(big)
-    weights = np.ones_like(small)
+    layers = np.stack([big, gx, gy], axis=-1)  # sampled together: one gather, three values
+    target_all = small.ravel()
+    weights = np.ones(small.size, np.float32)
     for _ in range(steps):
         sx, tx, sy, ty = params
-        wx, wy = sx * xs + tx, sy * ys + ty
-        warped, inside = _sample(big, wy, wx)
-        dx, _ = _sample(gx, wy, wx)
-        dy, _ = _sample(gy, wy, wx)
-        ok = inside.ravel()
+        sampled, inside = _sample(layers, sy * ys + ty, sx * xs + tx)
+        ok = inside
         if ok.sum() < 16:
             break
-        a = np.stack([warped.ravel(), np.ones(warped.size, np.float32)], axis=1)[ok]
-        target = small.ravel()[ok]
-        gain, offset = np.linalg.lstsq(
-            a * weights.ravel()[ok, None], target * weights.ravel()[ok], rcond=None
-        )[0]
-        residual = gain * warped.ravel()[ok] + offset - target
+        warped, dx, dy = sampled[ok, 0], sampled[ok, 1], sampled[ok, 2]
+        target = target_all[ok]
+        gain, offset = _line_fit(warped, target, weights[ok])
+        residual = gain * warped + offset - target
         scale = max(1.5 * float(np.median(np.abs(residual))), 1.0)
         w = 1.0 / (1.0 + (residual / scale) ** 2)
         weights = np.zeros(small.size, np.float32)
         weights[ok] = w
-        weights = weights.reshape(small.shape)
-        jac = np.stack(
-            [
-                gain * dx.ravel()[ok] * xs.ravel()[ok],
-                gain * dx.ravel()[ok],
-                gain * dy.ravel()[ok] * ys.ravel()[ok],
-                gain * dy.ravel()[ok],
-            ],
-            axis=1,
-        )
+        gdx, gdy = gain * dx, gain * dy
+        jac = np.stack([gdx * xs[ok], gdx, gdy * ys[ok], gdy], axis=1)
         jw = jac * w[:, None]
-        step = np.linalg.lstsq(jw.T @ jac + 1e-3 * np.eye(4), -(jw.T @ residual), rcond=None)[0]
+        normal = (jw[:, :, None] * jac[:, None, :]).sum(axis=0)  # jw.T @ jac, without BLAS
+        rhs = -(jw * residual[:, None]).sum(axis=0)
+        step = np.linalg.solve(normal + 1e-3 * np.eye(4), rhs)
         params = params + step
         if np.abs(step[[1, 3]]).max() < 0.01 and np.abs(step[[0, 2]]).max() < 1e-4:
             break
-    return params, weights
+    return params, weights.reshape(small.shape)
 
 
 def _levels(width: int, height: int) -> list[tuple[int, int]]:
@@ -161,7 +185,32 @@ def compare(first: Image.Image, second: Image.Image, *, flat: bool = False) -> M
     )
     levels = _levels(*small.size)
     if flat:  # nothing to register on: compared frame to frame
-        levels = levels[-1:]
+        return _look(big, small, levels[-1:], flat=True)
+    # Most pairs that come here are copies of one shape (re-encoded, resized): registered at
+    # the level below the finest alone (a quarter of the pixels), from where they lie, and read
+    # at the finest, a few steps say so. Only a copy is taken
+    # from this quick look (a pan or a moved subject it misreads shows as more residual, not
+    # less); anything else is looked at again from coarse to fine. An icon (one level) is
+    # always registered in full: a few pixels' misregistration is all its structure.
+    aspect = abs(np.log((big.width * small.height) / max(1, big.height * small.width)))
+    if aspect <= QUICK_ASPECT and len(levels) > 1:
+        quick = _look(big, small, levels[-2:], flat=False, steps=QUICK_STEPS, register_last=False)
+        if quick.copy:
+            return quick
+    return _look(big, small, levels, flat=False)
+
+
+def _look(
+    big: Image.Image,
+    small: Image.Image,
+    levels: list[tuple[int, int]],
+    *,
+    flat: bool,
+    steps: int = STEPS,
+    register_last: bool = True,
+) -> Moment:
+    """The pair registered over `levels` (coarse to fine; the finest too if register_last)
+    and read at the finest."""
     params = np.array([1.0, 0.0, 1.0, 0.0], np.float64)
     previous: tuple[int, int] | None = None
     weights = np.ones(1)
@@ -174,8 +223,8 @@ def compare(first: Image.Image, second: Image.Image, *, flat: bool = False) -> M
         colour_big = _resized(big, size)
         target = _blur(_grey(colour_small))
         grey_big = _blur(_grey(colour_big))
-        if not flat:
-            params, weights = _register(grey_big, target, params)
+        if not flat and (register_last or size != levels[-1]):
+            params, weights = _register(grey_big, target, params, steps)
         previous = size
     assert colour_small is not None and colour_big is not None
     gw, gh = previous or levels[-1]
@@ -186,21 +235,7 @@ def compare(first: Image.Image, second: Image.Image, *, flat: bool = False) -> M
     inside = all(lo >= -edge and hi <= 1 + edge for lo, hi in spans)
     covers = all(lo <= edge and hi >= 1 - edge for lo, hi in spans)
     shift = max(max(-lo, hi - 1, lo, 1 - hi) for lo, hi in spans)
-    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
-    # Read a little coarser than registered: resampling moves an edge by a fraction of a pixel,
-    # a subject that moved or a changed region stays.
-    warped, valid = _sample(_blur(colour_big), sy * ys + ty, sx * xs + tx)
-    warped, seen = warped, _blur(colour_small)
-    # The blurs read past a frame's edge as its edge repeated: the outer pixels do not count.
-    margin = 3 if min(gw, gh) >= 32 else 1
-    valid[:margin], valid[-margin:], valid[:, :margin], valid[:, -margin:] = (False,) * 4
-    keep = valid.ravel()
-    diff = _residual(warped.reshape(-1, 3), seen.reshape(-1, 3), keep, flat)
-    # What a registration off by SLIP pixels explains at an edge both pictures have is not
-    # structure (an edge one of them lost, a blurred region, still counts).
-    edges = np.minimum(*(np.hypot(*np.gradient(_grey(p))) for p in (seen, warped)))
-    diff = np.maximum(0.0, diff - SLIP * edges.ravel())
-    peak, noise = _blocks(diff.reshape(gh, gw), valid)
+    peak, noise = _read(colour_big, colour_small, params, flat)
     scene = noise <= SCENE_NOISE and shift <= SCENE_SHIFT
     if not (inside or covers):
         why = f"new content at the {_side(spans)}: a pan, not a crop"
@@ -214,6 +249,29 @@ def compare(first: Image.Image, second: Image.Image, *, flat: bool = False) -> M
     return Moment(True, "", peak, noise, shift, scene)
 
 
+def _read(
+    colour_big: np.ndarray, colour_small: np.ndarray, params: np.ndarray, flat: bool
+) -> tuple[float, float]:
+    """(largest, median) block residual of small against big warped by params (one grid)."""
+    gh, gw = colour_small.shape[:2]
+    sx, tx, sy, ty = (float(v) for v in params)
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
+    # Read a little coarser than registered: resampling moves an edge by a fraction of a pixel,
+    # a subject that moved or a changed region stays.
+    warped, valid = _sample(_blur(colour_big), sy * ys + ty, sx * xs + tx)
+    seen = _blur(colour_small)
+    # The blurs read past a frame's edge as its edge repeated: the outer pixels do not count.
+    margin = 3 if min(gw, gh) >= 32 else 1
+    valid[:margin], valid[-margin:], valid[:, :margin], valid[:, -margin:] = (False,) * 4
+    keep = valid.ravel()
+    diff = _residual(warped.reshape(-1, 3), seen.reshape(-1, 3), keep, flat)
+    # What a registration off by SLIP pixels explains at an edge both pictures have is not
+    # structure (an edge one of them lost, a blurred region, still counts).
+    edges = np.minimum(*(np.hypot(*np.gradient(_grey(p))) for p in (seen, warped)))
+    diff = np.maximum(0.0, diff - SLIP * edges.ravel())
+    return _blocks(diff.reshape(gh, gw), valid)
+
+
 def _residual(warped: np.ndarray, seen: np.ndarray, keep: np.ndarray, flat: bool) -> np.ndarray:
     """Per pixel, the largest channel difference left after a robust gain and offset per
     channel (none for flat pictures: their colour is all they have)."""
@@ -223,23 +281,41 @@ def _residual(warped: np.ndarray, seen: np.ndarray, keep: np.ndarray, flat: bool
     if flat:
         out[keep] = np.abs(warped[keep] - seen[keep]).max(axis=1)
         return out
-    fitted = np.empty_like(seen[keep])
-    for c in range(3):
-        x, y = warped[keep, c], seen[keep, c]
-        weight = np.ones_like(x)
-        for _ in range(3):
-            a = np.stack([x, np.ones_like(x)], axis=1) * weight[:, None]
-            gain, offset = np.linalg.lstsq(a, y * weight, rcond=None)[0]
-            r = gain * x + offset - y
-            scale = max(1.5 * float(np.median(np.abs(r))), 1.0)
-            weight = 1.0 / (1.0 + (r / scale) ** 2)
-        fitted[:, c] = np.clip(gain * x + offset, 0, 255)
+    # The three channels fitted side by side, on every FIT_STRIDE-th pixel (a tone curve of
+    # two numbers per channel needs a few thousand points, not every one).
+    x_all = warped[keep]
+    stride = FIT_STRIDE if len(x_all) >= 4096 else 1  # an icon: every pixel
+    x, y = x_all[::stride], seen[keep][::stride]
+    weight = np.ones_like(x)
+    for _ in range(3):
+        gain, offset = _line_fits(x, y, weight)
+        r = gain * x + offset - y
+        scale = np.maximum(1.5 * np.median(np.abs(r), axis=0), 1.0)
+        weight = 1.0 / (1.0 + (r / scale) ** 2)
+    fitted = np.clip(gain * x_all + offset, 0, 255)
     out[keep] = np.abs(fitted - seen[keep]).max(axis=1)
     return out
 
 
 def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
     """(largest, median) block mean of the residual over blocks mostly inside the overlap."""
+    gh, gw = diff.shape
+    if gh < BLOCKS or gw < BLOCKS:  # blocks of one pixel, some repeated
+        return _blocks_small(diff, valid)
+    starts_y = [by * gh // BLOCKS for by in range(BLOCKS)]
+    starts_x = [bx * gw // BLOCKS for bx in range(BLOCKS)]
+    inside = valid.astype(np.float64)
+    sums = np.add.reduceat(np.add.reduceat(diff * inside, starts_y, 0), starts_x, 1)
+    counts = np.add.reduceat(np.add.reduceat(inside, starts_y, 0), starts_x, 1)
+    area = np.outer(np.diff([*starts_y, gh]), np.diff([*starts_x, gw]))
+    held = counts >= 0.5 * area
+    if not held.any():
+        return 0.0, 0.0
+    means = sums[held] / counts[held]
+    return float(means.max()), float(np.median(means))
+
+
+def _blocks_small(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
     gh, gw = diff.shape
     means = []
     for by in range(BLOCKS):

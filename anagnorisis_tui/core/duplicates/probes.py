@@ -57,12 +57,15 @@ def _box(cut: float, pos: float) -> np.ndarray:
 _MATS = [(_box(c, y), _box(c, x)) for c, y, x in BOXES]
 # A copy mirrored or rotated in its pixels: the whole rendition turned each of these ways is
 # hashed too and looked up among the whole pictures like a crop box (verify_turned checks it).
+# The seven non-trivial symmetries of a rectangle: three rotations, four reflections (left-right,
+# upside down, and the two diagonals).
 TURNS = (
     "mirrored",
     "rotated 90°",
     "rotated 180°",
     "rotated 270°",
     "mirrored, rotated 90°",
+    "mirrored, rotated 180°",
     "mirrored, rotated 270°",
 )
 QUARTER = ("rotated 90°", "rotated 270°", "mirrored, rotated 90°", "mirrored, rotated 270°")

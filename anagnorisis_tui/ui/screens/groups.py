@@ -23,24 +23,22 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from anagnorisis_tui.core.base.progress import Cancelled, Progress
-from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, TIERS, GroupOptions
+from anagnorisis_tui.core.duplicates.options import DEFAULT_THRESHOLD, METHODS, GroupOptions
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.ui.messages import LibraryChanged
 from anagnorisis_tui.ui.screens.base import AppScreen
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
+from anagnorisis_tui.ui.state.group_review import GroupReview, TrashRequest
 from anagnorisis_tui.ui.state.group_view import (
     Decision,
     GroupRow,
-    best_member,
     confirm_text,
     entry_for,
     head_text,
     left_out_text,
     members_of,
-    preselected,
     progress_text,
     summary_text,
-    with_tier,
 )
 from anagnorisis_tui.ui.state.sources import ListSource
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
@@ -160,14 +158,7 @@ class GroupsScreen(AppScreen):
         self.threshold = threshold
         self.method = method
         self.root, self.folder = root, folder
-        self.all_groups: list[GroupRow] = []
-        self.left_out = ""
-        self.tier_filter: str | None = None  # None: every group
-        self.selected: dict[int, set[str]] = {}  # group id -> paths 't' would trash
-        self.groups: list[GroupRow] = []
-        self.index = 0
-        self.keepers: dict[int, str] = {}  # group index -> chosen keeper path
-        self.decisions: dict[int, Decision] = {}
+        self.review = GroupReview()  # keepers, marks, decisions (ui/state/group_review.py)
         self._busy = False
         self._cancel_load: threading.Event | None = None
 
@@ -228,54 +219,51 @@ class GroupsScreen(AppScreen):
 
     @on(GroupsLoaded)
     def _groups_loaded(self, message: GroupsLoaded) -> None:
-        self.all_groups = message.groups
-        self.left_out = message.left_out
-        self.keepers.clear()
-        self.decisions.clear()
-        self.selected = preselected(message.groups)
-        self._apply_filter()
-
-    def _apply_filter(self) -> None:
-        self.groups = with_tier(self.all_groups, self.tier_filter)
-        self.index = 0
-        self.decisions.clear()
+        self.review.load(message.groups, message.left_out)
         self._show()
 
     def action_cycle_tier(self) -> None:
-        order = [None, *TIERS]
-        self.tier_filter = order[(order.index(self.tier_filter) + 1) % len(order)]
-        self._apply_filter()
-
-    def to_trash(self, index: int) -> list[str]:
-        """The members 't' would send to the trash for group `index` (never the keeper)."""
-        row = self.groups[index]
-        keeper = self.keeper_of(index)
-        chosen = self.selected.get(row.group.id, set())
-        return [m.path for m in row.group.members if m.path in chosen and m.path != keeper]
-
-    def action_toggle_member(self) -> None:
-        group = self.group
-        entry = self.query_one("#members", ThumbnailGrid).current_entry
-        if group is None or entry is None or entry.path == self.keeper_of(self.index):
-            return
-        chosen = self.selected.setdefault(group.group.id, set())
-        chosen.symmetric_difference_update({entry.path})
+        self.review.cycle_tier()
         self._show()
 
-    # -- showing one group ----------------------------------------------------------------
+    def action_toggle_member(self) -> None:
+        entry = self.query_one("#members", ThumbnailGrid).current_entry
+        if entry is not None and self.review.toggle(entry.path):
+            self._show()
+
+    # The review's state, as the tests and the summary read it.
+    @property
+    def groups(self) -> list[GroupRow]:
+        return self.review.groups
+
+    @property
+    def index(self) -> int:
+        return self.review.index
+
+    @property
+    def decisions(self) -> dict[int, Decision]:
+        return self.review.decisions
+
+    @property
+    def tier_filter(self) -> str | None:
+        return self.review.tier_filter
+
     @property
     def group(self) -> GroupRow | None:
-        return self.groups[self.index] if 0 <= self.index < len(self.groups) else None
+        return self.review.group
 
     def keeper_of(self, index: int) -> str:
-        group = self.groups[index]
-        return self.keepers.get(index) or group.keeper
+        return self.review.keeper_of(index)
 
+    def to_trash(self, index: int) -> list[str]:
+        return self.review.to_trash(index)
+
+    # -- showing one group ----------------------------------------------------------------
     def _show(self) -> None:
         head = head_text(
             method=self.method,
             threshold=self.threshold,
-            tier_filter=self.tier_filter,
+            tier_filter=self.review.tier_filter,
             index=self.index,
             groups=self.groups,
             decisions=self.decisions,
@@ -302,8 +290,8 @@ class GroupsScreen(AppScreen):
 
     def _show_summary(self) -> None:
         log = summary_text(self.decisions)
-        if self.left_out:
-            log.append(f"\n{self.left_out}", style="dim")
+        if self.review.left_out:
+            log.append(f"\n{self.review.left_out}", style="dim")
         self.query_one("#groups-side", GroupMembers).show_log(log)
 
     @on(ThumbnailGrid.Highlighted, "#members")
@@ -317,56 +305,34 @@ class GroupsScreen(AppScreen):
 
     # -- actions --------------------------------------------------------------------------
     def _go(self, index: int) -> None:
-        self.index = max(0, min(index, len(self.groups)))
+        self.review.go(index)
         self._show()
 
     def action_swap_keeper(self) -> None:
-        group = self.group
-        if group is None:
-            return
-        grid = self.query_one("#members", ThumbnailGrid)
-        entry = grid.current_entry
-        members = members_of(group)
-        keeper = self.keeper_of(self.index)
-        if entry is None or entry.path == keeper:
-            # Already the keeper: move the mark on to the next member.
-            paths = [m.path for m in members]
-            entry = members[(paths.index(keeper) + 1) % len(members)]
-        self.keepers[self.index] = entry.path
-        # The old keeper takes the new one's place: marked for the trash only when the new
-        # keeper was (a verified duplicate), so choosing a "similar" image trashes no original.
-        chosen = self.selected.setdefault(group.group.id, set())
-        if entry.path in chosen:
-            chosen.discard(entry.path)
-            chosen.add(keeper)
-        self._show()
+        entry = self.query_one("#members", ThumbnailGrid).current_entry
+        if self.review.swap_keeper(entry.path if entry is not None else None):
+            self._show()
 
     def action_keep_best(self) -> None:
-        group = self.group
-        if group is None:
+        if self.review.group is None:
             return
-        best = best_member(members_of(group))
-        if best is None:
+        if not self.review.keep_best():
             self.notify("No member is rated or predicted yet: s picks the keeper by hand.")
             return
-        self.keepers[self.index] = best.path
-        self.selected[group.group.id] = {m.path for m in group.group.members} - {best.path}
         self._show()
 
     def action_skip(self) -> None:
-        if self.group is not None and self.index not in self.decisions:
-            self.decisions[self.index] = Decision("skipped")
-        self._go(self.index + 1)
+        self.review.skip()
+        self._show()
 
     def action_previous(self) -> None:
         self._go(self.index - 1)
 
     def action_keep_all(self) -> None:
-        if self.group is None:
-            return
-        self.decisions[self.index] = Decision("kept", keeper=self.keeper_of(self.index))
-        self._remember(self.group.group)
-        self._go(self.index + 1)
+        group = self.review.keep_all()
+        if group is not None:
+            self._remember(group)
+            self._show()
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
     def _remember(self, group: Group) -> None:
@@ -374,32 +340,24 @@ class GroupsScreen(AppScreen):
         self.library.duplicates.dismiss(group)
 
     def action_trash_rest(self) -> None:
-        group = self.group
-        if group is None or self._busy:
+        if self._busy:
             return
-        decision = self.decisions.get(self.index)
-        if decision is not None and decision.kind == "trashed":
-            self.notify("This group is done; u undoes it.")
+        request = self.review.trash_request()
+        if not isinstance(request, TrashRequest):
+            if request:
+                self.notify(request)
             return
-        keeper = self.keeper_of(self.index)
-        chosen = set(self.to_trash(self.index))
-        others = [m for m in members_of(group) if m.path in chosen]
-        if not others:
-            self.notify("Nothing in this group is marked for the trash (i marks an image).")
-            return
-        paths = [m.path for m in others]
-        body = confirm_text(keeper, paths)
-        index = self.index
+        count = len(request.paths)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._busy = True
-                self._trash(index, keeper, paths)
+                self._trash(request.index, request.keeper, request.paths)
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Send {len(others)} file{'s' if len(others) != 1 else ''} to the trash?",
-                body,
+                f"Send {count} file{'s' if count != 1 else ''} to the trash?",
+                confirm_text(request.keeper, request.paths),
                 confirm_label="Trash",
             ),
             answered,
@@ -429,24 +387,20 @@ class GroupsScreen(AppScreen):
     @on(ActionDone)
     def _action_done(self, message: ActionDone) -> None:
         self._busy = False
-        self.decisions[message.index] = message.decision
+        self.review.done(message.index, message.decision)
         moved = len(message.decision.moved)
         self.notify(f"Moved {moved} file{'s' if moved != 1 else ''} to the trash (u undoes).")
         # Other views still list the trashed files until they reload.
         self.app.post_message(LibraryChanged())
-        self._go(message.index + 1)
+        self._show()
 
     def action_undo(self) -> None:
-        trashed = [i for i, d in self.decisions.items() if d.kind == "trashed" and d.batch]
-        if not trashed or self._busy:
+        target = self.review.undo_target()
+        if target is None or self._busy:
             self.notify("Nothing to undo in this session.")
             return
-        index = max(trashed, key=lambda i: self._order(i))
         self._busy = True
-        self._undo(index, self.decisions[index].batch)
-
-    def _order(self, index: int) -> int:
-        return list(self.decisions).index(index)
+        self._undo(*target)
 
     @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
     def _undo(self, index: int, batch: str) -> None:
@@ -460,11 +414,11 @@ class GroupsScreen(AppScreen):
     @on(Undone)
     def _undone(self, message: Undone) -> None:
         self._busy = False
-        self.decisions.pop(message.index, None)
+        self.review.undone(message.index)
         names = ", ".join(os.path.basename(p) for p in message.restored)
         self.notify(f"Restored {len(message.restored)}: {names}" if names else "Restored.")
         self.app.post_message(LibraryChanged())
-        self._go(message.index)
+        self._show()
 
     def action_threshold(self, direction: int) -> None:
         base = self.threshold if self.threshold is not None else DEFAULT_THRESHOLD

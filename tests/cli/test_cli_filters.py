@@ -13,6 +13,8 @@ from PIL import Image
 
 from anagnorisis_tui.cli import main
 
+pytestmark = pytest.mark.slow  # see README: the two test lanes
+
 
 @pytest.fixture
 def library(tmp_path, monkeypatch) -> Path:

@@ -35,6 +35,7 @@ from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import moments, shots
+from anagnorisis_tui.core.duplicates.options import TONE_OR_BRACKET
 from anagnorisis_tui.core.duplicates.tiers import Edge
 
 Thumbnail = Callable[[int], "Image.Image | None"]  # node -> its thumbnail, None: unreadable
@@ -51,7 +52,6 @@ _TRANSPOSE = {
 }
 RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot
 TONE_GAIN = 0.03  # a shared gain further than this from 1: a tone change, not compression
-TONE_OR_BRACKET = "a tone change or an exposure bracket: no capture time on both tells which"
 KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
 
 
@@ -137,7 +137,7 @@ def second_look(
         why = "a RAW file and a developed copy" + (", one capture time" if same_time else "")
         return Edge(RAW_PAIR, verdict, why)
     if copyish and moment.copy and _tone_only(edge) and not _one_capture(shot_a, shot_b):
-        return Edge("series", verdict, TONE_OR_BRACKET)
+        return Edge("edited", verdict, TONE_OR_BRACKET)  # never in the default plan
     if copyish and moment.copy:
         return Edge("same", verdict) if verdict.flat_copy else edge
     if moment.scene and (other or not moment.copy):  # one scene, another shot

@@ -140,10 +140,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # what needs the tiny CLIP (loading torch, then scanning and embedding the shapes library
     # once per process). Other slow tests are marked in their modules.
     for item in items:
-        path = Path(str(item.path)).relative_to(_TESTS)
+        path = Path(str(item.path))
+        folder = path.relative_to(_TESTS).parts[0] if _TESTS in path.parents else ""
         if (
             item.get_closest_marker("tmux") is not None
-            or path.parts[0] in _APP_FOLDERS
+            or folder in _APP_FOLDERS
             or "tiny_embedder" in getattr(item, "fixturenames", ())
         ):
             item.add_marker(pytest.mark.slow)

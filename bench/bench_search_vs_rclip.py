@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -61,12 +62,19 @@ def rclip_library(db_path: Path, folder: Path, data: Path, model_id: str) -> Non
     con.close()
 
 
+CPU: dict[str, list[float]] = {}  # label -> CPU seconds (user + system) of each timed run
+
+
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, list[int]]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed: {out.stderr[-2000:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    CPU.setdefault(cmd[0] if cmd[0] != sys.executable else " ".join(cmd[:3]), []).append(cpu)
     return seconds, [int(m) for m in NUMBER.findall(out.stdout)]
 
 
@@ -122,6 +130,8 @@ def main() -> int:
                 print(f"locked; load {os.getloadavg()[0]:.1f} (1 min)", flush=True)
             times: dict[str, list[float]] = {"this app": [], "rclip": [], "python -c pass": []}
             tops: dict[str, list[int]] = {}
+            CPU.clear()
+            cpu: list[list[float]] = []
             for _ in range(args.runs):
                 for label, cmd in (
                     ("this app", ours),
@@ -133,11 +143,17 @@ def main() -> int:
                     if label != "python -c pass":
                         tops[label] = top
                 print("  " + "  ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+                cpu.append([CPU[k][-1] for k in CPU])
     ours_s, theirs_s = statistics.median(times["this app"]), statistics.median(times["rclip"])
     same = len(set(tops["this app"]) & set(tops["rclip"]))
     print(f"load {os.getloadavg()[0]:.1f} (1 min)")
     print(f"{args.count:,} images, medians of {args.runs}:")
     print(f"  python -c pass {statistics.median(times['python -c pass']):.2f} s")
+    cpu_ours, cpu_theirs, cpu_pass = (statistics.median(c) for c in zip(*cpu, strict=True))
+    print(
+        f"  CPU seconds (user + system), medians: this app {cpu_ours:.2f}, rclip {cpu_theirs:.2f}"
+        f" ({cpu_theirs / cpu_ours:.2f}x), python -c pass {cpu_pass:.2f}"
+    )
     print(f"  this app       {ours_s:.2f} s")
     print(f"  rclip          {theirs_s:.2f} s   -> this app {theirs_s / ours_s:.2f}x faster")
     print(f"  top 10 in common: {same} of 10 (this app {tops['this app']}, rclip {tops['rclip']})")

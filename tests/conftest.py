@@ -32,6 +32,11 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("HF_HUB_CACHE", str(state / "hub-cache"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    # The hub client reads HF_HUB_OFFLINE once, when first imported: had a test that set it
+    # imported the client first, every later test in the process would be offline too.
+    from huggingface_hub import constants as hub_constants
+
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
     yield
 
 

@@ -129,6 +129,7 @@ def test_weights_problems_are_clear(tmp_path, monkeypatch):
         embeddings.load(model_choice.resolve("ViT-B-32", "nope", "cpu"))
 
 
+@pytest.mark.slow
 def test_offline_tag_says_how_to_fix_it():
     # The tests' hub endpoint (tests/conftest.py) is a port nothing listens on: no network.
     with pytest.raises(model_choice.ModelUnavailable) as info:

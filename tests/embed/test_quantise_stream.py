@@ -140,6 +140,7 @@ print(json.dumps({"grew_mb": peak() - before}))
 """
 
 
+@pytest.mark.slow
 def test_quantising_holds_a_fraction_of_the_graph_in_memory(tmp_path):
     """24 weights of 4 MB: ONNX Runtime's quantiser held the fp32 graph twice over and the int8
     one beside it (2.6x the file); one weight at a time, the growth stays under half of it."""

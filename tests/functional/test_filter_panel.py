@@ -90,3 +90,25 @@ async def test_confirm_defaults_to_cancel_and_escape_cancels():
         await pilot.press("y")
         await pilot.pause()
     assert answers == [True]
+
+
+async def test_without_a_query_the_panel_shows_the_order_the_results_have():
+    """Relevance needs a query; without one the results read A to Z by path, and the panel says
+    so (it said "relevance, descending" beside a results line saying "path ↑"). Reading the
+    controls back keeps the state's own sort, so the first query still sorts by relevance."""
+    from textual.widgets import Select
+
+    app = PanelApp()
+    async with app.run_test(size=(60, 50)) as pilot:
+        panel = app.query_one(FilterPanel)
+        panel.show_state(SearchState().cleared())
+        await _no_change_to_come(pilot, panel)
+        assert app.query_one("#sort", Select).value == "path"
+        assert app.query_one("#descending", Select).value is False
+        assert app.states == []
+        assert panel.read_controls() == SearchState()
+        assert SearchState().submitted("cat").effective_sort == "score"
+        panel.show_state(SearchState(query="cat"))
+        await _no_change_to_come(pilot, panel)
+        assert app.query_one("#sort", Select).value == "score"
+        assert app.query_one("#descending", Select).value is True

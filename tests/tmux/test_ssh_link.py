@@ -121,9 +121,9 @@ def test_keys_typed_while_the_app_starts_reach_it_and_none_is_echoed(photos, tmp
             deadline = time.monotonic() + 60
             while not app.produced and time.monotonic() < deadline:
                 app.pump(0.005)  # the app's first output: it asks what the terminal can draw
-            typed = [app.send(PAGE_DOWN)]  # while it is asking
-            app.pump(0.2)
-            typed += [app.send(PAGE_DOWN), app.send(PAGE_DOWN)]  # while it starts Textual
+            typed = [app.send(PAGE_DOWN)]  # while it waits for the answers
+            app.pump(0.15)  # the answers reach it (a round trip is 80 ms)
+            typed += [app.send(PAGE_DOWN), app.send(PAGE_DOWN)]  # while Textual starts
             app.pump_until_quiet(quiet=2.5, timeout=180, after=typed[-1], seen=PAGE_4)
             first_paint = min(v for k, v in app.watched.items() if k[:7] == b"photo00" and v >= 0)
             app.send(b"q")

@@ -97,6 +97,7 @@ def test_a_slow_link_behind_big_buffers_is_measured_slow_and_never_filled():
     assert terminal.most_in_buffers <= bound, (terminal.most_in_buffers, flight.budget)
 
 
+@pytest.mark.slow
 def test_a_slow_link_is_measured_within_the_first_screen():
     # A first screen of pictures at 2 Mbit/s (+40 ms each way), an app that takes 50 ms from
     # hearing of room to writing the picture. (Over real SSH the budget shrank to nothing by
@@ -140,6 +141,7 @@ def test_no_picture_goes_past_the_budget_while_another_is_on_its_way():
     assert lone.admit(3 * MIN_BUDGET)  # nothing in flight: a large picture goes, whole
 
 
+@pytest.mark.slow
 def test_a_fast_link_and_a_local_terminal_stay_high():
     fast, _ = _send_pictures(rate=50e6, delay=0.001, count=40)
     assert Pictures("auto", LinkMeter(), fast).level == "high", (fast.rate, fast.rtt)

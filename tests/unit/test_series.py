@@ -46,6 +46,7 @@ def test_the_default_plan_moves_no_frame_of_a_series(series):
     assert all(item.label in kept for item in moved)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("scene", "why"),
     [
@@ -71,12 +72,14 @@ def test_each_series_is_one_series_group_that_says_why(series, scene, why):
     assert any(why in m.why for m in group.others), [m.why for m in group.others]
 
 
+@pytest.mark.slow
 def test_a_series_is_planned_only_when_named(series):
     library, truth, report, _ = series
     plan = library.duplicates.plan_group_action(report.groups, tiers=("series",))
     assert {_truth(truth, i.path).kind for i in plan.items} == {"series"}
 
 
+@pytest.mark.slow
 def test_flat_pictures_copies_are_found_on_the_thumbnails(series):
     _, truth, report, plan = series
     flat = {str(p): item for p, item in truth.items() if item.kind == "flat"}
@@ -163,6 +166,7 @@ def test_distinct_flat_pictures_stay_apart():
     assert moments.compare(a, a.resize((40, 30)), flat=True).copy
 
 
+@pytest.mark.slow
 def test_mirrored_and_rotated_copies_are_edited_and_say_how(series):
     _, truth, report, plan = series
     # hubble_deep_field is near-black: its keeper is the copy rotated 180 degrees, so its mirrored
@@ -207,6 +211,7 @@ def test_the_best_of_a_series_is_yours_else_the_models():
     assert best_member([entry("a", None, None)]) is None
 
 
+@pytest.mark.slow
 def test_a_bracket_without_exif_is_never_planned_but_an_edit_of_one_shot_is(tmp_path):
     """Exposure brackets stripped of their EXIF differ from each other by a tone curve, as a
     brightness edit does: nothing tells which, so they are a `series` that says so, never in

@@ -149,7 +149,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
             yield Label("by")
             yield Select(
                 [(label, key) for key, label in SORTS.items()],
-                value=s.sort,
+                value=s.effective_sort,
                 allow_blank=False,
                 compact=True,
                 id="sort",
@@ -158,7 +158,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
             yield Label("order")
             yield Select(
                 [("descending ↓", True), ("ascending ↑", False)],
-                value=s.descending,
+                value=s.effective_descending,
                 allow_blank=False,
                 compact=True,
                 id="descending",
@@ -250,8 +250,7 @@ class FilterPanel(VerticalScroll, can_focus=False):
         # Programmatic changes post Changed events later; they read back as this same state,
         # so apply_now finds nothing new and posts nothing.
         self._state = state
-        self.query_one("#sort", Select).value = state.sort
-        self.query_one("#descending", Select).value = state.descending
+        self._show_order(state)  # the order the results have (relevance needs a query)
         self.query_one("#seed", Input).value = str(state.seed)
         self.query_one("#concept", Input).value = state.concept
         self.query_one("#concept_threshold", Input).value = f"{state.concept_threshold:g}"
@@ -275,10 +274,18 @@ class FilterPanel(VerticalScroll, can_focus=False):
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
         threshold = parse_number(value("concept_threshold"), what="concept threshold", minimum=-1.0)
         shape = self.query_one("#shape", Select).value
+        sort = str(self.query_one("#sort", Select).value)
+        descending = bool(self.query_one("#descending", Select).value)
+        if (sort, descending) == (self._state.effective_sort, self._state.effective_descending):
+            # The order shown is the state's (relevance falling back to path): keep its own sort,
+            # so the first query still sorts by relevance.
+            sort, descending = self._state.sort, self._state.descending
+        elif self._state.sort != self._state.effective_sort and sort != self._state.effective_sort:
+            descending = self._state.descending  # a key chosen over the fallback: its own order
         state = dataclasses.replace(
             self._state,
-            sort=str(self.query_one("#sort", Select).value),
-            descending=bool(self.query_one("#descending", Select).value),
+            sort=sort,
+            descending=descending,
             seed=parse_seed(value("seed")),
             concept=value("concept").strip(),
             concept_threshold=0.25 if threshold is None else threshold,
@@ -320,7 +327,14 @@ class FilterPanel(VerticalScroll, can_focus=False):
         self._set_error(None)
         if state != self._state:
             self._state = state
+            self._show_order(state)
             self.post_message(self.Changed(self, state))
+
+    def _show_order(self, state: SearchState) -> None:
+        """The sort controls as the results are ordered, set at once: a control still showing
+        the fallback's order when the next change is read would be read as the user's choice."""
+        self.query_one("#sort", Select).value = state.effective_sort
+        self.query_one("#descending", Select).value = state.effective_descending
 
     # -- events ---------------------------------------------------------------------------
     def group_params(self) -> tuple[float, str]:

@@ -51,8 +51,13 @@ def test_flip_open_rate_over_a_slow_link(photos, name: str):
         end = time.monotonic() + 60
         while not _ratings(env) and time.monotonic() < end:
             app.pump(0.1)
-        app.pump_until_quiet(quiet=2.0, timeout=120, after=rated)
+        before = app.delivered
+        waited = app.pump_until_quiet(quiet=2.0, timeout=120, after=rated)
         drained = app._queued == 0
+        tail = (
+            f"waited {waited:.1f} s, {(app.delivered - before) / 1000:.0f} kB delivered meanwhile"
+        )
+        tail += f", {app._queued / 1000:.0f} kB still queued, screen: {app.seen_text[-400:]!r}"
         quit_key = app.send(b"q")
         exited = app.wait_exit(60)
         print(
@@ -65,7 +70,7 @@ def test_flip_open_rate_over_a_slow_link(photos, name: str):
     assert all(r.first_at is not None for r in flips)
     assert opened.first_at is not None and rated.first_at is not None
     assert _ratings(env) == [7.0]
-    assert drained  # the app stopped sending once the keys were answered
+    assert drained, tail  # the app stopped sending once the keys were answered
     assert quit_key.mark >= 0 and exited is not None
 
 

@@ -90,9 +90,11 @@ def test_cold_text_search_does_not_import_torch(shapes_library):
         "overrides={'model': 'tiny-clip', 'pretrained': '', 'device': 'cpu'})\n"
         "hits = Library(s).semantic.search('red circle', top_k=3)\n"
         "print('torch' in sys.modules, len(hits))\n"
+        "heavy = ('PIL', 'ftfy', 'regex', 'onnxruntime', 'textual', 'sklearn', 'open_clip')\n"
+        "print(sorted(set(heavy) & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "3"]
+    assert out.stdout.splitlines() == ["False 3", "[]"]
 
 
 def _plain_texts() -> list[str]:

@@ -17,7 +17,9 @@ a few files fetches and prepares the model; then, per round and per set, alterna
             text search (timed alone with `--no-indexing` too, as 'rclip search').
 
 Each is a whole process, timed by wall clock and by CPU (user + system of it and the children
-it reaped, os.wait4), so `cores` = CPU time / wall time: how many cores the run kept busy.
+it reaped), so `cores` = CPU time / wall time: how many cores the run kept busy. That figure
+means something only on a quiet machine: where the kernel groups processes by session
+(autogroup), a busy machine gives the whole run a fixed share of the cores.
 """
 
 from __future__ import annotations

@@ -131,6 +131,15 @@ _TESTS = Path(__file__).parent
 _APP_FOLDERS = {"functional", "snapshots", "tmux"}  # the real app: Pilot, snapshots, tmux
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # The fast lane does not even import the real app's test folders (every test there is slow):
+    # importing them was a third of its time.
+    fast_lane = " ".join(str(config.getoption("markexpr", "")).split()) == "not slow"
+    if fast_lane and collection_path.parent == _TESTS and collection_path.name in _APP_FOLDERS:
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The tests that drive the real app in tmux or behind a slow link run first: they are the
     # longest (mostly waiting), and run last they were the tail of a parallel run.
@@ -140,10 +149,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # what needs the tiny CLIP (loading torch, then scanning and embedding the shapes library
     # once per process). Other slow tests are marked in their modules.
     for item in items:
-        path = Path(str(item.path)).relative_to(_TESTS)
+        path = Path(str(item.path))
+        folder = path.relative_to(_TESTS).parts[0] if _TESTS in path.parents else ""
         if (
             item.get_closest_marker("tmux") is not None
-            or path.parts[0] in _APP_FOLDERS
+            or folder in _APP_FOLDERS
             or "tiny_embedder" in getattr(item, "fixturenames", ())
         ):
             item.add_marker(pytest.mark.slow)

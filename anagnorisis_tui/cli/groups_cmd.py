@@ -112,7 +112,8 @@ def register(sub: argparse._SubParsersAction, common: Callable[..., None]) -> No
         help="keep one image per group; trash or move the others (undoable)",
         description="For each group (see `groups`), keep the suggested keeper and send the "
         "members verified as duplicates of it (by default the tiers bytes, pixels, same and "
-        "edited; never raw-pair, series or similar unless --tier names them) to the system "
+        "edited, but not a tone change neither file records the capture of; never raw-pair, "
+        "series or similar unless --tier names them) to the system "
         "trash (--trash) or into "
         "DIR (--move-to DIR, keeping their folders). Anything uncertain stays. Nothing is "
         "deleted permanently; ratings and XMP sidecars go to the keeper; files changed or moved "

@@ -22,6 +22,12 @@ def _everything(grid: ThumbnailGrid):
     return list(grid.source.page(0, grid.count))
 
 
+def _panel_order(screen) -> tuple[object, object]:
+    from textual.widgets import Select
+
+    return screen.query_one("#sort", Select).value, screen.query_one("#descending", Select).value
+
+
 async def _search(pilot, app, settle, query: str) -> ThumbnailGrid:
     screen = app.screen
     box = screen.query_one("#query", Input)
@@ -44,8 +50,11 @@ async def test_slash_type_enter_shows_ranked_results_with_scores(
         screen = app.screen
         assert isinstance(screen, SearchScreen)
         assert screen.query_one("#query", Input).has_focus
+        # The filter panel says the order the results have: by path before a query...
+        assert _panel_order(screen) == ("path", False)
         await pilot.press(*"red circle", "enter")
         await settle(pilot)
+        assert _panel_order(screen) == ("score", True)  # ...and by relevance, best first, after
         grid = screen.query_one("#results", ThumbnailGrid)
         assert grid.has_focus  # arrows move in the results at once
         assert grid.count == len(shapes_images)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from anagnorisis_tui.core.duplicates import evidence, moments, shots, tiers, verify
-from anagnorisis_tui.core.duplicates.options import GroupOptions
+from anagnorisis_tui.core.duplicates.options import TONE_OR_BRACKET, GroupOptions
 from anagnorisis_tui.core.library import Library
 from bench import hardset, seriesset
 
@@ -214,8 +214,9 @@ def test_the_best_of_a_series_is_yours_else_the_models():
 @pytest.mark.slow
 def test_a_bracket_without_exif_is_never_planned_but_an_edit_of_one_shot_is(tmp_path):
     """Exposure brackets stripped of their EXIF differ from each other by a tone curve, as a
-    brightness edit does: nothing tells which, so they are a `series` that says so, never in
-    the default plan. A brightness edit that keeps its shot's capture time stays `edited`."""
+    brightness edit does: nothing tells which. Such a pair is found (`edited`, saying so: most
+    often it is a copy) but never in the default plan nor marked in the app's review; named
+    with `--tier edited` it is. A brightness edit that keeps its shot's capture time is planned."""
     from PIL import ImageEnhance
 
     from anagnorisis_tui.core.base.config import load_settings
@@ -241,5 +242,11 @@ def test_a_bracket_without_exif_is_never_planned_but_an_edit_of_one_shot_is(tmp_
     assert planned & {"coffee.jpg", "coffee-brighter.jpg"}, planned
     members = {Path(m.path).name: m for g in report.groups for m in g.others}
     brackets = [m for name, m in members.items() if name.startswith("bracket")]
-    assert brackets and all(m.tier in ("series", "similar") for m in brackets)
-    assert any(m.tier == "series" and evidence.TONE_OR_BRACKET in m.why for m in brackets)
+    assert brackets and all(m.tier in ("edited", "series", "similar") for m in brackets)
+    unproven = [m for m in brackets if m.tier == "edited"]
+    assert unproven and all(TONE_OR_BRACKET in m.why for m in unproven)
+    marked = {m.path for g in report.groups for m in g.duplicates()}  # the app's review
+    assert not [m for m in brackets if m.path in marked]
+    with Library(settings) as library:
+        named = library.duplicates.plan_group_action(report.groups, tiers=("edited",))
+    assert {m.path for m in unproven} <= {item.path for item in named.items}

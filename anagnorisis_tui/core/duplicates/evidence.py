@@ -23,11 +23,9 @@ bracket, and such a pair is a `series` with the why saying so: never in a defaul
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
@@ -37,6 +35,7 @@ from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import moments, shots
+from anagnorisis_tui.core.duplicates.options import TONE_OR_BRACKET
 from anagnorisis_tui.core.duplicates.tiers import Edge
 
 Thumbnail = Callable[[int], "Image.Image | None"]  # node -> its thumbnail, None: unreadable
@@ -53,9 +52,6 @@ _TRANSPOSE = {
 }
 RAW_PAIR = "raw-pair"  # a RAW file and the camera's (or a developed) JPEG of one shot
 TONE_GAIN = 0.03  # a shared gain further than this from 1: a tone change, not compression
-TONE_OR_BRACKET = "a tone change or an exposure bracket: no capture time on both tells which"
-WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads for the second look
-RUN = 64  # pairs a thread looks at in a row (node order: their thumbnails are reused)
 KEEP = 256  # thumbnails held at once (pairs are visited in node order, so few are reread)
 
 
@@ -87,33 +83,21 @@ def refine(
     cancel: threading.Event | None = None,
     tick: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[int, int], Edge]:
-    """The edges with each verified pair's tier confirmed, or turned into a series. The pairs
-    are looked at on every core (numpy leaves the interpreter lock for its array work): runs of
-    pairs in node order, each run with thumbnails of its own held."""
+    """The edges with each verified pair's tier confirmed, or turned into a series."""
+    look = Cached(thumbnail)
     out = dict(edges)
     todo = sorted(pair for pair, edge in edges.items() if _needs_look(edge))
-
-    def run(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Edge]:
-        look = Cached(thumbnail)
-        found = {}
-        for i, j in pairs:
+    for n, (i, j) in enumerate(todo):
+        if n % 32 == 0:
             check(cancel)
-            one_raw = (i in raw) != (j in raw)
-            found[(i, j)] = second_look(
-                edges[(i, j)], look(i), look(j), shot(i), shot(j), raw_pair=one_raw
-            )
-        return found
-
-    runs = [todo[k : k + RUN] for k in range(0, len(todo), RUN)]
-    done = 0
-    if tick:
-        tick(0, len(todo))
-    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(runs)))) as pool:
-        for result in pool.map(run, runs):
-            out.update(result)
-            done += len(result)
             if tick:
-                tick(done, len(todo))
+                tick(n, len(todo))
+        one_raw = (i in raw) != (j in raw)
+        out[(i, j)] = second_look(
+            edges[(i, j)], look(i), look(j), shot(i), shot(j), raw_pair=one_raw
+        )
+    if tick:
+        tick(len(todo), len(todo))
     return out
 
 
@@ -153,7 +137,7 @@ def second_look(
         why = "a RAW file and a developed copy" + (", one capture time" if same_time else "")
         return Edge(RAW_PAIR, verdict, why)
     if copyish and moment.copy and _tone_only(edge) and not _one_capture(shot_a, shot_b):
-        return Edge("series", verdict, TONE_OR_BRACKET)
+        return Edge("edited", verdict, TONE_OR_BRACKET)  # never in the default plan
     if copyish and moment.copy:
         return Edge("same", verdict) if verdict.flat_copy else edge
     if moment.scene and (other or not moment.copy):  # one scene, another shot

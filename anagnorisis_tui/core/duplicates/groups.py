@@ -44,6 +44,7 @@ from anagnorisis_tui.core.duplicates.options import (
     MAX_PHASH_DISTANCE,
     METHODS,
     GroupOptions,
+    planned_by_default,
 )
 from anagnorisis_tui.core.errors import UserError
 from anagnorisis_tui.core.semantic import vectors
@@ -98,8 +99,11 @@ class Group:
         """The weakest tier among the members (what the whole group can be trusted as)."""
         return max((m.tier for m in self.others), key=verify.TIERS.index, default="bytes")
 
-    def duplicates(self, tiers: tuple[str, ...] = verify.DUPLICATE_TIERS) -> tuple[Member, ...]:
-        """The members (keeper excluded) whose tier is among `tiers`."""
+    def duplicates(self, tiers: tuple[str, ...] | None = None) -> tuple[Member, ...]:
+        """The members (keeper excluded) whose tier is among `tiers` (None: those dedupe's
+        default plan takes, options.planned_by_default)."""
+        if tiers is None:
+            return tuple(m for m in self.others if planned_by_default(m.tier, m.why))
         return tuple(m for m in self.others if m.tier in tiers)
 
 

@@ -14,6 +14,16 @@ METHODS = ("both", "phash", "vectors")
 # moment of one scene) and "similar" are for browsing.
 TIERS = ("bytes", "pixels", "same", "edited", "raw-pair", "series", "similar")
 DUPLICATE_TIERS = ("bytes", "pixels", "same", "edited")
+# An "edited" pair whose edit is a tone change alone, with no capture record on both files: an
+# edited copy, or two frames of an exposure bracket stripped of their EXIF; the pixels cannot
+# tell which. Found and shown as `edited` (it is most often a copy), never in the default plan:
+# dedupe moves such a file only when the tier is named (`--tier edited`) or the file chosen.
+TONE_OR_BRACKET = "a tone change or an exposure bracket: no capture time on both tells which"
+
+
+def planned_by_default(tier: str, why: str) -> bool:
+    """Whether dedupe's default plan (and the app's review) marks a member of `tier`, `why`."""
+    return tier in DUPLICATE_TIERS and TONE_OR_BRACKET not in why
 
 
 @dataclass(frozen=True)

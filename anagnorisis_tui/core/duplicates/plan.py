@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.duplicates.groups import Group
+from anagnorisis_tui.core.duplicates.options import planned_by_default
 from anagnorisis_tui.core.duplicates.verify import DUPLICATE_TIERS
 from anagnorisis_tui.core.errors import UserError
 
@@ -68,12 +69,14 @@ def plan_group_action(
 ) -> Plan:
     """What would happen to each group: keep one member (the suggested keeper unless `keepers`
     names another path for that group id), trash or move the members whose tier is in `tiers`
-    (default: the verified duplicate tiers, never "similar") or whose path `include` names for
-    that group; every other member stays where it is.
+    (default: the verified duplicate tiers, never "similar", and not a tone change without a
+    capture record: options.planned_by_default) or whose path `include` names for that group;
+    every other member stays where it is.
 
     A member's tier is its pair's with the suggested keeper; when another keeper is chosen, the
     suggested one takes the chosen one's tier (a "similar" keeper never sends the original
     away by default). A member `protected` says is in a reference folder never moves."""
+    tiers_named = tiers is not None
     tiers = DUPLICATE_TIERS if tiers is None else tuple(tiers)
     include = include or {}
     if action not in ACTIONS:
@@ -99,8 +102,11 @@ def plan_group_action(
         for member in group.members:
             if member.path == keeper.path:
                 continue
-            tier = keeper.tier if member.path == group.keeper.path else member.tier
-            if tier not in tiers and member.path not in chosen_paths:
+            swapped = member.path == group.keeper.path
+            tier = keeper.tier if swapped else member.tier
+            why = keeper.why if swapped else member.why
+            selected = tier in tiers if tiers_named else planned_by_default(tier, why)
+            if not selected and member.path not in chosen_paths:
                 continue
             if protected is not None and protected(member.path):
                 continue  # a reference folder: never moved, whatever was asked

@@ -313,7 +313,8 @@ class SearchScreen(AppScreen):
     def _query_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         state = self.state.submitted(event.value.strip())
-        if (state.sort, state.descending) != (self.state.sort, self.state.descending):
+        shown = (state.effective_sort, state.effective_descending)
+        if shown != (self.state.effective_sort, self.state.effective_descending):
             self.query_one("#filters", FilterPanel).show_state(state)
         self.apply(state)
         # Focus moves to the results once they are painted: moving it now would restyle the
@@ -358,7 +359,7 @@ class SearchScreen(AppScreen):
         # The list comes best first and no filter applies to it: the bar and the panel say so.
         self.query_one(FilterBar).show_list(f"{title}: {count:,} images", SORTS["score"])
         self.query_one("#filters", FilterPanel).show_state(
-            dataclasses.replace(self.state, sort="score", descending=True)
+            dataclasses.replace(self.state, sort="score", descending=True), order=("score", True)
         )
         grid = self.query_one("#results", ThumbnailGrid)
         grid.set_source(ListSource(entries, title=title))

@@ -245,12 +245,13 @@ class FilterPanel(VerticalScroll, can_focus=False):
     def state(self) -> SearchState:
         return self._state
 
-    def show_state(self, state: SearchState) -> None:
+    def show_state(self, state: SearchState, order: tuple[str, bool] | None = None) -> None:
         """Fill the controls from a state chosen elsewhere (reshuffle, reset, query box)."""
         # Programmatic changes post Changed events later; they read back as this same state,
         # so apply_now finds nothing new and posts nothing.
         self._state = state
-        self._show_order(state)  # the order the results have (relevance needs a query)
+        # The order the results have: relevance needs a query (`order`: a list's own order).
+        self._show_order(state, order)
         self.query_one("#seed", Input).value = str(state.seed)
         self.query_one("#concept", Input).value = state.concept
         self.query_one("#concept_threshold", Input).value = f"{state.concept_threshold:g}"
@@ -330,11 +331,12 @@ class FilterPanel(VerticalScroll, can_focus=False):
             self._show_order(state)
             self.post_message(self.Changed(self, state))
 
-    def _show_order(self, state: SearchState) -> None:
+    def _show_order(self, state: SearchState, order: tuple[str, bool] | None = None) -> None:
         """The sort controls as the results are ordered, set at once: a control still showing
         the fallback's order when the next change is read would be read as the user's choice."""
-        self.query_one("#sort", Select).value = state.effective_sort
-        self.query_one("#descending", Select).value = state.effective_descending
+        sort, descending = order or (state.effective_sort, state.effective_descending)
+        self.query_one("#sort", Select).value = sort
+        self.query_one("#descending", Select).value = descending
 
     # -- events ---------------------------------------------------------------------------
     def group_params(self) -> tuple[float, str]:

@@ -152,7 +152,13 @@ def _ready(lib) -> None:
     done = lib.db.execute("SELECT count(*) FROM vectors WHERE model_id = ?", [model_id]).fetchone()[
         0
     ]
-    total = lib.db.execute("SELECT count(DISTINCT hash) FROM files WHERE present = 1").fetchone()[0]
+    # Present files (an index count) bound the present images: only when they outnumber the
+    # vectors can an image lack one, and only then are the images counted (a slower join).
+    total = lib.db.execute("SELECT count(*) FROM files WHERE present = 1").fetchone()[0]
+    if total > done:
+        total = lib.db.execute(
+            "SELECT count(DISTINCT hash) FROM files WHERE present = 1"
+        ).fetchone()[0]
     if total == 0:
         raise CommandError("the catalogue is empty: run `anagnorisis-tui embed LIBRARY` first")
     if done == 0:

@@ -115,3 +115,27 @@ def test_the_demo_from_the_command_line_uses_its_model_and_names_it(tmp_path, ca
     assert main(["search", "red", "circle"]) == 2
     err = capsys.readouterr().err
     assert "demo" not in err and DEFAULT_MODEL in err  # never the tiny model silently
+
+
+def test_search_counts_images_without_vectors_and_shows_only_present_files(shapes_library, capsys):
+    db = shapes_library.db
+    args = ["search", *_args(shapes_library), "red", "circle", "--top", "5", "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    first = [json.loads(line) for line in captured.out.splitlines()]
+    assert "no vector yet" not in captured.err
+    # the best hit's file is gone (not present; its vector stays), two images lost theirs
+    model_id = shapes_library.semantic.model_id
+    with db.transaction():
+        db.execute("UPDATE files SET present = 0 WHERE path = ?", [first[0]["path"]])
+        for gone in first[-2:]:
+            db.execute(
+                "DELETE FROM vectors WHERE model_id = ? AND hash = ?", [model_id, gone["hash"]]
+            )
+    total = db.execute("SELECT count(DISTINCT hash) FROM files WHERE present = 1").fetchone()[0]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    after = [json.loads(line) for line in captured.out.splitlines()]
+    assert [r["path"] for r in after[:2]] == [r["path"] for r in first[1:3]]
+    assert first[0]["path"] not in {r["path"] for r in after}
+    assert f"about 1 of {total:,} images have no vector yet" in captured.err

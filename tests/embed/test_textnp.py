@@ -90,6 +90,101 @@ def test_cold_text_search_does_not_import_torch(shapes_library):
         "overrides={'model': 'tiny-clip', 'pretrained': '', 'device': 'cpu'})\n"
         "hits = Library(s).semantic.search('red circle', top_k=3)\n"
         "print('torch' in sys.modules, len(hits))\n"
+        "heavy = ('PIL', 'ftfy', 'regex', 'onnxruntime', 'textual', 'sklearn', 'open_clip')\n"
+        "print(sorted(set(heavy) & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "3"]
+    assert out.stdout.splitlines() == ["False 3", "[]"]
+
+
+def _plain_texts() -> list[str]:
+    rng = np.random.default_rng(25)
+    pieces = [chr(c) for c in range(0x20, 0x7F)] + ["dog ", "The ", "it's ", "<end_of_text>"]
+    texts = ["a dog on a beach at sunset", "It's O'Neil's 3.14 \"x\" A  B ~`!@#$%^*()_+{}|:<>?"]
+    texts += ["".join(rng.choice(pieces, size=int(rng.integers(0, 40)))) for _ in range(300)]
+    return texts
+
+
+def test_plain_ascii_skips_ftfy_and_regex_with_the_same_tokens(tiny_embedder):
+    import ftfy
+
+    texts = _plain_texts()
+    plain = [t for t in texts if bpe._PLAIN.issuperset(t)]
+    assert len(plain) > 200 and all(ftfy.fix_text(t) == t for t in plain)
+    ours = bpe.BPETokenizer(context_length=77)(texts + TEXTS)
+    theirs = tiny_embedder.tokenizer(texts + TEXTS, context_length=77).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    code = (
+        "import sys\n"
+        "from anagnorisis_tui.core.semantic import bpe\n"
+        "bpe.BPETokenizer()(['a dog on a beach at sunset'])\n"
+        "print('ftfy' in sys.modules, 'regex' in sys.modules)\n"
+        "bpe.BPETokenizer()(['café'])\n"
+        "print('ftfy' in sys.modules, 'regex' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True", "True"]
+
+
+def test_tokenizer_cache_is_private_and_refuses_a_changed_file(tiny_embedder, tmp_path):
+    cache = tmp_path / "bpe.cache"
+    want = tiny_embedder.tokenizer(TEXTS, context_length=77).numpy()
+    np.testing.assert_array_equal(bpe.BPETokenizer(cache=cache)(TEXTS), want)
+    assert cache.stat().st_mode & 0o777 == 0o600
+    good = cache.read_bytes()
+    header, _, body = good.partition(b"\n")
+    lines = body.split(b"\n")
+    lines[0], lines[1] = lines[1], lines[0]  # two merge ranks swapped: other tokens
+    assert bpe._load_cache(cache, bpe.vocab_path()) is not None
+    for bad in (header + b"\n" + b"\n".join(lines), good[:-100], b"junk", header + b"\n"):
+        cache.write_bytes(bad)
+        assert bpe._load_cache(cache, bpe.vocab_path()) is None
+        np.testing.assert_array_equal(bpe.BPETokenizer(cache=cache)(TEXTS), want)
+        assert cache.read_bytes() == good  # rebuilt from the vocabulary file
+    # made from another vocabulary file: refused too
+    cache.write_bytes(good.replace(header.split(b" ")[2], b"0" * 64, 1))
+    assert bpe._load_cache(cache, bpe.vocab_path()) is None
+
+
+def _random_tower(layers: int, width: int, heads: int, context: int) -> textnp.NumpyTextEncoder:
+    rng = np.random.default_rng(7)
+
+    def r(*shape: int, scale: float = 0.02) -> np.ndarray:
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    w = {
+        "token_embedding": r(49408, width),
+        "positional_embedding": r(context, width, scale=0.01),
+        "ln_final.w": 1 + r(width),
+        "ln_final.b": r(width),
+        "text_projection": r(width, 512, scale=width**-0.5),
+    }
+    for i in range(layers):
+        p = f"blocks.{i}."
+        w |= {p + "ln_1.w": 1 + r(width), p + "ln_1.b": r(width), p + "ln_2.w": 1 + r(width)}
+        w |= {p + "ln_2.b": r(width), p + "in_proj.wT": r(width, 3 * width)}
+        w |= {p + "in_proj.b": r(3 * width), p + "out_proj.wT": r(width, width)}
+        w |= {p + "out_proj.b": r(width), p + "c_fc.wT": r(width, 4 * width)}
+        w |= {p + "c_fc.b": r(4 * width), p + "c_proj.wT": r(4 * width, width)}
+        w |= {p + "c_proj.b": r(width)}
+    spec = {"model_id": "random/b32", "layers": layers, "heads": heads, "eps": 1e-5}
+    spec |= {"act": "gelu", "context_length": context}
+    return textnp.NumpyTextEncoder(spec, w)
+
+
+def test_text_tower_up_to_end_of_text_equals_all_77_positions(tiny_embedder, tmp_path):
+    """The causal tower computed only up to the end-of-text token gives the vectors of the
+    full context (ViT-B-32-256's text shape, random weights; and the tiny test model)."""
+    assert textnp.export(tiny_embedder, tmp_path)
+    tiny = textnp.NumpyTextEncoder.open(tmp_path, tiny_embedder.model_id)
+    assert tiny is not None
+    b32 = _random_tower(layers=12, width=512, heads=8, context=77)
+    texts = [*TEXTS, "a dog on a beach at sunset", "dog"]
+    for tower in (tiny, b32):
+        tokens = tower.tokenizer(texts)
+        short = tokens[-2:]  # 9 and 3 positions computed instead of 77
+        assert int(short.argmax(1).max()) + 1 == 9
+        for batch in (short, short[1:], tokens):
+            np.testing.assert_allclose(
+                tower.encode_tokens(batch), tower.encode_tokens(batch, full=True), atol=1e-5
+            )

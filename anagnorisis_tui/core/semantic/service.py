@@ -11,7 +11,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +19,6 @@ from anagnorisis_tui.core.base.config import Settings
 from anagnorisis_tui.core.base.connections import Connections
 from anagnorisis_tui.core.base.progress import ProgressCallback
 from anagnorisis_tui.core.semantic import (
-    embed_pipeline,
     index,
     model_choice,
     readiness,
@@ -29,6 +28,10 @@ from anagnorisis_tui.core.semantic import (
 )
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.search import SearchHit
+
+if TYPE_CHECKING:  # embedding's module (PIL, the decoders) is imported when embedding runs:
+    # a cold text search never needs it
+    from anagnorisis_tui.core.semantic import embed_pipeline
 
 # Called after embedding added vectors (the evaluator predicts them): (progress, cancel) -> None.
 VectorsAdded = Callable[[ProgressCallback | None, threading.Event | None], object]
@@ -242,6 +245,8 @@ class SemanticService:
     ) -> embed_pipeline.EmbedSummary:
         """Embed every present image without a vector for the model, then rebuild the search
         index when it has fallen behind and tell `on_vectors_added` about new vectors."""
+        from anagnorisis_tui.core.semantic import embed_pipeline
+
         db = self._connections.db
         emb = self.embedder(progress=progress, cancel=cancel)
         self.export_text(emb)
@@ -275,10 +280,14 @@ class SemanticService:
 
     def vector_counts(self) -> tuple[int, int]:
         """(present images with a vector for the model, present images)."""
+        from anagnorisis_tui.core.semantic import embed_pipeline
+
         return embed_pipeline.counts(self._connections.db, self.model_id)
 
     def embed_errors(self) -> list[tuple[str, str, str]]:
         """(hash, path, reason) of images the model could not decode/embed."""
+        from anagnorisis_tui.core.semantic import embed_pipeline
+
         return embed_pipeline.errors(self._connections.db, self.model_id)
 
     def export_vectors(self, path: str | Path) -> int:

@@ -66,7 +66,7 @@ class NumpyTextEncoder:
         self.spec = spec
         self.model_id = spec["model_id"]
         self.w = weights
-        cache = folder / "bpe.marshal" if folder is not None else None
+        cache = folder / "bpe.cache" if folder is not None else None
         self.tokenizer = BPETokenizer(context_length=int(spec["context_length"]), cache=cache)
 
     @classmethod
@@ -106,10 +106,14 @@ class NumpyTextEncoder:
         with threadpool_limits(1, user_api="blas"):
             return self.encode_tokens(tokens)
 
-    def encode_tokens(self, tokens: np.ndarray) -> np.ndarray:
+    def encode_tokens(self, tokens: np.ndarray, *, full: bool = False) -> np.ndarray:
+        """Unit text vectors. The tower is causal and pools at the end-of-text token, so only
+        the positions up to the last one are computed (`full`: all of them, as open_clip does;
+        tests/embed/test_textnp.py checks the two agree)."""
         w, spec = self.w, self.spec
         eot = tokens.argmax(axis=1)  # the end-of-text id is the largest id: open_clip's argmax pool
-        length = int(eot.max()) + 1  # causal attention: later positions cannot change these
+        # causal attention: later positions cannot change these
+        length = tokens.shape[1] if full else int(eot.max()) + 1
         tokens = tokens[:, :length]
         x = w["token_embedding"][tokens] + w["positional_embedding"][:length]
         heads, eps = int(spec["heads"]), float(spec["eps"])

@@ -192,6 +192,16 @@ class Flight:
             self._cv.notify_all()
         self._call_room()
 
+    def wait_answered(self, longest: float = 1.0) -> None:
+        """Wait (at most a few round trips, `longest` s) until every status request sent has
+        been answered: an answer still on its way when the terminal is given back reaches the
+        shell, which prints it ("^[[0n" above the prompt after quitting over SSH)."""
+        with self._cv:
+            if not self._probes:
+                return
+            timeout = min(longest, max(0.3, 3 * (self.rtt or 0.1)))
+            self._cv.wait_for(lambda: not self._probes, timeout)
+
     # -- the reader's side ------------------------------------------------------------------
     def answer(self) -> None:
         """The terminal answered a request (in the input thread)."""

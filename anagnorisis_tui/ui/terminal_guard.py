@@ -132,6 +132,8 @@ def end_process(app: AnagnorisisApp, attrs: list[Any] | None, pipe: int | None, 
     try:
         if output is not None:
             output.hand_back(RESTORE)
+            if output.flight is not None:  # answers on their way are read here, not echoed
+                output.flight.wait_answered()
         else:
             restore_terminal(2, None)
     except (OSError, ValueError):

@@ -55,7 +55,13 @@ def test_terminal_is_restored_however_the_app_ends(tmp_path: Path, how: str):
         done,
         size=(120, 40),
         name=f"term-{how.lower()}",
-        after=f"stty -a > {stty}; sleep 120",
+        # After SIGKILL the watchdog, a process of its own, gives the terminal back: the shell
+        # may run on before it has (on a loaded machine it read raw mode). Wait for cooked mode,
+        # at most 10 s, then record what the terminal is.
+        after=(
+            "for i in $(seq 50); do stty -a | tr ' ;' '\\n\\n' | grep -qx icanon && break; "
+            f"sleep 0.2; done; stty -a > {stty}; sleep 120"
+        ),
     )
     try:
         wait_for(session, "Library")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,18 @@ def make(folder: Path, seed: int = 0) -> None:
         str(folder / "open_clip_model.safetensors"),
     )
 
+    tokens = open_clip.get_tokenizer("ViT-B-32-256")(["a photo", "probe"])
+    export_towers(model, 256, tokens, folder / SUBDIR)
+    vocab = Path(open_clip.__file__).parent / "bpe_simple_vocab_16e6.txt.gz"
+    shutil.copy(vocab, folder / "tokenizer" / "bpe_simple_vocab_16e6.txt.gz")
+
+
+def export_towers(model: Any, image_size: int, tokens: Any, folder: Path) -> Path:
+    """visual.onnx and textual.onnx of an open_clip `model` in `folder`, as rclip's
+    scripts/convert_model.py makes them (fp32, opset 18, dynamo=False, input "input", output
+    "output"); a graph already there (an earlier run from the same seed) is kept."""
+    import torch
+
     class Visual(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -67,26 +80,24 @@ def make(folder: Path, seed: int = 0) -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.model.encode_text(x)
 
-    tokens = open_clip.get_tokenizer("ViT-B-32-256")(["a photo", "probe"])
     with torch.inference_mode(False), torch.enable_grad():
         for module, sample, name in (
-            (Visual(), torch.randn(2, 3, 256, 256), "visual.onnx"),
+            (Visual(), torch.randn(2, 3, image_size, image_size), "visual.onnx"),
             (Textual(), tokens, "textual.onnx"),
         ):
-            if (folder / SUBDIR / name).is_file():
-                continue  # made by an earlier run from the same seed
+            if (folder / name).is_file():
+                continue
             torch.onnx.export(
                 module.eval(),
                 (sample,),
-                str(folder / SUBDIR / name),
+                str(folder / name),
                 input_names=["input"],
                 output_names=["output"],
                 dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                 opset_version=18,
                 dynamo=False,
             )
-    vocab = Path(open_clip.__file__).parent / "bpe_simple_vocab_16e6.txt.gz"
-    shutil.copy(vocab, folder / "tokenizer" / "bpe_simple_vocab_16e6.txt.gz")
+    return folder
 
 
 def serve(folder: Path) -> LocalHub:

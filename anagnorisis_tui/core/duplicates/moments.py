@@ -60,30 +60,39 @@ def _grey(pixels: np.ndarray) -> np.ndarray:
 
 
 def _resized(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
     return np.asarray(rgb.resize(size, Image.Resampling.BOX), np.float32)
 
 
-def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bilinear samples of img (H x W or H x W x C) at pixel-centre coordinates, and the mask
-    of points inside the picture. One gather per corner over all channels at once."""
+def _sample(
+    img: np.ndarray, ys: np.ndarray, xs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bilinear samples of img (H x W or H x W x C) on the grid of pixel-centre coordinates
+    ys (rows) x xs (columns), and the mask of grid points inside the picture. The warp is a
+    scale and a shift per axis, so the sampling is separable: each row is interpolated along
+    x once, then the rows along y (the same arithmetic, term for term, as the four corners
+    gathered per point). The mask of points inside is the outer product of the two returned
+    (rows inside, columns inside)."""
     h, w = img.shape[:2]
     fx, fy = xs - 0.5, ys - 0.5
-    inside = (fx >= -0.5) & (fx <= w - 0.5) & (fy >= -0.5) & (fy <= h - 0.5)
+    rows_in, columns_in = (fy >= -0.5) & (fy <= h - 0.5), (fx >= -0.5) & (fx <= w - 0.5)
     fx, fy = np.clip(fx, 0, w - 1), np.clip(fy, 0, h - 1)
     x0 = np.minimum(fx.astype(np.intp), w - 2 if w > 1 else 0)
     y0 = np.minimum(fy.astype(np.intp), h - 2 if h > 1 else 0)
-    step_x = (x0 + 1 <= w - 1).astype(np.intp)  # 0 where the picture is one pixel wide
-    step_y = (y0 + 1 <= h - 1).astype(np.intp) * w
+    x1 = x0 + (x0 + 1 <= w - 1).astype(np.intp)  # x0 where the picture is one pixel wide
+    y1 = y0 + (y0 + 1 <= h - 1).astype(np.intp)
     ax, ay = fx - x0, fy - y0
-    flat = img.reshape(h * w, -1) if img.ndim == 3 else img.reshape(h * w)
     if img.ndim == 3:
-        ax, ay = ax[..., None], ay[..., None]
-    i00 = y0 * w + x0
-    top = flat[i00] * (1 - ax) + flat[i00 + step_x] * ax
-    bottom = flat[i00 + step_y] * (1 - ax) + flat[i00 + step_y + step_x] * ax
-    sampled: np.ndarray = top * (1 - ay) + bottom * ay
-    return sampled, inside
+        ax, ay = ax[:, None], ay[:, None, None]
+    else:
+        ay = ay[:, None]
+    rows = np.union1d(y0, y1)  # the rows read: interpolated along x once each
+    at = np.zeros(h, np.intp)
+    at[rows] = np.arange(len(rows))
+    part = img[rows]
+    along_x = part[:, x0] * (1 - ax) + part[:, x1] * ax
+    sampled: np.ndarray = along_x[at[y0]] * (1 - ay) + along_x[at[y1]] * ay
+    return sampled, rows_in, columns_in
 
 
 def _blur(img: np.ndarray) -> np.ndarray:
@@ -114,15 +123,14 @@ def _line_fits(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.nda
     sxx, sx, s1 = (wx * x).sum(axis=0), wx.sum(axis=0), w2.sum(axis=0)
     sxy, sy = (wx * y).sum(axis=0), (w2 * y).sum(axis=0)
     det = sxx * s1 - sx * sx
-    gain, offset = np.zeros(x.shape[1]), np.zeros(x.shape[1])
-    for c in range(x.shape[1]):
-        if abs(det[c]) <= 1e-9 * max(1.0, sxx[c] * s1[c]):  # x constant: the least-norm fit
-            normal = np.array([[sxx[c], sx[c]], [sx[c], s1[c]]])
-            rhs = np.array([sxy[c], sy[c]])
-            gain[c], offset[c] = np.linalg.lstsq(normal, rhs, rcond=None)[0]
-        else:
-            gain[c] = (s1[c] * sxy[c] - sx[c] * sy[c]) / det[c]
-            offset[c] = (sxx[c] * sy[c] - sx[c] * sxy[c]) / det[c]
+    flat = np.abs(det) <= 1e-9 * np.maximum(1.0, sxx * s1)  # x constant: the least-norm fit
+    safe = np.where(flat, 1.0, det)
+    gain = ((s1 * sxy - sx * sy) / safe).astype(np.float64)
+    offset = ((sxx * sy - sx * sxy) / safe).astype(np.float64)
+    for c in np.flatnonzero(flat):
+        normal = np.array([[sxx[c], sx[c]], [sx[c], s1[c]]])
+        rhs = np.array([sxy[c], sy[c]])
+        gain[c], offset[c] = np.linalg.lstsq(normal, rhs, rcond=None)[0]
     return gain, offset
 
 
@@ -132,28 +140,28 @@ def _register(
     """Refine (sx, tx, sy, ty), mapping small's pixel coordinates into big's (both grey, one
     grid), and return it with the last robust weights."""
     gh, gw = small.shape
-    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
-    xs, ys = xs.ravel(), ys.ravel()
+    row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
     gy, gx = np.gradient(big)
     layers = np.stack([big, gx, gy], axis=-1)  # sampled together: one gather, three values
-    target_all = small.ravel()
-    weights = np.ones(small.size, np.float32)
+    weights = np.ones(small.shape, np.float32)
     for _ in range(steps):
         sx, tx, sy, ty = params
-        sampled, inside = _sample(layers, sy * ys + ty, sx * xs + tx)
-        ok = inside
-        if ok.sum() < 16:
+        sampled, rows_in, columns_in = _sample(layers, sy * row + ty, sx * column + tx)
+        rows, columns = np.flatnonzero(rows_in), np.flatnonzero(columns_in)
+        if len(rows) * len(columns) < 16:
             break
-        warped, dx, dy = sampled[ok, 0], sampled[ok, 1], sampled[ok, 2]
-        target = target_all[ok]
-        gain, offset = _line_fit(warped, target, weights[ok])
+        window = np.ix_(rows, columns)  # the points inside, in the order a mask takes them
+        warped, dx, dy = (sampled[window][..., k].ravel() for k in range(3))
+        target = small[window].ravel()
+        gain, offset = _line_fit(warped, target, weights[window].ravel())
         residual = gain * warped + offset - target
         scale = max(1.5 * float(np.median(np.abs(residual))), 1.0)
         w = 1.0 / (1.0 + (residual / scale) ** 2)
-        weights = np.zeros(small.size, np.float32)
-        weights[ok] = w
+        weights = np.zeros(small.shape, np.float32)
+        weights[window] = w.reshape(len(rows), len(columns))
         gdx, gdy = gain * dx, gain * dy
-        jac = np.stack([gdx * xs[ok], gdx, gdy * ys[ok], gdy], axis=1)
+        xs, ys = np.tile(column[columns], len(rows)), np.repeat(row[rows], len(columns))
+        jac = np.stack([gdx * xs, gdx, gdy * ys, gdy], axis=1)
         jw = jac * w[:, None]
         normal = (jw[:, :, None] * jac[:, None, :]).sum(axis=0)  # jw.T @ jac, without BLAS
         rhs = -(jw * residual[:, None]).sum(axis=0)
@@ -161,7 +169,7 @@ def _register(
         params = params + step
         if np.abs(step[[1, 3]]).max() < 0.01 and np.abs(step[[0, 2]]).max() < 1e-4:
             break
-    return params, weights.reshape(small.shape)
+    return params, weights
 
 
 def _levels(width: int, height: int) -> list[tuple[int, int]]:
@@ -214,17 +222,16 @@ def _look(
     params = np.array([1.0, 0.0, 1.0, 0.0], np.float64)
     previous: tuple[int, int] | None = None
     weights = np.ones(1)
-    target = grey_big = colour_big = colour_small = None
+    target = colour_big = colour_small = None
     for size in levels:
         if previous is not None:
             fx, fy = size[0] / previous[0], size[1] / previous[1]
             params = np.array([params[0], params[1] * fx, params[2], params[3] * fy])
         colour_small = _resized(small, size)
         colour_big = _resized(big, size)
-        target = _blur(_grey(colour_small))
-        grey_big = _blur(_grey(colour_big))
         if not flat and (register_last or size != levels[-1]):
-            params, weights = _register(grey_big, target, params, steps)
+            target = _blur(_grey(colour_small))
+            params, weights = _register(_blur(_grey(colour_big)), target, params, steps)
         previous = size
     assert colour_small is not None and colour_big is not None
     gw, gh = previous or levels[-1]
@@ -255,37 +262,43 @@ def _read(
     """(largest, median) block residual of small against big warped by params (one grid)."""
     gh, gw = colour_small.shape[:2]
     sx, tx, sy, ty = (float(v) for v in params)
-    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
+    row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
     # Read a little coarser than registered: resampling moves an edge by a fraction of a pixel,
     # a subject that moved or a changed region stays.
-    warped, valid = _sample(_blur(colour_big), sy * ys + ty, sx * xs + tx)
+    warped, rows_in, columns_in = _sample(_blur(colour_big), sy * row + ty, sx * column + tx)
     seen = _blur(colour_small)
     # The blurs read past a frame's edge as its edge repeated: the outer pixels do not count.
     margin = 3 if min(gw, gh) >= 32 else 1
-    valid[:margin], valid[-margin:], valid[:, :margin], valid[:, -margin:] = (False,) * 4
-    keep = valid.ravel()
-    diff = _residual(warped.reshape(-1, 3), seen.reshape(-1, 3), keep, flat)
+    for held in (rows_in, columns_in):
+        held[:margin], held[-margin:] = False, False
+    valid = rows_in[:, None] & columns_in[None, :]
+    window = np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))
+    diff = _residual(warped, seen, window, flat)
     # What a registration off by SLIP pixels explains at an edge both pictures have is not
     # structure (an edge one of them lost, a blurred region, still counts).
     edges = np.minimum(*(np.hypot(*np.gradient(_grey(p))) for p in (seen, warped)))
-    diff = np.maximum(0.0, diff - SLIP * edges.ravel())
-    return _blocks(diff.reshape(gh, gw), valid)
+    diff = np.maximum(0.0, diff - SLIP * edges)
+    return _blocks(diff, valid)
 
 
-def _residual(warped: np.ndarray, seen: np.ndarray, keep: np.ndarray, flat: bool) -> np.ndarray:
-    """Per pixel, the largest channel difference left after a robust gain and offset per
-    channel (none for flat pictures: their colour is all they have)."""
-    out = np.zeros(len(seen), np.float32)
-    if not keep.any():
+def _residual(
+    warped: np.ndarray, seen: np.ndarray, window: tuple[np.ndarray, ...], flat: bool
+) -> np.ndarray:
+    """Per pixel (H x W), the largest channel difference left after a robust gain and offset
+    per channel (none for flat pictures: their colour is all they have), inside the window
+    (rows x columns; zero outside)."""
+    out = np.zeros(seen.shape[:2], np.float32)
+    if not (window[0].size and window[1].size):
         return out
+    x_all, seen_in = warped[window].reshape(-1, 3), seen[window].reshape(-1, 3)
+    shape = (window[0].size, window[1].size)
     if flat:
-        out[keep] = np.abs(warped[keep] - seen[keep]).max(axis=1)
+        out[window] = np.abs(x_all - seen_in).max(axis=1).reshape(shape)
         return out
     # The three channels fitted side by side, on every FIT_STRIDE-th pixel (a tone curve of
     # two numbers per channel needs a few thousand points, not every one).
-    x_all = warped[keep]
     stride = FIT_STRIDE if len(x_all) >= 4096 else 1  # an icon: every pixel
-    x, y = x_all[::stride], seen[keep][::stride]
+    x, y = x_all[::stride], seen_in[::stride]
     weight = np.ones_like(x)
     for _ in range(3):
         gain, offset = _line_fits(x, y, weight)
@@ -293,7 +306,7 @@ def _residual(warped: np.ndarray, seen: np.ndarray, keep: np.ndarray, flat: bool
         scale = np.maximum(1.5 * np.median(np.abs(r), axis=0), 1.0)
         weight = 1.0 / (1.0 + (r / scale) ** 2)
     fitted = np.clip(gain * x_all + offset, 0, 255)
-    out[keep] = np.abs(fitted - seen[keep]).max(axis=1)
+    out[window] = np.abs(fitted - seen_in).max(axis=1).reshape(shape)
     return out
 
 

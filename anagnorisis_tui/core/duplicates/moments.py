@@ -56,24 +56,42 @@ class Moment:
 
 
 def _grey(pixels: np.ndarray) -> np.ndarray:
-    return pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
+    """Luma of channel-first pixels (3 x H x W)."""
+    grey: np.ndarray = pixels[0] * 0.299 + pixels[1] * 0.587 + pixels[2] * 0.114
+    return grey
 
 
 def _resized(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """The picture at `size`, channel first (3 x H x W): each channel's pixels in one run, so
+    the sums and fits below read memory in order."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    return np.asarray(rgb.resize(size, Image.Resampling.BOX), np.float32)
+    pixels = np.asarray(rgb.resize(size, Image.Resampling.BOX))
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1), np.float32)
+
+
+def _span(held: np.ndarray) -> slice | np.ndarray:
+    """The positions held, as a slice when they run without a gap (a window inside a frame)."""
+    at = np.flatnonzero(held)
+    if at.size and at[-1] - at[0] + 1 == at.size:
+        return slice(int(at[0]), int(at[-1]) + 1)
+    return at
+
+
+def _cut(img: np.ndarray, rows: slice | np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
+    """The rows x columns window of img (... x H x W)."""
+    cut: np.ndarray = img[..., rows, :][..., columns]
+    return cut
 
 
 def _sample(
     img: np.ndarray, ys: np.ndarray, xs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bilinear samples of img (H x W or H x W x C) on the grid of pixel-centre coordinates
-    ys (rows) x xs (columns), and the mask of grid points inside the picture. The warp is a
-    scale and a shift per axis, so the sampling is separable: each row is interpolated along
-    x once, then the rows along y (the same arithmetic, term for term, as the four corners
-    gathered per point). The mask of points inside is the outer product of the two returned
-    (rows inside, columns inside)."""
-    h, w = img.shape[:2]
+    """Bilinear samples (float32) of img (H x W, or C x H x W) on the grid of pixel-centre
+    coordinates ys (rows) x xs (columns), with the masks of the rows and of the columns
+    inside the picture (the points inside are their outer product). The warp is a scale and a
+    shift per axis, so the sampling is separable: each row read is interpolated along x once,
+    then the rows along y."""
+    h, w = img.shape[-2:]
     fx, fy = xs - 0.5, ys - 0.5
     rows_in, columns_in = (fy >= -0.5) & (fy <= h - 0.5), (fx >= -0.5) & (fx <= w - 0.5)
     fx, fy = np.clip(fx, 0, w - 1), np.clip(fy, 0, h - 1)
@@ -81,52 +99,62 @@ def _sample(
     y0 = np.minimum(fy.astype(np.intp), h - 2 if h > 1 else 0)
     x1 = x0 + (x0 + 1 <= w - 1).astype(np.intp)  # x0 where the picture is one pixel wide
     y1 = y0 + (y0 + 1 <= h - 1).astype(np.intp)
-    ax, ay = fx - x0, fy - y0
-    if img.ndim == 3:
-        ax, ay = ax[:, None], ay[:, None, None]
-    else:
-        ay = ay[:, None]
+    ax, ay = (fx - x0).astype(np.float32), (fy - y0).astype(np.float32)[:, None]
     rows = np.union1d(y0, y1)  # the rows read: interpolated along x once each
     at = np.zeros(h, np.intp)
     at[rows] = np.arange(len(rows))
-    part = img[rows]
-    along_x = part[:, x0] * (1 - ax) + part[:, x1] * ax
-    sampled: np.ndarray = along_x[at[y0]] * (1 - ay) + along_x[at[y1]] * ay
+    part = img[..., rows, :]
+    along_x = part[..., x0] * (1 - ax) + part[..., x1] * ax
+    sampled: np.ndarray = along_x[..., at[y0], :] * (1 - ay) + along_x[..., at[y1], :] * ay
     return sampled, rows_in, columns_in
 
 
 def _blur(img: np.ndarray) -> np.ndarray:
-    """A 1-2-1 blur along both axes, the edges repeated."""
+    """A 1-2-1 blur along the last two axes (rows, columns), the edges repeated."""
     out = img
-    for axis in (0, 1):
+    for axis in (-2, -1):
         n = out.shape[axis]
         pad = np.concatenate([out.take([0], axis), out, out.take([n - 1], axis)], axis=axis)
-        lo = pad[:n] if axis == 0 else pad[:, :n]
-        mid = pad[1 : n + 1] if axis == 0 else pad[:, 1 : n + 1]
-        hi = pad[2 : n + 2] if axis == 0 else pad[:, 2 : n + 2]
-        out = lo * 0.25 + mid * 0.5 + hi * 0.25
+        if axis == -2:
+            lo, mid, hi = pad[..., :n, :], pad[..., 1 : n + 1, :], pad[..., 2 : n + 2, :]
+        else:
+            lo, mid, hi = pad[..., :n], pad[..., 1 : n + 1], pad[..., 2 : n + 2]
+        out = (lo + hi + (mid + mid)) * 0.25
+    return out
+
+
+def _median(values: np.ndarray) -> np.ndarray:
+    """np.median along the last axis of a C x N array (one partition per row, the two middle
+    values averaged for an even N)."""
+    n = values.shape[-1]
+    half = n // 2
+    kth = [half - 1, half] if n % 2 == 0 else [half]
+    out = np.empty(values.shape[0])
+    for c, row in enumerate(values):
+        part = np.partition(row, kth)
+        out[c] = (part[half - 1] + part[half]) / 2 if n % 2 == 0 else part[half]
     return out
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
     """(gain, offset) minimising sum((weight * (gain * x + offset - y))^2)."""
-    gain, offset = _line_fits(x[:, None], y[:, None], weight[:, None])
+    gain, offset = _line_fits(x[None], y[None], weight[None])
     return float(gain[0]), float(offset[0])
 
 
 def _line_fits(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of N x C arrays, (gain, offset) minimising the weighted squares as
-    _line_fit, from the 2 x 2 normal equations. Sums, not BLAS: on a loaded small machine a
-    threaded BLAS call on a few thousand numbers costs a hundred times the arithmetic."""
+    """Per row of C x N arrays, (gain, offset) minimising the weighted squares as _line_fit,
+    from the 2 x 2 normal equations. Sums, not BLAS: on a loaded small machine a threaded BLAS
+    call on a few thousand numbers costs a hundred times the arithmetic."""
     w2 = weight * weight
     wx = w2 * x
-    sxx, sx, s1 = (wx * x).sum(axis=0), wx.sum(axis=0), w2.sum(axis=0)
-    sxy, sy = (wx * y).sum(axis=0), (w2 * y).sum(axis=0)
+    sxx, sx, s1 = (wx * x).sum(axis=1), wx.sum(axis=1), w2.sum(axis=1)
+    sxy, sy = (wx * y).sum(axis=1), (w2 * y).sum(axis=1)
+    sxx, sx, s1, sxy, sy = (v.astype(np.float64) for v in (sxx, sx, s1, sxy, sy))
     det = sxx * s1 - sx * sx
     flat = np.abs(det) <= 1e-9 * np.maximum(1.0, sxx * s1)  # x constant: the least-norm fit
     safe = np.where(flat, 1.0, det)
-    gain = ((s1 * sxy - sx * sy) / safe).astype(np.float64)
-    offset = ((sxx * sy - sx * sxy) / safe).astype(np.float64)
+    gain, offset = (s1 * sxy - sx * sy) / safe, (sxx * sy - sx * sxy) / safe
     for c in np.flatnonzero(flat):
         normal = np.array([[sxx[c], sx[c]], [sx[c], s1[c]]])
         rhs = np.array([sxy[c], sy[c]])
@@ -142,30 +170,32 @@ def _register(
     gh, gw = small.shape
     row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
     gy, gx = np.gradient(big)
-    layers = np.stack([big, gx, gy], axis=-1)  # sampled together: one gather, three values
+    layers = np.stack([big, gx, gy])  # sampled together: one gather, three values
     weights = np.ones(small.shape, np.float32)
     for _ in range(steps):
-        sx, tx, sy, ty = params
+        sx, tx, sy, ty = (float(v) for v in params)
         sampled, rows_in, columns_in = _sample(layers, sy * row + ty, sx * column + tx)
-        rows, columns = np.flatnonzero(rows_in), np.flatnonzero(columns_in)
-        if len(rows) * len(columns) < 16:
+        rows, columns = _span(rows_in), _span(columns_in)
+        n_rows, n_columns = int(rows_in.sum()), int(columns_in.sum())
+        if n_rows * n_columns < 16:
             break
-        window = np.ix_(rows, columns)  # the points inside, in the order a mask takes them
-        warped, dx, dy = (sampled[window][..., k].ravel() for k in range(3))
-        target = small[window].ravel()
-        gain, offset = _line_fit(warped, target, weights[window].ravel())
+        warped, dx, dy = _cut(sampled, rows, columns).reshape(3, -1)
+        target = _cut(small, rows, columns).ravel()
+        gain, offset = _line_fit(warped, target, _cut(weights, rows, columns).ravel())
         residual = gain * warped + offset - target
-        scale = max(1.5 * float(np.median(np.abs(residual))), 1.0)
+        scale = max(1.5 * float(_median(np.abs(residual)[None])[0]), 1.0)
         w = 1.0 / (1.0 + (residual / scale) ** 2)
         weights = np.zeros(small.shape, np.float32)
-        weights[window] = w.reshape(len(rows), len(columns))
+        weights[np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))] = w.reshape(
+            n_rows, n_columns
+        )
         gdx, gdy = gain * dx, gain * dy
-        xs, ys = np.tile(column[columns], len(rows)), np.repeat(row[rows], len(columns))
-        jac = np.stack([gdx * xs, gdx, gdy * ys, gdy], axis=1)
-        jw = jac * w[:, None]
-        normal = (jw[:, :, None] * jac[:, None, :]).sum(axis=0)  # jw.T @ jac, without BLAS
-        rhs = -(jw * residual[:, None]).sum(axis=0)
-        step = np.linalg.solve(normal + 1e-3 * np.eye(4), rhs)
+        xs, ys = np.tile(column[columns], n_rows), np.repeat(row[rows], n_columns)
+        jac = np.stack([gdx * xs, gdx, gdy * ys, gdy])  # 4 x N
+        jw = jac * w
+        normal = (jw[:, None, :] * jac[None, :, :]).sum(axis=2)  # jw @ jac.T, without BLAS
+        rhs = -(jw * residual).sum(axis=1)
+        step = np.linalg.solve(normal.astype(np.float64) + 1e-3 * np.eye(4), rhs)
         params = params + step
         if np.abs(step[[1, 3]]).max() < 0.01 and np.abs(step[[0, 2]]).max() < 1e-4:
             break
@@ -260,7 +290,7 @@ def _read(
     colour_big: np.ndarray, colour_small: np.ndarray, params: np.ndarray, flat: bool
 ) -> tuple[float, float]:
     """(largest, median) block residual of small against big warped by params (one grid)."""
-    gh, gw = colour_small.shape[:2]
+    gh, gw = colour_small.shape[-2:]
     sx, tx, sy, ty = (float(v) for v in params)
     row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
     # Read a little coarser than registered: resampling moves an edge by a fraction of a pixel,
@@ -272,8 +302,7 @@ def _read(
     for held in (rows_in, columns_in):
         held[:margin], held[-margin:] = False, False
     valid = rows_in[:, None] & columns_in[None, :]
-    window = np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))
-    diff = _residual(warped, seen, window, flat)
+    diff = _residual(warped, seen, rows_in, columns_in, flat)
     # What a registration off by SLIP pixels explains at an edge both pictures have is not
     # structure (an edge one of them lost, a blurred region, still counts).
     edges = np.minimum(*(np.hypot(*np.gradient(_grey(p))) for p in (seen, warped)))
@@ -282,31 +311,37 @@ def _read(
 
 
 def _residual(
-    warped: np.ndarray, seen: np.ndarray, window: tuple[np.ndarray, ...], flat: bool
+    warped: np.ndarray, seen: np.ndarray, rows_in: np.ndarray, columns_in: np.ndarray, flat: bool
 ) -> np.ndarray:
     """Per pixel (H x W), the largest channel difference left after a robust gain and offset
-    per channel (none for flat pictures: their colour is all they have), inside the window
-    (rows x columns; zero outside)."""
-    out = np.zeros(seen.shape[:2], np.float32)
-    if not (window[0].size and window[1].size):
+    per channel (none for flat pictures: their colour is all they have), over the window of
+    rows x columns inside (zero outside)."""
+    out = np.zeros(seen.shape[-2:], np.float32)
+    n_rows, n_columns = int(rows_in.sum()), int(columns_in.sum())
+    if not n_rows * n_columns:
         return out
-    x_all, seen_in = warped[window].reshape(-1, 3), seen[window].reshape(-1, 3)
-    shape = (window[0].size, window[1].size)
+    rows, columns = _span(rows_in), _span(columns_in)
+    x_all = _cut(warped, rows, columns).reshape(3, -1)
+    seen_in = _cut(seen, rows, columns).reshape(3, -1)
     if flat:
-        out[window] = np.abs(x_all - seen_in).max(axis=1).reshape(shape)
-        return out
-    # The three channels fitted side by side, on every FIT_STRIDE-th pixel (a tone curve of
-    # two numbers per channel needs a few thousand points, not every one).
-    stride = FIT_STRIDE if len(x_all) >= 4096 else 1  # an icon: every pixel
-    x, y = x_all[::stride], seen_in[::stride]
-    weight = np.ones_like(x)
-    for _ in range(3):
-        gain, offset = _line_fits(x, y, weight)
-        r = gain * x + offset - y
-        scale = np.maximum(1.5 * np.median(np.abs(r), axis=0), 1.0)
-        weight = 1.0 / (1.0 + (r / scale) ** 2)
-    fitted = np.clip(gain * x_all + offset, 0, 255)
-    out[window] = np.abs(fitted - seen_in).max(axis=1).reshape(shape)
+        diff = np.abs(x_all - seen_in).max(axis=0)
+    else:
+        # The three channels fitted side by side, on every FIT_STRIDE-th pixel (a tone curve
+        # of two numbers per channel needs a few thousand points, not every one).
+        stride = FIT_STRIDE if x_all.shape[1] >= 4096 else 1  # an icon: every pixel
+        x, y = x_all[:, ::stride], seen_in[:, ::stride]
+        weight = np.ones_like(x)
+        for _ in range(3):
+            gain, offset = _line_fits(x, y, weight)
+            gain, offset = gain[:, None].astype(np.float32), offset[:, None].astype(np.float32)
+            r = gain * x + offset - y
+            scale = np.maximum(1.5 * _median(np.abs(r)), 1.0)[:, None].astype(np.float32)
+            weight = 1.0 / (1.0 + (r / scale) ** 2)
+        fitted = np.clip(gain * x_all + offset, 0, 255)
+        diff = np.abs(fitted - seen_in).max(axis=0)
+    out[np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))] = diff.reshape(
+        n_rows, n_columns
+    )
     return out
 
 

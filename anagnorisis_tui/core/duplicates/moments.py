@@ -35,6 +35,8 @@ SMALL_PEAK = 12.0
 FLAT_PEAK = 6.0  # low-detail pictures: no registration, no tone fit, and every block this close
 SCENE_NOISE = 8.0  # the median block after registration: below it, one scene (a series)
 SCENE_SHIFT = 0.15  # ... and neither frame sticks out of the other by more than this
+MOVE = 2  # grid pixels a part of one frame may move in the other and leave one scene
+MOVE_SIDE = 32  # ... read on frames at least this many grid pixels a side (not icons)
 SLIP = 0.5  # grid pixels of registration error forgiven: a residual it explains at an edge
 EDGE = 0.006  # a frame may stick out of the other by this share of its side (registration error)
 STEPS = 8  # Gauss-Newton steps per level
@@ -273,7 +275,12 @@ def _look(
     covers = all(lo <= edge and hi >= 1 - edge for lo, hi in spans)
     shift = max(max(-lo, hi - 1, lo, 1 - hi) for lo, hi in spans)
     peak, noise = _read(colour_big, colour_small, params, flat)
-    scene = noise <= SCENE_NOISE and shift <= SCENE_SHIFT
+    if noise > SCENE_NOISE and shift <= SCENE_SHIFT and not flat and min(gw, gh) >= MOVE_SIDE:
+        # Not one scene as registered; one scene where its parts moved a little?
+        noise_moved = min(noise, _moved_noise(colour_big, colour_small, params))
+    else:
+        noise_moved = noise
+    scene = noise_moved <= SCENE_NOISE and shift <= SCENE_SHIFT
     if not (inside or covers):
         why = f"new content at the {_side(spans)}: a pan, not a crop"
         return Moment(False, why, peak, noise, shift, scene)
@@ -326,17 +333,7 @@ def _residual(
     if flat:
         diff = np.abs(x_all - seen_in).max(axis=0)
     else:
-        # The three channels fitted side by side, on every FIT_STRIDE-th pixel (a tone curve
-        # of two numbers per channel needs a few thousand points, not every one).
-        stride = FIT_STRIDE if x_all.shape[1] >= 4096 else 1  # an icon: every pixel
-        x, y = x_all[:, ::stride], seen_in[:, ::stride]
-        weight = np.ones_like(x)
-        for _ in range(3):
-            gain, offset = _line_fits(x, y, weight)
-            gain, offset = gain[:, None].astype(np.float32), offset[:, None].astype(np.float32)
-            r = gain * x + offset - y
-            scale = np.maximum(1.5 * _median(np.abs(r)), 1.0)[:, None].astype(np.float32)
-            weight = 1.0 / (1.0 + (r / scale) ** 2)
+        gain, offset = _tone_fit(x_all, seen_in)
         fitted = np.clip(gain * x_all + offset, 0, 255)
         diff = np.abs(fitted - seen_in).max(axis=0)
     out[np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))] = diff.reshape(
@@ -345,11 +342,70 @@ def _residual(
     return out
 
 
+def _tone_fit(x_all: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A robust (gain, offset) per channel (3 x 1 each) taking x_all to seen (3 x N). The
+    three channels are fitted side by side, on every FIT_STRIDE-th pixel (a tone curve of two
+    numbers per channel needs a few thousand points, not every one)."""
+    stride = FIT_STRIDE if x_all.shape[1] >= 4096 else 1  # an icon: every pixel
+    x, y = x_all[:, ::stride], seen[:, ::stride]
+    weight = np.ones_like(x)
+    for _ in range(3):
+        gain, offset = _line_fits(x, y, weight)
+        gain, offset = gain[:, None].astype(np.float32), offset[:, None].astype(np.float32)
+        r = gain * x + offset - y
+        scale = np.maximum(1.5 * _median(np.abs(r)), 1.0)[:, None].astype(np.float32)
+        weight = 1.0 / (1.0 + (r / scale) ** 2)
+    return gain, offset
+
+
+def _moved_noise(colour_big: np.ndarray, colour_small: np.ndarray, params: np.ndarray) -> float:
+    """The median block residual when each block of small may have moved by up to MOVE grid
+    pixels against big: what the one registration (a scale and a shift per axis) leaves where
+    a subject moved or turned everywhere in the frame (an animation's globe, a crowd), which is
+    another moment of one scene, while a different scene is found nowhere near."""
+    gh, gw = colour_small.shape[-2:]
+    sx, tx, sy, ty = (float(v) for v in params)
+    row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
+    warped, rows_in, columns_in = _sample(_blur(colour_big), sy * row + ty, sx * column + tx)
+    seen = _blur(colour_small)
+    margin = 3 + MOVE  # the blurs' edge, and room to move without wrapping round
+    for held in (rows_in, columns_in):
+        held[:margin], held[-margin:] = False, False
+    if not (rows_in.any() and columns_in.any()):
+        return float("inf")
+    rows, columns = _span(rows_in), _span(columns_in)
+    gain, offset = _tone_fit(
+        _cut(warped, rows, columns).reshape(3, -1), _cut(seen, rows, columns).reshape(3, -1)
+    )
+    fitted = np.clip(gain[:, :, None] * warped + offset[:, :, None], 0, 255)
+    valid = rows_in[:, None] & columns_in[None, :]
+    edges_seen = np.hypot(*np.gradient(_grey(seen)))
+    edges_fitted = np.hypot(*np.gradient(_grey(fitted)))
+    best: np.ndarray | None = None
+    for dy in range(-MOVE, MOVE + 1):
+        for dx in range(-MOVE, MOVE + 1):
+            moved = np.roll(fitted, (dy, dx), axis=(1, 2))
+            edges = np.minimum(edges_seen, np.roll(edges_fitted, (dy, dx), axis=(0, 1)))
+            diff = np.maximum(0.0, np.abs(moved - seen).max(axis=0) - SLIP * edges)
+            means = _block_means(diff, valid)
+            best = means if best is None else np.minimum(best, means)
+    return float(np.median(best)) if best is not None and best.size else float("inf")
+
+
 def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
     """(largest, median) block mean of the residual over blocks mostly inside the overlap."""
     gh, gw = diff.shape
     if gh < BLOCKS or gw < BLOCKS:  # blocks of one pixel, some repeated
         return _blocks_small(diff, valid)
+    means = _block_means(diff, valid)
+    if not means.size:
+        return 0.0, 0.0
+    return float(means.max()), float(np.median(means))
+
+
+def _block_means(diff: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The mean residual of each of the BLOCKS x BLOCKS blocks mostly inside the overlap."""
+    gh, gw = diff.shape
     starts_y = [by * gh // BLOCKS for by in range(BLOCKS)]
     starts_x = [bx * gw // BLOCKS for bx in range(BLOCKS)]
     inside = valid.astype(np.float64)
@@ -357,10 +413,8 @@ def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
     counts = np.add.reduceat(np.add.reduceat(inside, starts_y, 0), starts_x, 1)
     area = np.outer(np.diff([*starts_y, gh]), np.diff([*starts_x, gw]))
     held = counts >= 0.5 * area
-    if not held.any():
-        return 0.0, 0.0
-    means = sums[held] / counts[held]
-    return float(means.max()), float(np.median(means))
+    means: np.ndarray = sums[held] / counts[held]
+    return means
 
 
 def _blocks_small(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:

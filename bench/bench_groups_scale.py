@@ -201,10 +201,6 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
     if method in ("vectors/annoy", "vectors/exact", "phash/mih", "phash/look"):
         # Made by the parent before any child runs: not in this child's time or memory.
         cache = str(db_path.with_suffix(".thumbs")) if method == "phash/look" else None
-        if method != "phash/look":  # the baseline starts no worker for the look it skips
-            from anagnorisis_tui.core.duplicates import look_pool
-
-            look_pool.POOL_MIN = 1 << 62
         start = time.perf_counter()
         found = groups.group_report(
             db,
@@ -278,8 +274,6 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
         raise SystemExit(f"unknown method {method}")
     seconds = time.perf_counter() - start
     peak_mb = peak_rss_mb()
-    # The second look's worker processes (look_pool.py), if any ran: the largest one's peak.
-    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     truth = planted_pairs(np.load(db_path.with_suffix(".truth.npy")))
     grouped = set()
     for m in members:
@@ -301,7 +295,6 @@ def child(method: str, db_path: Path, workdir: Path) -> dict:
         "planted_pairs": len(truth),
         "unplanted_pairs": len(grouped - truth),
         **({"tiers": dict(tiers)} if method.startswith(("phash/mih", "phash/look")) else {}),
-        **({"worker_peak_rss_mb": round(workers_mb)} if method == "phash/look" else {}),
     }
 
 
@@ -342,16 +335,11 @@ def main() -> None:
         results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(json.dumps(results[method]))
     if "phash/look" in results and "phash/mih" in results:
-        from anagnorisis_tui.core.duplicates import look_pool
-
         look, mih = results["phash/look"], results["phash/mih"]
-        # With worker processes, the memory is the parent's and every worker's at once.
-        held = look["peak_rss_mb"] + look.get("worker_peak_rss_mb", 0) * look_pool.workers()
         print(
             f"second look: {look['seconds'] / max(mih['seconds'], 1e-9):.2f}x the time, "
-            f"{look['peak_rss_mb'] / max(mih['peak_rss_mb'], 1):.2f}x the peak memory "
-            f"({held / max(mih['peak_rss_mb'], 1):.2f}x with its {look_pool.workers()} workers' "
-            f"peaks added) of phash/mih without it (same run; load {os.getloadavg()[0]:.1f})"
+            f"{look['peak_rss_mb'] / max(mih['peak_rss_mb'], 1):.2f}x the peak memory of "
+            f"phash/mih without it (same run; load {os.getloadavg()[0]:.1f})"
         )
     for ours, base in (
         ("vectors/annoy", "vectors/exact"),

@@ -266,26 +266,3 @@ def test_a_bracket_without_exif_is_never_planned_but_an_edit_of_one_shot_is(tmp_
     with Library(settings) as library:
         named = library.duplicates.plan_group_action(report.groups, tiers=("edited",))
     assert {m.path for m in unproven} <= {item.path for item in named.items}
-
-
-@pytest.mark.slow
-def test_the_look_on_every_core_decides_as_one_core(series, monkeypatch):
-    from anagnorisis_tui.core.duplicates import look_pool
-
-    library, _, report, _ = series
-    monkeypatch.setattr(look_pool, "POOL_MIN", 1)
-    monkeypatch.setattr(look_pool, "CHUNK", 5)
-    monkeypatch.setattr(look_pool, "workers", lambda: 2)
-    used = []
-    real = look_pool.look_all
-    monkeypatch.setattr(look_pool, "look_all", lambda *a, **k: used.append(1) or real(*a, **k))
-    pooled = library.duplicates.group_report(GroupOptions(method="phash"))
-    assert used  # the pairs went to worker processes
-
-    def decided(found):
-        return sorted(
-            (g.keeper.path, g.tier, sorted((m.path, m.tier, m.why) for m in g.others))
-            for g in found.groups
-        )
-
-    assert decided(pooled) == decided(report)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -84,19 +83,10 @@ def refine(
     cancel: threading.Event | None = None,
     tick: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[int, int], Edge]:
-    """The edges with each verified pair's tier confirmed, or turned into a series. Many
-    pairs, read from the library's own files (thumbnail_loader, shot_loader), are looked at on
-    every core (look_pool.py); the same decisions either way."""
+    """The edges with each verified pair's tier confirmed, or turned into a series."""
     look = Cached(thumbnail)
     out = dict(edges)
     todo = sorted(pair for pair, edge in edges.items() if _needs_look(edge))
-    if isinstance(thumbnail, Thumbnails) and isinstance(shot, Shots):
-        from anagnorisis_tui.core.duplicates import look_pool
-
-        if len(todo) >= look_pool.POOL_MIN and look_pool.workers() > 1:
-            jobs = [(pair, edges[pair], (pair[0] in raw) != (pair[1] in raw)) for pair in todo]
-            out.update(look_pool.look_all(jobs, thumbnail, cancel=cancel, tick=tick))
-            return out
     for n, (i, j) in enumerate(todo):
         if n % 32 == 0:
             check(cancel)
@@ -189,59 +179,33 @@ def paths(
     return out
 
 
-def load_thumbnail(path: str | None, content_hash: str, cache: str | None) -> Image.Image | None:
-    """A file's 256-pixel thumbnail: the cached one (the scan writes it), made into the cache
-    when missing; without a cache, made in memory. None: no present file, or unreadable."""
-    if path is None:
-        return None
-    try:
-        if cache is None:
-            return thumbnails.make_thumbnail(path)
-        made = thumbnails.ensure_thumbnail(Path(cache), path, content_hash)
-        with Image.open(made) as image:
-            return image.convert("RGB")
-    except (thumbnails.ThumbnailError, OSError):
-        return None
+def thumbnail_loader(hashes: list[str], path_of: dict[int, str], cache: str | None) -> Thumbnail:
+    """Each node's 256-pixel thumbnail: the cached one (the scan writes it), made into the cache
+    when missing; without a cache, made in memory."""
+
+    def load(node: int) -> Image.Image | None:
+        path = path_of.get(node)
+        if path is None:
+            return None
+        try:
+            if cache is None:
+                return thumbnails.make_thumbnail(path)
+            made = thumbnails.ensure_thumbnail(Path(cache), path, hashes[node])
+            with Image.open(made) as image:
+                return image.convert("RGB")
+        except (thumbnails.ThumbnailError, OSError):
+            return None
+
+    return load
 
 
-def read_shot(path: str | None) -> shots.Shot:
-    """The shot a file records (nothing for no present file)."""
-    return shots.read(path) if path is not None else shots.Shot()
+def shot_loader(path_of: dict[int, str]) -> Callable[[int], shots.Shot]:
+    known: dict[int, shots.Shot] = {}
 
+    def shot(node: int) -> shots.Shot:
+        if node not in known:
+            path = path_of.get(node)
+            known[node] = shots.read(path) if path is not None else shots.Shot()
+        return known[node]
 
-@dataclass(frozen=True)
-class Thumbnails:
-    """Each node's thumbnail (load_thumbnail), from where its file and thumbnail are: what
-    worker processes are sent (look_pool.py) instead of pixels."""
-
-    hashes: list[str]
-    path_of: dict[int, str]
-    cache: str | None
-
-    def __call__(self, node: int) -> Image.Image | None:
-        return load_thumbnail(self.path_of.get(node), self.hashes[node], self.cache)
-
-    def end(self, node: int) -> tuple[str | None, str]:
-        """(present file, content hash) of a node."""
-        return self.path_of.get(node), self.hashes[node]
-
-
-def thumbnail_loader(hashes: list[str], path_of: dict[int, str], cache: str | None) -> Thumbnails:
-    return Thumbnails(hashes, path_of, cache)
-
-
-class Shots:
-    """Each node's shot (read_shot), read once."""
-
-    def __init__(self, path_of: dict[int, str]) -> None:
-        self.path_of = path_of
-        self._known: dict[int, shots.Shot] = {}
-
-    def __call__(self, node: int) -> shots.Shot:
-        if node not in self._known:
-            self._known[node] = read_shot(self.path_of.get(node))
-        return self._known[node]
-
-
-def shot_loader(path_of: dict[int, str]) -> Shots:
-    return Shots(path_of)
+    return shot

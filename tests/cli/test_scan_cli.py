@@ -196,19 +196,31 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_finishes(library, monkeypatch, c
         write(library / "many" / f"{i}.jpg", jpeg_bytes(100 + i, (16, 16)))
     database = Path(os.environ["ANAGNORISIS_DATA_DIR"]) / "library.db"
 
-    def interrupt_once_catalogued() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if database.exists():
-                with contextlib.suppress(Exception):
-                    rows = dbmod.connect(database).execute("SELECT count(*) FROM files")
-                    if rows.fetchone()[0] >= 43:
-                        break
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+    # Ctrl-C only while the scan runs, never after: sent late (once `main` had returned), it
+    # would land as a KeyboardInterrupt in whatever this worker runs next.
+    lock, finished = threading.Lock(), False
 
-    threading.Thread(target=interrupt_once_catalogued, daemon=True).start()
-    assert main(["scan", str(library)]) == 130
+    def interrupt_once_catalogued() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                rows = dbmod.connect(database, readonly=True).execute("SELECT count(*) FROM files")
+                if rows.fetchone()[0] >= 43:
+                    break
+            time.sleep(0.05)
+        with lock:
+            if not finished:
+                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+
+    thread = threading.Thread(target=interrupt_once_catalogued, daemon=True)
+    thread.start()
+    try:
+        code = main(["scan", str(library)])
+    finally:
+        with lock:
+            finished = True
+    thread.join(30)
+    assert code == 130, "the scan was not interrupted while it worked"
     assert "scan interrupted" in capsys.readouterr().out
     childhooks.install(tmp_path, monkeypatch, "")
     db = dbmod.connect(database)

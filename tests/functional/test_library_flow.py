@@ -16,6 +16,7 @@ from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support import childhooks
 from tests.support.app_library import make_images
 from tests.support.imagefiles import noise, save
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -88,12 +89,15 @@ async def test_quit_during_the_scan_stops_the_child_and_keeps_its_work(
     library = Library(replace(settings, library_roots=(str(root),)))
     app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        while True:
+
+        def ingesting() -> bool:
             job = app.jobs.jobs.get("scan")
             p = job.progress if job is not None else None
-            if p is not None and p.stage == "ingest" and p.done >= 8:
-                break
-            await pilot.pause(0.05)
+            return p is not None and p.stage == "ingest" and p.done >= 8
+
+        assert await until(pilot, ingesting, deadline=300, interval=0.05), (
+            "the scan never ingested 8 files"
+        )
         await pilot.press("q")
     assert app.jobs.wait(10)  # the job's thread ended with its child
     scan = app.jobs.jobs["scan"].child
@@ -121,8 +125,12 @@ async def test_a_crashing_decoder_is_a_notice_and_the_app_goes_on(
     library = Library(replace(settings, library_roots=(str(root),)))
     app = make_test_app(library, scan_on_start=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.jobs.running("scan") or "scan" not in app.jobs.jobs:
-            await pilot.pause(0.05)
+        assert await until(
+            pilot,
+            lambda: "scan" in app.jobs.jobs and not app.jobs.running("scan"),
+            deadline=300,
+            interval=0.05,
+        ), "the scan never ended"
         await settle(pilot)
         notices = [n.message for n in app._notifications]
         assert any("SIGSEGV" in m and "what it had finished is kept" in m for m in notices)

@@ -8,6 +8,7 @@ from textual.widgets import Input, Select
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from anagnorisis_tui.ui.widgets.filter_bar import FilterBar
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
+from tests.support.waiting import until
 
 SIZE = (120, 40)
 
@@ -66,10 +67,22 @@ async def test_a_query_typed_right_after_more_like_this_is_the_query(
         await pilot.press("enter")  # the viewer
         await settle(pilot)
         burst(app, "m", "slash", *"red circle", "enter")
-        for _ in range(60):
-            await settle(pilot)
-            if not app.typeahead.backlog and not app.typeahead._busy:
-                break
+        # Until the keys are handled and the Enter ran a search, however long: 60 rounds of
+        # settling ran out first on a loaded machine (a full-suite run failed here).
+
+        def searched() -> bool:
+            typed = app.typeahead
+            shown = app.screen
+            return (
+                isinstance(shown, SearchScreen)
+                and bool(shown.state.query)
+                and not typed.backlog
+                and not typed._busy
+            )
+
+        assert await until(pilot, searched, deadline=300, interval=0.05), (
+            f"no search ran from the keys typed: {app.screen!r}, {app.typeahead.backlog} waiting"
+        )
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SearchScreen)

@@ -12,6 +12,7 @@ from textual.app import App
 from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.screens.confirm import ConfirmScreen
 from tests.support.app_library import make_images
+from tests.support.waiting import until
 
 SIZE = (110, 34)
 
@@ -20,12 +21,16 @@ async def _thumbnails_shown(pilot, settle) -> None:
     """Wait until every visible cell shows its picture (they arrive from a worker)."""
     from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 
-    for _ in range(100):
-        await settle(pilot)
+    def shown() -> bool:
         cells = [c for g in pilot.app.screen.query(ThumbnailGrid) for c in g.cells if c.entry]
-        if all(c.shown_image is not None for c in cells):
-            break
-        await pilot.pause(0.05)
+        return all(c.shown_image is not None for c in cells)
+
+    # Not a fixed number of rounds: on a loaded machine they ran out and the snapshot failed.
+    await settle(pilot)
+    assert await until(pilot, shown, deadline=300, interval=0.05), (
+        "the visible cells never showed their pictures"
+    )
+    await settle(pilot)
     await pilot.pause()
 
 
@@ -72,10 +77,9 @@ def test_groups_screen(dupes, make_test_app, settle, snap_compare):
         await settle(pilot)
         await pilot.press("escape", "D")
         await settle(pilot)
-        for _ in range(100):
-            if pilot.app.screen.groups:
-                break
-            await pilot.pause(0.05)
+        assert await until(
+            pilot, lambda: bool(pilot.app.screen.groups), deadline=300, interval=0.05
+        ), "the groups screen never listed its groups"
         await _thumbnails_shown(pilot, settle)
 
     assert snap_compare(make_test_app(library), terminal_size=SIZE, run_before=run_before)

@@ -12,11 +12,20 @@ from collections.abc import Callable
 DEADLINE_S = 60.0
 
 
-async def until(pilot, condition: Callable[[], bool], *, deadline: float = DEADLINE_S) -> bool:
-    """Let the app run (its messages and workers) until `condition()` holds; its last value."""
+async def until(
+    pilot,
+    condition: Callable[[], bool],
+    *,
+    deadline: float = DEADLINE_S,
+    interval: float | None = None,
+) -> bool:
+    """Let the app run (its messages and workers) until `condition()` holds; its last value.
+
+    `interval`: seconds between looks, for a condition met elsewhere (a child process): a loop
+    that only yields would take CPU from it on a loaded machine."""
     give_up = time.monotonic() + deadline
     while not condition():
         if time.monotonic() > give_up:
             return condition()
-        await pilot.pause()
+        await pilot.pause(interval)
     return True

@@ -83,6 +83,7 @@ print("survived")
 """
 
 
+@pytest.mark.slow  # a child process and 2,000 queries: not for the fast lane
 def test_closing_while_another_thread_counts_does_not_crash(tmp_path: Path):
     # Before the fix this crashed (SIGSEGV) at once in each of 5 runs of these 100 rounds.
     # In a child, so that a crash fails this test instead of killing the worker.

@@ -250,6 +250,7 @@ def export(
     except OSError:
         discard(folder)
         return False
+    del weights, tower  # the file is read back by itself: never both in memory
     tower_read = open_tower(folder)  # what was written, read back, agrees as well
     if tower_read is None or _agreement(tower_read.encode_images(probe), reference) < MIN_AGREEMENT:
         discard(folder)

@@ -1,7 +1,8 @@
 """One SQLite connection per thread for one catalogue file.
 
 SQLite connections must not be shared across threads, so each thread that touches the catalogue
-gets its own, opened (and the schema migrated) on first use; `close()` closes them all.
+gets its own, opened (and the schema migrated) on first use; `close()` closes them all, but
+never one that another thread may be using at that moment.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ class Connections:
     def __init__(self, database: Path, upgrade: Callable[[Database], None] | None = None) -> None:
         self.database = database
         self._local = threading.local()
-        self._opened: list[Database] = []
+        # Each connection with the thread that opened it (the only one that uses it).
+        self._opened: list[tuple[Database, threading.Thread]] = []
         self._lock = threading.Lock()
         self._upgrade = upgrade
         self._upgrading = threading.Lock()
@@ -35,7 +37,7 @@ class Connections:
             conn = dbmod.connect(self.database)
             self._local.db = conn
             with self._lock:
-                self._opened.append(conn)
+                self._opened.append((conn, threading.current_thread()))
             with self._upgrading:  # a thread opening meanwhile waits for the upgrade
                 upgrade, self._upgrade = self._upgrade, None
                 if upgrade is not None:
@@ -43,10 +45,20 @@ class Connections:
         return conn
 
     def close(self) -> None:
+        """Close this thread's connection and those of threads that have ended.
+
+        A connection of a thread still running is not closed here: that thread may be inside a
+        statement, with the GIL released, and sqlite3 closed under it dereferences a freed
+        handle (a segfault: the app's first-page prefetch still counting when a short-lived
+        app's library was closed killed a test worker). Its reference is dropped instead, so it
+        closes when that thread lets go of it (its thread-local slot, its frames), never while
+        it is in use.
+        """
+        me = threading.current_thread()
         with self._lock:
-            for conn in self._opened:
-                # Closing a connection made on another thread may be refused; it dies with it.
-                with contextlib.suppress(Exception):
-                    conn.conn.close()
+            for conn, owner in self._opened:
+                if owner is me or not owner.is_alive():
+                    with contextlib.suppress(Exception):
+                        conn.conn.close()
             self._opened.clear()
         self._local = threading.local()

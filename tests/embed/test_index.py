@@ -111,3 +111,27 @@ def test_a_build_short_of_the_recall_target_is_searched_exactly(store, monkeypat
     for q in index.tuning_queries(mat, 20, seed=5):
         assert snap.search(q, 10) == snap.search(q, 10, exact=True)
     snap.close()
+
+
+def test_a_build_that_holds_the_target_serves_image_queries_and_never_text(store):
+    """The rule at any size: the index answers a query of images only when its build's tuned
+    recall@10 reached RECALL_TARGET; a text query (exact=True, search.needs_exact) is scored
+    over every vector even then."""
+    from anagnorisis_tui.core.semantic.search import Term, needs_exact
+
+    database, data, mat = store
+    meta = index.build(database, data, "m", exact_max=0, trees=10)
+    assert meta["tuned_recall_at_10"] >= index.RECALL_TARGET
+    snap = index.open_snapshot(data, "m", 64)
+    assert snap is not None and snap.ann is not None and snap.index_holds
+    assert needs_exact([Term("text", "a dog", 1.0)])
+    assert not needs_exact([Term("image", "/photos/a.jpg", 1.0)])
+    searcher = Searcher(data, "m")
+    hashes = [f"h{i:05d}" for i in range(len(mat))]
+    for q in index.tuning_queries(mat, 10, seed=7):
+        ids = snap.ann.get_nns_by_vector(q.tolist(), 10, search_k=meta["search_k_per_10"])
+        assert [h for h, _ in snap.search(q, 10)] == [hashes[i] for i in ids]  # the index
+        exact = [h for h, _ in index.exact_top(snap.matrix, snap.hashes, q, 10)]  # as stored
+        assert [h for h, _ in searcher.ranked(database, q, 10, exact=True)] == exact
+    searcher.close()
+    snap.close()

@@ -188,3 +188,17 @@ def test_text_tower_up_to_end_of_text_equals_all_77_positions(tiny_embedder, tmp
             np.testing.assert_allclose(
                 tower.encode_tokens(batch), tower.encode_tokens(batch, full=True), atol=1e-5
             )
+
+
+def test_lazy_tables_from_the_cache_equal_the_built_ones():
+    """The cache's encoder is looked up through the ranks (no 49,408-entry vocabulary built):
+    every token and every merge gets the same id and rank as the dicts open_clip's way gives,
+    including a token two merges join to (the last one's id) and a repeated line."""
+    _raw, merges = bpe._read_merges(bpe.vocab_path())
+    for lines in (merges, ["a b", "ab c", "a bc", "a b", "c d</w>"]):
+        encoder, ranks = bpe._tables(lines)
+        lazy_encoder, lazy_ranks = bpe._lazy_tables("\n".join(lines))
+        assert dict(lazy_ranks) == ranks
+        assert {token: lazy_encoder[token] for token in encoder} == encoder
+        assert dict(lazy_encoder) == encoder and len(lazy_encoder) == len(encoder)
+        assert "zz-not-a-token" not in lazy_encoder and lazy_encoder.get("q q") is None

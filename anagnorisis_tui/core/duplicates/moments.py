@@ -35,6 +35,8 @@ SMALL_PEAK = 12.0
 FLAT_PEAK = 6.0  # low-detail pictures: no registration, no tone fit, and every block this close
 SCENE_NOISE = 8.0  # the median block after registration: below it, one scene (a series)
 SCENE_SHIFT = 0.15  # ... and neither frame sticks out of the other by more than this
+MOVE = 2  # grid pixels a part of one frame may move in the other and leave one scene
+MOVE_SIDE = 32  # ... read on frames at least this many grid pixels a side (not icons)
 SLIP = 0.5  # grid pixels of registration error forgiven: a residual it explains at an edge
 EDGE = 0.006  # a frame may stick out of the other by this share of its side (registration error)
 STEPS = 8  # Gauss-Newton steps per level
@@ -56,73 +58,109 @@ class Moment:
 
 
 def _grey(pixels: np.ndarray) -> np.ndarray:
-    return pixels[..., 0] * 0.299 + pixels[..., 1] * 0.587 + pixels[..., 2] * 0.114
+    """Luma of channel-first pixels (3 x H x W)."""
+    grey: np.ndarray = pixels[0] * 0.299 + pixels[1] * 0.587 + pixels[2] * 0.114
+    return grey
 
 
 def _resized(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    rgb = image.convert("RGB")
-    return np.asarray(rgb.resize(size, Image.Resampling.BOX), np.float32)
+    """The picture at `size`, channel first (3 x H x W): each channel's pixels in one run, so
+    the sums and fits below read memory in order."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    pixels = np.asarray(rgb.resize(size, Image.Resampling.BOX))
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1), np.float32)
 
 
-def _sample(img: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bilinear samples of img (H x W or H x W x C) at pixel-centre coordinates, and the mask
-    of points inside the picture. One gather per corner over all channels at once."""
-    h, w = img.shape[:2]
+def _span(held: np.ndarray) -> slice | np.ndarray:
+    """The positions held, as a slice when they run without a gap (a window inside a frame)."""
+    at = np.flatnonzero(held)
+    if at.size and at[-1] - at[0] + 1 == at.size:
+        return slice(int(at[0]), int(at[-1]) + 1)
+    return at
+
+
+def _cut(img: np.ndarray, rows: slice | np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
+    """The rows x columns window of img (... x H x W)."""
+    cut: np.ndarray = img[..., rows, :][..., columns]
+    return cut
+
+
+def _sample(
+    img: np.ndarray, ys: np.ndarray, xs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bilinear samples (float32) of img (H x W, or C x H x W) on the grid of pixel-centre
+    coordinates ys (rows) x xs (columns), with the masks of the rows and of the columns
+    inside the picture (the points inside are their outer product). The warp is a scale and a
+    shift per axis, so the sampling is separable: each row read is interpolated along x once,
+    then the rows along y."""
+    h, w = img.shape[-2:]
     fx, fy = xs - 0.5, ys - 0.5
-    inside = (fx >= -0.5) & (fx <= w - 0.5) & (fy >= -0.5) & (fy <= h - 0.5)
+    rows_in, columns_in = (fy >= -0.5) & (fy <= h - 0.5), (fx >= -0.5) & (fx <= w - 0.5)
     fx, fy = np.clip(fx, 0, w - 1), np.clip(fy, 0, h - 1)
     x0 = np.minimum(fx.astype(np.intp), w - 2 if w > 1 else 0)
     y0 = np.minimum(fy.astype(np.intp), h - 2 if h > 1 else 0)
-    step_x = (x0 + 1 <= w - 1).astype(np.intp)  # 0 where the picture is one pixel wide
-    step_y = (y0 + 1 <= h - 1).astype(np.intp) * w
-    ax, ay = fx - x0, fy - y0
-    flat = img.reshape(h * w, -1) if img.ndim == 3 else img.reshape(h * w)
-    if img.ndim == 3:
-        ax, ay = ax[..., None], ay[..., None]
-    i00 = y0 * w + x0
-    top = flat[i00] * (1 - ax) + flat[i00 + step_x] * ax
-    bottom = flat[i00 + step_y] * (1 - ax) + flat[i00 + step_y + step_x] * ax
-    sampled: np.ndarray = top * (1 - ay) + bottom * ay
-    return sampled, inside
+    x1 = x0 + (x0 + 1 <= w - 1).astype(np.intp)  # x0 where the picture is one pixel wide
+    y1 = y0 + (y0 + 1 <= h - 1).astype(np.intp)
+    ax, ay = (fx - x0).astype(np.float32), (fy - y0).astype(np.float32)[:, None]
+    rows = np.union1d(y0, y1)  # the rows read: interpolated along x once each
+    at = np.zeros(h, np.intp)
+    at[rows] = np.arange(len(rows))
+    part = img[..., rows, :]
+    along_x = part[..., x0] * (1 - ax) + part[..., x1] * ax
+    sampled: np.ndarray = along_x[..., at[y0], :] * (1 - ay) + along_x[..., at[y1], :] * ay
+    return sampled, rows_in, columns_in
 
 
 def _blur(img: np.ndarray) -> np.ndarray:
-    """A 1-2-1 blur along both axes, the edges repeated."""
+    """A 1-2-1 blur along the last two axes (rows, columns), the edges repeated."""
     out = img
-    for axis in (0, 1):
+    for axis in (-2, -1):
         n = out.shape[axis]
         pad = np.concatenate([out.take([0], axis), out, out.take([n - 1], axis)], axis=axis)
-        lo = pad[:n] if axis == 0 else pad[:, :n]
-        mid = pad[1 : n + 1] if axis == 0 else pad[:, 1 : n + 1]
-        hi = pad[2 : n + 2] if axis == 0 else pad[:, 2 : n + 2]
-        out = lo * 0.25 + mid * 0.5 + hi * 0.25
+        if axis == -2:
+            lo, mid, hi = pad[..., :n, :], pad[..., 1 : n + 1, :], pad[..., 2 : n + 2, :]
+        else:
+            lo, mid, hi = pad[..., :n], pad[..., 1 : n + 1], pad[..., 2 : n + 2]
+        out = (lo + hi + (mid + mid)) * 0.25
+    return out
+
+
+def _median(values: np.ndarray) -> np.ndarray:
+    """np.median along the last axis of a C x N array (one partition per row, the two middle
+    values averaged for an even N)."""
+    n = values.shape[-1]
+    half = n // 2
+    kth = [half - 1, half] if n % 2 == 0 else [half]
+    out = np.empty(values.shape[0])
+    for c, row in enumerate(values):
+        part = np.partition(row, kth)
+        out[c] = (part[half - 1] + part[half]) / 2 if n % 2 == 0 else part[half]
     return out
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
     """(gain, offset) minimising sum((weight * (gain * x + offset - y))^2)."""
-    gain, offset = _line_fits(x[:, None], y[:, None], weight[:, None])
+    gain, offset = _line_fits(x[None], y[None], weight[None])
     return float(gain[0]), float(offset[0])
 
 
 def _line_fits(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of N x C arrays, (gain, offset) minimising the weighted squares as
-    _line_fit, from the 2 x 2 normal equations. Sums, not BLAS: on a loaded small machine a
-    threaded BLAS call on a few thousand numbers costs a hundred times the arithmetic."""
+    """Per row of C x N arrays, (gain, offset) minimising the weighted squares as _line_fit,
+    from the 2 x 2 normal equations. Sums, not BLAS: on a loaded small machine a threaded BLAS
+    call on a few thousand numbers costs a hundred times the arithmetic."""
     w2 = weight * weight
     wx = w2 * x
-    sxx, sx, s1 = (wx * x).sum(axis=0), wx.sum(axis=0), w2.sum(axis=0)
-    sxy, sy = (wx * y).sum(axis=0), (w2 * y).sum(axis=0)
+    sxx, sx, s1 = (wx * x).sum(axis=1), wx.sum(axis=1), w2.sum(axis=1)
+    sxy, sy = (wx * y).sum(axis=1), (w2 * y).sum(axis=1)
+    sxx, sx, s1, sxy, sy = (v.astype(np.float64) for v in (sxx, sx, s1, sxy, sy))
     det = sxx * s1 - sx * sx
-    gain, offset = np.zeros(x.shape[1]), np.zeros(x.shape[1])
-    for c in range(x.shape[1]):
-        if abs(det[c]) <= 1e-9 * max(1.0, sxx[c] * s1[c]):  # x constant: the least-norm fit
-            normal = np.array([[sxx[c], sx[c]], [sx[c], s1[c]]])
-            rhs = np.array([sxy[c], sy[c]])
-            gain[c], offset[c] = np.linalg.lstsq(normal, rhs, rcond=None)[0]
-        else:
-            gain[c] = (s1[c] * sxy[c] - sx[c] * sy[c]) / det[c]
-            offset[c] = (sxx[c] * sy[c] - sx[c] * sxy[c]) / det[c]
+    flat = np.abs(det) <= 1e-9 * np.maximum(1.0, sxx * s1)  # x constant: the least-norm fit
+    safe = np.where(flat, 1.0, det)
+    gain, offset = (s1 * sxy - sx * sy) / safe, (sxx * sy - sx * sxy) / safe
+    for c in np.flatnonzero(flat):
+        normal = np.array([[sxx[c], sx[c]], [sx[c], s1[c]]])
+        rhs = np.array([sxy[c], sy[c]])
+        gain[c], offset[c] = np.linalg.lstsq(normal, rhs, rcond=None)[0]
     return gain, offset
 
 
@@ -132,36 +170,38 @@ def _register(
     """Refine (sx, tx, sy, ty), mapping small's pixel coordinates into big's (both grey, one
     grid), and return it with the last robust weights."""
     gh, gw = small.shape
-    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
-    xs, ys = xs.ravel(), ys.ravel()
+    row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
     gy, gx = np.gradient(big)
-    layers = np.stack([big, gx, gy], axis=-1)  # sampled together: one gather, three values
-    target_all = small.ravel()
-    weights = np.ones(small.size, np.float32)
+    layers = np.stack([big, gx, gy])  # sampled together: one gather, three values
+    weights = np.ones(small.shape, np.float32)
     for _ in range(steps):
-        sx, tx, sy, ty = params
-        sampled, inside = _sample(layers, sy * ys + ty, sx * xs + tx)
-        ok = inside
-        if ok.sum() < 16:
+        sx, tx, sy, ty = (float(v) for v in params)
+        sampled, rows_in, columns_in = _sample(layers, sy * row + ty, sx * column + tx)
+        rows, columns = _span(rows_in), _span(columns_in)
+        n_rows, n_columns = int(rows_in.sum()), int(columns_in.sum())
+        if n_rows * n_columns < 16:
             break
-        warped, dx, dy = sampled[ok, 0], sampled[ok, 1], sampled[ok, 2]
-        target = target_all[ok]
-        gain, offset = _line_fit(warped, target, weights[ok])
+        warped, dx, dy = _cut(sampled, rows, columns).reshape(3, -1)
+        target = _cut(small, rows, columns).ravel()
+        gain, offset = _line_fit(warped, target, _cut(weights, rows, columns).ravel())
         residual = gain * warped + offset - target
-        scale = max(1.5 * float(np.median(np.abs(residual))), 1.0)
+        scale = max(1.5 * float(_median(np.abs(residual)[None])[0]), 1.0)
         w = 1.0 / (1.0 + (residual / scale) ** 2)
-        weights = np.zeros(small.size, np.float32)
-        weights[ok] = w
+        weights = np.zeros(small.shape, np.float32)
+        weights[np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))] = w.reshape(
+            n_rows, n_columns
+        )
         gdx, gdy = gain * dx, gain * dy
-        jac = np.stack([gdx * xs[ok], gdx, gdy * ys[ok], gdy], axis=1)
-        jw = jac * w[:, None]
-        normal = (jw[:, :, None] * jac[:, None, :]).sum(axis=0)  # jw.T @ jac, without BLAS
-        rhs = -(jw * residual[:, None]).sum(axis=0)
-        step = np.linalg.solve(normal + 1e-3 * np.eye(4), rhs)
+        xs, ys = np.tile(column[columns], n_rows), np.repeat(row[rows], n_columns)
+        jac = np.stack([gdx * xs, gdx, gdy * ys, gdy])  # 4 x N
+        jw = jac * w
+        normal = (jw[:, None, :] * jac[None, :, :]).sum(axis=2)  # jw @ jac.T, without BLAS
+        rhs = -(jw * residual).sum(axis=1)
+        step = np.linalg.solve(normal.astype(np.float64) + 1e-3 * np.eye(4), rhs)
         params = params + step
         if np.abs(step[[1, 3]]).max() < 0.01 and np.abs(step[[0, 2]]).max() < 1e-4:
             break
-    return params, weights.reshape(small.shape)
+    return params, weights
 
 
 def _levels(width: int, height: int) -> list[tuple[int, int]]:
@@ -214,17 +254,16 @@ def _look(
     params = np.array([1.0, 0.0, 1.0, 0.0], np.float64)
     previous: tuple[int, int] | None = None
     weights = np.ones(1)
-    target = grey_big = colour_big = colour_small = None
+    target = colour_big = colour_small = None
     for size in levels:
         if previous is not None:
             fx, fy = size[0] / previous[0], size[1] / previous[1]
             params = np.array([params[0], params[1] * fx, params[2], params[3] * fy])
         colour_small = _resized(small, size)
         colour_big = _resized(big, size)
-        target = _blur(_grey(colour_small))
-        grey_big = _blur(_grey(colour_big))
         if not flat and (register_last or size != levels[-1]):
-            params, weights = _register(grey_big, target, params, steps)
+            target = _blur(_grey(colour_small))
+            params, weights = _register(_blur(_grey(colour_big)), target, params, steps)
         previous = size
     assert colour_small is not None and colour_big is not None
     gw, gh = previous or levels[-1]
@@ -236,7 +275,12 @@ def _look(
     covers = all(lo <= edge and hi >= 1 - edge for lo, hi in spans)
     shift = max(max(-lo, hi - 1, lo, 1 - hi) for lo, hi in spans)
     peak, noise = _read(colour_big, colour_small, params, flat)
-    scene = noise <= SCENE_NOISE and shift <= SCENE_SHIFT
+    if noise > SCENE_NOISE and shift <= SCENE_SHIFT and not flat and min(gw, gh) >= MOVE_SIDE:
+        # Not one scene as registered; one scene where its parts moved a little?
+        noise_moved = min(noise, _moved_noise(colour_big, colour_small, params))
+    else:
+        noise_moved = noise
+    scene = noise_moved <= SCENE_NOISE and shift <= SCENE_SHIFT
     if not (inside or covers):
         why = f"new content at the {_side(spans)}: a pan, not a crop"
         return Moment(False, why, peak, noise, shift, scene)
@@ -253,48 +297,99 @@ def _read(
     colour_big: np.ndarray, colour_small: np.ndarray, params: np.ndarray, flat: bool
 ) -> tuple[float, float]:
     """(largest, median) block residual of small against big warped by params (one grid)."""
-    gh, gw = colour_small.shape[:2]
+    gh, gw = colour_small.shape[-2:]
     sx, tx, sy, ty = (float(v) for v in params)
-    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32) + 0.5
+    row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
     # Read a little coarser than registered: resampling moves an edge by a fraction of a pixel,
     # a subject that moved or a changed region stays.
-    warped, valid = _sample(_blur(colour_big), sy * ys + ty, sx * xs + tx)
+    warped, rows_in, columns_in = _sample(_blur(colour_big), sy * row + ty, sx * column + tx)
     seen = _blur(colour_small)
     # The blurs read past a frame's edge as its edge repeated: the outer pixels do not count.
     margin = 3 if min(gw, gh) >= 32 else 1
-    valid[:margin], valid[-margin:], valid[:, :margin], valid[:, -margin:] = (False,) * 4
-    keep = valid.ravel()
-    diff = _residual(warped.reshape(-1, 3), seen.reshape(-1, 3), keep, flat)
+    for held in (rows_in, columns_in):
+        held[:margin], held[-margin:] = False, False
+    valid = rows_in[:, None] & columns_in[None, :]
+    diff = _residual(warped, seen, rows_in, columns_in, flat)
     # What a registration off by SLIP pixels explains at an edge both pictures have is not
     # structure (an edge one of them lost, a blurred region, still counts).
     edges = np.minimum(*(np.hypot(*np.gradient(_grey(p))) for p in (seen, warped)))
-    diff = np.maximum(0.0, diff - SLIP * edges.ravel())
-    return _blocks(diff.reshape(gh, gw), valid)
+    diff = np.maximum(0.0, diff - SLIP * edges)
+    return _blocks(diff, valid)
 
 
-def _residual(warped: np.ndarray, seen: np.ndarray, keep: np.ndarray, flat: bool) -> np.ndarray:
-    """Per pixel, the largest channel difference left after a robust gain and offset per
-    channel (none for flat pictures: their colour is all they have)."""
-    out = np.zeros(len(seen), np.float32)
-    if not keep.any():
+def _residual(
+    warped: np.ndarray, seen: np.ndarray, rows_in: np.ndarray, columns_in: np.ndarray, flat: bool
+) -> np.ndarray:
+    """Per pixel (H x W), the largest channel difference left after a robust gain and offset
+    per channel (none for flat pictures: their colour is all they have), over the window of
+    rows x columns inside (zero outside)."""
+    out = np.zeros(seen.shape[-2:], np.float32)
+    n_rows, n_columns = int(rows_in.sum()), int(columns_in.sum())
+    if not n_rows * n_columns:
         return out
+    rows, columns = _span(rows_in), _span(columns_in)
+    x_all = _cut(warped, rows, columns).reshape(3, -1)
+    seen_in = _cut(seen, rows, columns).reshape(3, -1)
     if flat:
-        out[keep] = np.abs(warped[keep] - seen[keep]).max(axis=1)
-        return out
-    # The three channels fitted side by side, on every FIT_STRIDE-th pixel (a tone curve of
-    # two numbers per channel needs a few thousand points, not every one).
-    x_all = warped[keep]
-    stride = FIT_STRIDE if len(x_all) >= 4096 else 1  # an icon: every pixel
-    x, y = x_all[::stride], seen[keep][::stride]
+        diff = np.abs(x_all - seen_in).max(axis=0)
+    else:
+        gain, offset = _tone_fit(x_all, seen_in)
+        fitted = np.clip(gain * x_all + offset, 0, 255)
+        diff = np.abs(fitted - seen_in).max(axis=0)
+    out[np.ix_(np.flatnonzero(rows_in), np.flatnonzero(columns_in))] = diff.reshape(
+        n_rows, n_columns
+    )
+    return out
+
+
+def _tone_fit(x_all: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A robust (gain, offset) per channel (3 x 1 each) taking x_all to seen (3 x N). The
+    three channels are fitted side by side, on every FIT_STRIDE-th pixel (a tone curve of two
+    numbers per channel needs a few thousand points, not every one)."""
+    stride = FIT_STRIDE if x_all.shape[1] >= 4096 else 1  # an icon: every pixel
+    x, y = x_all[:, ::stride], seen[:, ::stride]
     weight = np.ones_like(x)
     for _ in range(3):
         gain, offset = _line_fits(x, y, weight)
+        gain, offset = gain[:, None].astype(np.float32), offset[:, None].astype(np.float32)
         r = gain * x + offset - y
-        scale = np.maximum(1.5 * np.median(np.abs(r), axis=0), 1.0)
+        scale = np.maximum(1.5 * _median(np.abs(r)), 1.0)[:, None].astype(np.float32)
         weight = 1.0 / (1.0 + (r / scale) ** 2)
-    fitted = np.clip(gain * x_all + offset, 0, 255)
-    out[keep] = np.abs(fitted - seen[keep]).max(axis=1)
-    return out
+    return gain, offset
+
+
+def _moved_noise(colour_big: np.ndarray, colour_small: np.ndarray, params: np.ndarray) -> float:
+    """The median block residual when each block of small may have moved by up to MOVE grid
+    pixels against big: what the one registration (a scale and a shift per axis) leaves where
+    a subject moved or turned everywhere in the frame (an animation's globe, a crowd), which is
+    another moment of one scene, while a different scene is found nowhere near."""
+    gh, gw = colour_small.shape[-2:]
+    sx, tx, sy, ty = (float(v) for v in params)
+    row, column = np.arange(gh, dtype=np.float32) + 0.5, np.arange(gw, dtype=np.float32) + 0.5
+    warped, rows_in, columns_in = _sample(_blur(colour_big), sy * row + ty, sx * column + tx)
+    seen = _blur(colour_small)
+    margin = 3 + MOVE  # the blurs' edge, and room to move without wrapping round
+    for held in (rows_in, columns_in):
+        held[:margin], held[-margin:] = False, False
+    if not (rows_in.any() and columns_in.any()):
+        return float("inf")
+    rows, columns = _span(rows_in), _span(columns_in)
+    gain, offset = _tone_fit(
+        _cut(warped, rows, columns).reshape(3, -1), _cut(seen, rows, columns).reshape(3, -1)
+    )
+    fitted = np.clip(gain[:, :, None] * warped + offset[:, :, None], 0, 255)
+    valid = rows_in[:, None] & columns_in[None, :]
+    edges_seen = np.hypot(*np.gradient(_grey(seen)))
+    edges_fitted = np.hypot(*np.gradient(_grey(fitted)))
+    best: np.ndarray | None = None
+    for dy in range(-MOVE, MOVE + 1):
+        for dx in range(-MOVE, MOVE + 1):
+            moved = np.roll(fitted, (dy, dx), axis=(1, 2))
+            edges = np.minimum(edges_seen, np.roll(edges_fitted, (dy, dx), axis=(0, 1)))
+            diff = np.maximum(0.0, np.abs(moved - seen).max(axis=0) - SLIP * edges)
+            means = _block_means(diff, valid)
+            best = means if best is None else np.minimum(best, means)
+    return float(np.median(best)) if best is not None and best.size else float("inf")
 
 
 def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
@@ -302,6 +397,15 @@ def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
     gh, gw = diff.shape
     if gh < BLOCKS or gw < BLOCKS:  # blocks of one pixel, some repeated
         return _blocks_small(diff, valid)
+    means = _block_means(diff, valid)
+    if not means.size:
+        return 0.0, 0.0
+    return float(means.max()), float(np.median(means))
+
+
+def _block_means(diff: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The mean residual of each of the BLOCKS x BLOCKS blocks mostly inside the overlap."""
+    gh, gw = diff.shape
     starts_y = [by * gh // BLOCKS for by in range(BLOCKS)]
     starts_x = [bx * gw // BLOCKS for bx in range(BLOCKS)]
     inside = valid.astype(np.float64)
@@ -309,10 +413,8 @@ def _blocks(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
     counts = np.add.reduceat(np.add.reduceat(inside, starts_y, 0), starts_x, 1)
     area = np.outer(np.diff([*starts_y, gh]), np.diff([*starts_x, gw]))
     held = counts >= 0.5 * area
-    if not held.any():
-        return 0.0, 0.0
-    means = sums[held] / counts[held]
-    return float(means.max()), float(np.median(means))
+    means: np.ndarray = sums[held] / counts[held]
+    return means
 
 
 def _blocks_small(diff: np.ndarray, valid: np.ndarray) -> tuple[float, float]:

@@ -13,6 +13,7 @@ import html
 import importlib.util
 import os
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,49 @@ def _bytes_to_unicode() -> dict[int, str]:
 
 
 # The encoder (token -> id) and the merge ranks ("left right" -> rank).
-Tables = tuple[dict[str, int], dict[str, int]]
+Tables = tuple[Mapping[str, int], Mapping[str, int]]
+
+
+class _LazyEncoder(Mapping[str, int]):
+    """token -> id as `_tables` builds it (vocab: 256 byte characters, the same with `</w>`,
+    one token per merge - the merge's two halves joined -, the specials; a token that occurs
+    twice keeps its last id), without building it: a merged token's id is 512 + the largest
+    rank among the merges that join to it, found by trying each split of the token. Building
+    the 49,408-entry vocabulary (a join per merge, then a dict) was most of the tables' cost
+    on a cold search; a query needs a dozen tokens."""
+
+    def __init__(self, merges: dict[str, int], lines: int) -> None:
+        byte_chars = list(_bytes_to_unicode().values())
+        self._base = {t: i for i, t in enumerate(byte_chars + [v + "</w>" for v in byte_chars])}
+        self._merges, self._lines = merges, lines
+        self._specials = {t: lines + 512 + i for i, t in enumerate(_SPECIALS)}
+
+    def get(self, token: str, default: Any = None) -> Any:
+        if token in self._specials:
+            return self._specials[token]
+        if " " not in token:
+            ranks = (self._merges.get(token[:k] + " " + token[k:]) for k in range(1, len(token)))
+            best = max((r for r in ranks if r is not None), default=None)
+            if best is not None:
+                return 512 + best
+        return self._base.get(token, default)
+
+    def __getitem__(self, token: str) -> int:
+        found = self.get(token)
+        if found is None:
+            raise KeyError(token)
+        return int(found)
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self.get(token) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        order = sorted(self._merges, key=self._merges.__getitem__)  # each line once, by rank
+        return iter(dict.fromkeys(_vocab(order)))
+
+    def __len__(self) -> int:
+        return len(set(self))
+
 
 CACHE_MAGIC = b"anagnorisis-bpe 2"
 
@@ -66,20 +109,33 @@ def _read_merges(path: Path) -> tuple[bytes, list[str]]:
     return raw, lines[1 : 49152 - 256 - 2 + 1]
 
 
-def _tables(merges: list[str]) -> Tables:
+def _vocab(merges: list[str]) -> list[str]:
     byte_chars = list(_bytes_to_unicode().values())
     vocab = byte_chars + [v + "</w>" for v in byte_chars]
     vocab += [m.replace(" ", "") for m in merges]  # tokens never hold a space: bytes are mapped
-    vocab += list(_SPECIALS)
+    return vocab + list(_SPECIALS)
+
+
+def _tables(merges: list[str]) -> Tables:
+    vocab = _vocab(merges)
     encoder = dict(zip(vocab, range(len(vocab)), strict=True))
     return encoder, dict(zip(merges, range(len(merges)), strict=True))
+
+
+def _lazy_tables(body: str) -> Tables:
+    """The same maps as `_tables(body.split("\n"))`: the ranks built, the encoder looked up
+    through them on demand (_LazyEncoder)."""
+    lines = body.split("\n")
+    merges = dict(zip(lines, range(len(lines)), strict=True))
+    return _LazyEncoder(merges, len(lines)), merges
 
 
 def _load_cache(cache: Path | None, source: Path | None) -> Tables | None:
     """The tables from the cache: one header line (format, the SHA-256 of the vocabulary file it
     was made from, the SHA-256 of the body) and the merges, one a line. Building the dicts from
     these lines was 5-9x faster than unmarshalling them (0.09-0.12 s against 0.66-1.1 s at
-    load 7-9 on 2 cores), most of a cold search's tokenizer time. None when missing, made from
+    load 7-9 on 2 cores); now only the ranks are built, the
+    encoder is looked up through them (_lazy_tables). None when missing, made from
     another vocabulary file, or changed since it was written (a tampered or truncated file is
     never used: it is rebuilt)."""
     if cache is None:
@@ -96,7 +152,7 @@ def _load_cache(cache: Path | None, source: Path | None) -> Tables | None:
             and _sha256(source.read_bytes()) != (source_hash.decode("ascii"))
         ):
             return None  # made from another open_clip's vocabulary: rebuild
-        return _tables(body.decode("utf-8").split("\n"))
+        return _lazy_tables(body.decode("utf-8"))
     except (OSError, ValueError, UnicodeError):
         return None
 

@@ -10,7 +10,7 @@ from anagnorisis_tui.core.library import Library
 from anagnorisis_tui.ui.widgets.grid import halfcell
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import GridCell, ThumbnailGrid
 from tests.support.app_library import catalogue, make_images
-from tests.support.waiting import until
+from tests.support.waiting import settled_until, until
 
 
 def _synthetic_rows(library: Library, n: int) -> None:
@@ -172,10 +172,11 @@ async def test_half_cell_pictures_of_the_next_screen_are_painted_ahead(
             await settle(pilot)
         assert painted_ahead()
         await pilot.press("pagedown")
-        for _ in range(50):
-            await pilot.pause()
-            if all(c.entry == e for c, e in zip(grid.cells, ahead, strict=True)):
-                break
+        await until(
+            pilot,
+            lambda: all(c.entry == e for c, e in zip(grid.cells, ahead, strict=True)),
+            deadline=180,
+        )
         for cell, entry in zip(grid.cells, ahead, strict=True):
             assert cell.entry == entry and cell.shown_image is store.peek(entry.hash)
             thumb = cell.query_one(image_class)
@@ -300,14 +301,14 @@ async def test_thumbnails_the_cache_lacks_are_made_by_a_child_process(
     app = make_test_app(library)
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.screen.query_one(ThumbnailGrid)
-        for _ in range(200):
-            await settle(pilot)
+
+        def drawn() -> bool:
             cells = [c for c in grid.cells if c.entry is not None]
-            if cells and all(
+            return bool(cells) and all(
                 c.shown_image is not None or "unreadable" in c.placeholder_text for c in cells
-            ):
-                break
-            await pilot.pause(0.05)
+            )
+
+        await settled_until(pilot, settle, drawn)
         by_name = {c.entry.name: c for c in grid.cells if c.entry is not None}
         assert "img00.jpg" in by_name and len(by_name) >= 6
         assert "unreadable" in by_name["img00.jpg"].placeholder_text

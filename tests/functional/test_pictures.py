@@ -20,15 +20,17 @@ from anagnorisis_tui.ui.pictures import (
 from anagnorisis_tui.ui.widgets.grid.grid_cell import GridCell
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support.keyburst import burst
+from tests.support.waiting import settled_until
 
 SIZE = (120, 40)
 
 
 async def _all_shown(pilot, settle, grid) -> None:
-    for _ in range(30):
-        await settle(pilot)
-        if all(c.shown_image is not None for c in grid.cells if c.index is not None):
-            return
+    await settled_until(
+        pilot,
+        settle,
+        lambda: all(c.shown_image is not None for c in grid.cells if c.index is not None),
+    )
 
 
 async def test_kitty_pictures_are_sent_once_and_placed_again(library, make_test_app, settle):
@@ -63,11 +65,8 @@ async def test_low_quality_sixel_uses_a_small_palette(library, make_test_app, se
 
 async def _sixels_drawn(pilot, settle, grid) -> None:
     await _all_shown(pilot, settle, grid)
-    for _ in range(60):
-        await settle(pilot)
-        if SIXELS.idle:
-            await settle(pilot)
-            return
+    await settled_until(pilot, settle, lambda: SIXELS.idle)
+    await settle(pilot)
 
 
 async def test_sixel_pictures_are_encoded_off_the_event_loop_and_kept(
@@ -123,10 +122,9 @@ async def test_pages_flipped_past_in_a_burst_get_no_pictures(
         per_page = len(grid.cells)
         shown.clear()
         burst(app, "pagedown", "pagedown", "pagedown")
-        for _ in range(40):
-            await settle(pilot)
-            if not app.typeahead.backlog and grid.top_index == 3 * per_page:
-                break
+        await settled_until(
+            pilot, settle, lambda: not app.typeahead.backlog and grid.top_index == 3 * per_page
+        )
         await _all_shown(pilot, settle, grid)
         last_page = set(range(3 * per_page, 4 * per_page))
         assert set(shown) == last_page  # pages 2 and 3 were passed without pictures
@@ -184,18 +182,12 @@ async def test_kitty_pictures_queued_for_a_page_flipped_past_are_not_sent(
         page3 = new_ids(known)
         assert len(page3) == 2
         terminal.gate.set()
-        for _ in range(50):
-            await settle(pilot)
-            if page3 <= terminal.placed():
-                break
+        await settled_until(pilot, settle, lambda: page3 <= terminal.placed())
         placed = terminal.placed()
         assert page3 <= placed  # the page on screen has its pictures
         assert len(page2 & placed) == 1  # the one going out was finished, the other dropped
         await pilot.press("pageup")  # page 2 again: its missing picture is sent now
-        for _ in range(50):
-            await settle(pilot)
-            if page2 <= terminal.placed():
-                break
+        await settled_until(pilot, settle, lambda: page2 <= terminal.placed())
         assert page2 <= terminal.placed()
 
 
@@ -303,10 +295,7 @@ async def test_sixel_lines_redrawn_alone_keep_the_whole_picture(library, make_te
     async with app.run_test(size=SIZE) as pilot:
         grid = app.screen.query_one(ThumbnailGrid)
         await _all_shown(pilot, settle, grid)
-        for _ in range(20):
-            await settle(pilot)
-            if SIXELS.idle:
-                break
+        await settled_until(pilot, settle, lambda: SIXELS.idle)
         impl = next(w for w in app.screen.walk_children() if type(w).__name__ == "_SixelImpl")
         width, height = impl.content_size
         middle = Region(0, height // 3, width, max(1, height // 3))

@@ -10,6 +10,7 @@ from anagnorisis_tui.ui.screens.viewer import ViewerScreen
 from anagnorisis_tui.ui.state.search_state import SearchState
 from anagnorisis_tui.ui.widgets.grid.thumbnail_grid import ThumbnailGrid
 from tests.support.keyburst import burst
+from tests.support.waiting import until
 
 SIZE = (120, 40)
 # Library -> search "red circle" -> second result -> rate 7 and 8 (each moves on) -> back.
@@ -17,11 +18,14 @@ FLOW = [*"/red circle", "enter", "l", "enter", "7", "8", "escape"]
 
 
 async def _drain(pilot, settle) -> None:
+    """Until every typed key has been handled (a condition, not a count of rounds: under load
+    the keys' work outlasts any fixed number of settles)."""
     app = pilot.app
-    for _ in range(40):
-        await settle(pilot)
-        if not app.typeahead.backlog and not app.typeahead._busy:
-            break
+    await settle(pilot)
+    done = await until(
+        pilot, lambda: not app.typeahead.backlog and not app.typeahead._busy, deadline=180
+    )
+    assert done, f"typed keys still waiting after 180 s: backlog {app.typeahead.backlog}"
     await settle(pilot)
 
 
@@ -157,13 +161,16 @@ async def test_a_query_typed_before_the_index_runs_again_and_the_keys_wait_for_i
         app.jobs.jobs["scan"] = scan
         burst(app, *"/red circle", "enter", "enter", "7")
         waiting = "searching again when the scan is done"
-        for _ in range(100):  # not _drain: the keys are meant to stay queued here
-            await settle(pilot)
+
+        def says_it_waits() -> bool:  # not _drain: the keys are meant to stay queued here
             screen = app.screen
-            if isinstance(screen, SearchScreen) and waiting in str(
+            return isinstance(screen, SearchScreen) and waiting in str(
                 screen.query_one(FilterBar).render()
-            ):
-                break
+            )
+
+        await settle(pilot)
+        assert await until(pilot, says_it_waits, deadline=180), "the bar never said it waits"
+        screen = app.screen
         assert isinstance(screen, SearchScreen)
         assert waiting in str(screen.query_one(FilterBar).render())
         assert app.typeahead.backlog == 2  # Enter and 7 wait for the results

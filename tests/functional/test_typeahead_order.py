@@ -16,6 +16,7 @@ from textual.widgets import Input
 
 from anagnorisis_tui.ui.screens.search import SearchScreen
 from tests.support.keyburst import key_event
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.slow  # 50 rounds of typing, ~40 s
 
@@ -53,9 +54,9 @@ async def test_text_typed_while_earlier_keys_are_on_their_way_keeps_its_order(
             box.value = ""
             await settle(pilot)
             await _type(app, KEYS, rng)
-            for _ in range(40):
-                await settle(pilot)
-                if not app.typeahead.backlog and not app.typeahead._busy:
-                    break
+            await settle(pilot)
+            assert await until(
+                pilot, lambda: not app.typeahead.backlog and not app.typeahead._busy, deadline=180
+            ), "typed keys still waiting after 180 s"
             typed.append(box.value)
     assert [value for value in typed if value != "red circle"] == []

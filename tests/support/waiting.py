@@ -29,3 +29,22 @@ async def until(
             return condition()
         await pilot.pause(interval)
     return True
+
+
+async def settled_until(
+    pilot,
+    settle: Callable,
+    condition: Callable[[], bool],
+    *,
+    deadline: float = 180.0,
+) -> bool:
+    """`settle` the app (its workers done, their messages handled) until `condition()` holds;
+    its last value. For a wait that used to be "N rounds of settling": a count of rounds is a
+    guess at how much work gets done per round, which a loaded machine proves wrong."""
+    give_up = time.monotonic() + deadline
+    while True:
+        await settle(pilot)
+        if condition():
+            return True
+        if time.monotonic() > give_up:
+            return condition()

@@ -68,6 +68,9 @@ class OnnxEmbedder:
     device: str = "cpu"
     random_weights: bool = False
     _text: Any = field(default=None, repr=False)
+    # The image tower in numpy (image_numpy.py), used instead of `session` where published:
+    # then the session is opened only if something asks for it.
+    image_tower: Any = field(default=None, repr=False)
 
     @property
     def model_id(self) -> str:
@@ -99,6 +102,10 @@ class OnnxEmbedder:
     def encode_images(self, batch: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 -> (N, dim) L2-normalised float32 (ONNX Runtime is thread-safe)."""
         pixels = np.ascontiguousarray(batch, dtype=np.uint8)
+        if self.image_tower is not None:
+            return np.asarray(self.image_tower.encode_images(pixels))
+        if self.session is None:
+            self.session = open_session(self.folder / str(self.spec["image_file"]))
         if self.spec.get("pixels") == "normalised":  # a graph from the hub (onnx_ready.py)
             name = self.session.get_inputs()[0].name
             feed = normalise_pixels(
@@ -155,7 +162,14 @@ def open_cached(choice: ModelChoice, data_dir: Path) -> OnnxEmbedder | None:
     image = folder / str(spec.get("image_file", "")) if spec else None
     if spec is None or image is None or not image.is_file():
         return None
-    return OnnxEmbedder(choice, spec, folder, open_session(image), Path(data_dir))
+    tower = None
+    if spec.get("image_numpy") and spec.get("precision") == "fp32":
+        from anagnorisis_tui.core.semantic import image_numpy
+
+        # Checked against its hash; made again from the graph when missing or corrupt.
+        tower = image_numpy.open_tower(folder) or image_numpy.remake(folder, spec, image)
+    session = None if tower is not None else open_session(image)
+    return OnnxEmbedder(choice, spec, folder, session, Path(data_dir), image_tower=tower)
 
 
 def open_text(data_dir: Path, model_id: str) -> OnnxText | None:

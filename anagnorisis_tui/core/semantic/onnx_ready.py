@@ -10,6 +10,8 @@ weights are: the size, and the SHA-256 against the hub's ETag (weights.fetch) - 
 - checks them on probe images and texts: finite unit vectors of the model's width;
 - quantises the image graph to int8 and keeps it when its vectors agree with fp32 and it is not
   slower (onnx_export.choose_precision, the same rule as an export);
+- where fp32 is kept, reads its image tower out for numpy (image_numpy.py: the same vectors, less
+  CPU), published beside it only when it agrees with the graph on the probe images;
 - publishes the same folder an export writes (spec.json last; onnx_engine.open_cached opens it).
 
 These graphs take normalised float pixels (NCHW); the spec says so (`pixels: "normalised"`) and
@@ -31,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from anagnorisis_tui.core.base.progress import Cancelled, ProgressCallback
-from anagnorisis_tui.core.semantic import onnx_export, text_onnx, weights
+from anagnorisis_tui.core.semantic import image_numpy, onnx_export, text_onnx, weights
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_choice import ModelChoice
 from anagnorisis_tui.core.semantic.onnx_models import (
@@ -200,6 +202,13 @@ def _build(
     precision, vs_fp32, t8 = onnx_export.choose_precision(
         work, steps, feed, timing, out32, t32, quantised=quantised
     )
+    numpy_image = False
+    if precision == "fp32":  # the same vectors with less CPU (image_numpy.py), where it agrees
+        steps.step("reading the image tower for numpy")
+        numpy_image = image_numpy.export(
+            work / "image.fp32.onnx", work, ready.mean, ready.std, probe, out32
+        )
+        onnx_export.release_memory()
     return {
         "format": FORMAT,
         "model_id": choice.model_id,
@@ -209,6 +218,7 @@ def _build(
         "image_file": f"image.{precision}.onnx",
         "precision": precision,
         "pixels": "normalised",
+        "image_numpy": numpy_image,
         "mean": list(ready.mean),
         "std": list(ready.std),
         "text": "numpy" if numpy_text else "onnx",

@@ -173,7 +173,11 @@ async def test_a_query_typed_before_the_index_runs_again_and_the_keys_wait_for_i
         screen = app.screen
         assert isinstance(screen, SearchScreen)
         assert waiting in str(screen.query_one(FilterBar).render())
-        assert app.typeahead.backlog == 2  # Enter and 7 wait for the results
+        box = screen.query_one("#query", Input)
+        assert app.typeahead.backlog == 2, (  # Enter and 7 wait for the results
+            f"backlog {app.typeahead.backlog}, delivered {app.typeahead.delivered}, "
+            f"box {box.value!r}, focused {app.focused!r}, holds {app.typeahead._holds!r}"
+        )
         assert not list(library.db.query("SELECT * FROM ratings"))
 
         library.semantic.embed()  # what the scan's child did meanwhile

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from anagnorisis_tui.core.semantic.quantise_stream import QuantiseError, read_tensors, skeleton
+from anagnorisis_tui.core.semantic.quantise_stream import read_located
 
 FORMAT = 1
 MIN_AGREEMENT = 0.9999
@@ -137,23 +137,11 @@ def _find(graph: Any) -> tuple[dict[str, tuple[str, bool]], dict[str, Any]] | No
 
 
 def _read(graph_path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-    try:
-        with open(graph_path, "rb") as f:
-            _, graph, spans = skeleton(f)
-            located = _find(graph)
-            if located is None:
-                return None
-            where, facts = located
-            by_source: dict[str, list[tuple[str, bool]]] = {}
-            for key, (name, transposed) in where.items():
-                by_source.setdefault(name, []).append((key, transposed))
-            weights: dict[str, np.ndarray] = {}
-            for name, value in read_tensors(f, spans, set(by_source)):
-                for key, transposed in by_source[name]:
-                    weights[key] = np.asarray(value.T if transposed else value, np.float32)
-    except (OSError, QuantiseError, ValueError):
+    read = read_located(graph_path, _find)
+    if read is None:
         return None
-    return (weights, facts) if len(weights) == len(where) else None
+    weights, facts = read
+    return {k: np.asarray(v, np.float32) for k, v in weights.items()}, facts
 
 
 def _fold(

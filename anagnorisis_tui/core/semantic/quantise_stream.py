@@ -20,7 +20,7 @@ graph's vectors against fp32's before it is used (onnx_export.choose_precision).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -307,3 +307,35 @@ def quantise_file(source: Path, target: Path) -> int:
         for chunk in chunks:
             out.write(chunk)
     return len(quantised)
+
+
+# What a graph reader looks for: {our key: (initializer name, given transposed)} and its facts.
+Located = tuple[dict[str, tuple[str, bool]], dict[str, Any]]
+
+
+def read_located(
+    graph_path: Path, find: Callable[[Any], Located | None]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """The weights `find` locates in the graph at `graph_path` (given its GraphProto without
+    initializers), keyed and ordered as it names them, transposed where it says, with its facts;
+    None when it finds nothing, a weight is missing, or the file cannot be read. The weights
+    are read one at a time (the numpy image and text towers, text_onnx.py and image_numpy.py)."""
+    try:
+        with open(graph_path, "rb") as f:
+            _, graph, spans = skeleton(f)
+            located = find(graph)
+            if located is None:
+                return None
+            where, facts = located
+            by_source: dict[str, list[tuple[str, bool]]] = {}
+            for key, (name, transposed) in where.items():
+                by_source.setdefault(name, []).append((key, transposed))
+            read: dict[str, np.ndarray] = {}
+            for name, value in read_tensors(f, spans, set(by_source)):
+                for key, transposed in by_source[name]:
+                    read[key] = value.T if transposed else value
+    except (OSError, QuantiseError, ValueError):
+        return None
+    if len(read) != len(where):
+        return None
+    return {key: read[key] for key in where}, facts

@@ -6,7 +6,7 @@ numpy tower (text_numpy.py) memory-maps one file and reads only the rows a query
 weights are found in the graph by the open_clip module each node was traced from - the node
 names torch's exporter writes (`.../resblocks.3/mlp/c_fc/MatMul`) - following the Identity
 nodes the exporter puts where two weights are equal; each is read from the file on its own
-(quantise_stream.read_tensors). The result is published only when it agrees with the graph
+(quantise_stream.read_located). The result is published only when it agrees with the graph
 itself on probe texts (text_numpy.publish); any other graph keeps the ONNX session.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from anagnorisis_tui.core.semantic import text_numpy as textnp
-from anagnorisis_tui.core.semantic.quantise_stream import QuantiseError, read_tensors, skeleton
+from anagnorisis_tui.core.semantic.quantise_stream import read_located
 
 HEAD_WIDTHS = (64, 32, 128, 16, 80, 96)  # tried in turn: the graph does not name its heads
 _BLOCK = re.compile(r"resblocks\.(\d+)/(.+)$")
@@ -110,27 +110,12 @@ def export(
 ) -> bool:
     """Publish the numpy text tower of `model_id` read out of its ONNX text graph; False (and
     nothing published) for a graph of another shape or one numpy does not agree with."""
-    try:
-        with open(graph_path, "rb") as f:
-            _, graph, spans = skeleton(f)
-            located = _find(graph)
-            if located is None:
-                return False
-            where, facts = located
-            by_source: dict[str, list[tuple[str, bool]]] = {}
-            for key, (name, transposed) in where.items():
-                by_source.setdefault(name, []).append((key, transposed))
-            weights: dict[str, np.ndarray] = {}
-            for name, value in read_tensors(f, spans, set(by_source)):
-                for key, transposed in by_source[name]:
-                    # numpy names `.wT` for weights given as (out, in), as torch holds them
-                    weights[key] = value.T if transposed else value
-    except (OSError, QuantiseError):
+    read = read_located(graph_path, _find)
+    if read is None:
         return False
-    if len(weights) != len(where):
-        return False
+    weights, facts = read  # numpy names `.wT` for weights given as (out, in), as torch holds them
     order = ["token_embedding", "positional_embedding", "ln_final.w", "ln_final.b"]
-    order += ["text_projection"] + [k for k in where if k.startswith("blocks.")]
+    order += ["text_projection"] + [k for k in weights if k.startswith("blocks.")]
     width = int(weights["ln_final.w"].shape[0])
     spec: dict[str, Any] = {
         "format": textnp.FORMAT,

@@ -19,7 +19,7 @@ from anagnorisis_tui.core.semantic import image_numpy, onnx_engine, onnx_export,
 from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic.onnx_models import normalise_pixels, open_session, unit_rows
 from tests.support.hubserver import LocalHub
-from tests.support.tiny_onnx import export_rclip_style
+from tests.support.tiny_onnx import export_rclip_style, tiny_ready_graphs
 
 REPO = "test-org/tiny-clip-onnx"
 
@@ -77,17 +77,7 @@ def fp32_engine(graphs, tiny_embedder, monkeypatch: pytest.MonkeyPatch, tmp_path
     """The tiny model prepared from the hub's graphs, int8 not offered (as when the int8
     graph does not agree): the fp32 graph is kept and the numpy tower read out of it."""
     emb = tiny_embedder
-    ready = onnx_ready.ReadyGraphs(
-        repo=REPO,
-        image_file="tiny/visual.onnx",
-        text_file="tiny/textual.onnx",
-        image_size=emb.image_size,
-        dim=emb.dim,
-        resize_mode=emb.resize_mode,
-        mean=tuple(emb.mean),
-        std=tuple(emb.std),
-        context_length=int(emb.tokenizer.context_length),
-    )
+    ready = tiny_ready_graphs(emb, REPO)
     with LocalHub() as server:
         server.files.add(REPO, "tiny/visual.onnx", graphs / "visual.onnx")
         server.files.add(REPO, "tiny/textual.onnx", graphs / "textual.onnx")

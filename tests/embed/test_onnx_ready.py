@@ -20,7 +20,7 @@ from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
 from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 from tests.support.hubserver import LocalHub
-from tests.support.tiny_onnx import export_rclip_style
+from tests.support.tiny_onnx import export_rclip_style, tiny_ready_graphs
 
 REPO = "test-org/tiny-clip-onnx"
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,17 +33,7 @@ def graphs(tmp_path_factory: pytest.TempPathFactory, tiny_embedder) -> Path:
 
 
 def _ready(emb) -> onnx_ready.ReadyGraphs:
-    return onnx_ready.ReadyGraphs(
-        repo=REPO,
-        image_file="tiny/visual.onnx",
-        text_file="tiny/textual.onnx",
-        image_size=emb.image_size,
-        dim=emb.dim,
-        resize_mode=emb.resize_mode,
-        mean=tuple(emb.mean),
-        std=tuple(emb.std),
-        context_length=int(emb.tokenizer.context_length),
-    )
+    return tiny_ready_graphs(emb, REPO)
 
 
 @pytest.fixture

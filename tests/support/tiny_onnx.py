@@ -13,3 +13,21 @@ def export_rclip_style(embedder: Any, folder: Path) -> Path:
     """visual.onnx and textual.onnx of a loaded torch embedder, written into `folder`."""
     tokens = embedder.tokenizer(["a photo", "probe"])
     return export_towers(embedder.model, embedder.image_size, tokens, folder)
+
+
+def tiny_ready_graphs(embedder: Any, repo: str) -> Any:
+    """The hub's ready-graphs entry (onnx_ready.ReadyGraphs) for the tiny model's graphs as
+    `export_rclip_style` writes them, served under `repo` as tiny/visual.onnx and tiny/textual.onnx."""
+    from anagnorisis_tui.core.semantic import onnx_ready
+
+    return onnx_ready.ReadyGraphs(
+        repo=repo,
+        image_file="tiny/visual.onnx",
+        text_file="tiny/textual.onnx",
+        image_size=embedder.image_size,
+        dim=embedder.dim,
+        resize_mode=embedder.resize_mode,
+        mean=tuple(embedder.mean),
+        std=tuple(embedder.std),
+        context_length=int(embedder.tokenizer.context_length),
+    )

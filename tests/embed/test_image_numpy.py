@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anagnorisis_tui.core.semantic import image_numpy, onnx_engine, onnx_export, onnx_ready
+from anagnorisis_tui.core.semantic import image_numpy, onnx_engine, onnx_export
 from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic.onnx_models import normalise_pixels, open_session, unit_rows
-from tests.support.hubserver import LocalHub
-from tests.support.tiny_onnx import export_rclip_style, tiny_ready_graphs
+from tests.support.tiny_onnx import export_rclip_style, tiny_graphs_hub
 
 REPO = "test-org/tiny-clip-onnx"
 
@@ -76,15 +75,7 @@ def test_a_graph_of_another_shape_leaves_nothing(graphs, tiny_embedder, tmp_path
 def fp32_engine(graphs, tiny_embedder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """The tiny model prepared from the hub's graphs, int8 not offered (as when the int8
     graph does not agree): the fp32 graph is kept and the numpy tower read out of it."""
-    emb = tiny_embedder
-    ready = tiny_ready_graphs(emb, REPO)
-    with LocalHub() as server:
-        server.files.add(REPO, "tiny/visual.onnx", graphs / "visual.onnx")
-        server.files.add(REPO, "tiny/textual.onnx", graphs / "textual.onnx")
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        monkeypatch.setitem(onnx_ready.READY, emb.model_id, ready)
+    with tiny_graphs_hub(graphs, tiny_embedder, REPO, monkeypatch, tmp_path):
         monkeypatch.setattr(onnx_export, "quantise", lambda _src, _dst: False)
         choice = models.resolve(models.TINY_CLIP, "", "cpu")
         yield choice, onnx_engine.load_engine(choice, tmp_path / "data")

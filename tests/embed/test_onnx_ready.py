@@ -19,8 +19,7 @@ import pytest
 from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
 from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
-from tests.support.hubserver import LocalHub
-from tests.support.tiny_onnx import export_rclip_style, tiny_ready_graphs
+from tests.support.tiny_onnx import export_rclip_style, tiny_graphs_hub, tiny_ready_graphs
 
 REPO = "test-org/tiny-clip-onnx"
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +37,7 @@ def _ready(emb) -> onnx_ready.ReadyGraphs:
 
 @pytest.fixture
 def hub(graphs: Path, tiny_embedder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    with LocalHub() as server:
-        server.files.add(REPO, "tiny/visual.onnx", graphs / "visual.onnx")
-        server.files.add(REPO, "tiny/textual.onnx", graphs / "textual.onnx")
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        monkeypatch.setitem(onnx_ready.READY, tiny_embedder.model_id, _ready(tiny_embedder))
+    with tiny_graphs_hub(graphs, tiny_embedder, REPO, monkeypatch, tmp_path) as server:
         yield server
 
 

@@ -3,6 +3,8 @@ makes its own (fp32, opset 18, dynamo=False, input "input", output "output")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +33,22 @@ def tiny_ready_graphs(embedder: Any, repo: str) -> Any:
         std=tuple(embedder.std),
         context_length=int(embedder.tokenizer.context_length),
     )
+
+
+@contextmanager
+def tiny_graphs_hub(
+    graphs: Path, embedder: Any, repo: str, monkeypatch: Any, home: Path
+) -> Iterator[Any]:
+    """A local hub serving the tiny model's graphs (`graphs`: export_rclip_style's folder) as the
+    default model's ready graphs, with the environment pointed at it (HF_HOME under `home`)."""
+    from anagnorisis_tui.core.semantic import onnx_ready
+    from tests.support.hubserver import LocalHub
+
+    with LocalHub() as server:
+        server.files.add(repo, "tiny/visual.onnx", graphs / "visual.onnx")
+        server.files.add(repo, "tiny/textual.onnx", graphs / "textual.onnx")
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setenv("HF_HOME", str(home / "hf"))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setitem(onnx_ready.READY, embedder.model_id, tiny_ready_graphs(embedder, repo))
+        yield server

@@ -40,7 +40,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from anagnorisis_tui.core.semantic import image_numpy, onnx_export
+    from anagnorisis_tui.core.semantic import image_numpy
+    from anagnorisis_tui.core.semantic import probe as probes
     from anagnorisis_tui.core.semantic.onnx_models import normalise_pixels, open_session, unit_rows
     from anagnorisis_tui.core.semantic.onnx_ready import OPENAI_MEAN, OPENAI_STD
 
@@ -56,7 +57,7 @@ def main() -> int:
         return unit_rows(session.run(None, {name: normalise_pixels(pixels, mean, std)})[0])
 
     with tempfile.TemporaryDirectory(prefix="bench-tower-") as tmp:
-        probe = onnx_export.probe_images(256)
+        probe = probes.probe_images(256)
         start = time.perf_counter()
         if not image_numpy.export(graph, Path(tmp), mean, std, probe, ort(probe)):
             raise SystemExit("the numpy tower was refused for this graph")

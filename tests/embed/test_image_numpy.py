@@ -17,6 +17,7 @@ import pytest
 
 from anagnorisis_tui.core.semantic import image_numpy, onnx_engine, onnx_export
 from anagnorisis_tui.core.semantic import model_choice as models
+from anagnorisis_tui.core.semantic import probe as probes
 from anagnorisis_tui.core.semantic.onnx_models import normalise_pixels, open_session, unit_rows
 from tests.support.tiny_onnx import export_rclip_style, tiny_graphs_hub
 
@@ -41,7 +42,7 @@ def _pixels(emb, count: int = 7, seed: int = 0) -> np.ndarray:
 
 def test_the_tower_gives_the_graphs_vectors_and_is_private(graphs, tiny_embedder, tmp_path):
     emb = tiny_embedder
-    probe = onnx_export.probe_images(emb.image_size)
+    probe = probes.probe_images(emb.image_size)
     reference = _graph_vectors(graphs / "visual.onnx", probe, emb)
     assert image_numpy.export(graphs / "visual.onnx", tmp_path, emb.mean, emb.std, probe, reference)
     for name in (image_numpy.FILE, image_numpy.SPEC):
@@ -59,7 +60,7 @@ def test_the_tower_gives_the_graphs_vectors_and_is_private(graphs, tiny_embedder
 
 def test_a_graph_of_another_shape_leaves_nothing(graphs, tiny_embedder, tmp_path):
     emb = tiny_embedder
-    probe = onnx_export.probe_images(emb.image_size)
+    probe = probes.probe_images(emb.image_size)
     reference = _graph_vectors(graphs / "visual.onnx", probe, emb)
     # The text graph is no vision transformer; vectors that disagree are refused too.
     assert not image_numpy.export(

@@ -246,30 +246,6 @@ def export(
     return True
 
 
-def remake(folder: Path, spec: dict[str, Any], graph: Path) -> NumpyImageTower | None:
-    """Make the tower again from the fp32 graph beside it (its file was missing or corrupt):
-    the graph's own vectors on the probe images are the reference; None when it does not
-    agree (the caller keeps the session)."""
-    from anagnorisis_tui.core.semantic import onnx_export
-    from anagnorisis_tui.core.semantic.onnx_models import normalise_pixels, open_session, unit_rows
-
-    if spec.get("pixels") != "normalised":
-        return None  # only the hub's graphs (normalised input) are read out
-    mean, std = np.asarray(spec["mean"]), np.asarray(spec["std"])
-    probe = onnx_export.probe_images(int(spec["image_size"]))
-    try:
-        session = open_session(graph)
-        name = session.get_inputs()[0].name
-        reference = unit_rows(session.run(None, {name: normalise_pixels(probe, mean, std)})[0])
-    except Exception:  # noqa: BLE001 - a graph ONNX Runtime cannot open: no tower either
-        return None
-    del session  # never both in memory at once
-    onnx_export.release_memory()
-    if not export(graph, folder, mean, std, probe, reference):
-        return None
-    return open_tower(folder)
-
-
 def _agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float((np.asarray(a) * np.asarray(b)).sum(axis=1).min())
 

@@ -167,7 +167,7 @@ def open_cached(choice: ModelChoice, data_dir: Path) -> OnnxEmbedder | None:
         from anagnorisis_tui.core.semantic import image_numpy
 
         # Checked against its hash; made again from the graph when missing or corrupt.
-        tower = image_numpy.open_tower(folder) or image_numpy.remake(folder, spec, image)
+        tower = image_numpy.open_tower(folder) or _remake_tower(folder, spec, image)
     session = None if tower is not None else open_session(image)
     return OnnxEmbedder(choice, spec, folder, session, Path(data_dir), image_tower=tower)
 
@@ -179,3 +179,27 @@ def open_text(data_dir: Path, model_id: str) -> OnnxText | None:
     if spec is None or spec.get("text") != "onnx" or not (folder / "text.onnx").is_file():
         return None
     return OnnxText(folder / "text.onnx", int(spec["context_length"]), model_id)
+
+
+def _remake_tower(folder: Path, spec: dict[str, Any], graph: Path) -> Any:
+    """Make the tower again from the fp32 graph beside it (its file was missing or corrupt):
+    the graph's own vectors on the probe images are the reference; None when it does not
+    agree (the caller keeps the session)."""
+    from anagnorisis_tui.core.semantic import image_numpy
+    from anagnorisis_tui.core.semantic import probe as probes
+
+    if spec.get("pixels") != "normalised":
+        return None  # only the hub's graphs (normalised input) are read out
+    mean, std = np.asarray(spec["mean"]), np.asarray(spec["std"])
+    probe = probes.probe_images(int(spec["image_size"]))
+    try:
+        session = open_session(graph)
+        name = session.get_inputs()[0].name
+        reference = unit_rows(session.run(None, {name: normalise_pixels(probe, mean, std)})[0])
+    except Exception:  # noqa: BLE001 - a graph ONNX Runtime cannot open: no tower either
+        return None
+    del session  # never both in memory at once
+    probes.release_memory()
+    if not image_numpy.export(graph, folder, mean, std, probe, reference):
+        return None
+    return image_numpy.open_tower(folder)

@@ -34,6 +34,7 @@ import numpy as np
 
 from anagnorisis_tui.core.base.progress import Cancelled, ProgressCallback
 from anagnorisis_tui.core.semantic import image_numpy, onnx_export, text_onnx, weights
+from anagnorisis_tui.core.semantic import probe as probes
 from anagnorisis_tui.core.semantic import text_numpy as textnp
 from anagnorisis_tui.core.semantic.model_choice import ModelChoice
 from anagnorisis_tui.core.semantic.onnx_models import (
@@ -167,13 +168,13 @@ def _build(
     shutil.copyfile(text, work / "text.onnx")  # cleared later
     steps.step("quantising to int8")
     quantised = onnx_export.quantise(work / "image.fp32.onnx", work / "image.int8.onnx")
-    onnx_export.release_memory()
+    probes.release_memory()
     steps.step("checking the text graph")
     texts = OnnxText(work / "text.onnx", ready.context_length, choice.model_id)
     _check(texts.encode_texts(PROBE_TEXTS), ready.dim, "text")
     reference = texts.encode_texts(textnp.PROBES)
     del texts
-    onnx_export.release_memory()
+    probes.release_memory()
     # The numpy text tower read out of the graph: a search then memory-maps one file instead
     # of opening a 254 MB ONNX session (text_onnx.py); published only if it agrees with the
     # graph on the probe texts, else searches use the graph.
@@ -186,9 +187,9 @@ def _build(
     )
     if numpy_text:
         (work / "text.onnx").unlink()
-    onnx_export.release_memory()
+    probes.release_memory()
     steps.step("checking the image graph")
-    probe = onnx_export.probe_images(ready.image_size)
+    probe = probes.probe_images(ready.image_size)
     mean, std = np.asarray(ready.mean), np.asarray(ready.std)
     fp32 = open_session(work / "image.fp32.onnx")
     name = fp32.get_inputs()[0].name
@@ -198,7 +199,7 @@ def _build(
     timing = {name: normalise_pixels(probe[:8], mean, std)}
     t32 = onnx_export._timed(fp32, timing)
     del fp32
-    onnx_export.release_memory()
+    probes.release_memory()
     precision, vs_fp32, t8 = onnx_export.choose_precision(
         work, steps, feed, timing, out32, t32, quantised=quantised
     )
@@ -208,7 +209,7 @@ def _build(
         numpy_image = image_numpy.export(
             work / "image.fp32.onnx", work, ready.mean, ready.std, probe, out32
         )
-        onnx_export.release_memory()
+        probes.release_memory()
     return {
         "format": FORMAT,
         "model_id": choice.model_id,

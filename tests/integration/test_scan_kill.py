@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 
 import pytest
 
@@ -20,41 +20,27 @@ pytestmark = pytest.mark.slow
 
 CHILD = textwrap.dedent(
     """
-    import sys, threading, time
+    import sys, time
     from anagnorisis_tui.core.catalogue import record_pass
     from anagnorisis_tui.core.base import db as dbmod
     from anagnorisis_tui.core.catalogue.scan import ScanOptions, scan
 
-    real = record_pass.inspect_file
-    count, hung, lock = 0, False, threading.Lock()
+    real = record_pass.Writer.write
+    written = 0
 
-    def committed():
-        probe = dbmod.connect(sys.argv[1])
-        return probe.execute("SELECT count(*) FROM files").fetchone()[0]
+    def held(self, batch):
+        # The writer commits two batches, then holds the third in flight: the kill lands there
+        # whatever order the reading threads ran in. (Holding a reader instead depended on which
+        # chunk that reader was in: held in the first chunk, nothing could commit, and a loaded
+        # CI run saw the child never get going.)
+        global written
+        written += 1
+        if written == 3:
+            print("READY", flush=True)
+            time.sleep(120)  # killed here
+        return real(self, batch)
 
-    def slow(path):
-        # Reading runs ahead of the writer, in chunks: hang one reader (where the kill lands)
-        # only once a batch is committed, so batches are committed and one is in flight however
-        # the chunks fell. Hanging at a fixed file could hold the first batch's chunk (CI saw
-        # none committed after 30 s).
-        global count, hung
-        with lock:
-            count += 1
-            mine = count
-        if mine >= 40 and not hung:
-            wait = mine == 80  # the last file: the writer has every earlier one
-            deadline = time.monotonic() + 30
-            while not committed() and wait and time.monotonic() < deadline:
-                time.sleep(0.05)
-            with lock:
-                go = not hung and committed() > 0
-                hung = hung or go
-            if go:
-                print("READY", flush=True)
-                time.sleep(60)  # killed here, with batches committed and one in flight
-        return real(path)
-
-    record_pass.inspect_file = slow
+    record_pass.Writer.write = held
     scan(dbmod.connect(sys.argv[1]), sys.argv[2], ScanOptions(batch_size=7))
     """
 )
@@ -73,12 +59,16 @@ def test_kill_9_mid_scan_then_resume(tmp_path):
     )
     try:
         assert child.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if child.stdout.readline().strip() == "READY":
-                break
-        else:
-            raise AssertionError("the child scan never got going")
+        # The first line the child prints is READY; an empty line is the child's end. The
+        # child holds (and prints) only after two batches are committed; the watchdog is only
+        # for a child that hangs elsewhere (the read then ends with an empty line).
+        watchdog = threading.Timer(600, child.kill)
+        watchdog.start()
+        try:
+            line = child.stdout.readline().strip()
+        finally:
+            watchdog.cancel()
+        assert line == "READY", f"the child scan ended before it was held: {child.wait(10)}"
         # READY: batches are committed and one is in flight (the child holds it there).
     finally:
         child.send_signal(signal.SIGKILL)

@@ -22,7 +22,7 @@ from pathlib import Path
 from anagnorisis_tui.core.base import private
 from anagnorisis_tui.core.errors import UserError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # 8 KiB pages: 512-d float32 vectors are 2 KiB blobs; with the default 4 KiB page many rows
 # spill to overflow pages and the file roughly doubles (see BENCHMARKS.md, vector storage).
@@ -224,7 +224,31 @@ CREATE TABLE renditions (
 );
 """
 
-MIGRATIONS: list[str] = [_MIGRATION_1, _MIGRATION_RENDITIONS, _MIGRATION_CAPTURE_DATE]
+# The duplicates' second look remembered per pair of contents (core/duplicates/looks.py): what
+# moments.compare said of two 256-pixel thumbnails, so no pair is compared twice.
+_MIGRATION_LOOKS = """
+CREATE TABLE looks (
+    a TEXT NOT NULL,                -- content hash of the first thumbnail compared
+    b TEXT NOT NULL,                -- ... of the second
+    turn TEXT NOT NULL,             -- '' or the turn applied to the second ('mirrored', ...)
+    flat INTEGER NOT NULL,          -- compared as a low-detail pair
+    version TEXT NOT NULL,          -- looks.version(): a row of another version never matches
+    copy INTEGER NOT NULL,          -- moments.Moment's fields
+    scene INTEGER NOT NULL,
+    why TEXT NOT NULL,
+    peak REAL NOT NULL,
+    noise REAL NOT NULL,
+    shift REAL NOT NULL,
+    PRIMARY KEY (a, b, turn, flat)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [
+    _MIGRATION_1,
+    _MIGRATION_RENDITIONS,
+    _MIGRATION_CAPTURE_DATE,
+    _MIGRATION_LOOKS,
+]
 
 
 def connect(path: Path, *, readonly: bool = False) -> Database:

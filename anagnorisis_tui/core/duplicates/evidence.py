@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -34,7 +35,7 @@ from anagnorisis_tui.core.base import fsnames
 from anagnorisis_tui.core.base.db import Database
 from anagnorisis_tui.core.base.progress import check
 from anagnorisis_tui.core.catalogue import thumbnails
-from anagnorisis_tui.core.duplicates import moments, shots
+from anagnorisis_tui.core.duplicates import looks, moments, shots
 from anagnorisis_tui.core.duplicates.options import TONE_OR_BRACKET
 from anagnorisis_tui.core.duplicates.tiers import Edge
 
@@ -80,25 +81,75 @@ def refine(
     shot: ShotOf,
     *,
     raw: set[int] | frozenset[int] = frozenset(),
+    remembered: Remembered | None = None,
     cancel: threading.Event | None = None,
     tick: Callable[[int, int], None] | None = None,
 ) -> dict[tuple[int, int], Edge]:
-    """The edges with each verified pair's tier confirmed, or turned into a series."""
+    """The edges with each verified pair's tier confirmed, or turned into a series.
+
+    With `remembered` (looks.py), a pair whose look is remembered and whose two thumbnails are
+    in the cache is decided without reading them; each new look is remembered."""
     look = Cached(thumbnail)
     out = dict(edges)
     todo = sorted(pair for pair, edge in edges.items() if _needs_look(edge))
-    for n, (i, j) in enumerate(todo):
-        if n % 32 == 0:
-            check(cancel)
-            if tick:
-                tick(n, len(todo))
-        one_raw = (i in raw) != (j in raw)
-        out[(i, j)] = second_look(
-            edges[(i, j)], look(i), look(j), shot(i), shot(j), raw_pair=one_raw
-        )
+    known: dict[looks.Key, moments.Moment] = {}
+    if remembered is not None:
+        known = remembered.memory.recall(remembered.key(pair, edges[pair]) for pair in todo)
+    try:
+        for n, (i, j) in enumerate(todo):
+            if n % 32 == 0:
+                check(cancel)
+                if tick:
+                    tick(n, len(todo))
+            edge = edges[(i, j)]
+            one_raw = (i in raw) != (j in raw)
+            if remembered is not None:
+                key = remembered.key((i, j), edge)
+                cached = remembered.ready(i) and remembered.ready(j)
+                moment = known.get(key) if cached else None
+                if cached and (moment is not None or _another_moment(edge, shot(i), shot(j))):
+                    out[(i, j)] = judge(edge, moment, shot(i), shot(j), raw_pair=one_raw)
+                    continue
+                seen = partial(remembered.memory.keep, key)
+            out[(i, j)] = second_look(
+                edge,
+                look(i),
+                look(j),
+                shot(i),
+                shot(j),
+                raw_pair=one_raw,
+                seen=seen if remembered is not None else None,
+            )
+    finally:
+        if remembered is not None:
+            remembered.memory.flush()
     if tick:
         tick(len(todo), len(todo))
     return out
+
+
+class Remembered:
+    """What refine needs to use remembered looks: the memory, each pair's key, and whether a
+    node's thumbnail is in the cache (then it can be read: a remembered look stands for it)."""
+
+    def __init__(
+        self, memory: looks.Memory, hashes: list[str], path_of: dict[int, str], cache: str
+    ) -> None:
+        self.memory = memory
+        self._hashes = hashes
+        self._path_of = path_of
+        self._cache = Path(cache)
+
+    def key(self, pair: tuple[int, int], edge: Edge) -> looks.Key:
+        verdict = edge.verdict
+        flat = verdict.low_detail if verdict is not None else False
+        return (self._hashes[pair[0]], self._hashes[pair[1]], edge.turn, flat)
+
+    def ready(self, node: int) -> bool:
+        """As thumbnail_loader would read it: a present file, its thumbnail in the cache."""
+        return (
+            node in self._path_of and thumbnails.cached(self._cache, self._hashes[node]) is not None
+        )
 
 
 def _needs_look(edge: Edge) -> bool:
@@ -116,22 +167,52 @@ def second_look(
     shot_b: shots.Shot,
     *,
     raw_pair: bool = False,
+    seen: Callable[[moments.Moment], None] | None = None,
 ) -> Edge:
     """The tier a pair keeps after its shots and thumbnails are read (see the module).
-    `raw_pair`: one of the two is a RAW file, the other not."""
+    `raw_pair`: one of the two is a RAW file, the other not; `seen` is given the thumbnails'
+    look when they were compared."""
+    verdict = edge.verdict
+    assert verdict is not None
+    if second is not None and edge.turn:
+        second = second.transpose(_TRANSPOSE[edge.turn])
+    if first is None or second is None:
+        if edge.tier in COPY_TIERS or verdict.flat_copy:
+            return Edge("similar", verdict, "not checked on its thumbnail")
+        return edge
+    if _another_moment(edge, shot_a, shot_b):
+        return judge(edge, None, shot_a, shot_b, raw_pair=raw_pair)
+    moment = moments.compare(first, second, flat=verdict.low_detail)
+    if seen is not None:
+        seen(moment)
+    return judge(edge, moment, shot_a, shot_b, raw_pair=raw_pair)
+
+
+def _another_moment(edge: Edge, shot_a: shots.Shot, shot_b: shots.Shot) -> bool:
+    """A copy-like pair whose shots say another moment: a series without a look."""
+    verdict = edge.verdict
+    assert verdict is not None
+    copyish = edge.tier in COPY_TIERS or verdict.flat_copy
+    return copyish and bool(shots.other_moment(shot_a, shot_b))
+
+
+def judge(
+    edge: Edge,
+    moment: moments.Moment | None,
+    shot_a: shots.Shot,
+    shot_b: shots.Shot,
+    *,
+    raw_pair: bool = False,
+) -> Edge:
+    """The tier of a pair whose two thumbnails were read: `moment` is their look (None only
+    when the shots already say another moment, see _another_moment)."""
     verdict = edge.verdict
     assert verdict is not None
     copyish = edge.tier in COPY_TIERS or verdict.flat_copy
     other = shots.other_moment(shot_a, shot_b)
-    if second is not None and edge.turn:
-        second = second.transpose(_TRANSPOSE[edge.turn])
-    if first is None or second is None:
-        if copyish:
-            return Edge("similar", verdict, "not checked on its thumbnail")
-        return edge
     if copyish and other:
         return Edge("series", verdict, other)
-    moment = moments.compare(first, second, flat=verdict.low_detail)
+    assert moment is not None
     if copyish and moment.copy and raw_pair:
         same_time = shot_a.taken is not None and shot_a.taken == shot_b.taken
         why = "a RAW file and a developed copy" + (", one capture time" if same_time else "")

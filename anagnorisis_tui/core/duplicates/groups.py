@@ -31,6 +31,7 @@ from anagnorisis_tui.core.duplicates import (
     dismissals,
     evidence,
     keepers,
+    looks,
     metadata,
     neighbours,
     probes,
@@ -265,6 +266,10 @@ def group_report(
         evidence.thumbnail_loader(hashes, path_of, thumbnail_cache),
         evidence.shot_loader(path_of),
         raw={p for p, (_w, _h, fmt) in shape.items() if fmt == "RAW"},
+        # Looks remembered per pair of contents (looks.py), on the cache's thumbnails only.
+        remembered=evidence.Remembered(looks.Memory(db), hashes, path_of, thumbnail_cache)
+        if thumbnail_cache is not None
+        else None,
         cancel=cancel,
         tick=report("comparing thumbnails"),
     )

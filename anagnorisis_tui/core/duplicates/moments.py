@@ -24,6 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+# The look's version: bump it when a change here changes what `compare` returns for some pair
+# (looks.py remembers results per pair under it; a digest of this file is added there too).
+VERSION = 1
 GRID = 128  # the longest side the pair is compared at
 BLOCKS = 8  # the residual is read in BLOCKS x BLOCKS blocks
 # A block whose mean residual (0..255) exceeds PEAK_RATIO x the median block plus a floor is

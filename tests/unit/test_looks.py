@@ -5,6 +5,7 @@ thumbnail that cannot be read each do what a user would expect."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from PIL import Image
 
 from anagnorisis_tui.core.base import db as dbmod
+from anagnorisis_tui.core.base import paths
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.duplicates import looks, moments
@@ -216,3 +218,34 @@ def test_an_old_catalogue_gains_the_looks_table(tmp_path):
     assert "looks" in tables
     assert dbmod.schema_version(db) == len(dbmod.MIGRATIONS) == dbmod.SCHEMA_VERSION
     assert db.execute("SELECT value FROM ratings").fetchall() == [(7.0,)]
+
+
+def test_groups_then_dedupe_look_at_each_pair_once(tmp_path, monkeypatch, capsys):
+    """The CLI's `groups` then `dedupe --trash --dry-run`: the second command compares no
+    thumbnails, and both print what they print with nothing remembered."""
+    from anagnorisis_tui.cli import main
+
+    root = tmp_path / "photos"
+    _photos(root)
+    assert main(["scan", str(root), "--quiet"]) == 0
+    capsys.readouterr()
+    counting = Counting(monkeypatch)
+
+    def run(*args: str) -> str:
+        assert main(list(args)) == 0
+        return capsys.readouterr().out
+
+    grouped = run("groups", "--json")
+    assert counting.calls >= 3
+    counting.calls = 0
+    planned = run("dedupe", "--trash", "--dry-run", "--json")
+    assert counting.calls == 0
+    assert run("groups", "--json") == grouped
+    assert counting.calls == 0
+    # The same commands with nothing remembered print the same.
+    db = dbmod.connect(paths.database_path(Path(os.environ["ANAGNORISIS_DATA_DIR"])))
+    with db.transaction():
+        assert db.execute("DELETE FROM looks").rowcount >= 3
+    db.conn.close()
+    assert run("dedupe", "--trash", "--dry-run", "--json") == planned
+    assert counting.calls >= 3

@@ -239,3 +239,39 @@ async def test_b_keeps_the_member_you_rated_highest_and_marks_the_rest(
             for r in range(len(row.group.members))
         }
         assert ratings[Path(favourite.path).name] == "9"
+
+
+async def test_opening_the_review_again_looks_at_no_pair_twice(
+    dupes, make_test_app, settle, monkeypatch
+):
+    """Each opening of the review groups again; the thumbnails' looks are remembered (looks.py),
+    so the second opening compares none and shows the same groups, tiers and keepers."""
+    from anagnorisis_tui.core.duplicates import moments
+
+    library, _root = dupes
+    calls = []
+    real = moments.compare
+
+    def compare(first: Image.Image, second: Image.Image, *, flat: bool = False) -> object:
+        calls.append(1)
+        return real(first, second, flat=flat)
+
+    monkeypatch.setattr(moments, "compare", compare)
+    app = make_test_app(library)
+
+    def shown(screen: GroupsScreen) -> list[tuple[object, ...]]:
+        return [
+            (g.keeper, [(m.path, m.tier, m.why) for m in g.group.members]) for g in screen.groups
+        ]
+
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await _open_groups(app, pilot, settle)
+        first = shown(screen)
+        looked = len(calls)
+        assert looked >= 1 and first
+        await pilot.press("escape")
+        await settle(pilot)
+        again = await _open_groups(app, pilot, settle)
+        assert again is not screen
+        assert shown(again) == first
+        assert len(calls) == looked

@@ -23,7 +23,6 @@ pages the user has already flipped past.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
 SETTLE_TIMEOUT_S = 5.0  # the most a key waits for the previous one to settle
 POLL_S = 0.004  # between checks while something is still happening
 STEADY_BARRIERS = 3  # barriers in a row that find the same mounted screen: it has settled
+BARRIER_WAIT_S = 1.0  # the most one barrier waits before the gate looks at its holds again
 QUIT_ACTIONS = ("quit", "app.quit")  # bindings that never wait behind a slow screen
 WORD_MOVES = {"alt+f": "ctrl+right", "alt+b": "ctrl+left"}  # ESC f / ESC b in a text box
 
@@ -287,10 +287,14 @@ class TypeAhead:
                 screen = app.screen
             except Exception:  # noqa: BLE001 - no screen yet (starting up) or any more
                 screen = None
-            if screen is not None:
-                await _barrier(_key_path(app, screen))
+            # A barrier that timed out is not a settled one: some node on the key's path was
+            # still handling what the key set off (on a starved CPU, a second or more). Counted
+            # as settled, three timed out barriers let the next key overtake the first one's
+            # effects: Enter reached the query box again before the search's hold was set.
+            handled = screen is not None and await _barrier(_key_path(app, screen))
             unchanged = (
-                screen is not None
+                handled
+                and screen is not None
                 and screen is last
                 and app.screen is screen
                 and screen.is_mounted
@@ -363,8 +367,10 @@ def _key_path(app: App, screen: MessagePump) -> list[MessagePump]:
     return nodes
 
 
-async def _barrier(nodes: list[MessagePump]) -> None:
-    """Wait until every node has handled what was in its queue when this was called."""
+async def _barrier(nodes: list[MessagePump]) -> bool:
+    """Wait until every node has handled what was in its queue when this was called: True, or
+    False after BARRIER_WAIT_S with some node still busy (the gate checks its holds and the
+    time meanwhile)."""
     pending = 0
     done = asyncio.Event()
 
@@ -378,8 +384,11 @@ async def _barrier(nodes: list[MessagePump]) -> None:
         if node.call_later(one_done):
             pending += 1
     if pending:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), timeout=1.0)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=BARRIER_WAIT_S)
+        except TimeoutError:
+            return False
+    return True
 
 
 def _split_meta(event: events.Key, app: App) -> list[events.Key] | None:

@@ -1,7 +1,10 @@
 """The real app over a real SSH connection (tests/support/sshlink.py: sshd on the loopback in
 the test's own folder, a relay throttling each direction), on a pty answering as xterm with
-sixel would. At 2 Mbit/s (+40 ms each way) `auto` turns to low quality within the first screen
-of pictures, and `q` typed while a page's pictures are on their way ends the output within a
+sixel would. At 2 Mbit/s (+40 ms each way) `auto` turns to low quality once the app has kept
+the link busy (on the first screen wherever the app makes pictures faster than the link takes
+them: bench/bench_ssh.py measures that; on a starved CPU the app cannot fill even 2 Mbit/s during
+the first screen, and a link the app cannot keep busy is not what slows it, ui/link.py, so the
+test lets it flip a few pages first), and `q` typed while a page's pictures are on their way ends the output within a
 bounded number of bytes (the app keeps what the link cannot carry at once, and drops it on
 quit). With no throttle, `auto` stays high. Keys typed while the app starts reach it, none is
 echoed onto the shell. Times are printed, not asserted (bench/bench_ssh.py measures them).
@@ -31,6 +34,7 @@ PAGE_DOWN = b"\x1b[6~"
 AFTER_QUIT_MAX = 2 * MIN_BUDGET
 # The grid at 120x40 cells shows 3x3 pictures: after three PageDown, page 4 (from photo0027).
 PAGE_4, PAGE_5 = b"photo0027", b"photo0036"
+MAX_FLIPS = 4  # pages flipped at most before `q` (60 photos: 7 pages of 9)
 ECHOED = b"^[[6~"  # a PageDown echoed by a terminal in cooked mode
 
 
@@ -62,8 +66,12 @@ def test_auto_goes_low_and_q_ends_the_output_at_once_at_2_mbit(photos, tmp_path)
         try:
             app.pump_until_quiet(quiet=2.5, timeout=180, seen=b"photo0000", pictures=1)
             first_screen = app.watched[NOTICE] >= 0  # "Slow link" before any key
-            flip = app.send(PAGE_DOWN)
-            app.pump_until_quiet(quiet=2.0, timeout=60, after=flip)
+            flips = 0
+            while flips < 1 or (app.watched[NOTICE] < 0 and flips < MAX_FLIPS):
+                flip = app.send(PAGE_DOWN)
+                flips += 1
+                app.pump_until_quiet(quiet=2.0, timeout=60, after=flip)
+            low = app.watched[NOTICE] >= 0
             app.send(PAGE_DOWN)
             pictures = app.sixels
             deadline = time.monotonic() + 30
@@ -80,10 +88,13 @@ def test_auto_goes_low_and_q_ends_the_output_at_once_at_2_mbit(photos, tmp_path)
         finally:
             app.kill()
     print(
-        f"\n2 Mbit/s over ssh: low on the first screen: {first_screen}; q to the shell "
+        f"\n2 Mbit/s over ssh: low on the first screen: {first_screen}, after {flips} "
+        f"flip(s): {low}; q to the shell "
         f"{took * 1000:.0f} ms, {after_quit} bytes after q"
     )
-    assert first_screen  # "Slow link": auto turned low within the first screen of pictures
+    # "Slow link": auto turned low once the app kept the link busy (the first screen on a
+    # machine that outruns the link; in a loaded suite run, load 8, not on the first screen).
+    assert low
     assert app.watched[EXIT_MARK.encode()] >= 0  # the shell had its turn
     assert after_quit < AFTER_QUIT_MAX
 

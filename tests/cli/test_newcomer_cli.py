@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from anagnorisis_tui.cli import main
+from tests.support.waiting import PROCESS_HANG_S
 
 pytestmark = pytest.mark.slow  # see README: the two test lanes
 
@@ -58,7 +59,7 @@ def test_the_first_embed_writes_nothing_outside_the_data_dir(tmp_path):
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=PROCESS_HANG_S,
     )
     assert out.returncode == 0, out.stderr
     assert "embedded 3 images" in out.stdout

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.imagefiles import jpeg_bytes, write
+from tests.support.waiting import PROCESS_HANG_S
 
 
 def run_cli(*args: str, env_extra: dict | None = None, **kw) -> subprocess.CompletedProcess:
@@ -23,7 +24,7 @@ def run_cli(*args: str, env_extra: dict | None = None, **kw) -> subprocess.Compl
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=PROCESS_HANG_S,
         **kw,
     )
 

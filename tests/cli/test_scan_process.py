@@ -16,6 +16,7 @@ import pytest
 from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.library import Library
 from tests.support.imagefiles import jpeg_bytes, write
+from tests.support.waiting import PROCESS_HANG_S
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,7 @@ CHILD_SIDE = {
 
 def probe(*argv: str) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=PROCESS_HANG_S
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])

@@ -20,6 +20,7 @@ from anagnorisis_tui.core.semantic import model_choice as models
 from anagnorisis_tui.core.semantic import onnx_engine, onnx_ready, weights
 from anagnorisis_tui.core.semantic.model_choice import ModelUnavailable
 from tests.support.tiny_onnx import export_rclip_style, tiny_graphs_hub, tiny_ready_graphs
+from tests.support.waiting import PROCESS_HANG_S
 
 REPO = "test-org/tiny-clip-onnx"
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +101,7 @@ def test_the_ready_path_never_imports_torch(hub, tiny_embedder, tmp_path):
         capture_output=True,
         text=True,
         cwd=ROOT,
-        timeout=300,
+        timeout=PROCESS_HANG_S,
         check=True,
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {

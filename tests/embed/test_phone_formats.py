@@ -18,6 +18,7 @@ from anagnorisis_tui.core.base.config import load_settings
 from anagnorisis_tui.core.catalogue import thumbnails
 from anagnorisis_tui.core.demo.shapes import ShapeSpec, render
 from anagnorisis_tui.core.library import Library
+from tests.support.waiting import PROCESS_HANG_S
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +100,7 @@ def test_a_process_that_only_makes_thumbnails_reads_heic(phone: Path):
         [sys.executable, "-c", code, str(phone / "IMG_0001.HEIC")],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PROCESS_HANG_S,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(96, 96)"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import PROCESS_HANG_S
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -26,7 +28,7 @@ def _run_on_zero_size_pty(code: str) -> subprocess.CompletedProcess:
             stdout=slave,
             stderr=subprocess.PIPE,
             cwd=REPO,
-            timeout=120,
+            timeout=PROCESS_HANG_S,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
     finally:

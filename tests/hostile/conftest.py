@@ -20,8 +20,9 @@ import pytest
 
 from tests.hostile.builders import tree_state
 from tests.support.imagefiles import jpeg_bytes, write
+from tests.support.waiting import PROCESS_HANG_S
 
-TIMEOUT = 120  # seconds a single command may take before the case fails as a hang
+TIMEOUT = PROCESS_HANG_S  # seconds a single command may take before the case fails as a hang
 IN_PROCESS = 600  # seconds a whole case may take
 
 

@@ -41,7 +41,7 @@ def test_a_bomb_under_the_pixel_limit_is_refused_by_the_budget_and_retried(nas: 
 @pytest.mark.slow
 def test_a_bomb_over_the_pixel_limit_is_refused_from_its_header(nas: Nas):
     write(nas.root / "b" / "huge.png", png_header_claiming(40_000, 40_000))
-    out = nas.cli("scan", str(nas.root), timeout=60)
+    out = nas.cli("scan", str(nas.root))
     assert out.returncode == 0, out.stderr
     assert "huge.png" in nas.cli("errors").stdout
 

@@ -94,7 +94,7 @@ def test_a_full_data_dir_is_a_clear_error(small_data_dir: Nas):
     for i in range(40):
         write(nas.root / "more" / f"m{i}.jpg", os.urandom(2048))
     state = nas.state()
-    out = nas.cli("scan", str(nas.root), timeout=60)
+    out = nas.cli("scan", str(nas.root))
     assert out.returncode == 2
     assert out.stderr.startswith("error: ") and "disk is full" in out.stderr
     assert nas.state() == state

@@ -82,7 +82,7 @@ def test_fifos_devices_and_odd_names(nas: Nas):
     for i, name in enumerate(names):
         write(nas.root / "odd" / name, jpeg_bytes(20 + i, (64, 48)))
     state = nas.state()
-    out = nas.cli("scan", str(nas.root), timeout=60)
+    out = nas.cli("scan", str(nas.root))
     assert out.returncode == 0, out.stderr
     assert len(_files(nas)) == 4 + len(names)
     errors = nas.cli("errors").stdout

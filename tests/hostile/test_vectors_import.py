@@ -70,7 +70,7 @@ def test_views_triggers_and_virtual_tables_are_refused(nas: Nas, exported, extra
         nas.home / "v.sqlite", _good_rows(dim, hashes), model_id=model_id, dim=dim, extra_sql=extra
     )
     before = file.read_bytes()
-    _refused(_import(nas, file, timeout=60), word, "not imported")
+    _refused(_import(nas, file), word, "not imported")
     assert _stored(nas) == []
     assert file.read_bytes() == before  # opened read-only: not even a journal
 

@@ -34,7 +34,7 @@ def test_entity_attacks_are_refused(kept_ratings: Nas):
     nas = kept_ratings
     (nas.root / "a" / "p0.jpg.xmp").write_text(BILLION_LAUGHS)
     (nas.root / "a" / "p1.jpg.xmp").write_text(external_entity(nas.outside / "secret.txt"))
-    out = nas.cli("ratings", "import", "--xmp", timeout=60)
+    out = nas.cli("ratings", "import", "--xmp")
     assert out.returncode == 1
     assert "not valid XML" in out.stderr
     assert "the user's own file" not in out.stdout + out.stderr

@@ -10,6 +10,11 @@ import time
 from collections.abc import Callable
 
 DEADLINE_S = 60.0
+# A child process (the CLI, a probe) that runs longer than this has hung. Generous on purpose:
+# a run of a few seconds when quiet took over two minutes on a loaded machine (a first model
+# preparation under a full-suite run, two suites and stress-ng at once), and a guard that a
+# slow run reaches fails a correct program. No test asserts how long a process took.
+PROCESS_HANG_S = 900.0
 
 
 async def until(

@@ -21,6 +21,7 @@ import pytest
 
 from anagnorisis_tui.core.demo.shapes import write_library
 from tests.support.tmuxdrive import DEADLINE, REPO, kill_session, screen, start_app, tmux, wait_for
+from tests.support.waiting import PROCESS_HANG_S
 
 pytestmark = [
     pytest.mark.tmux,
@@ -60,7 +61,7 @@ def _cli(env: dict[str, str], *args: str) -> str:
         text=True,
         env={**env, "PYTHONPATH": str(REPO)},
         cwd=REPO,
-        timeout=300,
+        timeout=PROCESS_HANG_S,
     )
     assert out.returncode == 0, out.stderr
     return out.stdout
